@@ -1,0 +1,40 @@
+#include "common/status.h"
+
+#include "absl/strings/cord.h"
+
+namespace causeway {
+
+absl::Status FieldError(std::string_view field, std::string_view message) {
+  absl::Status status = absl::InvalidArgumentError(
+      field.empty() ? std::string(message) : absl::StrCat(field, ": ", message));
+  if (!field.empty()) status.SetPayload(kFieldPayload, absl::Cord(field));
+  return status;
+}
+
+std::string ErrorField(const absl::Status& status) {
+  auto payload = status.GetPayload(kFieldPayload);
+  return payload ? std::string(*payload) : std::string();
+}
+
+absl::Status WithFieldPrefix(const absl::Status& status, std::string_view prefix) {
+  if (status.ok() || prefix.empty()) return status;
+  std::string field = ErrorField(status);
+  std::string joined;
+  if (field.empty()) {
+    joined = std::string(prefix);
+  } else if (field.front() == '[') {
+    joined = absl::StrCat(prefix, field);
+  } else {
+    joined = absl::StrCat(prefix, ".", field);
+  }
+  // Rebuild the message so it names the full path.
+  std::string message(status.message());
+  if (!field.empty() && message.rfind(field + ": ", 0) == 0) {
+    message = message.substr(field.size() + 2);
+  }
+  absl::Status out(status.code(), absl::StrCat(joined, ": ", message));
+  out.SetPayload(kFieldPayload, absl::Cord(joined));
+  return out;
+}
+
+}  // namespace causeway
