@@ -6,13 +6,13 @@ namespace causeway {
 
 absl::Status FieldError(std::string_view field, std::string_view message) {
   absl::Status status = absl::InvalidArgumentError(
-      field.empty() ? std::string(message) : absl::StrCat(field, ": ", message));
-  if (!field.empty()) status.SetPayload(kFieldPayload, absl::Cord(field));
+      field.empty() ? std::string(message) : StrCat(field, ": ", message));
+  if (!field.empty()) status.SetPayload(ToAbsl(kFieldPayload), absl::Cord(ToAbsl(field)));
   return status;
 }
 
 std::string ErrorField(const absl::Status& status) {
-  auto payload = status.GetPayload(kFieldPayload);
+  auto payload = status.GetPayload(ToAbsl(kFieldPayload));
   return payload ? std::string(*payload) : std::string();
 }
 
@@ -23,17 +23,17 @@ absl::Status WithFieldPrefix(const absl::Status& status, std::string_view prefix
   if (field.empty()) {
     joined = std::string(prefix);
   } else if (field.front() == '[') {
-    joined = absl::StrCat(prefix, field);
+    joined = StrCat(prefix, field);
   } else {
-    joined = absl::StrCat(prefix, ".", field);
+    joined = StrCat(prefix, ".", field);
   }
   // Rebuild the message so it names the full path.
   std::string message(status.message());
   if (!field.empty() && message.rfind(field + ": ", 0) == 0) {
     message = message.substr(field.size() + 2);
   }
-  absl::Status out(status.code(), absl::StrCat(joined, ": ", message));
-  out.SetPayload(kFieldPayload, absl::Cord(joined));
+  absl::Status out(status.code(), StrCat(joined, ": ", message));
+  out.SetPayload(ToAbsl(kFieldPayload), absl::Cord(joined));
   return out;
 }
 

@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
+#include "common/strings.h"
 
 // Returns from the calling function when `expr` yields a non-OK status.
 #define CW_RETURN_IF_ERROR(expr)                  \

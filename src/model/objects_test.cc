@@ -1,0 +1,132 @@
+#include "model/objects.h"
+
+#include <gtest/gtest.h>
+
+#include "common/status.h"
+
+namespace causeway::model {
+namespace {
+
+Json J(const char* text) { return Json::parse(text); }
+
+TEST(Kinds, ParseAliases) {
+  EXPECT_EQ(ParseKind("RouteGroup"), Kind::kRouteGroup);
+  EXPECT_EQ(ParseKind("route-groups"), Kind::kRouteGroup);
+  EXPECT_EQ(ParseKind("route_group"), Kind::kRouteGroup);
+  EXPECT_EQ(ParseKind("proxies"), Kind::kProxy);
+  EXPECT_EQ(ParseKind("Cluster"), Kind::kCluster);
+  EXPECT_FALSE(ParseKind("pods").has_value());
+  EXPECT_EQ(KindPath(Kind::kRouteGroup), "route-groups");
+}
+
+TEST(Names, Validity) {
+  EXPECT_TRUE(IsValidName("dev-local"));
+  EXPECT_TRUE(IsValidName("a.b-c9"));
+  EXPECT_FALSE(IsValidName("Dev"));
+  EXPECT_FALSE(IsValidName("-a"));
+  EXPECT_FALSE(IsValidName("a-"));
+  EXPECT_FALSE(IsValidName(""));
+  EXPECT_FALSE(IsValidName(std::string(254, 'a')));
+  EXPECT_TRUE(IsValidDomainName("demo.turbinelabs.io:8888"));
+  EXPECT_FALSE(IsValidDomainName("demo.turbinelabs.io"));
+  EXPECT_FALSE(IsValidDomainName("demo:0"));
+  EXPECT_FALSE(IsValidDomainName("demo:70000"));
+}
+
+TEST(Parse, DomainNameDerivedFromHostAndPort) {
+  auto p = ParseObject(Kind::kDomain, J(R"({"host":"Demo.turbinelabs.io","port":8888,"aliases":["*.demo"]})"),
+                       "dev-local", "");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->key.name, "demo.turbinelabs.io:8888");
+  EXPECT_EQ(p->key.zone, "dev-local");
+  auto from_name = ParseObject(Kind::kDomain, J(R"({})"), "dev-local", "demo.turbinelabs.io:8888");
+  ASSERT_TRUE(from_name.ok()) << from_name.status();
+  EXPECT_EQ(from_name->spec["host"], "demo.turbinelabs.io");
+  EXPECT_EQ(from_name->spec["port"], 8888);
+  auto mismatch = ParseObject(Kind::kDomain, J(R"({"host":"a.io","port":80})"), "z", "b.io:80");
+  EXPECT_EQ(ErrorField(mismatch.status()), "name");
+}
+
+TEST(Parse, UnknownFieldNamed) {
+  auto p = ParseObject(Kind::kRoute, J(R"({"name":"api","domain":"a.io:80","route_group":"default","colour":1})"), "z", "");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(ErrorField(p.status()), "colour");
+  EXPECT_NE(p.status().message().find("unknown field"), std::string::npos);
+}
+
+TEST(Parse, NestedFieldErrorsNameThePath) {
+  auto p = ParseObject(Kind::kRouteGroup,
+                       J(R"({"name":"g","rules":[{"targets":[{"cluster":"a"}]},{"targets":[{"cluster":"b","weight":"x"}]}]})"),
+                       "z", "");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(ErrorField(p.status()), "rules[1].targets[0].weight");
+  auto m = ParseObject(Kind::kRoute,
+                       J(R"({"name":"r","domain":"a.io:80","route_group":"g","rules":[{"matches":[{"kind":"body","key":"k","value":"v"}],"targets":[{"cluster":"a"}]}]})"),
+                       "z", "");
+  EXPECT_EQ(ErrorField(m.status()), "rules[0].matches[0].kind");
+}
+
+TEST(Parse, WrongTypesAndBadNames) {
+  EXPECT_EQ(ErrorField(ParseObject(Kind::kProxy, J(R"({"name":"p","domains":"a.io:80"})"), "z", "").status()), "domains");
+  EXPECT_EQ(ErrorField(ParseObject(Kind::kProxy, J(R"({"name":"P_1"})"), "z", "").status()), "name");
+  EXPECT_EQ(ErrorField(ParseObject(Kind::kRoute, J(R"({"name":"r","domain":"a.io:80","route_group":"g","path":"api"})"), "z", "").status()), "path");
+  EXPECT_EQ(ErrorField(ParseObject(Kind::kCluster, J(R"({"name":"c","instances":[{"host":"10.0.0.1","port":0}]})"), "z", "").status()), "instances[0].port");
+  EXPECT_EQ(ErrorField(ParseObject(Kind::kProxy, J(R"({"name":"p"})"), "", "").status()), "zone");
+  EXPECT_EQ(ErrorField(ParseObject(Kind::kProxy, J(R"({"name":"p","zone":"a"})"), "b", "").status()), "zone");
+}
+
+TEST(Parse, CanonicalFormFillsDefaultsAndSortsInstances) {
+  auto a = ParseObject(Kind::kCluster,
+                       J(R"({"name":"c","instances":[{"host":"10.0.0.2","port":80},{"host":"10.0.0.1","port":80,"metadata":{"v":1}}]})"),
+                       "z", "");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->spec["instances"][0]["host"], "10.0.0.1");
+  EXPECT_EQ(a->spec["instances"][0]["metadata"]["v"], "1");
+  auto r = ParseObject(Kind::kRoute, J(R"({"name":"r","domain":"a.io:80","route_group":"g"})"), "z", "");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->spec["path"], "/");
+  EXPECT_EQ(r->spec["timeout_ms"], 0);
+  // Canonical specs parse again to the same canonical spec.
+  Object o{r->key, 1, 0, 0, r->spec};
+  auto again = ParseObject(Kind::kRoute, ToApiJson(o), "", "");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->spec, r->spec);
+  EXPECT_EQ(again->version, 1);
+}
+
+TEST(Parse, DuplicateInstanceRejected) {
+  auto p = ParseObject(Kind::kCluster, J(R"({"name":"c","instances":[{"host":"a","port":1},{"host":"a","port":1}]})"), "z", "");
+  EXPECT_EQ(ErrorField(p.status()), "instances[1]");
+}
+
+TEST(References, RouteNamesDomainGroupAndClusters) {
+  auto r = ParseObject(Kind::kRoute,
+                       J(R"({"name":"r","domain":"a.io:80","route_group":"g","rules":[{"targets":[{"cluster":"c1"}]}]})"),
+                       "z", "");
+  ASSERT_TRUE(r.ok());
+  auto refs = ReferencesOf(r->key, r->spec);
+  ASSERT_EQ(refs.size(), 3u);
+  EXPECT_EQ(refs[0].target, (ObjectKey{Kind::kDomain, "z", "a.io:80"}));
+  EXPECT_EQ(refs[1].field, "route_group");
+  EXPECT_EQ(refs[2].field, "rules[0].targets[0].cluster");
+  EXPECT_EQ(refs[2].target.name, "c1");
+}
+
+TEST(TypedViews, RoundTrip) {
+  auto g = ParseObject(Kind::kRouteGroup,
+                       J(R"({"name":"g","default":[{"cluster":"a","weight":80},{"cluster":"b","weight":20,"metadata":{"stage":"canary"}}],"retry_policy":{"num_retries":2}})"),
+                       "z", "");
+  ASSERT_TRUE(g.ok()) << g.status();
+  Object o{g->key, 3, 0, 0, g->spec};
+  auto typed = RouteGroupFromObject(o);
+  ASSERT_TRUE(typed.ok());
+  EXPECT_EQ(typed->name, "g");
+  ASSERT_EQ(typed->default_targets.size(), 2u);
+  EXPECT_EQ(typed->default_targets[1].metadata.at("stage"), "canary");
+  ASSERT_TRUE(typed->retry_policy.has_value());
+  EXPECT_EQ(typed->retry_policy->num_retries, 2u);
+  EXPECT_EQ(ToSpec(*typed), g->spec);
+}
+
+}  // namespace
+}  // namespace causeway::model
