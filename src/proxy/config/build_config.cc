@@ -1,0 +1,618 @@
+#include "proxy/config/build_config.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/struct.pb.h"
+
+// Deprecated v3 fields (HeaderValueOption.append, HeaderMatcher.exact_match
+// and friends) are still sent by control planes, so they are honoured.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+namespace causeway::proxy {
+namespace {
+
+using envoy::config::route::v3::RouteConfiguration;
+using HcmProto =
+    envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager;
+
+// Assigns the value of a StatusOr expression or returns its error.
+#define CW_RC_ASSIGN(lhs, expr)           \
+  do {                                    \
+    auto cw_v_ = (expr);                  \
+    if (!cw_v_.ok()) return cw_v_.status(); \
+    lhs = *std::move(cw_v_);              \
+  } while (false)
+
+absl::Status Invalid(const std::string& where, const std::string& message) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", message));
+}
+
+std::chrono::milliseconds ToMillis(const google::protobuf::Duration& d) {
+  return std::chrono::milliseconds(d.seconds() * 1000 + d.nanos() / 1000000);
+}
+
+absl::StatusOr<std::shared_ptr<const re2::RE2>> CompileRegex(const std::string& where,
+                                                             const std::string& pattern) {
+  auto re = std::make_shared<re2::RE2>(pattern, re2::RE2::Quiet);
+  if (!re->ok()) return Invalid(where, absl::StrCat("invalid RE2 regex: ", re->error()));
+  return std::shared_ptr<const re2::RE2>(std::move(re));
+}
+
+absl::StatusOr<StringMatch> BuildStringMatch(const std::string& where,
+                                             const envoy::type::matcher::v3::StringMatcher& m) {
+  StringMatch out;
+  out.ignore_case = m.ignore_case();
+  auto fold = [&](const std::string& v) { return out.ignore_case ? absl::AsciiStrToLower(v) : v; };
+  switch (m.match_pattern_case()) {
+    case envoy::type::matcher::v3::StringMatcher::kExact:
+      out.kind = StringMatch::Kind::kExact;
+      out.value = fold(m.exact());
+      break;
+    case envoy::type::matcher::v3::StringMatcher::kPrefix:
+      out.kind = StringMatch::Kind::kPrefix;
+      out.value = fold(m.prefix());
+      break;
+    case envoy::type::matcher::v3::StringMatcher::kSuffix:
+      out.kind = StringMatch::Kind::kSuffix;
+      out.value = fold(m.suffix());
+      break;
+    case envoy::type::matcher::v3::StringMatcher::kContains:
+      out.kind = StringMatch::Kind::kContains;
+      out.value = fold(m.contains());
+      break;
+    case envoy::type::matcher::v3::StringMatcher::kSafeRegex: {
+      out.kind = StringMatch::Kind::kRegex;
+      auto re = CompileRegex(absl::StrCat(where, ".safe_regex"), m.safe_regex().regex());
+      if (!re.ok()) return re.status();
+      out.regex = *std::move(re);
+      break;
+    }
+    default:
+      return Invalid(where, "unsupported or missing match_pattern");
+  }
+  return out;
+}
+
+std::string ValueToText(const google::protobuf::Value& v) {
+  switch (v.kind_case()) {
+    case google::protobuf::Value::kStringValue:
+      return v.string_value();
+    case google::protobuf::Value::kBoolValue:
+      return v.bool_value() ? "true" : "false";
+    case google::protobuf::Value::kNumberValue: {
+      double d = v.number_value();
+      if (std::floor(d) == d && std::fabs(d) < 1e15) return absl::StrCat(static_cast<int64_t>(d));
+      return absl::StrCat(d);
+    }
+    case google::protobuf::Value::kNullValue:
+      return "null";
+    default:
+      return v.ShortDebugString();
+  }
+}
+
+LbMetadata LbMetadataOf(const envoy::config::core::v3::Metadata& md) {
+  LbMetadata out;
+  auto it = md.filter_metadata().find("envoy.lb");
+  if (it == md.filter_metadata().end()) return out;
+  for (const auto& [k, v] : it->second.fields()) out.emplace_back(k, ValueToText(v));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::StatusOr<HeaderMutation> BuildMutation(
+    const std::string& where,
+    const google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>& add,
+    const google::protobuf::RepeatedPtrField<std::string>& remove, const char* add_field,
+    const char* remove_field) {
+  HeaderMutation out;
+  for (int i = 0; i < add.size(); ++i) {
+    const auto& opt = add[i];
+    std::string field = absl::StrCat(where, ".", add_field, "[", i, "]");
+    std::string name = absl::AsciiStrToLower(opt.header().key());
+    if (name.empty()) return Invalid(field, "header.key is empty");
+    if (name[0] == ':' || name == "host" || name == "transfer-encoding" ||
+        name == "content-length" || name == "connection") {
+      return Invalid(field, absl::StrCat("header '", name, "' may not be modified"));
+    }
+    HeaderMutation::Add a;
+    a.name = name;
+    a.value = opt.header().value();
+    using Opt = envoy::config::core::v3::HeaderValueOption;
+    if (opt.has_append()) {
+      a.action = opt.append().value() ? HeaderMutation::Add::Action::kAppend
+                                      : HeaderMutation::Add::Action::kOverwrite;
+    } else {
+      switch (opt.append_action()) {
+        case Opt::APPEND_IF_EXISTS_OR_ADD:
+          a.action = HeaderMutation::Add::Action::kAppend;
+          break;
+        case Opt::ADD_IF_ABSENT:
+          a.action = HeaderMutation::Add::Action::kAddIfAbsent;
+          break;
+        case Opt::OVERWRITE_IF_EXISTS_OR_ADD:
+          a.action = HeaderMutation::Add::Action::kOverwrite;
+          break;
+        case Opt::OVERWRITE_IF_EXISTS:
+          a.action = HeaderMutation::Add::Action::kOverwriteIfExists;
+          break;
+        default:
+          return Invalid(field, "unknown append_action");
+      }
+    }
+    out.add.push_back(std::move(a));
+  }
+  for (int i = 0; i < remove.size(); ++i) {
+    std::string name = absl::AsciiStrToLower(remove[i]);
+    if (name.empty() || name[0] == ':' || name == "host") {
+      return Invalid(absl::StrCat(where, ".", remove_field, "[", i, "]"),
+                     absl::StrCat("header '", name, "' may not be removed"));
+    }
+    out.remove.push_back(std::move(name));
+  }
+  return out;
+}
+
+template <typename Proto>
+absl::StatusOr<HeaderMutation> RequestMutation(const std::string& where, const Proto& p) {
+  return BuildMutation(where, p.request_headers_to_add(), p.request_headers_to_remove(),
+                       "request_headers_to_add", "request_headers_to_remove");
+}
+template <typename Proto>
+absl::StatusOr<HeaderMutation> ResponseMutation(const std::string& where, const Proto& p) {
+  return BuildMutation(where, p.response_headers_to_add(), p.response_headers_to_remove(),
+                       "response_headers_to_add", "response_headers_to_remove");
+}
+
+absl::StatusOr<RetryPolicy> BuildRetry(const std::string& where,
+                                       const envoy::config::route::v3::RetryPolicy& p) {
+  RetryPolicy out;
+  out.num_retries = p.has_num_retries() ? p.num_retries().value() : 1;
+  for (absl::string_view on : absl::StrSplit(p.retry_on(), ',', absl::SkipWhitespace())) {
+    on = absl::StripAsciiWhitespace(on);
+    if (on == "5xx") {
+      out.on_5xx = true;
+    } else if (on == "gateway-error") {
+      out.on_gateway_error = true;
+    } else if (on == "connect-failure") {
+      out.on_connect_failure = true;
+    } else if (on == "reset") {
+      out.on_reset = true;
+    }
+    // Other Envoy conditions (retriable-4xx, refused-stream, ...) are accepted
+    // and ignored so a control plane written for Envoy is not NACKed.
+  }
+  if (p.has_per_try_timeout()) out.per_try_timeout = ToMillis(p.per_try_timeout());
+  if (out.per_try_timeout.count() < 0) return Invalid(where + ".per_try_timeout", "negative");
+  return out;
+}
+
+absl::Status BuildRoute(const std::string& where, const envoy::config::route::v3::Route& proto,
+                        Route* route) {
+  route->name = proto.name();
+  const auto& m = proto.match();
+  switch (m.path_specifier_case()) {
+    case envoy::config::route::v3::RouteMatch::kPrefix:
+      route->path_kind = Route::PathKind::kPrefix;
+      route->path = m.prefix();
+      break;
+    case envoy::config::route::v3::RouteMatch::kPath:
+      route->path_kind = Route::PathKind::kPath;
+      route->path = m.path();
+      break;
+    case envoy::config::route::v3::RouteMatch::kSafeRegex: {
+      route->path_kind = Route::PathKind::kRegex;
+      auto re = CompileRegex(where + ".match.safe_regex", m.safe_regex().regex());
+      if (!re.ok()) return re.status();
+      route->path_regex = *std::move(re);
+      break;
+    }
+    default:
+      return Invalid(where + ".match", "path_specifier must be prefix, path or safe_regex");
+  }
+  route->case_sensitive = !m.has_case_sensitive() || m.case_sensitive().value();
+  if (!route->case_sensitive) route->path = absl::AsciiStrToLower(route->path);
+
+  for (int i = 0; i < m.headers_size(); ++i) {
+    const auto& h = m.headers(i);
+    std::string field = absl::StrCat(where, ".match.headers[", i, "]");
+    HeaderMatch hm;
+    hm.name = absl::AsciiStrToLower(h.name());
+    if (hm.name.empty()) return Invalid(field, "name is empty");
+    hm.invert = h.invert_match();
+    using HM = envoy::config::route::v3::HeaderMatcher;
+    switch (h.header_match_specifier_case()) {
+      case HM::kExactMatch:
+        hm.string.kind = StringMatch::Kind::kExact;
+        hm.string.value = h.exact_match();
+        break;
+      case HM::kPrefixMatch:
+        hm.string.kind = StringMatch::Kind::kPrefix;
+        hm.string.value = h.prefix_match();
+        break;
+      case HM::kSuffixMatch:
+        hm.string.kind = StringMatch::Kind::kSuffix;
+        hm.string.value = h.suffix_match();
+        break;
+      case HM::kContainsMatch:
+        hm.string.kind = StringMatch::Kind::kContains;
+        hm.string.value = h.contains_match();
+        break;
+      case HM::kSafeRegexMatch: {
+        hm.string.kind = StringMatch::Kind::kRegex;
+        auto re = CompileRegex(field + ".safe_regex_match", h.safe_regex_match().regex());
+        if (!re.ok()) return re.status();
+        hm.string.regex = *std::move(re);
+        break;
+      }
+      case HM::kStringMatch: {
+        auto sm = BuildStringMatch(field + ".string_match", h.string_match());
+        if (!sm.ok()) return sm.status();
+        hm.string = *std::move(sm);
+        break;
+      }
+      case HM::kPresentMatch:
+        hm.kind = HeaderMatch::Kind::kPresent;
+        hm.present = h.present_match();
+        break;
+      case HM::kRangeMatch:
+        hm.kind = HeaderMatch::Kind::kRange;
+        hm.range_start = h.range_match().start();
+        hm.range_end = h.range_match().end();
+        break;
+      case HM::HEADER_MATCH_SPECIFIER_NOT_SET:
+        // Envoy treats an empty matcher as "present".
+        hm.kind = HeaderMatch::Kind::kPresent;
+        break;
+    }
+    route->headers.push_back(std::move(hm));
+  }
+  for (int i = 0; i < m.query_parameters_size(); ++i) {
+    const auto& q = m.query_parameters(i);
+    std::string field = absl::StrCat(where, ".match.query_parameters[", i, "]");
+    QueryMatch qm;
+    qm.name = q.name();
+    if (qm.name.empty()) return Invalid(field, "name is empty");
+    if (q.has_string_match()) {
+      auto sm = BuildStringMatch(field + ".string_match", q.string_match());
+      if (!sm.ok()) return sm.status();
+      qm.string = *std::move(sm);
+    }
+    route->query.push_back(std::move(qm));
+  }
+
+  auto req = RequestMutation(where, proto);
+  if (!req.ok()) return req.status();
+  route->request_headers = *std::move(req);
+  auto resp = ResponseMutation(where, proto);
+  if (!resp.ok()) return resp.status();
+  route->response_headers = *std::move(resp);
+
+  if (proto.has_direct_response()) {
+    route->action = Route::Action::kDirectResponse;
+    route->direct_status = proto.direct_response().status();
+    if (route->direct_status < 200 || route->direct_status > 599) {
+      return Invalid(where + ".direct_response.status", "must be in [200, 599]");
+    }
+    const auto& body = proto.direct_response().body();
+    if (body.has_inline_string()) {
+      route->direct_body = body.inline_string();
+    } else if (body.has_inline_bytes()) {
+      route->direct_body = body.inline_bytes();
+    } else if (body.specifier_case() != envoy::config::core::v3::DataSource::SPECIFIER_NOT_SET) {
+      return Invalid(where + ".direct_response.body", "only inline_string/inline_bytes");
+    }
+    return absl::OkStatus();
+  }
+  if (!proto.has_route()) {
+    return Invalid(where, "action must be route or direct_response");
+  }
+  const auto& ra = proto.route();
+  std::string rwhere = where + ".route";
+  LbMetadata route_md = LbMetadataOf(ra.metadata_match());
+  switch (ra.cluster_specifier_case()) {
+    case envoy::config::route::v3::RouteAction::kCluster:
+      if (ra.cluster().empty()) return Invalid(rwhere + ".cluster", "empty");
+      route->clusters.push_back({ra.cluster(), 1, route_md});
+      route->total_weight = 1;
+      break;
+    case envoy::config::route::v3::RouteAction::kWeightedClusters: {
+      const auto& wc = ra.weighted_clusters();
+      for (int i = 0; i < wc.clusters_size(); ++i) {
+        const auto& c = wc.clusters(i);
+        std::string cw = absl::StrCat(rwhere, ".weighted_clusters.clusters[", i, "]");
+        if (c.name().empty()) return Invalid(cw + ".name", "empty");
+        ClusterTarget t{c.name(), c.has_weight() ? c.weight().value() : 0, route_md};
+        // Per-cluster metadata_match refines the route's (Envoy merges them).
+        for (auto& [k, v] : LbMetadataOf(c.metadata_match())) {
+          auto it = std::find_if(t.metadata_match.begin(), t.metadata_match.end(),
+                                 [&](const auto& kv) { return kv.first == k; });
+          if (it != t.metadata_match.end()) {
+            it->second = v;
+          } else {
+            t.metadata_match.emplace_back(k, v);
+          }
+        }
+        route->total_weight += t.weight;
+        route->clusters.push_back(std::move(t));
+      }
+      if (route->clusters.empty()) {
+        return Invalid(rwhere + ".weighted_clusters.clusters", "must not be empty");
+      }
+      if (route->total_weight == 0) {
+        return Invalid(rwhere + ".weighted_clusters", "total weight must be positive");
+      }
+      break;
+    }
+    default:
+      return Invalid(rwhere, "cluster_specifier must be cluster or weighted_clusters");
+  }
+  if (!ra.prefix_rewrite().empty()) {
+    if (route->path_kind == Route::PathKind::kRegex) {
+      return Invalid(rwhere + ".prefix_rewrite", "not allowed with a safe_regex match");
+    }
+    route->prefix_rewrite = ra.prefix_rewrite();
+  }
+  if (ra.has_host_rewrite_literal()) route->host_rewrite = ra.host_rewrite_literal();
+  if (ra.has_timeout()) route->timeout = ToMillis(ra.timeout());
+  if (route->timeout.count() < 0) return Invalid(rwhere + ".timeout", "negative");
+  if (ra.has_retry_policy()) {
+    auto rp = BuildRetry(rwhere + ".retry_policy", ra.retry_policy());
+    if (!rp.ok()) return rp.status();
+    route->retry = *rp;
+  }
+  return absl::OkStatus();
+}
+
+// Indexes a domain, rejecting duplicates and wildcards Envoy would reject.
+absl::Status IndexDomain(const std::string& where, const std::string& raw, size_t vhost,
+                         RouteTable* table, absl::flat_hash_set<std::string>* seen) {
+  std::string d = absl::AsciiStrToLower(raw);
+  if (d.empty()) return Invalid(where, "empty domain");
+  if (!seen->insert(d).second) {
+    return Invalid(where, absl::StrCat("domain '", d, "' appears in more than one virtual host"));
+  }
+  if (d == "*") {
+    table->any = vhost;
+    return absl::OkStatus();
+  }
+  size_t stars = std::count(d.begin(), d.end(), '*');
+  if (stars == 0) {
+    table->exact.emplace(d, vhost);
+  } else if (stars == 1 && d.front() == '*') {
+    table->suffixes.emplace_back(d.substr(1), vhost);
+  } else if (stars == 1 && d.back() == '*') {
+    table->prefixes.emplace_back(d.substr(0, d.size() - 1), vhost);
+  } else {
+    return Invalid(where, absl::StrCat("domain '", d, "': wildcard only at the start or end"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const RouteTable>> BuildRouteTable(const RouteConfiguration& config) {
+  auto table = std::make_shared<RouteTable>();
+  table->name = config.name();
+  std::string where = absl::StrCat("route_configuration '", config.name(), "'");
+  CW_RC_ASSIGN(table->request_headers, RequestMutation(where, config));
+  CW_RC_ASSIGN(table->response_headers, ResponseMutation(where, config));
+  absl::flat_hash_set<std::string> seen;
+  for (int v = 0; v < config.virtual_hosts_size(); ++v) {
+    const auto& vp = config.virtual_hosts(v);
+    std::string vwhere = absl::StrCat(where, ": virtual_hosts[", v, "]");
+    VirtualHost vh;
+    vh.name = vp.name();
+    if (vp.domains().empty()) return Invalid(vwhere + ".domains", "must not be empty");
+    for (int d = 0; d < vp.domains_size(); ++d) {
+      absl::Status s = IndexDomain(absl::StrCat(vwhere, ".domains[", d, "]"), vp.domains(d),
+                                   table->virtual_hosts.size(), table.get(), &seen);
+      if (!s.ok()) return s;
+      vh.domains.push_back(absl::AsciiStrToLower(vp.domains(d)));
+    }
+    CW_RC_ASSIGN(vh.request_headers, RequestMutation(vwhere, vp));
+    CW_RC_ASSIGN(vh.response_headers, ResponseMutation(vwhere, vp));
+    std::optional<RetryPolicy> vretry;
+    if (vp.has_retry_policy()) {
+      auto rp = BuildRetry(vwhere + ".retry_policy", vp.retry_policy());
+      if (!rp.ok()) return rp.status();
+      vretry = *rp;
+    }
+    for (int r = 0; r < vp.routes_size(); ++r) {
+      Route route;
+      absl::Status s = BuildRoute(absl::StrCat(vwhere, ".routes[", r, "]"), vp.routes(r), &route);
+      if (!s.ok()) return s;
+      if (vretry && !vp.routes(r).route().has_retry_policy()) route.retry = *vretry;
+      vh.routes.push_back(std::move(route));
+    }
+    table->virtual_hosts.push_back(std::move(vh));
+  }
+  auto longest_first = [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); };
+  std::stable_sort(table->suffixes.begin(), table->suffixes.end(), longest_first);
+  std::stable_sort(table->prefixes.begin(), table->prefixes.end(), longest_first);
+  return std::shared_ptr<const RouteTable>(std::move(table));
+}
+
+absl::StatusOr<std::shared_ptr<const ClusterConfig>> BuildCluster(
+    const envoy::config::cluster::v3::Cluster& cluster,
+    const envoy::config::endpoint::v3::ClusterLoadAssignment* assignment) {
+  using envoy::config::cluster::v3::Cluster;
+  auto out = std::make_shared<ClusterConfig>();
+  out->name = cluster.name();
+  std::string where = absl::StrCat("cluster '", cluster.name(), "'");
+  if (cluster.name().empty()) return Invalid("cluster", "name is empty");
+  switch (cluster.lb_policy()) {
+    case Cluster::ROUND_ROBIN:
+      out->lb_policy = ClusterConfig::LbPolicy::kRoundRobin;
+      break;
+    case Cluster::LEAST_REQUEST:
+      out->lb_policy = ClusterConfig::LbPolicy::kLeastRequest;
+      if (cluster.least_request_lb_config().has_choice_count()) {
+        out->least_request_choices = cluster.least_request_lb_config().choice_count().value();
+        if (out->least_request_choices < 2) {
+          return Invalid(where + ".least_request_lb_config.choice_count", "must be >= 2");
+        }
+      }
+      break;
+    default:
+      return Invalid(where + ".lb_policy", "only ROUND_ROBIN and LEAST_REQUEST are supported");
+  }
+  if (cluster.has_connect_timeout()) {
+    out->connect_timeout = ToMillis(cluster.connect_timeout());
+    if (out->connect_timeout.count() <= 0) {
+      return Invalid(where + ".connect_timeout", "must be positive");
+    }
+  }
+  const envoy::config::endpoint::v3::ClusterLoadAssignment* cla = nullptr;
+  switch (cluster.type()) {
+    case Cluster::EDS:
+      cla = assignment;
+      break;
+    case Cluster::STATIC:
+    case Cluster::STRICT_DNS:
+    case Cluster::LOGICAL_DNS:
+      // DNS names are resolved when connecting (see upstream/connector.h).
+      cla = &cluster.load_assignment();
+      break;
+    default:
+      return Invalid(where + ".type", "only EDS, STATIC, STRICT_DNS and LOGICAL_DNS are supported");
+  }
+  if (cla == nullptr) return std::shared_ptr<const ClusterConfig>(std::move(out));
+  for (int l = 0; l < cla->endpoints_size(); ++l) {
+    const auto& loc = cla->endpoints(l);
+    for (int e = 0; e < loc.lb_endpoints_size(); ++e) {
+      const auto& lbe = loc.lb_endpoints(e);
+      std::string ewhere =
+          absl::StrCat(where, ": load_assignment.endpoints[", l, "].lb_endpoints[", e, "]");
+      if (!lbe.has_endpoint() || !lbe.endpoint().address().has_socket_address()) {
+        return Invalid(ewhere + ".endpoint.address", "socket_address required");
+      }
+      const auto& sa = lbe.endpoint().address().socket_address();
+      if (sa.address().empty()) return Invalid(ewhere, "address is empty");
+      if (sa.port_value() == 0 || sa.port_value() > 65535) {
+        return Invalid(ewhere + ".port_value", "must be in [1, 65535]");
+      }
+      Endpoint ep;
+      ep.address = sa.address();
+      ep.port = static_cast<uint16_t>(sa.port_value());
+      ep.weight = lbe.has_load_balancing_weight() ? lbe.load_balancing_weight().value() : 1;
+      using HS = envoy::config::core::v3::HealthStatus;
+      ep.healthy = lbe.health_status() != HS::UNHEALTHY && lbe.health_status() != HS::DRAINING &&
+                   lbe.health_status() != HS::TIMEOUT;
+      ep.metadata = LbMetadataOf(lbe.metadata());
+      out->endpoints.push_back(std::move(ep));
+    }
+  }
+  return std::shared_ptr<const ClusterConfig>(std::move(out));
+}
+
+absl::StatusOr<ListenerConfig> BuildListener(const envoy::config::listener::v3::Listener& l) {
+  ListenerConfig out;
+  out.name = l.name();
+  std::string where = absl::StrCat("listener '", l.name(), "'");
+  if (l.name().empty()) return Invalid("listener", "name is empty");
+  if (!l.address().has_socket_address()) return Invalid(where + ".address", "socket_address required");
+  const auto& sa = l.address().socket_address();
+  out.address = sa.address().empty() ? "0.0.0.0" : sa.address();
+  if (sa.port_value() > 65535) return Invalid(where + ".address.port_value", "out of range");
+  out.port = static_cast<uint16_t>(sa.port_value());
+  if (l.filter_chains_size() != 1) {
+    return Invalid(where + ".filter_chains", "exactly one filter chain is supported");
+  }
+  const auto& chain = l.filter_chains(0);
+  const HcmProto* found = nullptr;
+  HcmProto hcm;
+  for (int i = 0; i < chain.filters_size(); ++i) {
+    const auto& f = chain.filters(i);
+    if (f.has_typed_config() && f.typed_config().Is<HcmProto>()) {
+      if (!f.typed_config().UnpackTo(&hcm)) {
+        return Invalid(absl::StrCat(where, ".filter_chains[0].filters[", i, "].typed_config"),
+                       "cannot unpack HttpConnectionManager");
+      }
+      found = &hcm;
+    } else {
+      return Invalid(absl::StrCat(where, ".filter_chains[0].filters[", i, "]"),
+                     absl::StrCat("unsupported network filter '", f.name(), "'"));
+    }
+  }
+  if (found == nullptr) {
+    return Invalid(where + ".filter_chains[0].filters", "no HttpConnectionManager");
+  }
+  if (hcm.has_rds()) {
+    out.route_config_name = hcm.rds().route_config_name();
+    if (out.route_config_name.empty()) {
+      return Invalid(where + ": http_connection_manager.rds.route_config_name", "empty");
+    }
+  } else if (hcm.has_route_config()) {
+    auto table = BuildRouteTable(hcm.route_config());
+    if (!table.ok()) return table.status();
+    out.inline_routes = *std::move(table);
+  } else {
+    return Invalid(where + ": http_connection_manager", "rds or route_config required");
+  }
+  if (hcm.has_stream_idle_timeout()) out.idle_timeout = ToMillis(hcm.stream_idle_timeout());
+  if (hcm.has_request_headers_timeout()) {
+    out.request_headers_timeout = ToMillis(hcm.request_headers_timeout());
+  }
+  return out;
+}
+
+absl::StatusOr<ProxyConfigSnapshot> BuildConfig(
+    const std::vector<envoy::config::listener::v3::Listener>& listeners,
+    const std::vector<RouteConfiguration>& routes,
+    const std::vector<envoy::config::cluster::v3::Cluster>& clusters,
+    const std::vector<envoy::config::endpoint::v3::ClusterLoadAssignment>& endpoints) {
+  auto config = std::make_shared<ProxyConfig>();
+  absl::flat_hash_set<std::pair<std::string, uint16_t>> addresses;
+  for (const auto& l : listeners) {
+    if (l.has_api_listener()) continue;  // proxyless gRPC clients only
+    auto built = BuildListener(l);
+    if (!built.ok()) return built.status();
+    if (config->FindListener(built->name) != nullptr) {
+      return Invalid(absl::StrCat("listener '", l.name(), "'"), "duplicate name");
+    }
+    if (built->port != 0 && !addresses.insert({built->address, built->port}).second) {
+      return Invalid(absl::StrCat("listener '", l.name(), "'.address"),
+                     absl::StrCat(built->address, ":", built->port, " is used by another listener"));
+    }
+    config->listeners.push_back(*std::move(built));
+  }
+  for (const auto& r : routes) {
+    auto table = BuildRouteTable(r);
+    if (!table.ok()) return table.status();
+    if (!config->routes.emplace(r.name(), *std::move(table)).second) {
+      return Invalid(absl::StrCat("route_configuration '", r.name(), "'"), "duplicate name");
+    }
+  }
+  absl::flat_hash_map<std::string, const envoy::config::endpoint::v3::ClusterLoadAssignment*> by_name;
+  for (const auto& cla : endpoints) {
+    if (!by_name.emplace(cla.cluster_name(), &cla).second) {
+      return Invalid(absl::StrCat("cluster_load_assignment '", cla.cluster_name(), "'"),
+                     "duplicate cluster_name");
+    }
+  }
+  for (const auto& c : clusters) {
+    const std::string& eds_name =
+        c.eds_cluster_config().service_name().empty() ? c.name() : c.eds_cluster_config().service_name();
+    auto it = by_name.find(eds_name);
+    auto built = BuildCluster(c, it == by_name.end() ? nullptr : it->second);
+    if (!built.ok()) return built.status();
+    if (!config->clusters.emplace(c.name(), *std::move(built)).second) {
+      return Invalid(absl::StrCat("cluster '", c.name(), "'"), "duplicate name");
+    }
+  }
+  return ProxyConfigSnapshot(std::move(config));
+}
+
+}  // namespace causeway::proxy
+
+#pragma GCC diagnostic pop

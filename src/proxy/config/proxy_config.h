@@ -1,0 +1,174 @@
+// The proxy's immutable configuration snapshot, built from Envoy v3 resources
+// by BuildConfig (build_config.h). Workers hold a shared_ptr to one snapshot
+// and never see it change; a new snapshot replaces it wholesale.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "re2/re2.h"
+
+namespace causeway::proxy {
+
+// envoy.type.matcher.v3.StringMatcher.
+struct StringMatch {
+  enum class Kind { kExact, kPrefix, kSuffix, kContains, kRegex };
+  Kind kind = Kind::kExact;
+  std::string value;  // lower-cased when ignore_case
+  bool ignore_case = false;
+  std::shared_ptr<const re2::RE2> regex;
+
+  bool Matches(std::string_view s) const;
+};
+
+// envoy.config.route.v3.HeaderMatcher (name is lower-case).
+struct HeaderMatch {
+  std::string name;
+  enum class Kind { kString, kPresent, kRange };
+  Kind kind = Kind::kString;
+  StringMatch string;
+  bool present = true;  // for kPresent: must (true) or must not (false) be present
+  int64_t range_start = 0, range_end = 0;
+  bool invert = false;
+};
+
+// envoy.config.route.v3.QueryParameterMatcher.
+struct QueryMatch {
+  std::string name;
+  std::optional<StringMatch> string;  // nullopt: present_match
+};
+
+// Key/value pairs under the `envoy.lb` filter metadata, values rendered as
+// text (strings verbatim, numbers and bools as JSON would print them).
+using LbMetadata = std::vector<std::pair<std::string, std::string>>;
+
+struct ClusterTarget {
+  std::string name;
+  uint32_t weight = 1;
+  LbMetadata metadata_match;  // endpoints must carry all of these
+};
+
+struct RetryPolicy {
+  uint32_t num_retries = 0;
+  bool on_connect_failure = false;
+  bool on_5xx = false;
+  bool on_gateway_error = false;  // 502, 503, 504
+  bool on_reset = false;
+  std::chrono::milliseconds per_try_timeout{0};  // 0: the route timeout only
+};
+
+struct HeaderMutation {
+  struct Add {
+    std::string name;  // lower-case
+    std::string value;
+    // envoy.config.core.v3.HeaderValueOption.HeaderAppendAction.
+    enum class Action { kAppend, kAddIfAbsent, kOverwrite, kOverwriteIfExists };
+    Action action = Action::kAppend;
+  };
+  std::vector<Add> add;
+  std::vector<std::string> remove;  // lower-case names
+  bool empty() const { return add.empty() && remove.empty(); }
+};
+
+struct Route {
+  std::string name;
+  enum class PathKind { kPrefix, kPath, kRegex };
+  PathKind path_kind = PathKind::kPrefix;
+  std::string path;
+  bool case_sensitive = true;
+  std::shared_ptr<const re2::RE2> path_regex;
+  std::vector<HeaderMatch> headers;
+  std::vector<QueryMatch> query;
+
+  enum class Action { kCluster, kDirectResponse };
+  Action action = Action::kCluster;
+  std::vector<ClusterTarget> clusters;
+  uint32_t total_weight = 0;
+  std::optional<std::string> prefix_rewrite;
+  std::string host_rewrite;  // host_rewrite_literal
+  // Envoy's default route timeout is 15 s; 0 disables it.
+  std::chrono::milliseconds timeout{15000};
+  RetryPolicy retry;
+  uint32_t direct_status = 0;
+  std::string direct_body;
+
+  HeaderMutation request_headers;
+  HeaderMutation response_headers;
+};
+
+struct VirtualHost {
+  std::string name;
+  std::vector<std::string> domains;  // lower-case
+  std::vector<Route> routes;
+  std::optional<RetryPolicy> retry;  // default for routes without one
+  HeaderMutation request_headers;
+  HeaderMutation response_headers;
+};
+
+// A RouteConfiguration with its domain index.
+struct RouteTable {
+  std::string name;
+  std::vector<VirtualHost> virtual_hosts;
+  HeaderMutation request_headers;
+  HeaderMutation response_headers;
+  std::vector<std::string> response_headers_to_remove;
+
+  // Domain index (see router.h for the precedence).
+  absl::flat_hash_map<std::string, size_t> exact;
+  std::vector<std::pair<std::string, size_t>> suffixes;  // "*.x" as ".x", longest first
+  std::vector<std::pair<std::string, size_t>> prefixes;  // "x.*" as "x.", longest first
+  std::optional<size_t> any;                              // "*"
+};
+
+struct Endpoint {
+  std::string address;  // IP literal or host name
+  uint16_t port = 0;
+  uint32_t weight = 1;
+  bool healthy = true;
+  LbMetadata metadata;
+
+  // "host:port" as logged and used as the pool key.
+  std::string Key() const;
+};
+
+struct ClusterConfig {
+  std::string name;
+  enum class LbPolicy { kRoundRobin, kLeastRequest };
+  LbPolicy lb_policy = LbPolicy::kRoundRobin;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::vector<Endpoint> endpoints;
+  uint32_t least_request_choices = 2;
+};
+
+struct ListenerConfig {
+  std::string name;
+  std::string address;  // IP literal
+  uint16_t port = 0;    // 0: any free port (tests)
+  std::string route_config_name;
+  std::shared_ptr<const RouteTable> inline_routes;  // HCM route_config
+  // Envoy HCM stream_idle_timeout default 5 min; request_headers_timeout off.
+  std::chrono::milliseconds idle_timeout{300000};
+  std::chrono::milliseconds request_headers_timeout{0};
+};
+
+struct ProxyConfig {
+  std::vector<ListenerConfig> listeners;
+  absl::flat_hash_map<std::string, std::shared_ptr<const RouteTable>> routes;
+  absl::flat_hash_map<std::string, std::shared_ptr<const ClusterConfig>> clusters;
+
+  const ListenerConfig* FindListener(std::string_view name) const;
+  // The listener's route table: inline, or by RDS name (nullptr if absent).
+  const RouteTable* RoutesFor(const ListenerConfig& listener) const;
+  const ClusterConfig* FindCluster(std::string_view name) const;
+};
+
+using ProxyConfigSnapshot = std::shared_ptr<const ProxyConfig>;
+
+}  // namespace causeway::proxy
