@@ -1,0 +1,101 @@
+// A small synchronous HTTP/1.1 client over one keep-alive connection.
+//
+// Used by the CLI, the discovery agent and tests to talk to the hub's REST
+// API, and to follow its server-sent-event streams. One HttpClient is one
+// connection and is not thread-safe; use one per thread.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace causeway {
+
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lowercased
+  std::string body;
+  // The value of header `name` (case-insensitive), or "".
+  std::string Header(std::string_view name) const;
+};
+
+// One event of a text/event-stream (https://html.spec.whatwg.org/#server-sent-events).
+struct SseEvent {
+  std::string id;
+  std::string event;  // "" when the stream did not name it ("message")
+  std::string data;   // multi-line data joined with '\n'
+};
+
+class HttpClient {
+ public:
+  using Headers = std::map<std::string, std::string>;
+
+  struct Options {
+    // Limit for connecting and for each whole request/response exchange.
+    std::chrono::milliseconds timeout{30000};
+  };
+
+  // `base_url` is "http://host:port" (a trailing path is ignored) or "host:port".
+  static absl::StatusOr<std::unique_ptr<HttpClient>> Create(std::string_view base_url,
+                                                            Options options);
+  static absl::StatusOr<std::unique_ptr<HttpClient>> Create(std::string_view base_url) {
+    return Create(base_url, Options{});
+  }
+  HttpClient(std::string host, std::string port, Options options);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Sends one request and reads the whole response. Transport failures are
+  // UNAVAILABLE (DEADLINE_EXCEEDED on timeout); any HTTP status is a success.
+  // A request that fails on a reused connection before any response byte
+  // arrives (the server closed it while idle) is retried once on a new one.
+  absl::StatusOr<HttpResponse> Send(std::string_view method, std::string_view target,
+                                    std::string_view body = {}, const Headers& headers = {});
+
+  // A response read incrementally (server-sent events, long polls). It owns
+  // the connection it was opened on.
+  class Stream {
+   public:
+    virtual ~Stream() = default;
+    // Status and headers of the response.
+    virtual const HttpResponse& head() const = 0;
+    // The next line of the body without its line ending; nullopt at the end
+    // of the body. DEADLINE_EXCEEDED when no full line arrives in `timeout`
+    // (the stream stays usable).
+    virtual absl::StatusOr<std::optional<std::string>> ReadLine(
+        std::chrono::milliseconds timeout) = 0;
+    // The next event (comments such as keep-alives are skipped); nullopt at
+    // the end of the body. DEADLINE_EXCEEDED when none completes in `timeout`.
+    absl::StatusOr<std::optional<SseEvent>> NextEvent(std::chrono::milliseconds timeout);
+
+   private:
+    SseEvent partial_;
+    bool has_partial_ = false;
+  };
+
+  // Opens a streaming request on a fresh connection (this client's own
+  // connection is left alone). Non-2xx responses are returned whole as a
+  // stream whose ReadLine yields the body lines.
+  absl::StatusOr<std::unique_ptr<Stream>> OpenStream(std::string_view method,
+                                                     std::string_view target,
+                                                     const Headers& headers = {});
+
+  const std::string& host() const { return host_; }
+  const std::string& port() const { return port_; }
+
+ private:
+  struct Connection;
+
+  std::string host_;
+  std::string port_;
+  Options options_;
+  std::unique_ptr<Connection> conn_;
+};
+
+}  // namespace causeway

@@ -1,0 +1,426 @@
+#include "hub/http/server.h"
+
+#include <exception>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/detached.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/redirect_error.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/strand.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "common/strings.h"
+#include "spdlog/spdlog.h"
+
+namespace causeway::hub::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+// Shared between a session and the server's registry, so Shutdown() can
+// reach live connections. Fields other than `strand` are touched only on the
+// strand.
+struct HttpServer::Connection {
+  explicit Connection(asio::strand<asio::io_context::executor_type> s) : strand(std::move(s)) {}
+  asio::strand<asio::io_context::executor_type> strand;
+  beast::tcp_stream* stream = nullptr;  // null once the session ended
+  bool idle = true;                     // waiting for the next request
+  asio::steady_timer* wait_timer = nullptr;  // a streamed response's WaitUntil
+};
+
+namespace {
+
+class Writer final : public StreamWriter {
+ public:
+  Writer(beast::tcp_stream& stream, std::chrono::milliseconds io_timeout,
+         const std::atomic<bool>& stopping)
+      : stream_(stream),
+        timer_(stream.get_executor()),
+        io_timeout_(io_timeout),
+        stopping_(stopping) {}
+
+  awaitable<bool> Write(std::string data) override {
+    if (data.empty() || broken_) co_return !broken_;
+    beast::error_code ec;
+    stream_.expires_after(io_timeout_);
+    co_await asio::async_write(stream_, bhttp::make_chunk(asio::buffer(data)),
+                               asio::redirect_error(use_awaitable, ec));
+    stream_.expires_never();
+    if (ec) broken_ = true;
+    co_return !broken_;
+  }
+
+  awaitable<void> WaitUntil(std::chrono::steady_clock::time_point deadline) override {
+    if (woken_.exchange(false) || stopping_.load()) co_return;
+    timer_.expires_at(deadline);
+    beast::error_code ec;
+    co_await timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+    woken_.store(false);
+  }
+
+  void Wake() override {
+    woken_.store(true);
+    asio::post(timer_.get_executor(), [this, alive = alive_] {
+      if (*alive) timer_.cancel();
+    });
+  }
+
+  bool Stopping() const override { return stopping_.load(); }
+
+  asio::steady_timer& timer() { return timer_; }
+  bool broken() const { return broken_; }
+  // Posted wakes check this so they never touch a destroyed writer.
+  ~Writer() override { *alive_ = false; }
+
+ private:
+  beast::tcp_stream& stream_;
+  asio::steady_timer timer_;
+  std::chrono::milliseconds io_timeout_;
+  const std::atomic<bool>& stopping_;
+  std::atomic<bool> woken_{false};
+  bool broken_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+Request ToRequest(const bhttp::request<bhttp::string_body>& msg, const std::string& remote) {
+  Request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  req.remote = remote;
+  for (const auto& field : msg) {
+    std::string name(field.name_string());
+    req.headers[absl::AsciiStrToLower(name)] = std::string(field.value());
+  }
+  req.body = msg.body();
+  return req;
+}
+
+}  // namespace
+
+class HttpServer::Session {
+ public:
+  Session(HttpServer* server, tcp::socket socket, std::shared_ptr<Connection> conn)
+      : server_(server), stream_(std::move(socket)), conn_(std::move(conn)) {}
+
+  awaitable<void> Run() {
+    beast::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    remote_ = ec ? "?" : StrCat(endpoint.address().to_string(), ":", endpoint.port());
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    conn_->stream = &stream_;
+    try {
+      co_await Loop();
+    } catch (const std::exception& e) {
+      spdlog::warn("connection from {} failed: {}", remote_, e.what());
+    }
+    conn_->stream = nullptr;
+    conn_->wait_timer = nullptr;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+ private:
+  awaitable<void> Loop() {
+    const Options& options = server_->options_;
+    for (;;) {
+      if (server_->stopping_.load()) co_return;
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<uint32_t>(options.header_limit));
+      parser.body_limit(options.body_limit);
+      beast::error_code ec;
+      conn_->idle = true;
+      stream_.expires_after(options.idle_timeout);
+      co_await bhttp::async_read_header(stream_, buffer_, parser,
+                                        asio::redirect_error(use_awaitable, ec));
+      conn_->idle = false;
+      auto started = std::chrono::steady_clock::now();
+      if (!ec) {
+        stream_.expires_after(options.io_timeout);
+        co_await bhttp::async_read(stream_, buffer_, parser,
+                                   asio::redirect_error(use_awaitable, ec));
+      }
+      if (ec == bhttp::error::body_limit) {
+        co_await Reject(413, "payload_too_large",
+                        StrCat("the request body is larger than ", options.body_limit, " bytes"),
+                        started);
+        co_return;
+      }
+      if (ec == bhttp::error::header_limit) {
+        co_await Reject(431, "headers_too_large", "the request headers are too large", started);
+        co_return;
+      }
+      if (ec) {
+        // A peer that went away or never finished a request: nothing to say.
+        // Malformed requests get a 400 before closing.
+        if (ec.category() == beast::error_code(bhttp::error::bad_method).category() &&
+            ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+          co_await Reject(400, "bad_request", StrCat("malformed HTTP request: ", ec.message()),
+                          started);
+        }
+        co_return;
+      }
+
+      bhttp::request<bhttp::string_body> msg = parser.release();
+      Request req = ToRequest(msg, remote_);
+      bool keep_alive = msg.keep_alive() && !server_->stopping_.load();
+      std::string route_label;
+      Response res = co_await Dispatch(req, &route_label);
+      if (res.stream) {
+        co_await Stream(req, res, route_label, started);
+        co_return;
+      }
+      keep_alive = keep_alive && !server_->stopping_.load();
+      bool ok = co_await Send(req, res, msg.version(), keep_alive);
+      server_->observer_(req, res.status, route_label, std::chrono::steady_clock::now() - started);
+      if (!ok || !keep_alive) co_return;
+    }
+  }
+
+  awaitable<Response> Dispatch(Request& req, std::string* route_label) {
+    if (!ParseTarget(req.target, &req.path, &req.query)) {
+      co_return server_->errors_(400, "bad_request", "malformed percent-encoding in the URL");
+    }
+    Router::Match match = server_->router_.Find(req.method, req.path);
+    switch (match.result) {
+      case Router::Match::Result::kBadPath:
+        co_return server_->errors_(400, "bad_request", "malformed percent-encoding in the path");
+      case Router::Match::Result::kNotFound:
+        co_return server_->errors_(404, "not_found", StrCat("no such path: ", req.path));
+      case Router::Match::Result::kMethodNotAllowed: {
+        Response res = server_->errors_(405, "method_not_allowed",
+                                        StrCat(req.method, " is not allowed on ", req.path,
+                                               " (allowed: ", match.allowed, ")"));
+        res.headers.emplace_back("Allow", match.allowed);
+        co_return res;
+      }
+      case Router::Match::Result::kFound:
+        break;
+    }
+    const Route* route = match.route;
+    *route_label = route->pattern;
+    req.params = std::move(match.params);
+    if (!route->blocking) co_return Invoke(*route, req);
+    co_return co_await asio::co_spawn(
+        server_->workers_.get_executor(),
+        [this, route, &req]() -> awaitable<Response> { co_return Invoke(*route, req); },
+        use_awaitable);
+  }
+
+  Response Invoke(const Route& route, Request& req) {
+    try {
+      return route.handler(req);
+    } catch (const std::exception& e) {
+      spdlog::error("handler for {} {} failed: {}", req.method, req.path, e.what());
+      return server_->errors_(500, "internal", "internal error");
+    }
+  }
+
+  void Prepare(bhttp::response<bhttp::string_body>& out, const Response& res, unsigned version,
+               bool keep_alive) {
+    out.version(version);
+    out.result(static_cast<unsigned>(res.status));
+    out.set(bhttp::field::server, "causeway");
+    out.set(bhttp::field::content_type, res.content_type);
+    for (const auto& [name, value] : res.headers) out.set(name, value);
+    out.keep_alive(keep_alive);
+  }
+
+  awaitable<bool> Send(const Request& req, Response& res, unsigned version, bool keep_alive) {
+    bhttp::response<bhttp::string_body> out;
+    Prepare(out, res, version, keep_alive);
+    out.body() = std::move(res.body);
+    out.prepare_payload();
+    if (req.method == "HEAD") out.body().clear();
+    beast::error_code ec;
+    stream_.expires_after(server_->options_.io_timeout);
+    co_await bhttp::async_write(stream_, out, asio::redirect_error(use_awaitable, ec));
+    co_return !ec;
+  }
+
+  awaitable<void> Stream(const Request& req, Response& res, const std::string& route_label,
+                         std::chrono::steady_clock::time_point started) {
+    bhttp::response<bhttp::empty_body> head;
+    head.version(11);
+    head.result(static_cast<unsigned>(res.status));
+    head.set(bhttp::field::server, "causeway");
+    head.set(bhttp::field::content_type, res.content_type);
+    head.set(bhttp::field::cache_control, "no-cache");
+    for (const auto& [name, value] : res.headers) head.set(name, value);
+    head.keep_alive(false);
+    head.chunked(true);
+    bhttp::response_serializer<bhttp::empty_body> serializer(head);
+    beast::error_code ec;
+    stream_.expires_after(server_->options_.io_timeout);
+    co_await bhttp::async_write_header(stream_, serializer,
+                                       asio::redirect_error(use_awaitable, ec));
+    stream_.expires_never();
+    if (!ec) {
+      Writer writer(stream_, server_->options_.io_timeout, server_->stopping_);
+      conn_->wait_timer = &writer.timer();
+      ++server_->streams_;
+      try {
+        co_await res.stream(writer);
+      } catch (const std::exception& e) {
+        spdlog::warn("stream {} failed: {}", req.path, e.what());
+      }
+      --server_->streams_;
+      conn_->wait_timer = nullptr;
+      if (!writer.broken()) {
+        stream_.expires_after(server_->options_.io_timeout);
+        co_await asio::async_write(stream_, bhttp::make_chunk_last(),
+                                   asio::redirect_error(use_awaitable, ec));
+      }
+    }
+    server_->observer_(req, res.status, route_label, std::chrono::steady_clock::now() - started);
+  }
+
+  // Answers and closes. The unread rest of the request is drained for a
+  // moment first so the client sees the answer instead of a reset.
+  awaitable<void> Reject(int status, std::string_view code, std::string message,
+                         std::chrono::steady_clock::time_point started) {
+    Response res = server_->errors_(status, code, message);
+    Request req;
+    req.remote = remote_;
+    co_await Send(req, res, 11, false);
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::array<char, 16384> sink;
+    stream_.expires_after(std::chrono::seconds(2));
+    size_t drained = 0;
+    while (!ec && drained < (8u << 20)) {
+      drained += co_await stream_.async_read_some(asio::buffer(sink),
+                                                  asio::redirect_error(use_awaitable, ec));
+    }
+    server_->observer_(req, status, "", std::chrono::steady_clock::now() - started);
+  }
+
+  HttpServer* server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<Connection> conn_;
+  std::string remote_;
+};
+
+HttpServer::HttpServer(Options options, Router router, ErrorRenderer errors, Observer observer)
+    : options_(std::move(options)),
+      router_(std::move(router)),
+      errors_(std::move(errors)),
+      observer_(std::move(observer)),
+      workers_(static_cast<size_t>(options_.worker_threads)) {}
+
+HttpServer::~HttpServer() { Shutdown(); }
+
+absl::Status HttpServer::Start() {
+  size_t colon = options_.address.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(StrCat("address \"", options_.address, "\" is not host:port"));
+  }
+  std::string host = options_.address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  if (!absl::SimpleAtoi(options_.address.substr(colon + 1), &port) || port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(StrCat("address \"", options_.address, "\" has a bad port"));
+  }
+  beast::error_code ec;
+  tcp::resolver resolver(ioc_);
+  auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    return absl::InvalidArgumentError(StrCat("cannot resolve \"", host, "\": ", ec.message()));
+  }
+  tcp::endpoint endpoint = results.begin()->endpoint();
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(StrCat("cannot listen on ", options_.address, ": ", ec.message()));
+  }
+  port_ = acceptor_.local_endpoint().port();
+  Accept();
+  for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
+    threads_.emplace_back([this] { ioc_.run(); });
+  }
+  return absl::OkStatus();
+}
+
+void HttpServer::Accept() {
+  auto strand = asio::make_strand(ioc_);
+  acceptor_.async_accept(strand, [this, strand](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      spdlog::warn("accept failed: {}", ec.message());
+    } else if (stopping_.load()) {
+      return;  // the socket closes as it goes out of scope
+    } else {
+      auto conn = std::make_shared<Connection>(strand);
+      uint64_t id = Register(conn);
+      auto session = std::make_shared<Session>(this, std::move(socket), conn);
+      asio::co_spawn(
+          strand, [session]() { return session->Run(); },
+          [this, session, id](const std::exception_ptr&) { Unregister(id); });
+    }
+    Accept();
+  });
+}
+
+uint64_t HttpServer::Register(const std::shared_ptr<Connection>& conn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t id = next_id_++;
+  connections_[id] = conn;
+  ++active_;
+  return id;
+}
+
+void HttpServer::Unregister(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  connections_.erase(id);
+  --active_;
+  cv_.notify_all();
+}
+
+void HttpServer::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  stopping_.store(true);
+  if (threads_.empty()) return;
+  asio::post(ioc_, [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  });
+  std::vector<std::shared_ptr<Connection>> conns;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, conn] : connections_) conns.push_back(conn);
+  }
+  // Idle keep-alive connections are closed now; busy ones close after their
+  // response (the loop checks stopping_); streams are woken to end.
+  for (auto& conn : conns) {
+    asio::post(conn->strand, [conn] {
+      if (conn->stream != nullptr && conn->idle) conn->stream->socket().cancel();
+      if (conn->wait_timer != nullptr) conn->wait_timer->cancel();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!cv_.wait_for(lock, options_.shutdown_grace, [this] { return active_.load() == 0; })) {
+      spdlog::warn("{} connections still open after the shutdown grace period", active_.load());
+    }
+  }
+  ioc_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  workers_.join();
+}
+
+}  // namespace causeway::hub::http

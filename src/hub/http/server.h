@@ -1,0 +1,96 @@
+// HTTP/1.1 server on Boost.Beast: keep-alive connections, each served by one
+// coroutine on its own strand; a few I/O threads; handlers that may block
+// run on a separate worker pool so slow writes never stall other
+// connections. Limits: header and body size (431/413), idle and I/O
+// timeouts. Shutdown() stops accepting, lets in-flight requests finish,
+// closes idle connections and ends streamed responses.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/thread_pool.hpp"
+#include "hub/http/message.h"
+#include "hub/http/router.h"
+
+namespace causeway::hub::http {
+
+class HttpServer {
+ public:
+  struct Options {
+    std::string address = "127.0.0.1:8380";  // host:port; port 0 picks one
+    int io_threads = 2;
+    int worker_threads = 32;
+    size_t body_limit = 1 << 20;
+    size_t header_limit = 16 << 10;
+    std::chrono::milliseconds idle_timeout{60000};   // waiting for the next request
+    std::chrono::milliseconds io_timeout{30000};     // reading one request / writing one response
+    std::chrono::milliseconds shutdown_grace{10000}; // in-flight requests at Shutdown()
+  };
+
+  // Renders a protocol-level error (unknown path, bad method, limits).
+  using ErrorRenderer = std::function<Response(int status, std::string_view code,
+                                               std::string_view message)>;
+  // Called after each request with the matched route pattern ("" if none).
+  using Observer = std::function<void(const Request&, int status, std::string_view route,
+                                      std::chrono::steady_clock::duration elapsed)>;
+
+  HttpServer(Options options, Router router, ErrorRenderer errors, Observer observer);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving on background threads.
+  absl::Status Start();
+  // The bound port (after Start).
+  int port() const { return port_; }
+  // Graceful stop; idempotent. Returns when every connection is closed (or
+  // the grace period ran out) and the threads are joined.
+  void Shutdown();
+
+  int active_connections() const { return active_.load(); }
+  int active_streams() const { return streams_.load(); }
+
+ private:
+  struct Connection;
+  class Session;
+  friend class Session;
+
+  void Accept();
+  uint64_t Register(const std::shared_ptr<Connection>& conn);
+  void Unregister(uint64_t id);
+
+  const Options options_;
+  const Router router_;
+  const ErrorRenderer errors_;
+  const Observer observer_;
+
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_{ioc_};
+  boost::asio::thread_pool workers_;
+  std::vector<std::thread> threads_;
+  int port_ = 0;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> active_{0};
+  std::atomic<int> streams_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<uint64_t, std::shared_ptr<Connection>> connections_;
+  uint64_t next_id_ = 1;
+  bool shut_down_ = false;
+};
+
+}  // namespace causeway::hub::http
