@@ -1,0 +1,66 @@
+// One JSON line per request.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace causeway::proxy {
+
+struct AccessLogEntry {
+  std::chrono::system_clock::time_point start_time;
+  std::string_view listener;
+  std::string_view method;
+  std::string_view authority;
+  std::string_view path;
+  int protocol_minor = 1;
+  int status = 0;
+  std::string_view route;             // route name, "" if none matched
+  std::string_view cluster;
+  std::string_view upstream_address;  // "ip:port" of the last try
+  uint64_t bytes_received = 0;        // request body bytes
+  uint64_t bytes_sent = 0;            // response body bytes
+  std::chrono::microseconds duration{0};
+  std::chrono::microseconds upstream_time{-1};  // to the upstream's response head; -1 if none
+  uint32_t attempts = 0;
+  // Envoy-style response flags: NR no route, UH no healthy upstream,
+  // UF upstream connect failure, UT upstream timeout, UR upstream reset,
+  // DC downstream closed, NC cluster not found.
+  std::string_view flags;
+};
+
+std::string FormatAccessLogJson(const AccessLogEntry& entry);
+
+class AccessLog {
+ public:
+  virtual ~AccessLog() = default;
+  // Called on worker threads; implementations must be thread-safe.
+  virtual void Log(const AccessLogEntry& entry) = 0;
+};
+
+// Writes lines to a stdio stream (one fwrite per line, so lines never mix).
+class StreamAccessLog final : public AccessLog {
+ public:
+  explicit StreamAccessLog(std::FILE* out) : out_(out) {}
+  void Log(const AccessLogEntry& entry) override;
+
+ private:
+  std::FILE* out_;
+};
+
+// Keeps formatted lines in memory (tests).
+class MemoryAccessLog final : public AccessLog {
+ public:
+  void Log(const AccessLogEntry& entry) override;
+  std::vector<std::string> Lines() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+}  // namespace causeway::proxy

@@ -1,0 +1,146 @@
+#include "proxy/server/proxy_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <boost/asio/post.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "proxy/server/worker.h"
+
+namespace causeway::proxy {
+namespace {
+
+// One listening socket with SO_REUSEPORT, so every worker can own a socket
+// on the same address and the kernel spreads connections between them.
+absl::StatusOr<int> BindListener(const std::string& address, uint16_t port, uint16_t* bound_port) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  int family = AF_INET;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
+    family = AF_INET6;
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    len = sizeof(sockaddr_in6);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("'", address, "' is not an IP address"));
+  }
+  int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd, 4096) != 0) {
+    int err = errno;
+    ::close(fd);
+    return absl::UnavailableError(
+        absl::StrCat("bind ", address, ":", port, ": ", std::strerror(err)));
+  }
+  len = sizeof(ss);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  *bound_port = ntohs(family == AF_INET ? v4->sin_port : v6->sin6_port);
+  return fd;
+}
+
+}  // namespace
+
+ProxyServer::ProxyServer(ProxyServerOptions options)
+    : options_(options), shared_(std::make_unique<ServerShared>()) {
+  shared_->access_log = options_.access_log;
+  int n = options_.workers > 0 ? options_.workers
+                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, shared_.get()));
+}
+
+ProxyServer::~ProxyServer() { Stop(); }
+
+absl::Status ProxyServer::Start() {
+  if (started_) return absl::FailedPreconditionError("already started");
+  started_ = true;
+  for (auto& w : workers_) w->Start();
+  return absl::OkStatus();
+}
+
+absl::Status ProxyServer::UpdateConfig(ProxyConfigSnapshot config) {
+  if (config == nullptr) return absl::InvalidArgumentError("null configuration");
+  std::vector<std::string> removes;
+  for (const auto& [name, b] : bound_) {
+    const ListenerConfig* l = config->FindListener(name);
+    if (l == nullptr || l->address != b.address || l->port != b.requested_port) {
+      removes.push_back(name);
+    }
+  }
+  // Bind everything new first so a failure changes nothing.
+  std::vector<std::vector<Worker::ListenerAdd>> adds(workers_.size());
+  std::vector<std::pair<std::string, Bound>> new_bound;
+  auto release = [&] {
+    for (auto& per_worker : adds) {
+      for (auto& a : per_worker) ::close(a.fd);
+    }
+  };
+  for (const ListenerConfig& l : config->listeners) {
+    auto it = bound_.find(l.name);
+    bool replaced = std::find(removes.begin(), removes.end(), l.name) != removes.end();
+    if (it != bound_.end() && !replaced) continue;
+    Bound b{l.address, l.port, 0};
+    for (size_t w = 0; w < workers_.size(); ++w) {
+      uint16_t actual = 0;
+      absl::StatusOr<int> fd = BindListener(l.address, w == 0 ? l.port : b.port, &actual);
+      if (!fd.ok()) {
+        release();
+        return absl::Status(fd.status().code(),
+                            absl::StrCat("listener '", l.name, "': ", fd.status().message()));
+      }
+      if (w == 0) b.port = actual;
+      adds[w].push_back({l, *fd});
+    }
+    new_bound.emplace_back(l.name, b);
+  }
+  for (const std::string& name : removes) bound_.erase(name);
+  for (auto& [name, b] : new_bound) bound_[name] = b;
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    Worker* worker = workers_[w].get();
+    boost::asio::post(worker->io_context(),
+                      [worker, config, a = std::move(adds[w]), removes]() mutable {
+                        worker->Apply(config, std::move(a), std::move(removes));
+                      });
+  }
+  return absl::OkStatus();
+}
+
+std::optional<uint16_t> ProxyServer::ListenerPort(std::string_view name) const {
+  auto it = bound_.find(absl::string_view(name.data(), name.size()));
+  if (it == bound_.end()) return std::nullopt;
+  return it->second.port;
+}
+
+bool ProxyServer::Drain(std::chrono::milliseconds timeout) {
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    boost::asio::post(worker->io_context(), [worker] { worker->BeginDrain(); });
+  }
+  std::unique_lock<std::mutex> lock(shared_->mu);
+  return shared_->cv.wait_for(lock, timeout,
+                              [&] { return shared_->active_connections.load() == 0; });
+}
+
+void ProxyServer::Stop() {
+  for (auto& w : workers_) w->Stop();
+}
+
+int64_t ProxyServer::ActiveConnections() const { return shared_->active_connections.load(); }
+uint64_t ProxyServer::RequestsTotal() const { return shared_->requests_total.load(); }
+
+}  // namespace causeway::proxy

@@ -1,0 +1,118 @@
+#include "proxy/server/worker.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+
+#include "proxy/server/session.h"
+
+namespace causeway::proxy {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Worker::Worker(int index, ServerShared* shared)
+    : ioc_(std::make_unique<asio::io_context>(1)), index_(index), shared_(shared) {}
+
+Worker::~Worker() {
+  Stop();
+  // Sockets must go before their io_context; session frames are destroyed
+  // by the io_context while the rest of the worker is still alive.
+  listeners_.clear();
+  pool_.Clear();
+  ioc_.reset();
+}
+
+void Worker::Start() {
+  thread_ = std::thread([this] {
+    auto guard = asio::make_work_guard(*ioc_);
+    ioc_->run();
+  });
+}
+
+void Worker::Stop() {
+  ioc_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::Apply(ProxyConfigSnapshot config, std::vector<ListenerAdd> adds,
+                   std::vector<std::string> removes) {
+  config_ = std::move(config);
+  for (const std::string& name : removes) {
+    auto it = listeners_.find(name);
+    if (it == listeners_.end()) continue;
+    // Existing connections keep going and close after their current
+    // response (see Session); only accepting stops.
+    it->second.state->draining = true;
+    boost::system::error_code ec;
+    it->second.acceptor->close(ec);
+    listeners_.erase(it);
+  }
+  for (const auto& [name, active] : listeners_) {
+    if (const ListenerConfig* l = config_->FindListener(name)) active.state->config = *l;
+  }
+  for (ListenerAdd& add : adds) {
+    auto state = std::make_shared<ListenerState>();
+    state->name = add.config.name;
+    state->config = add.config;
+    auto acceptor = std::make_unique<tcp::acceptor>(*ioc_);
+    boost::system::error_code ec;
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    ::getsockname(add.fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    acceptor->assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), add.fd, ec);
+    if (ec) {
+      ::close(add.fd);
+      continue;
+    }
+    if (draining_) acceptor->close(ec);
+    StartAccepting(state, acceptor.get());
+    listeners_[state->name] = ActiveListener{std::move(state), std::move(acceptor)};
+  }
+}
+
+void Worker::StartAccepting(const std::shared_ptr<ListenerState>& state, tcp::acceptor* acceptor) {
+  asio::co_spawn(
+      *ioc_,
+      [this, state, acceptor]() -> asio::awaitable<void> {
+        while (acceptor->is_open()) {
+          auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+          if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
+            continue;  // EMFILE, ECONNABORTED...: keep accepting
+          }
+          auto session = std::make_shared<Session>(this, state, std::move(socket));
+          asio::co_spawn(*ioc_, Session::Run(std::move(session)), asio::detached);
+        }
+      },
+      asio::detached);
+}
+
+void Worker::BeginDrain() {
+  draining_ = true;
+  for (auto& [name, active] : listeners_) {
+    boost::system::error_code ec;
+    active.acceptor->close(ec);
+  }
+  // Copy: closing a session may unregister it.
+  std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
+  for (Session* s : sessions) s->OnDrain();
+  pool_.Clear();
+}
+
+void Worker::Register(Session* s) {
+  sessions_.insert(s);
+  shared_->active_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Worker::Unregister(Session* s) {
+  sessions_.erase(s);
+  if (shared_->active_connections.fetch_sub(1) == 1) {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->cv.notify_all();
+  }
+}
+
+}  // namespace causeway::proxy

@@ -1,0 +1,96 @@
+// One event loop thread: its listeners' acceptors (SO_REUSEPORT sockets),
+// its downstream sessions, load balancer and upstream connection pool, and
+// its own pointer to the current configuration snapshot. Everything here is
+// touched only on the worker's thread, so the request path takes no locks.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "proxy/config/proxy_config.h"
+#include "proxy/server/access_log.h"
+#include "proxy/upstream/connection_pool.h"
+#include "proxy/upstream/load_balancer.h"
+
+namespace causeway::proxy {
+
+class Session;
+
+// State shared by all workers of a server (thread-safe members only).
+struct ServerShared {
+  AccessLog* access_log = nullptr;
+  std::atomic<int64_t> active_connections{0};
+  std::atomic<uint64_t> requests_total{0};
+  std::mutex mu;
+  std::condition_variable cv;  // signalled when active_connections drops to 0
+};
+
+// A listener as one worker sees it.
+struct ListenerState {
+  std::string name;
+  ListenerConfig config;  // as last configured; sessions prefer the snapshot's
+  bool draining = false;  // removed from the configuration
+};
+
+class Worker {
+ public:
+  Worker(int index, ServerShared* shared);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void Start();
+  void Stop();  // stops the loop and joins the thread
+  boost::asio::io_context& io_context() { return *ioc_; }
+
+  struct ListenerAdd {
+    ListenerConfig config;
+    int fd;  // a bound, listening socket owned by this worker from now on
+  };
+  // Runs on the worker thread (posted by ProxyServer).
+  void Apply(ProxyConfigSnapshot config, std::vector<ListenerAdd> adds,
+             std::vector<std::string> removes);
+  void BeginDrain();
+
+  // Request-path accessors (worker thread only).
+  const ProxyConfigSnapshot& config() const { return config_; }
+  LoadBalancer& lb() { return lb_; }
+  ConnectionPool& pool() { return pool_; }
+  ServerShared& shared() { return *shared_; }
+  bool draining() const { return draining_; }
+  int index() const { return index_; }
+
+  void Register(Session* s);
+  void Unregister(Session* s);
+
+ private:
+  struct ActiveListener {
+    std::shared_ptr<ListenerState> state;
+    std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+  };
+  void StartAccepting(const std::shared_ptr<ListenerState>& state,
+                      boost::asio::ip::tcp::acceptor* acceptor);
+
+  std::unique_ptr<boost::asio::io_context> ioc_;
+  int index_;
+  ServerShared* shared_;
+  std::thread thread_;
+  ProxyConfigSnapshot config_;
+  LoadBalancer lb_;
+  ConnectionPool pool_;
+  absl::flat_hash_map<std::string, ActiveListener> listeners_;
+  absl::flat_hash_set<Session*> sessions_;
+  bool draining_ = false;
+};
+
+}  // namespace causeway::proxy

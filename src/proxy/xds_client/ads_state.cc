@@ -1,0 +1,296 @@
+#include "proxy/xds_client/ads_state.h"
+
+#include <utility>
+
+#include "common/logging.h"
+#include "common/status.h"
+#include "common/strings.h"
+#include "spdlog/spdlog.h"
+
+namespace causeway::proxy {
+namespace {
+
+bool IsWildcard(XdsType type) { return type == XdsType::kListener || type == XdsType::kCluster; }
+
+int Index(XdsType type) { return static_cast<int>(type); }
+
+// Decodes the resources of `response` into `out`, rejecting what Envoy
+// rejects before looking at the contents: foreign types, unnamed and
+// duplicated resources.
+template <typename Message, typename NameFn>
+absl::Status Decode(const AdsState::Response& response, NameFn name_of,
+                    std::map<std::string, Message>& out) {
+  for (int i = 0; i < response.resources_size(); ++i) {
+    const google::protobuf::Any& any = response.resources(i);
+    if (any.type_url() != response.type_url()) {
+      return absl::InvalidArgumentError(StrCat("resources[", i, "]: type ", any.type_url(),
+                                               " in a response of type ", response.type_url()));
+    }
+    Message message;
+    if (!any.UnpackTo(&message)) {
+      return absl::InvalidArgumentError(StrCat("resources[", i, "]: cannot be parsed as ",
+                                               response.type_url()));
+    }
+    std::string name = name_of(message);
+    if (name.empty()) {
+      return absl::InvalidArgumentError(StrCat("resources[", i, "]: empty name"));
+    }
+    if (out.contains(name)) {
+      return absl::InvalidArgumentError(
+          StrCat("resources[", i, "]: duplicate resource ", name));
+    }
+    out.emplace(std::move(name), std::move(message));
+  }
+  return absl::OkStatus();
+}
+
+// LDS and CDS responses are complete: they replace. RDS and EDS responses
+// may name only some resources: they update those.
+template <typename Message>
+void Store(XdsType type, std::map<std::string, Message>&& decoded,
+           std::map<std::string, Message>& into) {
+  if (IsWildcard(type)) {
+    into = std::move(decoded);
+    return;
+  }
+  for (auto& [name, message] : decoded) into.insert_or_assign(name, std::move(message));
+}
+
+// `a` without the names in `b`.
+std::set<std::string> Minus(const std::set<std::string>& a, const std::set<std::string>& b) {
+  std::set<std::string> out;
+  for (const auto& name : a) {
+    if (!b.contains(name)) out.insert(name);
+  }
+  return out;
+}
+
+std::set<std::string> Intersect(const std::set<std::string>& a, const std::set<std::string>& b) {
+  std::set<std::string> out;
+  for (const auto& name : a) {
+    if (b.contains(name)) out.insert(name);
+  }
+  return out;
+}
+
+}  // namespace
+
+AdsState::AdsState(envoy::config::core::v3::Node node, ApplyFn apply, const TimeSource* time,
+                   std::chrono::milliseconds warming_timeout)
+    : node_(std::move(node)),
+      apply_(std::move(apply)),
+      time_(time),
+      warming_timeout_(warming_timeout),
+      applied_(std::make_shared<const XdsResources>()) {}
+
+std::vector<AdsState::Request> AdsState::OnStreamStart() {
+  node_sent_ = false;
+  for (auto& state : types_) {
+    state.nonce.clear();
+    state.sent.reset();
+    state.pending.reset();
+  }
+  // LDS and CDS always (wildcard); RDS and EDS only when something needs
+  // them, since an empty first request of a type would mean "everything".
+  std::vector<Request> out;
+  for (XdsType type : kAllXdsTypes) {
+    if (IsWildcard(type) || !Wanted(type).empty()) out.push_back(MakeRequest(type, ""));
+  }
+  return out;
+}
+
+void AdsState::OnStreamEnd() {
+  for (XdsType type : kAllXdsTypes) {
+    auto& state = types_[Index(type)];
+    if (!state.pending) continue;
+    received_.CopyType(type, *applied_);
+    state.pending.reset();
+  }
+  warming_deadline_.reset();
+}
+
+std::vector<AdsState::Request> AdsState::OnResponse(const Response& response) {
+  std::vector<Request> out;
+  XdsType type;
+  if (!TypeFromUrl(response.type_url(), &type)) {
+    // Never subscribed to: nothing to ACK, and a NACK would be noise.
+    spdlog::warn("xds: ignoring a response of unexpected type {}", JsonEscape(response.type_url()));
+    return out;
+  }
+  auto& state = types_[Index(type)];
+  state.nonce = response.nonce();
+  absl::Status status = Receive(type, response);
+  if (!status.ok()) {
+    // A response held while warming is superseded by this one, which the
+    // server now considers the latest: forget it too.
+    if (state.pending) {
+      received_.CopyType(type, *applied_);
+      state.pending.reset();
+    }
+    ++counters_.rejected;
+    counters_.last_error = StrCat(ShortName(type), ": ", status.message());
+    spdlog::warn("xds: rejected {} version {}: {}", ShortName(type),
+                 JsonEscape(response.version_info()), JsonEscape(status.message()));
+    out.push_back(MakeRequest(type, std::string(status.message())));
+    UpdateSubscriptions(out);
+    return out;
+  }
+  state.pending = Pending{response.version_info(), response.nonce(),
+                          static_cast<size_t>(response.resources_size())};
+  TryApply(/*force=*/false, out);
+  return out;
+}
+
+std::vector<AdsState::Request> AdsState::OnTick() {
+  std::vector<Request> out;
+  if (warming_deadline_ && time_->Monotonic() >= *warming_deadline_) {
+    TryApply(/*force=*/true, out);
+  }
+  return out;
+}
+
+absl::Status AdsState::Receive(XdsType type, const Response& response) {
+  switch (type) {
+    case XdsType::kListener: {
+      std::map<std::string, envoy::config::listener::v3::Listener> decoded;
+      CW_RETURN_IF_ERROR(Decode(response, [](const auto& m) { return m.name(); }, decoded));
+      Store(type, std::move(decoded), received_.listeners);
+      break;
+    }
+    case XdsType::kRoute: {
+      std::map<std::string, envoy::config::route::v3::RouteConfiguration> decoded;
+      CW_RETURN_IF_ERROR(Decode(response, [](const auto& m) { return m.name(); }, decoded));
+      Store(type, std::move(decoded), received_.routes);
+      break;
+    }
+    case XdsType::kCluster: {
+      std::map<std::string, envoy::config::cluster::v3::Cluster> decoded;
+      CW_RETURN_IF_ERROR(Decode(response, [](const auto& m) { return m.name(); }, decoded));
+      Store(type, std::move(decoded), received_.clusters);
+      break;
+    }
+    case XdsType::kEndpoint: {
+      std::map<std::string, envoy::config::endpoint::v3::ClusterLoadAssignment> decoded;
+      CW_RETURN_IF_ERROR(
+          Decode(response, [](const auto& m) { return m.cluster_name(); }, decoded));
+      Store(type, std::move(decoded), received_.endpoints);
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void AdsState::TryApply(bool force, std::vector<Request>& out) {
+  XdsResources candidate = received_;
+  PruneUnreferenced(candidate);
+  MissingResources missing = FindMissing(candidate);
+  // Abandoned names stop mattering once they arrive or nothing needs them.
+  abandoned_.routes = Intersect(abandoned_.routes, missing.routes);
+  abandoned_.endpoints = Intersect(abandoned_.endpoints, missing.endpoints);
+  abandoned_.clusters = Intersect(abandoned_.clusters, missing.clusters);
+  MissingResources blocking{Minus(missing.routes, abandoned_.routes),
+                            Minus(missing.endpoints, abandoned_.endpoints),
+                            Minus(missing.clusters, abandoned_.clusters)};
+  if (!blocking.empty() && !force) {
+    if (!warming_deadline_) {
+      warming_deadline_ = time_->Monotonic() + warming_timeout_;
+      spdlog::info("xds: warming, waiting for {}", JsonEscape(blocking.ToString()));
+    }
+    UpdateSubscriptions(out);
+    return;
+  }
+  if (!blocking.empty()) {
+    spdlog::warn("xds: warming timed out after {} ms, applying without {}",
+                 warming_timeout_.count(), JsonEscape(blocking.ToString()));
+    abandoned_.routes.merge(blocking.routes);
+    abandoned_.endpoints.merge(blocking.endpoints);
+    abandoned_.clusters.merge(blocking.clusters);
+  }
+  warming_deadline_.reset();
+
+  absl::Status status = apply_(candidate);
+  std::string error;
+  if (status.ok()) {
+    applied_ = std::make_shared<const XdsResources>(std::move(candidate));
+    ++counters_.applies;
+  } else {
+    error = std::string(status.message());
+    if (error.empty()) error = std::string(absl::StatusCodeToString(status.code()));
+    counters_.last_error = error;
+  }
+  for (XdsType type : kAllXdsTypes) {
+    auto& state = types_[Index(type)];
+    if (!state.pending) continue;
+    if (status.ok()) {
+      accepted_version_[Index(type)] = state.pending->version;
+      counters_.versions[Index(type)] = state.pending->version;
+      ++counters_.accepted;
+      spdlog::info("xds: accepted {} version {} ({} resources)", ShortName(type),
+                   JsonEscape(state.pending->version), applied_->Count(type));
+    } else {
+      // Roll back so the subscriptions and the next candidate follow what
+      // still serves.
+      received_.CopyType(type, *applied_);
+      ++counters_.rejected;
+      spdlog::warn("xds: rejected {} version {} ({} resources): {}", ShortName(type),
+                   JsonEscape(state.pending->version), state.pending->count, JsonEscape(error));
+    }
+  }
+  if (status.ok()) {
+    // Forget RDS/EDS resources nothing references any more.
+    std::set<std::string> routes = Wanted(XdsType::kRoute);
+    std::erase_if(received_.routes, [&](const auto& kv) { return !routes.contains(kv.first); });
+    std::set<std::string> endpoints = Wanted(XdsType::kEndpoint);
+    std::erase_if(received_.endpoints,
+                  [&](const auto& kv) { return !endpoints.contains(kv.first); });
+  }
+  for (XdsType type : kAllXdsTypes) {
+    auto& state = types_[Index(type)];
+    if (!state.pending) continue;
+    out.push_back(MakeRequest(type, error));
+    state.pending.reset();
+  }
+  UpdateSubscriptions(out);
+}
+
+std::set<std::string> AdsState::Wanted(XdsType type) const {
+  switch (type) {
+    case XdsType::kRoute: return RouteNamesOf(received_.listeners);
+    case XdsType::kEndpoint: return EndpointNamesOf(received_.clusters);
+    default: return {};
+  }
+}
+
+AdsState::Request AdsState::MakeRequest(XdsType type, const std::string& error) {
+  auto& state = types_[Index(type)];
+  Request request;
+  if (!node_sent_) {
+    *request.mutable_node() = node_;
+    node_sent_ = true;
+  }
+  request.set_type_url(std::string(TypeUrl(type)));
+  request.set_version_info(accepted_version_[Index(type)]);
+  request.set_response_nonce(state.nonce);
+  std::set<std::string> names = Wanted(type);
+  for (const auto& name : names) request.add_resource_names(name);
+  state.sent = std::move(names);
+  if (!error.empty()) {
+    request.mutable_error_detail()->set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
+    request.mutable_error_detail()->set_message(error);
+  }
+  return request;
+}
+
+void AdsState::UpdateSubscriptions(std::vector<Request>& out) {
+  for (XdsType type : {XdsType::kEndpoint, XdsType::kRoute}) {
+    bool answered = false;
+    for (const auto& request : out) answered |= request.type_url() == TypeUrl(type);
+    if (answered) continue;
+    const auto& state = types_[Index(type)];
+    std::set<std::string> wanted = Wanted(type);
+    if (state.sent ? *state.sent == wanted : wanted.empty()) continue;
+    out.push_back(MakeRequest(type, ""));
+  }
+}
+
+}  // namespace causeway::proxy

@@ -1,0 +1,132 @@
+// Unit tests of the protocol state machine, without a network.
+#include "proxy/xds_client/ads_state.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "proxy/xds_client/apply_recorder.h"
+#include "proxy/xds_client/test_resources.h"
+
+namespace causeway::proxy {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+using namespace ::causeway::proxy::testing;  // NOLINT(google-build-using-namespace)
+using namespace std::chrono_literals;        // NOLINT(google-build-using-namespace)
+
+std::vector<std::string> Names(const AdsState::Request& request) {
+  return {request.resource_names().begin(), request.resource_names().end()};
+}
+
+class AdsStateTest : public ::testing::Test {
+ protected:
+  AdsStateTest() : state_(Node(), recorder_.Fn(), &clock_, 15s) {}
+
+  static envoy::config::core::v3::Node Node() {
+    envoy::config::core::v3::Node node;
+    node.set_id("n");
+    return node;
+  }
+
+  ManualTime clock_;
+  ApplyRecorder recorder_;
+  AdsState state_;
+};
+
+TEST_F(AdsStateTest, InitialRequestsInMakeBeforeBreakOrder) {
+  auto out = state_.OnStreamStart();
+  ASSERT_THAT(out, SizeIs(2));
+  EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kCluster));
+  EXPECT_TRUE(out[0].has_node());
+  EXPECT_EQ(out[1].type_url(), TypeUrl(XdsType::kListener));
+  EXPECT_FALSE(out[1].has_node());
+}
+
+TEST_F(AdsStateTest, ApplyFailureNacksEveryResponseInTheRejectedSet) {
+  recorder_.FailWhen([](const XdsResources&) { return absl::InvalidArgumentError("bad port"); });
+  state_.OnStreamStart();
+  auto out = state_.OnResponse(Response(XdsType::kCluster, "c1", "n1", std::vector{Cluster("a")}));
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kEndpoint));
+  EXPECT_THAT(Names(out[0]), ElementsAre("a"));
+
+  out = state_.OnResponse(
+      Response(XdsType::kEndpoint, "e1", "n2", std::vector{Assignment("a", 1)}));
+  ASSERT_THAT(out, SizeIs(2));
+  EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kCluster));
+  EXPECT_EQ(out[0].version_info(), "");
+  EXPECT_EQ(out[0].response_nonce(), "n1");
+  EXPECT_EQ(out[0].error_detail().message(), "bad port");
+  EXPECT_EQ(out[1].type_url(), TypeUrl(XdsType::kEndpoint));
+  EXPECT_EQ(out[1].response_nonce(), "n2");
+  EXPECT_EQ(out[1].error_detail().message(), "bad port");
+  EXPECT_THAT(Names(out[1]), IsEmpty()) << "the rejected cluster no longer needs endpoints";
+  EXPECT_THAT(state_.applied()->clusters, IsEmpty());
+  EXPECT_EQ(state_.counters().rejected, 2u);
+}
+
+TEST_F(AdsStateTest, StreamEndDropsWarmingResponses) {
+  state_.OnStreamStart();
+  state_.OnResponse(Response(XdsType::kCluster, "c1", "n1", std::vector{Cluster("a")}));
+  EXPECT_TRUE(state_.warming_deadline());
+  state_.OnStreamEnd();
+  EXPECT_FALSE(state_.warming_deadline());
+  auto out = state_.OnStreamStart();
+  ASSERT_THAT(out, SizeIs(2)) << "no EDS: the warming cluster was dropped";
+  EXPECT_EQ(out[0].version_info(), "");
+}
+
+TEST_F(AdsStateTest, RoutesWaitForTheClustersTheyName) {
+  state_.OnStreamStart();
+  state_.OnResponse(Response(XdsType::kListener, "l1", "n1", std::vector{Listener("l", 80, "r")}));
+  auto out = state_.OnResponse(Response(XdsType::kRoute, "r1", "n2", std::vector{RouteConfig("r", "c")}));
+  EXPECT_THAT(out, IsEmpty());
+  EXPECT_EQ(recorder_.calls(), 0u);
+  out = state_.OnResponse(Response(XdsType::kCluster, "c1", "n3", std::vector{Cluster("c", false)}));
+  ASSERT_THAT(out, SizeIs(3));  // CDS, LDS, RDS ACKs
+  for (const auto& request : out) EXPECT_FALSE(request.has_error_detail());
+  EXPECT_EQ(recorder_.count(), 1u);
+}
+
+TEST_F(AdsStateTest, AbandonedNamesDoNotHoldBackLaterSets) {
+  state_.OnStreamStart();
+  state_.OnResponse(Response(XdsType::kListener, "l1", "n1", std::vector{Listener("l", 80, "r")}));
+  EXPECT_THAT(state_.OnTick(), IsEmpty());
+  clock_.Advance(15s);
+  auto out = state_.OnTick();
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_EQ(out[0].version_info(), "l1");
+  EXPECT_EQ(recorder_.count(), 1u);
+
+  out = state_.OnResponse(Response(XdsType::kCluster, "c1", "n2", std::vector{Cluster("c", false)}));
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_EQ(out[0].version_info(), "c1");
+  EXPECT_EQ(recorder_.count(), 2u);
+  EXPECT_FALSE(state_.warming_deadline());
+}
+
+TEST_F(AdsStateTest, DuplicateNamesAreRejected) {
+  state_.OnStreamStart();
+  auto out = state_.OnResponse(Response(XdsType::kCluster, "c1", "n1",
+                                        std::vector{Cluster("a", false), Cluster("a", false)}));
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_EQ(out[0].error_detail().message(), "resources[1]: duplicate resource a");
+  EXPECT_EQ(recorder_.calls(), 0u);
+}
+
+TEST_F(AdsStateTest, PartialRdsResponsesKeepOtherRoutes) {
+  state_.OnStreamStart();
+  state_.OnResponse(Response(XdsType::kCluster, "c1", "n0", std::vector{Cluster("c", false)}));
+  state_.OnResponse(Response(XdsType::kListener, "l1", "n1",
+                             std::vector{Listener("l", 80, "r1"), Listener("m", 81, "r2")}));
+  state_.OnResponse(Response(XdsType::kRoute, "r1", "n2", std::vector{RouteConfig("r1", "c")}));
+  EXPECT_EQ(recorder_.count(), 1u);  // the CDS response alone
+  state_.OnResponse(Response(XdsType::kRoute, "r2", "n3", std::vector{RouteConfig("r2", "c")}));
+  ASSERT_EQ(recorder_.count(), 2u);
+  EXPECT_THAT(recorder_.last().routes, SizeIs(2));
+}
+
+}  // namespace
+}  // namespace causeway::proxy
