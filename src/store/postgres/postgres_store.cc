@@ -1,0 +1,320 @@
+#include "store/postgres/postgres_store.h"
+
+#include <limits>
+#include <map>
+#include <random>
+
+#include "absl/strings/str_format.h"
+#include "common/status.h"
+#include "common/strings.h"
+#include "store/postgres/pg_schema.h"
+#include "store/store_codec.h"
+
+namespace causeway::store {
+namespace {
+
+// Idle connections kept for reuse; more are opened under load and closed when
+// returned to a full pool.
+constexpr size_t kMaxIdle = 8;
+
+std::string RandomInstanceId() {
+  std::random_device random;
+  uint64_t id = (static_cast<uint64_t>(random()) << 32) ^ random();
+  return absl::StrFormat("%016x", id);
+}
+
+TokenRecord TokenFromRow(const PgResult& r, int row) {
+  TokenRecord t;
+  t.name = r.Text(row, 0);
+  t.role = r.Text(row, 1);
+  t.zone = r.Text(row, 2);
+  t.secret_sha256_hex = r.Text(row, 3);
+  t.created_at_ms = r.Int(row, 4);
+  t.created_by = r.Text(row, 5);
+  return t;
+}
+
+constexpr const char* kTokenColumns = "name, role, zone, secret_sha256, created_at_ms, created_by";
+
+// The whole batch in one statement: the rows travel as JSON arrays and are
+// unpacked server-side, so a commit costs the same four round trips (BEGIN,
+// lock, this, COMMIT) whether it holds one change or a thousand. The CTEs see
+// one snapshot; deletes and upserts touch disjoint keys (the batch is reduced
+// to each key's final state first), so their order does not matter.
+constexpr const char* kCommitBatch = R"sql(
+WITH log AS (
+  INSERT INTO changelog (revision, time_ms, actor, kind, zone, name, op, before, after)
+  SELECT revision, time_ms, actor, kind, zone, name, op, before, after
+  FROM jsonb_to_recordset($1::jsonb) AS c(revision bigint, time_ms bigint, actor text, kind text,
+                                          zone text, name text, op text, before jsonb, after jsonb)
+), removed AS (
+  DELETE FROM objects o
+  USING jsonb_to_recordset($2::jsonb) AS d(kind text, zone text, name text)
+  WHERE o.kind = d.kind AND o.zone = d.zone AND o.name = d.name
+), upserted AS (
+  INSERT INTO objects (kind, zone, name, version, created_at_ms, updated_at_ms, spec)
+  SELECT kind, zone, name, version, created_at_ms, updated_at_ms, spec
+  FROM jsonb_to_recordset($3::jsonb) AS u(kind text, zone text, name text, version bigint,
+                                          created_at_ms bigint, updated_at_ms bigint, spec jsonb)
+  ON CONFLICT (kind, zone, name) DO UPDATE SET
+    version = EXCLUDED.version, created_at_ms = EXCLUDED.created_at_ms,
+    updated_at_ms = EXCLUDED.updated_at_ms, spec = EXCLUDED.spec
+), bumped AS (
+  UPDATE meta SET revision = $4::bigint WHERE id = 1
+)
+SELECT pg_notify('causeway_changes', $5)
+)sql";
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url) {
+  CW_ASSIGN_OR_RETURN(PgTarget target, ParsePgTarget(url));
+  CW_ASSIGN_OR_RETURN(auto conn, PgConn::Connect(target));
+  CW_RETURN_IF_ERROR(MigratePostgres(*conn));
+  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(target), std::move(conn)));
+}
+
+PostgresStore::PostgresStore(PgTarget target, std::unique_ptr<PgConn> first)
+    : target_(std::move(target)), instance_id_(RandomInstanceId()) {
+  idle_.push_back(std::move(first));
+}
+
+PostgresStore::~PostgresStore() {
+  // Stop the listener first: its callback may reach into objects owned by the
+  // caller that are about to go away with us.
+  std::lock_guard<std::mutex> lock(listener_mu_);
+  listener_.reset();
+}
+
+PostgresStore::Lease::~Lease() {
+  if (conn_ == nullptr || conn_->Broken() || !conn_->Idle()) return;  // dropped
+  std::lock_guard<std::mutex> lock(store_->pool_mu_);
+  if (store_->idle_.size() < kMaxIdle) store_->idle_.push_back(std::move(conn_));
+}
+
+absl::Status PostgresStore::Lease::Reconnect() {
+  conn_.reset();
+  CW_ASSIGN_OR_RETURN(conn_, PgConn::Connect(store_->target_));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PostgresStore::Lease> PostgresStore::Acquire() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<PgConn> conn = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(conn));
+    }
+  }
+  CW_ASSIGN_OR_RETURN(auto conn, PgConn::Connect(target_));
+  return Lease(this, std::move(conn));
+}
+
+absl::StatusOr<PgResult> PostgresStore::ExecFirst(Lease& conn, const std::string& sql,
+                                                  const PgParams& params) {
+  absl::StatusOr<PgResult> result = conn->Exec(sql, params);
+  if (result.ok() || !conn->Broken()) return result;
+  CW_RETURN_IF_ERROR(conn.Reconnect());
+  return conn->Exec(sql, params);
+}
+
+absl::StatusOr<Snapshot> PostgresStore::Load() {
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  // REPEATABLE READ: the objects are exactly those at `revision`.
+  CW_RETURN_IF_ERROR(ExecFirst(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").status());
+  auto load = [&]() -> absl::StatusOr<Snapshot> {
+    Snapshot snapshot;
+    CW_ASSIGN_OR_RETURN(PgResult rev, conn->Exec("SELECT revision FROM meta WHERE id = 1"));
+    if (rev.Rows() != 1) {
+      return absl::DataLossError(StrCat("postgres: ", target_.display, ": meta row is missing"));
+    }
+    snapshot.revision = rev.Int(0, 0);
+    CW_ASSIGN_OR_RETURN(PgResult rows,
+                        conn->Exec("SELECT kind, zone, name, version, created_at_ms, "
+                                   "updated_at_ms, spec::text FROM objects"));
+    snapshot.objects.reserve(static_cast<size_t>(rows.Rows()));
+    for (int i = 0; i < rows.Rows(); ++i) {
+      model::Object& o = snapshot.objects.emplace_back();
+      CW_ASSIGN_OR_RETURN(o.key.kind, internal::KindFromColumn(rows.Text(i, 0)));
+      o.key.zone = rows.Text(i, 1);
+      o.key.name = rows.Text(i, 2);
+      o.version = rows.Int(i, 3);
+      o.created_at_ms = rows.Int(i, 4);
+      o.updated_at_ms = rows.Int(i, 5);
+      CW_ASSIGN_OR_RETURN(o.spec, internal::SpecFromColumn(o.key, rows.Text(i, 6)));
+    }
+    CW_RETURN_IF_ERROR(conn->ExecSimple("COMMIT"));
+    return snapshot;
+  };
+  absl::StatusOr<Snapshot> snapshot = load();
+  if (!snapshot.ok() && !conn->Broken()) (void)conn->ExecSimple("ROLLBACK");
+  return snapshot;
+}
+
+absl::StatusOr<int64_t> PostgresStore::Revision() {
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  CW_ASSIGN_OR_RETURN(PgResult rev, ExecFirst(conn, "SELECT revision FROM meta WHERE id = 1"));
+  if (rev.Rows() != 1) {
+    return absl::DataLossError(StrCat("postgres: ", target_.display, ": meta row is missing"));
+  }
+  return rev.Int(0, 0);
+}
+
+absl::StatusOr<std::vector<Change>> PostgresStore::ChangesSince(int64_t since, size_t limit,
+                                                                const ChangeFilter& filter) {
+  std::vector<Change> changes;
+  if (limit == 0) return changes;
+  std::string sql =
+      "SELECT revision, time_ms, actor, kind, zone, name, op, before::text, after::text "
+      "FROM changelog WHERE revision > $1";
+  PgParams params = {std::to_string(since)};
+  auto add = [&](const char* column, std::string value) {
+    params.push_back(std::move(value));
+    sql += StrCat(" AND ", column, " $", params.size());
+  };
+  if (filter.zone) add("zone =", *filter.zone);
+  if (filter.kind) add("kind =", std::string(model::KindName(*filter.kind)));
+  if (filter.name) add("name =", *filter.name);
+  if (filter.since_time_ms) add("time_ms >=", std::to_string(*filter.since_time_ms));
+  params.push_back(std::to_string(std::min<uint64_t>(limit, std::numeric_limits<int64_t>::max())));
+  sql += StrCat(" ORDER BY revision LIMIT $", params.size());
+
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  CW_ASSIGN_OR_RETURN(PgResult rows, ExecFirst(conn, sql, params));
+  changes.reserve(static_cast<size_t>(rows.Rows()));
+  for (int i = 0; i < rows.Rows(); ++i) {
+    Change& c = changes.emplace_back();
+    c.revision = rows.Int(i, 0);
+    c.time_ms = rows.Int(i, 1);
+    c.actor = rows.Text(i, 2);
+    CW_ASSIGN_OR_RETURN(c.key.kind, internal::KindFromColumn(rows.Text(i, 3)));
+    c.key.zone = rows.Text(i, 4);
+    c.key.name = rows.Text(i, 5);
+    CW_ASSIGN_OR_RETURN(c.op, internal::OpFromColumn(rows.Text(i, 6)));
+    if (!rows.IsNull(i, 7)) {
+      CW_ASSIGN_OR_RETURN(c.before, internal::ImageFromJson(c.key, rows.Text(i, 7)));
+    }
+    if (!rows.IsNull(i, 8)) {
+      CW_ASSIGN_OR_RETURN(c.after, internal::ImageFromJson(c.key, rows.Text(i, 8)));
+    }
+  }
+  return changes;
+}
+
+absl::Status PostgresStore::Commit(int64_t expected_revision, const std::vector<Change>& changes) {
+  CW_RETURN_IF_ERROR(internal::ValidateBatch(expected_revision, changes));
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  CW_RETURN_IF_ERROR(ExecFirst(conn, "BEGIN").status());
+  absl::Status status = CommitInTransaction(conn, expected_revision, changes);
+  if (!status.ok() && !conn->Broken()) (void)conn->ExecSimple("ROLLBACK");
+  return status;
+}
+
+absl::Status PostgresStore::CommitInTransaction(Lease& conn, int64_t expected_revision,
+                                                const std::vector<Change>& changes) {
+  // The row lock serializes writers across replicas until COMMIT.
+  CW_ASSIGN_OR_RETURN(PgResult rev,
+                      conn->Exec("SELECT revision FROM meta WHERE id = 1 FOR UPDATE"));
+  if (rev.Rows() != 1) {
+    return absl::DataLossError(StrCat("postgres: ", target_.display, ": meta row is missing"));
+  }
+  if (rev.Int(0, 0) != expected_revision) {
+    return internal::StaleRevisionError(expected_revision, rev.Int(0, 0));
+  }
+  if (changes.empty()) return conn->ExecSimple("COMMIT");
+
+  model::Json log = model::Json::array();
+  std::map<model::ObjectKey, const Change*> final_state;
+  for (const Change& c : changes) {
+    model::Json row = {{"revision", c.revision}, {"time_ms", c.time_ms},
+                       {"actor", c.actor},       {"kind", model::KindName(c.key.kind)},
+                       {"zone", c.key.zone},     {"name", c.key.name},
+                       {"op", OpName(c.op)}};
+    if (c.before) row["before"] = internal::Image(*c.before);
+    if (c.after) row["after"] = internal::Image(*c.after);
+    log.push_back(std::move(row));
+    final_state[c.key] = &c;
+  }
+  model::Json removed = model::Json::array();
+  model::Json upserted = model::Json::array();
+  for (const auto& [key, c] : final_state) {
+    model::Json row = {{"kind", model::KindName(key.kind)}, {"zone", key.zone}, {"name", key.name}};
+    if (c->after) {
+      row["version"] = c->after->version;
+      row["created_at_ms"] = c->after->created_at_ms;
+      row["updated_at_ms"] = c->after->updated_at_ms;
+      row["spec"] = c->after->spec;
+      upserted.push_back(std::move(row));
+    } else {
+      removed.push_back(std::move(row));
+    }
+  }
+  const int64_t last = changes.back().revision;
+  CW_RETURN_IF_ERROR(
+      conn->Exec(kCommitBatch, {log.dump(), removed.dump(), upserted.dump(), std::to_string(last),
+                                StrCat(instance_id_, ":", last)})
+          .status());
+  absl::Status committed = conn->ExecSimple("COMMIT");
+  if (!committed.ok() && conn->Broken()) {
+    // The server may or may not have committed before the connection went.
+    return absl::UnavailableError(StrCat(committed.message(), "; the commit of revision ", last,
+                                         " may or may not have happened (compare Revision())"));
+  }
+  return committed;
+}
+
+absl::Status PostgresStore::CreateToken(const TokenRecord& token) {
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  absl::Status status =
+      ExecFirst(conn,
+                StrCat("INSERT INTO tokens (", kTokenColumns, ") VALUES ($1, $2, $3, $4, $5, $6)"),
+                {token.name, token.role, token.zone, token.secret_sha256_hex,
+                 std::to_string(token.created_at_ms), token.created_by})
+          .status();
+  if (absl::IsAlreadyExists(status)) {
+    bool name_clash = status.message().find("tokens_pkey") != std::string_view::npos;
+    return absl::AlreadyExistsError(name_clash ? StrCat("token \"", token.name, "\" already exists")
+                                               : "a token with this secret already exists");
+  }
+  return status;
+}
+
+absl::StatusOr<std::vector<TokenRecord>> PostgresStore::ListTokens() {
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  CW_ASSIGN_OR_RETURN(PgResult rows, ExecFirst(conn, StrCat("SELECT ", kTokenColumns,
+                                                            " FROM tokens ORDER BY name")));
+  std::vector<TokenRecord> tokens;
+  for (int i = 0; i < rows.Rows(); ++i) tokens.push_back(TokenFromRow(rows, i));
+  return tokens;
+}
+
+absl::StatusOr<std::optional<TokenRecord>> PostgresStore::FindTokenBySecretHash(
+    const std::string& sha256_hex) {
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  CW_ASSIGN_OR_RETURN(
+      PgResult rows,
+      ExecFirst(conn, StrCat("SELECT ", kTokenColumns, " FROM tokens WHERE secret_sha256 = $1"),
+                {sha256_hex}));
+  if (rows.Rows() == 0) return std::optional<TokenRecord>();
+  return std::optional<TokenRecord>(TokenFromRow(rows, 0));
+}
+
+absl::Status PostgresStore::DeleteToken(const std::string& name) {
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  CW_ASSIGN_OR_RETURN(PgResult result,
+                      ExecFirst(conn, "DELETE FROM tokens WHERE name = $1", {name}));
+  if (result.Affected() == 0) return absl::NotFoundError(StrCat("token \"", name, "\" not found"));
+  return absl::OkStatus();
+}
+
+void PostgresStore::SetExternalChangeCallback(std::function<void()> callback) {
+  std::lock_guard<std::mutex> lock(listener_mu_);
+  listener_.reset();
+  if (callback) {
+    listener_ =
+        std::make_unique<PgListener>(target_, kChannel, instance_id_ + ":", std::move(callback));
+  }
+}
+
+}  // namespace causeway::store
