@@ -10,6 +10,28 @@
 //   VirtualHost                      the domain name "host:port"
 //   Cluster / ClusterLoadAssignment  the cluster name
 //   proxyless gRPC Listener          the domain name "host:port" (api_listener)
+//   Envoy route                      "ROUTE/rules/I", "ROUTE/GROUP/rules/I", "ROUTE/default"
+//
+// Decisions where the contract is silent:
+//   - Match order inside one path prefix: the route's rules, its group's
+//     rules, then the group's default. A group without a default adds no
+//     catch-all, so unmatched requests fall through to shorter prefixes.
+//   - Routes with equal prefixes on one domain: by route name.
+//   - Methods: one `:method` header matcher (exact, or an RE2 alternation).
+//   - Cookies: a full-match RE2 regex on the `cookie` header, since neither
+//     Envoy nor gRPC has a cookie matcher.
+//   - An empty prefix/suffix value, or behaviour "present": present_match.
+//   - Retry policy: the route's replaces its group's; retry_on is
+//     "connect-failure,reset,5xx"; num_retries is always explicit (Envoy
+//     reads unset as 1). Route timeout: the route's timeout_ms, else the
+//     retry policy's timeout_ms, else none (Envoy's default applies).
+//   - Subsets: one selector per distinct key set used by targets of the
+//     cluster anywhere in the zone; fallback NO_FALLBACK (a target naming a
+//     subset with no instances fails instead of silently going elsewhere).
+//   - connect_timeout 5 s. A cluster without instances gets an assignment
+//     with no locality.
+//   - Instance hosts are copied as given; Envoy and gRPC need IP addresses in
+//     EDS, so collectors are expected to resolve names.
 #pragma once
 
 #include <map>
@@ -49,12 +71,12 @@ class ZoneIndex {
 
   // The routes attached to a domain, most specific first: longer paths before
   // shorter ones, then by path, then by route name.
-  std::vector<const model::Route*> RoutesOfDomain(std::string_view domain) const;
+  const std::vector<model::Route>& RoutesOfDomain(std::string_view domain) const;
 
   // Every metadata key set used by a target of `cluster` anywhere in the zone
   // (sorted). Zone-wide rather than per proxy, so that a cluster's resource is
   // the same for every proxy that is served it.
-  std::vector<std::vector<std::string>> SubsetKeysOf(std::string_view cluster) const;
+  const std::vector<std::vector<std::string>>& SubsetKeysOf(std::string_view cluster) const;
 
   const std::map<std::string, model::Proxy, std::less<>>& proxies() const { return proxies_; }
   const std::map<std::string, model::Domain, std::less<>>& domains() const { return domains_; }
@@ -64,8 +86,10 @@ class ZoneIndex {
   std::map<std::string, model::Proxy, std::less<>> proxies_;
   std::map<std::string, model::Domain, std::less<>> domains_;
   std::map<std::string, model::RouteGroup, std::less<>> route_groups_;
-  std::map<std::string, model::Route, std::less<>> routes_;
   std::map<std::string, model::Cluster, std::less<>> clusters_;
+  // Derived once in Build(): every proxy of the zone needs them.
+  std::map<std::string, std::vector<model::Route>, std::less<>> routes_by_domain_;
+  std::map<std::string, std::vector<std::vector<std::string>>, std::less<>> subset_keys_;
 };
 
 // What one proxy is served. Each vector is sorted by resource name.

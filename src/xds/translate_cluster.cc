@@ -35,7 +35,7 @@ absl::StatusOr<Cluster> TranslateCluster(const ZoneIndex& zone, std::string_view
   out.set_lb_policy(Cluster::ROUND_ROBIN);
   *out.mutable_connect_timeout() =
       google::protobuf::util::TimeUtil::MillisecondsToDuration(kConnectTimeoutMs);
-  std::vector<std::vector<std::string>> key_sets = zone.SubsetKeysOf(cluster->name);
+  const std::vector<std::vector<std::string>>& key_sets = zone.SubsetKeysOf(cluster->name);
   if (!key_sets.empty()) {
     auto* subsets = out.mutable_lb_subset_config();
     // A target that names a subset means exactly those instances: when none

@@ -29,25 +29,27 @@ absl::Status Insert(const model::Object& object, Parse parse, NameOf name_of,
   return absl::OkStatus();
 }
 
-void AddKeySet(const std::vector<model::Target>& targets, std::string_view cluster,
-               std::set<std::vector<std::string>>* key_sets) {
+using KeySets = std::map<std::string, std::set<std::vector<std::string>>>;
+
+// Records the metadata key set of each target that selects a subset.
+void AddKeySets(const std::vector<model::Target>& targets, KeySets* key_sets) {
   for (const model::Target& target : targets) {
-    if (target.cluster != cluster || target.metadata.empty()) continue;
+    if (target.metadata.empty()) continue;
     std::vector<std::string> keys;
-    for (const auto& [key, value] : target.metadata) keys.push_back(key);
-    key_sets->insert(std::move(keys));  // std::map keeps keys sorted
+    for (const auto& [key, value] : target.metadata) keys.push_back(key);  // sorted
+    (*key_sets)[target.cluster].insert(std::move(keys));
   }
 }
 
-void AddKeySets(const std::vector<model::Rule>& rules, std::string_view cluster,
-                std::set<std::vector<std::string>>* key_sets) {
-  for (const model::Rule& rule : rules) AddKeySet(rule.targets, cluster, key_sets);
+void AddKeySets(const std::vector<model::Rule>& rules, KeySets* key_sets) {
+  for (const model::Rule& rule : rules) AddKeySets(rule.targets, key_sets);
 }
 
 }  // namespace
 
 absl::StatusOr<ZoneIndex> ZoneIndex::Build(const ZoneView& zone) {
   ZoneIndex index;
+  std::map<std::string, model::Route, std::less<>> routes;  // by name, to find duplicates
   for (const model::Object& object : zone.objects) {
     switch (object.key.kind) {
       case model::Kind::kZone:
@@ -69,8 +71,7 @@ absl::StatusOr<ZoneIndex> ZoneIndex::Build(const ZoneView& zone) {
         break;
       case model::Kind::kRoute:
         CW_RETURN_IF_ERROR(Insert(
-            object, model::RouteFromObject, [](const model::Route& v) { return v.name; },
-            &index.routes_));
+            object, model::RouteFromObject, [](const model::Route& v) { return v.name; }, &routes));
         break;
       case model::Kind::kCluster:
         CW_RETURN_IF_ERROR(Insert(
@@ -78,6 +79,29 @@ absl::StatusOr<ZoneIndex> ZoneIndex::Build(const ZoneView& zone) {
             &index.clusters_));
         break;
     }
+  }
+
+  KeySets key_sets;
+  for (const auto& [name, group] : index.route_groups_) {
+    AddKeySets(group.default_targets, &key_sets);
+    AddKeySets(group.rules, &key_sets);
+  }
+  for (auto& [name, route] : routes) {  // by name
+    AddKeySets(route.rules, &key_sets);
+    index.routes_by_domain_[route.domain].push_back(std::move(route));
+  }
+  for (auto& [domain, of_domain] : index.routes_by_domain_) {
+    // Envoy takes the first matching route, so the longest prefix must come
+    // first; ties are broken by path, then by name (the stable sort keeps the
+    // name order) to stay deterministic.
+    std::stable_sort(of_domain.begin(), of_domain.end(),
+                     [](const model::Route& a, const model::Route& b) {
+                       if (a.path.size() != b.path.size()) return a.path.size() > b.path.size();
+                       return a.path < b.path;
+                     });
+  }
+  for (auto& [cluster, keys] : key_sets) {
+    index.subset_keys_[cluster].assign(keys.begin(), keys.end());
   }
   return index;
 }
@@ -103,29 +127,17 @@ const model::Cluster* ZoneIndex::FindCluster(std::string_view name) const {
   return Find(clusters_, name);
 }
 
-std::vector<const model::Route*> ZoneIndex::RoutesOfDomain(std::string_view domain) const {
-  std::vector<const model::Route*> routes;
-  for (const auto& [name, route] : routes_) {
-    if (route.domain == domain) routes.push_back(&route);
-  }
-  // Envoy takes the first matching route, so the longest prefix must come
-  // first; ties are broken by path, then name (routes_ iterates by name and
-  // the sort is stable) to stay deterministic.
-  std::stable_sort(routes.begin(), routes.end(), [](const model::Route* a, const model::Route* b) {
-    if (a->path.size() != b->path.size()) return a->path.size() > b->path.size();
-    return a->path < b->path;
-  });
-  return routes;
+const std::vector<model::Route>& ZoneIndex::RoutesOfDomain(std::string_view domain) const {
+  static const std::vector<model::Route> kNone;
+  auto it = routes_by_domain_.find(domain);
+  return it == routes_by_domain_.end() ? kNone : it->second;
 }
 
-std::vector<std::vector<std::string>> ZoneIndex::SubsetKeysOf(std::string_view cluster) const {
-  std::set<std::vector<std::string>> key_sets;
-  for (const auto& [name, group] : route_groups_) {
-    AddKeySet(group.default_targets, cluster, &key_sets);
-    AddKeySets(group.rules, cluster, &key_sets);
-  }
-  for (const auto& [name, route] : routes_) AddKeySets(route.rules, cluster, &key_sets);
-  return {key_sets.begin(), key_sets.end()};
+const std::vector<std::vector<std::string>>& ZoneIndex::SubsetKeysOf(
+    std::string_view cluster) const {
+  static const std::vector<std::vector<std::string>> kNone;
+  auto it = subset_keys_.find(cluster);
+  return it == subset_keys_.end() ? kNone : it->second;
 }
 
 }  // namespace causeway::xds

@@ -284,17 +284,17 @@ absl::StatusOr<VirtualHost> TranslateVirtualHost(const ZoneIndex& zone,
   for (std::string& n : names) {
     if (seen.insert(n).second) out.add_domains(std::move(n));
   }
-  for (const model::Route* route : zone.RoutesOfDomain(name)) {
-    CW_RETURN_IF_ERROR(AddRoutes(zone, *route, &out));
+  for (const model::Route& route : zone.RoutesOfDomain(name)) {
+    CW_RETURN_IF_ERROR(AddRoutes(zone, route, &out));
   }
   return out;
 }
 
 absl::Status CollectClusters(const ZoneIndex& zone, const model::Domain& domain,
                              std::set<std::string>* clusters) {
-  for (const model::Route* route : zone.RoutesOfDomain(domain.Name())) {
-    CW_ASSIGN_OR_RETURN(const model::RouteGroup* group, GroupOf(zone, *route));
-    AddRuleClusters(route->rules, clusters);
+  for (const model::Route& route : zone.RoutesOfDomain(domain.Name())) {
+    CW_ASSIGN_OR_RETURN(const model::RouteGroup* group, GroupOf(zone, route));
+    AddRuleClusters(route.rules, clusters);
     AddRuleClusters(group->rules, clusters);
     AddTargetClusters(group->default_targets, clusters);
   }
