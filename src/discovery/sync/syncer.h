@@ -1,0 +1,115 @@
+// Syncer: keeps the hub's clusters of one zone equal to what the collectors
+// report, writing as little as possible.
+//
+// - Only clusters whose instances differ from the hub's are written, each
+//   with the version the hub last showed (optimistic concurrency). A stale
+//   version (someone edited the cluster meanwhile) re-reads that cluster and
+//   decides again from what it now holds, never overwriting blindly.
+// - Clusters the collectors no longer report are deleted only with
+//   `delete_missing`, and only once every collector has reported at least
+//   once (so a slow collector at start-up never empties the zone). With it,
+//   the agent owns the zone's clusters: any cluster of the zone that no
+//   collector reports is removed. One that routes still refer to cannot be
+//   deleted; it is emptied instead.
+// - Under churn, writes are coalesced: a pass starts after `debounce` of
+//   quiet or `max_delay` after the first change, whichever comes first, and
+//   writes the latest set of every changed cluster once, `parallelism` at a
+//   time.
+// - Every write logs and measures the time from the source event that caused
+//   it to the hub's answer.
+// - The zone is listed again every `resync_interval` (and after errors) to
+//   repair edits made behind the agent's back.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "discovery/collector.h"
+#include "discovery/sync/hub_api.h"
+#include "discovery/sync/sync_metrics.h"
+
+namespace causeway::discovery {
+
+struct SyncOptions {
+  std::string zone;  // for logs
+  bool delete_missing = false;
+  std::chrono::milliseconds debounce{20};
+  std::chrono::milliseconds max_delay{200};
+  std::chrono::milliseconds resync_interval{std::chrono::seconds(60)};
+  std::chrono::milliseconds max_backoff{std::chrono::seconds(5)};
+  int parallelism = 4;
+};
+
+class Syncer {
+ public:
+  Syncer(HubApi* api, SyncOptions options);
+  ~Syncer();
+  Syncer(const Syncer&) = delete;
+  Syncer& operator=(const Syncer&) = delete;
+
+  void Start();
+  void Stop();
+
+  // The clusters the collectors report now. `complete` is true once every
+  // collector has reported (deletions wait for it). `observed_at` is when
+  // the source event behind this set was seen.
+  void SetDesired(ClusterSet clusters, std::chrono::steady_clock::time_point observed_at,
+                  bool complete);
+
+  // Runs one pass on the calling thread (tests; Start() must not have been
+  // called). Returns the first error, if any.
+  absl::Status SyncOnce();
+
+  // True when the last pass succeeded and no change is waiting; for tests
+  // and readiness.
+  bool InSync() const;
+  // Waits until InSync() or `timeout`.
+  bool WaitInSync(std::chrono::milliseconds timeout) const;
+
+  const SyncMetrics& metrics() const { return metrics_; }
+
+ private:
+  struct Action {
+    enum class Type { kPut, kDelete, kEmpty } type;
+    std::string name;
+    Instances instances;
+    std::string version;                  // expected; "" = create
+    absl::Status status;                  // result
+    std::optional<HubCluster> after;      // result of a put
+  };
+
+  void Run();
+  absl::Status Pass();  // one pass: list if needed, diff, write
+  void Execute(std::vector<Action>& actions);
+
+  HubApi* const api_;
+  const SyncOptions options_;
+  SyncMetrics metrics_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  ClusterSet desired_;
+  bool complete_ = false;
+  std::set<std::string> dirty_;  // clusters to look at in the next pass
+  std::map<std::string, std::chrono::steady_clock::time_point> pending_since_;
+  std::chrono::steady_clock::time_point first_change_, last_change_;
+  bool resync_requested_ = true;
+  bool in_sync_ = false;
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+
+  // Owned by the pass (one at a time).
+  std::map<std::string, HubCluster> hub_;
+  bool hub_loaded_ = false;
+  std::chrono::steady_clock::time_point last_list_;
+  std::map<std::string, std::string> undeletable_;  // name → version that refused deletion
+};
+
+}  // namespace causeway::discovery
