@@ -69,7 +69,8 @@ void Worker::Apply(ProxyConfigSnapshot config, std::vector<ListenerAdd> adds,
     }
     if (draining_) acceptor->close(ec);
     StartAccepting(state, acceptor.get());
-    listeners_[state->name] = ActiveListener{std::move(state), std::move(acceptor)};
+    std::string name = state->name;
+    listeners_[name] = ActiveListener{std::move(state), std::move(acceptor)};
   }
 }
 

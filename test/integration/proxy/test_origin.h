@@ -1,0 +1,78 @@
+// A small HTTP/1.1 origin for the proxy's integration tests, on a loopback
+// port chosen by the kernel. One thread per connection; behaviour is picked
+// by path:
+//   /status/NNN   respond NNN
+//   /delay/MS     respond 200 after MS milliseconds (a slow upstream)
+//   /chunked      a chunked response
+//   /big/N        N bytes of 'x'
+//   /ws           101 Switching Protocols, then echo bytes
+//   anything else echo: the request line, headers and body as text
+// Every response carries x-origin (the origin's name) and x-origin-conn
+// (the connection's number) so tests can observe balancing and reuse.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace causeway::proxy::testing {
+
+class TestOrigin {
+ public:
+  explicit TestOrigin(std::string name);
+  ~TestOrigin();
+  uint16_t port() const { return port_; }
+  const std::string& name() const { return name_; }
+  int connections() const { return connections_.load(); }
+  int requests() const { return requests_.load(); }
+
+ private:
+  void AcceptLoop();
+  void Serve(int fd, int conn_id);
+
+  std::string name_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connections_{0};
+  std::atomic<int> requests_{0};
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::vector<std::thread> threads_;
+  std::vector<int> fds_;
+};
+
+// A blocking client connection with a receive deadline.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port);
+  ~RawClient();
+  bool connected() const { return fd_ >= 0; }
+  bool Send(const std::string& bytes);
+
+  struct Response {
+    int status = 0;  // 0: the connection closed or timed out first
+    std::string head;
+    std::string body;  // decoded if chunked
+    bool closed_after = false;
+    std::string Header(const std::string& name) const;  // "" if absent
+  };
+  // Reads one response (interim 1xx responses included when `interim`).
+  Response Read(bool head_request = false);
+  // True if the peer closes the connection before `timeout_ms`.
+  bool WaitClosed(int timeout_ms = 5000);
+  std::string ReadSome();  // raw bytes available (tunnels)
+
+ private:
+  bool Fill();
+  int fd_ = -1;
+  std::string buf_;
+};
+
+// One request on a fresh connection.
+RawClient::Response Request(uint16_t port, const std::string& raw);
+
+}  // namespace causeway::proxy::testing
