@@ -1,0 +1,15 @@
+// The `causeway` command-line verbs over the hub's REST API (issue 3).
+#pragma once
+
+#include "CLI/CLI.hpp"
+
+namespace causeway::cli {
+
+// Adds login, context, init-zone, get, describe, apply, create, edit, delete,
+// export-zone, history, token, status and completion to `app`. Each verb
+// runs from its CLI11 callback; a failure prints one line on stderr and
+// throws CLI::RuntimeError with the exit code (see output.h), which
+// CLI11_PARSE / App::exit turn into the process's exit status.
+void AddCliCommands(CLI::App& app);
+
+}  // namespace causeway::cli

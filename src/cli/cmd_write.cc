@@ -1,0 +1,169 @@
+// apply, create and delete.
+#include <algorithm>
+#include <iostream>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
+#include "cli/commands.h"
+#include "cli/documents.h"
+#include "cli/output.h"
+#include "common/status.h"
+#include "common/strings.h"
+
+namespace causeway::cli {
+namespace {
+
+// The hub names a failing object of a multi-object write by its index
+// ("[3].path: must start with /"); this turns that back into the file,
+// document and line the object came from.
+absl::Status LocateHubError(const std::vector<Document>& docs, const absl::Status& status) {
+  std::string field = ErrorField(status);
+  if (field.size() < 3 || field.front() != '[') return status;
+  size_t close = field.find(']');
+  size_t index = 0;
+  if (close == std::string::npos || !absl::SimpleAtoi(field.substr(1, close - 1), &index) ||
+      index >= docs.size()) {
+    return status;
+  }
+  std::string rest = field.substr(close + 1);
+  if (!rest.empty() && rest.front() == '.') rest.erase(0, 1);
+  std::string message(status.message());
+  if (message.rfind(field + ": ", 0) == 0) message = message.substr(field.size() + 2);
+  absl::Status inner(status.code(), rest.empty() ? message : StrCat(rest, ": ", message));
+  if (!rest.empty()) inner.SetPayload(ToAbsl(kFieldPayload), absl::Cord(ToAbsl(rest)));
+  return DocumentError(docs[index], inner);
+}
+
+struct ApplyFlags {
+  std::vector<std::string> files;
+  bool dry_run = false;
+};
+
+absl::Status ApplyDocuments(const Globals& globals, const ApplyFlags& flags, bool create_only) {
+  // Everything is checked locally first, so a bad document is reported by
+  // file and number before the hub is even contacted.
+  CW_ASSIGN_OR_RETURN(std::vector<Document> docs, ReadDocuments(flags.files));
+  SortForApply(docs);
+  if (flags.dry_run) {
+    for (const Document& d : docs) std::cout << model::KeyString(d.parsed.key) << " valid\n";
+    std::cout << docs.size() << " objects valid (dry run: nothing sent to the hub)\n";
+    return absl::OkStatus();
+  }
+  CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
+  if (create_only) {
+    std::vector<std::string> exist;
+    for (const Document& d : docs) {
+      absl::StatusOr<Json> current = hub->GetObject(d.parsed.key);
+      if (current.ok()) {
+        exist.push_back(StrCat(model::KeyString(d.parsed.key), " (", d.Where(), ")"));
+      } else if (!absl::IsNotFound(current.status())) {
+        return current.status();
+      }
+    }
+    if (!exist.empty()) {
+      std::string list;
+      for (const std::string& e : exist) list += (list.empty() ? "" : ", ") + e;
+      return absl::AlreadyExistsError(
+          StrCat(list, " already exist", exist.size() == 1 ? "s" : "", "; nothing was created (use apply to update)"));
+    }
+  }
+  std::vector<Json> documents;
+  for (const Document& d : docs) documents.push_back(ApplyJson(d.parsed));
+  absl::StatusOr<Json> response = hub->Apply(documents);
+  if (!response.ok()) return LocateHubError(docs, response.status());
+  std::cout << ApplyReport(*response);
+  return absl::OkStatus();
+}
+
+struct DeleteFlags {
+  std::string kind;
+  std::string name;
+  std::string zone;
+  std::vector<std::string> files;
+  bool ignore_not_found = false;
+};
+
+absl::Status Delete(const Globals& globals, const DeleteFlags& flags) {
+  std::vector<model::ObjectKey> keys;
+  std::unique_ptr<HubClient> hub;
+  if (!flags.files.empty()) {
+    if (!flags.kind.empty()) return UsageError("give either KIND NAME or -f FILE, not both");
+    CW_ASSIGN_OR_RETURN(std::vector<Document> docs, ReadDocuments(flags.files));
+    SortForApply(docs);
+    // Referrers go before what they refer to.
+    for (auto it = docs.rbegin(); it != docs.rend(); ++it) keys.push_back(it->parsed.key);
+    CW_ASSIGN_OR_RETURN(hub, ConnectHub(globals));
+  } else {
+    if (flags.kind.empty() || flags.name.empty()) {
+      return UsageError("what to delete? causeway delete KIND NAME [-z ZONE] or causeway delete -f FILE");
+    }
+    CW_ASSIGN_OR_RETURN(model::Kind kind, KindArg(flags.kind));
+    CW_ASSIGN_OR_RETURN(hub, ConnectHub(globals));
+    CW_ASSIGN_OR_RETURN(model::ObjectKey key, ResolveKey(*hub, kind, ZoneOr(flags.zone, *hub), flags.name));
+    keys.push_back(key);
+  }
+  // Check that everything exists before deleting anything, so a typo in
+  // the last document does not leave the first ones half done.
+  std::vector<model::ObjectKey> present;
+  for (const model::ObjectKey& key : keys) {
+    absl::StatusOr<Json> current = hub->GetObject(key);
+    if (current.ok()) {
+      present.push_back(key);
+    } else if (!absl::IsNotFound(current.status()) || !flags.ignore_not_found) {
+      if (absl::IsNotFound(current.status())) {
+        return absl::NotFoundError(StrCat(model::KeyString(key), " does not exist; nothing was deleted"));
+      }
+      return current.status();
+    }
+  }
+  for (const model::ObjectKey& key : present) {
+    CW_RETURN_IF_ERROR(hub->Delete(HubClient::ObjectPath(key)).status());
+    std::cout << model::KeyString(key) << " deleted\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddWriteCommands(CLI::App& app, Globals* globals) {
+  static ApplyFlags apply_flags;
+  CLI::App* apply = AddVerb(
+      app, "apply", "Create or update the objects in files, all or nothing",
+      "  causeway apply -f dev-local.yaml\n"
+      "  causeway apply -f objects/            # every .yaml, .yml and .json file in it\n"
+      "  causeway export-zone dev-local | causeway apply -f -\n"
+      "  causeway apply -f dev-local.yaml --dry-run\n"
+      "Documents are YAML or JSON with kind: (Zone, Proxy, Domain, RouteGroup, Route, Cluster),\n"
+      "separated by ---. Each is checked locally first (errors name the file, the document\n"
+      "number and the field); then all are sent as one atomic write. Each object is reported as\n"
+      "created, updated or unchanged. A document carrying version: fails if the object changed.");
+  apply->add_option("-f,--filename", apply_flags.files, "FILE, DIR or - (stdin); repeatable")->required();
+  apply->add_flag("--dry-run", apply_flags.dry_run, "Only check the documents locally");
+  AddConnectionFlags(apply, globals);
+  apply->callback([globals] { RunVerb([&] { return ApplyDocuments(*globals, apply_flags, false); }); });
+
+  static ApplyFlags create_flags;
+  CLI::App* create = AddVerb(app, "create", "Create the objects in files; fails if any exists",
+                             "  causeway create -f new-route.yaml\n"
+                             "  cat cluster.json | causeway create -f -");
+  create->add_option("-f,--filename", create_flags.files, "FILE, DIR or - (stdin); repeatable")->required();
+  create->add_flag("--dry-run", create_flags.dry_run, "Only check the documents locally");
+  AddConnectionFlags(create, globals);
+  create->callback([globals] { RunVerb([&] { return ApplyDocuments(*globals, create_flags, true); }); });
+
+  static DeleteFlags delete_flags;
+  CLI::App* del = AddVerb(app, "delete", "Delete an object, or the objects in files",
+                          "  causeway delete route demo.turbinelabs.io-8888-api -z dev-local\n"
+                          "  causeway delete domain demo.turbinelabs.io:8888 -z dev-local\n"
+                          "  causeway delete -f dev-local.yaml     # referrers first, zone last\n"
+                          "The hub refuses to delete an object others still refer to, and names them.");
+  del->add_option("kind", delete_flags.kind, "Kind of object");
+  del->add_option("name", delete_flags.name, "Object name");
+  del->add_option("-z,--zone", delete_flags.zone, "Zone");
+  del->add_option("-f,--filename", delete_flags.files, "Delete the objects named in FILE, DIR or -");
+  del->add_flag("--ignore-not-found", delete_flags.ignore_not_found, "Skip objects that do not exist");
+  AddConnectionFlags(del, globals);
+  del->callback([globals] { RunVerb([&] { return Delete(*globals, delete_flags); }); });
+}
+
+}  // namespace causeway::cli

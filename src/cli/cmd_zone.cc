@@ -1,0 +1,139 @@
+// export-zone and status.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/documents.h"
+#include "cli/output.h"
+#include "common/status.h"
+#include "common/strings.h"
+
+namespace causeway::cli {
+namespace {
+
+struct ExportFlags {
+  std::string zone;
+  std::string output = "yaml";
+  bool no_instances = false;
+};
+
+// Kinds in the order their references resolve (see KindRank).
+std::vector<model::Kind> KindsInApplyOrder() {
+  std::vector<model::Kind> kinds(std::begin(model::kAllKinds), std::end(model::kAllKinds));
+  std::stable_sort(kinds.begin(), kinds.end(),
+                   [](model::Kind a, model::Kind b) { return KindRank(a) < KindRank(b); });
+  return kinds;
+}
+
+absl::Status ExportZone(const Globals& globals, const ExportFlags& flags) {
+  CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
+  std::vector<Json> documents;
+  for (model::Kind kind : KindsInApplyOrder()) {
+    if (kind == model::Kind::kZone) {
+      CW_ASSIGN_OR_RETURN(Json zone, hub->GetObject({kind, flags.zone, flags.zone}));
+      documents.push_back(PortableJson(zone));
+      continue;
+    }
+    CW_ASSIGN_OR_RETURN(std::vector<Json> objects, hub->List(kind, flags.zone));
+    std::sort(objects.begin(), objects.end(), [](const Json& a, const Json& b) {
+      return a.value("name", "") < b.value("name", "");
+    });
+    for (const Json& o : objects) {
+      Json doc = PortableJson(o);
+      if (flags.no_instances && kind == model::Kind::kCluster) doc.erase("instances");
+      documents.push_back(std::move(doc));
+    }
+  }
+  if (flags.output == "json") {
+    std::cout << Json(documents).dump(2) << "\n";
+  } else {
+    std::cout << "# Zone " << flags.zone << ": " << documents.size()
+              << " objects. Recreate it with: causeway apply -f FILE\n"
+              << JsonToYamlDocuments(documents);
+  }
+  return absl::OkStatus();
+}
+
+struct StatusFlags {
+  std::string zone;
+  std::string output = "table";
+};
+
+std::string Text(const Json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  return v.dump();
+}
+
+// The first present field of `o` among `keys`, as text.
+std::string Field(const Json& o, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    if (o.contains(key) && !o[key].is_null()) return Text(o[key]);
+  }
+  return "";
+}
+
+absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
+  CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
+  std::vector<std::string> zones;
+  std::string zone = ZoneOr(flags.zone, *hub);
+  if (zone.empty()) {
+    CW_ASSIGN_OR_RETURN(zones, hub->ZoneNames());
+  } else {
+    zones.push_back(zone);
+  }
+  Json all = Json::array();
+  std::vector<std::vector<std::string>> rows = {{"ZONE", "PROXY", "NODE", "ADDRESS", "IN SYNC", "CONNECTED"}};
+  auto now = std::chrono::system_clock::now();
+  for (const std::string& z : zones) {
+    CW_ASSIGN_OR_RETURN(Json status, hub->Get(StrCat("/v1/zones/", z, "/status")));
+    for (const Json& p : ListItems(status)) {
+      Json entry = p;
+      if (!entry.contains("zone")) entry["zone"] = z;
+      all.push_back(entry);
+      std::string connected = Field(p, {"connected_at", "since"});
+      rows.push_back({z, Field(p, {"proxy", "name"}), Field(p, {"node_id", "node", "id"}),
+                      Field(p, {"address", "peer"}), Field(p, {"in_sync", "synced", "sync"}),
+                      connected.empty() ? "" : FormatAge(connected, now)});
+    }
+  }
+  if (flags.output == "json") {
+    std::cout << all.dump(2) << "\n";
+  } else if (flags.output == "yaml") {
+    std::cout << JsonToYaml(all);
+  } else if (all.empty()) {
+    std::cout << "no proxies" << (zone.empty() ? "" : StrCat(" in zone ", zone)) << "\n";
+  } else {
+    std::cout << RenderTable(rows);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddZoneCommands(CLI::App& app, Globals* globals) {
+  static ExportFlags export_flags;
+  CLI::App* exp = AddVerb(app, "export-zone", "Print a zone as YAML that apply -f turns back into the same zone",
+                          "  causeway export-zone dev-local > dev-local.yaml\n"
+                          "  causeway export-zone dev-local --hub http://old:8380 | causeway apply -f - --hub http://new:8380\n"
+                          "  causeway export-zone dev-local --no-instances   # leave instances to collectors\n"
+                          "Objects come in the order their references resolve, without versions or times.");
+  exp->add_option("zone", export_flags.zone, "Zone")->required();
+  exp->add_option("-o,--output", export_flags.output, "yaml (default) or json")
+      ->check(CLI::IsMember({"yaml", "json"}));
+  exp->add_flag("--no-instances", export_flags.no_instances, "Leave clusters' instances out");
+  AddConnectionFlags(exp, globals);
+  exp->callback([globals] { RunVerb([&] { return ExportZone(*globals, export_flags); }); });
+
+  static StatusFlags status_flags;
+  CLI::App* st = AddVerb(app, "status", "Show each connected proxy and whether its configuration is in sync",
+                         "  causeway status\n"
+                         "  causeway status -z dev-local -o json");
+  st->add_option("-z,--zone", status_flags.zone, "Zone (default: the context's, else all)");
+  st->add_option("-o,--output", status_flags.output, "table (default), json or yaml")
+      ->check(CLI::IsMember({"table", "json", "yaml"}));
+  AddConnectionFlags(st, globals);
+  st->callback([globals] { RunVerb([&] { return ShowStatus(*globals, status_flags); }); });
+}
+
+}  // namespace causeway::cli
