@@ -139,6 +139,23 @@ TEST_P(StoreSuite, UpdateAndDelete) {
   ExpectSameChange(changes[2], Delete(3, v2));
 }
 
+TEST_P(StoreSuite, KeysWithQuotingCharactersRoundTrip) {
+  // The model forbids these in names, but the store must not depend on it.
+  model::Object odd = MakeObject("z,{\"\\", "a\"b\\c,d{e}' NULL", 1, "");
+  ASSERT_TRUE(store_->Commit(0, {Create(1, odd)}).ok());
+  auto snapshot = store_->Load();
+  ASSERT_TRUE(snapshot.ok());
+  ASSERT_THAT(snapshot->objects, SizeIs(1));
+  ExpectSameObject(snapshot->objects[0], odd);
+  ASSERT_TRUE(store_->Commit(1, {Delete(2, odd)}).ok());
+  snapshot = store_->Load();
+  ASSERT_TRUE(snapshot.ok());
+  EXPECT_THAT(snapshot->objects, IsEmpty());
+  auto changes = store_->ChangesSince(0, 10, {.zone = odd.key.zone, .name = odd.key.name});
+  ASSERT_TRUE(changes.ok());
+  EXPECT_THAT(Revisions(*changes), ElementsAre(1, 2));
+}
+
 TEST_P(StoreSuite, CreateUpdateDeleteOfOneKeyInOneBatch) {
   model::Object a1 = MakeObject("dev", "a", 1, "one");
   model::Object a2 = MakeObject("dev", "a", 2, "two");

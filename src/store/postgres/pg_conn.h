@@ -50,6 +50,9 @@ class PgResult {
 // Query parameters in text format; nullopt is SQL NULL.
 using PgParams = std::vector<std::optional<std::string>>;
 
+// A text[] parameter in PostgreSQL's array literal syntax: {"a","b\"c"}.
+std::string PgTextArray(const std::vector<std::string>& values);
+
 class PgConn {
  public:
   static absl::StatusOr<std::unique_ptr<PgConn>> Connect(const PgTarget& target);
