@@ -7,7 +7,10 @@
 // lets chunked bodies pass through untouched. It is also strict where Beast is
 // lenient for a proxy's purposes (duplicate Content-Length with equal values,
 // obs-fold, bare LF), which is what request-smuggling defence needs.
-// Benchmark: bench/proxy_codec_bench (see codec/http1_bench.cc).
+// Measured with codec/http1_bench.cc (target proxy_codec_bench, -O2, a
+// 12-header browser-like request, machine under load average ~15 on 2 cores,
+// 2026-11-25): this parser 4.4-4.8 us/head vs Beast's request_parser 7.7-8.2
+// us/head, i.e. ~1.7x faster, before any tuning; rerun on a quiet machine.
 #pragma once
 
 #include <cstdint>

@@ -188,7 +188,7 @@ class ProxyIntegrationTest : public ::testing::Test {
   void SetUp() override {
     prod_ = std::make_unique<TestOrigin>("prod");
     canary_ = std::make_unique<TestOrigin>("canary");
-    bad_ = std::make_unique<TestOrigin>("bad");
+    bad_ = std::make_unique<TestOrigin>("bad", 503);
     server_ = std::make_unique<ProxyServer>(ProxyServerOptions{2, &log_});
     ASSERT_TRUE(server_->Start().ok());
     ASSERT_TRUE(Apply({MakeListener("main", "main")}).ok());
@@ -358,19 +358,26 @@ TEST_F(ProxyIntegrationTest, UpstreamFailuresMapToStatuses) {
 }
 
 TEST_F(ProxyIntegrationTest, RetriesOn5xx) {
-  // "mixed" is the always-503 origin plus a good one, round robin: with
-  // retries every request succeeds.
-  for (int i = 0; i < 6; ++i) {
-    auto r = Request(port_, Get("flaky.test", "/status/503"));
-    // The good origin echoes /status/503 as a 503 too, so use the echo path.
-    (void)r;
-  }
+  // "mixed" is an always-503 origin plus a good one, round robin: with
+  // retries on 5xx every request succeeds, and the sick origin was tried.
   int ok = 0;
   for (int i = 0; i < 6; ++i) {
     auto r = Request(port_, Get("flaky.test", "/echo"));
-    ok += r.status == 200;
+    ok += r.status == 200 && r.Header("x-origin") == "prod";
   }
   EXPECT_EQ(ok, 6);
+  EXPECT_GT(bad_->requests(), 0);
+}
+
+TEST_F(ProxyIntegrationTest, PerTryTimeoutThenRouteTimeout) {
+  // Both endpoints are slower than the 200 ms per-try timeout: one retry,
+  // then 504, well before the 5 s route timeout.
+  auto start = std::chrono::steady_clock::now();
+  auto r = Request(port_, Get("slow.test", "/delay/700"));
+  EXPECT_EQ(r.status, 504);
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, std::chrono::milliseconds(390));
+  EXPECT_LT(took, std::chrono::milliseconds(690));
 }
 
 TEST_F(ProxyIntegrationTest, AccessLogLine) {

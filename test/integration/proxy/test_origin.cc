@@ -54,7 +54,8 @@ void SetTimeout(int fd, int ms) {
 
 }  // namespace
 
-TestOrigin::TestOrigin(std::string name) : name_(std::move(name)) {
+TestOrigin::TestOrigin(std::string name, int forced_status)
+    : name_(std::move(name)), forced_status_(forced_status) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -129,7 +130,10 @@ void TestOrigin::Serve(int fd, int conn_id) {
                          "\r\n";
     std::string target(req.target);
     std::string response;
-    if (target.rfind("/status/", 0) == 0) {
+    if (forced_status_ != 0) {
+      response = "HTTP/1.1 " + std::to_string(forced_status_) + " X\r\n" + common +
+                 "content-length: 0\r\n\r\n";
+    } else if (target.rfind("/status/", 0) == 0) {
       std::string code = target.substr(8, 3);
       response = "HTTP/1.1 " + code + " X\r\n" + common + "content-length: 0\r\n\r\n";
     } else if (target.rfind("/delay/", 0) == 0) {

@@ -22,7 +22,8 @@ namespace causeway::proxy::testing {
 
 class TestOrigin {
  public:
-  explicit TestOrigin(std::string name);
+  // A non-zero `forced_status` answers every request with it (a sick origin).
+  explicit TestOrigin(std::string name, int forced_status = 0);
   ~TestOrigin();
   uint16_t port() const { return port_; }
   const std::string& name() const { return name_; }
@@ -34,6 +35,7 @@ class TestOrigin {
   void Serve(int fd, int conn_id);
 
   std::string name_;
+  int forced_status_ = 0;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
