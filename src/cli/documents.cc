@@ -76,17 +76,16 @@ int Document::LineOf(const std::string& field) const {
   YAML::Node current = node;
   int line = node.Mark().line;
   for (const PathStep& step : SplitFieldPath(field)) {
-    YAML::Node next;
+    // Copy-construct (never assign) nodes: assigning a missing key's node
+    // throws, and assigning to a bound node rewrites the document.
+    const YAML::Node& const_current = current;
     if (step.key.empty()) {
       if (!current.IsSequence() || step.index >= current.size()) break;
-      next = current[step.index];
-    } else {
-      if (!current.IsMap()) break;
-      // Look the key up without inserting it (operator[] on a non-const node would).
-      const YAML::Node& const_current = current;
-      next = const_current[step.key];
-      if (!next.IsDefined()) break;
+    } else if (!current.IsMap()) {
+      break;
     }
+    YAML::Node next = step.key.empty() ? const_current[step.index] : const_current[step.key];
+    if (!next.IsDefined()) break;
     // reset() rebinds; operator= would overwrite the node in the document.
     current.reset(next);
     if (current.Mark().line >= 0) line = current.Mark().line;

@@ -40,7 +40,7 @@ TEST(DocumentsTest, ErrorNamesFileDocumentLineAndField) {
   ASSERT_FALSE(docs.ok());
   // The empty document still counts: this is the fifth.
   EXPECT_EQ(std::string(docs.status().message()),
-            "seed.yaml:22: document 5 (Route dev-local/bad): path: must start with /")
+            "seed.yaml:21: document 5 (Route dev-local/bad): path: must start with /")
       << docs.status();
   EXPECT_EQ(ErrorField(docs.status()), "path");
 }

@@ -45,8 +45,12 @@ TEST(InitZoneTest, GroupPerClusterByDefault) {
   int groups = 0;
   for (const auto& o : *plan) {
     if (o.key.kind == Kind::kRouteGroup) ++groups;
-    if (o.key.kind == Kind::kProxy) EXPECT_EQ(o.spec["domains"].size(), 2u);
-    if (o.key.kind == Kind::kRoute && o.key.name == "c.d-81-y") EXPECT_EQ(o.spec["route_group"], "two");
+    if (o.key.kind == Kind::kProxy) {
+      EXPECT_EQ(o.spec["domains"].size(), 2u);
+    }
+    if (o.key.kind == Kind::kRoute && o.key.name == "c.d-81-y") {
+      EXPECT_EQ(o.spec["route_group"], "two");
+    }
   }
   EXPECT_EQ(groups, 2);
 }
