@@ -1,0 +1,82 @@
+#include "discovery/agent_command.h"
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "common/strings.h"
+#include "discovery/agent/agent.h"
+#include "spdlog/spdlog.h"
+
+namespace causeway::discovery {
+namespace {
+
+// Blocks until SIGINT or SIGTERM. The signals are blocked in this thread
+// before any collector thread starts, so every thread inherits the mask and
+// only sigwait sees them.
+void WaitForTermination(const sigset_t& signals) {
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("discovery: agent stopping on signal {}", sig);
+}
+
+}  // namespace
+
+void AddAgentCommand(CLI::App& app) {
+  auto options = std::make_shared<AgentOptions>();
+  auto* cmd = app.add_subcommand(
+      "agent",
+      "Run collectors where the services run and sync their clusters into one zone of the hub");
+  cmd->add_option("--hub", options->hub, "Hub REST API base URL")
+      ->envname("CAUSEWAY_HUB")
+      ->required();
+  cmd->add_option("--token", options->token, "Agent token limited to the zone")
+      ->envname("CAUSEWAY_TOKEN");
+  cmd->add_option("--zone", options->sync.zone, "Zone whose clusters this agent writes")
+      ->envname("CAUSEWAY_ZONE")
+      ->required();
+  cmd->add_option("--collector", options->collectors,
+                  "file:PATH | dns:CLUSTER=HOST:PORT | dns:CLUSTER=_svc._tcp.DOMAIN | "
+                  "kubernetes:namespace=NS[,NS...];selector=SEL;cluster-label=L;port-name=P "
+                  "(repeatable)")
+      ->required();
+  cmd->add_flag("--delete-missing", options->sync.delete_missing,
+                "Delete the zone's clusters that no collector reports (once all have reported)");
+  cmd->add_option("--dns-server", options->environment.dns_server,
+                  "IPv4:PORT of the DNS server for dns: collectors (default: /etc/resolv.conf)");
+  cmd->add_option("--kubeconfig", options->environment.kubeconfig,
+                  "kubeconfig for kubernetes: collectors (default: in-cluster, $KUBECONFIG, "
+                  "~/.kube/config)");
+  auto debounce = std::make_shared<int64_t>(options->sync.debounce.count());
+  auto max_delay = std::make_shared<int64_t>(options->sync.max_delay.count());
+  cmd->add_option("--batch-quiet-ms", *debounce,
+                  "Write after this much quiet in the sources (coalesces bursts)")
+      ->capture_default_str();
+  cmd->add_option("--batch-max-delay-ms", *max_delay,
+                  "Write at most this long after the first change of a burst")
+      ->capture_default_str();
+  cmd->callback([options, debounce, max_delay] {
+    options->sync.debounce = std::chrono::milliseconds(*debounce);
+    options->sync.max_delay = std::chrono::milliseconds(*max_delay);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    auto agent = Agent::Create(*options);
+    if (!agent.ok()) {
+      std::cerr << "causeway agent: " << FromAbsl(agent.status().message()) << "\n";
+      throw CLI::RuntimeError(2);
+    }
+    absl::Status started = (*agent)->Start();
+    if (!started.ok()) {
+      std::cerr << "causeway agent: " << FromAbsl(started.message()) << "\n";
+      throw CLI::RuntimeError(1);
+    }
+    WaitForTermination(signals);
+    (*agent)->Stop();
+  });
+}
+
+}  // namespace causeway::discovery

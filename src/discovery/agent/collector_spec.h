@@ -1,0 +1,25 @@
+// Building collectors from `--collector` specs (DESIGN.md, Discovery contract):
+//   file:PATH
+//   dns:CLUSTER=HOST:PORT | dns:CLUSTER=_svc._tcp.DOMAIN
+//   kubernetes:namespace=NS[,NS…];selector=SEL;cluster-label=L;port-name=P
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "discovery/collector.h"
+
+namespace causeway::discovery {
+
+// Settings shared by every collector of a process (flags of the agent).
+struct CollectorEnvironment {
+  std::string dns_server;  // "IP:PORT" instead of /etc/resolv.conf's servers
+  std::string kubeconfig;  // path; "" = in-cluster, $KUBECONFIG or ~/.kube/config
+};
+
+absl::StatusOr<std::unique_ptr<Collector>> MakeCollector(std::string_view spec,
+                                                         const CollectorEnvironment& env);
+
+}  // namespace causeway::discovery

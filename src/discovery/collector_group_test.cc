@@ -1,0 +1,52 @@
+#include "discovery/collector_group.h"
+
+#include <gtest/gtest.h>
+
+namespace causeway::discovery {
+namespace {
+
+// A collector the test drives by hand.
+class ManualCollector final : public Collector {
+ public:
+  std::string Describe() const override { return "manual"; }
+  absl::Status Start(Callback on_change) override {
+    on_change_ = std::move(on_change);
+    return absl::OkStatus();
+  }
+  void Stop() override {}
+  void Report(ClusterSet set) { on_change_(Snapshot{std::move(set), {}}); }
+
+ private:
+  Callback on_change_;
+};
+
+TEST(CollectorGroupTest, MergesAndReportsCompleteness) {
+  auto a = std::make_unique<ManualCollector>();
+  auto b = std::make_unique<ManualCollector>();
+  ManualCollector* ra = a.get();
+  ManualCollector* rb = b.get();
+  CollectorGroup group;
+  group.Add(std::move(a));
+  group.Add(std::move(b));
+  ClusterSet last;
+  bool complete = true;
+  ASSERT_TRUE(group
+                  .Start([&](ClusterSet set, std::chrono::steady_clock::time_point, bool c) {
+                    last = std::move(set);
+                    complete = c;
+                  })
+                  .ok());
+  const model::Instance x{"10.0.0.1", 80, {}}, y{"10.0.0.2", 80, {}};
+  ra->Report({{"shared", {x}}, {"only-a", {x}}});
+  EXPECT_FALSE(complete);
+  EXPECT_EQ(last.size(), 2u);
+  rb->Report({{"shared", {y, x}}});
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(last.at("shared"), (Instances{x, y}));  // union without duplicates
+  ra->Report({});
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(last.size(), 1u);
+}
+
+}  // namespace
+}  // namespace causeway::discovery
