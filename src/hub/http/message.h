@@ -22,6 +22,7 @@ struct Request {
   std::map<std::string, std::string> params;   // path captures, decoded (set by the Router)
   std::string body;
   std::string remote;  // "ip:port" of the peer
+  std::string actor;   // set once authenticated, for the access log
 
   std::string Header(std::string_view name) const;
   // The query parameter or "" when absent.

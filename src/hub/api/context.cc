@@ -1,0 +1,28 @@
+#include "hub/api/context.h"
+
+namespace causeway::hub::api {
+
+http::Handler Authed(const ApiContext& ctx, AuthedHandler handler) {
+  return [&ctx, handler = std::move(handler)](Request& req) -> Response {
+    absl::StatusOr<Principal> principal =
+        ctx.authenticator->Authenticate(req.Header("authorization"));
+    if (!principal.ok()) return ErrorResponse(principal.status());
+    req.actor = principal->name;
+    absl::StatusOr<Response> res = handler(ctx, req, *principal);
+    if (!res.ok()) return ErrorResponse(res.status());
+    return *std::move(res);
+  };
+}
+
+http::Router BuildRouter(const ApiContext& ctx) {
+  http::Router router;
+  AddHealthRoutes(router, ctx);
+  AddObjectRoutes(router, ctx);
+  AddApplyRoutes(router, ctx);
+  AddChangelogRoutes(router, ctx);
+  AddWatchRoutes(router, ctx);
+  AddTokenRoutes(router, ctx);
+  return router;
+}
+
+}  // namespace causeway::hub::api

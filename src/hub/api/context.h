@@ -1,0 +1,53 @@
+// What every REST handler needs, and the wrapper that authenticates a
+// request before its handler runs.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/time_source.h"
+#include "hub/api/errors.h"
+#include "hub/api/metrics.h"
+#include "hub/auth/authenticator.h"
+#include "hub/auth/principal.h"
+#include "hub/catalog.h"
+#include "hub/http/router.h"
+#include "store/store.h"
+
+namespace causeway::hub::api {
+
+using auth::Principal;
+
+struct ApiContext {
+  Catalog* catalog = nullptr;
+  store::Store* store = nullptr;
+  auth::Authenticator* authenticator = nullptr;
+  const TimeSource* time = nullptr;
+  RequestMetrics* metrics = nullptr;
+  std::atomic<int>* watch_streams = nullptr;  // open /v1/watch streams
+  std::atomic<bool>* ready = nullptr;         // set once the hub serves
+  // Extra metric lines (connections, ...) supplied by the hub.
+  std::function<void(std::string*)> extra_metrics;
+};
+
+// A handler that runs after authentication; errors become JSON error
+// responses.
+using AuthedHandler =
+    std::function<absl::StatusOr<Response>(const ApiContext&, Request&, const Principal&)>;
+
+http::Handler Authed(const ApiContext& ctx, AuthedHandler handler);
+
+// Route registration, one function per concern.
+void AddObjectRoutes(http::Router& router, const ApiContext& ctx);
+void AddApplyRoutes(http::Router& router, const ApiContext& ctx);
+void AddChangelogRoutes(http::Router& router, const ApiContext& ctx);
+void AddWatchRoutes(http::Router& router, const ApiContext& ctx);
+void AddTokenRoutes(http::Router& router, const ApiContext& ctx);
+void AddHealthRoutes(http::Router& router, const ApiContext& ctx);
+
+// Every route of the hub's HTTP API.
+http::Router BuildRouter(const ApiContext& ctx);
+
+}  // namespace causeway::hub::api

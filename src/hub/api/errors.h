@@ -1,0 +1,32 @@
+// JSON responses and the error format of the REST API:
+// {"error": {"code", "message", "field"}} plus, for conflicts, "current" (the
+// object as it is now) or "referrers" (who still uses it).
+#pragma once
+
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "hub/http/message.h"
+#include "model/objects.h"
+
+namespace causeway::hub::api {
+
+using http::Request;
+using http::Response;
+using model::Json;
+
+Response JsonResponse(int status, const Json& body);
+Response ErrorResponse(int status, std::string_view code, std::string_view message,
+                       std::string_view field = "");
+// Maps a Status (with the catalog's payloads) to the HTTP error.
+Response ErrorResponse(const absl::Status& status);
+
+// The request body as JSON: 400 when empty or malformed.
+absl::StatusOr<Json> ParseJsonBody(const Request& req);
+
+// A version precondition from `If-Match` (quotes and W/ stripped) or the
+// `version` query parameter; nullopt when neither is given.
+absl::StatusOr<std::optional<int64_t>> VersionPrecondition(const Request& req);
+
+}  // namespace causeway::hub::api

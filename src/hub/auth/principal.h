@@ -1,0 +1,34 @@
+// Who is calling, and what their token allows.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "model/objects.h"
+
+namespace causeway::hub::auth {
+
+enum class Role { kAdmin, kEditor, kViewer, kAgent };
+std::string_view RoleName(Role role);
+std::optional<Role> ParseRole(std::string_view name);
+
+struct Principal {
+  std::string name;  // the token's name; recorded as the actor of writes
+  Role role = Role::kViewer;
+  std::string zone;  // "" = every zone
+
+  // Whether this token may see `zone` at all.
+  bool SeesZone(std::string_view z) const { return zone.empty() || zone == z; }
+};
+
+// Authorization rules. A zone-limited token cannot see other zones: reads of
+// them are NOT_FOUND (as if they did not exist); writes are PERMISSION_DENIED.
+absl::Status CheckRead(const Principal& p, std::string_view zone);
+absl::Status CheckWrite(const Principal& p, model::Kind kind, std::string_view zone);
+// Token management: admins only; a zone-limited admin manages only tokens of
+// its zone (`zone` is the token's zone, "" for an unlimited token).
+absl::Status CheckTokenAdmin(const Principal& p, std::string_view zone);
+
+}  // namespace causeway::hub::auth

@@ -1,0 +1,96 @@
+#include "hub/hub_server.h"
+
+#include "common/logging.h"
+#include "common/status.h"
+#include "hub/auth/bootstrap.h"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace causeway::hub {
+
+HubServer::HubServer(HubOptions options) : options_(std::move(options)) {}
+
+HubServer::~HubServer() { Shutdown(); }
+
+absl::Status HubServer::Start() {
+  access_log_ = spdlog::get("access");
+  if (access_log_ == nullptr) {
+    // Access lines are complete JSON objects, written as they are.
+    access_log_ = spdlog::stderr_logger_mt("access");
+    access_log_->set_pattern("%v");
+    access_log_->set_level(spdlog::default_logger()->level());
+  }
+
+  CW_ASSIGN_OR_RETURN(store_, store::OpenStore(options_.store_spec, options_.data_dir));
+  catalog_ = std::make_unique<Catalog>(store_.get(), time_);
+  CW_RETURN_IF_ERROR(catalog_->Open());
+  CW_RETURN_IF_ERROR(auth::EnsureAdminToken(store_.get(), options_.data_dir, time_));
+  authenticator_ = std::make_unique<auth::Authenticator>(store_.get(), time_);
+
+  ctx_.catalog = catalog_.get();
+  ctx_.store = store_.get();
+  ctx_.authenticator = authenticator_.get();
+  ctx_.time = time_;
+  ctx_.metrics = &metrics_;
+  ctx_.watch_streams = &watch_streams_;
+  ctx_.ready = &ready_;
+  ctx_.extra_metrics = [this](std::string* out) {
+    if (!http_) return;
+    *out += "# HELP causeway_http_connections Open HTTP connections.\n";
+    *out += "# TYPE causeway_http_connections gauge\n";
+    *out += StrCat("causeway_http_connections ", http_->active_connections(), "\n");
+  };
+
+  http::HttpServer::Options http_options;
+  http_options.address = options_.api_address;
+  http_options.io_threads = options_.io_threads;
+  http_options.worker_threads = options_.worker_threads;
+  http_ = std::make_unique<http::HttpServer>(
+      http_options, api::BuildRouter(ctx_),
+      [](int status, std::string_view code, std::string_view message) {
+        return api::ErrorResponse(status, code, message);
+      },
+      [this](const http::Request& req, int status, std::string_view route,
+             std::chrono::steady_clock::duration elapsed) {
+        LogRequest(req, status, route, elapsed);
+      });
+  CW_RETURN_IF_ERROR(http_->Start());
+  ready_.store(true);
+  spdlog::info("serving the API on {} (port {}), revision {}", options_.api_address,
+               http_->port(), catalog_->Revision());
+  return absl::OkStatus();
+}
+
+void HubServer::LogRequest(const http::Request& req, int status, std::string_view route,
+                           std::chrono::steady_clock::duration elapsed) {
+  metrics_.Observe(req.method, route, status, elapsed);
+  if (!access_log_->should_log(spdlog::level::info)) return;
+  model::Json line = {
+      {"time", FormatRfc3339(time_->Now())},
+      {"level", "info"},
+      {"msg", "request"},
+      {"remote", req.remote},
+      {"method", req.method},
+      {"path", req.path.empty() ? req.target : req.path},
+      {"route", route},
+      {"status", status},
+      {"duration_ms", std::chrono::duration<double, std::milli>(elapsed).count()},
+  };
+  if (!req.actor.empty()) line["actor"] = req.actor;
+  access_log_->info(line.dump(-1, ' ', false, model::Json::error_handler_t::replace));
+}
+
+void HubServer::Shutdown() {
+  ready_.store(false);
+  if (http_) {
+    http_->Shutdown();
+    http_.reset();
+  }
+  if (catalog_) {
+    catalog_->Close();
+    catalog_.reset();
+  }
+  store_.reset();
+}
+
+}  // namespace causeway::hub

@@ -1,0 +1,65 @@
+// The hub process minus its command line: opens the store, loads the
+// catalog, makes sure an admin token exists, and serves the REST API.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/time_source.h"
+#include "hub/api/context.h"
+#include "hub/api/metrics.h"
+#include "hub/auth/authenticator.h"
+#include "hub/catalog.h"
+#include "hub/http/server.h"
+#include "store/store.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace causeway::hub {
+
+struct HubOptions {
+  std::string api_address = "127.0.0.1:8380";
+  std::string xds_address = "127.0.0.1:50000";
+  std::string data_dir;    // must exist
+  std::string store_spec;  // "" = SQLite in data_dir
+  int io_threads = 2;
+  int worker_threads = 32;
+};
+
+class HubServer {
+ public:
+  explicit HubServer(HubOptions options);
+  ~HubServer();
+  HubServer(const HubServer&) = delete;
+  HubServer& operator=(const HubServer&) = delete;
+
+  absl::Status Start();
+  // Stops accepting, finishes in-flight requests, ends watch streams, then
+  // closes the catalog and the store. Idempotent.
+  void Shutdown();
+
+  int api_port() const { return http_ ? http_->port() : 0; }
+  Catalog* catalog() const { return catalog_.get(); }
+
+ private:
+  void LogRequest(const http::Request& req, int status, std::string_view route,
+                  std::chrono::steady_clock::duration elapsed);
+
+  const HubOptions options_;
+  const TimeSource* time_ = &RealTime::Instance();
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  api::RequestMetrics metrics_;
+  std::atomic<int> watch_streams_{0};
+  std::atomic<bool> ready_{false};
+  api::ApiContext ctx_;
+  std::unique_ptr<http::HttpServer> http_;
+  std::shared_ptr<spdlog::logger> access_log_;
+};
+
+}  // namespace causeway::hub

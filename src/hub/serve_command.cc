@@ -1,0 +1,130 @@
+#include "hub/serve_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/logging.h"
+#include "hub/hub_server.h"
+#include "spdlog/spdlog.h"
+
+namespace causeway::hub {
+
+namespace {
+
+struct ServeFlags {
+  std::string api = "127.0.0.1:8380";
+  std::string xds = "127.0.0.1:50000";
+  std::string data_dir;
+  std::string store;
+  std::string log_level = "info";
+  std::string log_format = "json";
+  int io_threads = 2;
+  int worker_threads = 32;
+};
+
+std::string DefaultDataDir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/causeway";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/share/causeway";
+}
+
+std::string ExpandHome(const std::string& path) {
+  if (path == "~" || path.starts_with("~/")) {
+    const char* home = std::getenv("HOME");
+    return std::string(home != nullptr ? home : ".") + path.substr(1);
+  }
+  return path;
+}
+
+int Serve(const ServeFlags& flags) {
+  SetupLogging(flags.log_format == "text" ? LogFormat::kText : LogFormat::kJson, flags.log_level);
+  HubOptions options;
+  options.api_address = flags.api;
+  options.xds_address = flags.xds;
+  options.data_dir = ExpandHome(flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir);
+  options.store_spec = flags.store;
+  options.io_threads = flags.io_threads;
+  options.worker_threads = flags.worker_threads;
+
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    spdlog::error("cannot create the data directory {}: {}", options.data_dir, ec.message());
+    return 1;
+  }
+  std::filesystem::permissions(options.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+
+  // Signals are taken synchronously by this thread; blocking them before any
+  // thread starts makes every thread inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  spdlog::info("data directory {}; xDS address {} (served by the xDS module)", options.data_dir,
+               options.xds_address);
+  auto hub = std::make_unique<HubServer>(options);
+  absl::Status started = hub->Start();
+  if (!started.ok()) {
+    spdlog::error("cannot start the hub: {}", started.ToString());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  hub->Shutdown();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* serve = app.add_subcommand("serve", "Run the hub: REST API, change log, watch, xDS");
+  serve->footer(R"(Examples:
+  causeway serve
+      SQLite in ~/.local/share/causeway; the first start writes admin.token there.
+  causeway serve --api 0.0.0.0:8380 --data-dir /var/lib/causeway --log-format text
+  causeway serve --store postgresql://causeway@db.internal/causeway
+      Several hubs may share one PostgreSQL database.)");
+  serve->add_option("--api", flags->api, "REST API listen address host:port")
+      ->capture_default_str();
+  serve->add_option("--xds", flags->xds, "xDS (gRPC) listen address host:port")
+      ->capture_default_str();
+  serve->add_option("--data-dir", flags->data_dir,
+                    "Data directory (SQLite database, admin.token) [default: "
+                    "~/.local/share/causeway]");
+  serve->add_option("--store", flags->store,
+                    "Store: empty for SQLite in the data directory, sqlite:PATH, or "
+                    "postgresql://user@host/db");
+  serve->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  serve->add_option("--log-format", flags->log_format, "json or text")
+      ->check(CLI::IsMember({"json", "text"}))
+      ->capture_default_str();
+  serve->add_option("--io-threads", flags->io_threads, "Threads doing network I/O")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  serve->add_option("--worker-threads", flags->worker_threads,
+                    "Threads running requests that write or query the store")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  serve->callback([flags] {
+    int code = Serve(*flags);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace causeway::hub

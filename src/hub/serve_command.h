@@ -1,0 +1,11 @@
+// `causeway serve`: the hub's command line.
+#pragma once
+
+#include "CLI/CLI.hpp"
+
+namespace causeway::hub {
+
+// Adds the `serve` subcommand to `app`.
+void AddServeCommand(CLI::App& app);
+
+}  // namespace causeway::hub
