@@ -16,7 +16,7 @@ struct HistoryFlags {
   std::string kind;
   std::string name;
   std::string since;
-  int limit = 0;
+  int limit = 50;
   std::string output = "table";
 };
 
@@ -73,21 +73,31 @@ absl::Status History(const Globals& globals, const HistoryFlags& flags) {
   CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
   const std::string zone = ZoneOr(flags.zone, *hub);
 
-  // Ask the hub to filter, and filter again here, so the answer is right
-  // whichever filters the hub applies.
+  // The hub filters and pages forward from a revision (oldest first); the
+  // filters are applied again here so the output is right either way.
   std::string query;
   auto param = [&](std::string_view key, const std::string& value) {
-    if (!value.empty()) query += StrCat(query.empty() ? "?" : "&", key, "=", value);
+    if (!value.empty()) query += StrCat("&", key, "=", value);
   };
   param("zone", zone);
   if (kind) param("kind", std::string(model::KindName(*kind)));
   param("name", flags.name);
   if (since) param("since_time", FormatRfc3339(*since));
-  if (flags.limit > 0) param("limit", std::to_string(flags.limit));
-  CW_ASSIGN_OR_RETURN(Json response, hub->Get(StrCat("/v1/changelog", query)));
+  std::vector<Json> page_items;
+  std::string after = "0";
+  for (;;) {
+    CW_ASSIGN_OR_RETURN(Json page, hub->Get(StrCat("/v1/changelog?limit=1000&since=", after, query)));
+    std::vector<Json> items = ListItems(page);
+    if (items.empty()) break;
+    std::string next = page.contains("next") && page["next"].is_string() ? page["next"].get<std::string>()
+                                                                         : Text(items.back().value("revision", Json()));
+    for (Json& item : items) page_items.push_back(std::move(item));
+    if (next.empty() || next == after) break;
+    after = next;
+  }
 
   std::vector<Json> entries;
-  for (const Json& e : ListItems(response)) {
+  for (const Json& e : page_items) {
     Json who = Subject(e);
     if (!zone.empty() && who.value("zone", who.value("name", "")) != zone) continue;
     if (kind) {
@@ -193,7 +203,7 @@ void AddAdminCommands(CLI::App& app, Globals* globals) {
   history->add_option("name", history_flags.name, "Only this object");
   history->add_option("-z,--zone", history_flags.zone, "Only this zone");
   history->add_option("--since", history_flags.since, "Only changes in the last DURATION");
-  history->add_option("--limit", history_flags.limit, "At most the last N changes");
+  history->add_option("--limit", history_flags.limit, "Show the last N changes (default 50; 0: all)");
   history->add_option("-o,--output", history_flags.output, "table (default), json or yaml")
       ->check(CLI::IsMember({"table", "json", "yaml"}));
   AddConnectionFlags(history, globals);

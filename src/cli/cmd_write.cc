@@ -14,10 +14,17 @@ namespace causeway::cli {
 namespace {
 
 // The hub names a failing object of a multi-object write by its index
-// ("[3].path: must start with /"); this turns that back into the file,
-// document and line the object came from.
+// ("items[3].path: must start with /", or "[3].route_group" from the
+// whole-request checks); this turns that back into the file, document and
+// line the object came from.
 absl::Status LocateHubError(const std::vector<Document>& docs, const absl::Status& status) {
   std::string field = ErrorField(status);
+  std::string message(status.message());
+  if (field.empty() && message.rfind("items[", 0) == 0) field = message.substr(0, message.find(':'));
+  if (field.rfind("items", 0) == 0) {
+    if (message.rfind(field, 0) == 0) message = message.substr(5);
+    field = field.substr(5);
+  }
   if (field.size() < 3 || field.front() != '[') return status;
   size_t close = field.find(']');
   size_t index = 0;
@@ -27,7 +34,6 @@ absl::Status LocateHubError(const std::vector<Document>& docs, const absl::Statu
   }
   std::string rest = field.substr(close + 1);
   if (!rest.empty() && rest.front() == '.') rest.erase(0, 1);
-  std::string message(status.message());
   if (message.rfind(field + ": ", 0) == 0) message = message.substr(field.size() + 2);
   absl::Status inner(status.code(), rest.empty() ? message : StrCat(rest, ": ", message));
   if (!rest.empty()) inner.SetPayload(ToAbsl(kFieldPayload), absl::Cord(ToAbsl(rest)));
@@ -44,11 +50,6 @@ absl::Status ApplyDocuments(const Globals& globals, const ApplyFlags& flags, boo
   // file and number before the hub is even contacted.
   CW_ASSIGN_OR_RETURN(std::vector<Document> docs, ReadDocuments(flags.files));
   SortForApply(docs);
-  if (flags.dry_run) {
-    for (const Document& d : docs) std::cout << model::KeyString(d.parsed.key) << " valid\n";
-    std::cout << docs.size() << " objects valid (dry run: nothing sent to the hub)\n";
-    return absl::OkStatus();
-  }
   CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
   if (create_only) {
     std::vector<std::string> exist;
@@ -69,9 +70,10 @@ absl::Status ApplyDocuments(const Globals& globals, const ApplyFlags& flags, boo
   }
   std::vector<Json> documents;
   for (const Document& d : docs) documents.push_back(ApplyJson(d.parsed));
-  absl::StatusOr<Json> response = hub->Apply(documents);
+  absl::StatusOr<Json> response = hub->Apply(documents, flags.dry_run);
   if (!response.ok()) return LocateHubError(docs, response.status());
   std::cout << ApplyReport(*response);
+  if (flags.dry_run) std::cout << "(dry run: nothing was written)\n";
   return absl::OkStatus();
 }
 
@@ -138,7 +140,7 @@ void AddWriteCommands(CLI::App& app, Globals* globals) {
       "number and the field); then all are sent as one atomic write. Each object is reported as\n"
       "created, updated or unchanged. A document carrying version: fails if the object changed.");
   apply->add_option("-f,--filename", apply_flags.files, "FILE, DIR or - (stdin); repeatable")->required();
-  apply->add_flag("--dry-run", apply_flags.dry_run, "Only check the documents locally");
+  apply->add_flag("--dry-run", apply_flags.dry_run, "Check and report what would change; write nothing");
   AddConnectionFlags(apply, globals);
   apply->callback([globals] { RunVerb([&] { return ApplyDocuments(*globals, apply_flags, false); }); });
 
@@ -147,7 +149,7 @@ void AddWriteCommands(CLI::App& app, Globals* globals) {
                              "  causeway create -f new-route.yaml\n"
                              "  cat cluster.json | causeway create -f -");
   create->add_option("-f,--filename", create_flags.files, "FILE, DIR or - (stdin); repeatable")->required();
-  create->add_flag("--dry-run", create_flags.dry_run, "Only check the documents locally");
+  create->add_flag("--dry-run", create_flags.dry_run, "Check and report what would change; write nothing");
   AddConnectionFlags(create, globals);
   create->callback([globals] { RunVerb([&] { return ApplyDocuments(*globals, create_flags, true); }); });
 

@@ -86,8 +86,15 @@ absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
   std::vector<std::vector<std::string>> rows = {{"ZONE", "PROXY", "NODE", "ADDRESS", "IN SYNC", "CONNECTED"}};
   auto now = std::chrono::system_clock::now();
   for (const std::string& z : zones) {
-    CW_ASSIGN_OR_RETURN(Json status, hub->Get(StrCat("/v1/zones/", z, "/status")));
-    for (const Json& p : ListItems(status)) {
+    if (!zone.empty()) {
+      // Tells "no such zone" apart from "no status yet" below.
+      CW_RETURN_IF_ERROR(hub->GetObject({model::Kind::kZone, z, z}).status());
+    }
+    absl::StatusOr<Json> status = hub->Get(StrCat("/v1/zones/", z, "/status"));
+    // A hub without proxy status (before xDS) answers 404: no proxies.
+    if (absl::IsNotFound(status.status())) continue;
+    if (!status.ok()) return status.status();
+    for (const Json& p : ListItems(*status)) {
       Json entry = p;
       if (!entry.contains("zone")) entry["zone"] = z;
       all.push_back(entry);

@@ -141,24 +141,14 @@ absl::StatusOr<std::vector<Json>> HubClient::List(model::Kind kind, const std::s
     CW_ASSIGN_OR_RETURN(Json zones, Get("/v1/zones"));
     return ListItems(zones);
   }
-  std::vector<std::string> zones;
-  if (zone.empty()) {
-    CW_ASSIGN_OR_RETURN(zones, ZoneNames());
-  } else {
-    zones.push_back(zone);
-  }
-  std::vector<Json> all;
-  for (const std::string& z : zones) {
-    CW_ASSIGN_OR_RETURN(Json list, Get(CollectionPath(kind, z)));
-    for (Json& item : ListItems(list)) all.push_back(std::move(item));
-  }
-  return all;
+  // Every zone's objects of a kind come from one request (GET /v1/{kind}).
+  CW_ASSIGN_OR_RETURN(Json list, Get(zone.empty() ? StrCat("/v1/", model::KindPath(kind))
+                                                  : CollectionPath(kind, zone)));
+  return ListItems(list);
 }
 
-absl::StatusOr<Json> HubClient::Apply(const std::vector<Json>& documents) {
-  Json body = Json::object();
-  body["objects"] = documents;
-  return Post("/v1/apply", body);
+absl::StatusOr<Json> HubClient::Apply(const std::vector<Json>& documents, bool dry_run) {
+  return Post(dry_run ? "/v1/apply?dry_run=true" : "/v1/apply", Json(documents));
 }
 
 }  // namespace causeway::cli

@@ -45,8 +45,10 @@ class HubClient {
   absl::StatusOr<std::vector<Json>> List(model::Kind kind, const std::string& zone);
   absl::StatusOr<std::vector<std::string>> ZoneNames();
 
-  // POST /v1/apply with `documents`; the hub's answer as is.
-  absl::StatusOr<Json> Apply(const std::vector<Json>& documents);
+  // POST /v1/apply with `documents` (one atomic write; with `dry_run` the hub
+  // only predicts each outcome). The answer: {"revision", "results": [{kind,
+  // zone, name, outcome, version}]}.
+  absl::StatusOr<Json> Apply(const std::vector<Json>& documents, bool dry_run = false);
 
   const Connection& connection() const { return connection_; }
 
