@@ -31,9 +31,7 @@ std::string_view TrimOws(std::string_view s) {
   return s;
 }
 
-ParseResult Bad(std::string_view reason) {
-  return {ParseStatus::kBadRequest, 0, reason};
-}
+ParseResult Bad(std::string_view reason) { return {ParseStatus::kBadRequest, 0, reason}; }
 
 // Splits header lines after the start line into `headers`. `rest` starts
 // after the start line's CRLF and ends with the final CRLF.
@@ -202,8 +200,8 @@ ParseResult ParseRequestHead(std::string_view head, RequestHead* out) {
     out->body = BodyKind::kNone;
     out->content_length = 0;
   }
-  out->keep_alive =
-      out->version_minor == 1 ? !f.connection_close : (f.connection_keep_alive && !f.connection_close);
+  out->keep_alive = out->version_minor == 1 ? !f.connection_close
+                                            : (f.connection_keep_alive && !f.connection_close);
   out->upgrade = f.connection_upgrade && has_upgrade;
   out->is_head = out->method == "HEAD";
   return {ParseStatus::kOk, head_size, {}};
@@ -214,8 +212,7 @@ ParseResult ParseResponseHead(std::string_view head, bool request_was_head, Resp
   size_t eol = head.find("\r\n");
   if (eol == std::string_view::npos) return Bad("unterminated status line");
   std::string_view line = head.substr(0, eol);
-  if (line.size() < 12 || !ParseVersion(line.substr(0, 8), &out->version_minor) ||
-      line[8] != ' ') {
+  if (line.size() < 12 || !ParseVersion(line.substr(0, 8), &out->version_minor) || line[8] != ' ') {
     return Bad("malformed status line");
   }
   int status = 0;
@@ -231,8 +228,8 @@ ParseResult ParseResponseHead(std::string_view head, bool request_was_head, Resp
 
   Framing f;
   ScanFraming(out->headers, &f);
-  out->keep_alive =
-      out->version_minor == 1 ? !f.connection_close : (f.connection_keep_alive && !f.connection_close);
+  out->keep_alive = out->version_minor == 1 ? !f.connection_close
+                                            : (f.connection_keep_alive && !f.connection_close);
   out->content_length = 0;
   if (request_was_head || status < 200 || status == 204 || status == 304) {
     out->body = BodyKind::kNone;

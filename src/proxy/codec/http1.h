@@ -66,8 +66,8 @@ enum class ParseStatus {
 
 struct ParseResult {
   ParseStatus status = ParseStatus::kIncomplete;
-  size_t head_size = 0;      // bytes of the head including the final CRLFCRLF
-  std::string_view reason;   // short why, for the error body and logs
+  size_t head_size = 0;     // bytes of the head including the final CRLFCRLF
+  std::string_view reason;  // short why, for the error body and logs
 };
 
 // Returns the length of the head (through the empty line) if `buf` holds a

@@ -1,14 +1,13 @@
 // Parses a typical proxied request head with this codec and with
 // Boost.Beast's request_parser<empty_body>, the alternative considered.
 // Run a Release build: `proxy_codec_bench [iterations]`; prints ns/parse.
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/parser.hpp>
 
 #include "proxy/codec/http1.h"
 
@@ -32,9 +31,9 @@ template <typename F>
 double NsPerOp(int iterations, F&& f) {
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < iterations; ++i) f();
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
-                                                                 start)
-                .count();
+  auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
   return static_cast<double>(ns) / iterations;
 }
 

@@ -52,17 +52,17 @@ TEST(Http1RequestTest, RefusesSmuggling) {
                      &h)
                 .status,
             ParseStatus::kBadRequest);
-  EXPECT_EQ(ParseReq("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n",
-                     &h)
-                .status,
-            ParseStatus::kBadRequest);
+  EXPECT_EQ(
+      ParseReq("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", &h)
+          .status,
+      ParseStatus::kBadRequest);
   EXPECT_EQ(ParseReq("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\n", &h).status,
             ParseStatus::kBadRequest);
   EXPECT_EQ(ParseReq("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", &h).status,
             ParseStatus::kBadRequest);
-  EXPECT_EQ(ParseReq("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", &h)
-                .status,
-            ParseStatus::kBadRequest);
+  EXPECT_EQ(
+      ParseReq("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", &h).status,
+      ParseStatus::kBadRequest);
   EXPECT_EQ(ParseReq("POST / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", &h).status,
             ParseStatus::kBadRequest);
   EXPECT_EQ(ParseReq("POST / HTTP/1.1\r\nHost : x\r\n\r\n", &h).status, ParseStatus::kBadRequest);

@@ -25,11 +25,11 @@ using HcmProto =
     envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager;
 
 // Assigns the value of a StatusOr expression or returns its error.
-#define CW_RC_ASSIGN(lhs, expr)           \
-  do {                                    \
-    auto cw_v_ = (expr);                  \
+#define CW_RC_ASSIGN(lhs, expr)             \
+  do {                                      \
+    auto cw_v_ = (expr);                    \
     if (!cw_v_.ok()) return cw_v_.status(); \
-    lhs = *std::move(cw_v_);              \
+    lhs = *std::move(cw_v_);                \
   } while (false)
 
 absl::Status Invalid(const std::string& where, const std::string& message) {
@@ -400,7 +400,8 @@ absl::Status IndexDomain(const std::string& where, const std::string& raw, size_
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const RouteTable>> BuildRouteTable(const RouteConfiguration& config) {
+absl::StatusOr<std::shared_ptr<const RouteTable>> BuildRouteTable(
+    const RouteConfiguration& config) {
   auto table = std::make_shared<RouteTable>();
   table->name = config.name();
   std::string where = absl::StrCat("route_configuration '", config.name(), "'");
@@ -520,7 +521,8 @@ absl::StatusOr<ListenerConfig> BuildListener(const envoy::config::listener::v3::
   out.name = l.name();
   std::string where = absl::StrCat("listener '", l.name(), "'");
   if (l.name().empty()) return Invalid("listener", "name is empty");
-  if (!l.address().has_socket_address()) return Invalid(where + ".address", "socket_address required");
+  if (!l.address().has_socket_address())
+    return Invalid(where + ".address", "socket_address required");
   const auto& sa = l.address().socket_address();
   out.address = sa.address().empty() ? "0.0.0.0" : sa.address();
   if (sa.port_value() > 65535) return Invalid(where + ".address.port_value", "out of range");
@@ -581,8 +583,9 @@ absl::StatusOr<ProxyConfigSnapshot> BuildConfig(
       return Invalid(absl::StrCat("listener '", l.name(), "'"), "duplicate name");
     }
     if (built->port != 0 && !addresses.insert({built->address, built->port}).second) {
-      return Invalid(absl::StrCat("listener '", l.name(), "'.address"),
-                     absl::StrCat(built->address, ":", built->port, " is used by another listener"));
+      return Invalid(
+          absl::StrCat("listener '", l.name(), "'.address"),
+          absl::StrCat(built->address, ":", built->port, " is used by another listener"));
     }
     config->listeners.push_back(*std::move(built));
   }
@@ -593,7 +596,8 @@ absl::StatusOr<ProxyConfigSnapshot> BuildConfig(
       return Invalid(absl::StrCat("route_configuration '", r.name(), "'"), "duplicate name");
     }
   }
-  absl::flat_hash_map<std::string, const envoy::config::endpoint::v3::ClusterLoadAssignment*> by_name;
+  absl::flat_hash_map<std::string, const envoy::config::endpoint::v3::ClusterLoadAssignment*>
+      by_name;
   for (const auto& cla : endpoints) {
     if (!by_name.emplace(cla.cluster_name(), &cla).second) {
       return Invalid(absl::StrCat("cluster_load_assignment '", cla.cluster_name(), "'"),
@@ -601,8 +605,9 @@ absl::StatusOr<ProxyConfigSnapshot> BuildConfig(
     }
   }
   for (const auto& c : clusters) {
-    const std::string& eds_name =
-        c.eds_cluster_config().service_name().empty() ? c.name() : c.eds_cluster_config().service_name();
+    const std::string& eds_name = c.eds_cluster_config().service_name().empty()
+                                      ? c.name()
+                                      : c.eds_cluster_config().service_name();
     auto it = by_name.find(eds_name);
     auto built = BuildCluster(c, it == by_name.end() ? nullptr : it->second);
     if (!built.ok()) return built.status();

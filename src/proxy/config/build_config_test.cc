@@ -39,31 +39,48 @@ TEST(BuildConfigTest, BuildsCompleteSnapshot) {
         match { prefix: "/api" }
         route {
           weighted_clusters {
-            clusters { name: "api" weight { value: 90 } }
+            clusters {
+              name: "api"
+              weight { value: 90 }
+            }
             clusters {
               name: "api"
               weight { value: 10 }
               metadata_match {
                 filter_metadata {
                   key: "envoy.lb"
-                  value { fields { key: "stage" value { string_value: "canary" } } }
+                  value {
+                    fields {
+                      key: "stage"
+                      value { string_value: "canary" }
+                    }
+                  }
                 }
               }
             }
           }
           timeout { seconds: 2 }
-          retry_policy { retry_on: "5xx,connect-failure" num_retries { value: 3 } }
+          retry_policy {
+            retry_on: "5xx,connect-failure"
+            num_retries { value: 3 }
+          }
           prefix_rewrite: "/v2"
         }
       }
       routes {
         match { path: "/health" }
-        direct_response { status: 200 body { inline_string: "ok" } }
+        direct_response {
+          status: 200
+          body { inline_string: "ok" }
+        }
       }
     }
   )pb");
   auto cluster = ParseText<Cluster>(R"pb(
-    name: "api" type: EDS lb_policy: LEAST_REQUEST connect_timeout { nanos: 250000000 }
+    name: "api"
+    type: EDS
+    lb_policy: LEAST_REQUEST
+    connect_timeout { nanos: 250000000 }
     eds_cluster_config { service_name: "api" }
   )pb");
   auto cla = ParseText<ClusterLoadAssignment>(R"pb(
@@ -74,7 +91,12 @@ TEST(BuildConfigTest, BuildsCompleteSnapshot) {
         metadata {
           filter_metadata {
             key: "envoy.lb"
-            value { fields { key: "stage" value { string_value: "canary" } } }
+            value {
+              fields {
+                key: "stage"
+                value { string_value: "canary" }
+              }
+            }
           }
         }
       }
@@ -124,8 +146,12 @@ TEST(BuildConfigTest, PreciseErrors) {
   auto bad_regex = ParseText<RouteConfiguration>(R"pb(
     name: "r"
     virtual_hosts {
-      name: "v" domains: "x"
-      routes { match { safe_regex { regex: "(" } } route { cluster: "c" } }
+      name: "v"
+      domains: "x"
+      routes {
+        match { safe_regex { regex: "(" } }
+        route { cluster: "c" }
+      }
     }
   )pb");
   auto s = BuildConfig({}, {bad_regex}, {}, {});
@@ -145,10 +171,18 @@ TEST(BuildConfigTest, PreciseErrors) {
   auto zero_weight = ParseText<RouteConfiguration>(R"pb(
     name: "r"
     virtual_hosts {
-      name: "a" domains: "*"
+      name: "a"
+      domains: "*"
       routes {
         match { prefix: "/" }
-        route { weighted_clusters { clusters { name: "c" weight { value: 0 } } } }
+        route {
+          weighted_clusters {
+            clusters {
+              name: "c"
+              weight { value: 0 }
+            }
+          }
+        }
       }
     }
   )pb");
@@ -162,7 +196,8 @@ TEST(BuildConfigTest, PreciseErrors) {
   EXPECT_THAT(std::string(s.status().message()), HasSubstr("cluster 'c'.lb_policy"));
 
   auto bad_port = ParseText<Cluster>(R"pb(
-    name: "c" type: STATIC
+    name: "c"
+    type: STATIC
     load_assignment {
       endpoints { lb_endpoints { endpoint { address { socket_address { address: "1.2.3.4" } } } } }
     }

@@ -124,7 +124,7 @@ struct RouteTable {
   absl::flat_hash_map<std::string, size_t> exact;
   std::vector<std::pair<std::string, size_t>> suffixes;  // "*.x" as ".x", longest first
   std::vector<std::pair<std::string, size_t>> prefixes;  // "x.*" as "x.", longest first
-  std::optional<size_t> any;                              // "*"
+  std::optional<size_t> any;                             // "*"
 };
 
 struct Endpoint {

@@ -9,9 +9,7 @@ namespace {
 
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-std::string_view StripQuery(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
+std::string_view StripQuery(std::string_view target) { return target.substr(0, target.find('?')); }
 
 // The header's value for matching: pseudo headers from the request line, and
 // repeated headers joined by ',' (as Envoy does).
@@ -185,8 +183,8 @@ std::string RewriteTarget(const Route& route, std::string_view target) {
   if (!route.prefix_rewrite || route.path_kind == Route::PathKind::kRegex) {
     return std::string(target);
   }
-  size_t matched = route.path_kind == Route::PathKind::kPrefix ? route.path.size()
-                                                               : StripQuery(target).size();
+  size_t matched =
+      route.path_kind == Route::PathKind::kPrefix ? route.path.size() : StripQuery(target).size();
   std::string out = *route.prefix_rewrite;
   out.append(target.substr(std::min(matched, target.size())));
   return out;

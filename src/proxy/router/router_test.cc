@@ -18,7 +18,10 @@ std::shared_ptr<const RouteTable> Table(const std::string& text) {
 TEST(RouterTest, VirtualHostPrecedence) {
   auto t = Table(R"pb(
     name: "r"
-    virtual_hosts { name: "exact" domains: [ "api.example.com", "api.example.com:8080" ] }
+    virtual_hosts {
+      name: "exact"
+      domains: [ "api.example.com", "api.example.com:8080" ]
+    }
     virtual_hosts { name: "long-suffix" domains: "*.api.example.com" }
     virtual_hosts { name: "suffix" domains: "*.example.com" }
     virtual_hosts { name: "prefix" domains: "api.*" }
@@ -37,7 +40,8 @@ TEST(RouterTest, VirtualHostPrecedence) {
 }
 
 TEST(RouterTest, NoVirtualHostWithoutCatchAll) {
-  auto t = Table(R"pb(name: "r" virtual_hosts { name: "a" domains: "a.com" })pb");
+  auto t = Table(R"pb(name: "r"
+                      virtual_hosts { name: "a" domains: "a.com" })pb");
   EXPECT_EQ(SelectVirtualHost(*t, "b.com"), nullptr);
 }
 
@@ -47,7 +51,11 @@ TEST(RouterTest, RouteMatchers) {
     virtual_hosts {
       name: "v"
       domains: "*"
-      routes { name: "exact" match { path: "/exact" } route { cluster: "a" } }
+      routes {
+        name: "exact"
+        match { path: "/exact" }
+        route { cluster: "a" }
+      }
       routes {
         name: "regex"
         match { safe_regex { regex: "/users/[0-9]+" } }
@@ -57,7 +65,10 @@ TEST(RouterTest, RouteMatchers) {
         name: "header"
         match {
           prefix: "/h"
-          headers { name: "x-dev" string_match { exact: "alice" } }
+          headers {
+            name: "x-dev"
+            string_match { exact: "alice" }
+          }
         }
         route { cluster: "a" }
       }
@@ -65,7 +76,10 @@ TEST(RouterTest, RouteMatchers) {
         name: "method"
         match {
           prefix: "/h"
-          headers { name: ":method" string_match { exact: "POST" } }
+          headers {
+            name: ":method"
+            string_match { exact: "POST" }
+          }
         }
         route { cluster: "a" }
       }
@@ -73,7 +87,10 @@ TEST(RouterTest, RouteMatchers) {
         name: "query"
         match {
           prefix: "/h"
-          query_parameters { name: "debug" string_match { exact: "1" } }
+          query_parameters {
+            name: "debug"
+            string_match { exact: "1" }
+          }
         }
         route { cluster: "a" }
       }
@@ -87,10 +104,17 @@ TEST(RouterTest, RouteMatchers) {
       }
       routes {
         name: "nocase"
-        match { prefix: "/CI" case_sensitive { value: false } }
+        match {
+          prefix: "/CI"
+          case_sensitive { value: false }
+        }
         route { cluster: "a" }
       }
-      routes { name: "default" match { prefix: "/" } route { cluster: "b" } }
+      routes {
+        name: "default"
+        match { prefix: "/" }
+        route { cluster: "b" }
+      }
     }
   )pb");
   const VirtualHost& vh = t->virtual_hosts[0];
@@ -123,8 +147,14 @@ TEST(RouterTest, WeightedPickAndRewrite) {
         match { prefix: "/old/" }
         route {
           weighted_clusters {
-            clusters { name: "a" weight { value: 1 } }
-            clusters { name: "b" weight { value: 3 } }
+            clusters {
+              name: "a"
+              weight { value: 1 }
+            }
+            clusters {
+              name: "b"
+              weight { value: 3 }
+            }
           }
           prefix_rewrite: "/new/"
         }

@@ -19,7 +19,7 @@ struct AccessLogEntry {
   std::string_view path;
   int protocol_minor = 1;
   int status = 0;
-  std::string_view route;             // route name, "" if none matched
+  std::string_view route;  // route name, "" if none matched
   std::string_view cluster;
   std::string_view upstream_address;  // "ip:port" of the last try
   uint64_t bytes_received = 0;        // request body bytes

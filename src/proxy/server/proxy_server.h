@@ -31,7 +31,7 @@ class Worker;
 struct ServerShared;
 
 struct ProxyServerOptions {
-  int workers = 0;                 // 0: one per core
+  int workers = 0;                  // 0: one per core
   AccessLog* access_log = nullptr;  // not owned; null disables the access log
 };
 

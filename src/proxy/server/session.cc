@@ -1,12 +1,11 @@
 #include "proxy/server/session.h"
 
 #include <array>
-#include <optional>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <optional>
 
 #include "proxy/router/router.h"
 #include "proxy/upstream/connection_pool.h"
@@ -330,9 +329,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
             co_return false;
           }
           if (step.consumed > 0) {
-            auto [wec, w] =
-                co_await asio::async_write(conn->socket, asio::buffer(in_.data(), step.consumed),
-                                           kNoThrow);
+            auto [wec, w] = co_await asio::async_write(
+                conn->socket, asio::buffer(in_.data(), step.consumed), kNoThrow);
             in_.Consume(step.consumed);
             ctx.bytes_received += step.consumed;
             if (wec) {
@@ -366,8 +364,7 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       }
       if (can_retry(policy.on_reset)) continue;
       consume_body();
-      co_return co_await LocalReply(ctx, 503, "upstream reset before response\n", "UR",
-                                    resp_muts);
+      co_return co_await LocalReply(ctx, 503, "upstream reset before response\n", "UR", resp_muts);
     }
 
     // Wait for the response head within the try's deadline.
@@ -391,8 +388,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       size_t n = http1::FindHeadEnd(conn->buffer.View(), &head_too_large);
       if (n > 0) {
         parsed = http1::ParseResponseHead(conn->buffer.View().substr(0, n), req_.is_head, &resp_);
-        if (parsed.status == http1::ParseStatus::kOk && resp_.status >= 100 &&
-            resp_.status < 200 && resp_.status != 101) {
+        if (parsed.status == http1::ParseStatus::kOk && resp_.status >= 100 && resp_.status < 200 &&
+            resp_.status != 101) {
           conn->buffer.Consume(n);  // interim responses are not forwarded
           continue;
         }
@@ -402,8 +399,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       }
       if (head_too_large) break;
       char* dst = conn->buffer.Prepare(kReadChunk);
-      auto [ec, got] =
-          co_await conn->socket.async_read_some(asio::buffer(dst, conn->buffer.writable()), kNoThrow);
+      auto [ec, got] = co_await conn->socket.async_read_some(
+          asio::buffer(dst, conn->buffer.writable()), kNoThrow);
       if (ec) {
         read_error = true;
       } else {
@@ -433,8 +430,7 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       }
       if (can_retry(policy.on_reset)) continue;
       consume_body();
-      co_return co_await LocalReply(ctx, 503, "upstream reset before response\n", "UR",
-                                    resp_muts);
+      co_return co_await LocalReply(ctx, 503, "upstream reset before response\n", "UR", resp_muts);
     }
     if (parsed.status != http1::ParseStatus::kOk) {
       watchdog_.Disarm();
@@ -442,9 +438,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       co_return co_await LocalReply(ctx, 502, "invalid upstream response\n", "UPE", resp_muts);
     }
     ctx.upstream_time = Micros(Clock::now() - sent);
-    bool retriable_status =
-        (policy.on_5xx && resp_.status >= 500) ||
-        (policy.on_gateway_error && resp_.status >= 502 && resp_.status <= 504);
+    bool retriable_status = (policy.on_5xx && resp_.status >= 500) ||
+                            (policy.on_gateway_error && resp_.status >= 502 && resp_.status <= 504);
     if (retriable_status && can_retry(true)) {
       watchdog_.Disarm();
       continue;  // the connection is dropped with its unread body
@@ -463,8 +458,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       LogRequest(ctx);
       co_return false;
     }
-    bool close = !req_.keep_alive || ShouldClose() ||
-                 resp_.body == http1::BodyKind::kUntilClose || !body_consumed_;
+    bool close = !req_.keep_alive || ShouldClose() || resp_.body == http1::BodyKind::kUntilClose ||
+                 !body_consumed_;
     BuildDownstreamResponse(resp_, req_.version_minor, close, resp_muts, &out_);
     conn->buffer.Consume(head_size);
     ctx.status = resp_.status;
@@ -473,8 +468,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     bool upstream_ok = !step.error;
     bool downstream_ok = true;
     {
-      std::array<asio::const_buffer, 2> bufs = {
-          asio::buffer(out_), asio::buffer(conn->buffer.data(), step.consumed)};
+      std::array<asio::const_buffer, 2> bufs = {asio::buffer(out_),
+                                                asio::buffer(conn->buffer.data(), step.consumed)};
       auto [ec, n] = co_await asio::async_write(socket_, bufs, kNoThrow);
       conn->buffer.Consume(step.consumed);
       ctx.bytes_sent += step.consumed;
@@ -483,8 +478,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     bool eof_end = false;
     while (downstream_ok && upstream_ok && !framer.done()) {
       char* dst = conn->buffer.Prepare(kReadChunk);
-      auto [ec, got] =
-          co_await conn->socket.async_read_some(asio::buffer(dst, conn->buffer.writable()), kNoThrow);
+      auto [ec, got] = co_await conn->socket.async_read_some(
+          asio::buffer(dst, conn->buffer.writable()), kNoThrow);
       if (ec) {
         if (ec == asio::error::eof && framer.kind() == http1::BodyKind::kUntilClose) {
           eof_end = true;
@@ -499,9 +494,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
         upstream_ok = false;
         break;
       }
-      auto [wec, n] =
-          co_await asio::async_write(socket_, asio::buffer(conn->buffer.data(), step.consumed),
-                                     kNoThrow);
+      auto [wec, n] = co_await asio::async_write(
+          socket_, asio::buffer(conn->buffer.data(), step.consumed), kNoThrow);
       conn->buffer.Consume(step.consumed);
       ctx.bytes_sent += step.consumed;
       if (wec) downstream_ok = false;

@@ -2,12 +2,11 @@
 // them upstream with bodies streamed both ways, and writes the responses.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "proxy/codec/buffer.h"
 #include "proxy/codec/http1.h"
@@ -54,7 +53,7 @@ class Session {
   boost::asio::ip::tcp::socket socket_;
   Watchdog watchdog_;
   ByteBuffer in_;
-  std::string head_;   // copy of the current request head; req_ points into it
+  std::string head_;  // copy of the current request head; req_ points into it
   http1::RequestHead req_;
   http1::ResponseHead resp_;
   std::string out_;     // serialized downstream head

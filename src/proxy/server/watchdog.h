@@ -3,18 +3,16 @@
 // operation against a timer, and it needs no cancellation plumbing.
 #pragma once
 
-#include <chrono>
-#include <memory>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
 
 namespace causeway::proxy {
 
 class Watchdog {
  public:
-  explicit Watchdog(const boost::asio::any_io_executor& ex)
-      : state_(std::make_shared<State>(ex)) {}
+  explicit Watchdog(const boost::asio::any_io_executor& ex) : state_(std::make_shared<State>(ex)) {}
   ~Watchdog() { Disarm(); }
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -27,11 +25,12 @@ class Watchdog {
     state_->socket = socket;
     state_->timer.expires_after(timeout);
     // The handler owns the state: it may run after this Watchdog is gone.
-    state_->timer.async_wait([state = state_, gen = state_->generation](boost::system::error_code ec) {
-      if (ec || gen != state->generation || state->socket == nullptr) return;
-      state->fired = true;
-      state->socket->close(ec);
-    });
+    state_->timer.async_wait(
+        [state = state_, gen = state_->generation](boost::system::error_code ec) {
+          if (ec || gen != state->generation || state->socket == nullptr) return;
+          state->fired = true;
+          state->socket->close(ec);
+        });
   }
   void Disarm() {
     ++state_->generation;

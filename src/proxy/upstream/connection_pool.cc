@@ -92,8 +92,8 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> Connect(
     auto [rec, results] =
         co_await state->resolver.async_resolve(address, std::to_string(port), kNoThrow);
     if (rec) {
-      co_return finish(absl::UnavailableError(
-          absl::StrCat("resolve ", address, ": ", rec.message())));
+      co_return finish(
+          absl::UnavailableError(absl::StrCat("resolve ", address, ": ", rec.message())));
     }
     auto [cec, ep] = co_await asio::async_connect(conn->socket, results, kNoThrow);
     if (cec) {

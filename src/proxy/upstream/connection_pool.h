@@ -2,13 +2,12 @@
 // idle keep-alive connections per endpoint for reuse. Single-threaded.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -21,8 +20,8 @@ struct UpstreamConnection {
   explicit UpstreamConnection(const boost::asio::any_io_executor& ex) : socket(ex) {}
   boost::asio::ip::tcp::socket socket;
   ByteBuffer buffer;
-  std::string key;  // Endpoint::Key()
-  std::string peer;  // resolved "ip:port" for the access log
+  std::string key;        // Endpoint::Key()
+  std::string peer;       // resolved "ip:port" for the access log
   uint32_t requests = 0;  // requests served, >0 means reused
 };
 

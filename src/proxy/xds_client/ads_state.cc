@@ -28,16 +28,15 @@ absl::Status Decode(const AdsState::Response& response, NameFn name_of,
     }
     Message message;
     if (!any.UnpackTo(&message)) {
-      return absl::InvalidArgumentError(StrCat("resources[", i, "]: cannot be parsed as ",
-                                               response.type_url()));
+      return absl::InvalidArgumentError(
+          StrCat("resources[", i, "]: cannot be parsed as ", response.type_url()));
     }
     std::string name = name_of(message);
     if (name.empty()) {
       return absl::InvalidArgumentError(StrCat("resources[", i, "]: empty name"));
     }
     if (out.contains(name)) {
-      return absl::InvalidArgumentError(
-          StrCat("resources[", i, "]: duplicate resource ", name));
+      return absl::InvalidArgumentError(StrCat("resources[", i, "]: duplicate resource ", name));
     }
     out.emplace(std::move(name), std::move(message));
   }
@@ -130,7 +129,7 @@ std::vector<AdsState::Request> AdsState::OnResponse(const Response& response) {
     ++counters_.rejected;
     counters_.last_error = StrCat(ShortName(type), ": ", status.message());
     spdlog::warn("xds: rejected {} version {}: {}", ShortName(type),
-                 JsonEscape(response.version_info()), JsonEscape(status.message()));
+                 JsonEscape(response.version_info()), JsonEscape(FromAbsl(status.message())));
     out.push_back(MakeRequest(type, std::string(status.message())));
     UpdateSubscriptions(out);
     return out;
@@ -153,26 +152,29 @@ absl::Status AdsState::Receive(XdsType type, const Response& response) {
   switch (type) {
     case XdsType::kListener: {
       std::map<std::string, envoy::config::listener::v3::Listener> decoded;
-      CW_RETURN_IF_ERROR(Decode(response, [](const auto& m) { return m.name(); }, decoded));
+      CW_RETURN_IF_ERROR(Decode(
+          response, [](const auto& m) { return m.name(); }, decoded));
       Store(type, std::move(decoded), received_.listeners);
       break;
     }
     case XdsType::kRoute: {
       std::map<std::string, envoy::config::route::v3::RouteConfiguration> decoded;
-      CW_RETURN_IF_ERROR(Decode(response, [](const auto& m) { return m.name(); }, decoded));
+      CW_RETURN_IF_ERROR(Decode(
+          response, [](const auto& m) { return m.name(); }, decoded));
       Store(type, std::move(decoded), received_.routes);
       break;
     }
     case XdsType::kCluster: {
       std::map<std::string, envoy::config::cluster::v3::Cluster> decoded;
-      CW_RETURN_IF_ERROR(Decode(response, [](const auto& m) { return m.name(); }, decoded));
+      CW_RETURN_IF_ERROR(Decode(
+          response, [](const auto& m) { return m.name(); }, decoded));
       Store(type, std::move(decoded), received_.clusters);
       break;
     }
     case XdsType::kEndpoint: {
       std::map<std::string, envoy::config::endpoint::v3::ClusterLoadAssignment> decoded;
-      CW_RETURN_IF_ERROR(
-          Decode(response, [](const auto& m) { return m.cluster_name(); }, decoded));
+      CW_RETURN_IF_ERROR(Decode(
+          response, [](const auto& m) { return m.cluster_name(); }, decoded));
       Store(type, std::move(decoded), received_.endpoints);
       break;
     }
@@ -255,9 +257,12 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
 
 std::set<std::string> AdsState::Wanted(XdsType type) const {
   switch (type) {
-    case XdsType::kRoute: return RouteNamesOf(received_.listeners);
-    case XdsType::kEndpoint: return EndpointNamesOf(received_.clusters);
-    default: return {};
+    case XdsType::kRoute:
+      return RouteNamesOf(received_.listeners);
+    case XdsType::kEndpoint:
+      return EndpointNamesOf(received_.clusters);
+    default:
+      return {};
   }
 }
 

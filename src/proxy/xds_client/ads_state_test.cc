@@ -52,8 +52,8 @@ TEST_F(AdsStateTest, ApplyFailureNacksEveryResponseInTheRejectedSet) {
   EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kEndpoint));
   EXPECT_THAT(Names(out[0]), ElementsAre("a"));
 
-  out = state_.OnResponse(
-      Response(XdsType::kEndpoint, "e1", "n2", std::vector{Assignment("a", 1)}));
+  out =
+      state_.OnResponse(Response(XdsType::kEndpoint, "e1", "n2", std::vector{Assignment("a", 1)}));
   ASSERT_THAT(out, SizeIs(2));
   EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kCluster));
   EXPECT_EQ(out[0].version_info(), "");
@@ -81,10 +81,12 @@ TEST_F(AdsStateTest, StreamEndDropsWarmingResponses) {
 TEST_F(AdsStateTest, RoutesWaitForTheClustersTheyName) {
   state_.OnStreamStart();
   state_.OnResponse(Response(XdsType::kListener, "l1", "n1", std::vector{Listener("l", 80, "r")}));
-  auto out = state_.OnResponse(Response(XdsType::kRoute, "r1", "n2", std::vector{RouteConfig("r", "c")}));
+  auto out =
+      state_.OnResponse(Response(XdsType::kRoute, "r1", "n2", std::vector{RouteConfig("r", "c")}));
   EXPECT_THAT(out, IsEmpty());
   EXPECT_EQ(recorder_.calls(), 0u);
-  out = state_.OnResponse(Response(XdsType::kCluster, "c1", "n3", std::vector{Cluster("c", false)}));
+  out =
+      state_.OnResponse(Response(XdsType::kCluster, "c1", "n3", std::vector{Cluster("c", false)}));
   ASSERT_THAT(out, SizeIs(3));  // CDS, LDS, RDS ACKs
   for (const auto& request : out) EXPECT_FALSE(request.has_error_detail());
   EXPECT_EQ(recorder_.count(), 1u);
@@ -100,7 +102,8 @@ TEST_F(AdsStateTest, AbandonedNamesDoNotHoldBackLaterSets) {
   EXPECT_EQ(out[0].version_info(), "l1");
   EXPECT_EQ(recorder_.count(), 1u);
 
-  out = state_.OnResponse(Response(XdsType::kCluster, "c1", "n2", std::vector{Cluster("c", false)}));
+  out =
+      state_.OnResponse(Response(XdsType::kCluster, "c1", "n2", std::vector{Cluster("c", false)}));
   ASSERT_THAT(out, SizeIs(1));
   EXPECT_EQ(out[0].version_info(), "c1");
   EXPECT_EQ(recorder_.count(), 2u);

@@ -13,8 +13,7 @@ using envoy::service::discovery::v3::AggregatedDiscoveryService;
 class FakeAdsServer::Service final : public AggregatedDiscoveryService::Service {
  public:
   grpc::Status StreamAggregatedResources(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<Response, Request>* stream) override {
+      grpc::ServerContext* context, grpc::ServerReaderWriter<Response, Request>* stream) override {
     {
       std::lock_guard lock(write_mu_);
       current_ = stream;
@@ -122,9 +121,7 @@ std::optional<FakeAdsServer::Request> FakeAdsServer::Next(std::string_view type_
   return service_->Next(type_url, timeout);
 }
 
-size_t FakeAdsServer::Queued(std::string_view type_url) const {
-  return service_->Queued(type_url);
-}
+size_t FakeAdsServer::Queued(std::string_view type_url) const { return service_->Queued(type_url); }
 
 void FakeAdsServer::ClearQueues() { service_->ClearQueues(); }
 

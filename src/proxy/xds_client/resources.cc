@@ -72,20 +72,32 @@ bool TypeFromUrl(std::string_view type_url, XdsType* type) {
 
 size_t XdsResources::Count(XdsType type) const {
   switch (type) {
-    case XdsType::kCluster: return clusters.size();
-    case XdsType::kEndpoint: return endpoints.size();
-    case XdsType::kListener: return listeners.size();
-    case XdsType::kRoute: return routes.size();
+    case XdsType::kCluster:
+      return clusters.size();
+    case XdsType::kEndpoint:
+      return endpoints.size();
+    case XdsType::kListener:
+      return listeners.size();
+    case XdsType::kRoute:
+      return routes.size();
   }
   return 0;
 }
 
 void XdsResources::CopyType(XdsType type, const XdsResources& from) {
   switch (type) {
-    case XdsType::kCluster: clusters = from.clusters; break;
-    case XdsType::kEndpoint: endpoints = from.endpoints; break;
-    case XdsType::kListener: listeners = from.listeners; break;
-    case XdsType::kRoute: routes = from.routes; break;
+    case XdsType::kCluster:
+      clusters = from.clusters;
+      break;
+    case XdsType::kEndpoint:
+      endpoints = from.endpoints;
+      break;
+    case XdsType::kListener:
+      listeners = from.listeners;
+      break;
+    case XdsType::kRoute:
+      routes = from.routes;
+      break;
   }
 }
 
@@ -166,8 +178,7 @@ void PruneUnreferenced(XdsResources& set) {
   std::set<std::string> route_names = RouteNamesOf(set.listeners);
   std::erase_if(set.routes, [&](const auto& kv) { return !route_names.contains(kv.first); });
   std::set<std::string> endpoint_names = EndpointNamesOf(set.clusters);
-  std::erase_if(set.endpoints,
-                [&](const auto& kv) { return !endpoint_names.contains(kv.first); });
+  std::erase_if(set.endpoints, [&](const auto& kv) { return !endpoint_names.contains(kv.first); });
 }
 
 nlohmann::json ResourcesToJson(const XdsResources& set) {

@@ -22,7 +22,7 @@ namespace causeway::proxy {
 enum class XdsType { kCluster = 0, kEndpoint = 1, kListener = 2, kRoute = 3 };
 inline constexpr int kXdsTypeCount = 4;
 inline constexpr XdsType kAllXdsTypes[] = {XdsType::kCluster, XdsType::kEndpoint,
-                                          XdsType::kListener, XdsType::kRoute};
+                                           XdsType::kListener, XdsType::kRoute};
 
 std::string_view TypeUrl(XdsType type);
 // "CDS", "EDS", "LDS", "RDS" for logs and stats.

@@ -65,10 +65,8 @@ inline envoy::config::endpoint::v3::ClusterLoadAssignment Assignment(const std::
   cla.set_cluster_name(name);
   auto* locality = cla.add_endpoints();
   locality->mutable_load_balancing_weight()->set_value(1);
-  auto* socket = locality->add_lb_endpoints()
-                     ->mutable_endpoint()
-                     ->mutable_address()
-                     ->mutable_socket_address();
+  auto* socket =
+      locality->add_lb_endpoints()->mutable_endpoint()->mutable_address()->mutable_socket_address();
   socket->set_address("127.0.0.1");
   socket->set_port_value(port);
   return cla;

@@ -143,7 +143,7 @@ class XdsClient::Loop {
     bool finished = false;
     bool answered = false;  // the server sent at least one response
     bool cancelled = false;
-    int outstanding = 0;    // operations whose tags have not come back
+    int outstanding = 0;  // operations whose tags have not come back
     grpc::Status status;
     Op start_op{this, OpKind::kStart};
     Op read_op{this, OpKind::kRead};
@@ -260,8 +260,9 @@ class XdsClient::Loop {
     const auto delay = backoff_.Next();
     reconnect_at_ = time_->Monotonic() + delay;
     if (was_connected) {
-      spdlog::warn("xds: disconnected from {} ({}), keeping the last configuration; retrying in {} ms",
-                   JsonEscape(options_.server), JsonEscape(why), delay.count());
+      spdlog::warn(
+          "xds: disconnected from {} ({}), keeping the last configuration; retrying in {} ms",
+          JsonEscape(options_.server), JsonEscape(why), delay.count());
     } else {
       spdlog::info("xds: cannot reach {} ({}); retrying in {} ms", JsonEscape(options_.server),
                    JsonEscape(why), delay.count());

@@ -44,13 +44,13 @@ class XdsClient {
   };
 
   struct Stats {
-    bool connected = false;     // a stream is up and the server has answered on it
-    uint64_t connects = 0;      // streams on which the server answered
-    uint64_t disconnects = 0;   // streams that ended after connecting
-    uint64_t updates_accepted = 0;  // responses ACKed
-    uint64_t updates_rejected = 0;  // responses NACKed
-    uint64_t applies = 0;           // resource sets handed to apply successfully
-    std::string last_error;         // last rejection or stream error
+    bool connected = false;               // a stream is up and the server has answered on it
+    uint64_t connects = 0;                // streams on which the server answered
+    uint64_t disconnects = 0;             // streams that ended after connecting
+    uint64_t updates_accepted = 0;        // responses ACKed
+    uint64_t updates_rejected = 0;        // responses NACKed
+    uint64_t applies = 0;                 // resource sets handed to apply successfully
+    std::string last_error;               // last rejection or stream error
     std::string versions[kXdsTypeCount];  // last accepted version, by XdsType
   };
 

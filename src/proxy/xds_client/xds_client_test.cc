@@ -57,7 +57,8 @@ class XdsClientTest : public ::testing::Test {
   void ServeBasicConfig() {
     server_.Send(Response(XdsType::kCluster, "c-v1", "n1", std::vector{Cluster("c1", false)}));
     ASSERT_TRUE(server_.Next(kCds));
-    server_.Send(Response(XdsType::kListener, "l-v1", "n2", std::vector{Listener("l1", 8080, "r1")}));
+    server_.Send(
+        Response(XdsType::kListener, "l-v1", "n2", std::vector{Listener("l1", 8080, "r1")}));
     ASSERT_TRUE(server_.Next(kRds));
     server_.Send(Response(XdsType::kRoute, "r-v1", "n3", std::vector{RouteConfig("r1", "c1")}));
     ASSERT_TRUE(server_.Next(kLds));
@@ -66,7 +67,8 @@ class XdsClientTest : public ::testing::Test {
 
   FakeAdsServer server_;
   ApplyRecorder recorder_;
-  std::unique_ptr<XdsClient> client_;  // destroyed before the server
+  ManualTime manual_clock_;            // for tests that pass it to StartClient
+  std::unique_ptr<XdsClient> client_;  // destroyed first: it uses all of the above
 };
 
 TEST_F(XdsClientTest, InitialRequestsAreWildcardAndCarryTheNode) {
@@ -237,19 +239,20 @@ TEST_F(XdsClientTest, ListenerWarmsUntilItsRoutesArrive) {
 }
 
 TEST_F(XdsClientTest, WarmingTimeoutAppliesWhatItHas) {
-  ManualTime clock;
-  StartClient(&clock);
+  StartClient(&manual_clock_);
   ASSERT_TRUE(server_.Next(kCds));
   ASSERT_TRUE(server_.Next(kLds));
+  server_.Send(Response(XdsType::kCluster, "c-v1", "n0", std::vector{Cluster("c1", false)}));
+  ASSERT_TRUE(server_.Next(kCds));
   server_.Send(Response(XdsType::kListener, "l-v1", "n1", std::vector{Listener("l1", 8080, "r1")}));
   ASSERT_TRUE(server_.Next(kRds));
-  EXPECT_EQ(recorder_.calls(), 0u);
-  clock.Advance(16s);
+  EXPECT_EQ(recorder_.calls(), 1u);
+  manual_clock_.Advance(16s);
   auto lds_ack = server_.Next(kLds);
   ASSERT_TRUE(lds_ack);
   EXPECT_EQ(lds_ack->version_info(), "l-v1");
   EXPECT_FALSE(lds_ack->has_error_detail());
-  ASSERT_EQ(recorder_.count(), 1u);
+  ASSERT_EQ(recorder_.count(), 2u);
   EXPECT_TRUE(recorder_.last().listeners.contains("l1"));
   EXPECT_THAT(recorder_.last().routes, IsEmpty());
 

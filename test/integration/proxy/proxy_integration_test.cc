@@ -92,20 +92,31 @@ const char* kRoutes = R"pb(
     routes {
       name: "direct"
       match { path: "/healthz" }
-      direct_response { status: 200 body { inline_string: "healthy" } }
+      direct_response {
+        status: 200
+        body { inline_string: "healthy" }
+      }
     }
     routes {
       name: "canary"
       match {
         prefix: "/"
-        headers { name: "x-canary" string_match { exact: "1" } }
+        headers {
+          name: "x-canary"
+          string_match { exact: "1" }
+        }
       }
       route {
         cluster: "app"
         metadata_match {
           filter_metadata {
             key: "envoy.lb"
-            value { fields { key: "stage" value { string_value: "canary" } } }
+            value {
+              fields {
+                key: "stage"
+                value { string_value: "canary" }
+              }
+            }
           }
         }
       }
@@ -126,22 +137,43 @@ const char* kRoutes = R"pb(
       name: "query"
       match {
         prefix: "/q"
-        query_parameters { name: "v" string_match { exact: "2" } }
+        query_parameters {
+          name: "v"
+          string_match { exact: "2" }
+        }
       }
-      direct_response { status: 202 body { inline_string: "v2" } }
+      direct_response {
+        status: 202
+        body { inline_string: "v2" }
+      }
     }
     routes {
       name: "timeout"
       match { prefix: "/delay/" }
-      route { cluster: "app" timeout { nanos: 300000000 } }
+      route {
+        cluster: "app"
+        timeout { nanos: 300000000 }
+      }
     }
-    routes { name: "default" match { prefix: "/" } route { cluster: "app" } }
+    routes {
+      name: "default"
+      match { prefix: "/" }
+      route { cluster: "app" }
+    }
   }
   virtual_hosts {
     name: "other"
     domains: [ "other.*" ]
-    routes { name: "empty" match { prefix: "/" } route { cluster: "empty" } }
-    routes { name: "none" match { prefix: "/" } route { cluster: "missing" } }
+    routes {
+      name: "empty"
+      match { prefix: "/" }
+      route { cluster: "empty" }
+    }
+    routes {
+      name: "none"
+      match { prefix: "/" }
+      route { cluster: "missing" }
+    }
   }
   virtual_hosts {
     name: "flaky"
@@ -151,7 +183,10 @@ const char* kRoutes = R"pb(
       match { prefix: "/" }
       route {
         cluster: "mixed"
-        retry_policy { retry_on: "5xx" num_retries { value: 2 } }
+        retry_policy {
+          retry_on: "5xx"
+          num_retries { value: 2 }
+        }
       }
     }
   }
@@ -163,10 +198,17 @@ const char* kRoutes = R"pb(
       match { prefix: "/retry" }
       route {
         cluster: "half-dead"
-        retry_policy { retry_on: "connect-failure" num_retries { value: 2 } }
+        retry_policy {
+          retry_on: "connect-failure"
+          num_retries { value: 2 }
+        }
       }
     }
-    routes { name: "no-retry" match { prefix: "/" } route { cluster: "all-dead" } }
+    routes {
+      name: "no-retry"
+      match { prefix: "/" }
+      route { cluster: "all-dead" }
+    }
   }
   virtual_hosts {
     name: "slow"
@@ -177,7 +219,11 @@ const char* kRoutes = R"pb(
       route {
         cluster: "slow-then-fast"
         timeout { seconds: 5 }
-        retry_policy { retry_on: "5xx" num_retries { value: 1 } per_try_timeout { nanos: 200000000 } }
+        retry_policy {
+          retry_on: "5xx"
+          num_retries { value: 1 }
+          per_try_timeout { nanos: 200000000 }
+        }
       }
     }
   }
@@ -197,9 +243,9 @@ class ProxyIntegrationTest : public ::testing::Test {
 
   absl::Status Apply(const std::vector<Listener>& listeners) {
     uint16_t dead = DeadPort();
-    std::vector<Cluster> clusters = {EdsCluster("app"),       EdsCluster("empty"),
-                                     EdsCluster("mixed"),     EdsCluster("half-dead"),
-                                     EdsCluster("all-dead"),  EdsCluster("slow-then-fast")};
+    std::vector<Cluster> clusters = {EdsCluster("app"),      EdsCluster("empty"),
+                                     EdsCluster("mixed"),    EdsCluster("half-dead"),
+                                     EdsCluster("all-dead"), EdsCluster("slow-then-fast")};
     std::vector<ClusterLoadAssignment> eds = {
         Endpoints("app", {{prod_->port(), "prod"}, {canary_->port(), "canary"}}),
         Endpoints("mixed", {{bad_->port(), ""}, {prod_->port(), ""}}),
@@ -212,8 +258,7 @@ class ProxyIntegrationTest : public ::testing::Test {
     return server_->UpdateConfig(*snapshot);
   }
 
-  std::string Get(const std::string& host, const std::string& path,
-                  const std::string& extra = "") {
+  std::string Get(const std::string& host, const std::string& path, const std::string& extra = "") {
     return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + extra + "\r\n";
   }
 
@@ -252,8 +297,9 @@ TEST_F(ProxyIntegrationTest, StreamsContentLengthAndChunkedBodies) {
   EXPECT_THAT(r.body, HasSubstr("Content-Length: 3145728"));
   EXPECT_TRUE(r.body.ends_with(big));
 
-  ASSERT_TRUE(c.Send("POST /c HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST /c HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n"));
   r = c.Read();
   ASSERT_EQ(r.status, 200);
   EXPECT_THAT(r.body, HasSubstr("transfer-encoding: chunked"));
@@ -288,22 +334,24 @@ TEST_F(ProxyIntegrationTest, Http10) {
 
 TEST_F(ProxyIntegrationTest, RefusesSmugglingAndHugeHeaders) {
   RawClient c(port_);
-  ASSERT_TRUE(c.Send("POST / HTTP/1.1\r\nHost: api.test\r\nContent-Length: 4\r\n"
-                     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST / HTTP/1.1\r\nHost: api.test\r\nContent-Length: 4\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
   auto r = c.Read();
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, HasSubstr("both Content-Length and Transfer-Encoding"));
   EXPECT_TRUE(c.WaitClosed());
 
   RawClient d(port_);
-  ASSERT_TRUE(d.Send("POST / HTTP/1.1\r\nHost: api.test\r\nContent-Length: 1\r\n"
-                     "Content-Length: 1\r\n\r\nx"));
+  ASSERT_TRUE(
+      d.Send("POST / HTTP/1.1\r\nHost: api.test\r\nContent-Length: 1\r\n"
+             "Content-Length: 1\r\n\r\nx"));
   EXPECT_EQ(d.Read().status, 400);
   EXPECT_TRUE(d.WaitClosed());
 
   RawClient e(port_);
-  ASSERT_TRUE(e.Send("GET / HTTP/1.1\r\nHost: api.test\r\nX-Big: " + std::string(70000, 'a') +
-                     "\r\n\r\n"));
+  ASSERT_TRUE(
+      e.Send("GET / HTTP/1.1\r\nHost: api.test\r\nX-Big: " + std::string(70000, 'a') + "\r\n\r\n"));
   EXPECT_EQ(e.Read().status, 431);
   EXPECT_TRUE(e.WaitClosed());
   EXPECT_EQ(prod_->requests() + canary_->requests(), 0);
@@ -405,8 +453,9 @@ TEST_F(ProxyIntegrationTest, AccessLogLine) {
 
 TEST_F(ProxyIntegrationTest, ExpectContinue) {
   RawClient c(port_);
-  ASSERT_TRUE(c.Send("POST /e HTTP/1.1\r\nHost: api.test\r\nContent-Length: 5\r\n"
-                     "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST /e HTTP/1.1\r\nHost: api.test\r\nContent-Length: 5\r\n"
+             "Expect: 100-continue\r\n\r\n"));
   auto interim = c.Read();
   ASSERT_EQ(interim.status, 100);
   ASSERT_TRUE(c.Send("hello"));
@@ -418,8 +467,9 @@ TEST_F(ProxyIntegrationTest, ExpectContinue) {
 
 TEST_F(ProxyIntegrationTest, UpgradeTunnel) {
   RawClient c(port_);
-  ASSERT_TRUE(c.Send("GET /ws HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade\r\n"
-                     "Upgrade: websocket\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("GET /ws HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade\r\n"
+             "Upgrade: websocket\r\n\r\n"));
   auto r = c.Read();
   ASSERT_EQ(r.status, 101) << r.head;
   ASSERT_TRUE(c.Send("ping-frame"));

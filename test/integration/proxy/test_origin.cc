@@ -126,8 +126,8 @@ void TestOrigin::Serve(int fd, int conn_id) {
     }
     if (!ok) break;
     if (req.body == http1::BodyKind::kChunked) body = Dechunk(body);
-    std::string common = "x-origin: " + name_ + "\r\nx-origin-conn: " + std::to_string(conn_id) +
-                         "\r\n";
+    std::string common =
+        "x-origin: " + name_ + "\r\nx-origin-conn: " + std::to_string(conn_id) + "\r\n";
     std::string target(req.target);
     std::string response;
     if (forced_status_ != 0) {
@@ -147,8 +147,9 @@ void TestOrigin::Serve(int fd, int conn_id) {
       response = "HTTP/1.1 200 OK\r\n" + common + "content-length: " + std::to_string(n) +
                  "\r\n\r\n" + std::string(n, 'x');
     } else if (target == "/ws" && req.upgrade) {
-      SendAll(fd, "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: "
-                  "upgrade\r\n\r\n");
+      SendAll(fd,
+              "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: "
+              "upgrade\r\n\r\n");
       if (!buf.empty()) SendAll(fd, buf);
       while (true) {
         std::string chunk;
@@ -162,8 +163,9 @@ void TestOrigin::Serve(int fd, int conn_id) {
         echo += std::string(h.name) + ": " + std::string(h.value) + "\n";
       }
       echo += "\n" + body;
-      response = "HTTP/1.1 200 OK\r\n" + common + "content-type: text/plain\r\ncontent-length: " +
-                 std::to_string(echo.size()) + "\r\n\r\n" + echo;
+      response = "HTTP/1.1 200 OK\r\n" + common +
+                 "content-type: text/plain\r\ncontent-length: " + std::to_string(echo.size()) +
+                 "\r\n\r\n" + echo;
     }
     if (!SendAll(fd, response)) break;
     if (!req.keep_alive) break;
