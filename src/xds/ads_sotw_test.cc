@@ -1,0 +1,408 @@
+// State-of-the-world ADS against XDS-NOTES.md "Protocol rules" (numbers in
+// test comments), over raw gRPC streams to an in-process server.
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "gmock/gmock.h"
+#include "xds/ads_test_util.h"
+
+namespace causeway::xds::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+// Rules 2, 3: node first, later requests without it; response fields.
+TEST_F(AdsTest, SotwNodeOnFirstRequestAndResponseFields) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kCds)));
+  auto cds = s->Next();
+  ASSERT_TRUE(cds);
+  EXPECT_EQ(cds->type_url(), kCds);
+  EXPECT_FALSE(cds->nonce().empty());
+  EXPECT_FALSE(cds->version_info().empty());
+  EXPECT_THAT(Names(*cds), ElementsAre("blue"));
+  ASSERT_TRUE(s->Send(Ack(*cds)));
+
+  ASSERT_TRUE(s->Send(Req(kLds)));  // no node: accepted
+  auto lds = s->Next();
+  ASSERT_TRUE(lds);
+  EXPECT_EQ(lds->type_url(), kLds);
+  EXPECT_NE(lds->nonce(), cds->nonce());
+  EXPECT_THAT(Names(*lds), ElementsAre("front:80"));
+}
+
+TEST_F(AdsTest, SotwFirstRequestWithoutNodeEndsStream) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(Req(kLds)));
+  auto status = s->WaitEnd();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Rule 1: v2 type URLs are rejected with a clear status.
+TEST_F(AdsTest, SotwRejectsV2TypeUrl) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First("type.googleapis.com/envoy.api.v2.Listener")));
+  auto status = s->WaitEnd();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status->error_message(), ::testing::HasSubstr("v2"));
+}
+
+// Rule 4: an ACK triggers nothing.
+TEST_F(AdsTest, SotwAckTriggersNothing) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kLds)));
+  auto lds = s->Next();
+  ASSERT_TRUE(lds);
+  ASSERT_TRUE(s->Send(Ack(*lds)));
+  EXPECT_TRUE(s->Silent());
+}
+
+// Rule 5: a NACK is recorded; the rejected version is not resent; a later
+// change is.
+TEST_F(AdsTest, SotwNackRecordedAndNotResent) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kCds)));
+  auto first = s->Next();
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(s->Send(Ack(*first)));
+
+  PointGroupAt("green");  // CDS now {green}
+  auto second = s->Next();
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(s->Send(Nack(*second, first->version_info(), "bad cluster")));
+  EXPECT_TRUE(s->Silent());
+
+  auto status = server_->ZoneStatus("z");
+  ASSERT_EQ(status["proxies"].size(), 1u);
+  const auto& cds = status["proxies"][0]["types"]["cds"];
+  EXPECT_EQ(cds["last_nack"]["message"], "bad cluster");
+  EXPECT_EQ(cds["version_acked"], first->version_info());
+  EXPECT_EQ(cds["version_sent"], second->version_info());
+
+  // Back to the state the client has: nothing to send. A new state is sent.
+  PointGroupAt("blue");
+  EXPECT_TRUE(s->Silent());
+  Upsert(model::Kind::kCluster, "red", {{"instances", model::Json::array()}});
+  PointGroupAt("red");
+  auto third = s->Next();
+  ASSERT_TRUE(third);
+  EXPECT_NE(third->version_info(), second->version_info());
+  EXPECT_THAT(Names(*third), ElementsAre("red"));
+  EXPECT_THAT(server_->PrometheusMetrics(),
+              ::testing::HasSubstr("causeway_xds_nacks_total{type=\"cds\"} 1"));
+}
+
+// Rule 6: a request answering an older response is ignored entirely.
+TEST_F(AdsTest, SotwStaleNonceIgnored) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kEds, {"blue"})));
+  auto first = s->Next();
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(s->Send(Ack(*first, {"blue"})));
+  SetInstances("blue", {"10.0.0.5"});
+  auto second = s->Next();
+  ASSERT_TRUE(second);
+  // Answers `first` (stale) and would subscribe green: ignored.
+  ASSERT_TRUE(s->Send(Req(kEds, {"blue", "green"}, first->version_info(), first->nonce())));
+  EXPECT_TRUE(s->Silent());
+  // The current nonce with the same change is honoured.
+  ASSERT_TRUE(s->Send(Req(kEds, {"blue", "green"}, second->version_info(), second->nonce())));
+  auto third = s->Next();
+  ASSERT_TRUE(third);
+  EXPECT_THAT(Names(*third), ElementsAre("green"));
+}
+
+// Rules 7, 8: per-type versions; an instance change moves EDS only.
+TEST_F(AdsTest, SotwVersionsArePerType) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kCds)));
+  auto cds = s->Next();
+  ASSERT_TRUE(cds);
+  ASSERT_TRUE(s->Send(Ack(*cds)));
+  ASSERT_TRUE(s->Send(Req(kEds, {"blue"})));
+  auto eds = s->Next();
+  ASSERT_TRUE(eds);
+  ASSERT_TRUE(s->Send(Ack(*eds, {"blue"})));
+
+  SetInstances("blue", {"10.0.0.7", "10.0.0.8"});
+  auto next = s->Next();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->type_url(), kEds);
+  EXPECT_NE(next->version_info(), eds->version_info());
+  ASSERT_TRUE(s->Send(Ack(*next, {"blue"})));
+  EXPECT_TRUE(s->Silent());
+}
+
+// Rule 9: LDS/CDS responses are complete; removing the last domain empties
+// LDS.
+TEST_F(AdsTest, SotwListenersAndClustersAreComplete) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kLds)));
+  auto lds = s->Next();
+  ASSERT_TRUE(lds);
+  EXPECT_THAT(Names(*lds), ElementsAre("front:80"));
+  ASSERT_TRUE(s->Send(Ack(*lds)));
+
+  Upsert(model::Kind::kDomain, "web.svc:8080", {{"host", "web.svc"}, {"port", 8080}});
+  Upsert(model::Kind::kProxy, "front", {{"domains", {"api.svc:80", "web.svc:8080"}}});
+  auto two = s->Next();
+  ASSERT_TRUE(two);
+  EXPECT_THAT(Names(*two), ElementsAre("front:80", "front:8080"));
+  ASSERT_TRUE(s->Send(Ack(*two)));
+
+  Upsert(model::Kind::kProxy, "front", {{"domains", model::Json::array()}});
+  auto none = s->Next();
+  ASSERT_TRUE(none);
+  EXPECT_THAT(Names(*none), IsEmpty());
+  EXPECT_FALSE(none->version_info().empty());
+}
+
+// Rule 10: wildcard until named; "*" keeps it; names alone drop it; empty
+// after naming means nothing.
+TEST_F(AdsTest, SotwWildcardAndNamedSubscriptions) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kCds)));
+  auto all = s->Next();
+  ASSERT_TRUE(all);
+  EXPECT_THAT(Names(*all), ElementsAre("blue"));  // the proxy's clusters
+
+  ASSERT_TRUE(s->Send(Ack(*all, {"green"})));
+  auto named = s->Next();
+  ASSERT_TRUE(named);
+  EXPECT_THAT(Names(*named), ElementsAre("green"));  // rule 11: exactly the named
+
+  ASSERT_TRUE(s->Send(Ack(*named, {"*", "green"})));
+  auto both = s->Next();
+  ASSERT_TRUE(both);
+  EXPECT_THAT(Names(*both), ElementsAre("blue", "green"));
+
+  ASSERT_TRUE(s->Send(Ack(*both, {})));
+  auto nothing = s->Next();
+  ASSERT_TRUE(nothing);
+  EXPECT_THAT(Names(*nothing), IsEmpty());
+}
+
+// Rule 11 and proxyless gRPC: LDS by name gets exactly the named resources;
+// a domain name gets an api_listener with inline routes.
+TEST_F(AdsTest, SotwNamedListenersAndApiListener) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kLds, {"api.svc:80", "missing.svc:1"}, "grpc-client")));
+  auto lds = s->Next();
+  ASSERT_TRUE(lds);
+  EXPECT_THAT(Names(*lds), ElementsAre("api.svc:80"));
+  envoy::config::listener::v3::Listener listener;
+  ASSERT_TRUE(lds->resources(0).UnpackTo(&listener));
+  ASSERT_TRUE(listener.has_api_listener());
+  envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
+  ASSERT_TRUE(listener.api_listener().api_listener().UnpackTo(&hcm));
+  ASSERT_TRUE(hcm.has_route_config());
+  ASSERT_GT(hcm.http_filters_size(), 0);
+  EXPECT_EQ(hcm.http_filters(hcm.http_filters_size() - 1).name(), "envoy.filters.http.router");
+
+  ASSERT_TRUE(s->Send(Ack(*lds, {"front:80"})));
+  auto proxy_listener = s->Next();
+  ASSERT_TRUE(proxy_listener);
+  EXPECT_THAT(Names(*proxy_listener), ElementsAre());  // grpc-client has no listeners
+
+  // A named listener that does not exist yet is sent once it is created.
+  auto s2 = OpenSotw();
+  ASSERT_TRUE(s2->Send(First(kLds, {"later.svc:9000"}, "grpc-client")));
+  auto empty = s2->Next();
+  ASSERT_TRUE(empty);
+  EXPECT_THAT(Names(*empty), IsEmpty());
+  ASSERT_TRUE(s2->Send(Ack(*empty, {"later.svc:9000"})));
+  Upsert(model::Kind::kDomain, "later.svc:9000", {{"host", "later.svc"}, {"port", 9000}});
+  auto created = s2->Next();
+  ASSERT_TRUE(created);
+  EXPECT_THAT(Names(*created), ElementsAre("later.svc:9000"));
+}
+
+// Rule 12: adding a name sends it even if unchanged; a name that does not
+// exist is sent when created.
+TEST_F(AdsTest, SotwAddedNameIsSentAndMissingNameSentOnCreate) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kEds, {"blue"})));
+  auto first = s->Next();
+  ASSERT_TRUE(first);
+  EXPECT_THAT(Names(*first), ElementsAre("blue"));
+  ASSERT_TRUE(s->Send(Ack(*first, {"blue", "green", "later"})));
+  auto added = s->Next();
+  ASSERT_TRUE(added);
+  EXPECT_THAT(Names(*added), ElementsAre("green"));
+  ASSERT_TRUE(s->Send(Ack(*added, {"blue", "green", "later"})));
+  EXPECT_TRUE(s->Silent());
+
+  // Unsubscribe green and subscribe it again: sent again though unchanged.
+  ASSERT_TRUE(s->Send(Req(kEds, {"blue", "later"}, added->version_info(), added->nonce())));
+  auto after_drop = s->Next(kQuiet);
+  if (after_drop) {
+    ASSERT_TRUE(s->Send(Ack(*after_drop, {"blue", "later"})));
+  }
+  ASSERT_TRUE(s->Send(Req(kEds, {"blue", "green", "later"}, "", "")));
+  auto again = s->Next();
+  ASSERT_TRUE(again);
+  EXPECT_THAT(Names(*again), ElementsAre("green"));
+  ASSERT_TRUE(s->Send(Ack(*again, {"blue", "green", "later"})));
+
+  Upsert(model::Kind::kCluster, "later", {{"instances", model::Json::array()}});
+  auto created = s->Next();
+  ASSERT_TRUE(created);
+  EXPECT_THAT(Names(*created), ElementsAre("later"));
+}
+
+// Rule 14: CDS before EDS before LDS before RDS; a cluster still named by
+// the client's routes stays until the routes moved.
+TEST_F(AdsTest, SotwMakeBeforeBreak) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kCds)));
+  auto cds = s->Next();
+  ASSERT_TRUE(cds);
+  ASSERT_TRUE(s->Send(Ack(*cds)));
+  ASSERT_TRUE(s->Send(Req(kEds, {"blue"})));
+  auto eds = s->Next();
+  ASSERT_TRUE(eds);
+  ASSERT_TRUE(s->Send(Ack(*eds, {"blue"})));
+  ASSERT_TRUE(s->Send(Req(kLds)));
+  auto lds = s->Next();
+  ASSERT_TRUE(lds);
+  ASSERT_TRUE(s->Send(Ack(*lds)));
+  ASSERT_TRUE(s->Send(Req(kRds, {"front:80"})));
+  auto rds = s->Next();
+  ASSERT_TRUE(rds);
+  ASSERT_TRUE(s->Send(Ack(*rds, {"front:80"})));
+
+  PointGroupAt("green");
+  auto c2 = s->Next();
+  ASSERT_TRUE(c2);
+  ASSERT_EQ(c2->type_url(), kCds);  // clusters first
+  EXPECT_THAT(Names(*c2), ElementsAre("blue", "green"));
+  // Routes wait for the clusters to be answered.
+  EXPECT_TRUE(s->Silent(std::chrono::milliseconds(150)));
+  ASSERT_TRUE(s->Send(Ack(*c2)));
+  ASSERT_TRUE(s->Send(Req(kEds, {"blue", "green"}, eds->version_info(), eds->nonce())));
+  auto e2 = s->Next();
+  ASSERT_TRUE(e2);
+  ASSERT_EQ(e2->type_url(), kEds);
+  EXPECT_THAT(Names(*e2), ElementsAre("green"));
+  ASSERT_TRUE(s->Send(Ack(*e2, {"blue", "green"})));
+  auto r2 = s->Next();
+  ASSERT_TRUE(r2);
+  ASSERT_EQ(r2->type_url(), kRds);
+  ASSERT_TRUE(s->Send(Ack(*r2, {"front:80"})));
+  // Now the old cluster goes.
+  auto c3 = s->Next();
+  ASSERT_TRUE(c3);
+  ASSERT_EQ(c3->type_url(), kCds);
+  EXPECT_THAT(Names(*c3), ElementsAre("green"));
+}
+
+// Rule 17: one un-ACKed response per type; changes meanwhile are merged.
+TEST_F(AdsTest, SotwOneUnackedPushAndCoalescing) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kEds, {"blue"})));
+  auto first = s->Next();
+  ASSERT_TRUE(first);
+  SetInstances("blue", {"10.0.1.1"});
+  EXPECT_TRUE(s->Silent());
+  SetInstances("blue", {"10.0.1.2"});
+  EXPECT_TRUE(s->Silent());
+  ASSERT_TRUE(s->Send(Ack(*first, {"blue"})));
+  auto merged = s->Next();
+  ASSERT_TRUE(merged);
+  envoy::config::endpoint::v3::ClusterLoadAssignment cla;
+  ASSERT_TRUE(merged->resources(0).UnpackTo(&cla));
+  EXPECT_EQ(cla.endpoints(0).lb_endpoints(0).endpoint().address().socket_address().address(),
+            "10.0.1.2");
+  ASSERT_TRUE(s->Send(Ack(*merged, {"blue"})));
+  EXPECT_TRUE(s->Silent());
+}
+
+// Rule 18: a burst of writes becomes one push.
+TEST_F(AdsTest, SotwBurstIsDebounced) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kEds, {"blue"})));
+  auto first = s->Next();
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(s->Send(Ack(*first, {"blue"})));
+  for (int i = 0; i < 10; ++i) SetInstances("blue", {"10.0.2." + std::to_string(i + 1)});
+  auto pushed = s->Next();
+  ASSERT_TRUE(pushed);
+  ASSERT_TRUE(s->Send(Ack(*pushed, {"blue"})));
+  int extra = 0;
+  while (auto more = s->Next(kQuiet)) {
+    ++extra;
+    ASSERT_TRUE(s->Send(Ack(*more, {"blue"})));
+  }
+  EXPECT_LE(extra, 1);  // group commits may split the burst at most once more
+}
+
+// An unregistered proxy keeps its stream with an empty configuration and gets
+// its configuration once created.
+TEST_F(AdsTest, SotwUnregisteredProxyConfiguredOnCreate) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kLds, {}, "ghost")));
+  auto empty = s->Next();
+  ASSERT_TRUE(empty);
+  EXPECT_THAT(Names(*empty), IsEmpty());
+  ASSERT_TRUE(s->Send(Ack(*empty)));
+  auto status = server_->ZoneStatus("z");
+  ASSERT_EQ(status["proxies"].size(), 1u);
+  EXPECT_EQ(status["proxies"][0]["registered"], false);
+  EXPECT_FALSE(server_->ProxyConfig("z", "nobody").ok());
+
+  Upsert(model::Kind::kProxy, "ghost", {{"domains", {"api.svc:80"}}});
+  auto configured = s->Next();
+  ASSERT_TRUE(configured);
+  EXPECT_THAT(Names(*configured), ElementsAre("ghost:80"));
+  ASSERT_TRUE(s->Send(Ack(*configured)));
+  ASSERT_TRUE(::causeway::testing::WaitFor(
+      [&] { return server_->ZoneStatus("z")["proxies"][0]["registered"] == true; }));
+}
+
+// Status, config and metrics pages.
+TEST_F(AdsTest, StatusConfigAndMetrics) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kLds)));
+  auto lds = s->Next();
+  ASSERT_TRUE(lds);
+  ASSERT_TRUE(s->Send(Ack(*lds)));
+  ASSERT_TRUE(::causeway::testing::WaitFor([&] {
+    auto st = server_->ZoneStatus("z");
+    return st["proxies"].size() == 1 &&
+           st["proxies"][0]["types"]["lds"]["version_acked"] == lds->version_info();
+  }));
+  auto status = server_->ZoneStatus("z");
+  const auto& p = status["proxies"][0];
+  EXPECT_EQ(p["node_id"], "instance-1");
+  EXPECT_EQ(p["proxy"], "front");
+  EXPECT_FALSE(p["peer"].get<std::string>().empty());
+  EXPECT_FALSE(p["types"]["lds"]["last_ack_time"].get<std::string>().empty());
+
+  auto config = server_->ProxyConfig("z", "front");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ((*config)["listeners"][0]["name"], "front:80");
+  EXPECT_EQ((*config)["listeners"][0]["resource"]["name"], "front:80");
+  EXPECT_EQ((*config)["clusters"][0]["resource"]["type"], "EDS");
+  EXPECT_EQ((*config)["instances"][0]["acked"]["lds"][0]["name"], "front:80");
+
+  // A change reaches the ACK histogram.
+  Upsert(model::Kind::kDomain, "web.svc:8080", {{"host", "web.svc"}, {"port", 8080}});
+  Upsert(model::Kind::kProxy, "front", {{"domains", {"api.svc:80", "web.svc:8080"}}});
+  auto next = s->Next();
+  ASSERT_TRUE(next);
+  ASSERT_TRUE(s->Send(Ack(*next)));
+  ASSERT_TRUE(::causeway::testing::WaitFor([&] {
+    return server_->PrometheusMetrics().find("causeway_xds_change_to_ack_seconds_count 1") !=
+           std::string::npos;
+  }));
+  std::string metrics = server_->PrometheusMetrics();
+  EXPECT_THAT(metrics, ::testing::HasSubstr("causeway_xds_connected_streams{variant=\"sotw\"} 1"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr("causeway_xds_acks_total{type=\"lds\"} 2"));
+}
+
+}  // namespace
+}  // namespace causeway::xds::testing

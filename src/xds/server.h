@@ -1,0 +1,86 @@
+// XdsServer: the hub's Envoy v3 ADS server (`causeway serve --xds`).
+//
+// Serves each connected proxy its zone's configuration, translated from the
+// catalog and pushed on every change (debounced), over both ADS variants.
+// Also answers the hub's status, config and metrics pages.
+//
+// Wiring (src/hub/serve_command.cc):
+//   xds::XdsServer xds(&catalog, &RealTime::Instance());
+//   CW_RETURN_IF_ERROR(xds.Start(xds_addr));          // e.g. "127.0.0.1:50000"
+//   GET /v1/zones/{z}/status                 -> xds.ZoneStatus(z)
+//   GET /v1/zones/{z}/proxies/{name}/config  -> xds.ProxyConfig(z, name) (NotFound -> 404)
+//   GET /metrics                             -> append xds.PrometheusMetrics()
+//   on shutdown, before catalog.Close():        xds.Stop()
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/time_source.h"
+#include "hub/catalog.h"
+#include "nlohmann/json.hpp"
+
+namespace grpc {
+class Server;
+}
+
+namespace causeway::xds {
+
+class AdsService;
+class ServerMetrics;
+class SnapshotCache;
+
+class XdsServer {
+ public:
+  struct Options {
+    // A zone's snapshot is rebuilt after this long without further changes...
+    std::chrono::milliseconds debounce{100};
+    // ...but no later than this after its first pending change.
+    std::chrono::milliseconds max_delay{1000};
+  };
+
+  XdsServer(hub::Catalog* catalog, const TimeSource* time, Options options);
+  XdsServer(hub::Catalog* catalog, const TimeSource* time) : XdsServer(catalog, time, Options{}) {}
+  ~XdsServer();
+  XdsServer(const XdsServer&) = delete;
+  XdsServer& operator=(const XdsServer&) = delete;
+
+  // Listens on `listen_addr` ("host:port"; port 0 picks one, see port()).
+  // FailedPrecondition when the address cannot be bound.
+  absl::Status Start(const std::string& listen_addr);
+  // The bound port (after Start).
+  int port() const { return port_; }
+  // Ends every stream and stops listening. Idempotent.
+  void Stop();
+
+  // {"zone", "revision", "proxies": [per connected stream: node_id, proxy,
+  //  peer, variant, registered, types: {cds|eds|lds|rds: {version_sent,
+  //  version_acked, last_ack_time, last_nack: {message, version, time}}}],
+  //  "registered_proxies": [{name, streams, error}], "errors": [...]}
+  nlohmann::json ZoneStatus(const std::string& zone) const;
+
+  // The resources proxy `proxy` of `zone` is served (each {name, version,
+  // resource}), and per connected instance what it has ACKed. NotFound when
+  // the proxy neither exists nor has a connected stream.
+  absl::StatusOr<nlohmann::json> ProxyConfig(const std::string& zone,
+                                             const std::string& proxy) const;
+
+  // Prometheus text: causeway_xds_connected_streams, _pushes_total,
+  // _acks_total, _nacks_total, _snapshots_total, _change_to_ack_seconds.
+  std::string PrometheusMetrics() const;
+
+ private:
+  hub::Catalog* const catalog_;
+  const TimeSource* const time_;
+  const Options options_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<SnapshotCache> cache_;
+  std::unique_ptr<AdsService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace causeway::xds

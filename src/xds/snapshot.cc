@@ -1,0 +1,172 @@
+// Builds a zone's snapshot from its objects with the translation library.
+#include "xds/snapshot.h"
+
+#include "common/strings.h"
+#include "google/protobuf/util/json_util.h"
+#include "xds/translate.h"
+
+namespace causeway::xds {
+namespace {
+
+constexpr std::string_view kTypeUrls[] = {
+    "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+    "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+    "type.googleapis.com/envoy.config.listener.v3.Listener",
+    "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+};
+constexpr std::string_view kShortNames[] = {"cds", "eds", "lds", "rds"};
+constexpr std::string_view kV2Prefix = "type.googleapis.com/envoy.api.v2.";
+
+ResourcePtr MakeResource(const google::protobuf::Message& message, const std::string& name) {
+  auto resource = std::make_shared<Resource>();
+  resource->name = name;
+  resource->version = ResourceVersion(message);
+  resource->any = PackDeterministic(message);
+  return resource;
+}
+
+// Keeps the previous resource object when the content is unchanged, so
+// successive snapshots share memory for everything that did not move.
+ResourcePtr Reuse(ResourcePtr fresh, const ResourceMap* previous) {
+  if (previous == nullptr) return fresh;
+  auto it = previous->find(fresh->name);
+  if (it != previous->end() && it->second->version == fresh->version) return it->second;
+  return fresh;
+}
+
+}  // namespace
+
+nlohmann::json ResourceToJson(const Resource& resource) {
+  nlohmann::json out = {{"name", resource.name}, {"version", resource.version}};
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  if (google::protobuf::util::MessageToJsonString(resource.any, &json, options).ok()) {
+    out["resource"] = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  }
+  return out;
+}
+
+std::string_view TypeUrl(ResourceType type) { return kTypeUrls[static_cast<int>(type)]; }
+std::string_view TypeShortName(ResourceType type) { return kShortNames[static_cast<int>(type)]; }
+
+TypeUrlKind ClassifyTypeUrl(std::string_view type_url, ResourceType* type) {
+  for (ResourceType t : kPushOrder) {
+    if (TypeUrl(t) == type_url) {
+      *type = t;
+      return TypeUrlKind::kServed;
+    }
+  }
+  if (type_url.substr(0, kV2Prefix.size()) == kV2Prefix) return TypeUrlKind::kV2;
+  return TypeUrlKind::kUnknown;
+}
+
+std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::Build(
+    std::string zone, int64_t revision, uint64_t sequence,
+    std::chrono::steady_clock::time_point change_time, const std::vector<model::Object>& objects,
+    const ZoneSnapshot* previous) {
+  auto snap = std::make_shared<ZoneSnapshot>();
+  snap->zone_ = std::move(zone);
+  snap->revision_ = revision;
+  snap->sequence_ = sequence;
+  snap->change_time_ = change_time;
+  for (const auto& object : objects) {
+    if (object.key.kind == model::Kind::kZone) snap->zone_exists_ = true;
+  }
+
+  ZoneView view{objects};
+  auto index = ZoneIndex::Build(view);
+  if (!index.ok()) {
+    // Objects in the catalog were validated on write, so this means a bug or
+    // a newer hub's data; serve what was served before rather than nothing.
+    if (previous != nullptr) {
+      auto copy = std::make_shared<ZoneSnapshot>(*previous);
+      copy->revision_ = revision;
+      copy->sequence_ = sequence;
+      copy->change_time_ = change_time;
+      copy->errors_ = {StrCat("zone: ", FromAbsl(index.status().message()))};
+      return copy;
+    }
+    snap->errors_.push_back(StrCat("zone: ", FromAbsl(index.status().message())));
+    return snap;
+  }
+
+  for (const auto& [name, cluster] : index->clusters()) {
+    auto translated = TranslateCluster(*index, name);
+    auto endpoints = TranslateEndpoints(*index, name);
+    if (!translated.ok() || !endpoints.ok()) {
+      snap->errors_.push_back(StrCat("Cluster \"", name, "\": ",
+                                     FromAbsl((translated.ok() ? endpoints.status()
+                                                               : translated.status())
+                                                  .message())));
+      continue;
+    }
+    snap->clusters_[name] =
+        Reuse(MakeResource(*translated, name), previous ? &previous->clusters_ : nullptr);
+    snap->endpoints_[name] =
+        Reuse(MakeResource(*endpoints, name), previous ? &previous->endpoints_ : nullptr);
+  }
+
+  for (const auto& [name, domain] : index->domains()) {
+    auto listener = TranslateApiListener(*index, name);
+    auto clusters = xds::ClustersOfDomain(*index, name);
+    if (!listener.ok() || !clusters.ok()) {
+      snap->errors_.push_back(
+          StrCat("Domain \"", name, "\": ",
+                 FromAbsl((listener.ok() ? clusters.status() : listener.status()).message())));
+      continue;
+    }
+    snap->api_listeners_[name] =
+        Reuse(MakeResource(*listener, name), previous ? &previous->api_listeners_ : nullptr);
+    snap->domain_clusters_[name] = std::move(*clusters);
+  }
+
+  for (const auto& [name, proxy] : index->proxies()) {
+    const ProxyEntry* before = previous ? previous->FindProxy(name) : nullptr;
+    auto translated = TranslateProxy(*index, name);
+    if (!translated.ok()) {
+      ProxyEntry kept = before ? *before : ProxyEntry{};
+      kept.error = std::string(FromAbsl(translated.status().message()));
+      snap->proxies_[name] = std::move(kept);
+      continue;
+    }
+    ProxyEntry entry;
+    for (const auto& l : translated->listeners) {
+      entry.listeners[l.name()] = Reuse(MakeResource(l, l.name()), before ? &before->listeners : nullptr);
+    }
+    for (const auto& r : translated->routes) {
+      entry.routes[r.name()] = Reuse(MakeResource(r, r.name()), before ? &before->routes : nullptr);
+    }
+    for (const auto& c : translated->clusters) entry.clusters.push_back(c.name());
+    snap->proxies_[name] = std::move(entry);
+  }
+  return snap;
+}
+
+const ZoneSnapshot::ProxyEntry* ZoneSnapshot::FindProxy(std::string_view proxy) const {
+  auto it = proxies_.find(proxy);
+  return it == proxies_.end() ? nullptr : &it->second;
+}
+
+namespace {
+ResourcePtr Find(const ResourceMap& map, std::string_view name) {
+  auto it = map.find(name);
+  return it == map.end() ? nullptr : it->second;
+}
+}  // namespace
+
+ResourcePtr ZoneSnapshot::FindCluster(std::string_view name) const { return Find(clusters_, name); }
+ResourcePtr ZoneSnapshot::FindEndpoints(std::string_view name) const {
+  return Find(endpoints_, name);
+}
+ResourcePtr ZoneSnapshot::FindApiListener(std::string_view domain) const {
+  return Find(api_listeners_, domain);
+}
+
+const std::vector<std::string>& ZoneSnapshot::ClustersOfDomain(std::string_view domain) const {
+  static const std::vector<std::string> kNone;
+  auto it = domain_clusters_.find(domain);
+  return it == domain_clusters_.end() ? kNone : it->second;
+}
+
+}  // namespace causeway::xds

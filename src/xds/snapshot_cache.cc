@@ -1,0 +1,136 @@
+#include "xds/snapshot_cache.h"
+
+#include <vector>
+
+#include "spdlog/spdlog.h"
+
+namespace causeway::xds {
+
+SnapshotCache::SnapshotCache(hub::Catalog* catalog, const TimeSource* time, Options options,
+                             Callback on_snapshot)
+    : catalog_(catalog), time_(time), options_(options), on_snapshot_(std::move(on_snapshot)) {}
+
+SnapshotCache::~SnapshotCache() { Stop(); }
+
+void SnapshotCache::Start() {
+  listener_id_ = catalog_->Subscribe(
+      [this](const std::vector<store::Change>& changes) { OnChanges(changes); });
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void SnapshotCache::Stop() {
+  if (listener_id_ != 0) {
+    catalog_->Unsubscribe(listener_id_);
+    listener_id_ = 0;
+  }
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+// Runs on the catalog's committer thread: only notes which zones moved.
+void SnapshotCache::OnChanges(const std::vector<store::Change>& changes) {
+  auto now = time_->Monotonic();
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& change : changes) {
+      auto [it, inserted] = pending_.try_emplace(change.key.zone, Pending{now, now});
+      if (!inserted) it->second.last = now;
+    }
+  }
+  cv_.notify_all();
+}
+
+std::shared_ptr<const ZoneSnapshot> SnapshotCache::Get(const std::string& zone) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = snapshots_.find(zone);
+    if (it != snapshots_.end()) return it->second;
+  }
+  std::lock_guard build(build_mu_);
+  {
+    std::lock_guard lock(mu_);
+    auto it = snapshots_.find(zone);
+    if (it != snapshots_.end()) return it->second;
+  }
+  return Rebuild(zone, time_->Monotonic());
+}
+
+std::shared_ptr<const ZoneSnapshot> SnapshotCache::Peek(const std::string& zone) const {
+  std::lock_guard lock(mu_);
+  auto it = snapshots_.find(zone);
+  return it == snapshots_.end() ? nullptr : it->second;
+}
+
+uint64_t SnapshotCache::rebuilds() const {
+  std::lock_guard lock(mu_);
+  return rebuilds_;
+}
+
+// build_mu_ must be held.
+std::shared_ptr<const ZoneSnapshot> SnapshotCache::Rebuild(
+    const std::string& zone, std::chrono::steady_clock::time_point change_time) {
+  std::shared_ptr<const ZoneSnapshot> previous;
+  uint64_t sequence = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = snapshots_.find(zone);
+    if (it != snapshots_.end()) previous = it->second;
+    sequence = next_sequence_++;
+  }
+  int64_t revision = catalog_->Revision();
+  auto snapshot = ZoneSnapshot::Build(zone, revision, sequence, change_time,
+                                      catalog_->ZoneObjects(zone), previous.get());
+  for (const auto& error : snapshot->errors()) {
+    spdlog::warn("xds: zone {}: {}", zone, error);
+  }
+  std::lock_guard lock(mu_);
+  snapshots_[zone] = snapshot;
+  ++rebuilds_;
+  return snapshot;
+}
+
+void SnapshotCache::Loop() {
+  // Polls at a short interval rather than sleeping until a computed deadline
+  // because the deadline is measured on the injected TimeSource, which in
+  // tests may not move with the real clock.
+  constexpr auto kTick = std::chrono::milliseconds(10);
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, kTick, [this] { return stopping_; });
+      if (stopping_) return;
+      if (pending_.empty()) {
+        cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+        if (stopping_) return;
+        continue;
+      }
+    }
+    std::vector<std::shared_ptr<const ZoneSnapshot>> built;
+    {
+      std::lock_guard build(build_mu_);
+      std::vector<std::pair<std::string, Pending>> ready;
+      {
+        std::lock_guard lock(mu_);
+        auto now = time_->Monotonic();
+        for (auto it = pending_.begin(); it != pending_.end();) {
+          const Pending& p = it->second;
+          if (now - p.last >= options_.quiet || now - p.first >= options_.max_delay) {
+            // Zones nobody asked for are built on demand by Get().
+            if (snapshots_.count(it->first) != 0) ready.emplace_back(it->first, p);
+            it = pending_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
+      for (const auto& [zone, pending] : ready) built.push_back(Rebuild(zone, pending.first));
+    }
+    for (const auto& snapshot : built) on_snapshot_(snapshot);
+  }
+}
+
+}  // namespace causeway::xds

@@ -1,0 +1,77 @@
+// SnapshotCache: the current ZoneSnapshot of every zone a stream asked for,
+// rebuilt when the catalog changes.
+//
+// Changes are debounced per zone: a rebuild waits for `quiet` without further
+// changes to that zone, but never more than `max_delay` after the first
+// pending change, so constant churn still reaches proxies. A rebuilt snapshot
+// is handed to the `on_snapshot` callback on the cache's own thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/time_source.h"
+#include "hub/catalog.h"
+#include "xds/snapshot.h"
+
+namespace causeway::xds {
+
+class SnapshotCache {
+ public:
+  struct Options {
+    std::chrono::milliseconds quiet{100};
+    std::chrono::milliseconds max_delay{1000};
+  };
+  using Callback = std::function<void(const std::shared_ptr<const ZoneSnapshot>&)>;
+
+  SnapshotCache(hub::Catalog* catalog, const TimeSource* time, Options options, Callback on_snapshot);
+  ~SnapshotCache();
+  SnapshotCache(const SnapshotCache&) = delete;
+  SnapshotCache& operator=(const SnapshotCache&) = delete;
+
+  void Start();
+  void Stop();
+
+  // The zone's current snapshot, built now if the zone was never asked for.
+  std::shared_ptr<const ZoneSnapshot> Get(const std::string& zone);
+  // Only if already built (status pages must not build snapshots).
+  std::shared_ptr<const ZoneSnapshot> Peek(const std::string& zone) const;
+
+  uint64_t rebuilds() const;
+
+ private:
+  struct Pending {
+    std::chrono::steady_clock::time_point first;
+    std::chrono::steady_clock::time_point last;
+  };
+
+  void OnChanges(const std::vector<store::Change>& changes);
+  void Loop();
+  std::shared_ptr<const ZoneSnapshot> Rebuild(const std::string& zone,
+                                              std::chrono::steady_clock::time_point change_time);
+
+  hub::Catalog* const catalog_;
+  const TimeSource* const time_;
+  const Options options_;
+  const Callback on_snapshot_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::shared_ptr<const ZoneSnapshot>> snapshots_;
+  std::map<std::string, Pending> pending_;
+  uint64_t next_sequence_ = 1;
+  uint64_t rebuilds_ = 0;
+  bool stopping_ = false;
+  int listener_id_ = 0;
+  std::thread thread_;
+  std::mutex build_mu_;  // one rebuild at a time, so sequences follow revisions
+};
+
+}  // namespace causeway::xds
