@@ -48,8 +48,9 @@ struct KubeHttp::Connection {
         ssl_ctx(ssl::context::tls_client),
         stream(ioc, ssl_ctx) {}
 
-  absl::Status RunUntil(const bool& done, std::chrono::milliseconds timeout) {
-    beast::get_lowest_layer(stream).expires_after(timeout);
+  // Drives the io_context until the operation started before finishes. The
+  // operation's timeout is set before it starts (Beast requires it).
+  absl::Status RunUntil(const bool& done) {
     while (!done) {
       ioc.run_for(std::chrono::milliseconds(100));
       if (!done && cancelled) {
@@ -112,20 +113,22 @@ struct KubeHttp::Connection {
     if (cancelled) return absl::CancelledError("cancelled");
     if (ec) return Error(StrCat("resolve ", config.host), ec);
     done = false;
+    beast::get_lowest_layer(stream).expires_after(timeout);
     beast::get_lowest_layer(stream).async_connect(
         endpoints, [&](beast::error_code e, const tcp::endpoint&) {
           ec = e;
           done = true;
         });
-    CW_RETURN_IF_ERROR(RunUntil(done, timeout));
+    CW_RETURN_IF_ERROR(RunUntil(done));
     if (ec) return Error(StrCat("connect ", config.host, ":", config.port), ec);
     if (config.tls) {
       done = false;
+      beast::get_lowest_layer(stream).expires_after(timeout);
       stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e) {
         ec = e;
         done = true;
       });
-      CW_RETURN_IF_ERROR(RunUntil(done, timeout));
+      CW_RETURN_IF_ERROR(RunUntil(done));
       if (ec) return Error("TLS handshake", ec);
     }
     return absl::OkStatus();
@@ -141,12 +144,13 @@ struct KubeHttp::Connection {
       ec = e;
       done = true;
     };
+    beast::get_lowest_layer(stream).expires_after(timeout);
     if (config.tls) {
       op(stream, handler);
     } else {
       op(stream.next_layer(), handler);
     }
-    CW_RETURN_IF_ERROR(RunUntil(done, timeout));
+    CW_RETURN_IF_ERROR(RunUntil(done));
     if (out_ec != nullptr) {
       *out_ec = ec;
       return absl::OkStatus();

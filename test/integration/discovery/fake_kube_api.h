@@ -1,0 +1,100 @@
+// A simulated Kubernetes API server for the pod collector's tests.
+//
+// Simulated because no Kubernetes cluster can run on the machines that build
+// and test causeway (no container runtime, no kubelet). It implements what
+// the collector relies on, the way the real API server behaves:
+//   GET /api/v1/namespaces/{ns}/pods?labelSelector=...            PodList with
+//       metadata.resourceVersion
+//   GET ...?watch=1&resourceVersion=RV&allowWatchBookmarks=true   a chunked
+//       stream of {"type","object"} lines: every change after RV, then live
+//       ones; BOOKMARK events on request; a version older than the retained
+//       history gets 410 Gone (as an ERROR event in a 200 stream, as the real
+//       server does, or as an HTTP 410 status).
+// One resourceVersion counter is shared by all namespaces, as in etcd.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+
+namespace causeway::testing {
+
+class FakeKubeApi {
+ public:
+  using Json = nlohmann::json;
+
+  FakeKubeApi();
+  ~FakeKubeApi();
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  // Creates or replaces a pod (ADDED or MODIFIED event).
+  void Apply(const std::string& ns, Json pod);
+  void Delete(const std::string& ns, const std::string& name);
+
+  // Forgets the history up to now: a watch from an older version gets 410.
+  void Compact();
+  // 410 as an HTTP status instead of an ERROR event in the stream.
+  void Use410Status(bool status);
+  // Every open watch gets a BOOKMARK with the current resourceVersion.
+  void SendBookmarks();
+  // Closes every open watch abruptly (no final chunk), like a lost connection.
+  void DropWatches();
+  // While paused, open watches send nothing (events are kept).
+  void PauseWatches(bool paused);
+
+  int lists() const;
+  int watches() const;
+  int open_watches() const;
+  int gone_responses() const;
+  int bookmarks_sent() const;
+  std::string last_watch_version() const;
+  int64_t resource_version() const;
+
+  // A pod with the cluster label, one container port named "http".
+  static Json Pod(const std::string& name, const std::string& cluster, const std::string& ip,
+                  bool ready, int port = 8080);
+
+ private:
+  struct Event {
+    int64_t rv;
+    std::string ns;
+    std::string type;
+    Json object;
+  };
+
+  void AcceptLoop();
+  void Serve(boost::asio::ip::tcp::socket socket);
+  void ServeWatch(boost::asio::ip::tcp::socket& socket, const std::string& ns,
+                  const std::string& selector, int64_t since, bool bookmarks);
+  void AddEvent(const std::string& ns, const std::string& type, const Json& object);
+
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  int port_ = 0;
+  std::thread accept_thread_;
+  std::vector<std::thread> connections_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  int64_t rv_ = 100;
+  int64_t compacted_ = 0;  // events with rv <= compacted_ are forgotten
+  bool gone_as_status_ = false;
+  bool paused_ = false;
+  uint64_t bookmark_generation_ = 0;
+  uint64_t drop_generation_ = 0;
+  std::map<std::string, std::map<std::string, Json>> pods_;
+  std::vector<Event> events_;
+  int lists_ = 0, watches_ = 0, open_watches_ = 0, gone_ = 0, bookmarks_sent_ = 0;
+  std::string last_watch_version_;
+};
+
+}  // namespace causeway::testing
