@@ -182,8 +182,11 @@ class XdsClient::Loop {
       case OpKind::kRead:
         if (ok) {
           if (!s->answered) OnConnected(s);
-          Send(s, state_.OnResponse(s->response));
+          // Publish before the answer leaves, so whoever sees the ACK or NACK
+          // also sees the stats and set that go with it.
+          auto requests = state_.OnResponse(s->response);
           Publish();
+          Send(s, std::move(requests));
           StartRead(s);
         } else {
           // The server ended the stream (or it broke): collect the status.
@@ -278,7 +281,11 @@ class XdsClient::Loop {
       if (reconnect_at_ && time_->Monotonic() >= *reconnect_at_) Connect();
       return;
     }
-    if (stream_->started && !stream_->finishing) Send(stream_.get(), state_.OnTick());
+    if (stream_->started && !stream_->finishing) {
+      auto requests = state_.OnTick();
+      Publish();
+      Send(stream_.get(), std::move(requests));
+    }
   }
 
   // How long the loop may sleep: until the next timer by the injected clock,
