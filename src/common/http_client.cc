@@ -317,13 +317,13 @@ absl::StatusOr<std::optional<SseEvent>> HttpClient::Stream::NextEvent(
     CW_ASSIGN_OR_RETURN(std::optional<std::string> line, ReadLine(left));
     if (!line.has_value()) return std::optional<SseEvent>();
     if (line->empty()) {
-      // A blank line dispatches the event collected so far.
-      if (has_partial_) {
-        SseEvent event = std::move(partial_);
-        partial_ = SseEvent{};
-        has_partial_ = false;
-        return std::optional<SseEvent>(std::move(event));
-      }
+      // A blank line dispatches the event collected so far; as in browsers,
+      // one without data (e.g. only "retry:") is dropped.
+      SseEvent event = std::move(partial_);
+      partial_ = SseEvent{};
+      bool has_data = has_partial_;
+      has_partial_ = false;
+      if (has_data) return std::optional<SseEvent>(std::move(event));
       continue;
     }
     if (line->front() == ':') continue;  // comment (keep-alive)
@@ -331,14 +331,14 @@ absl::StatusOr<std::optional<SseEvent>> HttpClient::Stream::NextEvent(
     std::string field = line->substr(0, colon);
     std::string value = colon == std::string::npos ? "" : line->substr(colon + 1);
     if (!value.empty() && value.front() == ' ') value.erase(0, 1);
-    has_partial_ = true;
     if (field == "id") {
       partial_.id = value;
     } else if (field == "event") {
       partial_.event = value;
     } else if (field == "data") {
-      if (!partial_.data.empty()) partial_.data += '\n';
+      if (has_partial_) partial_.data += '\n';
       partial_.data += value;
+      has_partial_ = true;
     }
   }
 }

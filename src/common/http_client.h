@@ -76,7 +76,7 @@ class HttpClient {
 
    private:
     SseEvent partial_;
-    bool has_partial_ = false;
+    bool has_partial_ = false;  // a data line arrived since the last dispatch
   };
 
   // Opens a streaming request on a fresh connection (this client's own
