@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -14,6 +15,8 @@ namespace causeway::store::testing {
 
 enum class Backend { kSqlite, kPostgres };
 std::string BackendName(Backend backend);
+// For GoogleTest's messages ("Sqlite" rather than the enum's bytes).
+inline void PrintTo(Backend backend, std::ostream* os) { *os << BackendName(backend); }
 
 // One empty database of `backend`: a temporary directory for SQLite, a fresh
 // database on a server shared by the tests of this process for PostgreSQL.

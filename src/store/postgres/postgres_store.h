@@ -40,6 +40,10 @@ class PostgresStore final : public Store {
       const std::string& sha256_hex) override;
   absl::Status DeleteToken(const std::string& name) override;
 
+  // Starts (or, with an empty callback, stops) the LISTEN thread. Returns once
+  // it listens, so any commit by another writer after this returns is
+  // reported. The callback runs on the listener thread and must not call
+  // SetExternalChangeCallback itself.
   void SetExternalChangeCallback(std::function<void()> callback) override;
 
  private:
