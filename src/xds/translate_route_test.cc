@@ -254,7 +254,8 @@ TEST(TranslateRouteTest, RouteRetryPolicyAndTimeoutWin) {
 }
 
 TEST(TranslateRouteTest, NoPolicyNoRetryNoTimeout) {
-  const auto& action = SeedHost(SeedZone()).routes(0).route();
+  const VirtualHost host = SeedHost(SeedZone());
+  const auto& action = host.routes(0).route();
   EXPECT_FALSE(action.has_retry_policy());
   EXPECT_FALSE(action.has_timeout());
 }
