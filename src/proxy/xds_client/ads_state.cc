@@ -286,6 +286,10 @@ AdsState::Request AdsState::MakeRequest(XdsType type, const std::string& error) 
   return request;
 }
 
+// A subscription change carries the type's latest nonce, as Envoy's do; a
+// server reads it as an ACK of that nonce, so a response of the same type that
+// is still warming is acknowledged early. Only a cross-type chain (a new
+// cluster warming while its listener waits for a route) can cause that.
 void AdsState::UpdateSubscriptions(std::vector<Request>& out) {
   for (XdsType type : {XdsType::kEndpoint, XdsType::kRoute}) {
     bool answered = false;
