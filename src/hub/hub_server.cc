@@ -24,6 +24,13 @@ absl::Status HubServer::Start() {
   CW_ASSIGN_OR_RETURN(store_, store::OpenStore(options_.store_spec, options_.data_dir));
   catalog_ = std::make_unique<Catalog>(store_.get(), time_);
   CW_RETURN_IF_ERROR(catalog_->Open());
+  // Other hubs sharing the store (PostgreSQL) commit too; catch up when told.
+  store_->SetExternalChangeCallback([this] {
+    if (!follow_store_.load()) return;
+    absl::Status refreshed = catalog_->Refresh();
+    if (!refreshed.ok()) spdlog::warn("catching up with the store failed: {}", refreshed.ToString());
+  });
+  follow_store_.store(true);
   CW_RETURN_IF_ERROR(auth::EnsureAdminToken(store_.get(), options_.data_dir, time_));
   authenticator_ = std::make_unique<auth::Authenticator>(store_.get(), time_);
 
@@ -86,11 +93,12 @@ void HubServer::Shutdown() {
     http_->Shutdown();
     http_.reset();
   }
-  if (catalog_) {
-    catalog_->Close();
-    catalog_.reset();
-  }
+  follow_store_.store(false);
+  if (catalog_) catalog_->Close();
+  // The store goes first: it stops its notification thread, which may still
+  // be inside the callback above using the catalog.
   store_.reset();
+  catalog_.reset();
 }
 
 }  // namespace causeway::hub

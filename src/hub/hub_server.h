@@ -57,6 +57,7 @@ class HubServer {
   api::RequestMetrics metrics_;
   std::atomic<int> watch_streams_{0};
   std::atomic<bool> ready_{false};
+  std::atomic<bool> follow_store_{false};  // external-change callback active
   api::ApiContext ctx_;
   std::unique_ptr<http::HttpServer> http_;
   std::shared_ptr<spdlog::logger> access_log_;
