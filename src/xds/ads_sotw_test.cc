@@ -321,25 +321,6 @@ TEST_F(AdsTest, SotwOneUnackedPushAndCoalescing) {
   EXPECT_TRUE(s->Silent());
 }
 
-// Rule 18: a burst of writes becomes one push.
-TEST_F(AdsTest, SotwBurstIsDebounced) {
-  auto s = OpenSotw();
-  ASSERT_TRUE(s->Send(First(kEds, {"blue"})));
-  auto first = s->Next();
-  ASSERT_TRUE(first);
-  ASSERT_TRUE(s->Send(Ack(*first, {"blue"})));
-  for (int i = 0; i < 10; ++i) SetInstances("blue", {"10.0.2." + std::to_string(i + 1)});
-  auto pushed = s->Next();
-  ASSERT_TRUE(pushed);
-  ASSERT_TRUE(s->Send(Ack(*pushed, {"blue"})));
-  int extra = 0;
-  while (auto more = s->Next(kQuiet)) {
-    ++extra;
-    ASSERT_TRUE(s->Send(Ack(*more, {"blue"})));
-  }
-  EXPECT_LE(extra, 1);  // group commits may split the burst at most once more
-}
-
 // An unregistered proxy keeps its stream with an empty configuration and gets
 // its configuration once created.
 TEST_F(AdsTest, SotwUnregisteredProxyConfiguredOnCreate) {

@@ -1,0 +1,87 @@
+// Debouncing of snapshot rebuilds (XDS-NOTES rule 18), on an injected clock.
+#include "xds/snapshot_cache.h"
+
+#include <atomic>
+
+#include "gtest/gtest.h"
+#include "store/store.h"
+#include "support/process.h"
+
+namespace causeway::xds {
+namespace {
+
+using std::chrono::milliseconds;
+
+class SnapshotCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = store::OpenStore("", dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    catalog_ = std::make_unique<hub::Catalog>(store_.get(), &RealTime::Instance());
+    ASSERT_TRUE(catalog_->Open().ok());
+    Write(model::Kind::kZone, "z", model::Json::object());
+    cache_ = std::make_unique<SnapshotCache>(
+        catalog_.get(), &clock_, SnapshotCache::Options{milliseconds(100), milliseconds(1000)},
+        [this](const std::shared_ptr<const ZoneSnapshot>&) { published_++; });
+    cache_->Start();
+  }
+  void TearDown() override {
+    cache_->Stop();
+    catalog_->Close();
+  }
+
+  void Write(model::Kind kind, const std::string& name, const model::Json& body) {
+    auto parsed = model::ParseObject(kind, body, kind == model::Kind::kZone ? "" : "z", name);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    hub::Mutation m{hub::Mutation::Type::kUpsert, parsed->key, parsed->spec, std::nullopt};
+    ASSERT_TRUE(catalog_->Write({m}, "test").ok());
+  }
+  void WriteInstance(int i) {
+    Write(model::Kind::kCluster, "c",
+          {{"instances", {{{"host", "10.0.0." + std::to_string(i)}, {"port", 80}}}}});
+  }
+
+  ::causeway::testing::TempDir dir_;
+  ManualTime clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<hub::Catalog> catalog_;
+  std::unique_ptr<SnapshotCache> cache_;
+  std::atomic<int> published_{0};
+};
+
+TEST_F(SnapshotCacheTest, BurstBecomesOneRebuildAfterQuiet) {
+  auto first = cache_->Get("z");
+  for (int i = 1; i <= 10; ++i) WriteInstance(i);
+  // No time has passed on the cache's clock: nothing is rebuilt.
+  EXPECT_FALSE(::causeway::testing::WaitFor([&] { return published_ > 0; }, milliseconds(100)));
+  clock_.Advance(milliseconds(100));
+  ASSERT_TRUE(::causeway::testing::WaitFor([&] { return published_ == 1; }));
+  EXPECT_FALSE(::causeway::testing::WaitFor([&] { return published_ > 1; }, milliseconds(100)));
+  auto latest = cache_->Get("z");
+  EXPECT_GT(latest->sequence(), first->sequence());
+  EXPECT_EQ(latest->revision(), catalog_->Revision());
+}
+
+TEST_F(SnapshotCacheTest, ConstantChurnRebuildsAtMaxDelay) {
+  cache_->Get("z");
+  // A change every 90 ms: never 100 ms of quiet.
+  for (int i = 1; i <= 11; ++i) {
+    WriteInstance(i);
+    clock_.Advance(milliseconds(90));  // after the 11th: 990 ms since the first
+  }
+  EXPECT_FALSE(::causeway::testing::WaitFor([&] { return published_ > 0; }, milliseconds(100)));
+  WriteInstance(12);
+  clock_.Advance(milliseconds(90));  // 1080 ms since the first change: max delay
+  ASSERT_TRUE(::causeway::testing::WaitFor([&] { return published_ >= 1; }));
+}
+
+TEST_F(SnapshotCacheTest, ZonesNobodyAskedForAreNotRebuilt) {
+  WriteInstance(1);
+  clock_.Advance(milliseconds(200));
+  EXPECT_FALSE(::causeway::testing::WaitFor([&] { return published_ > 0; }, milliseconds(100)));
+  EXPECT_EQ(cache_->Peek("z"), nullptr);
+}
+
+}  // namespace
+}  // namespace causeway::xds
