@@ -21,6 +21,10 @@ constexpr bool IsDelta(const DiscoveryRequest*) { return false; }
 // One ADS stream. Owned by itself (self_) from creation until gRPC calls
 // OnDone; the registry and snapshot fan-out hold further references, and
 // `done_` keeps them from touching the stream once gRPC has let go of it.
+//
+// gRPC operations (StartRead, StartWrite, Finish) are started only after mu_
+// is released: an operation that completes at once may run its reaction on
+// the calling thread, which would otherwise deadlock on mu_.
 template <typename Request, typename Response>
 class AdsReactor final : public grpc::ServerBidiReactor<Request, Response>,
                          public AdsStream,
@@ -39,58 +43,28 @@ class AdsReactor final : public grpc::ServerBidiReactor<Request, Response>,
   }
 
   void OnReadDone(bool ok) override {
-    std::unique_lock lock(mu_);
-    if (!ok) {
-      FinishLocked(grpc::Status::OK);
-      return;
+    Actions actions;
+    {
+      std::lock_guard lock(mu_);
+      HandleReadLocked(ok, &actions);
     }
-    if (!session_.identified()) {
-      auto node = AdsSession::NodeOf(request_.node(), request_.has_node());
-      if (!node.ok()) {
-        FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                  std::string(node.status().message())));
-        return;
-      }
-      // Register before reading the snapshot so that no rebuild in between
-      // is missed; the session ignores snapshots older than the one it has.
-      zone_ = node->zone;
-      service_->Register(zone_, self_);
-      session_.Identify(*std::move(node), service_->cache()->Get(zone_));
-    }
-    AdsSession::Outbox out;
-    absl::Status status;
-    if constexpr (kDelta) {
-      status = session_.HandleDeltaRequest(request_, &out);
-    } else {
-      status = session_.HandleRequest(request_, &out);
-    }
-    if (!status.ok()) {
-      spdlog::info("xds: ending stream of {} ({}): {}", session_.node().id, zone_,
-                   std::string(status.message()));
-      FinishLocked(grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                                std::string(status.message())));
-      return;
-    }
-    EnqueueLocked(&out);
-    this->StartRead(&request_);
+    Run(actions);
   }
 
   void OnWriteDone(bool ok) override {
-    std::unique_lock lock(mu_);
-    writing_ = false;
-    queue_.pop_front();
-    if (!ok) {
-      // The stream is broken; the pending read fails too and finishes it
-      // (unless it already did and is waiting for this write).
-      queue_.clear();
-      if (finish_) CallFinishLocked();
-      return;
+    Actions actions;
+    {
+      std::lock_guard lock(mu_);
+      writing_ = false;
+      queue_.pop_front();
+      if (!ok) {
+        // The stream is broken; the pending read fails too and finishes it
+        // (unless it already did and is waiting for this write).
+        queue_.clear();
+      }
+      NextLocked(&actions);
     }
-    if (finish_) {
-      CallFinishLocked();
-      return;
-    }
-    WriteNextLocked();
+    Run(actions);
   }
 
   void OnDone() override {
@@ -104,11 +78,16 @@ class AdsReactor final : public grpc::ServerBidiReactor<Request, Response>,
 
   // --- AdsStream ---
   void Deliver(const std::shared_ptr<const ZoneSnapshot>& snapshot) override {
-    std::lock_guard lock(mu_);
-    if (done_ || finish_) return;
-    AdsSession::Outbox out;
-    session_.OnSnapshot(snapshot, &out);
-    EnqueueLocked(&out);
+    Actions actions;
+    {
+      std::lock_guard lock(mu_);
+      if (done_ || finish_) return;
+      AdsSession::Outbox out;
+      session_.OnSnapshot(snapshot, &out);
+      EnqueueLocked(&out);
+      NextLocked(&actions);
+    }
+    Run(actions);
   }
   nlohmann::json Status() override {
     std::lock_guard lock(mu_);
@@ -124,6 +103,59 @@ class AdsReactor final : public grpc::ServerBidiReactor<Request, Response>,
   }
 
  private:
+  // gRPC operations decided under mu_, started after it is released.
+  struct Actions {
+    bool read = false;
+    const Response* write = nullptr;
+    std::optional<grpc::Status> finish;
+  };
+
+  void Run(const Actions& actions) {
+    if (actions.write != nullptr) this->StartWrite(actions.write);
+    if (actions.finish) this->Finish(*actions.finish);
+    if (actions.read) this->StartRead(&request_);
+  }
+
+  void HandleReadLocked(bool ok, Actions* actions) {
+    if (!ok) {
+      finish_ = grpc::Status::OK;
+      NextLocked(actions);
+      return;
+    }
+    absl::Status status;
+    if (!session_.identified()) {
+      auto node = AdsSession::NodeOf(request_.node(), request_.has_node());
+      if (node.ok()) {
+        // Register before reading the snapshot so that no rebuild in between
+        // is missed; the session ignores snapshots older than the one it has.
+        zone_ = node->zone;
+        service_->Register(zone_, self_);
+        session_.Identify(*std::move(node), service_->cache()->Get(zone_));
+      } else {
+        status = node.status();
+      }
+    }
+    AdsSession::Outbox out;
+    if (status.ok()) {
+      if constexpr (kDelta) {
+        status = session_.HandleDeltaRequest(request_, &out);
+      } else {
+        status = session_.HandleRequest(request_, &out);
+      }
+    }
+    if (!status.ok()) {
+      spdlog::info("xds: ending stream of {} ({}): {}", session_.node().id, zone_,
+                   std::string(status.message()));
+      finish_ = grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                             std::string(status.message()));
+      NextLocked(actions);
+      return;
+    }
+    EnqueueLocked(&out);
+    NextLocked(actions);
+    actions->read = true;
+  }
+
   void EnqueueLocked(AdsSession::Outbox* out) {
     if (finish_) return;
     if constexpr (kDelta) {
@@ -131,27 +163,22 @@ class AdsReactor final : public grpc::ServerBidiReactor<Request, Response>,
     } else {
       for (auto& r : out->sotw) queue_.push_back(std::move(r));
     }
-    WriteNextLocked();
   }
 
-  void WriteNextLocked() {
-    if (writing_ || queue_.empty() || done_) return;
+  // The next operation: a write if none is in flight, else nothing; Finish
+  // once the stream is ending and no write is in flight.
+  void NextLocked(Actions* actions) {
+    if (writing_ || done_ || finished_) return;
+    if (finish_) {
+      finished_ = true;
+      queue_.clear();
+      actions->finish = *finish_;
+      return;
+    }
+    if (queue_.empty()) return;
     writing_ = true;
     // std::deque keeps the front element's address while more are appended.
-    this->StartWrite(&queue_.front());
-  }
-
-  void FinishLocked(grpc::Status status) {
-    if (finish_) return;
-    finish_ = std::move(status);
-    if (!writing_) CallFinishLocked();
-  }
-
-  void CallFinishLocked() {
-    if (finished_) return;
-    finished_ = true;
-    queue_.clear();
-    this->Finish(*finish_);
+    actions->write = &queue_.front();
   }
 
   AdsService* const service_;
