@@ -75,6 +75,8 @@ FramerOutcome FeedSplit(http1::BodyKind kind, uint64_t length, std::string_view 
                         const std::vector<size_t>& cuts) {
   http1::BodyFramer framer(kind, length);
   FramerOutcome out;
+  out.done = framer.done();  // an empty body is complete before any byte
+  if (out.done) return out;
   size_t prev = 0;
   for (size_t cut : cuts) {
     std::string_view piece = data.substr(prev, cut - prev);
