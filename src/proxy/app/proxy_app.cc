@@ -1,0 +1,235 @@
+#include "proxy/app/proxy_app.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <pthread.h>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/logging.h"
+#include "common/strings.h"
+#include "proxy/app/admin.h"
+#include "proxy/app/static_config.h"
+#include "proxy/config/build_config.h"
+#include "proxy/server/access_log.h"
+#include "proxy/server/proxy_server.h"
+#include "proxy/xds_client/xds_client.h"
+#include "spdlog/spdlog.h"
+
+namespace causeway::proxy {
+namespace {
+
+template <typename Map>
+auto Values(const Map& map) {
+  std::vector<typename Map::mapped_type> out;
+  out.reserve(map.size());
+  for (const auto& [name, value] : map) out.push_back(value);
+  return out;
+}
+
+// The resources currently serving, for the admin pages.
+class Current {
+ public:
+  void Set(const XdsResources& r) {
+    std::lock_guard lock(mu_);
+    resources_ = r;
+    applied_ = true;
+  }
+  bool applied() const {
+    std::lock_guard lock(mu_);
+    return applied_;
+  }
+  nlohmann::json Clusters() const {
+    std::lock_guard lock(mu_);
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [name, cluster] : resources_.clusters) {
+      nlohmann::json endpoints = nlohmann::json::array();
+      std::string service = cluster.has_eds_cluster_config() && !cluster.eds_cluster_config().service_name().empty()
+                                ? cluster.eds_cluster_config().service_name()
+                                : name;
+      auto it = resources_.endpoints.find(service);
+      if (it != resources_.endpoints.end()) {
+        for (const auto& locality : it->second.endpoints()) {
+          for (const auto& lb : locality.lb_endpoints()) {
+            const auto& address = lb.endpoint().address().socket_address();
+            endpoints.push_back(StrCat(address.address(), ":", address.port_value()));
+          }
+        }
+      }
+      out.push_back({{"name", name}, {"endpoints", endpoints}});
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  XdsResources resources_;
+  bool applied_ = false;
+};
+
+std::string DefaultNodeId(const std::string& proxy) {
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  return StrCat(proxy, "-", host, "-", static_cast<int>(::getpid()));
+}
+
+}  // namespace
+
+void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
+  app.add_option("--xds", o->xds, "Control plane (the hub's --xds) host:port")->envname("CAUSEWAY_XDS");
+  app.add_option("--config", o->config_file,
+                 "Static mode: a YAML/JSON file of causeway objects instead of a control plane")
+      ->envname("CAUSEWAY_CONFIG");
+  app.add_option("--proxy", o->proxy, "This proxy's name (node.cluster)")->envname("CAUSEWAY_PROXY");
+  app.add_option("--zone", o->zone, "This proxy's zone (node.locality.zone)")->envname("CAUSEWAY_ZONE");
+  app.add_option("--node-id", o->node_id, "This instance's id (node.id); default NAME-HOST-PID")
+      ->envname("CAUSEWAY_NODE_ID");
+  app.add_option("--admin", o->admin, "Admin endpoint address")->envname("CAUSEWAY_ADMIN")->capture_default_str();
+  app.add_option("--workers", o->workers, "Worker threads, each with its own event loop (0 = one per core)")
+      ->envname("CAUSEWAY_WORKERS")
+      ->capture_default_str();
+  app.add_option("--access-log", o->access_log, "JSON access log: - (stdout), off, or a file path")
+      ->envname("CAUSEWAY_ACCESS_LOG")
+      ->capture_default_str();
+  app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--log-format", o->log_format, "text or json")->capture_default_str();
+  app.add_option("--drain-seconds", o->drain_seconds, "On SIGTERM, how long requests in flight may finish")
+      ->capture_default_str();
+}
+
+int RunProxy(const ProxyAppOptions& options) {
+  SetupLogging(options.log_format == "json" ? LogFormat::kJson : LogFormat::kText, options.log_level);
+  if (options.proxy.empty()) {
+    std::fprintf(stderr, "causeway-proxy: --proxy (or CAUSEWAY_PROXY) is required\n");
+    return 2;
+  }
+  if (options.xds.empty() == options.config_file.empty()) {
+    std::fprintf(stderr, "causeway-proxy: give exactly one of --xds HOST:PORT and --config FILE\n");
+    return 2;
+  }
+  if (!options.xds.empty() && options.zone.empty()) {
+    std::fprintf(stderr, "causeway-proxy: --zone (or CAUSEWAY_ZONE) is required with --xds\n");
+    return 2;
+  }
+
+  std::FILE* log_file = nullptr;
+  std::unique_ptr<AccessLog> access_log;
+  if (options.access_log == "-") {
+    access_log = std::make_unique<StreamAccessLog>(stdout);
+  } else if (options.access_log != "off" && !options.access_log.empty()) {
+    log_file = std::fopen(options.access_log.c_str(), "a");
+    if (log_file == nullptr) {
+      std::fprintf(stderr, "causeway-proxy: --access-log %s: cannot open for appending\n", options.access_log.c_str());
+      return 2;
+    }
+    access_log = std::make_unique<StreamAccessLog>(log_file);
+  }
+
+  // Termination signals are blocked in every thread (the ones started below
+  // inherit the mask) and taken synchronously by sigwait at the end.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  ProxyServer server({.workers = options.workers, .access_log = access_log.get()});
+  if (auto s = server.Start(); !s.ok()) {
+    spdlog::error("proxy: cannot start: {}", std::string(s.message()));
+    return 1;
+  }
+  Current current;
+  const auto started = std::chrono::steady_clock::now();
+
+  // Applying a set: build the snapshot first (validation), then swap. A
+  // failure changes nothing and becomes the NACK's error_detail.
+  auto apply = [&](const XdsResources& r) -> absl::Status {
+    auto snapshot = BuildConfig(Values(r.listeners), Values(r.routes), Values(r.clusters), Values(r.endpoints));
+    if (!snapshot.ok()) return snapshot.status();
+    if (auto s = server.UpdateConfig(*snapshot); !s.ok()) return s;
+    current.Set(r);
+    spdlog::info("proxy: configuration applied: {} listeners, {} route configs, {} clusters, {} endpoint sets",
+                 r.listeners.size(), r.routes.size(), r.clusters.size(), r.endpoints.size());
+    return absl::OkStatus();
+  };
+
+  std::unique_ptr<XdsClient> client;
+  if (!options.config_file.empty()) {
+    auto resources = LoadStaticConfig(options.config_file, options.proxy);
+    if (!resources.ok()) {
+      std::fprintf(stderr, "causeway-proxy: %s\n", std::string(resources.status().message()).c_str());
+      return 2;
+    }
+    if (auto s = apply(*resources); !s.ok()) {
+      std::fprintf(stderr, "causeway-proxy: %s: %s\n", options.config_file.c_str(),
+                   std::string(s.message()).c_str());
+      return 2;
+    }
+  } else {
+    XdsClient::Options xo;
+    xo.server = options.xds;
+    xo.proxy_name = options.proxy;
+    xo.zone = options.zone;
+    xo.node_id = options.node_id.empty() ? DefaultNodeId(options.proxy) : options.node_id;
+    client = std::make_unique<XdsClient>(xo, apply);
+    client->Start();
+    spdlog::info("proxy: {} in zone {} (node {}) following {}", options.proxy, options.zone, xo.node_id, options.xds);
+  }
+
+  AdminSources sources;
+  sources.ready = [&] { return current.applied(); };
+  sources.server_info = [&] {
+    return nlohmann::json{
+        {"proxy", options.proxy},
+        {"zone", options.zone},
+        {"node_id", options.node_id},
+        {"mode", options.config_file.empty() ? "xds" : "static"},
+        {"state", current.applied() ? "LIVE" : "INITIALIZING"},
+        {"uptime_seconds",
+         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count()},
+        {"workers", server.workers()}};
+  };
+  sources.config_dump = [&] {
+    if (client) return client->ConfigDump();
+    return nlohmann::json{{"mode", "static"}, {"file", options.config_file}};
+  };
+  sources.clusters = [&] { return current.Clusters(); };
+  sources.stats = [&] {
+    std::map<std::string, double> s;
+    s["downstream_connections_active"] = static_cast<double>(server.ActiveConnections());
+    s["downstream_requests_total"] = static_cast<double>(server.RequestsTotal());
+    if (client) {
+      XdsClient::Stats x = client->stats();
+      s["xds_connected"] = x.connected ? 1 : 0;
+      s["xds_connects_total"] = static_cast<double>(x.connects);
+      s["xds_updates_accepted_total"] = static_cast<double>(x.updates_accepted);
+      s["xds_updates_rejected_total"] = static_cast<double>(x.updates_rejected);
+    }
+    return s;
+  };
+  AdminServer admin(options.admin, sources);
+  if (auto s = admin.Start(); !s.ok()) {
+    spdlog::error("proxy: admin {}: {}", options.admin, std::string(s.message()));
+    return 1;
+  }
+  spdlog::info("proxy: admin on {}", options.admin);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  spdlog::info("proxy: {} received", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+
+  spdlog::info("proxy: draining (up to {}s)", options.drain_seconds);
+  bool drained = server.Drain(std::chrono::seconds(options.drain_seconds));
+  if (client) client->Stop();
+  admin.Shutdown();
+  server.Stop();
+  if (log_file != nullptr) std::fclose(log_file);
+  spdlog::info("proxy: stopped ({})", drained ? "drained" : "drain timed out");
+  return 0;
+}
+
+}  // namespace causeway::proxy

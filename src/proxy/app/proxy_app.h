@@ -1,0 +1,33 @@
+// causeway-proxy as a program: the data plane, its configuration source (the
+// hub over xDS, or a static file of causeway objects) and the admin endpoint,
+// until SIGTERM/SIGINT, then a graceful drain.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "CLI/CLI.hpp"
+
+namespace causeway::proxy {
+
+struct ProxyAppOptions {
+  std::string xds;          // control plane host:port (xDS mode)
+  std::string config_file;  // static mode: YAML/JSON causeway objects
+  std::string proxy;        // node.cluster
+  std::string zone;         // node.locality.zone
+  std::string node_id;      // node.id; default proxy name + host + pid
+  std::string admin = "127.0.0.1:9901";
+  int workers = 0;          // 0: one per core
+  std::string access_log = "-";  // "-" stdout, "off", or a file path
+  std::string log_level = "info";
+  std::string log_format = "text";
+  int drain_seconds = 10;
+};
+
+// Adds every flag (with its environment variable) to `app`.
+void AddProxyFlags(CLI::App& app, ProxyAppOptions* options);
+
+// Runs until a termination signal; returns the process exit code.
+int RunProxy(const ProxyAppOptions& options);
+
+}  // namespace causeway::proxy
