@@ -39,14 +39,14 @@ std::string Lower(std::string_view s) { return absl::AsciiStrToLower(ToAbsl(s));
 
 void CopyHeaders(const http::fields& fields, HttpResponse* out) {
   for (const auto& field : fields) {
-    out->headers[Lower(FromAbsl(absl::string_view(field.name_string().data(),
-                                                  field.name_string().size())))] =
-        std::string(field.value());
+    out->headers[Lower(FromAbsl(absl::string_view(
+        field.name_string().data(), field.name_string().size())))] = std::string(field.value());
   }
 }
 
 http::request<http::string_body> MakeRequest(std::string_view method, std::string_view target,
-                                             std::string_view body, const HttpClient::Headers& headers,
+                                             std::string_view body,
+                                             const HttpClient::Headers& headers,
                                              const std::string& host) {
   http::request<http::string_body> req;
   req.method_string(beast::string_view(method.data(), method.size()));
@@ -343,11 +343,12 @@ absl::StatusOr<std::optional<SseEvent>> HttpClient::Stream::NextEvent(
   }
 }
 
-absl::StatusOr<std::unique_ptr<HttpClient::Stream>> HttpClient::OpenStream(
-    std::string_view method, std::string_view target, const Headers& headers) {
+absl::StatusOr<std::unique_ptr<HttpClient::Stream>> HttpClient::OpenStream(std::string_view method,
+                                                                           std::string_view target,
+                                                                           const Headers& headers) {
   auto stream = std::make_unique<StreamImpl>(std::make_unique<asio::io_context>());
-  CW_RETURN_IF_ERROR(
-      stream->Open(host_, port_, MakeRequest(method, target, {}, headers, host_), options_.timeout));
+  CW_RETURN_IF_ERROR(stream->Open(host_, port_, MakeRequest(method, target, {}, headers, host_),
+                                  options_.timeout));
   return stream;
 }
 

@@ -28,7 +28,8 @@ absl::Status HubServer::Start() {
   store_->SetExternalChangeCallback([this] {
     if (!follow_store_.load()) return;
     absl::Status refreshed = catalog_->Refresh();
-    if (!refreshed.ok()) spdlog::warn("catching up with the store failed: {}", refreshed.ToString());
+    if (!refreshed.ok())
+      spdlog::warn("catching up with the store failed: {}", refreshed.ToString());
   });
   follow_store_.store(true);
   CW_RETURN_IF_ERROR(auth::EnsureAdminToken(store_.get(), options_.data_dir, time_));
@@ -63,8 +64,8 @@ absl::Status HubServer::Start() {
       });
   CW_RETURN_IF_ERROR(http_->Start());
   ready_.store(true);
-  spdlog::info("serving the API on {} (port {}), revision {}", options_.api_address,
-               http_->port(), catalog_->Revision());
+  spdlog::info("serving the API on {} (port {}), revision {}", options_.api_address, http_->port(),
+               catalog_->Revision());
   return absl::OkStatus();
 }
 

@@ -117,8 +117,9 @@ void AddServeCommand(CLI::App& app) {
   serve->add_option("--io-threads", flags->io_threads, "Threads doing network I/O")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  serve->add_option("--worker-threads", flags->worker_threads,
-                    "Threads running requests that write or query the store")
+  serve
+      ->add_option("--worker-threads", flags->worker_threads,
+                   "Threads running requests that write or query the store")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   serve->callback([flags] {

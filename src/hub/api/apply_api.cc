@@ -64,7 +64,7 @@ absl::StatusOr<Response> Apply(const ApiContext& ctx, Request& req, const Princi
   if (dry_run) {
     for (const hub::Mutation& m : mutations) {
       std::optional<model::Object> current = ctx.catalog->Get(m.key);
-      std::string_view outcome = !current                ? "created"
+      std::string_view outcome = !current                  ? "created"
                                  : current->spec == m.spec ? "unchanged"
                                                            : "updated";
       results.push_back(ResultJson(m.key, outcome, current));
@@ -77,8 +77,8 @@ absl::StatusOr<Response> Apply(const ApiContext& ctx, Request& req, const Princi
   for (const hub::MutationResult& r : result.results) {
     results.push_back(ResultJson(r.key, hub::OutcomeName(r.outcome), r.object));
   }
-  return JsonResponse(200, Json{{"revision", std::to_string(result.revision)},
-                                {"results", std::move(results)}});
+  return JsonResponse(
+      200, Json{{"revision", std::to_string(result.revision)}, {"results", std::move(results)}});
 }
 
 }  // namespace

@@ -23,26 +23,40 @@ struct Mapping {
 
 Mapping MapCode(absl::StatusCode code) {
   switch (code) {
-    case absl::StatusCode::kInvalidArgument: return {400, "invalid_argument"};
-    case absl::StatusCode::kOutOfRange: return {400, "out_of_range"};
-    case absl::StatusCode::kUnauthenticated: return {401, "unauthenticated"};
-    case absl::StatusCode::kPermissionDenied: return {403, "permission_denied"};
-    case absl::StatusCode::kNotFound: return {404, "not_found"};
-    case absl::StatusCode::kAlreadyExists: return {409, "already_exists"};
-    case absl::StatusCode::kFailedPrecondition: return {409, "conflict"};
-    case absl::StatusCode::kAborted: return {409, "conflict"};
-    case absl::StatusCode::kResourceExhausted: return {429, "resource_exhausted"};
-    case absl::StatusCode::kUnavailable: return {503, "unavailable"};
-    case absl::StatusCode::kDeadlineExceeded: return {504, "deadline_exceeded"};
-    case absl::StatusCode::kUnimplemented: return {501, "unimplemented"};
-    default: return {500, "internal"};
+    case absl::StatusCode::kInvalidArgument:
+      return {400, "invalid_argument"};
+    case absl::StatusCode::kOutOfRange:
+      return {400, "out_of_range"};
+    case absl::StatusCode::kUnauthenticated:
+      return {401, "unauthenticated"};
+    case absl::StatusCode::kPermissionDenied:
+      return {403, "permission_denied"};
+    case absl::StatusCode::kNotFound:
+      return {404, "not_found"};
+    case absl::StatusCode::kAlreadyExists:
+      return {409, "already_exists"};
+    case absl::StatusCode::kFailedPrecondition:
+      return {409, "conflict"};
+    case absl::StatusCode::kAborted:
+      return {409, "conflict"};
+    case absl::StatusCode::kResourceExhausted:
+      return {429, "resource_exhausted"};
+    case absl::StatusCode::kUnavailable:
+      return {503, "unavailable"};
+    case absl::StatusCode::kDeadlineExceeded:
+      return {504, "deadline_exceeded"};
+    case absl::StatusCode::kUnimplemented:
+      return {501, "unimplemented"};
+    default:
+      return {500, "internal"};
   }
 }
 
 }  // namespace
 
 Response JsonResponse(int status, const Json& body) {
-  return Response::Json(status, body.dump() + "\n");
+  // Replace, not throw: messages may quote path segments that are not UTF-8.
+  return Response::Json(status, body.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
 }
 
 Response ErrorResponse(int status, std::string_view code, std::string_view message,

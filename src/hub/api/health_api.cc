@@ -32,8 +32,8 @@ Response Metrics(const ApiContext& ctx, Request&) {
   out += "# HELP causeway_catalog_writes_total Write requests by result.\n";
   out += "# TYPE causeway_catalog_writes_total counter\n";
   out += absl::StrFormat("causeway_catalog_writes_total{result=\"ok\"} %d\n", stats.writes_ok);
-  out += absl::StrFormat("causeway_catalog_writes_total{result=\"failed\"} %d\n",
-                         stats.writes_failed);
+  out +=
+      absl::StrFormat("causeway_catalog_writes_total{result=\"failed\"} %d\n", stats.writes_failed);
   out += "# HELP causeway_catalog_commit_batches_total Store transactions (group commits).\n";
   out += "# TYPE causeway_catalog_commit_batches_total counter\n";
   out += absl::StrFormat("causeway_catalog_commit_batches_total %d\n", stats.batches);

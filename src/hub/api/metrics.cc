@@ -41,8 +41,9 @@ void RequestMetrics::Render(std::string* out) const {
   *out += "# TYPE causeway_http_requests_total counter\n";
   for (const auto& [key, count] : requests_) {
     const auto& [route, method, status] = key;
-    *out += absl::StrFormat("causeway_http_requests_total{route=\"%s\",method=\"%s\",code=\"%d\"} %d\n",
-                            PromLabel(route), PromLabel(method), status, count);
+    *out +=
+        absl::StrFormat("causeway_http_requests_total{route=\"%s\",method=\"%s\",code=\"%d\"} %d\n",
+                        PromLabel(route), PromLabel(method), status, count);
   }
   *out += "# HELP causeway_http_request_duration_seconds HTTP request latency by route.\n";
   *out += "# TYPE causeway_http_request_duration_seconds histogram\n";

@@ -71,7 +71,8 @@ Response ListObjects(const ApiContext& ctx, const Request& req, const Principal&
       items.push_back(model::ToApiJson(o));
     }
   });
-  return JsonResponse(200, Json{{"items", std::move(items)}, {"revision", std::to_string(revision)}});
+  return JsonResponse(200,
+                      Json{{"items", std::move(items)}, {"revision", std::to_string(revision)}});
 }
 
 absl::StatusOr<Response> ListZones(const ApiContext& ctx, Request& req, const Principal& p) {
@@ -95,7 +96,8 @@ absl::StatusOr<Response> ListInZone(const ApiContext& ctx, Request& req, const P
   return ListObjects(ctx, req, p, kind, zone);
 }
 
-absl::StatusOr<Response> GetObject(const ApiContext& ctx, const Principal& p, const ObjectKey& key) {
+absl::StatusOr<Response> GetObject(const ApiContext& ctx, const Principal& p,
+                                   const ObjectKey& key) {
   CW_RETURN_IF_ERROR(auth::CheckRead(p, key.zone));
   std::optional<model::Object> object = ctx.catalog->Get(key);
   if (!object) return absl::NotFoundError(StrCat(model::KeyString(key), " not found"));
@@ -169,7 +171,9 @@ absl::StatusOr<Response> Delete(const ApiContext& ctx, Request& req, const Princ
   std::vector<hub::Mutation> mutations;
   mutations.push_back(std::move(m));
   CW_ASSIGN_OR_RETURN(WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
-  Json body = {{"kind", model::KindName(key.kind)}, {"name", key.name}, {"deleted", true},
+  Json body = {{"kind", model::KindName(key.kind)},
+               {"name", key.name},
+               {"deleted", true},
                {"revision", std::to_string(result.revision)}};
   if (key.kind != Kind::kZone) body["zone"] = key.zone;
   return JsonResponse(200, body);
@@ -192,9 +196,9 @@ absl::StatusOr<Response> GetInstances(const ApiContext& ctx, Request& req, const
   CW_RETURN_IF_ERROR(auth::CheckRead(p, key.zone));
   std::optional<model::Object> object = ctx.catalog->Get(key);
   if (!object) return absl::NotFoundError(StrCat(model::KeyString(key), " not found"));
-  Response res = JsonResponse(
-      200, Json{{"instances", object->spec.value("instances", Json::array())},
-                {"version", std::to_string(object->version)}});
+  Response res =
+      JsonResponse(200, Json{{"instances", object->spec.value("instances", Json::array())},
+                             {"version", std::to_string(object->version)}});
   res.headers.emplace_back("ETag", ETag(object->version));
   return res;
 }
@@ -244,9 +248,8 @@ void AddObjectRoutes(http::Router& router, const ApiContext& ctx) {
   using http::Route;
   router.Add({"GET", "/v1/zones", Authed(ctx, ListZones)});
   router.Add({"POST", "/v1/zones",
-              Authed(ctx, [](const ApiContext& c, Request& req, const Principal& p) {
-                return Create(c, req, p, Kind::kZone, "");
-              }),
+              Authed(ctx, [](const ApiContext& c, Request& req,
+                             const Principal& p) { return Create(c, req, p, Kind::kZone, ""); }),
               true});
   router.Add({"GET", "/v1/zones/{zone}",
               Authed(ctx, [](const ApiContext& c, Request& req, const Principal& p) {
@@ -260,10 +263,8 @@ void AddObjectRoutes(http::Router& router, const ApiContext& ctx) {
                      }),
               true});
   router.Add({"DELETE", "/v1/zones/{zone}",
-              Authed(ctx,
-                     [](const ApiContext& c, Request& req, const Principal& p) {
-                       return Delete(c, req, p, ZoneKey(req));
-                     }),
+              Authed(ctx, [](const ApiContext& c, Request& req,
+                             const Principal& p) { return Delete(c, req, p, ZoneKey(req)); }),
               true});
   router.Add({"GET", "/v1/zones/{zone}/{kind}", Authed(ctx, ListInZone)});
   router.Add({"POST", "/v1/zones/{zone}/{kind}",
@@ -300,8 +301,8 @@ void AddObjectRoutes(http::Router& router, const ApiContext& ctx) {
                      }),
               true});
   router.Add({"GET", "/v1/zones/{zone}/clusters/{name}/instances", Authed(ctx, GetInstances)});
-  router.Add({"PUT", "/v1/zones/{zone}/clusters/{name}/instances", Authed(ctx, PutInstances),
-              true});
+  router.Add(
+      {"PUT", "/v1/zones/{zone}/clusters/{name}/instances", Authed(ctx, PutInstances), true});
   router.Add({"GET", "/v1/{kind}", Authed(ctx, ListAcrossZones)});
 }
 

@@ -43,7 +43,8 @@ absl::StatusOr<Response> CreateToken(const ApiContext& ctx, Request& req, const 
     return FieldError("name", StrCat("\"", record.name, "\" is not a valid name"));
   }
   if (!auth::ParseRole(record.role)) {
-    return FieldError("role", StrCat("\"", record.role, "\" is not one of admin, editor, viewer, agent"));
+    return FieldError("role",
+                      StrCat("\"", record.role, "\" is not one of admin, editor, viewer, agent"));
   }
   if (!record.zone.empty() && !model::IsValidName(record.zone)) {
     return FieldError("zone", StrCat("\"", record.zone, "\" is not a valid zone name"));
@@ -51,9 +52,9 @@ absl::StatusOr<Response> CreateToken(const ApiContext& ctx, Request& req, const 
   CW_RETURN_IF_ERROR(auth::CheckTokenAdmin(p, record.zone));
   CW_ASSIGN_OR_RETURN(std::string secret, auth::GenerateSecret());
   record.secret_sha256_hex = auth::Sha256Hex(secret);
-  record.created_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             ctx.time->Now().time_since_epoch())
-                             .count();
+  record.created_at_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.time->Now().time_since_epoch())
+          .count();
   record.created_by = p.name;
   absl::Status created = ctx.store->CreateToken(record);
   if (absl::IsAlreadyExists(created)) {

@@ -20,7 +20,8 @@ absl::Status WritePrivateFile(const std::string& path, const std::string& conten
   // truncated token file; 0600 from creation, never readable by others.
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::UnavailableError(StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
+  if (fd < 0)
+    return absl::UnavailableError(StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
   bool ok = ::fchmod(fd, 0600) == 0 &&
             ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
             ::fsync(fd) == 0;
@@ -49,9 +50,8 @@ absl::Status EnsureAdminToken(store::Store* store, const std::string& data_dir,
   record.name = "admin";
   record.role = "admin";
   record.secret_sha256_hex = Sha256Hex(secret);
-  record.created_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             time->Now().time_since_epoch())
-                             .count();
+  record.created_at_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(time->Now().time_since_epoch()).count();
   record.created_by = "causeway serve";
   CW_RETURN_IF_ERROR(store->CreateToken(record));
   spdlog::info("created the admin token; its secret is in {}", path);

@@ -6,10 +6,14 @@ namespace causeway::hub::auth {
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kAdmin: return "admin";
-    case Role::kEditor: return "editor";
-    case Role::kViewer: return "viewer";
-    case Role::kAgent: return "agent";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kEditor:
+      return "editor";
+    case Role::kViewer:
+      return "viewer";
+    case Role::kAgent:
+      return "agent";
   }
   return "?";
 }
@@ -51,9 +55,8 @@ absl::Status CheckTokenAdmin(const Principal& p, std::string_view zone) {
         StrCat("token \"", p.name, "\" is not an admin; tokens are managed by admins"));
   }
   if (!p.zone.empty() && p.zone != zone) {
-    return absl::PermissionDeniedError(
-        StrCat("token \"", p.name, "\" is limited to zone \"", p.zone,
-               "\" and manages only tokens limited to it"));
+    return absl::PermissionDeniedError(StrCat("token \"", p.name, "\" is limited to zone \"",
+                                              p.zone, "\" and manages only tokens limited to it"));
   }
   return absl::OkStatus();
 }

@@ -14,9 +14,9 @@
 namespace causeway::hub::http {
 
 struct Request {
-  std::string method;  // "GET"
-  std::string target;  // raw target, "/v1/zones?x=1"
-  std::string path;    // "/v1/zones" (still percent-encoded)
+  std::string method;                          // "GET"
+  std::string target;                          // raw target, "/v1/zones?x=1"
+  std::string path;                            // "/v1/zones" (still percent-encoded)
   std::map<std::string, std::string> query;    // decoded; last value wins
   std::map<std::string, std::string> headers;  // names lowercased
   std::map<std::string, std::string> params;   // path captures, decoded (set by the Router)
@@ -39,7 +39,8 @@ class StreamWriter {
   virtual boost::asio::awaitable<bool> Write(std::string data) = 0;
   // Waits until `deadline`, or earlier when Wake() is called or the server
   // starts shutting down.
-  virtual boost::asio::awaitable<void> WaitUntil(std::chrono::steady_clock::time_point deadline) = 0;
+  virtual boost::asio::awaitable<void> WaitUntil(
+      std::chrono::steady_clock::time_point deadline) = 0;
   // Thread-safe: ends a WaitUntil early.
   virtual void Wake() = 0;
   // True once the server is shutting down; streams should end.

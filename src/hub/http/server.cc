@@ -31,8 +31,8 @@ using asio::use_awaitable;
 struct HttpServer::Connection {
   explicit Connection(asio::strand<asio::io_context::executor_type> s) : strand(std::move(s)) {}
   asio::strand<asio::io_context::executor_type> strand;
-  beast::tcp_stream* stream = nullptr;  // null once the session ended
-  bool idle = true;                     // waiting for the next request
+  beast::tcp_stream* stream = nullptr;       // null once the session ended
+  bool idle = true;                          // waiting for the next request
   asio::steady_timer* wait_timer = nullptr;  // a streamed response's WaitUntil
 };
 
@@ -195,9 +195,9 @@ class HttpServer::Session {
       case Router::Match::Result::kNotFound:
         co_return server_->errors_(404, "not_found", StrCat("no such path: ", req.path));
       case Router::Match::Result::kMethodNotAllowed: {
-        Response res = server_->errors_(405, "method_not_allowed",
-                                        StrCat(req.method, " is not allowed on ", req.path,
-                                               " (allowed: ", match.allowed, ")"));
+        Response res = server_->errors_(
+            405, "method_not_allowed",
+            StrCat(req.method, " is not allowed on ", req.path, " (allowed: ", match.allowed, ")"));
         res.headers.emplace_back("Allow", match.allowed);
         co_return res;
       }
@@ -321,7 +321,8 @@ HttpServer::~HttpServer() { Shutdown(); }
 absl::Status HttpServer::Start() {
   size_t colon = options_.address.rfind(':');
   if (colon == std::string::npos) {
-    return absl::InvalidArgumentError(StrCat("address \"", options_.address, "\" is not host:port"));
+    return absl::InvalidArgumentError(
+        StrCat("address \"", options_.address, "\" is not host:port"));
   }
   std::string host = options_.address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
@@ -341,7 +342,8 @@ absl::Status HttpServer::Start() {
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(StrCat("cannot listen on ", options_.address, ": ", ec.message()));
+    return absl::UnavailableError(
+        StrCat("cannot listen on ", options_.address, ": ", ec.message()));
   }
   port_ = acceptor_.local_endpoint().port();
   Accept();

@@ -35,14 +35,14 @@ class HttpServer {
     int worker_threads = 32;
     size_t body_limit = 1 << 20;
     size_t header_limit = 16 << 10;
-    std::chrono::milliseconds idle_timeout{60000};   // waiting for the next request
-    std::chrono::milliseconds io_timeout{30000};     // reading one request / writing one response
-    std::chrono::milliseconds shutdown_grace{10000}; // in-flight requests at Shutdown()
+    std::chrono::milliseconds idle_timeout{60000};    // waiting for the next request
+    std::chrono::milliseconds io_timeout{30000};      // reading one request / writing one response
+    std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests at Shutdown()
   };
 
   // Renders a protocol-level error (unknown path, bad method, limits).
-  using ErrorRenderer = std::function<Response(int status, std::string_view code,
-                                               std::string_view message)>;
+  using ErrorRenderer =
+      std::function<Response(int status, std::string_view code, std::string_view message)>;
   // Called after each request with the matched route pattern ("" if none).
   using Observer = std::function<void(const Request&, int status, std::string_view route,
                                       std::chrono::steady_clock::duration elapsed)>;

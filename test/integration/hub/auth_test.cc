@@ -62,8 +62,7 @@ TEST_F(AuthTest, ViewerReadsOnly) {
   EXPECT_EQ(write.status, 403);
   EXPECT_EQ(write.code(), "permission_denied");
   EXPECT_EQ(viewer.Delete("/v1/zones/dev/proxies/edge").status, 403);
-  EXPECT_EQ(viewer.Post("/v1/apply", Json::array({{{"kind", "Zone"}, {"name", "z"}}})).status,
-            403);
+  EXPECT_EQ(viewer.Post("/v1/apply", Json::array({{{"kind", "Zone"}, {"name", "z"}}})).status, 403);
   EXPECT_EQ(viewer.Get("/v1/tokens").status, 403);
   EXPECT_EQ(viewer.Post("/v1/tokens", {{"name", "y"}, {"role", "admin"}}).status, 403);
   EXPECT_EQ(admin_->Get("/v1/zones/dev/clusters/x").status, 404);
@@ -103,10 +102,10 @@ TEST_F(AuthTest, ZoneLimitedTokenCannotSeeOtherZones) {
   Json route = admin_->Get("/v1/zones/prod/routes/root").body;
   EXPECT_EQ(dev.Put("/v1/zones/prod/routes/root", route).status, 404);
   EXPECT_EQ(dev.Post("/v1/zones", {{"name", "other"}}).status, 403);
-  EXPECT_EQ(dev.Post("/v1/apply", Json::array({{{"kind", "Cluster"}, {"zone", "prod"},
-                                               {"name", "x"}}}))
-                .status,
-            403);
+  EXPECT_EQ(
+      dev.Post("/v1/apply", Json::array({{{"kind", "Cluster"}, {"zone", "prod"}, {"name", "x"}}}))
+          .status,
+      403);
   auto log = dev.Get("/v1/changelog?limit=1000");
   ASSERT_EQ(log.status, 200);
   for (const Json& c : log.body["items"]) EXPECT_EQ(c["zone"], "dev");
@@ -116,8 +115,9 @@ TEST_F(AuthTest, ZoneLimitedTokenCannotSeeOtherZones) {
   // A zone-limited admin manages only its zone's tokens.
   Api dev_admin(hub_.url(), CreateToken(*admin_, "dev-admin", "admin", "dev"));
   EXPECT_EQ(dev_admin.Post("/v1/tokens", {{"name", "a"}, {"role", "viewer"}}).status, 403);
-  EXPECT_EQ(dev_admin.Post("/v1/tokens", {{"name", "a"}, {"role", "viewer"}, {"zone", "dev"}}).status,
-            201);
+  EXPECT_EQ(
+      dev_admin.Post("/v1/tokens", {{"name", "a"}, {"role", "viewer"}, {"zone", "dev"}}).status,
+      201);
   for (const Json& t : dev_admin.Get("/v1/tokens").body["items"]) EXPECT_EQ(t["zone"], "dev");
   EXPECT_EQ(dev_admin.Delete("/v1/tokens/admin").status, 404);
 }

@@ -80,6 +80,12 @@ TEST_F(BadInputTest, BodyOverOneMebibyteIs413) {
   EXPECT_EQ(fresh.Get("/v1/zones/big").status, 404);
 }
 
+TEST_F(BadInputTest, OversizedHeadersAre431) {
+  auto res = api_->Raw("GET", "/v1/zones", "", {{"X-Padding", std::string(20000, 'p')}});
+  EXPECT_EQ(res.status, 431);
+  EXPECT_EQ(res.code(), "headers_too_large");
+}
+
 TEST_F(BadInputTest, MissingOrBadTokenIs401) {
   Api anonymous(hub_.url(), "");
   auto res = anonymous.Get("/v1/zones");

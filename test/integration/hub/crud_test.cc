@@ -62,10 +62,10 @@ TEST_F(CrudTest, EveryKindRoundTrips) {
   EXPECT_EQ(api_->Get("/v1/zones").body["items"].size(), 2u);
 
   // Delete in dependency order; each is gone afterwards.
-  for (std::string path : {"/v1/zones/dev/proxies/edge", "/v1/zones/dev/routes/root",
-                           "/v1/zones/dev/route-groups/main",
-                           "/v1/zones/dev/domains/api.example.com%3A80",
-                           "/v1/zones/dev/clusters/web"}) {
+  for (std::string path :
+       {"/v1/zones/dev/proxies/edge", "/v1/zones/dev/routes/root",
+        "/v1/zones/dev/route-groups/main", "/v1/zones/dev/domains/api.example.com%3A80",
+        "/v1/zones/dev/clusters/web"}) {
     SCOPED_TRACE(path);
     auto del = api_->Delete(path);
     EXPECT_EQ(del.status, 200) << del.raw.body;
@@ -133,9 +133,9 @@ TEST_F(CrudTest, ReferencesMustResolveAndBlockDeletes) {
 
 TEST_F(CrudTest, InstancesSubResource) {
   SeedZone(*api_, "dev");
-  auto put = api_->Put("/v1/zones/dev/clusters/web/instances",
-                       Json::array({{{"host", "10.1.1.1"}, {"port", 80}},
-                                    {{"host", "10.1.1.2"}, {"port", 80}}}));
+  auto put = api_->Put(
+      "/v1/zones/dev/clusters/web/instances",
+      Json::array({{{"host", "10.1.1.1"}, {"port", 80}}, {{"host", "10.1.1.2"}, {"port", 80}}}));
   ASSERT_EQ(put.status, 200) << put.raw.body;
   EXPECT_EQ(put.body["instances"].size(), 2u);
   // A new cluster is created on first sync.
@@ -153,7 +153,9 @@ TEST_F(CrudTest, ApplyIsAllOrNothing) {
   Json docs = Json::array({
       {{"kind", "Zone"}, {"name", "dev"}},
       {{"kind", "Cluster"}, {"zone", "dev"}, {"name", "web"}, {"instances", Json::array()}},
-      {{"kind", "RouteGroup"}, {"zone", "dev"}, {"name", "main"},
+      {{"kind", "RouteGroup"},
+       {"zone", "dev"},
+       {"name", "main"},
        {"default", {{{"cluster", "web"}}}}},
   });
   auto first = api_->Post("/v1/apply", docs);
@@ -168,7 +170,9 @@ TEST_F(CrudTest, ApplyIsAllOrNothing) {
   // One bad document (a reference to a missing cluster) fails the lot.
   Json mixed = Json::array({
       {{"kind", "Cluster"}, {"zone", "dev"}, {"name", "api"}, {"instances", Json::array()}},
-      {{"kind", "RouteGroup"}, {"zone", "dev"}, {"name", "main"},
+      {{"kind", "RouteGroup"},
+       {"zone", "dev"},
+       {"name", "main"},
        {"default", {{{"cluster", "nope"}}}}},
   });
   auto failed = api_->Post("/v1/apply", mixed);
@@ -217,8 +221,9 @@ TEST_F(CrudTest, HealthReadyMetrics) {
   auto metrics = anonymous.Raw("GET", "/metrics", "");
   ASSERT_EQ(metrics.status, 200);
   const std::string& text = metrics.raw.body;
-  EXPECT_NE(text.find("causeway_http_requests_total{route=\"/v1/zones\",method=\"POST\",code=\"201\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("causeway_http_requests_total{route=\"/v1/zones\",method=\"POST\",code=\"201\"} 1"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("causeway_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(text.find("causeway_catalog_objects{kind=\"Route\"} 1"), std::string::npos);

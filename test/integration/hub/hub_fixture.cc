@@ -73,8 +73,8 @@ std::string Api::Result::field() const {
   return body["error"].value("field", "");
 }
 
-Api::Result Api::Raw(const std::string& method, const std::string& target,
-                     const std::string& body, const HttpClient::Headers& headers) {
+Api::Result Api::Raw(const std::string& method, const std::string& target, const std::string& body,
+                     const HttpClient::Headers& headers) {
   HttpClient::Headers all = headers;
   if (!token_.empty()) all["Authorization"] = "Bearer " + token_;
   Result result;

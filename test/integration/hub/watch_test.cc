@@ -20,8 +20,8 @@ std::unique_ptr<HttpClient::Stream> OpenWatch(const HubProcess& hub, const std::
                                               const std::string& query) {
   auto client = HttpClient::Create(hub.url());
   EXPECT_TRUE(client.ok());
-  auto stream = (*client)->OpenStream("GET", "/v1/watch?" + query,
-                                      {{"Authorization", "Bearer " + token}});
+  auto stream =
+      (*client)->OpenStream("GET", "/v1/watch?" + query, {{"Authorization", "Bearer " + token}});
   EXPECT_TRUE(stream.ok()) << stream.status();
   if (!stream.ok()) return nullptr;
   EXPECT_EQ((*stream)->head().status, 200);
@@ -35,7 +35,8 @@ std::vector<Json> ReadEvents(HttpClient::Stream& stream, size_t count,
   std::vector<Json> events;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (events.size() < count && std::chrono::steady_clock::now() < deadline) {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
     auto event = stream.NextEvent(left);
     if (!event.ok() || !event->has_value()) break;
     Json data = Json::parse((*event)->data);
@@ -113,7 +114,8 @@ TEST(WatchTest, ResumesAcrossRestartExactlyOnce) {
   auto stream = OpenWatch(hub, hub.admin_token(), "since=" + std::to_string(r));
   ASSERT_NE(stream, nullptr);
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(admin.Post("/v1/zones/dev/clusters", {{"name", "a" + std::to_string(i)}}).status, 201);
+    ASSERT_EQ(admin.Post("/v1/zones/dev/clusters", {{"name", "a" + std::to_string(i)}}).status,
+              201);
   }
   auto first = ReadEvents(*stream, 5);
   ASSERT_EQ(first.size(), 5u);
@@ -127,13 +129,15 @@ TEST(WatchTest, ResumesAcrossRestartExactlyOnce) {
   hub.Start();
   Api again(hub.url(), hub.admin_token());
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(again.Post("/v1/zones/dev/clusters", {{"name", "b" + std::to_string(i)}}).status, 201);
+    ASSERT_EQ(again.Post("/v1/zones/dev/clusters", {{"name", "b" + std::to_string(i)}}).status,
+              201);
   }
   std::string last = first.back()["revision"];
   auto client = HttpClient::Create(hub.url());
   ASSERT_TRUE(client.ok());
   auto resumed = (*client)->OpenStream(
-      "GET", "/v1/watch", {{"Authorization", "Bearer " + hub.admin_token()}, {"Last-Event-ID", last}});
+      "GET", "/v1/watch",
+      {{"Authorization", "Bearer " + hub.admin_token()}, {"Last-Event-ID", last}});
   ASSERT_TRUE(resumed.ok());
   ASSERT_EQ(again.Post("/v1/zones/dev/clusters", {{"name", "c0"}}).status, 201);
   auto rest = ReadEvents(**resumed, 6);
