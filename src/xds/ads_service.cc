@@ -146,8 +146,8 @@ class AdsReactor final : public grpc::ServerBidiReactor<Request, Response>,
     if (!status.ok()) {
       spdlog::info("xds: ending stream of {} ({}): {}", session_.node().id, zone_,
                    std::string(status.message()));
-      finish_ = grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                             std::string(status.message()));
+      finish_ =
+          grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
       NextLocked(actions);
       return;
     }
@@ -199,8 +199,8 @@ class AdsReactor final : public grpc::ServerBidiReactor<Request, Response>,
 AdsService::AdsService(SnapshotCache* cache, const TimeSource* time, ServerMetrics* metrics)
     : cache_(cache), time_(time), metrics_(metrics) {}
 
-grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryResponse>*
-AdsService::StreamAggregatedResources(grpc::CallbackServerContext* context) {
+grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryResponse>* AdsService::StreamAggregatedResources(
+    grpc::CallbackServerContext* context) {
   auto reactor = std::make_shared<AdsReactor<DiscoveryRequest, DiscoveryResponse>>(this, context);
   reactor->Begin(reactor);
   return reactor.get();

@@ -201,7 +201,8 @@ bool AdsSession::ClustersWarm() const {
 absl::Status AdsSession::HandleRequest(const DiscoveryRequest& request, Outbox* out) {
   ResourceType type;
   bool served = false;
-  if (absl::Status status = CheckTypeUrl(FromAbsl(request.type_url()), &type, &served); !status.ok()) {
+  if (absl::Status status = CheckTypeUrl(FromAbsl(request.type_url()), &type, &served);
+      !status.ok()) {
     return status;
   }
   if (!served) return absl::OkStatus();
@@ -259,7 +260,8 @@ absl::Status AdsSession::HandleRequest(const DiscoveryRequest& request, Outbox* 
 absl::Status AdsSession::HandleDeltaRequest(const DeltaDiscoveryRequest& request, Outbox* out) {
   ResourceType type;
   bool served = false;
-  if (absl::Status status = CheckTypeUrl(FromAbsl(request.type_url()), &type, &served); !status.ok()) {
+  if (absl::Status status = CheckTypeUrl(FromAbsl(request.type_url()), &type, &served);
+      !status.ok()) {
     return status;
   }
   if (!served) return absl::OkStatus();
@@ -364,7 +366,8 @@ bool AdsSession::PumpSotw(ResourceType type, Outbox* out) {
       auto has = s.has.find(name);
       const bool stale = has == s.has.end() || has->second->version != resource->version;
       auto rejected = s.rejected.find(name);
-      const bool was_rejected = rejected != s.rejected.end() && rejected->second == resource->version;
+      const bool was_rejected =
+          rejected != s.rejected.end() && rejected->second == resource->version;
       if (forced || (stale && !was_rejected)) send.emplace(name, resource);
     }
     if (send.empty()) {

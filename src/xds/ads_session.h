@@ -77,7 +77,7 @@ class AdsSession {
 
  private:
   struct TypeState {
-    bool requested = false;   // any request of this type seen
+    bool requested = false;  // any request of this type seen
     bool wildcard = false;
     bool named_ever = false;  // SotW rule 10: names once given end implicit wildcard
     std::set<std::string> names;
@@ -92,7 +92,7 @@ class AdsSession {
 
     ResourceMap has;  // what the client accepted (or said it has, in delta)
     std::string sent_version, acked_version;
-    std::string nacked_version;                  // SotW: full-state version rejected
+    std::string nacked_version;                   // SotW: full-state version rejected
     std::map<std::string, std::string> rejected;  // name -> version rejected ("" = removal)
     std::string last_nack_message, last_nack_version;
     std::optional<std::chrono::system_clock::time_point> last_ack_time, last_nack_time;

@@ -387,3 +387,48 @@ TEST_F(AdsTest, StatusConfigAndMetrics) {
 
 }  // namespace
 }  // namespace causeway::xds::testing
+
+namespace causeway::xds::testing {
+namespace {
+
+// Many streams of one zone: each gets the change and ACKs it; closing them
+// brings the connected-streams gauge back to zero.
+TEST_F(AdsTest, ManyStreamsConvergeAndDisconnect) {
+  constexpr int kStreams = 50;
+  std::vector<std::unique_ptr<SotwStream>> streams;
+  std::vector<DiscoveryResponse> last(kStreams);
+  for (int i = 0; i < kStreams; ++i) {
+    streams.push_back(OpenSotw());
+    DiscoveryRequest first = First(kCds);
+    first.mutable_node()->set_id("instance-" + std::to_string(i));
+    ASSERT_TRUE(streams.back()->Send(first));
+  }
+  for (int i = 0; i < kStreams; ++i) {
+    auto r = streams[i]->Next();
+    ASSERT_TRUE(r) << i;
+    ASSERT_TRUE(streams[i]->Send(Ack(*r)));
+    last[i] = *r;
+  }
+  PointGroupAt("green");
+  for (int i = 0; i < kStreams; ++i) {
+    auto r = streams[i]->Next();
+    ASSERT_TRUE(r) << i;
+    EXPECT_NE(r->version_info(), last[i].version_info());
+    EXPECT_THAT(Names(*r), ::testing::ElementsAre("green"));
+    ASSERT_TRUE(streams[i]->Send(Ack(*r)));
+  }
+  ASSERT_TRUE(::causeway::testing::WaitFor([&] {
+    return server_->PrometheusMetrics().find("causeway_xds_change_to_ack_seconds_count " +
+                                             std::to_string(kStreams)) != std::string::npos;
+  }));
+  EXPECT_EQ(server_->ZoneStatus("z")["proxies"].size(), static_cast<size_t>(kStreams));
+  streams.clear();
+  ASSERT_TRUE(::causeway::testing::WaitFor([&] {
+    return server_->PrometheusMetrics().find(
+               "causeway_xds_connected_streams{variant=\"sotw\"} 0") != std::string::npos;
+  }));
+  EXPECT_EQ(server_->ZoneStatus("z")["proxies"].size(), 0u);
+}
+
+}  // namespace
+}  // namespace causeway::xds::testing

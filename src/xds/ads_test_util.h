@@ -125,7 +125,8 @@ inline DiscoveryRequest Req(const std::string& type_url, std::vector<std::string
 }
 
 // The ACK of `response` for a subscription to `names`.
-inline DiscoveryRequest Ack(const DiscoveryResponse& response, std::vector<std::string> names = {}) {
+inline DiscoveryRequest Ack(const DiscoveryResponse& response,
+                            std::vector<std::string> names = {}) {
   return Req(response.type_url(), std::move(names), response.version_info(), response.nonce());
 }
 

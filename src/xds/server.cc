@@ -21,7 +21,10 @@ nlohmann::json ResourceList(const ResourceMap& resources) {
 }  // namespace
 
 XdsServer::XdsServer(hub::Catalog* catalog, const TimeSource* time, Options options)
-    : catalog_(catalog), time_(time), options_(options), metrics_(std::make_unique<ServerMetrics>()) {
+    : catalog_(catalog),
+      time_(time),
+      options_(options),
+      metrics_(std::make_unique<ServerMetrics>()) {
   cache_ = std::make_unique<SnapshotCache>(
       catalog_, time_, SnapshotCache::Options{options_.debounce, options_.max_delay},
       [this](const std::shared_ptr<const ZoneSnapshot>& snapshot) { service_->Publish(snapshot); });
@@ -91,6 +94,11 @@ nlohmann::json XdsServer::ZoneStatus(const std::string& zone) const {
 
 absl::StatusOr<nlohmann::json> XdsServer::ProxyConfig(const std::string& zone,
                                                       const std::string& proxy) const {
+  // Snapshots are built for zones that exist or have streams, never for
+  // whatever name a page was asked for.
+  if (cache_->Peek(zone) == nullptr && !catalog_->Get({model::Kind::kZone, zone, zone})) {
+    return absl::NotFoundError(StrCat("zone \"", zone, "\" not found"));
+  }
   auto snapshot = cache_->Get(zone);
   const ZoneSnapshot::ProxyEntry* entry = snapshot->FindProxy(proxy);
   nlohmann::json instances = nlohmann::json::array();

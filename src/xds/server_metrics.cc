@@ -55,8 +55,9 @@ std::string ServerMetrics::Prometheus() const {
   out += "# TYPE causeway_xds_snapshots_total counter\n";
   out += StrCat("causeway_xds_snapshots_total ", snapshots_.load(), "\n");
 
-  out += "# HELP causeway_xds_change_to_ack_seconds Time from a catalog change until a proxy "
-         "ACKed the configuration it caused.\n";
+  out +=
+      "# HELP causeway_xds_change_to_ack_seconds Time from a catalog change until a proxy "
+      "ACKed the configuration it caused.\n";
   out += "# TYPE causeway_xds_change_to_ack_seconds histogram\n";
   uint64_t cumulative = 0;
   for (size_t i = 0; i < kBuckets.size(); ++i) {

@@ -95,10 +95,9 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::Build(
     auto translated = TranslateCluster(*index, name);
     auto endpoints = TranslateEndpoints(*index, name);
     if (!translated.ok() || !endpoints.ok()) {
-      snap->errors_.push_back(StrCat("Cluster \"", name, "\": ",
-                                     FromAbsl((translated.ok() ? endpoints.status()
-                                                               : translated.status())
-                                                  .message())));
+      snap->errors_.push_back(
+          StrCat("Cluster \"", name, "\": ",
+                 FromAbsl((translated.ok() ? endpoints.status() : translated.status()).message())));
       continue;
     }
     snap->clusters_[name] =
@@ -111,9 +110,9 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::Build(
     auto listener = TranslateApiListener(*index, name);
     auto clusters = xds::ClustersOfDomain(*index, name);
     if (!listener.ok() || !clusters.ok()) {
-      snap->errors_.push_back(
-          StrCat("Domain \"", name, "\": ",
-                 FromAbsl((listener.ok() ? clusters.status() : listener.status()).message())));
+      snap->errors_.push_back(StrCat(
+          "Domain \"", name,
+          "\": ", FromAbsl((listener.ok() ? clusters.status() : listener.status()).message())));
       continue;
     }
     snap->api_listeners_[name] =
@@ -132,7 +131,8 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::Build(
     }
     ProxyEntry entry;
     for (const auto& l : translated->listeners) {
-      entry.listeners[l.name()] = Reuse(MakeResource(l, l.name()), before ? &before->listeners : nullptr);
+      entry.listeners[l.name()] =
+          Reuse(MakeResource(l, l.name()), before ? &before->listeners : nullptr);
     }
     for (const auto& r : translated->routes) {
       entry.routes[r.name()] = Reuse(MakeResource(r, r.name()), before ? &before->routes : nullptr);

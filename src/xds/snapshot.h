@@ -50,10 +50,10 @@ nlohmann::json ResourceToJson(const Resource& resource);
 class ZoneSnapshot {
  public:
   struct ProxyEntry {
-    ResourceMap listeners;               // "PROXY:PORT"
-    ResourceMap routes;                  // "PROXY:PORT"
-    std::vector<std::string> clusters;   // names, sorted
-    std::string error;                   // last translation error ("" = none)
+    ResourceMap listeners;              // "PROXY:PORT"
+    ResourceMap routes;                 // "PROXY:PORT"
+    std::vector<std::string> clusters;  // names, sorted
+    std::string error;                  // last translation error ("" = none)
   };
 
   // Translates `objects` (one zone's, as from Catalog::ZoneObjects). When a
@@ -61,8 +61,8 @@ class ZoneSnapshot {
   // one bad write does not wipe a running proxy's configuration.
   static std::shared_ptr<const ZoneSnapshot> Build(
       std::string zone, int64_t revision, uint64_t sequence,
-      std::chrono::steady_clock::time_point change_time,
-      const std::vector<model::Object>& objects, const ZoneSnapshot* previous);
+      std::chrono::steady_clock::time_point change_time, const std::vector<model::Object>& objects,
+      const ZoneSnapshot* previous);
 
   const std::string& zone() const { return zone_; }
   int64_t revision() const { return revision_; }

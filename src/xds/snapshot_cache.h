@@ -31,7 +31,8 @@ class SnapshotCache {
   };
   using Callback = std::function<void(const std::shared_ptr<const ZoneSnapshot>&)>;
 
-  SnapshotCache(hub::Catalog* catalog, const TimeSource* time, Options options, Callback on_snapshot);
+  SnapshotCache(hub::Catalog* catalog, const TimeSource* time, Options options,
+                Callback on_snapshot);
   ~SnapshotCache();
   SnapshotCache(const SnapshotCache&) = delete;
   SnapshotCache& operator=(const SnapshotCache&) = delete;

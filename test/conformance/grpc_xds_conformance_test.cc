@@ -139,7 +139,8 @@ TEST_F(GrpcXdsConformance, WeightsTargetChangeAndInstanceRemoval) {
   Upsert(model::Kind::kCluster, "beta", {{"instances", Instances({&b1})}});
   Upsert(model::Kind::kDomain, "echo.svc:9000", {{"host", "echo.svc"}, {"port", 9000}});
   Upsert(model::Kind::kRouteGroup, "rg",
-         {{"default", {{{"cluster", "alpha"}, {"weight", 80}}, {{"cluster", "beta"}, {"weight", 20}}}}});
+         {{"default",
+           {{{"cluster", "alpha"}, {"weight", 80}}, {{"cluster", "beta"}, {"weight", 20}}}}});
   Upsert(model::Kind::kRoute, "echo",
          {{"domain", "echo.svc:9000"}, {"path", "/"}, {"route_group", "rg"}});
 
