@@ -40,7 +40,12 @@ absl::Status InitZone(const Globals& globals, const InitZoneFlags& flags) {
     for (model::Kind kind : model::kAllKinds) {
       if (kind == model::Kind::kZone) continue;
       CW_ASSIGN_OR_RETURN(std::vector<Json> objects, hub->List(kind, flags.spec.zone));
-      for (Json& o : objects) existing[{kind, flags.spec.zone, o.value("name", "")}] = std::move(o);
+      for (Json& o : objects) {
+        // Name first: Json's operator= takes its argument by value, and the
+        // right side of = is evaluated (so moved from) before the left.
+        model::ObjectKey key{kind, flags.spec.zone, o.value("name", "")};
+        existing[key] = std::move(o);
+      }
     }
   } else if (!absl::IsNotFound(zone.status())) {
     return zone.status();

@@ -64,10 +64,13 @@ Getenv ProcessEnv() {
 
 std::string ConfigPath(const Getenv& env) {
   if (auto path = NonEmpty(env, "CAUSEWAY_CONFIG")) return *path;
+  if (auto xdg = NonEmpty(env, "XDG_CONFIG_HOME")) return *xdg + "/causeway/config.yaml";
   return Home(env) + "/.config/causeway/config.yaml";
 }
 
 std::string DefaultAdminTokenPath(const Getenv& env) {
+  // Where `causeway serve` puts it by default (it honours XDG_DATA_HOME too).
+  if (auto xdg = NonEmpty(env, "XDG_DATA_HOME")) return *xdg + "/causeway/admin.token";
   return Home(env) + "/.local/share/causeway/admin.token";
 }
 

@@ -37,10 +37,11 @@ struct ConfigFile {
 using Getenv = std::function<std::optional<std::string>(std::string_view)>;
 Getenv ProcessEnv();
 
-// $CAUSEWAY_CONFIG, else $HOME/.config/causeway/config.yaml.
+// $CAUSEWAY_CONFIG, else $XDG_CONFIG_HOME/causeway/config.yaml, else
+// $HOME/.config/causeway/config.yaml.
 std::string ConfigPath(const Getenv& env);
 // The token file a hub started with default flags writes:
-// $HOME/.local/share/causeway/admin.token.
+// $XDG_DATA_HOME/causeway/admin.token, else $HOME/.local/share/causeway/admin.token.
 std::string DefaultAdminTokenPath(const Getenv& env);
 
 // A missing file is an empty config; a malformed one is an error naming it.

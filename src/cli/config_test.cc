@@ -55,6 +55,13 @@ TEST_F(ConfigTest, NothingSetMeansLocalDefaultHubAndItsAdminToken) {
   EXPECT_EQ(conn->token, "s3cret");
 }
 
+TEST_F(ConfigTest, XdgDirectoriesAreHonoured) {
+  env_vars_["XDG_DATA_HOME"] = home_ + "/data";
+  env_vars_["XDG_CONFIG_HOME"] = home_ + "/conf";
+  EXPECT_EQ(DefaultAdminTokenPath(env()), home_ + "/data/causeway/admin.token");
+  EXPECT_EQ(ConfigPath(env()), home_ + "/conf/causeway/config.yaml");
+}
+
 TEST_F(ConfigTest, FlagsBeatEnvironmentBeatsContext) {
   SaveContexts();
   env_vars_["CAUSEWAY_HUB"] = "http://env:1";
