@@ -106,6 +106,9 @@ void AdsState::OnStreamEnd() {
     state.pending.reset();
   }
   warming_deadline_.reset();
+  // On the next stream the server resends what it has; re-requesting with the
+  // versions that serve keeps a version-aware server from skipping them.
+  RollBackWarming("stream ended");
 }
 
 std::vector<AdsState::Request> AdsState::OnResponse(const Response& response) {
@@ -118,10 +121,12 @@ std::vector<AdsState::Request> AdsState::OnResponse(const Response& response) {
   }
   auto& state = types_[Index(type)];
   state.nonce = response.nonce();
+  spdlog::debug("xds: received {} version {} nonce {} ({} resources)", ShortName(type),
+                JsonEscape(response.version_info()), JsonEscape(response.nonce()),
+                response.resources_size());
   absl::Status status = Receive(type, response);
   if (!status.ok()) {
-    // A response held while warming is superseded by this one, which the
-    // server now considers the latest: forget it too.
+    // Defensive: responses are answered within the call that received them.
     if (state.pending) {
       received_.CopyType(type, *applied_);
       state.pending.reset();
@@ -198,6 +203,7 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
       warming_deadline_ = time_->Monotonic() + warming_timeout_;
       spdlog::info("xds: warming, waiting for {}", JsonEscape(blocking.ToString()));
     }
+    AckWarming(out);
     UpdateSubscriptions(out);
     return;
   }
@@ -239,6 +245,12 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
     }
   }
   if (status.ok()) {
+    applied_version_ = accepted_version_;
+  } else {
+    RollBackWarming(error);
+  }
+  acked_warming_.clear();
+  if (status.ok()) {
     // Forget RDS/EDS resources nothing references any more.
     std::set<std::string> routes = Wanted(XdsType::kRoute);
     std::erase_if(received_.routes, [&](const auto& kv) { return !routes.contains(kv.first); });
@@ -253,6 +265,32 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
     state.pending.reset();
   }
   UpdateSubscriptions(out);
+}
+
+void AdsState::AckWarming(std::vector<Request>& out) {
+  for (XdsType type : kAllXdsTypes) {
+    auto& state = types_[Index(type)];
+    if (!state.pending) continue;
+    accepted_version_[Index(type)] = state.pending->version;
+    counters_.versions[Index(type)] = state.pending->version;
+    ++counters_.accepted;
+    spdlog::info("xds: accepted {} version {} ({} resources), warming", ShortName(type),
+                 JsonEscape(state.pending->version), state.pending->count);
+    out.push_back(MakeRequest(type, ""));
+    state.pending.reset();
+    acked_warming_.insert(type);
+  }
+}
+
+void AdsState::RollBackWarming(const std::string& why) {
+  for (XdsType type : acked_warming_) {
+    spdlog::warn("xds: dropping warming {} version {}: {}", ShortName(type),
+                 JsonEscape(accepted_version_[Index(type)]), JsonEscape(why));
+    received_.CopyType(type, *applied_);
+    accepted_version_[Index(type)] = applied_version_[Index(type)];
+    counters_.versions[Index(type)] = applied_version_[Index(type)];
+  }
+  acked_warming_.clear();
 }
 
 std::set<std::string> AdsState::Wanted(XdsType type) const {
@@ -286,10 +324,6 @@ AdsState::Request AdsState::MakeRequest(XdsType type, const std::string& error) 
   return request;
 }
 
-// A subscription change carries the type's latest nonce, as Envoy's do; a
-// server reads it as an ACK of that nonce, so a response of the same type that
-// is still warming is acknowledged early. Only a cross-type chain (a new
-// cluster warming while its listener waits for a route) can cause that.
 void AdsState::UpdateSubscriptions(std::vector<Request>& out) {
   for (XdsType type : {XdsType::kEndpoint, XdsType::kRoute}) {
     bool answered = false;

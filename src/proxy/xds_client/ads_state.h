@@ -4,13 +4,19 @@
 //
 // Make-before-break: a response that leaves the set inconsistent (a listener
 // naming a route configuration not yet received, an EDS cluster without its
-// assignment, a route naming an unknown cluster) is held, un-ACKed, while the
-// missing resources are requested; the set is applied once it is complete or
-// when the warming timeout expires, whichever comes first. The ACK waits for
-// the apply because only the whole set can be validated (the data plane
-// builds one snapshot from it): when the apply fails, every response that
-// went into the rejected set is NACKed with the error and rolled back, so the
-// server's view of what this client accepted matches what it serves.
+// assignment, a route naming an unknown cluster) is ACKed and kept warming
+// while the missing resources are requested; the set is applied once it is
+// complete or when the warming timeout expires, whichever comes first. The
+// response that completes the set is ACKed or NACKed by the apply's outcome.
+//
+// Why warming responses are ACKed at once (as Envoy does) rather than held
+// until the whole set validates: a server sends nothing more of a type while
+// its last response of that type is un-ACKed, and servers hold routes back
+// until clusters and endpoints are ACKed (make-before-break on their side),
+// so holding an ACK can deadlock until the warming timeout. The cost: when
+// the set a warming response joined is rejected, that response can no longer
+// be NACKed; it is rolled back (with its version) and the NACK of the
+// response that completed the set carries the error.
 //
 // Not thread-safe: the xDS client drives it from its one event loop thread.
 #pragma once
@@ -77,7 +83,7 @@ class AdsState {
   struct TypeState {
     std::string nonce;                          // latest response nonce on this stream
     std::optional<std::set<std::string>> sent;  // names last requested on this stream
-    std::optional<Pending> pending;             // response held while warming
+    std::optional<Pending> pending;             // response not yet answered
   };
 
   // Decodes `response` into `received_`; InvalidArgument when it cannot be used.
@@ -85,6 +91,10 @@ class AdsState {
   // Applies the received set when complete (or `force`), then ACKs or NACKs
   // the pending responses and updates the subscriptions.
   void TryApply(bool force, std::vector<Request>& out);
+  // ACKs the responses that joined a still-incomplete set.
+  void AckWarming(std::vector<Request>& out);
+  // Forgets warming responses (apply failed or stream ended).
+  void RollBackWarming(const std::string& why);
   // Names the current received set needs for `type` (RDS/EDS); empty for the
   // wildcard types.
   std::set<std::string> Wanted(XdsType type) const;
@@ -104,6 +114,10 @@ class AdsState {
   XdsResources received_;
   std::shared_ptr<const XdsResources> applied_;
   std::optional<std::chrono::steady_clock::time_point> warming_deadline_;
+  // Types ACKed while their response was still warming (see above).
+  std::set<XdsType> acked_warming_;
+  // Per type, the version of the set last applied (what rollbacks return to).
+  std::array<std::string, kXdsTypeCount> applied_version_;
   // Names given up on after a warming timeout: they no longer hold back
   // later sets until they arrive (Envoy's initial_fetch_timeout, once).
   MissingResources abandoned_;

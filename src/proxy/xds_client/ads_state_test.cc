@@ -44,27 +44,29 @@ TEST_F(AdsStateTest, InitialRequestsInMakeBeforeBreakOrder) {
   EXPECT_FALSE(out[1].has_node());
 }
 
-TEST_F(AdsStateTest, ApplyFailureNacksEveryResponseInTheRejectedSet) {
+TEST_F(AdsStateTest, WarmingResponsesAreAckedAndRolledBackWhenTheSetFails) {
   recorder_.FailWhen([](const XdsResources&) { return absl::InvalidArgumentError("bad port"); });
   state_.OnStreamStart();
   auto out = state_.OnResponse(Response(XdsType::kCluster, "c1", "n1", std::vector{Cluster("a")}));
-  ASSERT_THAT(out, SizeIs(1));
-  EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kEndpoint));
-  EXPECT_THAT(Names(out[0]), ElementsAre("a"));
+  ASSERT_THAT(out, SizeIs(2));
+  EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kCluster));
+  EXPECT_EQ(out[0].version_info(), "c1");
+  EXPECT_FALSE(out[0].has_error_detail());
+  EXPECT_EQ(out[1].type_url(), TypeUrl(XdsType::kEndpoint));
+  EXPECT_THAT(Names(out[1]), ElementsAre("a"));
+  EXPECT_EQ(recorder_.calls(), 0u);
 
   out =
       state_.OnResponse(Response(XdsType::kEndpoint, "e1", "n2", std::vector{Assignment("a", 1)}));
-  ASSERT_THAT(out, SizeIs(2));
-  EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kCluster));
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kEndpoint));
   EXPECT_EQ(out[0].version_info(), "");
-  EXPECT_EQ(out[0].response_nonce(), "n1");
+  EXPECT_EQ(out[0].response_nonce(), "n2");
   EXPECT_EQ(out[0].error_detail().message(), "bad port");
-  EXPECT_EQ(out[1].type_url(), TypeUrl(XdsType::kEndpoint));
-  EXPECT_EQ(out[1].response_nonce(), "n2");
-  EXPECT_EQ(out[1].error_detail().message(), "bad port");
-  EXPECT_THAT(Names(out[1]), IsEmpty()) << "the rejected cluster no longer needs endpoints";
+  EXPECT_THAT(Names(out[0]), IsEmpty()) << "the rolled-back cluster no longer needs endpoints";
   EXPECT_THAT(state_.applied()->clusters, IsEmpty());
-  EXPECT_EQ(state_.counters().rejected, 2u);
+  EXPECT_EQ(state_.counters().rejected, 1u);
+  EXPECT_EQ(state_.counters().versions[static_cast<int>(XdsType::kCluster)], "");
 }
 
 TEST_F(AdsStateTest, StreamEndDropsWarmingResponses) {
@@ -83,26 +85,29 @@ TEST_F(AdsStateTest, RoutesWaitForTheClustersTheyName) {
   state_.OnResponse(Response(XdsType::kListener, "l1", "n1", std::vector{Listener("l", 80, "r")}));
   auto out =
       state_.OnResponse(Response(XdsType::kRoute, "r1", "n2", std::vector{RouteConfig("r", "c")}));
-  EXPECT_THAT(out, IsEmpty());
+  ASSERT_THAT(out, SizeIs(1));  // the RDS ACK, into warming
+  EXPECT_EQ(out[0].version_info(), "r1");
   EXPECT_EQ(recorder_.calls(), 0u);
   out =
       state_.OnResponse(Response(XdsType::kCluster, "c1", "n3", std::vector{Cluster("c", false)}));
-  ASSERT_THAT(out, SizeIs(3));  // CDS, LDS, RDS ACKs
-  for (const auto& request : out) EXPECT_FALSE(request.has_error_detail());
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kCluster));
+  EXPECT_FALSE(out[0].has_error_detail());
   EXPECT_EQ(recorder_.count(), 1u);
+  EXPECT_THAT(recorder_.last().routes, SizeIs(1));
 }
 
 TEST_F(AdsStateTest, AbandonedNamesDoNotHoldBackLaterSets) {
   state_.OnStreamStart();
   state_.OnResponse(Response(XdsType::kListener, "l1", "n1", std::vector{Listener("l", 80, "r")}));
   EXPECT_THAT(state_.OnTick(), IsEmpty());
+  EXPECT_EQ(recorder_.calls(), 0u);
   clock_.Advance(15s);
-  auto out = state_.OnTick();
-  ASSERT_THAT(out, SizeIs(1));
-  EXPECT_EQ(out[0].version_info(), "l1");
+  state_.OnTick();
   EXPECT_EQ(recorder_.count(), 1u);
+  EXPECT_FALSE(state_.warming_deadline());
 
-  out =
+  auto out =
       state_.OnResponse(Response(XdsType::kCluster, "c1", "n2", std::vector{Cluster("c", false)}));
   ASSERT_THAT(out, SizeIs(1));
   EXPECT_EQ(out[0].version_info(), "c1");
