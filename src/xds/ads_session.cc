@@ -184,16 +184,10 @@ bool AdsSession::RoutesSettled() const {
 }
 
 bool AdsSession::ClustersWarm() const {
-  const TypeState& cds = state(ResourceType::kCluster);
-  const TypeState& eds = state(ResourceType::kEndpoint);
-  if (cds.in_flight || eds.in_flight) return false;
-  // A client that uses EDS asks for the endpoints of every cluster it
-  // accepted; until it has, those clusters are still warming.
-  if (!eds.requested || eds.wildcard) return true;
-  for (const auto& [name, resource] : cds.has) {
-    if (eds.names.count(name) == 0) return false;
-  }
-  return true;
+  // Only responses in flight hold listeners and routes back: they always end
+  // (ACK or NACK), so a client that waits for routes before subscribing to
+  // new endpoints cannot deadlock with the server.
+  return !state(ResourceType::kCluster).in_flight && !state(ResourceType::kEndpoint).in_flight;
 }
 
 // --- requests ---------------------------------------------------------------

@@ -106,8 +106,8 @@ class AdsSession {
   ResourcePtr Lookup(ResourceType type, const std::string& name) const;
   void AddWildcard(ResourceType type, ResourceMap* out) const;
   bool RoutesSettled() const;
-  // Rule 14: listeners and routes wait until the clusters and endpoints
-  // they may name have been answered.
+  // Rule 14: listeners and routes wait while clusters or endpoints they may
+  // name are un-ACKed.
   bool ClustersWarm() const;
 
   // Sends what each type needs, in push order.

@@ -283,15 +283,15 @@ TEST_F(AdsTest, SotwMakeBeforeBreak) {
   // Routes wait for the clusters to be answered.
   EXPECT_TRUE(s->Silent(std::chrono::milliseconds(150)));
   ASSERT_TRUE(s->Send(Ack(*c2)));
+  auto r2 = s->Next();
+  ASSERT_TRUE(r2);
+  ASSERT_EQ(r2->type_url(), kRds);
   ASSERT_TRUE(s->Send(Req(kEds, {"blue", "green"}, eds->version_info(), eds->nonce())));
   auto e2 = s->Next();
   ASSERT_TRUE(e2);
   ASSERT_EQ(e2->type_url(), kEds);
   EXPECT_THAT(Names(*e2), ElementsAre("green"));
   ASSERT_TRUE(s->Send(Ack(*e2, {"blue", "green"})));
-  auto r2 = s->Next();
-  ASSERT_TRUE(r2);
-  ASSERT_EQ(r2->type_url(), kRds);
   ASSERT_TRUE(s->Send(Ack(*r2, {"front:80"})));
   // Now the old cluster goes.
   auto c3 = s->Next();
