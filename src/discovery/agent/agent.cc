@@ -1,5 +1,6 @@
 #include "discovery/agent/agent.h"
 
+#include "common/status.h"
 #include "common/strings.h"
 #include "model/objects.h"
 #include "spdlog/spdlog.h"
@@ -10,8 +11,9 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)) {}
 
 Agent::~Agent() { Stop(); }
 
-absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options) {
-  if (options.hub.empty()) return absl::InvalidArgumentError("--hub is required");
+absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
+                                                     std::unique_ptr<HubApi> api) {
+  if (api == nullptr && options.hub.empty()) return absl::InvalidArgumentError("--hub is required");
   if (!model::IsValidName(options.sync.zone)) {
     return absl::InvalidArgumentError(
         ToAbsl(StrCat("--zone: \"", options.sync.zone, "\" is not a valid zone name")));
@@ -25,15 +27,46 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options) {
     if (!collector.ok()) return collector.status();
     agent->collectors_.Add(*std::move(collector));
   }
-  agent->api_ = std::make_unique<RestHubApi>(agent->options_.hub, agent->options_.token,
-                                             agent->options_.sync.zone);
+  agent->api_ = api != nullptr
+                    ? std::move(api)
+                    : std::make_unique<RestHubApi>(agent->options_.hub, agent->options_.token,
+                                                   agent->options_.sync.zone);
   agent->syncer_ = std::make_unique<Syncer>(agent->api_.get(), agent->options_.sync);
   return agent;
 }
 
+int Agent::metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+
 absl::Status Agent::Start() {
+  if (!options_.metrics_address.empty()) {
+    hub::http::Router router;
+    router.Add({"GET", "/metrics", [this](hub::http::Request&) {
+                  return hub::http::Response::Text(200, syncer_->metrics().RenderPrometheus(),
+                                                   "text/plain; version=0.0.4");
+                }});
+    router.Add({"GET", "/healthz",
+                [](hub::http::Request&) { return hub::http::Response::Text(200, "ok\n"); }});
+    // Ready once the hub holds what the collectors report.
+    router.Add({"GET", "/readyz", [this](hub::http::Request&) {
+                  return syncer_->InSync() ? hub::http::Response::Text(200, "ok\n")
+                                           : hub::http::Response::Text(503, "syncing\n");
+                }});
+    hub::http::HttpServer::Options http_options;
+    http_options.address = options_.metrics_address;
+    http_options.io_threads = 1;
+    http_options.worker_threads = 1;
+    metrics_server_ = std::make_unique<hub::http::HttpServer>(
+        http_options, std::move(router),
+        [](int status, std::string_view, std::string_view message) {
+          return hub::http::Response::Text(status, std::string(message) + "\n");
+        },
+        [](const hub::http::Request&, int, std::string_view, std::chrono::steady_clock::duration) {
+        });
+    CW_RETURN_IF_ERROR(metrics_server_->Start());
+  }
   spdlog::info("discovery: agent for zone {} syncing to {} from {} collector(s){}",
-               options_.sync.zone, options_.hub, collectors_.size(),
+               options_.sync.zone, options_.hub.empty() ? "the local catalog" : options_.hub,
+               collectors_.size(),
                options_.sync.delete_missing ? ", deleting missing clusters" : "");
   syncer_->Start();
   started_ = true;
@@ -49,6 +82,7 @@ void Agent::Stop() {
   started_ = false;
   collectors_.Stop();  // no more callbacks into the syncer after this
   syncer_->Stop();
+  if (metrics_server_) metrics_server_->Shutdown();
 }
 
 }  // namespace causeway::discovery

@@ -10,35 +10,44 @@
 #include "discovery/collector_group.h"
 #include "discovery/sync/rest_hub_api.h"
 #include "discovery/sync/syncer.h"
+#include "hub/http/server.h"
 
 namespace causeway::discovery {
 
 struct AgentOptions {
-  std::string hub;    // base URL of the hub's REST API
+  std::string hub;    // base URL of the hub's REST API (unused with an explicit HubApi)
   std::string token;  // an agent token limited to `sync.zone`
   std::vector<std::string> collectors;
   CollectorEnvironment environment;
   SyncOptions sync;  // zone, delete_missing, batching
+  // host:port for /metrics, /healthz and /readyz (in sync with the hub); "" = none.
+  std::string metrics_address;
 };
 
 class Agent {
  public:
   // Validates the options and builds the collectors (nothing runs yet).
-  static absl::StatusOr<std::unique_ptr<Agent>> Create(AgentOptions options);
+  // Writes go to `api`, or to the hub's REST API at options.hub when null
+  // (`causeway serve --collector` passes a CatalogHubApi instead).
+  static absl::StatusOr<std::unique_ptr<Agent>> Create(AgentOptions options,
+                                                       std::unique_ptr<HubApi> api = nullptr);
   ~Agent();
 
   absl::Status Start();
   void Stop();
 
   const Syncer& syncer() const { return *syncer_; }
+  // The bound port of the metrics server (after Start), or 0.
+  int metrics_port() const;
 
  private:
   explicit Agent(AgentOptions options);
 
   AgentOptions options_;
-  std::unique_ptr<RestHubApi> api_;
+  std::unique_ptr<HubApi> api_;
   std::unique_ptr<Syncer> syncer_;
   CollectorGroup collectors_;
+  std::unique_ptr<hub::http::HttpServer> metrics_server_;
   bool started_ = false;
 };
 

@@ -48,6 +48,8 @@ void AddAgentCommand(CLI::App& app) {
   cmd->add_option("--kubeconfig", options->environment.kubeconfig,
                   "kubeconfig for kubernetes: collectors (default: in-cluster, $KUBECONFIG, "
                   "~/.kube/config)");
+  cmd->add_option("--metrics", options->metrics_address,
+                  "host:port serving /metrics, /healthz and /readyz (default: none)");
   auto debounce = std::make_shared<int64_t>(options->sync.debounce.count());
   auto max_delay = std::make_shared<int64_t>(options->sync.max_delay.count());
   cmd->add_option("--batch-quiet-ms", *debounce,

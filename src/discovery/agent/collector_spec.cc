@@ -34,9 +34,10 @@ absl::StatusOr<std::unique_ptr<Collector>> MakeCollector(std::string_view spec,
     return std::make_unique<KubernetesCollector>(*std::move(parsed), std::move(options),
                                                  std::string(spec));
   }
-  return absl::InvalidArgumentError(ToAbsl(StrCat(
-      "unknown collector \"", spec, "\" (file:PATH, dns:CLUSTER=HOST:PORT, dns:CLUSTER=_svc._tcp.DOMAIN, "
-      "kubernetes:namespace=NS;selector=SEL;cluster-label=L;port-name=P)")));
+  return absl::InvalidArgumentError(
+      ToAbsl(StrCat("unknown collector \"", spec,
+                    "\" (file:PATH, dns:CLUSTER=HOST:PORT, dns:CLUSTER=_svc._tcp.DOMAIN, "
+                    "kubernetes:namespace=NS;selector=SEL;cluster-label=L;port-name=P)")));
 }
 
 }  // namespace causeway::discovery

@@ -100,8 +100,8 @@ absl::StatusOr<ClusterSet> ParseClusterFile(std::string_view text) {
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(ToAbsl(
-        StrCat("line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg)));
+    return absl::InvalidArgumentError(
+        ToAbsl(StrCat("line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg)));
   }
   ClusterSet clusters;
   if (root.IsNull()) return clusters;
@@ -116,8 +116,9 @@ absl::StatusOr<ClusterSet> ParseClusterFile(std::string_view text) {
       auto name = ScalarString(entry["cluster"], StrCat(field, ".cluster"));
       if (!name.ok()) return name.status();
       if (!model::IsValidName(*name)) {
-        return ErrorAt(entry["cluster"], StrCat(field, ".cluster"),
-                       StrCat("\"", *name, "\" is not a valid name ([a-z0-9]([a-z0-9.-]*[a-z0-9])?)"));
+        return ErrorAt(
+            entry["cluster"], StrCat(field, ".cluster"),
+            StrCat("\"", *name, "\" is not a valid name ([a-z0-9]([a-z0-9.-]*[a-z0-9])?)"));
       }
       Instances& instances = clusters[*name];
       const YAML::Node& list = entry["instances"];

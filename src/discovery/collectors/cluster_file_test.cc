@@ -57,7 +57,8 @@ TEST(ClusterFileTest, MergesRepeatedClusters) {
 }
 
 TEST(ClusterFileTest, ErrorsNameLineAndField) {
-  auto bad_port = ParseClusterFile("- cluster: a\n  instances:\n    - host: x\n      port: 70000\n");
+  auto bad_port =
+      ParseClusterFile("- cluster: a\n  instances:\n    - host: x\n      port: 70000\n");
   ASSERT_FALSE(bad_port.ok());
   EXPECT_THAT(std::string(FromAbsl(bad_port.status().message())),
               HasSubstr("line 4, column 13: [0].instances[0].port: must be 1..65535"));

@@ -40,8 +40,7 @@ absl::StatusOr<DnsTarget> ParseDnsTarget(std::string_view text) {
   std::string_view port_text = rest.substr(colon + 1);
   uint32_t port = 0;
   auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 1 ||
-      port > 65535) {
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 1 || port > 65535) {
     return absl::InvalidArgumentError(
         ToAbsl(StrCat("dns collector: port must be 1..65535, got \"", port_text, "\"")));
   }
@@ -106,8 +105,8 @@ absl::StatusOr<DnsCollector::Result> DnsCollector::Resolve() {
   if (min_ttl == UINT32_MAX) {
     result.ttl = options_.negative_interval;
   } else {
-    result.ttl = std::clamp(std::chrono::seconds(min_ttl), options_.min_interval,
-                            options_.max_interval);
+    result.ttl =
+        std::clamp(std::chrono::seconds(min_ttl), options_.min_interval, options_.max_interval);
   }
   return result;
 }

@@ -71,8 +71,7 @@ namespace {
 
 // Walks the answer section, calling `fn(rr)` for records of `type`.
 template <typename Fn>
-absl::Status ForEachAnswer(const std::vector<unsigned char>& answer, int type, ns_msg& msg,
-                           Fn fn) {
+absl::Status ForEachAnswer(const std::vector<unsigned char>& answer, int type, ns_msg& msg, Fn fn) {
   if (ns_initparse(answer.data(), static_cast<int>(answer.size()), &msg) != 0) {
     return absl::UnavailableError("malformed DNS answer");
   }

@@ -144,8 +144,8 @@ void FileCollector::Apply(absl::StatusOr<std::string> text,
   if (!parsed.ok()) {
     const std::string error = std::string(FromAbsl(parsed.status().message()));
     if (error != last_error_) {
-      spdlog::error("discovery: {}: {}; keeping the last good set ({} clusters)", Describe(),
-                    error, last_ ? last_->size() : 0);
+      spdlog::error("discovery: {}: {}; keeping the last good set ({} clusters)", Describe(), error,
+                    last_ ? last_->size() : 0);
     }
     last_error_ = error;
     return;

@@ -8,8 +8,8 @@
 // re-read after IN_CLOSE_WRITE, IN_MOVED_TO or IN_ATTRIB once events have
 // been quiet for 20 ms, never while a writer has modified it without closing
 // it (IN_MODIFY), and a read that raced with a new write is discarded, so a
-// file written in place is not read truncated or half-written. A file that does not parse is logged with the line
-// and field, and the last good set stays in force.
+// file written in place is not read truncated or half-written. A file that does not parse is logged
+// with the line and field, and the last good set stays in force.
 #pragma once
 
 #include <atomic>

@@ -33,7 +33,8 @@ absl::StatusOr<std::string> DataOrFile(const YAML::Node& node, const std::string
   if (node[field + "-data"]) {
     std::string decoded;
     if (!absl::Base64Unescape(node[field + "-data"].as<std::string>(), &decoded)) {
-      return absl::InvalidArgumentError(ToAbsl(StrCat("kubeconfig: ", field, "-data is not base64")));
+      return absl::InvalidArgumentError(
+          ToAbsl(StrCat("kubeconfig: ", field, "-data is not base64")));
     }
     return decoded;
   }
@@ -110,9 +111,8 @@ absl::StatusOr<KubeConfig> KubeconfigFile(const std::string& path, const std::st
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(ToAbsl(StrCat("kubeconfig ", path, ": ", e.what())));
   }
-  const std::string base_dir = path.find('/') == std::string::npos
-                                   ? "."
-                                   : path.substr(0, path.rfind('/'));
+  const std::string base_dir =
+      path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   try {
     std::string ctx_name = context;
     if (ctx_name.empty() && root["current-context"]) {
@@ -138,17 +138,16 @@ absl::StatusOr<KubeConfig> KubeconfigFile(const std::string& path, const std::st
     const YAML::Node user = Named(root["users"], user_name, "user");
     if (user) {
       if (user["exec"] || user["auth-provider"]) {
-        return absl::UnimplementedError(ToAbsl(StrCat(
-            "kubeconfig ", path, ": user \"", user_name,
-            "\" uses an exec/auth-provider plugin; use a token or client certificate")));
+        return absl::UnimplementedError(ToAbsl(
+            StrCat("kubeconfig ", path, ": user \"", user_name,
+                   "\" uses an exec/auth-provider plugin; use a token or client certificate")));
       }
       if (user["token"]) config.token = user["token"].as<std::string>();
       if (user["tokenFile"]) {
         config.token_file = ResolvePath(base_dir, user["tokenFile"].as<std::string>());
         CW_ASSIGN_OR_RETURN(config.token, ReadFile(config.token_file));
       }
-      CW_ASSIGN_OR_RETURN(config.client_cert_pem,
-                          DataOrFile(user, "client-certificate", base_dir));
+      CW_ASSIGN_OR_RETURN(config.client_cert_pem, DataOrFile(user, "client-certificate", base_dir));
       CW_ASSIGN_OR_RETURN(config.client_key_pem, DataOrFile(user, "client-key", base_dir));
     }
     return config;

@@ -114,11 +114,11 @@ struct KubeHttp::Connection {
     if (ec) return Error(StrCat("resolve ", config.host), ec);
     done = false;
     beast::get_lowest_layer(stream).expires_after(timeout);
-    beast::get_lowest_layer(stream).async_connect(
-        endpoints, [&](beast::error_code e, const tcp::endpoint&) {
-          ec = e;
-          done = true;
-        });
+    beast::get_lowest_layer(stream).async_connect(endpoints,
+                                                  [&](beast::error_code e, const tcp::endpoint&) {
+                                                    ec = e;
+                                                    done = true;
+                                                  });
     CW_RETURN_IF_ERROR(RunUntil(done));
     if (ec) return Error(StrCat("connect ", config.host, ":", config.port), ec);
     if (config.tls) {
@@ -177,9 +177,8 @@ struct KubeHttp::Connection {
     }
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
     if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
-    return Do("send request", timeout, [&](auto& s, auto handler) {
-      http::async_write(s, request, handler);
-    });
+    return Do("send request", timeout,
+              [&](auto& s, auto handler) { http::async_write(s, request, handler); });
   }
 
   void Close() {
@@ -235,9 +234,9 @@ absl::StatusOr<int> KubeHttp::Stream(const std::string& target,
     parser.get().body().data = chunk;
     parser.get().body().size = sizeof(chunk);
     beast::error_code ec;
-    CW_RETURN_IF_ERROR(c.Do("read", idle_timeout, [&](auto& s, auto handler) {
-      http::async_read_some(s, c.buffer, parser, handler);
-    }, &ec));
+    CW_RETURN_IF_ERROR(c.Do(
+        "read", idle_timeout,
+        [&](auto& s, auto handler) { http::async_read_some(s, c.buffer, parser, handler); }, &ec));
     if (ec && ec != http::error::need_buffer) {
       if (ec == http::error::end_of_stream || ec == asio::error::eof) break;
       return Connection::Error("watch stream", ec);

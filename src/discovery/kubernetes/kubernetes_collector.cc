@@ -46,9 +46,9 @@ absl::StatusOr<KubernetesSpec> ParseKubernetesSpec(std::string_view text) {
     } else if (key == "port-name") {
       spec.pod.port_name = value;
     } else {
-      return absl::InvalidArgumentError(ToAbsl(StrCat(
-          "kubernetes collector: unknown key \"", key,
-          "\" (namespace, selector, cluster-label, port-name)")));
+      return absl::InvalidArgumentError(
+          ToAbsl(StrCat("kubernetes collector: unknown key \"", key,
+                        "\" (namespace, selector, cluster-label, port-name)")));
     }
   }
   if (spec.pod.cluster_label.empty() || spec.pod.port_name.empty()) {
@@ -100,8 +100,8 @@ bool KubernetesCollector::Wait(std::chrono::milliseconds delay) {
 }
 
 std::string KubernetesCollector::PodsPath(const Namespace& ns) const {
-  return StrCat("/api/v1/namespaces/", UrlEncode(ns.name), "/pods?labelSelector=",
-                UrlEncode(selector_));
+  return StrCat("/api/v1/namespaces/", UrlEncode(ns.name),
+                "/pods?labelSelector=", UrlEncode(selector_));
 }
 
 void KubernetesCollector::PublishLocked(Clock::time_point observed_at) {
@@ -191,8 +191,9 @@ void KubernetesCollector::Run(Namespace& ns) {
       need_list = false;
     }
     const std::string target =
-        StrCat(PodsPath(ns), "&watch=1&allowWatchBookmarks=true&resourceVersion=",
-               UrlEncode(resource_version), "&timeoutSeconds=", options_.watch_timeout.count());
+        StrCat(PodsPath(ns),
+               "&watch=1&allowWatchBookmarks=true&resourceVersion=", UrlEncode(resource_version),
+               "&timeoutSeconds=", options_.watch_timeout.count());
     bool gone = false;
     bool errored = false;
     int lines = 0;
@@ -239,9 +240,8 @@ void KubernetesCollector::Run(Namespace& ns) {
         &error_body);
     if (!ended.ok()) {
       if (absl::IsCancelled(ended.status())) return;
-      spdlog::warn("discovery: {}: watch of {} broke: {}; resuming from {} in {} ms",
-                   description_, ns.name, FromAbsl(ended.status().message()), resource_version,
-                   backoff.count());
+      spdlog::warn("discovery: {}: watch of {} broke: {}; resuming from {} in {} ms", description_,
+                   ns.name, FromAbsl(ended.status().message()), resource_version, backoff.count());
       if (!wait_backoff()) return;
       continue;
     }

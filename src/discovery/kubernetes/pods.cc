@@ -47,8 +47,8 @@ std::optional<uint32_t> NamedPort(const Json& pod, const std::string& name) {
 }  // namespace
 
 std::optional<PodEntry> PodToEntry(const Json& pod, const PodOptions& options) {
-  const Json& labels = pod.contains("metadata") ? pod["metadata"].value("labels", Json::object())
-                                                : Json::object();
+  const Json& labels =
+      pod.contains("metadata") ? pod["metadata"].value("labels", Json::object()) : Json::object();
   if (!labels.is_object() || !labels.contains(options.cluster_label) ||
       !labels[options.cluster_label].is_string()) {
     return std::nullopt;

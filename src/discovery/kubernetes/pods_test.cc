@@ -14,7 +14,8 @@ Json Pod(const std::string& phase, bool ready) {
     "spec": {"nodeName": "node-a", "containers": [
       {"name": "app", "ports": [{"name": "metrics", "containerPort": 9090},
                                 {"name": "http", "containerPort": 8080}]}]},
-    "status": {"phase": ")" + phase + R"(", "podIP": "10.1.2.3", "hostIP": "192.168.0.5",
+    "status": {"phase": ")" +
+                     phase + R"(", "podIP": "10.1.2.3", "hostIP": "192.168.0.5",
                "conditions": [{"type": "Ready", "status": ")" +
                      (ready ? "True" : "False") + R"("}]}
   })");
@@ -34,10 +35,10 @@ TEST(PodsTest, ReadyRunningPodIsAnInstance) {
 
 TEST(PodsTest, UnreadyPendingOrTerminatingPodsNameTheirClusterOnly) {
   for (const Json& pod : {Pod("Running", false), Pod("Pending", true), [] {
-         Json p = Pod("Running", true);
-         p["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
-         return p;
-       }()}) {
+                            Json p = Pod("Running", true);
+                            p["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+                            return p;
+                          }()}) {
     auto entry = PodToEntry(pod, PodOptions{});
     ASSERT_TRUE(entry.has_value());
     EXPECT_EQ(entry->cluster, "users");

@@ -118,9 +118,10 @@ absl::StatusOr<HubCluster> RestHubApi::GetCluster(const std::string& name) {
 absl::StatusOr<HubCluster> RestHubApi::PutInstances(const std::string& name,
                                                     const Instances& instances,
                                                     const std::string& expected_version) {
-  Json body = {{"instances", model::InstancesToJson(instances)}};
-  if (!expected_version.empty()) body["version"] = expected_version;
-  auto response = Send("PUT", ClusterPath(name) + "/instances", body.dump(), {});
+  const Json body = {{"instances", model::InstancesToJson(instances)}};
+  HttpClient::Headers headers;
+  if (!expected_version.empty()) headers["If-Match"] = StrCat("\"", expected_version, "\"");
+  auto response = Send("PUT", ClusterPath(name) + "/instances", body.dump(), headers);
   if (!response.ok()) return response.status();
   if (response->status != 200 && response->status != 201) {
     return HttpError(*response, StrCat("set instances of ", name));
@@ -135,7 +136,8 @@ absl::StatusOr<HubCluster> RestHubApi::PutInstances(const std::string& name,
 
 absl::Status RestHubApi::DeleteCluster(const std::string& name,
                                        const std::string& expected_version) {
-  auto response = Send("DELETE", ClusterPath(name), "", {{"If-Match", expected_version}});
+  auto response =
+      Send("DELETE", ClusterPath(name), "", {{"If-Match", StrCat("\"", expected_version, "\"")}});
   if (!response.ok()) return response.status();
   if (response->status == 200 || response->status == 204 || response->status == 404) {
     return absl::OkStatus();

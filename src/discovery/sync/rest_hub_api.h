@@ -1,8 +1,10 @@
 // HubApi over the hub's REST API with an agent token:
 //   GET    /v1/zones/{z}/clusters
 //   GET    /v1/zones/{z}/clusters/{name}
-//   PUT    /v1/zones/{z}/clusters/{name}/instances  {"instances": [...], "version": "V"}
-//   DELETE /v1/zones/{z}/clusters/{name}            If-Match: V
+//   PUT    /v1/zones/{z}/clusters/{name}/instances  {"instances": [...]}, If-Match: "V"
+//   DELETE /v1/zones/{z}/clusters/{name}            If-Match: "V"
+// (the expected version travels as an ETag in If-Match, which the hub checks
+// for both).
 // Keeps a small pool of keep-alive connections (HttpClient is one connection
 // and not thread-safe) so that concurrent writes do not queue on one socket.
 #pragma once
@@ -26,8 +28,7 @@ class RestHubApi final : public HubApi {
   absl::StatusOr<HubCluster> GetCluster(const std::string& name) override;
   absl::StatusOr<HubCluster> PutInstances(const std::string& name, const Instances& instances,
                                           const std::string& expected_version) override;
-  absl::Status DeleteCluster(const std::string& name,
-                             const std::string& expected_version) override;
+  absl::Status DeleteCluster(const std::string& name, const std::string& expected_version) override;
 
  private:
   absl::StatusOr<HttpResponse> Send(std::string_view method, const std::string& target,

@@ -47,8 +47,8 @@ std::string SyncMetrics::RenderPrometheus() const {
   out += "# HELP causeway_agent_source_to_hub_seconds Time from a source event to its hub write.\n";
   out += "# TYPE causeway_agent_source_to_hub_seconds histogram\n";
   for (size_t i = 0; i < kBuckets.size(); ++i) {
-    out += fmt::format("causeway_agent_source_to_hub_seconds_bucket{{le=\"{}\"}} {}\n",
-                       kBuckets[i], bucket_counts_[i]);
+    out += fmt::format("causeway_agent_source_to_hub_seconds_bucket{{le=\"{}\"}} {}\n", kBuckets[i],
+                       bucket_counts_[i]);
   }
   out += fmt::format("causeway_agent_source_to_hub_seconds_bucket{{le=\"+Inf\"}} {}\n",
                      values_.latency_count);

@@ -14,7 +14,9 @@ Syncer::Syncer(HubApi* api, SyncOptions options) : api_(api), options_(std::move
 
 Syncer::~Syncer() { Stop(); }
 
-void Syncer::Start() { thread_ = std::thread([this] { Run(); }); }
+void Syncer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Syncer::Stop() {
   {
@@ -71,9 +73,8 @@ void Syncer::Run() {
   while (!stopping_) {
     const auto resync_at = last_list_ + options_.resync_interval;
     if (dirty_.empty() && !resync_requested_) {
-      cv_.wait_until(lock, resync_at, [this] {
-        return stopping_ || !dirty_.empty() || resync_requested_;
-      });
+      cv_.wait_until(lock, resync_at,
+                     [this] { return stopping_ || !dirty_.empty() || resync_requested_; });
       if (stopping_) break;
       if (dirty_.empty() && !resync_requested_) {
         if (Clock::now() < resync_at) continue;
@@ -201,10 +202,11 @@ absl::Status Syncer::Pass() {
         hub_[a.name] = *a.after;
         metrics_.CountWrite("put", latency);
         if (a.type == Action::Type::kEmpty) undeletable_[a.name] = a.after->version;
-        spdlog::info("discovery: zone {}: cluster {} {} {} instances (version {}); source to hub "
-                     "{:.1f} ms",
-                     options_.zone, a.name, a.version.empty() ? "created with" : "set to",
-                     a.instances.size(), a.after->version, ms);
+        spdlog::info(
+            "discovery: zone {}: cluster {} {} {} instances (version {}); source to hub "
+            "{:.1f} ms",
+            options_.zone, a.name, a.version.empty() ? "created with" : "set to",
+            a.instances.size(), a.after->version, ms);
       }
       continue;
     }
@@ -225,9 +227,10 @@ absl::Status Syncer::Pass() {
       continue;
     }
     if (a.type == Action::Type::kDelete && absl::IsFailedPrecondition(a.status)) {
-      spdlog::warn("discovery: zone {}: cluster {} is gone from every collector but still "
-                   "referenced ({}); emptying it instead",
-                   options_.zone, a.name, FromAbsl(a.status.message()));
+      spdlog::warn(
+          "discovery: zone {}: cluster {} is gone from every collector but still "
+          "referenced ({}); emptying it instead",
+          options_.zone, a.name, FromAbsl(a.status.message()));
       Action empty{Action::Type::kEmpty, a.name, {}, a.version};
       std::vector<Action> one{empty};
       Execute(one);

@@ -79,9 +79,9 @@ class Syncer {
     enum class Type { kPut, kDelete, kEmpty } type;
     std::string name;
     Instances instances;
-    std::string version;                  // expected; "" = create
-    absl::Status status;                  // result
-    std::optional<HubCluster> after;      // result of a put
+    std::string version;              // expected; "" = create
+    absl::Status status;              // result
+    std::optional<HubCluster> after;  // result of a put
   };
 
   void Run();

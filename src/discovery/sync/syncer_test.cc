@@ -52,7 +52,8 @@ class FakeHub final : public HubApi {
       return absl::UnavailableError("hub down");
     }
     auto it = clusters_.find(name);
-    if (!expected_version.empty() && (it == clusters_.end() || it->second.version != expected_version)) {
+    if (!expected_version.empty() &&
+        (it == clusters_.end() || it->second.version != expected_version)) {
       return absl::AbortedError("stale version");
     }
     ++puts;
@@ -223,8 +224,9 @@ TEST(SyncerTest, RetriesAfterHubErrors) {
   ASSERT_TRUE(syncer.WaitInSync(std::chrono::seconds(10)));
   EXPECT_EQ(hub.clusters().at("a").instances, Hosts({"10.0.0.1"}));
   EXPECT_GE(syncer.metrics().values().errors, 1u);
-  EXPECT_NE(syncer.metrics().RenderPrometheus().find("causeway_agent_source_to_hub_seconds_count 1"),
-            std::string::npos);
+  EXPECT_NE(
+      syncer.metrics().RenderPrometheus().find("causeway_agent_source_to_hub_seconds_count 1"),
+      std::string::npos);
   syncer.Stop();
 }
 

@@ -2,6 +2,8 @@
 // on a port of 127.0.0.1, authoritative for ".test", with a TTL of 1 s.
 // Address records come from a hosts file (re-read on SIGHUP); SRV records
 // from its configuration (changed by restarting it on the same port).
+#include "discovery/collectors/dns_collector.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -9,7 +11,6 @@
 #include <fstream>
 #include <mutex>
 
-#include "discovery/collectors/dns_collector.h"
 #include "discovery/collectors/dns_resolver.h"
 #include "support/process.h"
 
@@ -60,8 +61,7 @@ class DnsCollectorTest : public ::testing::Test {
     // Ready when it answers.
     auto resolver = DnsResolver::Create(Server());
     ASSERT_TRUE(resolver.ok()) << resolver.status();
-    ASSERT_TRUE(WaitFor([&] { return (*resolver)->Addresses("probe.test").ok(); }))
-        << dns_->Log();
+    ASSERT_TRUE(WaitFor([&] { return (*resolver)->Addresses("probe.test").ok(); })) << dns_->Log();
   }
   void StopDns() {
     if (dns_) dns_->Stop();

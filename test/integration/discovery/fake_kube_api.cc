@@ -35,7 +35,8 @@ std::map<std::string, std::string> Query(std::string_view target) {
     const size_t amp = rest.find('&');
     const std::string_view pair = rest.substr(0, amp);
     const size_t eq = pair.find('=');
-    out[Decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : Decode(pair.substr(eq + 1));
+    out[Decode(pair.substr(0, eq))] =
+        eq == std::string_view::npos ? "" : Decode(pair.substr(eq + 1));
     rest = amp == std::string_view::npos ? "" : rest.substr(amp + 1);
   }
   return out;
@@ -63,7 +64,8 @@ bool Matches(const nlohmann::json& pod, const std::string& selector) {
 
 }  // namespace
 
-FakeKubeApi::FakeKubeApi() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+FakeKubeApi::FakeKubeApi()
+    : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
   port_ = acceptor_.local_endpoint().port();
   accept_thread_ = std::thread([this] { AcceptLoop(); });
 }
@@ -118,7 +120,8 @@ void FakeKubeApi::Serve(tcp::socket socket) {
     response.result(http::status::not_found);
     response.body() = R"({"kind":"Status","code":404})";
   } else if (query["watch"] == "1" || query["watch"] == "true") {
-    const int64_t since = std::stoll(query["resourceVersion"].empty() ? "0" : query["resourceVersion"]);
+    const int64_t since =
+        std::stoll(query["resourceVersion"].empty() ? "0" : query["resourceVersion"]);
     {
       std::lock_guard lock(mu_);
       ++watches_;
@@ -133,11 +136,11 @@ void FakeKubeApi::Serve(tcp::socket socket) {
     for (const auto& [name, pod] : pods_[ns]) {
       if (Matches(pod, query["labelSelector"])) items.push_back(pod);
     }
-    response.body() = Json{{"kind", "PodList"},
-                           {"apiVersion", "v1"},
-                           {"metadata", {{"resourceVersion", std::to_string(rv_)}}},
-                           {"items", items}}
-                          .dump();
+    response.body() = Json{
+        {"kind", "PodList"},
+        {"apiVersion", "v1"},
+        {"metadata", {{"resourceVersion", std::to_string(rv_)}}},
+        {"items", items}}.dump();
   }
   response.prepare_payload();
   http::write(socket, response, ec);
@@ -185,7 +188,8 @@ void FakeKubeApi::ServeWatch(tcp::socket& socket, const std::string& ns,
     cv_.wait(lock, [&] {
       if (stopping_ || drop_generation_ != drop_at) return true;
       if (paused_) return false;
-      return bookmark_generation_ != bookmark_seen || (!events_.empty() && events_.back().rv > sent);
+      return bookmark_generation_ != bookmark_seen ||
+             (!events_.empty() && events_.back().rv > sent);
     });
     if (stopping_ || drop_generation_ != drop_at) break;
     std::string out;
@@ -322,8 +326,7 @@ FakeKubeApi::Json FakeKubeApi::Pod(const std::string& name, const std::string& c
        {{"phase", "Running"},
         {"podIP", ip},
         {"hostIP", "192.168.1.10"},
-        {"conditions",
-         Json::array({{{"type", "Ready"}, {"status", ready ? "True" : "False"}}})}}}};
+        {"conditions", Json::array({{{"type", "Ready"}, {"status", ready ? "True" : "False"}}})}}}};
 }
 
 }  // namespace causeway::testing

@@ -3,12 +3,13 @@
 // rescheduled to a new address, dropped connections resumed from the last
 // resourceVersion, 410 Gone answered by a relist, and bookmarks that keep a
 // quiet watch's version fresh.
+#include "discovery/kubernetes/kubernetes_collector.h"
+
 #include <gtest/gtest.h>
 
 #include <mutex>
 
 #include "discovery/kubernetes/kube_config.h"
-#include "discovery/kubernetes/kubernetes_collector.h"
 #include "fake_kube_api.h"
 #include "support/process.h"
 
@@ -208,10 +209,9 @@ TEST_F(KubernetesCollectorTest, ApiServerDownAtStartIsRetried) {
   auto spec = ParseKubernetesSpec("namespace=x");
   ASSERT_TRUE(spec.ok());
   KubernetesCollector::Options options;
-  ASSERT_TRUE(
-      ParseServerUrl("http://127.0.0.1:" + std::to_string(causeway::testing::FreePort()),
-                     options.config)
-          .ok());
+  ASSERT_TRUE(ParseServerUrl("http://127.0.0.1:" + std::to_string(causeway::testing::FreePort()),
+                             options.config)
+                  .ok());
   options.min_backoff = std::chrono::milliseconds(20);
   KubernetesCollector collector(*spec, options, "kubernetes:namespace=x");
   ASSERT_TRUE(collector.Start([](Snapshot) {}).ok());
