@@ -22,6 +22,9 @@
 namespace causeway::proxy {
 namespace {
 
+// String fields are set from std::string rvalues: assigning literals trips a
+// false -Wrestrict in GCC 12's std::string at -O3 (GCC bug 105329).
+
 using envoy::config::cluster::v3::Cluster;
 using envoy::config::listener::v3::Listener;
 using envoy::config::route::v3::RouteConfiguration;
@@ -29,45 +32,45 @@ using envoy::extensions::filters::network::http_connection_manager::v3::HttpConn
 
 RouteConfiguration Routes() {
   RouteConfiguration rc;
-  rc.set_name("bench");
+  rc.set_name(std::string("bench"));
   auto* vh = rc.add_virtual_hosts();
-  vh->set_name("any");
-  vh->add_domains("*");
+  vh->set_name(std::string("any"));
+  vh->add_domains(std::string("*"));
   for (const char* path : {"/100b", "/16k"}) {
     auto* r = vh->add_routes();
-    r->set_name(path + 1);
-    r->mutable_match()->set_path(path);
-    r->mutable_route()->set_cluster("origin");
+    r->set_name(std::string(path + 1));
+    r->mutable_match()->set_path(std::string(path));
+    r->mutable_route()->set_cluster(std::string("origin"));
   }
   auto* r = vh->add_routes();
-  r->set_name("default");
-  r->mutable_match()->set_prefix("/");
-  r->mutable_route()->set_cluster("origin");
+  r->set_name(std::string("default"));
+  r->mutable_match()->set_prefix(std::string("/"));
+  r->mutable_route()->set_cluster(std::string("origin"));
   return rc;
 }
 
 Listener MakeListener(int port) {
   HttpConnectionManager hcm;
-  hcm.set_stat_prefix("bench");
+  hcm.set_stat_prefix(std::string("bench"));
   *hcm.mutable_route_config() = Routes();
   Listener l;
-  l.set_name("bench");
+  l.set_name(std::string("bench"));
   auto* sa = l.mutable_address()->mutable_socket_address();
-  sa->set_address("127.0.0.1");
+  sa->set_address(std::string("127.0.0.1"));
   sa->set_port_value(port);
   auto* f = l.add_filter_chains()->add_filters();
-  f->set_name("envoy.filters.network.http_connection_manager");
+  f->set_name(std::string("envoy.filters.network.http_connection_manager"));
   f->mutable_typed_config()->PackFrom(hcm);
   return l;
 }
 
 Cluster MakeCluster(const std::string& host, int port) {
   Cluster c;
-  c.set_name("origin");
+  c.set_name(std::string("origin"));
   c.set_type(Cluster::STATIC);
   c.mutable_connect_timeout()->set_seconds(1);
   auto* cla = c.mutable_load_assignment();
-  cla->set_cluster_name("origin");
+  cla->set_cluster_name(std::string("origin"));
   auto* sa = cla->add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address()
                  ->mutable_socket_address();
   sa->set_address(host);
