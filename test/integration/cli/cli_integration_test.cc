@@ -294,7 +294,10 @@ TEST(CliTest, GetDescribeDeleteAndHistory) {
 
   std::string history = hub.MustRun({"history", "-z", "dev-local", "route"});
   EXPECT_NE(history.find("demo.turbinelabs.io-8888-api"), std::string::npos) << history;
-  EXPECT_EQ(hub.MustRun({"history", "--since", "1h", "-o", "json"}).find("[]"), std::string::npos);
+  Json recent = Json::parse(hub.MustRun({"history", "--since", "1h", "-o", "json"}), nullptr, false);
+  ASSERT_TRUE(recent.is_array());
+  EXPECT_EQ(recent.size(), 6u);
+  EXPECT_EQ(recent[0].value("op", ""), "create");
 
   std::string status = hub.MustRun({"status", "-z", "dev-local"});
   EXPECT_NE(status.find("no proxies"), std::string::npos) << status;
@@ -316,6 +319,8 @@ TEST(CliTest, ConnectionContextsTokensAndExitCodes) {
   ASSERT_FALSE(secret.empty());
   EXPECT_NE(hub.MustRun({"token", "list"}).find("ci"), std::string::npos);
 
+  EXPECT_EQ(hub.Run({"get", "proxy", "nope", "-z", "nowhere"}).exit_code, 5);
+
   // login saves a private context that later commands use with no flags.
   hub.MustRun({"login", hub.url(), "--token", secret, "--name", "local-ci"});
   struct stat st {};
@@ -329,12 +334,15 @@ TEST(CliTest, ConnectionContextsTokensAndExitCodes) {
   CliResult denied = hub.Run({"init-zone", "dev-local"}, no_env);
   EXPECT_EQ(denied.exit_code, 4) << denied.err;
 
-  hub.MustRun({"token", "revoke", "ci"});
+  // The context (a viewer) now speaks for this hub; revoking takes the admin.
+  std::ifstream token_file(hub.File(".local/share/causeway/admin.token"));
+  std::string admin;
+  token_file >> admin;
+  hub.MustRun({"token", "revoke", "ci", "--token", admin});
   EXPECT_EQ(hub.Run({"get", "zones"}, no_env).exit_code, 4);
 
   EXPECT_EQ(hub.Run({"get", "gizmos"}).exit_code, 2);
   EXPECT_EQ(hub.Run({"get", "zones"}, {{"CAUSEWAY_HUB", "http://127.0.0.1:1"}}).exit_code, 7);
-  EXPECT_EQ(hub.Run({"get", "proxy", "nope", "-z", "nowhere"}).exit_code, 5);
 }
 
 TEST(CliTest, HelpHasExamplesAndExitCodesAndCompletionWorks) {
