@@ -1,12 +1,16 @@
-// The `causeway` binary: the hub (`serve`) and, later, the agent and the CLI
-// verbs.
+// The `causeway` binary: the hub (`serve`), the zone agent (`agent`) and the
+// command-line verbs over the hub's REST API.
 #include "CLI/CLI.hpp"
+#include "cli/cli.h"
+#include "discovery/agent_command.h"
 #include "hub/serve_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"causeway: route a laptop's service calls into a shared staging environment"};
   app.require_subcommand(1);
   causeway::hub::AddServeCommand(app);
+  causeway::discovery::AddAgentCommand(app);
+  causeway::cli::AddCliCommands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -35,6 +35,14 @@ absl::Status HubServer::Start() {
   CW_RETURN_IF_ERROR(auth::EnsureAdminToken(store_.get(), options_.data_dir, time_));
   authenticator_ = std::make_unique<auth::Authenticator>(store_.get(), time_);
 
+  xds_ = std::make_unique<xds::XdsServer>(catalog_.get(), time_);
+  CW_RETURN_IF_ERROR(xds_->Start(options_.xds_address));
+  spdlog::info("serving xDS (ADS) on {} (port {})", options_.xds_address, xds_->port());
+  ctx_.zone_status = [this](const std::string& zone) { return xds_->ZoneStatus(zone); };
+  ctx_.proxy_config = [this](const std::string& zone, const std::string& proxy) {
+    return xds_->ProxyConfig(zone, proxy);
+  };
+
   ctx_.catalog = catalog_.get();
   ctx_.store = store_.get();
   ctx_.authenticator = authenticator_.get();
@@ -47,6 +55,7 @@ absl::Status HubServer::Start() {
     *out += "# HELP causeway_http_connections Open HTTP connections.\n";
     *out += "# TYPE causeway_http_connections gauge\n";
     *out += StrCat("causeway_http_connections ", http_->active_connections(), "\n");
+    if (xds_) *out += xds_->PrometheusMetrics();
   };
 
   http::HttpServer::Options http_options;
@@ -95,6 +104,10 @@ void HubServer::Shutdown() {
     http_.reset();
   }
   follow_store_.store(false);
+  if (xds_) {
+    xds_->Stop();
+    xds_.reset();
+  }
   if (catalog_) catalog_->Close();
   // The store goes first: it stops its notification thread, which may still
   // be inside the callback above using the catalog.

@@ -14,6 +14,7 @@
 #include "hub/catalog.h"
 #include "hub/http/server.h"
 #include "store/store.h"
+#include "xds/server.h"
 
 namespace spdlog {
 class logger;
@@ -43,6 +44,7 @@ class HubServer {
   void Shutdown();
 
   int api_port() const { return http_ ? http_->port() : 0; }
+  int xds_port() const { return xds_ ? xds_->port() : 0; }
   Catalog* catalog() const { return catalog_.get(); }
 
  private:
@@ -59,6 +61,7 @@ class HubServer {
   std::atomic<bool> ready_{false};
   std::atomic<bool> follow_store_{false};  // external-change callback active
   api::ApiContext ctx_;
+  std::unique_ptr<xds::XdsServer> xds_;
   std::unique_ptr<http::HttpServer> http_;
   std::shared_ptr<spdlog::logger> access_log_;
 };

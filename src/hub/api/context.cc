@@ -22,6 +22,7 @@ http::Router BuildRouter(const ApiContext& ctx) {
   AddChangelogRoutes(router, ctx);
   AddWatchRoutes(router, ctx);
   AddTokenRoutes(router, ctx);
+  AddStatusRoutes(router, ctx);
   return router;
 }
 

@@ -30,6 +30,9 @@ struct ApiContext {
   std::atomic<bool>* ready = nullptr;         // set once the hub serves
   // Extra metric lines (connections, ...) supplied by the hub.
   std::function<void(std::string*)> extra_metrics;
+  // xDS state, supplied by the hub when its xDS server runs.
+  std::function<Json(const std::string& zone)> zone_status;
+  std::function<absl::StatusOr<Json>(const std::string& zone, const std::string& proxy)> proxy_config;
 };
 
 // A handler that runs after authentication; errors become JSON error
@@ -46,6 +49,7 @@ void AddChangelogRoutes(http::Router& router, const ApiContext& ctx);
 void AddWatchRoutes(http::Router& router, const ApiContext& ctx);
 void AddTokenRoutes(http::Router& router, const ApiContext& ctx);
 void AddHealthRoutes(http::Router& router, const ApiContext& ctx);
+void AddStatusRoutes(http::Router& router, const ApiContext& ctx);
 
 // Every route of the hub's HTTP API.
 http::Router BuildRouter(const ApiContext& ctx);

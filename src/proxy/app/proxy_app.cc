@@ -88,6 +88,9 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
   app.add_option("--node-id", o->node_id, "This instance's id (node.id); default NAME-HOST-PID")
       ->envname("CAUSEWAY_NODE_ID");
   app.add_option("--admin", o->admin, "Admin endpoint address")->envname("CAUSEWAY_ADMIN")->capture_default_str();
+  app.add_option("--listen-address", o->listen_address,
+                 "Bind listeners to this IP instead of the configured 0.0.0.0 (a pod or host address)")
+      ->envname("CAUSEWAY_LISTEN_ADDRESS");
   app.add_option("--workers", o->workers, "Worker threads, each with its own event loop (0 = one per core)")
       ->envname("CAUSEWAY_WORKERS")
       ->capture_default_str();
@@ -148,7 +151,15 @@ int RunProxy(const ProxyAppOptions& options) {
   // Applying a set: build the snapshot first (validation), then swap. A
   // failure changes nothing and becomes the NACK's error_detail.
   auto apply = [&](const XdsResources& r) -> absl::Status {
-    auto snapshot = BuildConfig(Values(r.listeners), Values(r.routes), Values(r.clusters), Values(r.endpoints));
+    auto listeners = Values(r.listeners);
+    if (!options.listen_address.empty()) {
+      for (auto& l : listeners) {
+        if (l.has_address() && l.address().has_socket_address()) {
+          l.mutable_address()->mutable_socket_address()->set_address(options.listen_address);
+        }
+      }
+    }
+    auto snapshot = BuildConfig(listeners, Values(r.routes), Values(r.clusters), Values(r.endpoints));
     if (!snapshot.ok()) return snapshot.status();
     if (auto s = server.UpdateConfig(*snapshot); !s.ok()) return s;
     current.Set(r);

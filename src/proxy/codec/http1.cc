@@ -128,14 +128,16 @@ bool HasToken(std::string_view list, std::string_view token) {
 
 size_t FindHeadEnd(std::string_view buf, bool* too_large) {
   *too_large = false;
-  // Leading empty lines before a request line are tolerated (RFC 9112 2.2).
+  // Leading empty lines before a request line are tolerated (RFC 9112 2.2),
+  // but they count toward the head limit: otherwise a peer sending only
+  // CRLFs would make the caller buffer without bound.
   size_t start = 0;
   while (start + 1 < buf.size() && buf[start] == '\r' && buf[start + 1] == '\n') start += 2;
-  size_t limit = std::min(buf.size(), start + kMaxHeadBytes);
+  size_t limit = std::min(buf.size(), kMaxHeadBytes);
   std::string_view window = buf.substr(0, limit);
-  size_t pos = window.find("\r\n\r\n", start);
+  size_t pos = start <= limit ? window.find("\r\n\r\n", start) : std::string_view::npos;
   if (pos != std::string_view::npos) return pos + 4;
-  if (buf.size() >= start + kMaxHeadBytes) *too_large = true;
+  if (buf.size() >= kMaxHeadBytes) *too_large = true;
   return 0;
 }
 

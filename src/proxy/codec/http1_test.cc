@@ -78,6 +78,16 @@ TEST(Http1RequestTest, HeadersTooLarge) {
   EXPECT_EQ(ParseReq(big, &h).status, ParseStatus::kHeadersTooLarge);
 }
 
+TEST(Http1RequestTest, LeadingEmptyLinesCountTowardTheHeadLimit) {
+  bool too_large = false;
+  std::string crlfs;
+  for (size_t i = 0; i < kMaxHeadBytes / 2; ++i) crlfs += "\r\n";
+  EXPECT_EQ(FindHeadEnd(crlfs, &too_large), 0u);
+  EXPECT_TRUE(too_large);
+  EXPECT_GT(FindHeadEnd("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", &too_large), 0u);
+  EXPECT_FALSE(too_large);
+}
+
 TEST(Http1RequestTest, FramingFlags) {
   RequestHead h;
   ASSERT_EQ(ParseReq("POST /u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nExpect: "

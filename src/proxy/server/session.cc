@@ -124,6 +124,18 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
       watchdog_.Arm(timeout, &socket_);
       first = false;
     }
+    if (in_.empty()) {
+      // An idle keep-alive connection holds no read buffer: free it and wait
+      // for bytes before allocating one (10k idle connections x 16 KiB
+      // otherwise stay resident).
+      in_.ReleaseIfEmpty();
+      auto [wait_ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kNoThrow);
+      if (wait_ec) {
+        watchdog_.Disarm();
+        idle_ = false;
+        co_return HeadResult::kClosed;
+      }
+    }
     char* dst = in_.Prepare(kReadChunk);
     auto [ec, got] = co_await socket_.async_read_some(asio::buffer(dst, in_.writable()), kNoThrow);
     if (ec) {

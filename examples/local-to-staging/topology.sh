@@ -1,0 +1,134 @@
+# The local-to-staging topology as local processes on loopback, shared by
+# scripts/demo (for people) and test/e2e/local_to_staging_test.sh (for CI).
+# Source it, set the variables below if the defaults don't suit, then call
+# topology_start. Every process is stopped by topology_stop.
+#
+#   laptop:  pyservice :APP_PORT ──► dev-proxy :SIDECAR_PORT (zone dev-local)
+#                                        │ cluster envoy-simple (found by the staging agent)
+#   staging:                             ▼
+#            testbed-proxy STAGING_ADDR:FRONT_PORT (zone testbed) ──► color services (cluster all-in-one)
+#
+#   hub:     causeway serve (SQLite) — REST :API_PORT, xDS :XDS_PORT
+#
+# "Staging" is described to its agent the way Kubernetes would: a file of
+# pods (staging-pods.yaml) that topology_reschedule_front_proxy rewrites when
+# the front proxy moves, as the scheduler would.
+
+: "${CAUSEWAY_BIN:?set CAUSEWAY_BIN to the directory holding causeway and causeway-proxy}"
+: "${WORK:?set WORK to a scratch directory}"
+: "${API_PORT:=8380}" "${XDS_PORT:=50000}" "${APP_PORT:=8080}" "${SIDECAR_PORT:=8888}"
+: "${FRONT_PORT:=8890}" "${COLOR1_PORT:=9101}" "${COLOR2_PORT:=9102}"
+: "${DEV_ADMIN_PORT:=9901}" "${FRONT_ADMIN_PORT:=9902}" "${STAGING_ADDR:=127.0.0.1}"
+: "${COLOR1:=00ff00}" "${COLOR2:=ff00ff}"
+
+EXAMPLE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HUB_URL=http://127.0.0.1:$API_PORT
+declare -A TOPOLOGY_PIDS=()
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# start NAME COMMAND... : runs COMMAND in the background, output in $WORK/NAME.log
+start() {
+  local name=$1; shift
+  "$@" >>"$WORK/$name.log" 2>&1 &
+  TOPOLOGY_PIDS[$name]=$!
+}
+
+stop() {  # stop NAME [SIGNAL]
+  local pid=${TOPOLOGY_PIDS[$1]:-}
+  [ -n "$pid" ] || return 0
+  kill -"${2:-TERM}" "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset "TOPOLOGY_PIDS[$1]"
+}
+
+# wait_until SECONDS COMMAND... : retries COMMAND every 50 ms until it succeeds.
+wait_until() {
+  local limit=$1; shift
+  local deadline=$(( $(date +%s%N) + limit * 1000000000 ))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
+
+port_open() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
+
+cw() { CAUSEWAY_HUB=$HUB_URL CAUSEWAY_TOKEN=$ADMIN_TOKEN "$CAUSEWAY_BIN/causeway" "$@"; }
+
+write_staging_pods() {  # the staging cluster's pods, as its agent sees them
+  cat >"$WORK/staging-pods.yaml.tmp" <<YAML
+# testbed: every service of the staging cluster
+- cluster: all-in-one
+  instances:
+    - {host: 127.0.0.1, port: $COLOR1_PORT, metadata: {pod: all-in-one-1}}
+    - {host: 127.0.0.1, port: $COLOR2_PORT, metadata: {pod: all-in-one-2}}
+YAML
+  mv "$WORK/staging-pods.yaml.tmp" "$WORK/staging-pods.yaml"
+  cat >"$WORK/staging-front-proxy.yaml.tmp" <<YAML
+# dev-local: the staging front proxy on the host network, as cluster envoy-simple
+- cluster: envoy-simple
+  instances:
+    - {host: $STAGING_ADDR, port: $FRONT_PORT, metadata: {node: staging-node}}
+YAML
+  mv "$WORK/staging-front-proxy.yaml.tmp" "$WORK/staging-front-proxy.yaml"
+}
+
+topology_start() {
+  mkdir -p "$WORK"
+  log "hub: causeway serve (SQLite in $WORK/hub), REST $HUB_URL, xDS 127.0.0.1:$XDS_PORT"
+  start hub "$CAUSEWAY_BIN/causeway" serve --api 127.0.0.1:$API_PORT --xds 127.0.0.1:$XDS_PORT \
+    --data-dir "$WORK/hub" --log-format text
+  wait_until 20 test -s "$WORK/hub/admin.token" || { log "hub did not start: see $WORK/hub.log"; return 1; }
+  ADMIN_TOKEN=$(cat "$WORK/hub/admin.token")
+  wait_until 20 port_open $API_PORT || return 1
+
+  log "zones: the seed's objects, made with the CLI"
+  # The staging front proxy and every staging service (the seed's `testbed` zone).
+  cw init-zone testbed --proxy testbed-proxy=demo.turbinelabs.io:$FRONT_PORT \
+    --route demo.turbinelabs.io:$FRONT_PORT/api=all-in-one >/dev/null
+  # The laptop: tbnctl init-zone dev-local, then proxy, domain, route group, route.
+  cw init-zone dev-local --proxy dev-proxy=demo.turbinelabs.io:$SIDECAR_PORT \
+    --route demo.turbinelabs.io:$SIDECAR_PORT/api=envoy-simple >/dev/null
+
+  log "staging: color services :$COLOR1_PORT ($COLOR1) and :$COLOR2_PORT ($COLOR2)"
+  start color1 python3 "$EXAMPLE_DIR/color_service.py" $COLOR1_PORT $COLOR1
+  start color2 python3 "$EXAMPLE_DIR/color_service.py" $COLOR2_PORT $COLOR2
+  write_staging_pods
+  AGENT_TESTBED_TOKEN=$(cw token create staging-agent-testbed --role agent -z testbed -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+  AGENT_DEV_TOKEN=$(cw token create staging-agent-dev-local --role agent -z dev-local -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+  log "staging: agents discovering services (zone testbed) and the front proxy (cluster envoy-simple in dev-local)"
+  start agent-testbed "$CAUSEWAY_BIN/causeway" agent --hub $HUB_URL --token "$AGENT_TESTBED_TOKEN" \
+    --zone testbed --collector "file:$WORK/staging-pods.yaml"
+  start agent-dev "$CAUSEWAY_BIN/causeway" agent --hub $HUB_URL --token "$AGENT_DEV_TOKEN" \
+    --zone dev-local --collector "file:$WORK/staging-front-proxy.yaml"
+  start_front_proxy
+
+  log "laptop: dev-proxy sidecar on :$SIDECAR_PORT, pyservice on :$APP_PORT"
+  start dev-proxy "$CAUSEWAY_BIN/causeway-proxy" --xds 127.0.0.1:$XDS_PORT --proxy dev-proxy \
+    --zone dev-local --admin 127.0.0.1:$DEV_ADMIN_PORT --workers 1 --access-log "$WORK/dev-proxy.access.log"
+  SERVICE_NAME=1 PORT=$APP_PORT SIDECAR=http://localhost:$SIDECAR_PORT \
+    start pyservice python3 "$EXAMPLE_DIR/pyservice.py"
+  wait_until 20 port_open $APP_PORT || return 1
+  wait_until 20 port_open $SIDECAR_PORT || { log "dev-proxy got no listener: see $WORK/dev-proxy.log"; return 1; }
+}
+
+start_front_proxy() {
+  start front-proxy "$CAUSEWAY_BIN/causeway-proxy" --xds 127.0.0.1:$XDS_PORT --proxy testbed-proxy \
+    --zone testbed --listen-address "$STAGING_ADDR" --admin 127.0.0.1:$FRONT_ADMIN_PORT --workers 1 \
+    --access-log "$WORK/front-proxy.access.log"
+  wait_until 20 port_open $FRONT_PORT "$STAGING_ADDR"
+}
+
+# The front proxy's pod moves to another node: stop it, start it on
+# NEW_ADDR, and the "cluster" (the pods file) says where it went.
+topology_reschedule_front_proxy() {
+  STAGING_ADDR=$1
+  stop front-proxy
+  start_front_proxy
+  write_staging_pods
+}
+
+topology_stop() {
+  for name in pyservice dev-proxy front-proxy agent-dev agent-testbed color1 color2 hub; do stop "$name"; done
+}
