@@ -4,11 +4,14 @@ all-in-one demo container of the original example. Each instance has its own
 color, so a caller can tell which instance answered.
 
 Usage: color_service.py PORT COLOR      (e.g. 9101 00ff00)
+Environment: BIND (default 127.0.0.1; 0.0.0.0 in a pod).
 """
 import http.server
+import os
 import sys
 
 PORT = int(sys.argv[1])
+BIND = os.environ.get("BIND", "127.0.0.1")
 COLOR = sys.argv[2]
 
 
@@ -24,7 +27,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("X-Color-Instance", f"127.0.0.1:{PORT}")
+        self.send_header("X-Color-Instance", f"{BIND}:{PORT}")
         self.end_headers()
         self.wfile.write(data)
 
@@ -33,4 +36,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+    http.server.ThreadingHTTPServer((BIND, PORT), Handler).serve_forever()

@@ -10,8 +10,9 @@ Python standard library only. Two endpoints, as in the original example:
 Trace headers of the incoming request are passed on to the upstream call, so
 a request can be followed from the laptop to the staging pod.
 
-Environment: SERVICE_NAME (default 1), PORT (default 8080), SIDECAR
-(default http://localhost:8888), UPSTREAM_HOST (default demo.turbinelabs.io).
+Environment: SERVICE_NAME (default 1), PORT (default 8080), BIND (default
+127.0.0.1; 0.0.0.0 in a pod), SIDECAR (default http://localhost:8888),
+UPSTREAM_HOST (default demo.turbinelabs.io).
 """
 import http.server
 import os
@@ -22,6 +23,7 @@ import urllib.request
 
 SERVICE_NAME = os.environ.get("SERVICE_NAME", "1")
 PORT = int(os.environ.get("PORT", "8080"))
+BIND = os.environ.get("BIND", "127.0.0.1")
 SIDECAR = os.environ.get("SIDECAR", "http://localhost:8888")
 UPSTREAM_HOST = os.environ.get("UPSTREAM_HOST", "demo.turbinelabs.io")
 WHERE = os.environ.get("WHERE", "minikube")
@@ -80,8 +82,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
-    sys.stderr.write(f"pyservice {SERVICE_NAME} listening on 127.0.0.1:{PORT}, sidecar {SIDECAR}\n")
+    server = http.server.ThreadingHTTPServer((BIND, PORT), Handler)
+    sys.stderr.write(f"pyservice {SERVICE_NAME} listening on {BIND}:{PORT}, sidecar {SIDECAR}\n")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
