@@ -14,10 +14,12 @@ void AddConnectionFlags(CLI::App* cmd, Globals* globals) {
   cmd->add_option("--hub", globals->connection.hub,
                   "Hub URL (default: $CAUSEWAY_HUB, the current context, or http://127.0.0.1:8380)")
       ->group("Connection");
-  cmd->add_option("--token", globals->connection.token,
-                  "Bearer token (default: $CAUSEWAY_TOKEN, the context's, or the local admin.token)")
+  cmd->add_option(
+         "--token", globals->connection.token,
+         "Bearer token (default: $CAUSEWAY_TOKEN, the context's, or the local admin.token)")
       ->group("Connection");
-  cmd->add_option("--context", globals->connection.context, "Use this saved context instead of the current one")
+  cmd->add_option("--context", globals->connection.context,
+                  "Use this saved context instead of the current one")
       ->group("Connection");
 }
 
@@ -26,7 +28,7 @@ CLI::App* AddVerb(CLI::App& parent, const std::string& name, const std::string& 
   CLI::App* cmd = parent.add_subcommand(name, description);
   std::string footer;
   if (!examples.empty()) footer = StrCat("\nExamples:\n", examples, "\n");
-  footer += StrCat("\n", kExitCodesHelp);
+  footer += StrCat("\n", kExitCodesHelp, "\n");
   cmd->footer(footer);
   return cmd;
 }
@@ -47,8 +49,8 @@ absl::StatusOr<std::unique_ptr<HubClient>> ConnectHub(const Globals& globals) {
 absl::StatusOr<model::Kind> KindArg(const std::string& text) {
   auto kind = model::ParseKind(text);
   if (!kind) {
-    return UsageError(
-        StrCat("unknown kind \"", text, "\" (zones, proxies, domains, route-groups, routes, clusters)"));
+    return UsageError(StrCat("unknown kind \"", text,
+                             "\" (zones, proxies, domains, route-groups, routes, clusters)"));
   }
   return *kind;
 }
@@ -57,8 +59,8 @@ std::string ZoneOr(const std::string& flag, const HubClient& hub) {
   return flag.empty() ? hub.connection().zone : flag;
 }
 
-absl::StatusOr<model::ObjectKey> ResolveKey(HubClient& hub, model::Kind kind, const std::string& zone,
-                                            const std::string& name) {
+absl::StatusOr<model::ObjectKey> ResolveKey(HubClient& hub, model::Kind kind,
+                                            const std::string& zone, const std::string& name) {
   model::ObjectKey key{kind, zone, name};
   if (kind == model::Kind::kZone) {
     key.zone = name;
@@ -80,7 +82,8 @@ absl::StatusOr<model::ObjectKey> ResolveKey(HubClient& hub, model::Kind kind, co
     return key;
   }
   if (found.empty()) {
-    return absl::NotFoundError(StrCat(model::KindName(kind), " \"", name, "\" not found in any zone"));
+    return absl::NotFoundError(
+        StrCat(model::KindName(kind), " \"", name, "\" not found in any zone"));
   }
   std::string list;
   for (const std::string& z : found) list += (list.empty() ? "" : ", ") + z;
@@ -93,9 +96,12 @@ void AddCliCommands(CLI::App& app) {
   static Globals globals;
   std::string footer = app.get_footer();
   if (footer.find("Exit codes") == std::string::npos) {
-    app.footer(StrCat(footer, footer.empty() ? "" : "\n", "\nConnection: --hub URL --token T, or $CAUSEWAY_HUB / "
-                      "$CAUSEWAY_TOKEN, or `causeway login`;\nwith none, the hub at http://127.0.0.1:8380 and its "
-                      "~/.local/share/causeway/admin.token.\n\n", kExitCodesHelp));
+    app.footer(StrCat(footer, footer.empty() ? "" : "\n",
+                      "\nConnection: --hub URL --token T, or $CAUSEWAY_HUB / "
+                      "$CAUSEWAY_TOKEN, or `causeway login`;\nwith none, the hub at "
+                      "http://127.0.0.1:8380 and its "
+                      "~/.local/share/causeway/admin.token.\n\n",
+                      kExitCodesHelp, "\n"));
   }
   AddConnectionCommands(app, &globals);
   AddInitZoneCommand(app, &globals);

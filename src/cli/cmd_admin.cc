@@ -86,11 +86,13 @@ absl::Status History(const Globals& globals, const HistoryFlags& flags) {
   std::vector<Json> page_items;
   std::string after = "0";
   for (;;) {
-    CW_ASSIGN_OR_RETURN(Json page, hub->Get(StrCat("/v1/changelog?limit=1000&since=", after, query)));
+    CW_ASSIGN_OR_RETURN(Json page,
+                        hub->Get(StrCat("/v1/changelog?limit=1000&since=", after, query)));
     std::vector<Json> items = ListItems(page);
     if (items.empty()) break;
-    std::string next = page.contains("next") && page["next"].is_string() ? page["next"].get<std::string>()
-                                                                         : Text(items.back().value("revision", Json()));
+    std::string next = page.contains("next") && page["next"].is_string()
+                           ? page["next"].get<std::string>()
+                           : Text(items.back().value("revision", Json()));
     for (Json& item : items) page_items.push_back(std::move(item));
     if (next.empty() || next == after) break;
     after = next;
@@ -127,11 +129,12 @@ absl::Status History(const Globals& globals, const HistoryFlags& flags) {
     std::cout << "no changes\n";
     return absl::OkStatus();
   }
-  std::vector<std::vector<std::string>> rows = {{"REVISION", "TIME", "ACTOR", "OP", "OBJECT", "FIELDS"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"REVISION", "TIME", "ACTOR", "OP", "OBJECT", "FIELDS"}};
   for (const Json& e : entries) {
     rows.push_back({Text(e.value("revision", Json())), Text(e.value("time", Json())),
-                    Text(e.value("actor", Json())), Text(e.value("op", Json())), ObjectLabel(Subject(e)),
-                    ChangedFields(e)});
+                    Text(e.value("actor", Json())), Text(e.value("op", Json())),
+                    ObjectLabel(Subject(e)), ChangedFields(e)});
   }
   std::cout << RenderTable(rows);
   return absl::OkStatus();
@@ -194,16 +197,18 @@ absl::Status TokenRevoke(const Globals& globals, const TokenFlags& flags) {
 
 void AddAdminCommands(CLI::App& app, Globals* globals) {
   static HistoryFlags history_flags;
-  CLI::App* history = AddVerb(app, "history", "Show the change log: who changed what, and when",
-                              "  causeway history -z dev-local\n"
-                              "  causeway history route demo.turbinelabs.io-8888-api -z dev-local\n"
-                              "  causeway history --since 2h -o yaml       # with before/after images\n"
-                              "DURATION: 90s, 15m, 2h30m, 7d.");
+  CLI::App* history =
+      AddVerb(app, "history", "Show the change log: who changed what, and when",
+              "  causeway history -z dev-local\n"
+              "  causeway history route demo.turbinelabs.io-8888-api -z dev-local\n"
+              "  causeway history --since 2h -o yaml       # with before/after images\n"
+              "DURATION: 90s, 15m, 2h30m, 7d.");
   history->add_option("kind", history_flags.kind, "Only this kind");
   history->add_option("name", history_flags.name, "Only this object");
   history->add_option("-z,--zone", history_flags.zone, "Only this zone");
   history->add_option("--since", history_flags.since, "Only changes in the last DURATION");
-  history->add_option("--limit", history_flags.limit, "Show the last N changes (default 50; 0: all)");
+  history->add_option("--limit", history_flags.limit,
+                      "Show the last N changes (default 50; 0: all)");
   history->add_option("-o,--output", history_flags.output, "table (default), json or yaml")
       ->check(CLI::IsMember({"table", "json", "yaml"}));
   AddConnectionFlags(history, globals);
@@ -216,9 +221,10 @@ void AddAdminCommands(CLI::App& app, Globals* globals) {
                             "  causeway token list\n"
                             "  causeway token revoke ci");
   token->require_subcommand(1);
-  CLI::App* create = AddVerb(*token, "create", "Create a token; its secret is printed once, on stdout",
-                             "  causeway token create ci --role editor\n"
-                             "  export CAUSEWAY_TOKEN=$(causeway token create me --role viewer)");
+  CLI::App* create =
+      AddVerb(*token, "create", "Create a token; its secret is printed once, on stdout",
+              "  causeway token create ci --role editor\n"
+              "  export CAUSEWAY_TOKEN=$(causeway token create me --role viewer)");
   create->add_option("name", token_flags.name, "Token name")->required();
   create->add_option("--role", token_flags.role, "admin, editor, viewer (default) or agent")
       ->check(CLI::IsMember({"admin", "editor", "viewer", "agent"}));
@@ -228,13 +234,15 @@ void AddAdminCommands(CLI::App& app, Globals* globals) {
   AddConnectionFlags(create, globals);
   create->callback([globals] { RunVerb([&] { return TokenCreate(*globals, token_flags); }); });
 
-  CLI::App* list = AddVerb(*token, "list", "List tokens (never their secrets)", "  causeway token list -o json");
+  CLI::App* list =
+      AddVerb(*token, "list", "List tokens (never their secrets)", "  causeway token list -o json");
   list->add_option("-o,--output", token_flags.output, "table (default), json or yaml")
       ->check(CLI::IsMember({"table", "json", "yaml"}));
   AddConnectionFlags(list, globals);
   list->callback([globals] { RunVerb([&] { return TokenList(*globals, token_flags); }); });
 
-  CLI::App* revoke = AddVerb(*token, "revoke", "Revoke a token at once", "  causeway token revoke ci");
+  CLI::App* revoke =
+      AddVerb(*token, "revoke", "Revoke a token at once", "  causeway token revoke ci");
   revoke->add_option("name", token_flags.name, "Token name")->required();
   AddConnectionFlags(revoke, globals);
   revoke->callback([globals] { RunVerb([&] { return TokenRevoke(*globals, token_flags); }); });

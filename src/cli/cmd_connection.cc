@@ -141,7 +141,8 @@ absl::Status ContextCurrent(const Globals& globals) {
   CW_ASSIGN_OR_RETURN(Connection conn, ResolveConnection(globals.connection, ProcessEnv()));
   std::cout << "hub:   " << conn.hub << " (from " << conn.hub_source << ")\n";
   std::cout << "token: "
-            << (conn.token.empty() ? "<none>" : StrCat("set (from ", conn.token_source, ")")) << "\n";
+            << (conn.token.empty() ? "<none>" : StrCat("set (from ", conn.token_source, ")"))
+            << "\n";
   if (!conn.zone.empty()) std::cout << "zone:  " << conn.zone << "\n";
   return absl::OkStatus();
 }
@@ -152,13 +153,15 @@ void AddConnectionCommands(CLI::App& app, Globals* globals) {
   static LoginFlags login_flags;
   CLI::App* login = AddVerb(
       app, "login", "Save a hub URL and token as a named context and make it current",
-      "  causeway login http://hub.staging:8380 --token \"$TOKEN\" --name staging --zone dev-local\n"
+      "  causeway login http://hub.staging:8380 --token \"$TOKEN\" --name staging --zone "
+      "dev-local\n"
       "  echo \"$TOKEN\" | causeway login http://hub.staging:8380\n"
       "The file is ~/.config/causeway/config.yaml (mode 0600; $CAUSEWAY_CONFIG overrides).");
   login->add_option("url", login_flags.hub_arg, "Hub URL (or --hub, $CAUSEWAY_HUB)");
   login->add_option("--name", login_flags.name, "Context name (default: from the hub's host)");
   login->add_option("-z,--zone", login_flags.zone, "Default zone for this context");
-  login->add_flag("--no-verify", login_flags.no_verify, "Save without checking the token with the hub");
+  login->add_flag("--no-verify", login_flags.no_verify,
+                  "Save without checking the token with the hub");
   AddConnectionFlags(login, globals);
   login->callback([globals] { RunVerb([&] { return Login(*globals, login_flags); }); });
 
@@ -172,17 +175,20 @@ void AddConnectionCommands(CLI::App& app, Globals* globals) {
   list->callback([] { RunVerb(ContextList); });
 
   static std::string use_name;
-  CLI::App* use = AddVerb(*context, "use", "Make a saved context current", "  causeway context use staging");
+  CLI::App* use =
+      AddVerb(*context, "use", "Make a saved context current", "  causeway context use staging");
   use->add_option("name", use_name, "Context name")->required();
   use->callback([] { RunVerb([] { return ContextUse(use_name); }); });
 
   static std::string delete_name;
-  CLI::App* del = AddVerb(*context, "delete", "Forget a saved context", "  causeway context delete old-hub");
+  CLI::App* del =
+      AddVerb(*context, "delete", "Forget a saved context", "  causeway context delete old-hub");
   del->add_option("name", delete_name, "Context name")->required();
   del->callback([] { RunVerb([] { return ContextDelete(delete_name); }); });
 
-  CLI::App* current = AddVerb(*context, "current", "Show where the CLI would connect, and why",
-                              "  causeway context current\n  CAUSEWAY_HUB=http://10.0.0.5:8380 causeway context current");
+  CLI::App* current = AddVerb(
+      *context, "current", "Show where the CLI would connect, and why",
+      "  causeway context current\n  CAUSEWAY_HUB=http://10.0.0.5:8380 causeway context current");
   AddConnectionFlags(current, globals);
   current->callback([globals] { RunVerb([&] { return ContextCurrent(*globals); }); });
 }

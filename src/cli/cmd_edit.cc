@@ -40,14 +40,16 @@ absl::Status RunEditor(const std::string& path) {
   pid_t pid = ::fork();
   if (pid < 0) return absl::InternalError("cannot start the editor (fork failed)");
   if (pid == 0) {
-    ::execl("/bin/sh", "sh", "-c", command.c_str(), "sh", path.c_str(), static_cast<char*>(nullptr));
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), "sh", path.c_str(),
+            static_cast<char*>(nullptr));
     _exit(127);
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::AbortedError(StrCat("the editor (", EditorCommand(), ") failed; nothing was changed"));
+    return absl::AbortedError(
+        StrCat("the editor (", EditorCommand(), ") failed; nothing was changed"));
   }
   return absl::OkStatus();
 }
@@ -88,7 +90,8 @@ std::string EditText(const Json& object, const std::string& note) {
 absl::Status Edit(const Globals& globals, const EditFlags& flags) {
   CW_ASSIGN_OR_RETURN(model::Kind kind, KindArg(flags.kind));
   CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
-  CW_ASSIGN_OR_RETURN(model::ObjectKey key, ResolveKey(*hub, kind, ZoneOr(flags.zone, *hub), flags.name));
+  CW_ASSIGN_OR_RETURN(model::ObjectKey key,
+                      ResolveKey(*hub, kind, ZoneOr(flags.zone, *hub), flags.name));
   CW_ASSIGN_OR_RETURN(Json original, hub->GetObject(key));
 
   std::string tmpl = "/tmp/causeway-edit-XXXXXX.yaml";
@@ -110,8 +113,9 @@ absl::Status Edit(const Globals& globals, const EditFlags& flags) {
     std::vector<Document> docs;
     absl::StatusOr<std::vector<Document>> parsed_docs = ParseDocuments(path, after_text);
     if (!parsed_docs.ok()) {
-      return absl::Status(parsed_docs.status().code(),
-                          StrCat(parsed_docs.status().message(), " (your edit is kept in ", path, ")"));
+      return absl::Status(
+          parsed_docs.status().code(),
+          StrCat(parsed_docs.status().message(), " (your edit is kept in ", path, ")"));
     }
     docs = *std::move(parsed_docs);
     if (docs.empty()) {
@@ -119,12 +123,13 @@ absl::Status Edit(const Globals& globals, const EditFlags& flags) {
       std::cout << "Edit cancelled: the file is empty; nothing was changed\n";
       return absl::OkStatus();
     }
-    if (docs.size() > 1) return UsageError(StrCat(path, ": edit one object only (your edit is kept there)"));
+    if (docs.size() > 1)
+      return UsageError(StrCat(path, ": edit one object only (your edit is kept there)"));
     const Document& doc = docs[0];
     if (doc.parsed.key != key) {
-      return absl::InvalidArgumentError(StrCat(path, ": the kind, zone and name cannot change (",
-                                               model::KeyString(key), " became ",
-                                               model::KeyString(doc.parsed.key), "); your edit is kept there"));
+      return absl::InvalidArgumentError(
+          StrCat(path, ": the kind, zone and name cannot change (", model::KeyString(key),
+                 " became ", model::KeyString(doc.parsed.key), "); your edit is kept there"));
     }
     absl::StatusOr<model::ParsedObject> as_was = model::ParseAnyObject(PortableJson(original));
     if (as_was.ok() && as_was->spec == doc.parsed.spec) {
@@ -138,13 +143,14 @@ absl::Status Edit(const Globals& globals, const EditFlags& flags) {
     absl::StatusOr<Json> written = hub->Put(HubClient::ObjectPath(key), body);
     if (written.ok()) {
       ::unlink(path.c_str());
-      std::cout << model::KeyString(key) << " edited (version " << written->value("version", Json()).dump()
-                << ")\n";
+      std::cout << model::KeyString(key) << " edited (version "
+                << written->value("version", Json()).dump() << ")\n";
       return absl::OkStatus();
     }
     if (!absl::IsFailedPrecondition(written.status()) && !absl::IsAborted(written.status())) {
       absl::Status located = DocumentError(doc, written.status());
-      return absl::Status(located.code(), StrCat(located.message(), " (your edit is kept in ", path, ")"));
+      return absl::Status(located.code(),
+                          StrCat(located.message(), " (your edit is kept in ", path, ")"));
     }
 
     // Someone else wrote the object after we read it. Show what they
@@ -158,13 +164,15 @@ absl::Status Edit(const Globals& globals, const EditFlags& flags) {
     }
     std::string theirs = FieldDiff(original, current);
     std::string yours = FieldDiff(PortableJson(original), doc.json);
-    std::cerr << model::KeyString(key) << " was changed by someone else while you edited it (version "
+    std::cerr << model::KeyString(key)
+              << " was changed by someone else while you edited it (version "
               << original.value("version", "") << " → " << current.value("version", "") << "):\n"
               << (theirs.empty() ? "  (no field changes; only its version moved)\n" : theirs)
               << "Your edit was not written; it is kept in " << path << "\n";
     if (::isatty(STDIN_FILENO) == 0) {
       return absl::FailedPreconditionError(
-          StrCat(model::KeyString(key), " changed while you edited it; nothing was overwritten (run edit again)"));
+          StrCat(model::KeyString(key),
+                 " changed while you edited it; nothing was overwritten (run edit again)"));
     }
     std::cerr << "Edit the current version again? [y/N] " << std::flush;
     std::string answer;
@@ -183,13 +191,14 @@ absl::Status Edit(const Globals& globals, const EditFlags& flags) {
 
 void AddEditCommand(CLI::App& app, Globals* globals) {
   static EditFlags flags;
-  CLI::App* cmd = AddVerb(app, "edit", "Edit an object in $EDITOR and write it back",
-                          "  causeway edit route demo.turbinelabs.io-8888-api -z dev-local\n"
-                          "  EDITOR=nano causeway edit cluster envoy-simple\n"
-                          "The editor is $CAUSEWAY_EDITOR, $VISUAL, $EDITOR or vi. The write carries the\n"
-                          "version that was opened: if someone changed the object meanwhile, nothing is\n"
-                          "overwritten; their changes are shown, your edit is kept in a file, and on a\n"
-                          "terminal you are offered to edit the current version again (exit code 6 otherwise).");
+  CLI::App* cmd = AddVerb(
+      app, "edit", "Edit an object in $EDITOR and write it back",
+      "  causeway edit route demo.turbinelabs.io-8888-api -z dev-local\n"
+      "  EDITOR=nano causeway edit cluster envoy-simple\n"
+      "The editor is $CAUSEWAY_EDITOR, $VISUAL, $EDITOR or vi. The write carries the\n"
+      "version that was opened: if someone changed the object meanwhile, nothing is\n"
+      "overwritten; their changes are shown, your edit is kept in a file, and on a\n"
+      "terminal you are offered to edit the current version again (exit code 6 otherwise).");
   cmd->add_option("kind", flags.kind, "Kind of object")->required();
   cmd->add_option("name", flags.name, "Object name")->required();
   cmd->add_option("-z,--zone", flags.zone, "Zone");

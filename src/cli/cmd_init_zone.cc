@@ -34,7 +34,8 @@ absl::Status InitZone(const Globals& globals, const InitZoneFlags& flags) {
   // existing object goes out with the version we read, so a change made in
   // between fails the whole request instead of being overwritten.
   std::map<model::ObjectKey, Json> existing;
-  absl::StatusOr<Json> zone = hub->GetObject({model::Kind::kZone, flags.spec.zone, flags.spec.zone});
+  absl::StatusOr<Json> zone =
+      hub->GetObject({model::Kind::kZone, flags.spec.zone, flags.spec.zone});
   if (zone.ok()) {
     existing[{model::Kind::kZone, flags.spec.zone, flags.spec.zone}] = *zone;
     for (model::Kind kind : model::kAllKinds) {
@@ -59,7 +60,8 @@ absl::Status InitZone(const Globals& globals, const InitZoneFlags& flags) {
     auto it = existing.find(object.key);
     if (it != existing.end()) {
       const bool same = SpecOf(it->second, object.spec) == object.spec;
-      if (!same && (object.key.kind == model::Kind::kZone || object.key.kind == model::Kind::kCluster)) {
+      if (!same &&
+          (object.key.kind == model::Kind::kZone || object.key.kind == model::Kind::kCluster)) {
         // A zone's description and a cluster's instances (maintained by
         // collectors) are not init-zone's to reset.
         kept.push_back(model::KeyString(object.key));
@@ -100,16 +102,20 @@ void AddInitZoneCommand(CLI::App& app, Globals* globals) {
       "      --route demo.turbinelabs.io:8888/api=envoy-simple --route-group default\n"
       "  # Just the zone:\n"
       "  causeway init-zone dev-local\n\n"
-      "Each --route HOST:PORT/PATH=CLUSTER makes the domain HOST:PORT, the cluster (empty if new),\n"
+      "Each --route HOST:PORT/PATH=CLUSTER makes the domain HOST:PORT, the cluster (empty if "
+      "new),\n"
       "a route group sending to the cluster (named after it, or --route-group), and a route named\n"
       "HOST-PORT-PATH (\"demo.turbinelabs.io-8888-api\"). Each --proxy NAME=HOST:PORT makes the\n"
-      "domain and adds it to proxy NAME. Running it again changes nothing; objects that exist with\n"
+      "domain and adds it to proxy NAME. Running it again changes nothing; objects that exist "
+      "with\n"
       "other content stop it unless --replace. Existing zones and clusters are never reset.");
   cmd->add_option("zone", flags.spec.zone, "Zone name")->required();
-  cmd->add_option("--proxy", flags.spec.proxies, "NAME=HOST:PORT (repeatable; NAME alone: no domains)");
+  cmd->add_option("--proxy", flags.spec.proxies,
+                  "NAME=HOST:PORT (repeatable; NAME alone: no domains)");
   cmd->add_option("--route", flags.spec.routes, "HOST:PORT/PATH=CLUSTER (repeatable)");
-  cmd->add_option("--route-group", flags.spec.route_group,
-                  "Name of the route group (when all routes go to one cluster); default: the cluster's name");
+  cmd->add_option(
+      "--route-group", flags.spec.route_group,
+      "Name of the route group (when all routes go to one cluster); default: the cluster's name");
   cmd->add_flag("--replace", flags.replace, "Overwrite existing objects whose content differs");
   AddConnectionFlags(cmd, globals);
   cmd->callback([globals] { RunVerb([&] { return InitZone(*globals, flags); }); });

@@ -44,7 +44,8 @@ absl::Status Get(const Globals& globals, const GetFlags& flags) {
     case Format::kWide:
       if (objects.empty()) {
         std::cerr << "No " << model::KindPath(kind)
-                  << (zone.empty() || kind == model::Kind::kZone ? "" : StrCat(" in zone ", zone)) << "\n";
+                  << (zone.empty() || kind == model::Kind::kZone ? "" : StrCat(" in zone ", zone))
+                  << "\n";
         break;
       }
       std::cout << RenderTable(ObjectTable(kind, objects, format == Format::kWide,
@@ -64,7 +65,8 @@ struct DescribeFlags {
 absl::Status Describe(const Globals& globals, const DescribeFlags& flags) {
   CW_ASSIGN_OR_RETURN(model::Kind kind, KindArg(flags.kind));
   CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
-  CW_ASSIGN_OR_RETURN(model::ObjectKey key, ResolveKey(*hub, kind, ZoneOr(flags.zone, *hub), flags.name));
+  CW_ASSIGN_OR_RETURN(model::ObjectKey key,
+                      ResolveKey(*hub, kind, ZoneOr(flags.zone, *hub), flags.name));
   CW_ASSIGN_OR_RETURN(Json object, hub->GetObject(key));
   std::cout << JsonToYaml(object);
 
@@ -82,8 +84,8 @@ absl::Status Describe(const Globals& globals, const DescribeFlags& flags) {
   std::vector<model::Reference> refs = model::ReferencesOf(key, object);
   if (refs.empty()) std::cout << "  <nothing>\n";
   for (const model::Reference& ref : refs) {
-    std::cout << "  " << model::KindName(ref.target.kind) << " " << ref.target.name << "   (" << ref.field
-              << ")\n";
+    std::cout << "  " << model::KindName(ref.target.kind) << " " << ref.target.name << "   ("
+              << ref.field << ")\n";
   }
 
   // Referrers are found here rather than asked of the hub: every referring
@@ -109,14 +111,15 @@ absl::Status Describe(const Globals& globals, const DescribeFlags& flags) {
 
 void AddReadCommands(CLI::App& app, Globals* globals) {
   static GetFlags get_flags;
-  CLI::App* get = AddVerb(app, "get", "List objects of a kind, or show one",
-                          "  causeway get zones\n"
-                          "  causeway get routes -z dev-local\n"
-                          "  causeway get proxy dev-proxy -z dev-local -o yaml\n"
-                          "  causeway get domains -o wide\n"
-                          "  causeway get routes -z dev-local -o yaml > routes.yaml   # apply -f reads it back\n"
-                          "Kinds: zones, proxies, domains, route-groups (rg), routes, clusters; singular,\n"
-                          "plural or CamelCase. Without -z: the context's zone, else every zone.");
+  CLI::App* get = AddVerb(
+      app, "get", "List objects of a kind, or show one",
+      "  causeway get zones\n"
+      "  causeway get routes -z dev-local\n"
+      "  causeway get proxy dev-proxy -z dev-local -o yaml\n"
+      "  causeway get domains -o wide\n"
+      "  causeway get routes -z dev-local -o yaml > routes.yaml   # apply -f reads it back\n"
+      "Kinds: zones, proxies, domains, route-groups (rg), routes, clusters; singular,\n"
+      "plural or CamelCase. Without -z: the context's zone, else every zone.");
   get->add_option("kind", get_flags.kind, "Kind of object")->required();
   get->add_option("name", get_flags.name, "Object name (a domain's is HOST:PORT)");
   get->add_option("-z,--zone", get_flags.zone, "Zone");
@@ -126,13 +129,15 @@ void AddReadCommands(CLI::App& app, Globals* globals) {
   get->callback([globals] { RunVerb([&] { return Get(*globals, get_flags); }); });
 
   static DescribeFlags describe_flags;
-  CLI::App* describe = AddVerb(app, "describe", "Show an object, what it refers to and what refers to it",
-                               "  causeway describe cluster envoy-simple -z dev-local\n"
-                               "  causeway describe domain demo.turbinelabs.io:8888\n"
-                               "  causeway describe zone dev-local");
+  CLI::App* describe =
+      AddVerb(app, "describe", "Show an object, what it refers to and what refers to it",
+              "  causeway describe cluster envoy-simple -z dev-local\n"
+              "  causeway describe domain demo.turbinelabs.io:8888\n"
+              "  causeway describe zone dev-local");
   describe->add_option("kind", describe_flags.kind, "Kind of object")->required();
   describe->add_option("name", describe_flags.name, "Object name")->required();
-  describe->add_option("-z,--zone", describe_flags.zone, "Zone (default: the one zone that has it)");
+  describe->add_option("-z,--zone", describe_flags.zone,
+                       "Zone (default: the one zone that has it)");
   AddConnectionFlags(describe, globals);
   describe->callback([globals] { RunVerb([&] { return Describe(*globals, describe_flags); }); });
 }

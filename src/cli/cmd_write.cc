@@ -20,7 +20,8 @@ namespace {
 absl::Status LocateHubError(const std::vector<Document>& docs, const absl::Status& status) {
   std::string field = ErrorField(status);
   std::string message(status.message());
-  if (field.empty() && message.rfind("items[", 0) == 0) field = message.substr(0, message.find(':'));
+  if (field.empty() && message.rfind("items[", 0) == 0)
+    field = message.substr(0, message.find(':'));
   if (field.rfind("items", 0) == 0) {
     if (message.rfind(field, 0) == 0) message = message.substr(5);
     field = field.substr(5);
@@ -64,8 +65,8 @@ absl::Status ApplyDocuments(const Globals& globals, const ApplyFlags& flags, boo
     if (!exist.empty()) {
       std::string list;
       for (const std::string& e : exist) list += (list.empty() ? "" : ", ") + e;
-      return absl::AlreadyExistsError(
-          StrCat(list, " already exist", exist.size() == 1 ? "s" : "", "; nothing was created (use apply to update)"));
+      return absl::AlreadyExistsError(StrCat(list, " already exist", exist.size() == 1 ? "s" : "",
+                                             "; nothing was created (use apply to update)"));
     }
   }
   std::vector<Json> documents;
@@ -97,11 +98,13 @@ absl::Status Delete(const Globals& globals, const DeleteFlags& flags) {
     CW_ASSIGN_OR_RETURN(hub, ConnectHub(globals));
   } else {
     if (flags.kind.empty() || flags.name.empty()) {
-      return UsageError("what to delete? causeway delete KIND NAME [-z ZONE] or causeway delete -f FILE");
+      return UsageError(
+          "what to delete? causeway delete KIND NAME [-z ZONE] or causeway delete -f FILE");
     }
     CW_ASSIGN_OR_RETURN(model::Kind kind, KindArg(flags.kind));
     CW_ASSIGN_OR_RETURN(hub, ConnectHub(globals));
-    CW_ASSIGN_OR_RETURN(model::ObjectKey key, ResolveKey(*hub, kind, ZoneOr(flags.zone, *hub), flags.name));
+    CW_ASSIGN_OR_RETURN(model::ObjectKey key,
+                        ResolveKey(*hub, kind, ZoneOr(flags.zone, *hub), flags.name));
     keys.push_back(key);
   }
   // Check that everything exists before deleting anything, so a typo in
@@ -113,7 +116,8 @@ absl::Status Delete(const Globals& globals, const DeleteFlags& flags) {
       present.push_back(key);
     } else if (!absl::IsNotFound(current.status()) || !flags.ignore_not_found) {
       if (absl::IsNotFound(current.status())) {
-        return absl::NotFoundError(StrCat(model::KeyString(key), " does not exist; nothing was deleted"));
+        return absl::NotFoundError(
+            StrCat(model::KeyString(key), " does not exist; nothing was deleted"));
       }
       return current.status();
     }
@@ -139,31 +143,40 @@ void AddWriteCommands(CLI::App& app, Globals* globals) {
       "separated by ---. Each is checked locally first (errors name the file, the document\n"
       "number and the field); then all are sent as one atomic write. Each object is reported as\n"
       "created, updated or unchanged. A document carrying version: fails if the object changed.");
-  apply->add_option("-f,--filename", apply_flags.files, "FILE, DIR or - (stdin); repeatable")->required();
-  apply->add_flag("--dry-run", apply_flags.dry_run, "Check and report what would change; write nothing");
+  apply->add_option("-f,--filename", apply_flags.files, "FILE, DIR or - (stdin); repeatable")
+      ->required();
+  apply->add_flag("--dry-run", apply_flags.dry_run,
+                  "Check and report what would change; write nothing");
   AddConnectionFlags(apply, globals);
-  apply->callback([globals] { RunVerb([&] { return ApplyDocuments(*globals, apply_flags, false); }); });
+  apply->callback(
+      [globals] { RunVerb([&] { return ApplyDocuments(*globals, apply_flags, false); }); });
 
   static ApplyFlags create_flags;
   CLI::App* create = AddVerb(app, "create", "Create the objects in files; fails if any exists",
                              "  causeway create -f new-route.yaml\n"
                              "  cat cluster.json | causeway create -f -");
-  create->add_option("-f,--filename", create_flags.files, "FILE, DIR or - (stdin); repeatable")->required();
-  create->add_flag("--dry-run", create_flags.dry_run, "Check and report what would change; write nothing");
+  create->add_option("-f,--filename", create_flags.files, "FILE, DIR or - (stdin); repeatable")
+      ->required();
+  create->add_flag("--dry-run", create_flags.dry_run,
+                   "Check and report what would change; write nothing");
   AddConnectionFlags(create, globals);
-  create->callback([globals] { RunVerb([&] { return ApplyDocuments(*globals, create_flags, true); }); });
+  create->callback(
+      [globals] { RunVerb([&] { return ApplyDocuments(*globals, create_flags, true); }); });
 
   static DeleteFlags delete_flags;
-  CLI::App* del = AddVerb(app, "delete", "Delete an object, or the objects in files",
-                          "  causeway delete route demo.turbinelabs.io-8888-api -z dev-local\n"
-                          "  causeway delete domain demo.turbinelabs.io:8888 -z dev-local\n"
-                          "  causeway delete -f dev-local.yaml     # referrers first, zone last\n"
-                          "The hub refuses to delete an object others still refer to, and names them.");
+  CLI::App* del =
+      AddVerb(app, "delete", "Delete an object, or the objects in files",
+              "  causeway delete route demo.turbinelabs.io-8888-api -z dev-local\n"
+              "  causeway delete domain demo.turbinelabs.io:8888 -z dev-local\n"
+              "  causeway delete -f dev-local.yaml     # referrers first, zone last\n"
+              "The hub refuses to delete an object others still refer to, and names them.");
   del->add_option("kind", delete_flags.kind, "Kind of object");
   del->add_option("name", delete_flags.name, "Object name");
   del->add_option("-z,--zone", delete_flags.zone, "Zone");
-  del->add_option("-f,--filename", delete_flags.files, "Delete the objects named in FILE, DIR or -");
-  del->add_flag("--ignore-not-found", delete_flags.ignore_not_found, "Skip objects that do not exist");
+  del->add_option("-f,--filename", delete_flags.files,
+                  "Delete the objects named in FILE, DIR or -");
+  del->add_flag("--ignore-not-found", delete_flags.ignore_not_found,
+                "Skip objects that do not exist");
   AddConnectionFlags(del, globals);
   del->callback([globals] { RunVerb([&] { return Delete(*globals, delete_flags); }); });
 }

@@ -83,7 +83,8 @@ absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
     zones.push_back(zone);
   }
   Json all = Json::array();
-  std::vector<std::vector<std::string>> rows = {{"ZONE", "PROXY", "NODE", "ADDRESS", "IN SYNC", "CONNECTED"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"ZONE", "PROXY", "NODE", "ADDRESS", "IN SYNC", "CONNECTED"}};
   auto now = std::chrono::system_clock::now();
   for (const std::string& z : zones) {
     if (!zone.empty()) {
@@ -120,11 +121,13 @@ absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
 
 void AddZoneCommands(CLI::App& app, Globals* globals) {
   static ExportFlags export_flags;
-  CLI::App* exp = AddVerb(app, "export-zone", "Print a zone as YAML that apply -f turns back into the same zone",
-                          "  causeway export-zone dev-local > dev-local.yaml\n"
-                          "  causeway export-zone dev-local --hub http://old:8380 | causeway apply -f - --hub http://new:8380\n"
-                          "  causeway export-zone dev-local --no-instances   # leave instances to collectors\n"
-                          "Objects come in the order their references resolve, without versions or times.");
+  CLI::App* exp = AddVerb(
+      app, "export-zone", "Print a zone as YAML that apply -f turns back into the same zone",
+      "  causeway export-zone dev-local > dev-local.yaml\n"
+      "  causeway export-zone dev-local --hub http://old:8380 | causeway apply -f - --hub "
+      "http://new:8380\n"
+      "  causeway export-zone dev-local --no-instances   # leave instances to collectors\n"
+      "Objects come in the order their references resolve, without versions or times.");
   exp->add_option("zone", export_flags.zone, "Zone")->required();
   exp->add_option("-o,--output", export_flags.output, "yaml (default) or json")
       ->check(CLI::IsMember({"yaml", "json"}));
@@ -133,9 +136,10 @@ void AddZoneCommands(CLI::App& app, Globals* globals) {
   exp->callback([globals] { RunVerb([&] { return ExportZone(*globals, export_flags); }); });
 
   static StatusFlags status_flags;
-  CLI::App* st = AddVerb(app, "status", "Show each connected proxy and whether its configuration is in sync",
-                         "  causeway status\n"
-                         "  causeway status -z dev-local -o json");
+  CLI::App* st =
+      AddVerb(app, "status", "Show each connected proxy and whether its configuration is in sync",
+              "  causeway status\n"
+              "  causeway status -z dev-local -o json");
   st->add_option("-z,--zone", status_flags.zone, "Zone (default: the context's, else all)");
   st->add_option("-o,--output", status_flags.output, "table (default), json or yaml")
       ->check(CLI::IsMember({"table", "json", "yaml"}));

@@ -23,7 +23,8 @@ namespace {
 
 std::string Home(const Getenv& env) {
   if (auto home = env("HOME"); home && !home->empty()) return *home;
-  if (passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr) return pw->pw_dir;
+  if (passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr)
+    return pw->pw_dir;
   return ".";
 }
 
@@ -93,7 +94,8 @@ absl::StatusOr<ConfigFile> LoadConfig(const std::string& path) {
         c.hub = node["hub"].as<std::string>("");
         c.token = node["token"].as<std::string>("");
         c.zone = node["zone"].as<std::string>("");
-        if (c.name.empty()) return absl::InvalidArgumentError(StrCat(path, ": a context has no name"));
+        if (c.name.empty())
+          return absl::InvalidArgumentError(StrCat(path, ": a context has no name"));
         config.contexts.push_back(std::move(c));
       }
     }
@@ -123,7 +125,8 @@ absl::Status SaveConfig(const std::string& path, const ConfigFile& config) {
   std::error_code ec;
   if (file.has_parent_path()) {
     std::filesystem::create_directories(file.parent_path(), ec);
-    if (ec) return absl::PermissionDeniedError(StrCat(file.parent_path().string(), ": ", ec.message()));
+    if (ec)
+      return absl::PermissionDeniedError(StrCat(file.parent_path().string(), ": ", ec.message()));
   }
   // Created 0600 from the start, so the tokens are never readable by others,
   // not even between open() and chmod().
@@ -171,7 +174,9 @@ bool IsLoopbackHub(std::string_view hub) {
   } else {
     host = rest.substr(0, rest.rfind(':'));
   }
-  const bool ipv4 = std::all_of(host.begin(), host.end(), [](char c) { return c == '.' || absl::ascii_isdigit(static_cast<unsigned char>(c)); });
+  const bool ipv4 = std::all_of(host.begin(), host.end(), [](char c) {
+    return c == '.' || absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
   return host == "localhost" || host == "::1" || (ipv4 && host.starts_with("127."));
 }
 
@@ -184,8 +189,8 @@ absl::StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const
   if (!flags.context.empty()) {
     context = config.Find(flags.context);
     if (context == nullptr) {
-      return absl::NotFoundError(
-          StrCat("no context \"", flags.context, "\" in ", config_path, " (see causeway context list)"));
+      return absl::NotFoundError(StrCat("no context \"", flags.context, "\" in ", config_path,
+                                        " (see causeway context list)"));
     }
   } else if (!config.current.empty()) {
     context = config.Find(config.current);

@@ -58,9 +58,9 @@ struct ConnectionFlags {
 };
 
 struct Connection {
-  std::string hub;    // normalized: scheme://host:port, no trailing slash
-  std::string token;  // may be empty (the hub will say 401)
-  std::string zone;   // the context's default zone, may be empty
+  std::string hub;           // normalized: scheme://host:port, no trailing slash
+  std::string token;         // may be empty (the hub will say 401)
+  std::string zone;          // the context's default zone, may be empty
   std::string hub_source;    // "--hub", "CAUSEWAY_HUB", "context NAME", "default"
   std::string token_source;  // likewise, or "admin.token", or ""
 };

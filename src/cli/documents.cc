@@ -99,7 +99,8 @@ absl::Status DocumentError(const Document& doc, const absl::Status& status) {
   if (!doc.parsed.key.name.empty()) what = StrCat(" (", model::KeyString(doc.parsed.key), ")");
   std::string message(status.message());
   int line = doc.LineOf(field);
-  std::string place = line > 0 ? StrCat(doc.file, ":", line, ": document ", doc.number) : doc.Where();
+  std::string place =
+      line > 0 ? StrCat(doc.file, ":", line, ": document ", doc.number) : doc.Where();
   if (line > 0 && doc.item >= 0) place += StrCat(", item ", doc.item + 1);
   if (!field.empty() && message.rfind(field + ":", 0) != 0) message = StrCat(field, ": ", message);
   absl::Status out(status.code(), StrCat(place, what, ": ", message));
@@ -113,8 +114,8 @@ absl::StatusOr<std::vector<Document>> ParseDocuments(const std::string& file,
   try {
     nodes = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        StrCat(file, ":", e.mark.line + 1, ":", e.mark.column + 1, ": not valid YAML or JSON: ", e.msg));
+    return absl::InvalidArgumentError(StrCat(file, ":", e.mark.line + 1, ":", e.mark.column + 1,
+                                             ": not valid YAML or JSON: ", e.msg));
   }
   std::vector<Document> docs;
   for (size_t n = 0; n < nodes.size(); ++n) {
@@ -133,7 +134,8 @@ absl::StatusOr<std::vector<Document>> ParseDocuments(const std::string& file,
       doc.item = item;
       doc.node = item_node;
       absl::StatusOr<Json> json = YamlToJson(item_node);
-      if (!json.ok()) return absl::InvalidArgumentError(StrCat(doc.Where(), ": ", json.status().message()));
+      if (!json.ok())
+        return absl::InvalidArgumentError(StrCat(doc.Where(), ": ", json.status().message()));
       doc.json = *std::move(json);
       if (!doc.json.is_object()) {
         return DocumentError(doc, absl::InvalidArgumentError(
@@ -143,9 +145,11 @@ absl::StatusOr<std::vector<Document>> ParseDocuments(const std::string& file,
       if (!parsed.ok()) {
         // Name what we can of the object even though it did not parse.
         doc.parsed.key.name = doc.json.value("name", "");
-        if (auto kind = model::ParseKind(doc.json.value("kind", "")); kind && !doc.parsed.key.name.empty()) {
+        if (auto kind = model::ParseKind(doc.json.value("kind", ""));
+            kind && !doc.parsed.key.name.empty()) {
           doc.parsed.key.kind = *kind;
-          doc.parsed.key.zone = *kind == model::Kind::kZone ? doc.parsed.key.name : doc.json.value("zone", "");
+          doc.parsed.key.zone =
+              *kind == model::Kind::kZone ? doc.parsed.key.name : doc.json.value("zone", "");
         } else {
           doc.parsed.key.name.clear();
         }
@@ -165,11 +169,13 @@ absl::StatusOr<std::vector<Document>> ReadDocuments(const std::vector<std::strin
     if (path != "-" && std::filesystem::is_directory(path, ec)) {
       std::vector<std::string> inside;
       for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
-        if (entry.is_regular_file() && IsDocumentFile(entry.path())) inside.push_back(entry.path().string());
+        if (entry.is_regular_file() && IsDocumentFile(entry.path()))
+          inside.push_back(entry.path().string());
       }
       if (ec) return absl::NotFoundError(StrCat(path, ": ", ec.message()));
       std::sort(inside.begin(), inside.end());
-      if (inside.empty()) return absl::NotFoundError(StrCat(path, ": no .yaml, .yml or .json files"));
+      if (inside.empty())
+        return absl::NotFoundError(StrCat(path, ": no .yaml, .yml or .json files"));
       files.insert(files.end(), inside.begin(), inside.end());
     } else {
       files.push_back(path);
@@ -185,7 +191,8 @@ absl::StatusOr<std::vector<Document>> ReadDocuments(const std::vector<std::strin
     for (Document& doc : docs) {
       auto [it, inserted] = seen.emplace(doc.parsed.key, doc.Where());
       if (!inserted) {
-        return absl::InvalidArgumentError(StrCat(doc.Where(), ": ", model::KeyString(doc.parsed.key),
+        return absl::InvalidArgumentError(StrCat(doc.Where(), ": ",
+                                                 model::KeyString(doc.parsed.key),
                                                  " is also defined in ", it->second));
       }
       all.push_back(std::move(doc));

@@ -15,11 +15,11 @@ namespace causeway::cli {
 // One object document and where it came from, so that every error — ours or
 // the hub's — can name the file, the document number and the line.
 struct Document {
-  std::string file;     // as given by the user; "-" is "<stdin>"
-  int number = 0;       // 1-based position among the file's "---" documents
-  int item = -1;        // index when the document is a list of objects, else -1
-  YAML::Node node;      // for finding the line of a field
-  Json json;            // as written
+  std::string file;  // as given by the user; "-" is "<stdin>"
+  int number = 0;    // 1-based position among the file's "---" documents
+  int item = -1;     // index when the document is a list of objects, else -1
+  YAML::Node node;   // for finding the line of a field
+  Json json;         // as written
   model::ParsedObject parsed;
 
   // "seed.yaml: document 3" or "seed.yaml: document 2, item 4".

@@ -34,7 +34,8 @@ TEST(DocumentsTest, ParsesMultiDocumentYaml) {
 }
 
 TEST(DocumentsTest, ErrorNamesFileDocumentLineAndField) {
-  std::string text = std::string(kSeed) + "---\n\n---\nkind: Route\nname: bad\nzone: dev-local\n"
+  std::string text = std::string(kSeed) +
+                     "---\n\n---\nkind: Route\nname: bad\nzone: dev-local\n"
                      "domain: demo.turbinelabs.io:8888\npath: api\nroute_group: default\n";
   auto docs = ParseDocuments("seed.yaml", text);
   ASSERT_FALSE(docs.ok());
@@ -48,8 +49,9 @@ TEST(DocumentsTest, ErrorNamesFileDocumentLineAndField) {
 TEST(DocumentsTest, UnknownFieldAndMissingKind) {
   auto docs = ParseDocuments("x.yaml", "kind: Proxy\nname: p\nzone: z\ndomainz: []\n");
   ASSERT_FALSE(docs.ok());
-  EXPECT_NE(std::string(docs.status().message()).find("document 1 (Proxy z/p): domainz: unknown field"),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(docs.status().message()).find("document 1 (Proxy z/p): domainz: unknown field"),
+      std::string::npos)
       << docs.status();
   docs = ParseDocuments("x.yaml", "name: p\n");
   ASSERT_FALSE(docs.ok());
@@ -61,8 +63,9 @@ TEST(DocumentsTest, ListDocumentAndNestedFieldLine) {
 {"kind": "RouteGroup", "name": "g", "zone": "z",
  "default": [{"cluster": "Bad_Name"}]}])");
   ASSERT_FALSE(docs.ok());
-  EXPECT_EQ(std::string(docs.status().message()),
-            "l.json:3: document 1, item 2 (RouteGroup z/g): default[0].cluster: is not a valid name");
+  EXPECT_EQ(
+      std::string(docs.status().message()),
+      "l.json:3: document 1, item 2 (RouteGroup z/g): default[0].cluster: is not a valid name");
 }
 
 TEST(DocumentsTest, BadYamlNamesLine) {
@@ -72,11 +75,19 @@ TEST(DocumentsTest, BadYamlNamesLine) {
 }
 
 TEST(DocumentsTest, PortableJsonDropsMetadataAndEmptyValues) {
-  Json api = {{"kind", "Domain"}, {"name", "a.b:80"}, {"zone", "z"}, {"version", "7"},
-              {"created_at", "2024-01-01T00:00:00Z"}, {"updated_at", "2024-01-01T00:00:00Z"},
-              {"host", "a.b"}, {"port", 80}, {"aliases", Json::array()}};
+  Json api = {{"kind", "Domain"},
+              {"name", "a.b:80"},
+              {"zone", "z"},
+              {"version", "7"},
+              {"created_at", "2024-01-01T00:00:00Z"},
+              {"updated_at", "2024-01-01T00:00:00Z"},
+              {"host", "a.b"},
+              {"port", 80},
+              {"aliases", Json::array()}};
   Json portable = PortableJson(api);
-  EXPECT_EQ(portable, Json({{"kind", "Domain"}, {"name", "a.b:80"}, {"zone", "z"}, {"host", "a.b"}, {"port", 80}}));
+  EXPECT_EQ(
+      portable,
+      Json({{"kind", "Domain"}, {"name", "a.b:80"}, {"zone", "z"}, {"host", "a.b"}, {"port", 80}}));
   // And it parses back to the same canonical spec.
   auto a = model::ParseAnyObject(api);
   auto b = model::ParseAnyObject(portable);

@@ -17,7 +17,8 @@ absl::Status HubError(int http_status, const std::string& body) {
     const Json& error = parsed.contains("error") ? parsed["error"] : parsed;
     if (error.is_object()) {
       message = error.value("message", "");
-      if (error.contains("field") && error["field"].is_string()) field = error["field"].get<std::string>();
+      if (error.contains("field") && error["field"].is_string())
+        field = error["field"].get<std::string>();
     } else if (error.is_string()) {
       message = error.get<std::string>();
     }
@@ -34,8 +35,8 @@ absl::Status HubError(int http_status, const std::string& body) {
       status = absl::InvalidArgumentError(message);
       break;
     case 401:
-      status = absl::UnauthenticatedError(StrCat(
-          message, " (pass --token, set CAUSEWAY_TOKEN or run causeway login)"));
+      status = absl::UnauthenticatedError(
+          StrCat(message, " (pass --token, set CAUSEWAY_TOKEN or run causeway login)"));
       break;
     case 403:
       status = absl::PermissionDeniedError(message);
@@ -66,7 +67,8 @@ std::vector<Json> ListItems(const Json& response) {
   if (response.is_array()) return response.get<std::vector<Json>>();
   if (response.is_object()) {
     for (const char* key : {"items", "objects", "results"}) {
-      if (response.contains(key) && response[key].is_array()) return response[key].get<std::vector<Json>>();
+      if (response.contains(key) && response[key].is_array())
+        return response[key].get<std::vector<Json>>();
     }
     for (auto it = response.begin(); it != response.end(); ++it) {
       if (it->is_array()) return it->get<std::vector<Json>>();
@@ -91,7 +93,8 @@ absl::StatusOr<Json> HubClient::Send(std::string_view method, const std::string&
   absl::StatusOr<HttpResponse> response = http_->Send(method, path, payload, headers);
   if (!response.ok()) {
     return absl::UnavailableError(StrCat("cannot reach the hub at ", connection_.hub, " (",
-                                         connection_.hub_source, "): ", response.status().message()));
+                                         connection_.hub_source,
+                                         "): ", response.status().message()));
   }
   if (response->status < 200 || response->status >= 300) {
     return HubError(response->status, response->body);
@@ -99,12 +102,15 @@ absl::StatusOr<Json> HubClient::Send(std::string_view method, const std::string&
   if (response->body.empty()) return Json::object();
   Json parsed = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
-    return absl::InternalError(StrCat(method, " ", path, ": the hub answered with something other than JSON"));
+    return absl::InternalError(
+        StrCat(method, " ", path, ": the hub answered with something other than JSON"));
   }
   return parsed;
 }
 
-absl::StatusOr<Json> HubClient::Get(const std::string& path) { return Send("GET", path, std::nullopt); }
+absl::StatusOr<Json> HubClient::Get(const std::string& path) {
+  return Send("GET", path, std::nullopt);
+}
 absl::StatusOr<Json> HubClient::Post(const std::string& path, const Json& body) {
   return Send("POST", path, body);
 }

@@ -38,7 +38,8 @@ absl::StatusOr<RouteFlag> ParseRouteFlag(const std::string& text) {
     return UsageError(StrCat("--route ", text, ": \"", r.domain, "\" is not HOST:PORT"));
   }
   if (!model::IsValidName(r.cluster)) {
-    return UsageError(StrCat("--route ", text, ": \"", r.cluster, "\" is not a valid cluster name"));
+    return UsageError(
+        StrCat("--route ", text, ": \"", r.cluster, "\" is not a valid cluster name"));
   }
   return r;
 }
@@ -65,7 +66,8 @@ std::string RouteName(const std::string& domain, const std::string& path) {
 
 absl::StatusOr<std::vector<model::ParsedObject>> PlanInitZone(const InitZoneSpec& spec) {
   if (!model::IsValidName(spec.zone)) {
-    return UsageError(StrCat("\"", spec.zone, "\" is not a valid zone name (lowercase letters, digits, "
+    return UsageError(StrCat("\"", spec.zone,
+                             "\" is not a valid zone name (lowercase letters, digits, "
                              "'.' and '-')"));
   }
   std::vector<std::pair<std::string, Json>> docs;  // (flag, document)
@@ -98,7 +100,8 @@ absl::StatusOr<std::vector<model::ParsedObject>> PlanInitZone(const InitZoneSpec
       if (!model::IsValidDomainName(domain)) {
         return UsageError(StrCat("--proxy ", text, ": \"", domain, "\" is not HOST:PORT"));
       }
-      if (std::find(domains.begin(), domains.end(), domain) == domains.end()) domains.push_back(domain);
+      if (std::find(domains.begin(), domains.end(), domain) == domains.end())
+        domains.push_back(domain);
     }
   }
 
@@ -106,7 +109,8 @@ absl::StatusOr<std::vector<model::ParsedObject>> PlanInitZone(const InitZoneSpec
 
   std::vector<std::string> clusters;
   for (const RouteFlag& r : routes) {
-    if (std::find(clusters.begin(), clusters.end(), r.cluster) == clusters.end()) clusters.push_back(r.cluster);
+    if (std::find(clusters.begin(), clusters.end(), r.cluster) == clusters.end())
+      clusters.push_back(r.cluster);
   }
   if (!spec.route_group.empty() && clusters.size() > 1) {
     return UsageError(StrCat("--route-group ", spec.route_group,
@@ -142,7 +146,10 @@ absl::StatusOr<std::vector<model::ParsedObject>> PlanInitZone(const InitZoneSpec
                                " would both be route \"", name, "\""));
     }
     add(StrCat("--route ", r.flag), "Route",
-        {{"name", name}, {"domain", r.domain}, {"path", r.path}, {"route_group", group_of(r.cluster)}});
+        {{"name", name},
+         {"domain", r.domain},
+         {"path", r.path},
+         {"route_group", group_of(r.cluster)}});
   }
   for (const std::string& p : proxy_order) {
     add(proxy_flag[p], "Proxy", {{"name", p}, {"domains", proxy_domains[p]}});
@@ -154,9 +161,10 @@ absl::StatusOr<std::vector<model::ParsedObject>> PlanInitZone(const InitZoneSpec
     if (!parsed.ok()) return UsageError(StrCat(flag, ": ", parsed.status().message()));
     out.push_back(*std::move(parsed));
   }
-  std::stable_sort(out.begin(), out.end(), [](const model::ParsedObject& a, const model::ParsedObject& b) {
-    return KindRank(a.key.kind) < KindRank(b.key.kind);
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const model::ParsedObject& a, const model::ParsedObject& b) {
+                     return KindRank(a.key.kind) < KindRank(b.key.kind);
+                   });
   return out;
 }
 

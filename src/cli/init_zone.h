@@ -14,7 +14,7 @@ struct InitZoneSpec {
   std::string zone;
   std::vector<std::string> proxies;  // "NAME=HOST:PORT" or "NAME" (no domains)
   std::vector<std::string> routes;   // "HOST:PORT/PATH=CLUSTER"
-  std::string route_group;           // name of the one route group; default: one per cluster, named after it
+  std::string route_group;  // name of the one route group; default: one per cluster, named after it
 };
 
 // The name init-zone gives the route for `path` on `domain`:

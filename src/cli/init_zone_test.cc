@@ -39,7 +39,8 @@ TEST(InitZoneTest, SeedSetup) {
 }
 
 TEST(InitZoneTest, GroupPerClusterByDefault) {
-  InitZoneSpec spec{"z", {"p=a.b:80", "p=c.d:81"}, {"a.b:80/x=one", "c.d:81/y=two", "a.b:80/=one"}, ""};
+  InitZoneSpec spec{
+      "z", {"p=a.b:80", "p=c.d:81"}, {"a.b:80/x=one", "c.d:81/y=two", "a.b:80/=one"}, ""};
   auto plan = PlanInitZone(spec);
   ASSERT_TRUE(plan.ok()) << plan.status();
   int groups = 0;

@@ -63,7 +63,8 @@ std::string Ports(const Json& domains) {
   std::set<int> ports;
   for (const std::string& d : Strings(domains)) {
     int port = 0;
-    if (absl::SimpleAtoi(ToAbsl(std::string_view(d).substr(d.rfind(':') + 1)), &port)) ports.insert(port);
+    if (absl::SimpleAtoi(ToAbsl(std::string_view(d).substr(d.rfind(':') + 1)), &port))
+      ports.insert(port);
   }
   std::vector<std::string> parts;
   for (int p : ports) parts.push_back(std::to_string(p));
@@ -73,7 +74,8 @@ std::string Ports(const Json& domains) {
 std::string Endpoints(const Json& instances) {
   std::vector<std::string> parts;
   if (instances.is_array()) {
-    for (const Json& in : instances) parts.push_back(StrCat(in.value("host", ""), ":", in.value("port", 0)));
+    for (const Json& in : instances)
+      parts.push_back(StrCat(in.value("host", ""), ":", in.value("port", 0)));
   }
   if (parts.size() > 4) {
     size_t more = parts.size() - 3;
@@ -129,7 +131,8 @@ absl::StatusOr<Format> ParseFormat(std::string_view text) {
   if (text == "wide") return Format::kWide;
   if (text == "json") return Format::kJson;
   if (text == "yaml") return Format::kYaml;
-  return absl::InvalidArgumentError(StrCat("unknown output format \"", text, "\" (table, wide, json or yaml)"));
+  return absl::InvalidArgumentError(
+      StrCat("unknown output format \"", text, "\" (table, wide, json or yaml)"));
 }
 
 std::string RenderTable(const std::vector<std::vector<std::string>>& rows) {
@@ -188,8 +191,9 @@ absl::StatusOr<std::chrono::seconds> ParseSince(std::string_view text) {
   return std::chrono::seconds(absl::ToInt64Seconds(d));
 }
 
-std::vector<std::vector<std::string>> ObjectTable(model::Kind kind, const std::vector<Json>& objects,
-                                                  bool wide, bool with_zone,
+std::vector<std::vector<std::string>> ObjectTable(model::Kind kind,
+                                                  const std::vector<Json>& objects, bool wide,
+                                                  bool with_zone,
                                                   std::chrono::system_clock::time_point now) {
   using model::Kind;
   std::vector<std::string> header;

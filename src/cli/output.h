@@ -17,13 +17,13 @@ namespace causeway::cli {
 // Exit codes, documented in `causeway --help` (kExitCodesHelp).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitError = 1,         // anything not below
-  kExitUsage = 2,         // bad flags or arguments
-  kExitInvalid = 3,       // invalid input: local validation or hub 400
-  kExitAuth = 4,          // not authenticated / not allowed (401/403)
-  kExitNotFound = 5,      // no such object (404)
-  kExitConflict = 6,      // version conflict, already exists, still referenced (409)
-  kExitUnavailable = 7,   // hub unreachable or timed out
+  kExitError = 1,        // anything not below
+  kExitUsage = 2,        // bad flags or arguments
+  kExitInvalid = 3,      // invalid input: local validation or hub 400
+  kExitAuth = 4,         // not authenticated / not allowed (401/403)
+  kExitNotFound = 5,     // no such object (404)
+  kExitConflict = 6,     // version conflict, already exists, still referenced (409)
+  kExitUnavailable = 7,  // hub unreachable or timed out
 };
 inline constexpr std::string_view kExitCodesHelp =
     "Exit codes: 0 ok, 1 other error, 2 usage, 3 invalid input, 4 not authenticated or not\n"
@@ -51,8 +51,9 @@ absl::StatusOr<std::chrono::seconds> ParseSince(std::string_view text);
 
 // The table for `objects` of `kind` (API JSON). `with_zone` adds a ZONE
 // column (listing across zones).
-std::vector<std::vector<std::string>> ObjectTable(model::Kind kind, const std::vector<Json>& objects,
-                                                  bool wide, bool with_zone,
+std::vector<std::vector<std::string>> ObjectTable(model::Kind kind,
+                                                  const std::vector<Json>& objects, bool wide,
+                                                  bool with_zone,
                                                   std::chrono::system_clock::time_point now);
 
 // "Route dev-local/api" for an API JSON object.

@@ -6,7 +6,8 @@ namespace causeway::cli {
 namespace {
 
 TEST(OutputTest, TableAlignsColumns) {
-  EXPECT_EQ(RenderTable({{"NAME", "AGE"}, {"dev-local", "3m"}}), "NAME        AGE\ndev-local   3m\n");
+  EXPECT_EQ(RenderTable({{"NAME", "AGE"}, {"dev-local", "3m"}}),
+            "NAME        AGE\ndev-local   3m\n");
 }
 
 TEST(OutputTest, Ages) {
@@ -37,15 +38,22 @@ TEST(OutputTest, ExitCodes) {
 
 TEST(OutputTest, RouteTable) {
   auto now = *ParseTime("2024-05-02T12:00:00Z");
-  Json route = {{"kind", "Route"}, {"name", "api"}, {"zone", "dev-local"}, {"domain", "d:80"},
-                {"path", "/api"}, {"route_group", "default"}, {"created_at", "2024-05-02T11:00:00Z"},
-                {"version", "4"}, {"rules", Json::array()}, {"timeout_ms", 0}};
+  Json route = {{"kind", "Route"},
+                {"name", "api"},
+                {"zone", "dev-local"},
+                {"domain", "d:80"},
+                {"path", "/api"},
+                {"route_group", "default"},
+                {"created_at", "2024-05-02T11:00:00Z"},
+                {"version", "4"},
+                {"rules", Json::array()},
+                {"timeout_ms", 0}};
   auto rows = ObjectTable(model::Kind::kRoute, {route}, /*wide=*/true, /*with_zone=*/true, now);
   ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0], (std::vector<std::string>{"ZONE", "NAME", "DOMAIN", "PATH", "ROUTE GROUP", "RULES",
-                                               "TIMEOUT", "AGE", "VERSION"}));
-  EXPECT_EQ(rows[1], (std::vector<std::string>{"dev-local", "api", "d:80", "/api", "default", "0", "<none>",
-                                               "60m", "4"}));
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"ZONE", "NAME", "DOMAIN", "PATH", "ROUTE GROUP",
+                                               "RULES", "TIMEOUT", "AGE", "VERSION"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"dev-local", "api", "d:80", "/api", "default", "0",
+                                               "<none>", "60m", "4"}));
 }
 
 TEST(OutputTest, ApplyReportCountsOutcomes) {
@@ -53,8 +61,9 @@ TEST(OutputTest, ApplyReportCountsOutcomes) {
                    {"results",
                     {{{"kind", "Zone"}, {"name", "z"}, {"outcome", "unchanged"}},
                      {{"kind", "Route"}, {"zone", "z"}, {"name", "r"}, {"outcome", "created"}}}}};
-  EXPECT_EQ(ApplyReport(response),
-            "Zone z unchanged\nRoute z/r created\n1 created, 0 updated, 1 unchanged; revision 12\n");
+  EXPECT_EQ(
+      ApplyReport(response),
+      "Zone z unchanged\nRoute z/r created\n1 created, 0 updated, 1 unchanged; revision 12\n");
 }
 
 TEST(OutputTest, FieldDiffIgnoresMetadata) {

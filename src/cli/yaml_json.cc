@@ -12,7 +12,9 @@ namespace causeway::cli {
 namespace {
 
 bool IsDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
 }
 
 // [-+]?[0-9]+
@@ -153,8 +155,8 @@ absl::StatusOr<Json> YamlToJson(const YAML::Node& node) {
       Json out = Json::object();
       for (const auto& entry : node) {
         if (!entry.first.IsScalar()) {
-          return absl::InvalidArgumentError(StrCat("line ", entry.first.Mark().line + 1,
-                                                   ": mapping keys must be plain strings"));
+          return absl::InvalidArgumentError(
+              StrCat("line ", entry.first.Mark().line + 1, ": mapping keys must be plain strings"));
         }
         const std::string& key = entry.first.Scalar();
         if (out.contains(key)) {

@@ -12,7 +12,8 @@ Json FromYaml(const std::string& text) {
 }
 
 TEST(YamlJsonTest, PlainScalarsAreTypedQuotedOnesAreStrings) {
-  Json j = FromYaml("port: 8888\nquoted: \"8888\"\nyes_is_text: yes\nflag: true\nnone: ~\nratio: 1.5\n");
+  Json j =
+      FromYaml("port: 8888\nquoted: \"8888\"\nyes_is_text: yes\nflag: true\nnone: ~\nratio: 1.5\n");
   EXPECT_EQ(j["port"], 8888);
   EXPECT_EQ(j["quoted"], "8888");
   EXPECT_EQ(j["yes_is_text"], "yes");  // YAML 1.2: only true/false are booleans
@@ -32,9 +33,14 @@ TEST(YamlJsonTest, DuplicateKeyIsAnError) {
 }
 
 TEST(YamlJsonTest, RoundTripKeepsTypesAndPutsIdentityFirst) {
-  Json j = {{"zone", "dev-local"}, {"name", "x"}, {"kind", "Cluster"},
-            {"instances", {{{"host", "10.0.0.1"}, {"port", 80}, {"metadata", {{"v", "1"}, {"b", "true"}}}}}},
-            {"description", ""}, {"empty", Json::array()}, {"map", Json::object()}};
+  Json j = {{"zone", "dev-local"},
+            {"name", "x"},
+            {"kind", "Cluster"},
+            {"instances",
+             {{{"host", "10.0.0.1"}, {"port", 80}, {"metadata", {{"v", "1"}, {"b", "true"}}}}}},
+            {"description", ""},
+            {"empty", Json::array()},
+            {"map", Json::object()}};
   std::string yaml = JsonToYaml(j);
   EXPECT_EQ(yaml.rfind("kind: Cluster\nname: x\nzone: dev-local\n", 0), 0u) << yaml;
   EXPECT_EQ(FromYaml(yaml), j) << yaml;

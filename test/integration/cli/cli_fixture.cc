@@ -25,8 +25,14 @@ CliHub::CliHub() : port_(FreePort()), xds_port_(FreePort()) {
   std::string data_dir = home_.path() + "/.local/share/causeway";
   std::filesystem::create_directories(data_dir);
   Subprocess::Options options;
-  options.argv = {BuiltBinary("causeway"), "serve", "--api", "127.0.0.1:" + std::to_string(port_), "--xds",
-                  "127.0.0.1:" + std::to_string(xds_port_), "--data-dir", data_dir};
+  options.argv = {BuiltBinary("causeway"),
+                  "serve",
+                  "--api",
+                  "127.0.0.1:" + std::to_string(port_),
+                  "--xds",
+                  "127.0.0.1:" + std::to_string(xds_port_),
+                  "--data-dir",
+                  data_dir};
   options.env = {{"HOME", home_.path()}};
   options.log_path = home_.File("hub.log");
   process_ = std::make_unique<Subprocess>(options);
@@ -54,7 +60,8 @@ std::string CliHub::WriteFile(const std::string& name, const std::string& text) 
   return path;
 }
 
-CliResult CliHub::Run(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+CliResult CliHub::Run(const std::vector<std::string>& args,
+                      const std::map<std::string, std::string>& env,
                       const std::string& stdin_text) const {
   static int counter = 0;
   std::string base = home_.File("run-" + std::to_string(counter++));
@@ -66,9 +73,9 @@ CliResult CliHub::Run(const std::vector<std::string>& args, const std::map<std::
   options.argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" <\"$CW_IN\" >\"$CW_OUT\" 2>\"$CW_ERR\"",
                   BuiltBinary("causeway")};
   options.argv.insert(options.argv.end(), args.begin(), args.end());
-  options.env = {{"HOME", home_.path()}, {"CAUSEWAY_HUB", url()}, {"CW_IN", in_path},
+  options.env = {{"HOME", home_.path()},    {"CAUSEWAY_HUB", url()},   {"CW_IN", in_path},
                  {"CW_OUT", base + ".out"}, {"CW_ERR", base + ".err"}, {"CAUSEWAY_TOKEN", ""},
-                 {"XDG_CONFIG_HOME", ""}, {"XDG_DATA_HOME", ""}};
+                 {"XDG_CONFIG_HOME", ""},   {"XDG_DATA_HOME", ""}};
   for (const auto& [k, v] : env) options.env[k] = v;
   Subprocess process(options);
   int status = process.Wait(std::chrono::seconds(60));
@@ -84,7 +91,9 @@ std::string CliHub::MustRun(const std::vector<std::string>& args,
   CliResult r = Run(args, env);
   std::string cmd;
   for (const auto& a : args) cmd += " " + a;
-  EXPECT_EQ(r.exit_code, 0) << "causeway" << cmd << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err;
+  EXPECT_EQ(r.exit_code, 0) << "causeway" << cmd << "\nstdout:\n"
+                            << r.out << "\nstderr:\n"
+                            << r.err;
   return r.out;
 }
 
@@ -92,9 +101,9 @@ std::map<std::string, Json> CliHub::ZoneObjects(const std::string& zone) const {
   std::map<std::string, Json> objects;
   Json z = Json::parse(MustRun({"get", "zone", zone, "-o", "json"}), nullptr, false);
   for (const char* kind : {"zones", "proxies", "domains", "route-groups", "routes", "clusters"}) {
-    Json list = std::string(kind) == "zones" ? Json::array({z})
-                                             : Json::parse(MustRun({"get", kind, "-z", zone, "-o", "json"}),
-                                                           nullptr, false);
+    Json list = std::string(kind) == "zones"
+                    ? Json::array({z})
+                    : Json::parse(MustRun({"get", kind, "-z", zone, "-o", "json"}), nullptr, false);
     EXPECT_TRUE(list.is_array()) << kind;
     if (!list.is_array()) continue;
     for (Json o : list) {

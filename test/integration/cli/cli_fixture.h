@@ -37,7 +37,8 @@ class CliHub {
 
   // Runs `causeway ARGS…` with HOME set to this hub's home and
   // CAUSEWAY_HUB to its URL (no token: the CLI uses admin.token), plus `env`.
-  CliResult Run(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
+  CliResult Run(const std::vector<std::string>& args,
+                const std::map<std::string, std::string>& env = {},
                 const std::string& stdin_text = "") const;
   // Runs and expects exit 0; returns stdout.
   std::string MustRun(const std::vector<std::string>& args,

@@ -47,8 +47,10 @@ zone: dev-local
 )";
 
 const std::vector<std::string> kInitZoneSeed = {
-    "init-zone", "dev-local", "--proxy", "dev-proxy=demo.turbinelabs.io:8888",
-    "--route", "demo.turbinelabs.io:8888/api=envoy-simple", "--route-group", "default"};
+    "init-zone",     "dev-local",
+    "--proxy",       "dev-proxy=demo.turbinelabs.io:8888",
+    "--route",       "demo.turbinelabs.io:8888/api=envoy-simple",
+    "--route-group", "default"};
 
 // "2 created, 0 updated, 4 unchanged; revision 9" → its numbers.
 struct Summary {
@@ -85,13 +87,15 @@ TEST(CliTest, SeedSetupByInitZoneAndByApplyIsIdentical) {
   std::string file = by_file.WriteFile("seed.yaml", kSeedYaml);
   out = by_file.MustRun({"apply", "-f", file});
   EXPECT_EQ(ParseSummary(out).created, 6) << out;
-  EXPECT_NE(out.find("Route dev-local/demo.turbinelabs.io-8888-api created"), std::string::npos) << out;
+  EXPECT_NE(out.find("Route dev-local/demo.turbinelabs.io-8888-api created"), std::string::npos)
+      << out;
 
   auto a = by_flags.ZoneObjects("dev-local");
   auto b = by_file.ZoneObjects("dev-local");
   EXPECT_EQ(a.size(), 6u);
   EXPECT_EQ(a, b);
-  EXPECT_EQ(by_flags.MustRun({"export-zone", "dev-local"}), by_file.MustRun({"export-zone", "dev-local"}));
+  EXPECT_EQ(by_flags.MustRun({"export-zone", "dev-local"}),
+            by_file.MustRun({"export-zone", "dev-local"}));
 
   // init-zone is idempotent: again, nothing changes.
   std::string before = Revision(by_flags);
@@ -101,8 +105,9 @@ TEST(CliTest, SeedSetupByInitZoneAndByApplyIsIdentical) {
   EXPECT_EQ(Revision(by_flags), before);
 
   // And it will not silently overwrite a different object of the same name.
-  CliResult clash = by_flags.Run({"init-zone", "dev-local", "--route", "demo.turbinelabs.io:8888/api=other",
-                                  "--route-group", "default"});
+  CliResult clash =
+      by_flags.Run({"init-zone", "dev-local", "--route", "demo.turbinelabs.io:8888/api=other",
+                    "--route-group", "default"});
   EXPECT_EQ(clash.exit_code, 6) << clash.err;
   EXPECT_NE(clash.err.find("--replace"), std::string::npos) << clash.err;
   EXPECT_EQ(Revision(by_flags), before);
@@ -245,22 +250,26 @@ path: /api
 route_group: default
 timeout_ms: 5000
 )");
-  std::string editor = hub.WriteFile("editor.sh", "#!/bin/sh\n"
-                                                  "\"$CW_CAUSEWAY\" apply -f \"$CW_THEIRS\" >/dev/null || exit 9\n"
-                                                  "sed -i 's|^path: /api|path: /mine|' \"$1\"\n");
+  std::string editor =
+      hub.WriteFile("editor.sh",
+                    "#!/bin/sh\n"
+                    "\"$CW_CAUSEWAY\" apply -f \"$CW_THEIRS\" >/dev/null || exit 9\n"
+                    "sed -i 's|^path: /api|path: /mine|' \"$1\"\n");
   ::chmod(editor.c_str(), 0755);
-  std::map<std::string, std::string> env = {{"EDITOR", editor}, {"CW_CAUSEWAY", BuiltBinary("causeway")},
-                                            {"CW_THEIRS", theirs}};
+  std::map<std::string, std::string> env = {
+      {"EDITOR", editor}, {"CW_CAUSEWAY", BuiltBinary("causeway")}, {"CW_THEIRS", theirs}};
   CliResult r = hub.Run({"edit", "route", route, "-z", "dev-local"}, env);
   EXPECT_EQ(r.exit_code, 6) << r.out << r.err;
   EXPECT_NE(r.err.find("changed by someone else"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("timeout_ms: 0 → 5000"), std::string::npos) << "shows what they changed:\n" << r.err;
+  EXPECT_NE(r.err.find("timeout_ms: 0 → 5000"), std::string::npos) << "shows what they changed:\n"
+                                                                   << r.err;
   Json now = Json::parse(hub.MustRun({"get", "route", route, "-z", "dev-local", "-o", "json"}));
   EXPECT_EQ(now["path"], "/api") << "our edit must not have been written";
   EXPECT_EQ(now["timeout_ms"], 5000) << "their change must survive";
 
   // Without interference, the same edit goes through.
-  std::string plain = hub.WriteFile("plain.sh", "#!/bin/sh\nsed -i 's|^path: /api|path: /mine|' \"$1\"\n");
+  std::string plain =
+      hub.WriteFile("plain.sh", "#!/bin/sh\nsed -i 's|^path: /api|path: /mine|' \"$1\"\n");
   ::chmod(plain.c_str(), 0755);
   hub.MustRun({"edit", "route", route, "-z", "dev-local"}, {{"EDITOR", plain}});
   now = Json::parse(hub.MustRun({"get", "route", route, "-z", "dev-local", "-o", "json"}));
@@ -271,7 +280,8 @@ timeout_ms: 5000
   std::string revision = Revision(hub);
   std::string noop = hub.WriteFile("noop.sh", "#!/bin/sh\nexit 0\n");
   ::chmod(noop.c_str(), 0755);
-  EXPECT_NE(hub.MustRun({"edit", "route", route}, {{"EDITOR", noop}}).find("no changes"), std::string::npos);
+  EXPECT_NE(hub.MustRun({"edit", "route", route}, {{"EDITOR", noop}}).find("no changes"),
+            std::string::npos);
   EXPECT_EQ(Revision(hub), revision);
 }
 
@@ -285,7 +295,8 @@ TEST(CliTest, GetDescribeDeleteAndHistory) {
   EXPECT_NE(yaml.find("host: demo.turbinelabs.io"), std::string::npos) << yaml;
 
   std::string described = hub.MustRun({"describe", "cluster", "envoy-simple"});
-  EXPECT_NE(described.find("Referred to by:\n  RouteGroup default   (default[0].cluster)"), std::string::npos)
+  EXPECT_NE(described.find("Referred to by:\n  RouteGroup default   (default[0].cluster)"),
+            std::string::npos)
       << described;
 
   CliResult refused = hub.Run({"delete", "cluster", "envoy-simple", "-z", "dev-local"});
@@ -294,7 +305,8 @@ TEST(CliTest, GetDescribeDeleteAndHistory) {
 
   std::string history = hub.MustRun({"history", "-z", "dev-local", "route"});
   EXPECT_NE(history.find("demo.turbinelabs.io-8888-api"), std::string::npos) << history;
-  Json recent = Json::parse(hub.MustRun({"history", "--since", "1h", "-o", "json"}), nullptr, false);
+  Json recent =
+      Json::parse(hub.MustRun({"history", "--since", "1h", "-o", "json"}), nullptr, false);
   ASSERT_TRUE(recent.is_array());
   EXPECT_EQ(recent.size(), 6u);
   EXPECT_EQ(recent[0].value("op", ""), "create");
@@ -328,7 +340,8 @@ TEST(CliTest, ConnectionContextsTokensAndExitCodes) {
   EXPECT_EQ(st.st_mode & 0777, 0600);
   EXPECT_NE(hub.MustRun({"context", "list"}).find("local-ci"), std::string::npos);
   std::map<std::string, std::string> no_env = {{"CAUSEWAY_HUB", ""}};
-  EXPECT_NE(hub.MustRun({"context", "current"}, no_env).find("context local-ci"), std::string::npos);
+  EXPECT_NE(hub.MustRun({"context", "current"}, no_env).find("context local-ci"),
+            std::string::npos);
   // A viewer may read but not write.
   hub.MustRun({"get", "zones"}, no_env);
   CliResult denied = hub.Run({"init-zone", "dev-local"}, no_env);
@@ -347,8 +360,9 @@ TEST(CliTest, ConnectionContextsTokensAndExitCodes) {
 
 TEST(CliTest, HelpHasExamplesAndExitCodesAndCompletionWorks) {
   CliHub hub;
-  for (const char* verb : {"login", "context", "init-zone", "get", "describe", "apply", "create", "edit",
-                           "delete", "export-zone", "history", "token", "status", "completion"}) {
+  for (const char* verb :
+       {"login", "context", "init-zone", "get", "describe", "apply", "create", "edit", "delete",
+        "export-zone", "history", "token", "status", "completion"}) {
     CliResult r = hub.Run({verb, "--help"});
     EXPECT_EQ(r.exit_code, 0) << verb;
     EXPECT_NE(r.out.find("Examples:"), std::string::npos) << verb << ":\n" << r.out;
