@@ -73,6 +73,28 @@ std::string Field(const Json& o, std::initializer_list<const char*> keys) {
   return "";
 }
 
+// "yes" when every resource type the hub sent has been ACKed at the version
+// sent with nothing in flight; otherwise what is behind ("lds: NACK ...").
+std::string InSync(const Json& proxy) {
+  if (proxy.contains("registered") && proxy["registered"].is_boolean() &&
+      !proxy["registered"].get<bool>()) {
+    return "unregistered";
+  }
+  if (!proxy.contains("types") || !proxy["types"].is_object()) return "";
+  std::string behind;
+  for (auto it = proxy["types"].begin(); it != proxy["types"].end(); ++it) {
+    const Json& t = it.value();
+    if (t.contains("last_nack") && t["last_nack"].is_object() &&
+        Field(t["last_nack"], {"version"}) == Field(t, {"version_sent"})) {
+      behind += StrCat(behind.empty() ? "" : ", ", it.key(), ": NACK ", Field(t["last_nack"], {"message"}));
+    } else if (Field(t, {"version_sent"}) != Field(t, {"version_acked"}) ||
+               (t.contains("pending") && t["pending"].is_boolean() && t["pending"].get<bool>())) {
+      behind += StrCat(behind.empty() ? "" : ", ", it.key(), ": waiting for ACK");
+    }
+  }
+  return behind.empty() ? "yes" : behind;
+}
+
 absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
   CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
   std::vector<std::string> zones;
@@ -95,13 +117,14 @@ absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
     // A hub without proxy status (before xDS) answers 404: no proxies.
     if (absl::IsNotFound(status.status())) continue;
     if (!status.ok()) return status.status();
-    for (const Json& p : ListItems(*status)) {
+    const Json proxies = status->contains("proxies") ? (*status)["proxies"] : Json::array();
+    for (const Json& p : proxies) {
       Json entry = p;
       if (!entry.contains("zone")) entry["zone"] = z;
       all.push_back(entry);
       std::string connected = Field(p, {"connected_at", "since"});
       rows.push_back({z, Field(p, {"proxy", "name"}), Field(p, {"node_id", "node", "id"}),
-                      Field(p, {"address", "peer"}), Field(p, {"in_sync", "synced", "sync"}),
+                      Field(p, {"address", "peer"}), InSync(p),
                       connected.empty() ? "" : FormatAge(connected, now)});
     }
   }
