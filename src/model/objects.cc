@@ -500,48 +500,29 @@ absl::StatusOr<std::vector<Instance>> InstancesFromJson(const Json& j) {
   return out;
 }
 
+namespace {
 
-absl::StatusOr<Zone> ZoneFromObject(const Object& o) {
-  Zone v;
-  v.name = o.key.name;
+// The typed view of a stored object: its spec parsed by `parse`, and its name
+// from the key for the kinds that carry one (a Domain's is host:port).
+template <typename T>
+absl::StatusOr<T> TypedView(const Object& o, absl::Status (*parse)(Reader&, T*)) {
+  T v;
+  if constexpr (requires { v.name; }) v.name = o.key.name;
   Reader r(o.spec, "");
-  CW_RETURN_IF_ERROR(ParseZoneSpec(r, &v));
+  CW_RETURN_IF_ERROR(parse(r, &v));
   return v;
 }
-absl::StatusOr<Proxy> ProxyFromObject(const Object& o) {
-  Proxy v;
-  v.name = o.key.name;
-  Reader r(o.spec, "");
-  CW_RETURN_IF_ERROR(ParseProxySpec(r, &v));
-  return v;
-}
-absl::StatusOr<Domain> DomainFromObject(const Object& o) {
-  Domain v;
-  Reader r(o.spec, "");
-  CW_RETURN_IF_ERROR(ParseDomainSpec(r, &v));
-  return v;
-}
+
+}  // namespace
+
+absl::StatusOr<Zone> ZoneFromObject(const Object& o) { return TypedView(o, ParseZoneSpec); }
+absl::StatusOr<Proxy> ProxyFromObject(const Object& o) { return TypedView(o, ParseProxySpec); }
+absl::StatusOr<Domain> DomainFromObject(const Object& o) { return TypedView(o, ParseDomainSpec); }
 absl::StatusOr<RouteGroup> RouteGroupFromObject(const Object& o) {
-  RouteGroup v;
-  v.name = o.key.name;
-  Reader r(o.spec, "");
-  CW_RETURN_IF_ERROR(ParseRouteGroupSpec(r, &v));
-  return v;
+  return TypedView(o, ParseRouteGroupSpec);
 }
-absl::StatusOr<Route> RouteFromObject(const Object& o) {
-  Route v;
-  v.name = o.key.name;
-  Reader r(o.spec, "");
-  CW_RETURN_IF_ERROR(ParseRouteSpec(r, &v));
-  return v;
-}
-absl::StatusOr<Cluster> ClusterFromObject(const Object& o) {
-  Cluster v;
-  v.name = o.key.name;
-  Reader r(o.spec, "");
-  CW_RETURN_IF_ERROR(ParseClusterSpec(r, &v));
-  return v;
-}
+absl::StatusOr<Route> RouteFromObject(const Object& o) { return TypedView(o, ParseRouteSpec); }
+absl::StatusOr<Cluster> ClusterFromObject(const Object& o) { return TypedView(o, ParseClusterSpec); }
 
 bool IsValidName(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
