@@ -526,14 +526,17 @@ TEST_F(ProxyIntegrationTest, GracefulDrain) {
   ASSERT_TRUE(idle.Send(Get("api.test", "/")));
   ASSERT_EQ(idle.Read().status, 200);
   RawClient busy(port_);
+  // Count before sending: the origin may see the request before this thread
+  // runs again.
+  int before = prod_->requests() + canary_->requests();
   ASSERT_TRUE(busy.Send(Get("slow.test", "/delay/100")));
   // Wait until the proxy has the request in flight (the origin saw it).
-  int before = prod_->requests() + canary_->requests();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (prod_->requests() + canary_->requests() == before &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }
+  ASSERT_NE(prod_->requests() + canary_->requests(), before) << "the origin never saw the request";
   EXPECT_TRUE(server_->Drain(std::chrono::seconds(5)));
   EXPECT_TRUE(idle.WaitClosed());
   auto r = busy.Read();
