@@ -28,6 +28,7 @@ class HubProcess {
   void Kill();
 
   int port() const { return port_; }
+  int xds_port() const { return xds_port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::string& data_dir() const { return dir_.path(); }
   const std::string& admin_token() const { return admin_token_; }
