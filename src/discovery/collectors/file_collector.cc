@@ -100,14 +100,35 @@ bool FileCollector::DrainEvents(bool& pending, bool& writing) {
 }
 
 void FileCollector::Run() {
-  // Bursts (an editor's write + rename + chmod) settle for this long before a read.
-  constexpr int kQuietMs = 20;
+  // Bursts (an editor's write + rename + chmod) settle for this long before a
+  // read. Quiet is measured from the last event about the file itself: other
+  // files of the directory (a log written every few ms) must not hold the
+  // read back.
+  constexpr auto kQuiet = std::chrono::milliseconds(20);
   bool pending = false;
   bool writing = false;
-  std::chrono::steady_clock::time_point first_event;
+  std::chrono::steady_clock::time_point first_event, last_event;
   while (true) {
+    int timeout_ms = -1;
+    if (pending && !writing) {
+      const auto left = last_event + kQuiet - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) {
+        // Quiet: read, then make sure nobody wrote meanwhile (else wait for
+        // the writer's close and read again).
+        auto text = ReadFile();
+        if (DrainEvents(pending, writing)) {
+          last_event = std::chrono::steady_clock::now();
+          continue;
+        }
+        pending = false;
+        Apply(std::move(text), first_event);
+        continue;
+      }
+      timeout_ms = static_cast<int>(
+          std::chrono::ceil<std::chrono::milliseconds>(left).count());
+    }
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    const int ready = poll(fds, 2, pending && !writing ? kQuietMs : -1);
+    const int ready = poll(fds, 2, timeout_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
       spdlog::error("discovery: {}: poll: {}", Describe(), std::strerror(errno));
@@ -116,16 +137,9 @@ void FileCollector::Run() {
     if (fds[1].revents != 0) return;
     if (ready > 0) {
       const bool was_pending = pending;
-      DrainEvents(pending, writing);
-      if (pending && !was_pending) first_event = std::chrono::steady_clock::now();
-      continue;
+      if (DrainEvents(pending, writing)) last_event = std::chrono::steady_clock::now();
+      if (pending && !was_pending) first_event = last_event;
     }
-    // Quiet: read, then make sure nobody wrote meanwhile (else wait for the
-    // writer's close and read again).
-    auto text = ReadFile();
-    if (DrainEvents(pending, writing)) continue;
-    pending = false;
-    Apply(std::move(text), first_event);
   }
 }
 
