@@ -1,5 +1,6 @@
 #include "xds/snapshot_cache.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "spdlog/spdlog.h"
@@ -38,7 +39,12 @@ void SnapshotCache::OnChanges(const std::vector<store::Change>& changes) {
     std::lock_guard lock(mu_);
     for (const auto& change : changes) {
       auto [it, inserted] = pending_.try_emplace(change.key.zone, Pending{now, now});
-      if (!inserted) it->second.last = now;
+      if (!inserted) {
+        it->second.last = now;
+      } else {
+        auto built = built_at_.find(change.key.zone);
+        it->second.leading = built == built_at_.end() || now - built->second >= options_.quiet;
+      }
     }
   }
   cv_.notify_all();
@@ -89,6 +95,7 @@ std::shared_ptr<const ZoneSnapshot> SnapshotCache::Rebuild(
   }
   std::lock_guard lock(mu_);
   snapshots_[zone] = snapshot;
+  built_at_[zone] = time_->Monotonic();
   ++rebuilds_;
   return snapshot;
 }
@@ -101,7 +108,11 @@ void SnapshotCache::Loop() {
   while (true) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, kTick, [this] { return stopping_; });
+      // A leading-edge change ends the wait at once.
+      cv_.wait_for(lock, kTick, [this] {
+        return stopping_ || std::any_of(pending_.begin(), pending_.end(),
+                                        [](const auto& p) { return p.second.leading; });
+      });
       if (stopping_) return;
       if (pending_.empty()) {
         cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
@@ -118,7 +129,7 @@ void SnapshotCache::Loop() {
         auto now = time_->Monotonic();
         for (auto it = pending_.begin(); it != pending_.end();) {
           const Pending& p = it->second;
-          if (now - p.last >= options_.quiet || now - p.first >= options_.max_delay) {
+          if (p.leading || now - p.last >= options_.quiet || now - p.first >= options_.max_delay) {
             // Zones nobody asked for are built on demand by Get().
             if (snapshots_.count(it->first) != 0) ready.emplace_back(it->first, p);
             it = pending_.erase(it);

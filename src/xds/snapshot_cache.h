@@ -1,9 +1,12 @@
 // SnapshotCache: the current ZoneSnapshot of every zone a stream asked for,
 // rebuilt when the catalog changes.
 //
-// Changes are debounced per zone: a rebuild waits for `quiet` without further
-// changes to that zone, but never more than `max_delay` after the first
-// pending change, so constant churn still reaches proxies. A rebuilt snapshot
+// Changes are debounced per zone. A change to a zone whose snapshot is at
+// least `quiet` old is rebuilt at once (the leading edge: a single edit
+// reaches proxies without waiting); changes that follow within `quiet` of a
+// rebuild wait for `quiet` without further changes to that zone, but never
+// more than `max_delay` after the first pending change, so a burst becomes at
+// most two rebuilds and constant churn still reaches proxies. A rebuilt snapshot
 // is handed to the `on_snapshot` callback on the cache's own thread.
 #pragma once
 
@@ -51,6 +54,7 @@ class SnapshotCache {
   struct Pending {
     std::chrono::steady_clock::time_point first;
     std::chrono::steady_clock::time_point last;
+    bool leading = false;  // the zone was quiet: rebuild without waiting
   };
 
   void OnChanges(const std::vector<store::Change>& changes);
@@ -67,6 +71,7 @@ class SnapshotCache {
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<const ZoneSnapshot>> snapshots_;
   std::map<std::string, Pending> pending_;
+  std::map<std::string, std::chrono::steady_clock::time_point> built_at_;  // last rebuild
   uint64_t next_sequence_ = 1;
   uint64_t rebuilds_ = 0;
   bool stopping_ = false;

@@ -63,6 +63,20 @@ TEST_F(SnapshotCacheTest, BurstBecomesOneRebuildAfterQuiet) {
   EXPECT_EQ(latest->revision(), catalog_->Revision());
 }
 
+TEST_F(SnapshotCacheTest, ChangeToAQuietZoneIsRebuiltAtOnceAndTheRestOfItsBurstAfterQuiet) {
+  auto first = cache_->Get("z");
+  clock_.Advance(milliseconds(100));  // the snapshot is now `quiet` old
+  WriteInstance(1);
+  // The leading edge: no time passes on the cache's clock, yet it rebuilds.
+  ASSERT_TRUE(::causeway::testing::WaitFor([&] { return published_ == 1; }));
+  for (int i = 2; i <= 10; ++i) WriteInstance(i);
+  EXPECT_FALSE(::causeway::testing::WaitFor([&] { return published_ > 1; }, milliseconds(100)));
+  clock_.Advance(milliseconds(100));
+  ASSERT_TRUE(::causeway::testing::WaitFor([&] { return published_ == 2; }));
+  EXPECT_EQ(cache_->Get("z")->revision(), catalog_->Revision());
+  EXPECT_GT(cache_->Get("z")->sequence(), first->sequence());
+}
+
 TEST_F(SnapshotCacheTest, ConstantChurnRebuildsAtMaxDelay) {
   cache_->Get("z");
   // A change every 90 ms: never 100 ms of quiet.
