@@ -1,6 +1,7 @@
 // The proxy's admin endpoint (--admin, default 127.0.0.1:9901), in Envoy's
 // spirit: /ready, /server_info, /stats, /stats/prometheus, /config_dump,
-// /clusters. Read-only; bind it to loopback.
+// /clusters (each endpoint with its requests, errors, open connections and
+// requests in flight). Read-only; bind it to loopback.
 #pragma once
 
 #include <functional>
@@ -18,7 +19,7 @@ struct AdminSources {
   std::function<bool()> ready;                        // a configuration is serving
   std::function<nlohmann::json()> server_info;        // identity, uptime, state
   std::function<nlohmann::json()> config_dump;        // current xDS resources
-  std::function<nlohmann::json()> clusters;           // clusters and endpoints
+  std::function<nlohmann::json()> clusters;           // clusters, endpoints, their counters
   std::function<std::map<std::string, double>()> stats;  // name → value
 };
 

@@ -42,7 +42,11 @@ class Current {
     std::lock_guard lock(mu_);
     return applied_;
   }
-  nlohmann::json Clusters() const {
+  // Each cluster's endpoints with their counters ("host:port" as in the
+  // access log; counters zero for endpoints no request has used yet).
+  nlohmann::json Clusters(
+      const std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values>& stats)
+      const {
     std::lock_guard lock(mu_);
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [name, cluster] : resources_.clusters) {
@@ -55,7 +59,17 @@ class Current {
         for (const auto& locality : it->second.endpoints()) {
           for (const auto& lb : locality.lb_endpoints()) {
             const auto& address = lb.endpoint().address().socket_address();
-            endpoints.push_back(StrCat(address.address(), ":", address.port_value()));
+            const std::string& host = address.address();
+            std::string key = host.find(':') != std::string::npos
+                                  ? StrCat("[", host, "]:", address.port_value())
+                                  : StrCat(host, ":", address.port_value());
+            EndpointStatsRegistry::Values v;
+            if (auto found = stats.find({name, key}); found != stats.end()) v = found->second;
+            endpoints.push_back({{"address", key},
+                                 {"requests", v.requests},
+                                 {"errors", v.errors},
+                                 {"active_connections", v.active_connections},
+                                 {"active_requests", v.active_requests}});
           }
         }
       }
@@ -168,6 +182,9 @@ int RunProxy(const ProxyAppOptions& options) {
     return absl::OkStatus();
   };
 
+  // Decided once: the hub's status and /server_info must name the same node.
+  const std::string node_id =
+      options.node_id.empty() ? DefaultNodeId(options.proxy) : options.node_id;
   std::unique_ptr<XdsClient> client;
   if (!options.config_file.empty()) {
     auto resources = LoadStaticConfig(options.config_file, options.proxy);
@@ -185,7 +202,7 @@ int RunProxy(const ProxyAppOptions& options) {
     xo.server = options.xds;
     xo.proxy_name = options.proxy;
     xo.zone = options.zone;
-    xo.node_id = options.node_id.empty() ? DefaultNodeId(options.proxy) : options.node_id;
+    xo.node_id = node_id;
     client = std::make_unique<XdsClient>(xo, apply);
     client->Start();
     spdlog::info("proxy: {} in zone {} (node {}) following {}", options.proxy, options.zone, xo.node_id, options.xds);
@@ -197,7 +214,7 @@ int RunProxy(const ProxyAppOptions& options) {
     return nlohmann::json{
         {"proxy", options.proxy},
         {"zone", options.zone},
-        {"node_id", options.node_id},
+        {"node_id", node_id},
         {"mode", options.config_file.empty() ? "xds" : "static"},
         {"state", current.applied() ? "LIVE" : "INITIALIZING"},
         {"uptime_seconds",
@@ -208,7 +225,7 @@ int RunProxy(const ProxyAppOptions& options) {
     if (client) return client->ConfigDump();
     return nlohmann::json{{"mode", "static"}, {"file", options.config_file}};
   };
-  sources.clusters = [&] { return current.Clusters(); };
+  sources.clusters = [&] { return current.Clusters(server.EndpointStats()); };
   sources.stats = [&] {
     std::map<std::string, double> s;
     s["downstream_connections_active"] = static_cast<double>(server.ActiveConnections());

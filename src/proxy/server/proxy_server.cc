@@ -143,4 +143,9 @@ void ProxyServer::Stop() {
 int64_t ProxyServer::ActiveConnections() const { return shared_->active_connections.load(); }
 uint64_t ProxyServer::RequestsTotal() const { return shared_->requests_total.load(); }
 
+std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values>
+ProxyServer::EndpointStats() const {
+  return shared_->endpoint_stats.Snapshot();
+}
+
 }  // namespace causeway::proxy

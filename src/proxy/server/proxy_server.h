@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include "absl/status/status.h"
 #include "proxy/config/proxy_config.h"
 #include "proxy/server/access_log.h"
+#include "proxy/upstream/endpoint_stats.h"
 
 namespace causeway::proxy {
 
@@ -63,6 +65,9 @@ class ProxyServer {
 
   int64_t ActiveConnections() const;
   uint64_t RequestsTotal() const;
+  // Counters of every upstream endpoint used so far, by (cluster, "host:port").
+  std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values> EndpointStats()
+      const;
   int workers() const { return static_cast<int>(workers_.size()); }
 
  private:

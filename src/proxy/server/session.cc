@@ -290,28 +290,45 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     }
     previous = ep;
     ctx.upstream_address = ep->Key();
+    // A copy: the worker's cache may rehash while this coroutine waits.
+    std::shared_ptr<EndpointStats> stats =
+        worker_->EndpointStatsFor(cluster->name, ctx.upstream_address);
+    auto count_error = [&stats] {
+      if (stats != nullptr) stats->errors.fetch_add(1, std::memory_order_relaxed);
+    };
     std::unique_ptr<UpstreamConnection> conn = worker_->pool().TakeIdle(ctx.upstream_address);
     bool reused = conn != nullptr;
     if (!reused) {
       absl::StatusOr<std::unique_ptr<UpstreamConnection>> made =
           co_await Connect(*ep, cluster->connect_timeout);
       if (!made.ok()) {
+        count_error();
         if (can_retry(policy.on_connect_failure || policy.on_reset)) continue;
         consume_body();
         co_return co_await LocalReply(ctx, 503, "upstream connect failure\n", "UF", resp_muts);
       }
       conn = *std::move(made);
+      if (stats != nullptr) {
+        stats->active_connections.fetch_add(1, std::memory_order_relaxed);
+        conn->stats = stats;
+      }
     }
     ctx.upstream_address = conn->peer;
 
-    // Counts the request against least-request for the endpoint.
+    // Counts the request against least-request for the endpoint, and as
+    // in flight on the admin page.
     struct ActiveGuard {
       LoadBalancer& lb;
       const Endpoint& ep;
-      ~ActiveGuard() { lb.OnRequestEnd(ep); }
+      EndpointStats* stats;
+      ~ActiveGuard() {
+        lb.OnRequestEnd(ep);
+        if (stats != nullptr) stats->active_requests.fetch_sub(1, std::memory_order_relaxed);
+      }
     };
     worker_->lb().OnRequestStart(*ep);
-    ActiveGuard active{worker_->lb(), *ep};
+    if (stats != nullptr) stats->active_requests.fetch_add(1, std::memory_order_relaxed);
+    ActiveGuard active{worker_->lb(), *ep, stats.get()};
 
     // Send the request.
     bool send_failed = false;
@@ -374,10 +391,12 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
         previous = nullptr;
         continue;
       }
+      count_error();
       if (can_retry(policy.on_reset)) continue;
       consume_body();
       co_return co_await LocalReply(ctx, 503, "upstream reset before response\n", "UR", resp_muts);
     }
+    if (stats != nullptr) stats->requests.fetch_add(1, std::memory_order_relaxed);
 
     // Wait for the response head within the try's deadline.
     Clock::time_point sent = Clock::now();
@@ -422,6 +441,15 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     if (!got_head) {
       bool timed_out = watchdog_.fired();
       watchdog_.Disarm();
+      // A pooled connection closed while idle is retried below and is no
+      // fault of the endpoint; everything else is.
+      const bool stale = !timed_out && !head_too_large && reused && conn->buffer.empty() &&
+                         !stale_retry_used && !body_streamed;
+      if (!stale) {
+        count_error();
+      } else if (stats != nullptr) {
+        stats->requests.fetch_sub(1, std::memory_order_relaxed);  // sent again, counted then
+      }
       if (timed_out) {
         if (per_try && can_retry(policy.on_5xx || policy.on_gateway_error || policy.on_reset)) {
           continue;
@@ -445,11 +473,13 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       co_return co_await LocalReply(ctx, 503, "upstream reset before response\n", "UR", resp_muts);
     }
     if (parsed.status != http1::ParseStatus::kOk) {
+      count_error();
       watchdog_.Disarm();
       consume_body();
       co_return co_await LocalReply(ctx, 502, "invalid upstream response\n", "UPE", resp_muts);
     }
     ctx.upstream_time = Micros(Clock::now() - sent);
+    if (resp_.status >= 500) count_error();
     bool retriable_status = (policy.on_5xx && resp_.status >= 500) ||
                             (policy.on_gateway_error && resp_.status >= 502 && resp_.status <= 504);
     if (retriable_status && can_retry(true)) {
@@ -516,6 +546,7 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     watchdog_.Disarm();
     bool complete = framer.done() || eof_end;
     if (!complete) {
+      if (!upstream_ok || timed_out) count_error();
       // Mid-body failure: the head is out, so the only signal left is to
       // cut the downstream connection (as Envoy does).
       ctx.flags = timed_out ? "UT" : (downstream_ok ? "UR" : "DC");

@@ -14,7 +14,10 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 Worker::Worker(int index, ServerShared* shared)
-    : ioc_(std::make_unique<asio::io_context>(1)), index_(index), shared_(shared) {}
+    : ioc_(std::make_unique<asio::io_context>(1)),
+      index_(index),
+      shared_(shared),
+      endpoint_stats_(&shared->endpoint_stats) {}
 
 Worker::~Worker() {
   Stop();

@@ -19,6 +19,7 @@
 #include "proxy/config/proxy_config.h"
 #include "proxy/server/access_log.h"
 #include "proxy/upstream/connection_pool.h"
+#include "proxy/upstream/endpoint_stats.h"
 #include "proxy/upstream/load_balancer.h"
 
 namespace causeway::proxy {
@@ -30,6 +31,7 @@ struct ServerShared {
   AccessLog* access_log = nullptr;
   std::atomic<int64_t> active_connections{0};
   std::atomic<uint64_t> requests_total{0};
+  EndpointStatsRegistry endpoint_stats;
   std::mutex mu;
   std::condition_variable cv;  // signalled when active_connections drops to 0
 };
@@ -65,6 +67,10 @@ class Worker {
   const ProxyConfigSnapshot& config() const { return config_; }
   LoadBalancer& lb() { return lb_; }
   ConnectionPool& pool() { return pool_; }
+  std::shared_ptr<EndpointStats> EndpointStatsFor(const std::string& cluster,
+                                                  const std::string& endpoint) {
+    return endpoint_stats_.Get(cluster, endpoint);
+  }
   ServerShared& shared() { return *shared_; }
   bool draining() const { return draining_; }
   int index() const { return index_; }
@@ -87,6 +93,7 @@ class Worker {
   ProxyConfigSnapshot config_;
   LoadBalancer lb_;
   ConnectionPool pool_;
+  EndpointStatsCache endpoint_stats_;
   absl::flat_hash_map<std::string, ActiveListener> listeners_;
   absl::flat_hash_set<Session*> sessions_;
   bool draining_ = false;

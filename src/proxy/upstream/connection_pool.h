@@ -13,16 +13,25 @@
 #include "absl/status/statusor.h"
 #include "proxy/codec/buffer.h"
 #include "proxy/config/proxy_config.h"
+#include "proxy/upstream/endpoint_stats.h"
 
 namespace causeway::proxy {
 
 struct UpstreamConnection {
   explicit UpstreamConnection(const boost::asio::any_io_executor& ex) : socket(ex) {}
+  ~UpstreamConnection() {
+    if (stats != nullptr) stats->active_connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
   boost::asio::ip::tcp::socket socket;
   ByteBuffer buffer;
   std::string key;        // Endpoint::Key()
   std::string peer;       // resolved "ip:port" for the access log
   uint32_t requests = 0;  // requests served, >0 means reused
+  // The counters of the endpoint (in the cluster that opened it), counting
+  // this connection among the active ones while it lives.
+  std::shared_ptr<EndpointStats> stats;
 };
 
 class ConnectionPool {
