@@ -1,0 +1,64 @@
+// Counters per upstream endpoint of each cluster, for the admin /clusters
+// page: requests, errors, open connections and requests in flight. Every
+// worker adds to the same counters (relaxed atomics); the registry's lock is
+// taken only when a worker first meets an endpoint, after that it uses its
+// own cache (EndpointStatsCache), so the request path takes no lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace causeway::proxy {
+
+struct EndpointStats {
+  std::atomic<uint64_t> requests{0};  // requests written to a connection to the endpoint
+  // Tries that failed there (connect failure, reset, timeout, invalid
+  // response) or were answered 5xx.
+  std::atomic<uint64_t> errors{0};
+  std::atomic<int64_t> active_connections{0};  // open upstream connections, idle ones included
+  std::atomic<int64_t> active_requests{0};
+};
+
+class EndpointStatsRegistry {
+ public:
+  // The counters of `endpoint` ("host:port") in `cluster`, created at zero.
+  std::shared_ptr<EndpointStats> Get(const std::string& cluster, const std::string& endpoint);
+
+  struct Values {
+    uint64_t requests = 0;
+    uint64_t errors = 0;
+    int64_t active_connections = 0;
+    int64_t active_requests = 0;
+  };
+  // (cluster, endpoint) → current values; endpoints never used are absent.
+  std::map<std::pair<std::string, std::string>, Values> Snapshot() const;
+
+ private:
+  mutable std::mutex mu_;
+  // Entries stay when an endpoint leaves the configuration: counters keep
+  // their totals if it comes back, and connections to it may still be open.
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<EndpointStats>> stats_;
+};
+
+// One worker's lookups into the registry (single-threaded).
+class EndpointStatsCache {
+ public:
+  explicit EndpointStatsCache(EndpointStatsRegistry* registry) : registry_(registry) {}
+  // Null when there is no registry (a server built without one).
+  const std::shared_ptr<EndpointStats>& Get(const std::string& cluster,
+                                            const std::string& endpoint);
+
+ private:
+  EndpointStatsRegistry* registry_;
+  absl::flat_hash_map<std::string, std::shared_ptr<EndpointStats>> cache_;  // "cluster\0ep"
+  std::shared_ptr<EndpointStats> none_;
+};
+
+}  // namespace causeway::proxy
