@@ -1,8 +1,10 @@
-// XdsServer: the hub's Envoy v3 ADS server (`causeway serve --xds`).
+// XdsServer: the Envoy v3 ADS server of the hub (`causeway serve --xds`) and
+// of agents (`causeway agent --xds`).
 //
-// Serves each connected proxy its zone's configuration, translated from the
-// catalog and pushed on every change (debounced), over both ADS variants.
-// Also answers the hub's status, config and metrics pages.
+// Serves each connected proxy its zone's configuration, translated from a
+// ConfigSource (the hub's catalog, or an agent's copy of its zone) and pushed
+// on every change (debounced), over both ADS variants. Also answers the
+// hub's status, config and metrics pages.
 //
 // Wiring (src/hub/serve_command.cc):
 //   xds::XdsServer xds(&catalog, &RealTime::Instance());
@@ -22,6 +24,7 @@
 #include "common/time_source.h"
 #include "hub/catalog.h"
 #include "nlohmann/json.hpp"
+#include "xds/config_source.h"
 
 namespace grpc {
 class Server;
@@ -42,6 +45,9 @@ class XdsServer {
     std::chrono::milliseconds max_delay{1000};
   };
 
+  // Serves `source` (not owned), e.g. an agent's copy of its zone.
+  XdsServer(ConfigSource* source, const TimeSource* time, Options options);
+  // Serves the hub's catalog.
   XdsServer(hub::Catalog* catalog, const TimeSource* time, Options options);
   XdsServer(hub::Catalog* catalog, const TimeSource* time) : XdsServer(catalog, time, Options{}) {}
   ~XdsServer();
@@ -73,7 +79,10 @@ class XdsServer {
   std::string PrometheusMetrics() const;
 
  private:
-  hub::Catalog* const catalog_;
+  void Init();
+
+  std::unique_ptr<ConfigSource> owned_source_;
+  ConfigSource* const source_;
   const TimeSource* const time_;
   const Options options_;
   std::unique_ptr<ServerMetrics> metrics_;

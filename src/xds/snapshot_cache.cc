@@ -7,21 +7,29 @@
 
 namespace causeway::xds {
 
+SnapshotCache::SnapshotCache(ConfigSource* source, const TimeSource* time, Options options,
+                             Callback on_snapshot)
+    : source_(source), time_(time), options_(options), on_snapshot_(std::move(on_snapshot)) {}
+
 SnapshotCache::SnapshotCache(hub::Catalog* catalog, const TimeSource* time, Options options,
                              Callback on_snapshot)
-    : catalog_(catalog), time_(time), options_(options), on_snapshot_(std::move(on_snapshot)) {}
+    : owned_source_(std::make_unique<CatalogConfigSource>(catalog)),
+      source_(owned_source_.get()),
+      time_(time),
+      options_(options),
+      on_snapshot_(std::move(on_snapshot)) {}
 
 SnapshotCache::~SnapshotCache() { Stop(); }
 
 void SnapshotCache::Start() {
-  listener_id_ = catalog_->Subscribe(
-      [this](const std::vector<store::Change>& changes) { OnChanges(changes); });
+  listener_id_ =
+      source_->Subscribe([this](const std::vector<std::string>& zones) { OnChanges(zones); });
   thread_ = std::thread([this] { Loop(); });
 }
 
 void SnapshotCache::Stop() {
   if (listener_id_ != 0) {
-    catalog_->Unsubscribe(listener_id_);
+    source_->Unsubscribe(listener_id_);
     listener_id_ = 0;
   }
   {
@@ -32,17 +40,18 @@ void SnapshotCache::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-// Runs on the catalog's committer thread: only notes which zones moved.
-void SnapshotCache::OnChanges(const std::vector<store::Change>& changes) {
+// Runs on the source's thread (the catalog's committer): only notes which
+// zones moved.
+void SnapshotCache::OnChanges(const std::vector<std::string>& zones) {
   auto now = time_->Monotonic();
   {
     std::lock_guard lock(mu_);
-    for (const auto& change : changes) {
-      auto [it, inserted] = pending_.try_emplace(change.key.zone, Pending{now, now});
+    for (const auto& zone : zones) {
+      auto [it, inserted] = pending_.try_emplace(zone, Pending{now, now});
       if (!inserted) {
         it->second.last = now;
       } else {
-        auto built = built_at_.find(change.key.zone);
+        auto built = built_at_.find(zone);
         it->second.leading = built == built_at_.end() || now - built->second >= options_.quiet;
       }
     }
@@ -87,9 +96,9 @@ std::shared_ptr<const ZoneSnapshot> SnapshotCache::Rebuild(
     if (it != snapshots_.end()) previous = it->second;
     sequence = next_sequence_++;
   }
-  int64_t revision = catalog_->Revision();
+  int64_t revision = source_->Revision();
   auto snapshot = ZoneSnapshot::Build(zone, revision, sequence, change_time,
-                                      catalog_->ZoneObjects(zone), previous.get());
+                                      source_->ZoneObjects(zone), previous.get());
   for (const auto& error : snapshot->errors()) {
     spdlog::warn("xds: zone {}: {}", zone, error);
   }

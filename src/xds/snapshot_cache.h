@@ -1,5 +1,6 @@
 // SnapshotCache: the current ZoneSnapshot of every zone a stream asked for,
-// rebuilt when the catalog changes.
+// rebuilt when the config source (the hub's catalog, or an agent's copy of its
+// zone) changes.
 //
 // Changes are debounced per zone. A change to a zone whose snapshot is at
 // least `quiet` old is rebuilt at once (the leading edge: a single edit
@@ -22,6 +23,7 @@
 
 #include "common/time_source.h"
 #include "hub/catalog.h"
+#include "xds/config_source.h"
 #include "xds/snapshot.h"
 
 namespace causeway::xds {
@@ -34,6 +36,8 @@ class SnapshotCache {
   };
   using Callback = std::function<void(const std::shared_ptr<const ZoneSnapshot>&)>;
 
+  SnapshotCache(ConfigSource* source, const TimeSource* time, Options options,
+                Callback on_snapshot);
   SnapshotCache(hub::Catalog* catalog, const TimeSource* time, Options options,
                 Callback on_snapshot);
   ~SnapshotCache();
@@ -57,12 +61,13 @@ class SnapshotCache {
     bool leading = false;  // the zone was quiet: rebuild without waiting
   };
 
-  void OnChanges(const std::vector<store::Change>& changes);
+  void OnChanges(const std::vector<std::string>& zones);
   void Loop();
   std::shared_ptr<const ZoneSnapshot> Rebuild(const std::string& zone,
                                               std::chrono::steady_clock::time_point change_time);
 
-  hub::Catalog* const catalog_;
+  std::unique_ptr<ConfigSource> owned_source_;
+  ConfigSource* const source_;
   const TimeSource* const time_;
   const Options options_;
   const Callback on_snapshot_;
