@@ -2,6 +2,8 @@
 
 #include "common/logging.h"
 #include "common/status.h"
+#include "discovery/agent/agent.h"
+#include "discovery/sync/catalog_hub_api.h"
 #include "hub/auth/bootstrap.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
@@ -13,6 +15,20 @@ HubServer::HubServer(HubOptions options) : options_(std::move(options)) {}
 HubServer::~HubServer() { Shutdown(); }
 
 absl::Status HubServer::Start() {
+  // Bad collector flags fail before anything listens or opens the store.
+  if (!options_.collectors.empty() && options_.collector_zone.empty()) {
+    return absl::InvalidArgumentError("--collector needs --collector-zone");
+  }
+  if (options_.collectors.empty() && !options_.collector_zone.empty()) {
+    return absl::InvalidArgumentError("--collector-zone needs at least one --collector");
+  }
+  for (const std::string& spec : options_.collectors) {
+    auto collector = discovery::MakeCollector(spec, {options_.dns_server, options_.kubeconfig});
+    if (!collector.ok()) {
+      return absl::InvalidArgumentError(
+          StrCat("--collector ", spec, ": ", FromAbsl(collector.status().message())));
+    }
+  }
   access_log_ = spdlog::get("access");
   if (access_log_ == nullptr) {
     // Access lines are complete JSON objects, written as they are.
@@ -72,10 +88,28 @@ absl::Status HubServer::Start() {
         LogRequest(req, status, route, elapsed);
       });
   CW_RETURN_IF_ERROR(http_->Start());
+  CW_RETURN_IF_ERROR(StartCollectors());
   ready_.store(true);
   spdlog::info("serving the API on {} (port {}), revision {}", options_.api_address, http_->port(),
                catalog_->Revision());
   return absl::OkStatus();
+}
+
+// The same collectors and Syncer as `causeway agent` (batching, versions,
+// --delete-missing), writing through the catalog instead of over HTTP.
+absl::Status HubServer::StartCollectors() {
+  if (options_.collectors.empty()) return absl::OkStatus();
+  discovery::AgentOptions agent;
+  agent.collectors = options_.collectors;
+  agent.environment = {options_.dns_server, options_.kubeconfig};
+  agent.sync.zone = options_.collector_zone;
+  agent.sync.delete_missing = options_.collector_delete_missing;
+  auto created = discovery::Agent::Create(
+      std::move(agent), std::make_unique<discovery::CatalogHubApi>(
+                            catalog_.get(), options_.collector_zone, "collector"));
+  if (!created.ok()) return created.status();
+  collectors_ = *std::move(created);
+  return collectors_->Start();
 }
 
 void HubServer::LogRequest(const http::Request& req, int status, std::string_view route,
@@ -99,6 +133,11 @@ void HubServer::LogRequest(const http::Request& req, int status, std::string_vie
 
 void HubServer::Shutdown() {
   ready_.store(false);
+  // Collectors write through the catalog: stop them while it is still open.
+  if (collectors_) {
+    collectors_->Stop();
+    collectors_.reset();
+  }
   if (http_) {
     http_->Shutdown();
     http_.reset();

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "common/time_source.h"
@@ -20,6 +21,10 @@ namespace spdlog {
 class logger;
 }
 
+namespace causeway::discovery {
+class Agent;
+}
+
 namespace causeway::hub {
 
 struct HubOptions {
@@ -29,6 +34,14 @@ struct HubOptions {
   std::string store_spec;  // "" = SQLite in data_dir
   int io_threads = 2;
   int worker_threads = 32;
+  // In-process collectors (`--collector`, DESIGN.md discovery contract): their
+  // clusters are written through the catalog into `collector_zone`, recorded
+  // in the change log as made by "collector".
+  std::vector<std::string> collectors;
+  std::string collector_zone;
+  bool collector_delete_missing = false;
+  std::string dns_server;  // for dns: collectors; "" = resolv.conf
+  std::string kubeconfig;  // for kubernetes: collectors
 };
 
 class HubServer {
@@ -48,6 +61,7 @@ class HubServer {
   Catalog* catalog() const { return catalog_.get(); }
 
  private:
+  absl::Status StartCollectors();
   void LogRequest(const http::Request& req, int status, std::string_view route,
                   std::chrono::steady_clock::duration elapsed);
 
@@ -62,6 +76,7 @@ class HubServer {
   std::atomic<bool> follow_store_{false};  // external-change callback active
   api::ApiContext ctx_;
   std::unique_ptr<xds::XdsServer> xds_;
+  std::unique_ptr<discovery::Agent> collectors_;
   std::unique_ptr<http::HttpServer> http_;
   std::shared_ptr<spdlog::logger> access_log_;
 };

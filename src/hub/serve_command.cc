@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/logging.h"
 #include "hub/hub_server.h"
@@ -25,6 +26,11 @@ struct ServeFlags {
   std::string log_format = "json";
   int io_threads = 2;
   int worker_threads = 32;
+  std::vector<std::string> collectors;
+  std::string collector_zone;
+  bool collector_delete_missing = false;
+  std::string dns_server;
+  std::string kubeconfig;
 };
 
 std::string DefaultDataDir() {
@@ -52,6 +58,11 @@ int Serve(const ServeFlags& flags) {
   options.store_spec = flags.store;
   options.io_threads = flags.io_threads;
   options.worker_threads = flags.worker_threads;
+  options.collectors = flags.collectors;
+  options.collector_zone = flags.collector_zone;
+  options.collector_delete_missing = flags.collector_delete_missing;
+  options.dns_server = flags.dns_server;
+  options.kubeconfig = flags.kubeconfig;
 
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
@@ -97,7 +108,10 @@ void AddServeCommand(CLI::App& app) {
       SQLite in ~/.local/share/causeway; the first start writes admin.token there.
   causeway serve --api 0.0.0.0:8380 --data-dir /var/lib/causeway --log-format text
   causeway serve --store postgresql://causeway@db.internal/causeway
-      Several hubs may share one PostgreSQL database.)");
+      Several hubs may share one PostgreSQL database.
+  causeway serve --collector-zone staging --collector file:/etc/causeway/clusters.yaml
+      Runs collectors inside the hub: their clusters are written into zone staging
+      (which must exist), as "collector" in the change log.)");
   serve->add_option("--api", flags->api, "REST API listen address host:port")
       ->capture_default_str();
   serve->add_option("--xds", flags->xds, "xDS (gRPC) listen address host:port")
@@ -122,6 +136,20 @@ void AddServeCommand(CLI::App& app) {
                    "Threads running requests that write or query the store")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  serve->add_option("--collector", flags->collectors,
+                    "Run a collector in the hub (repeatable): file:PATH | dns:CLUSTER=HOST:PORT | "
+                    "dns:CLUSTER=_svc._tcp.DOMAIN | "
+                    "kubernetes:namespace=NS[,NS...];selector=SEL;cluster-label=L;port-name=P");
+  serve->add_option("--collector-zone", flags->collector_zone,
+                    "Zone the collectors' clusters are written into (required with --collector)");
+  serve->add_flag("--collector-delete-missing", flags->collector_delete_missing,
+                  "Delete the collector zone's clusters that no collector reports (once all "
+                  "have reported)");
+  serve->add_option("--dns-server", flags->dns_server,
+                    "IPv4:PORT of the DNS server for dns: collectors (default: /etc/resolv.conf)");
+  serve->add_option("--kubeconfig", flags->kubeconfig,
+                    "kubeconfig for kubernetes: collectors (default: in-cluster, $KUBECONFIG, "
+                    "~/.kube/config)");
   serve->callback([flags] {
     int code = Serve(*flags);
     if (code != 0) throw CLI::RuntimeError(code);

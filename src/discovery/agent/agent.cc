@@ -2,8 +2,10 @@
 
 #include "common/status.h"
 #include "common/strings.h"
+#include "common/time_source.h"
 #include "model/objects.h"
 #include "spdlog/spdlog.h"
+#include "xds/server.h"
 
 namespace causeway::discovery {
 
@@ -21,6 +23,9 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
   if (options.collectors.empty()) {
     return absl::InvalidArgumentError("at least one --collector is required");
   }
+  if (!options.xds_address.empty() && api != nullptr) {
+    return absl::InvalidArgumentError("--xds needs the hub's REST API (--hub)");
+  }
   std::unique_ptr<Agent> agent(new Agent(std::move(options)));
   for (const std::string& spec : agent->options_.collectors) {
     auto collector = MakeCollector(spec, agent->options_.environment);
@@ -37,13 +42,35 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
 
 int Agent::metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
 
+int Agent::xds_port() const { return xds_ ? xds_->port() : 0; }
+
 absl::Status Agent::Start() {
+  if (!options_.xds_address.empty()) {
+    replica_ = std::make_unique<ZoneReplica>(options_.sync.zone);
+    xds_ = std::make_unique<xds::XdsServer>(replica_.get(), &RealTime::Instance(),
+                                            xds::XdsServer::Options{});
+    CW_RETURN_IF_ERROR(xds_->Start(options_.xds_address));
+    spdlog::info("discovery: serving xDS for zone {} on {} (port {})", options_.sync.zone,
+                 options_.xds_address, xds_->port());
+    watcher_ = std::make_unique<ZoneWatcher>(options_.hub, options_.token, replica_.get());
+    watcher_->Start();
+  }
   if (!options_.metrics_address.empty()) {
     hub::http::Router router;
-    router.Add({"GET", "/metrics", [this](hub::http::Request&) {
-                  return hub::http::Response::Text(200, syncer_->metrics().RenderPrometheus(),
-                                                   "text/plain; version=0.0.4");
-                }});
+    router.Add(
+        {"GET", "/metrics", [this](hub::http::Request&) {
+           std::string text = syncer_->metrics().RenderPrometheus();
+           if (xds_) {
+             text +=
+                 "# HELP causeway_agent_hub_watch_connected 1 while the zone copy "
+                 "follows the hub's watch stream.\n";
+             text += "# TYPE causeway_agent_hub_watch_connected gauge\n";
+             text +=
+                 StrCat("causeway_agent_hub_watch_connected ", watcher_->connected() ? 1 : 0, "\n");
+             text += xds_->PrometheusMetrics();
+           }
+           return hub::http::Response::Text(200, std::move(text), "text/plain; version=0.0.4");
+         }});
     router.Add({"GET", "/healthz",
                 [](hub::http::Request&) { return hub::http::Response::Text(200, "ok\n"); }});
     // Ready once the hub holds what the collectors report.
@@ -70,9 +97,13 @@ absl::Status Agent::Start() {
                options_.sync.delete_missing ? ", deleting missing clusters" : "");
   syncer_->Start();
   started_ = true;
-  absl::Status status = collectors_.Start(
-      [this](ClusterSet clusters, std::chrono::steady_clock::time_point observed_at,
-             bool complete) { syncer_->SetDesired(std::move(clusters), observed_at, complete); });
+  absl::Status status =
+      collectors_.Start([this](ClusterSet clusters,
+                               std::chrono::steady_clock::time_point observed_at, bool complete) {
+        // The local copy first: the zone's proxies follow at once, hub or not.
+        if (replica_) replica_->SetLocal(clusters);
+        syncer_->SetDesired(std::move(clusters), observed_at, complete);
+      });
   if (!status.ok()) Stop();
   return status;
 }
@@ -83,6 +114,8 @@ void Agent::Stop() {
   collectors_.Stop();  // no more callbacks into the syncer after this
   syncer_->Stop();
   if (metrics_server_) metrics_server_->Shutdown();
+  if (watcher_) watcher_->Stop();
+  if (xds_) xds_->Stop();
 }
 
 }  // namespace causeway::discovery

@@ -8,9 +8,15 @@
 #include "absl/status/statusor.h"
 #include "discovery/agent/collector_spec.h"
 #include "discovery/collector_group.h"
+#include "discovery/replica/zone_replica.h"
+#include "discovery/replica/zone_watcher.h"
 #include "discovery/sync/rest_hub_api.h"
 #include "discovery/sync/syncer.h"
 #include "hub/http/server.h"
+
+namespace causeway::xds {
+class XdsServer;
+}
 
 namespace causeway::discovery {
 
@@ -22,6 +28,9 @@ struct AgentOptions {
   SyncOptions sync;  // zone, delete_missing, batching
   // host:port for /metrics, /healthz and /readyz (in sync with the hub); "" = none.
   std::string metrics_address;
+  // host:port of an xDS (ADS) server for the zone's proxies, fed from a copy
+  // of the zone (hub watch + the collectors' own changes); "" = none.
+  std::string xds_address;
 };
 
 class Agent {
@@ -39,6 +48,8 @@ class Agent {
   const Syncer& syncer() const { return *syncer_; }
   // The bound port of the metrics server (after Start), or 0.
   int metrics_port() const;
+  // The bound port of the xDS server (after Start), or 0.
+  int xds_port() const;
 
  private:
   explicit Agent(AgentOptions options);
@@ -48,6 +59,11 @@ class Agent {
   std::unique_ptr<Syncer> syncer_;
   CollectorGroup collectors_;
   std::unique_ptr<hub::http::HttpServer> metrics_server_;
+  // With --xds: the zone's copy, what keeps it current from the hub, and the
+  // server the zone's proxies connect to.
+  std::unique_ptr<ZoneReplica> replica_;
+  std::unique_ptr<ZoneWatcher> watcher_;
+  std::unique_ptr<xds::XdsServer> xds_;
   bool started_ = false;
 };
 

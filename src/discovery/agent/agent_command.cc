@@ -50,6 +50,11 @@ void AddAgentCommand(CLI::App& app) {
                   "~/.kube/config)");
   cmd->add_option("--metrics", options->metrics_address,
                   "host:port serving /metrics, /healthz and /readyz (default: none)");
+  cmd->add_option("--xds", options->xds_address,
+                  "host:port of an xDS (ADS) server for the zone's proxies, fed from a copy of "
+                  "the zone that follows the hub's watch stream and the collectors; it keeps "
+                  "serving (and following the collectors) while the hub is unreachable "
+                  "(default: none)");
   auto debounce = std::make_shared<int64_t>(options->sync.debounce.count());
   auto max_delay = std::make_shared<int64_t>(options->sync.max_delay.count());
   cmd->add_option("--batch-quiet-ms", *debounce,

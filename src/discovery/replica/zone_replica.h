@@ -1,0 +1,71 @@
+// ZoneReplica: an agent's copy of its zone, served over xDS by
+// `causeway agent --xds` (an xds::ConfigSource).
+//
+// Two layers. The hub layer holds the zone's objects as the hub last showed
+// them (a list, then every watch event). The local layer holds the clusters
+// the agent's own collectors report now; for those clusters it wins over the
+// hub layer. The collectors own their clusters' instances (the sync writes
+// exactly this set to the hub), so the overlay only shows early what the hub
+// will hold once the write lands, and keeps showing it while the hub is
+// unreachable: proxies of the zone follow their services without the hub.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "discovery/collector.h"
+#include "model/objects.h"
+#include "xds/config_source.h"
+
+namespace causeway::discovery {
+
+class ZoneReplica final : public xds::ConfigSource {
+ public:
+  explicit ZoneReplica(std::string zone);
+
+  const std::string& zone() const { return zone_; }
+
+  // --- hub layer (the watcher's thread) -------------------------------------
+  // Replaces the hub layer with `objects` (a fresh list of the zone).
+  void ResetHub(std::vector<model::Object> objects, int64_t revision);
+  // Applies one watch event: `after` is the object after the change, or
+  // nullopt when it was deleted. Objects of other zones are ignored.
+  void ApplyHub(const model::ObjectKey& key, std::optional<model::Object> after, int64_t revision);
+  // The revision of the last change applied (0 = never loaded).
+  int64_t hub_revision() const;
+  bool hub_loaded() const;
+
+  // --- local layer (the collectors' callback) -------------------------------
+  // The clusters the collectors report now (complete sets).
+  void SetLocal(const ClusterSet& clusters);
+
+  // --- xds::ConfigSource ----------------------------------------------------
+  int64_t Revision() const override { return hub_revision(); }
+  std::vector<model::Object> ZoneObjects(const std::string& zone) const override;
+  bool HasZone(const std::string& zone) const override;
+  int Subscribe(Listener fn) override;
+  void Unsubscribe(int id) override;
+
+ private:
+  void Notify();
+
+  const std::string zone_;
+
+  mutable std::mutex mu_;
+  std::map<model::ObjectKey, model::Object> hub_;
+  int64_t hub_revision_ = 0;
+  bool hub_loaded_ = false;
+  ClusterSet local_;
+
+  // Listeners are called outside mu_, one notification at a time.
+  std::mutex notify_mu_;
+  mutable std::mutex listeners_mu_;
+  std::map<int, Listener> listeners_;
+  int next_listener_ = 1;
+};
+
+}  // namespace causeway::discovery

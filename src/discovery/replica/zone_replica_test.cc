@@ -1,0 +1,84 @@
+#include "discovery/replica/zone_replica.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+namespace causeway::discovery {
+namespace {
+
+model::Object Make(model::Kind kind, const std::string& name, model::Json spec) {
+  model::Object o;
+  o.key = model::ObjectKey{kind, "staging", name};
+  o.spec = std::move(spec);
+  return o;
+}
+
+model::Json HostsJson(std::initializer_list<std::string> hosts) {
+  model::Json out = model::Json::array();
+  for (const auto& h : hosts) out.push_back({{"host", h}, {"port", 8080}, {"metadata", {}}});
+  return out;
+}
+
+Instances Hosts(std::initializer_list<std::string> hosts) {
+  Instances out;
+  for (const auto& h : hosts) out.push_back(model::Instance{h, 8080, {}});
+  Normalize(out);
+  return out;
+}
+
+std::map<std::string, std::vector<std::string>> Clusters(const ZoneReplica& replica) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& o : replica.ZoneObjects("staging")) {
+    if (o.key.kind != model::Kind::kCluster) continue;
+    auto& hosts = out[o.key.name];
+    for (const auto& i : o.spec["instances"]) hosts.push_back(i["host"]);
+  }
+  return out;
+}
+
+TEST(ZoneReplicaTest, CollectorsWinForTheirClustersAndAddNewOnes) {
+  ZoneReplica replica("staging");
+  std::atomic<int> notified{0};
+  int id = replica.Subscribe([&](const std::vector<std::string>& zones) {
+    EXPECT_EQ(zones, std::vector<std::string>{"staging"});
+    ++notified;
+  });
+  replica.ResetHub({Make(model::Kind::kZone, "staging", model::Json::object()),
+                    Make(model::Kind::kCluster, "users", {{"instances", HostsJson({"10.0.0.1"})}}),
+                    Make(model::Kind::kCluster, "web", {{"instances", HostsJson({"10.0.1.1"})}})},
+                   7);
+  EXPECT_TRUE(replica.HasZone("staging"));
+  EXPECT_FALSE(replica.HasZone("prod"));
+  EXPECT_EQ(replica.hub_revision(), 7);
+  EXPECT_EQ(notified.load(), 1);
+
+  replica.SetLocal({{"users", Hosts({"10.0.0.2"})}, {"billing", Hosts({"10.0.2.1"})}});
+  EXPECT_EQ(notified.load(), 2);
+  EXPECT_EQ(Clusters(replica),
+            (std::map<std::string, std::vector<std::string>>{
+                {"billing", {"10.0.2.1"}}, {"users", {"10.0.0.2"}}, {"web", {"10.0.1.1"}}}));
+  // The same set again is no change.
+  replica.SetLocal({{"users", Hosts({"10.0.0.2"})}, {"billing", Hosts({"10.0.2.1"})}});
+  EXPECT_EQ(notified.load(), 2);
+
+  // Hub events: the zone object stays first; a deleted cluster the
+  // collectors do not report goes away.
+  replica.ApplyHub({model::Kind::kCluster, "staging", "web"}, std::nullopt, 8);
+  EXPECT_EQ(replica.hub_revision(), 8);
+  auto objects = replica.ZoneObjects("staging");
+  ASSERT_FALSE(objects.empty());
+  EXPECT_EQ(objects.front().key.kind, model::Kind::kZone);
+  EXPECT_EQ(Clusters(replica), (std::map<std::string, std::vector<std::string>>{
+                                   {"billing", {"10.0.2.1"}}, {"users", {"10.0.0.2"}}}));
+  // Other zones' events are ignored.
+  model::Object other = Make(model::Kind::kCluster, "x", {{"instances", HostsJson({"1.1.1.1"})}});
+  other.key.zone = "prod";
+  replica.ApplyHub(other.key, other, 9);
+  EXPECT_EQ(replica.hub_revision(), 8);
+  EXPECT_TRUE(replica.ZoneObjects("prod").empty());
+  replica.Unsubscribe(id);
+}
+
+}  // namespace
+}  // namespace causeway::discovery
