@@ -108,6 +108,8 @@ class Client final : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryR
     // A channel of its own per client, like separate proxies: without this,
     // channels to one target share one connection.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    // Envoy does no gRPC BDP pings either; they would double the packets.
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     channel_ = grpc::CreateCustomChannel(options.xds, grpc::InsecureChannelCredentials(), args);
     stub_ = AggregatedDiscoveryService::NewStub(channel_);
   }
