@@ -173,11 +173,9 @@ bool AdsSession::RoutesSettled() const {
     ResourceMap desired = Desired(type);
     for (const auto& [name, resource] : desired) {
       auto it = s.has.find(name);
-      if (it == s.has.end() || it->second->version != resource->version) {
-        // Not settled unless the difference is one the client rejected.
-        auto rejected = s.rejected.find(name);
-        if (rejected == s.rejected.end() || rejected->second != resource->version) return false;
-      }
+      // A difference the client rejected counts too: it still runs the
+      // routes it had, and those may name clusters the new ones do not.
+      if (it == s.has.end() || it->second->version != resource->version) return false;
     }
   }
   return true;
@@ -364,6 +362,14 @@ bool AdsSession::PumpSotw(ResourceType type, Outbox* out) {
           rejected != s.rejected.end() && rejected->second == resource->version;
       if (forced || (stale && !was_rejected)) send.emplace(name, resource);
     }
+    // The last response was rejected and the state moved on without any
+    // resource the client lacks (e.g. the name it choked on was dropped from
+    // the subscription): answer with the current state anyway, so the client
+    // ACKs it and the NACK stops standing as the latest word in status.
+    const bool nack_superseded = !desired.empty() && !s.nacked_version.empty() &&
+                                 s.sent_version == s.nacked_version &&
+                                 version != s.nacked_version;
+    if (send.empty() && nack_superseded) send = desired;
     if (send.empty()) {
       s.force.clear();  // named resources that do not exist are sent when created
       s.force_response = false;

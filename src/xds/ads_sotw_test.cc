@@ -300,6 +300,46 @@ TEST_F(AdsTest, SotwMakeBeforeBreak) {
   EXPECT_THAT(Names(*c3), ElementsAre("green"));
 }
 
+// A client that rejects the routes moving off a cluster keeps running its
+// old routes: the cluster they name is not taken away while the NACK stands.
+TEST_F(AdsTest, SotwNackedRoutesKeepTheClustersTheClientStillRuns) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kCds)));
+  auto cds = s->Next();
+  ASSERT_TRUE(cds);
+  ASSERT_TRUE(s->Send(Ack(*cds)));
+  ASSERT_TRUE(s->Send(Req(kEds, {"blue"})));
+  auto eds = s->Next();
+  ASSERT_TRUE(eds);
+  ASSERT_TRUE(s->Send(Ack(*eds, {"blue"})));
+  ASSERT_TRUE(s->Send(Req(kLds)));
+  auto lds = s->Next();
+  ASSERT_TRUE(lds);
+  ASSERT_TRUE(s->Send(Ack(*lds)));
+  ASSERT_TRUE(s->Send(Req(kRds, {"front:80"})));
+  auto rds = s->Next();
+  ASSERT_TRUE(rds);
+  ASSERT_TRUE(s->Send(Ack(*rds, {"front:80"})));
+
+  PointGroupAt("green");
+  auto c2 = s->Next();
+  ASSERT_TRUE(c2);
+  ASSERT_EQ(c2->type_url(), kCds);
+  EXPECT_THAT(Names(*c2), ElementsAre("blue", "green"));
+  ASSERT_TRUE(s->Send(Ack(*c2)));
+  auto r2 = s->Next();
+  ASSERT_TRUE(r2);
+  ASSERT_EQ(r2->type_url(), kRds);
+  ASSERT_TRUE(s->Send(Req(kEds, {"blue", "green"}, eds->version_info(), eds->nonce())));
+  auto e2 = s->Next();
+  ASSERT_TRUE(e2);
+  ASSERT_EQ(e2->type_url(), kEds);
+  ASSERT_TRUE(s->Send(Ack(*e2, {"blue", "green"})));
+  ASSERT_TRUE(s->Send(Nack(*r2, rds->version_info(), "bad route", {"front:80"})));
+  // No CDS without "blue": the routes the client runs still send traffic there.
+  EXPECT_TRUE(s->Silent());
+}
+
 // Rule 17: one un-ACKed response per type; changes meanwhile are merged.
 TEST_F(AdsTest, SotwOneUnackedPushAndCoalescing) {
   auto s = OpenSotw();
