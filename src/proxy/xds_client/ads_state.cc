@@ -128,7 +128,7 @@ std::vector<AdsState::Request> AdsState::OnResponse(const Response& response) {
   if (!status.ok()) {
     // Defensive: responses are answered within the call that received them.
     if (state.pending) {
-      received_.CopyType(type, *applied_);
+      received_.CopyType(type, acked_);
       state.pending.reset();
     }
     ++counters_.rejected;
@@ -231,14 +231,13 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
     if (!state.pending) continue;
     if (status.ok()) {
       accepted_version_[Index(type)] = state.pending->version;
-      counters_.versions[Index(type)] = state.pending->version;
       ++counters_.accepted;
       spdlog::info("xds: accepted {} version {} ({} resources)", ShortName(type),
                    JsonEscape(state.pending->version), applied_->Count(type));
     } else {
-      // Roll back so the subscriptions and the next candidate follow what
-      // still serves.
-      received_.CopyType(type, *applied_);
+      // The NACKed response is forgotten: back to what was last ACKed of
+      // this type, which is what the server now believes this client has.
+      received_.CopyType(type, acked_);
       ++counters_.rejected;
       spdlog::warn("xds: rejected {} version {} ({} resources): {}", ShortName(type),
                    JsonEscape(state.pending->version), state.pending->count, JsonEscape(error));
@@ -246,8 +245,14 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
   }
   if (status.ok()) {
     applied_version_ = accepted_version_;
-  } else {
-    RollBackWarming(error);
+    counters_.versions = applied_version_;
+  } else if (!acked_warming_.empty()) {
+    // Responses ACKed while warming stay received: the server counts them as
+    // this client's and builds what it sends next on them (forgetting them
+    // would leave the two sides disagreeing, e.g. on which clusters the
+    // routes still name). Only the data plane keeps the last good set.
+    spdlog::warn("xds: keeping the warming responses the server saw ACKed; the data plane stays "
+                 "on the last good set");
   }
   acked_warming_.clear();
   if (status.ok()) {
@@ -257,6 +262,7 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
     std::set<std::string> endpoints = Wanted(XdsType::kEndpoint);
     std::erase_if(received_.endpoints,
                   [&](const auto& kv) { return !endpoints.contains(kv.first); });
+    acked_ = received_;
   }
   for (XdsType type : kAllXdsTypes) {
     auto& state = types_[Index(type)];
@@ -272,13 +278,13 @@ void AdsState::AckWarming(std::vector<Request>& out) {
     auto& state = types_[Index(type)];
     if (!state.pending) continue;
     accepted_version_[Index(type)] = state.pending->version;
-    counters_.versions[Index(type)] = state.pending->version;
     ++counters_.accepted;
     spdlog::info("xds: accepted {} version {} ({} resources), warming", ShortName(type),
                  JsonEscape(state.pending->version), state.pending->count);
     out.push_back(MakeRequest(type, ""));
     state.pending.reset();
     acked_warming_.insert(type);
+    acked_.CopyType(type, received_);
   }
 }
 
@@ -287,6 +293,7 @@ void AdsState::RollBackWarming(const std::string& why) {
     spdlog::warn("xds: dropping warming {} version {}: {}", ShortName(type),
                  JsonEscape(accepted_version_[Index(type)]), JsonEscape(why));
     received_.CopyType(type, *applied_);
+    acked_.CopyType(type, *applied_);
     accepted_version_[Index(type)] = applied_version_[Index(type)];
     counters_.versions[Index(type)] = applied_version_[Index(type)];
   }

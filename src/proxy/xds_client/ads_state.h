@@ -13,10 +13,11 @@
 // until the whole set validates: a server sends nothing more of a type while
 // its last response of that type is un-ACKed, and servers hold routes back
 // until clusters and endpoints are ACKed (make-before-break on their side),
-// so holding an ACK can deadlock until the warming timeout. The cost: when
-// the set a warming response joined is rejected, that response can no longer
-// be NACKed; it is rolled back (with its version) and the NACK of the
-// response that completed the set carries the error.
+// so holding an ACK can deadlock until the warming timeout. When the set a
+// warming response joined is rejected, that response can no longer be
+// NACKed: it stays received, as the server believes (its later responses
+// build on it), the NACK of the response that completed the set carries the
+// error, and the data plane keeps the last good set.
 //
 // Not thread-safe: the xDS client drives it from its one event loop thread.
 #pragma once
@@ -49,7 +50,9 @@ class AdsState {
     uint64_t rejected = 0;  // responses NACKed
     uint64_t applies = 0;   // resource sets handed to apply successfully
     std::string last_error;
-    std::array<std::string, kXdsTypeCount> versions;  // last accepted, per XdsType
+    // Per XdsType, the version of the set the data plane runs (responses
+    // ACKed while warming show once their set applies).
+    std::array<std::string, kXdsTypeCount> versions;
   };
 
   AdsState(envoy::config::core::v3::Node node, ApplyFn apply, const TimeSource* time,
@@ -93,7 +96,8 @@ class AdsState {
   void TryApply(bool force, std::vector<Request>& out);
   // ACKs the responses that joined a still-incomplete set.
   void AckWarming(std::vector<Request>& out);
-  // Forgets warming responses (apply failed or stream ended).
+  // Forgets warming responses (the stream ended: the next stream starts from
+  // what serves).
   void RollBackWarming(const std::string& why);
   // Names the current received set needs for `type` (RDS/EDS); empty for the
   // wildcard types.
@@ -112,6 +116,8 @@ class AdsState {
   std::array<std::string, kXdsTypeCount> accepted_version_;
   // What the server sent, including responses still warming.
   XdsResources received_;
+  // Per type, the content of the last ACKed response: what a NACK returns to.
+  XdsResources acked_;
   std::shared_ptr<const XdsResources> applied_;
   std::optional<std::chrono::steady_clock::time_point> warming_deadline_;
   // Types ACKed while their response was still warming (see above).

@@ -44,7 +44,7 @@ TEST_F(AdsStateTest, InitialRequestsInMakeBeforeBreakOrder) {
   EXPECT_FALSE(out[1].has_node());
 }
 
-TEST_F(AdsStateTest, WarmingResponsesAreAckedAndRolledBackWhenTheSetFails) {
+TEST_F(AdsStateTest, WarmingResponsesAreAckedAndKeptWhenTheSetFails) {
   recorder_.FailWhen([](const XdsResources&) { return absl::InvalidArgumentError("bad port"); });
   state_.OnStreamStart();
   auto out = state_.OnResponse(Response(XdsType::kCluster, "c1", "n1", std::vector{Cluster("a")}));
@@ -63,10 +63,23 @@ TEST_F(AdsStateTest, WarmingResponsesAreAckedAndRolledBackWhenTheSetFails) {
   EXPECT_EQ(out[0].version_info(), "");
   EXPECT_EQ(out[0].response_nonce(), "n2");
   EXPECT_EQ(out[0].error_detail().message(), "bad port");
-  EXPECT_THAT(Names(out[0]), IsEmpty()) << "the rolled-back cluster no longer needs endpoints";
+  // The ACKed cluster stays: the server counts it as this client's, so its
+  // endpoints are still wanted. The data plane has none of it.
+  EXPECT_THAT(Names(out[0]), ElementsAre("a"));
   EXPECT_THAT(state_.applied()->clusters, IsEmpty());
   EXPECT_EQ(state_.counters().rejected, 1u);
-  EXPECT_EQ(state_.counters().versions[static_cast<int>(XdsType::kCluster)], "");
+  EXPECT_EQ(state_.counters().versions[static_cast<int>(XdsType::kCluster)], "")
+      << "the data plane never ran c1";
+
+  // The next response builds on the kept cluster: once the set applies, it
+  // holds both.
+  recorder_.FailWhen([](const XdsResources&) { return absl::OkStatus(); });
+  out = state_.OnResponse(Response(XdsType::kEndpoint, "e2", "n3", std::vector{Assignment("a", 2)}));
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_FALSE(out[0].has_error_detail());
+  EXPECT_THAT(state_.applied()->clusters, SizeIs(1));
+  EXPECT_THAT(state_.applied()->endpoints, SizeIs(1));
+  EXPECT_EQ(state_.counters().versions[static_cast<int>(XdsType::kCluster)], "c1");
 }
 
 TEST_F(AdsStateTest, StreamEndDropsWarmingResponses) {

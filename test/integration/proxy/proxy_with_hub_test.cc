@@ -642,14 +642,10 @@ TEST_F(ProxyWithHubTest, NackedUpdateLeavesTrafficUntouched) {
   NackScenario(/*route_change=*/false);
 }
 
-// Known bug, kept as its reproduction: when the refused push also moves the
-// route to another cluster, the hub takes the old cluster out of CDS once the
-// route change is NACKed (xds/ads_session.cc RoutesSettled counts a rejected
-// route as settled, although the routes the proxy still runs name the old
-// cluster), the proxy waits for that cluster, and after its 15 s warming
-// timeout applies routes to a cluster it no longer has: every request then
-// gets 503 "cluster not found".
-TEST_F(ProxyWithHubTest, DISABLED_NackedUpdateWithARouteChangeLeavesTrafficUntouched) {
+// The refused push also moves the route to another cluster: the proxy keeps
+// its old routes, so the hub must keep serving the cluster they name (else
+// the proxy, after its warming timeout, would route to a cluster it lacks).
+TEST_F(ProxyWithHubTest, NackedUpdateWithARouteChangeLeavesTrafficUntouched) {
   NackScenario(/*route_change=*/true);
 }
 
