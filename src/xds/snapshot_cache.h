@@ -32,7 +32,7 @@ class SnapshotCache {
  public:
   struct Options {
     std::chrono::milliseconds quiet{100};
-    std::chrono::milliseconds max_delay{1000};
+    std::chrono::milliseconds max_delay{250};  // see XdsServer::Options
   };
   using Callback = std::function<void(const std::shared_ptr<const ZoneSnapshot>&)>;
 
