@@ -254,26 +254,39 @@ TEST_F(AdsTest, SotwAddedNameIsSentAndMissingNameSentOnCreate) {
   EXPECT_THAT(Names(*created), ElementsAre("later"));
 }
 
+// The first response of each type on a new stream, every one ACKed like a
+// client that subscribes to cluster "blue" and route "front:80".
+struct Configured {
+  DiscoveryResponse cds, eds, lds, rds;
+};
+
+// `first_cds` is the stream's first request (it carries the node).
+void ConfigureFully(SotwStream& s, const DiscoveryRequest& first_cds, Configured* out) {
+  auto next = [&s](DiscoveryResponse* response) {
+    auto r = s.Next();
+    ASSERT_TRUE(r);
+    *response = *r;
+  };
+  ASSERT_TRUE(s.Send(first_cds));
+  ASSERT_NO_FATAL_FAILURE(next(&out->cds));
+  ASSERT_TRUE(s.Send(Ack(out->cds)));
+  ASSERT_TRUE(s.Send(Req(kEds, {"blue"})));
+  ASSERT_NO_FATAL_FAILURE(next(&out->eds));
+  ASSERT_TRUE(s.Send(Ack(out->eds, {"blue"})));
+  ASSERT_TRUE(s.Send(Req(kLds)));
+  ASSERT_NO_FATAL_FAILURE(next(&out->lds));
+  ASSERT_TRUE(s.Send(Ack(out->lds)));
+  ASSERT_TRUE(s.Send(Req(kRds, {"front:80"})));
+  ASSERT_NO_FATAL_FAILURE(next(&out->rds));
+  ASSERT_TRUE(s.Send(Ack(out->rds, {"front:80"})));
+}
+
 // Rule 14: CDS before EDS before LDS before RDS; a cluster still named by
 // the client's routes stays until the routes moved.
 TEST_F(AdsTest, SotwMakeBeforeBreak) {
   auto s = OpenSotw();
-  ASSERT_TRUE(s->Send(First(kCds)));
-  auto cds = s->Next();
-  ASSERT_TRUE(cds);
-  ASSERT_TRUE(s->Send(Ack(*cds)));
-  ASSERT_TRUE(s->Send(Req(kEds, {"blue"})));
-  auto eds = s->Next();
-  ASSERT_TRUE(eds);
-  ASSERT_TRUE(s->Send(Ack(*eds, {"blue"})));
-  ASSERT_TRUE(s->Send(Req(kLds)));
-  auto lds = s->Next();
-  ASSERT_TRUE(lds);
-  ASSERT_TRUE(s->Send(Ack(*lds)));
-  ASSERT_TRUE(s->Send(Req(kRds, {"front:80"})));
-  auto rds = s->Next();
-  ASSERT_TRUE(rds);
-  ASSERT_TRUE(s->Send(Ack(*rds, {"front:80"})));
+  Configured first;
+  ASSERT_NO_FATAL_FAILURE(ConfigureFully(*s, First(kCds), &first));
 
   PointGroupAt("green");
   auto c2 = s->Next();
@@ -286,7 +299,7 @@ TEST_F(AdsTest, SotwMakeBeforeBreak) {
   auto r2 = s->Next();
   ASSERT_TRUE(r2);
   ASSERT_EQ(r2->type_url(), kRds);
-  ASSERT_TRUE(s->Send(Req(kEds, {"blue", "green"}, eds->version_info(), eds->nonce())));
+  ASSERT_TRUE(s->Send(Req(kEds, {"blue", "green"}, first.eds.version_info(), first.eds.nonce())));
   auto e2 = s->Next();
   ASSERT_TRUE(e2);
   ASSERT_EQ(e2->type_url(), kEds);
@@ -304,22 +317,8 @@ TEST_F(AdsTest, SotwMakeBeforeBreak) {
 // old routes: the cluster they name is not taken away while the NACK stands.
 TEST_F(AdsTest, SotwNackedRoutesKeepTheClustersTheClientStillRuns) {
   auto s = OpenSotw();
-  ASSERT_TRUE(s->Send(First(kCds)));
-  auto cds = s->Next();
-  ASSERT_TRUE(cds);
-  ASSERT_TRUE(s->Send(Ack(*cds)));
-  ASSERT_TRUE(s->Send(Req(kEds, {"blue"})));
-  auto eds = s->Next();
-  ASSERT_TRUE(eds);
-  ASSERT_TRUE(s->Send(Ack(*eds, {"blue"})));
-  ASSERT_TRUE(s->Send(Req(kLds)));
-  auto lds = s->Next();
-  ASSERT_TRUE(lds);
-  ASSERT_TRUE(s->Send(Ack(*lds)));
-  ASSERT_TRUE(s->Send(Req(kRds, {"front:80"})));
-  auto rds = s->Next();
-  ASSERT_TRUE(rds);
-  ASSERT_TRUE(s->Send(Ack(*rds, {"front:80"})));
+  Configured first;
+  ASSERT_NO_FATAL_FAILURE(ConfigureFully(*s, First(kCds), &first));
 
   PointGroupAt("green");
   auto c2 = s->Next();
@@ -330,12 +329,12 @@ TEST_F(AdsTest, SotwNackedRoutesKeepTheClustersTheClientStillRuns) {
   auto r2 = s->Next();
   ASSERT_TRUE(r2);
   ASSERT_EQ(r2->type_url(), kRds);
-  ASSERT_TRUE(s->Send(Req(kEds, {"blue", "green"}, eds->version_info(), eds->nonce())));
+  ASSERT_TRUE(s->Send(Req(kEds, {"blue", "green"}, first.eds.version_info(), first.eds.nonce())));
   auto e2 = s->Next();
   ASSERT_TRUE(e2);
   ASSERT_EQ(e2->type_url(), kEds);
   ASSERT_TRUE(s->Send(Ack(*e2, {"blue", "green"})));
-  ASSERT_TRUE(s->Send(Nack(*r2, rds->version_info(), "bad route", {"front:80"})));
+  ASSERT_TRUE(s->Send(Nack(*r2, first.rds.version_info(), "bad route", {"front:80"})));
   // No CDS without "blue": the routes the client runs still send traffic there.
   EXPECT_TRUE(s->Silent());
 }

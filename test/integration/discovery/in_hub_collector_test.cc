@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "hub_fixture.h"
 #include "support/process.h"
@@ -16,52 +15,11 @@ namespace causeway::discovery {
 namespace {
 
 using causeway::testing::Api;
-using causeway::testing::BuiltBinary;
-using causeway::testing::FreePort;
+using causeway::testing::HubProcess;
 using causeway::testing::Json;
-using causeway::testing::Subprocess;
 using causeway::testing::TempDir;
 using causeway::testing::WaitFor;
 using std::chrono::seconds;
-
-// `causeway serve` with extra flags on free ports.
-struct Hub {
-  TempDir dir;
-  int port = FreePort();
-  std::unique_ptr<Subprocess> process;
-
-  void Start(const std::vector<std::string>& extra) {
-    Subprocess::Options options;
-    options.argv = {BuiltBinary("causeway"),
-                    "serve",
-                    "--api",
-                    "127.0.0.1:" + std::to_string(port),
-                    "--xds",
-                    "127.0.0.1:" + std::to_string(FreePort()),
-                    "--data-dir",
-                    dir.File("data"),
-                    "--log-format",
-                    "text"};
-    options.argv.insert(options.argv.end(), extra.begin(), extra.end());
-    options.log_path = dir.File("hub.log");
-    process = std::make_unique<Subprocess>(options);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
-  bool Ready() {
-    auto client = HttpClient::Create(url(), HttpClient::Options{seconds(2)});
-    if (!client.ok()) return false;
-    auto res = (*client)->Send("GET", "/readyz");
-    return res.ok() && res->status == 200;
-  }
-  std::string AdminToken() const {
-    std::ifstream in(dir.File("data/admin.token"));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string token = ss.str();
-    while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
-    return token;
-  }
-};
 
 void WriteFile(const TempDir& dir, const std::string& path, const std::string& text) {
   const std::string tmp = dir.File(".clusters.tmp");
@@ -79,13 +37,12 @@ std::vector<std::string> Hosts(Api& api, const std::string& zone, const std::str
 }
 
 TEST(InHubCollectorTest, FileCollectorWritesThroughTheCatalog) {
-  Hub hub;
-  const std::string path = hub.dir.File("clusters.yaml");
-  WriteFile(hub.dir, path, "- cluster: web\n  instances: [{host: 10.0.0.1, port: 8080}]\n");
-  hub.Start({"--collector", "file:" + path, "--collector-zone", "staging"});
-  ASSERT_TRUE(WaitFor([&] { return !hub.process->Running() || hub.Ready(); }, seconds(30)));
-  ASSERT_TRUE(hub.process->Running()) << hub.process->Log();
-  Api admin(hub.url(), hub.AdminToken());
+  TempDir files;
+  const std::string path = files.File("clusters.yaml");
+  WriteFile(files, path, "- cluster: web\n  instances: [{host: 10.0.0.1, port: 8080}]\n");
+  HubProcess hub;
+  ASSERT_NO_FATAL_FAILURE(hub.Start({"--collector", "file:" + path, "--collector-zone", "staging"}));
+  Api admin(hub.url(), hub.admin_token());
 
   // The zone does not exist yet: the collector's writes fail and are retried
   // until it does.
@@ -93,15 +50,15 @@ TEST(InHubCollectorTest, FileCollectorWritesThroughTheCatalog) {
   ASSERT_TRUE(WaitFor(
       [&] { return Hosts(admin, "staging", "web") == std::vector<std::string>{"10.0.0.1"}; },
       seconds(30)))
-      << hub.process->Log();
+      << hub.Log();
 
-  WriteFile(hub.dir, path,
+  WriteFile(files, path,
             "- cluster: web\n  instances: [{host: 10.0.0.2, port: 8080}, {host: 10.0.0.3, "
             "port: 8080}]\n- cluster: api\n  instances: [{host: 10.0.1.1, port: 9090}]\n");
   ASSERT_TRUE(WaitFor([&] {
     return Hosts(admin, "staging", "web") == std::vector<std::string>{"10.0.0.2", "10.0.0.3"} &&
            Hosts(admin, "staging", "api") == std::vector<std::string>{"10.0.1.1"};
-  })) << hub.process->Log();
+  })) << hub.Log();
 
   // Every cluster write is in the change log under the collector's name.
   auto log = admin.Get("/v1/changelog?zone=staging&kind=Cluster");
@@ -113,16 +70,16 @@ TEST(InHubCollectorTest, FileCollectorWritesThroughTheCatalog) {
   }
   EXPECT_GE(writes, 3);  // web created, web updated, api created
 
-  const int status = hub.process->Stop();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << hub.process->Log();
+  const int status = hub.Stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << hub.Log();
 }
 
 // The hub refuses to start; returns its exit status and log.
 std::pair<int, std::string> FailedStart(const std::vector<std::string>& extra) {
-  Hub hub;
-  hub.Start(extra);
-  const int status = hub.process->Wait(seconds(30));
-  return {status, hub.process->Log()};
+  HubProcess hub;
+  hub.Launch(extra);
+  const int status = hub.Wait(seconds(30));
+  return {status, hub.Log()};
 }
 
 TEST(InHubCollectorTest, BadCollectorFlagsStopTheHub) {

@@ -15,7 +15,7 @@ HubProcess::~HubProcess() {
   if (process_ && process_->Running()) process_->Stop();
 }
 
-void HubProcess::Start() {
+void HubProcess::Launch(const std::vector<std::string>& extra) {
   Subprocess::Options options;
   options.argv = {BuiltBinary("causeway"),
                   "serve",
@@ -27,8 +27,17 @@ void HubProcess::Start() {
                   dir_.path(),
                   "--log-level",
                   "info"};
+  options.argv.insert(options.argv.end(), extra.begin(), extra.end());
   options.log_path = dir_.File("hub-" + std::to_string(starts_++) + ".log");
   process_ = std::make_unique<Subprocess>(options);
+}
+
+int HubProcess::Wait(std::chrono::milliseconds timeout) {
+  return process_ ? process_->Wait(timeout) : -1;
+}
+
+void HubProcess::Start(const std::vector<std::string>& extra) {
+  Launch(extra);
   bool ready = WaitFor(
       [&] {
         if (!process_->Running()) return true;

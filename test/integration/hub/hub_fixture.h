@@ -2,8 +2,10 @@
 // directory, and talks to it over HTTP.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/http_client.h"
 #include "nlohmann/json.hpp"
@@ -20,8 +22,13 @@ class HubProcess {
   HubProcess();
   ~HubProcess();
 
-  // Starts the hub and waits until /readyz answers 200.
-  void Start();
+  // Starts the hub (with `extra` arguments after the defaults) and waits
+  // until /readyz answers 200.
+  void Start(const std::vector<std::string>& extra = {});
+  // Starts the hub without waiting, for starts that are expected to fail.
+  void Launch(const std::vector<std::string>& extra = {});
+  // Waits for the process to exit: its wait status, or -1 on timeout.
+  int Wait(std::chrono::milliseconds timeout);
   // SIGTERM and wait for a clean exit; returns the exit status.
   int Stop();
   // SIGKILL, no chance to clean up.
