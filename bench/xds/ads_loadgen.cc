@@ -90,7 +90,7 @@ struct Shared {
 
 bool HasPort(const XdsResources& set, uint32_t port) {
   for (const auto& [name, cla] : set.endpoints) {
-    for (const auto& locality : cla.endpoints()) {
+    for (const auto& locality : cla->endpoints()) {
       for (const auto& lb : locality.lb_endpoints()) {
         if (lb.endpoint().address().socket_address().port_value() == port) return true;
       }

@@ -22,12 +22,10 @@
 namespace causeway::proxy {
 namespace {
 
-template <typename Map>
-auto Values(const Map& map) {
-  std::vector<typename Map::mapped_type> out;
+template <typename Map, typename Message>
+void AddAll(const Map& map, std::vector<const Message*>& out) {
   out.reserve(map.size());
-  for (const auto& [name, value] : map) out.push_back(value);
-  return out;
+  for (const auto& [name, held] : map) out.push_back(held.get());
 }
 
 // The resources currently serving, for the admin pages.
@@ -49,14 +47,15 @@ class Current {
       const {
     std::lock_guard lock(mu_);
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& [name, cluster] : resources_.clusters) {
+    for (const auto& [name, held] : resources_.clusters) {
+      const auto& cluster = *held;
       nlohmann::json endpoints = nlohmann::json::array();
       std::string service = cluster.has_eds_cluster_config() && !cluster.eds_cluster_config().service_name().empty()
                                 ? cluster.eds_cluster_config().service_name()
                                 : name;
       auto it = resources_.endpoints.find(service);
       if (it != resources_.endpoints.end()) {
-        for (const auto& locality : it->second.endpoints()) {
+        for (const auto& locality : it->second->endpoints()) {
           for (const auto& lb : locality.lb_endpoints()) {
             const auto& address = lb.endpoint().address().socket_address();
             const std::string& host = address.address();
@@ -165,15 +164,24 @@ int RunProxy(const ProxyAppOptions& options) {
   // Applying a set: build the snapshot first (validation), then swap. A
   // failure changes nothing and becomes the NACK's error_detail.
   auto apply = [&](const XdsResources& r) -> absl::Status {
-    auto listeners = Values(r.listeners);
-    if (!options.listen_address.empty()) {
-      for (auto& l : listeners) {
+    ConfigInput input;
+    std::vector<envoy::config::listener::v3::Listener> rebound;  // --listen-address copies
+    if (options.listen_address.empty()) {
+      AddAll(r.listeners, input.listeners);
+    } else {
+      rebound.reserve(r.listeners.size());
+      for (const auto& [name, held] : r.listeners) {
+        auto& l = rebound.emplace_back(*held);
         if (l.has_address() && l.address().has_socket_address()) {
           l.mutable_address()->mutable_socket_address()->set_address(options.listen_address);
         }
+        input.listeners.push_back(&l);
       }
     }
-    auto snapshot = BuildConfig(listeners, Values(r.routes), Values(r.clusters), Values(r.endpoints));
+    AddAll(r.routes, input.routes);
+    AddAll(r.clusters, input.clusters);
+    AddAll(r.endpoints, input.endpoints);
+    auto snapshot = BuildConfig(input);
     if (!snapshot.ok()) return snapshot.status();
     if (auto s = server.UpdateConfig(*snapshot); !s.ok()) return s;
     current.Set(r);

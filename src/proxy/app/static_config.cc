@@ -41,10 +41,10 @@ absl::StatusOr<XdsResources> LoadStaticConfig(const std::string& path, const std
     return absl::Status(translated.status().code(), StrCat(path, ": ", FromAbsl(translated.status().message())));
   }
   XdsResources out;
-  for (auto& l : translated->listeners) out.listeners[l.name()] = l;
-  for (auto& r : translated->routes) out.routes[r.name()] = r;
-  for (auto& c : translated->clusters) out.clusters[c.name()] = c;
-  for (auto& e : translated->endpoints) out.endpoints[e.cluster_name()] = e;
+  for (auto& l : translated->listeners) out.listeners[l.name()] = Share(std::move(l));
+  for (auto& r : translated->routes) out.routes[r.name()] = Share(std::move(r));
+  for (auto& c : translated->clusters) out.clusters[c.name()] = Share(std::move(c));
+  for (auto& e : translated->endpoints) out.endpoints[e.cluster_name()] = Share(std::move(e));
   return out;
 }
 

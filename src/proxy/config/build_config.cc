@@ -568,14 +568,11 @@ absl::StatusOr<ListenerConfig> BuildListener(const envoy::config::listener::v3::
   return out;
 }
 
-absl::StatusOr<ProxyConfigSnapshot> BuildConfig(
-    const std::vector<envoy::config::listener::v3::Listener>& listeners,
-    const std::vector<RouteConfiguration>& routes,
-    const std::vector<envoy::config::cluster::v3::Cluster>& clusters,
-    const std::vector<envoy::config::endpoint::v3::ClusterLoadAssignment>& endpoints) {
+absl::StatusOr<ProxyConfigSnapshot> BuildConfig(const ConfigInput& input) {
   auto config = std::make_shared<ProxyConfig>();
   absl::flat_hash_set<std::pair<std::string, uint16_t>> addresses;
-  for (const auto& l : listeners) {
+  for (const auto* listener : input.listeners) {
+    const auto& l = *listener;
     if (l.has_api_listener()) continue;  // proxyless gRPC clients only
     auto built = BuildListener(l);
     if (!built.ok()) return built.status();
@@ -589,7 +586,8 @@ absl::StatusOr<ProxyConfigSnapshot> BuildConfig(
     }
     config->listeners.push_back(*std::move(built));
   }
-  for (const auto& r : routes) {
+  for (const auto* route : input.routes) {
+    const auto& r = *route;
     auto table = BuildRouteTable(r);
     if (!table.ok()) return table.status();
     if (!config->routes.emplace(r.name(), *std::move(table)).second) {
@@ -598,13 +596,14 @@ absl::StatusOr<ProxyConfigSnapshot> BuildConfig(
   }
   absl::flat_hash_map<std::string, const envoy::config::endpoint::v3::ClusterLoadAssignment*>
       by_name;
-  for (const auto& cla : endpoints) {
-    if (!by_name.emplace(cla.cluster_name(), &cla).second) {
-      return Invalid(absl::StrCat("cluster_load_assignment '", cla.cluster_name(), "'"),
+  for (const auto* cla : input.endpoints) {
+    if (!by_name.emplace(cla->cluster_name(), cla).second) {
+      return Invalid(absl::StrCat("cluster_load_assignment '", cla->cluster_name(), "'"),
                      "duplicate cluster_name");
     }
   }
-  for (const auto& c : clusters) {
+  for (const auto* cluster : input.clusters) {
+    const auto& c = *cluster;
     const std::string& eds_name = c.eds_cluster_config().service_name().empty()
                                       ? c.name()
                                       : c.eds_cluster_config().service_name();
@@ -616,6 +615,19 @@ absl::StatusOr<ProxyConfigSnapshot> BuildConfig(
     }
   }
   return ProxyConfigSnapshot(std::move(config));
+}
+
+absl::StatusOr<ProxyConfigSnapshot> BuildConfig(
+    const std::vector<envoy::config::listener::v3::Listener>& listeners,
+    const std::vector<RouteConfiguration>& routes,
+    const std::vector<envoy::config::cluster::v3::Cluster>& clusters,
+    const std::vector<envoy::config::endpoint::v3::ClusterLoadAssignment>& endpoints) {
+  ConfigInput input;
+  for (const auto& l : listeners) input.listeners.push_back(&l);
+  for (const auto& r : routes) input.routes.push_back(&r);
+  for (const auto& c : clusters) input.clusters.push_back(&c);
+  for (const auto& e : endpoints) input.endpoints.push_back(&e);
+  return BuildConfig(input);
 }
 
 }  // namespace causeway::proxy

@@ -14,10 +14,21 @@
 
 namespace causeway::proxy {
 
+// The resources a snapshot is built from, by reference: the caller keeps them
+// alive for the call, and nothing is copied.
+struct ConfigInput {
+  std::vector<const envoy::config::listener::v3::Listener*> listeners;
+  std::vector<const envoy::config::route::v3::RouteConfiguration*> routes;
+  std::vector<const envoy::config::cluster::v3::Cluster*> clusters;
+  std::vector<const envoy::config::endpoint::v3::ClusterLoadAssignment*> endpoints;
+};
+
 // Builds a snapshot from complete state-of-the-world resource sets. An EDS
 // cluster takes its endpoints from the ClusterLoadAssignment named by its
 // eds_cluster_config.service_name (or its own name); a missing assignment
 // leaves it without endpoints (503), as Envoy does while EDS is pending.
+absl::StatusOr<ProxyConfigSnapshot> BuildConfig(const ConfigInput& input);
+// The same from values (tests, one-off callers).
 absl::StatusOr<ProxyConfigSnapshot> BuildConfig(
     const std::vector<envoy::config::listener::v3::Listener>& listeners,
     const std::vector<envoy::config::route::v3::RouteConfiguration>& routes,

@@ -19,7 +19,7 @@ int Index(XdsType type) { return static_cast<int>(type); }
 // duplicated resources.
 template <typename Message, typename NameFn>
 absl::Status Decode(const AdsState::Response& response, NameFn name_of,
-                    std::map<std::string, Message>& out) {
+                    ResourceMap<Message>& out) {
   for (int i = 0; i < response.resources_size(); ++i) {
     const google::protobuf::Any& any = response.resources(i);
     if (any.type_url() != response.type_url()) {
@@ -38,7 +38,7 @@ absl::Status Decode(const AdsState::Response& response, NameFn name_of,
     if (out.contains(name)) {
       return absl::InvalidArgumentError(StrCat("resources[", i, "]: duplicate resource ", name));
     }
-    out.emplace(std::move(name), std::move(message));
+    out.emplace(std::move(name), Share(std::move(message)));
   }
   return absl::OkStatus();
 }
@@ -46,8 +46,7 @@ absl::Status Decode(const AdsState::Response& response, NameFn name_of,
 // LDS and CDS responses are complete: they replace. RDS and EDS responses
 // may name only some resources: they update those.
 template <typename Message>
-void Store(XdsType type, std::map<std::string, Message>&& decoded,
-           std::map<std::string, Message>& into) {
+void Store(XdsType type, ResourceMap<Message>&& decoded, ResourceMap<Message>& into) {
   if (IsWildcard(type)) {
     into = std::move(decoded);
     return;
@@ -156,28 +155,28 @@ std::vector<AdsState::Request> AdsState::OnTick() {
 absl::Status AdsState::Receive(XdsType type, const Response& response) {
   switch (type) {
     case XdsType::kListener: {
-      std::map<std::string, envoy::config::listener::v3::Listener> decoded;
+      ListenerMap decoded;
       CW_RETURN_IF_ERROR(Decode(
           response, [](const auto& m) { return m.name(); }, decoded));
       Store(type, std::move(decoded), received_.listeners);
       break;
     }
     case XdsType::kRoute: {
-      std::map<std::string, envoy::config::route::v3::RouteConfiguration> decoded;
+      RouteMap decoded;
       CW_RETURN_IF_ERROR(Decode(
           response, [](const auto& m) { return m.name(); }, decoded));
       Store(type, std::move(decoded), received_.routes);
       break;
     }
     case XdsType::kCluster: {
-      std::map<std::string, envoy::config::cluster::v3::Cluster> decoded;
+      ClusterMap decoded;
       CW_RETURN_IF_ERROR(Decode(
           response, [](const auto& m) { return m.name(); }, decoded));
       Store(type, std::move(decoded), received_.clusters);
       break;
     }
     case XdsType::kEndpoint: {
-      std::map<std::string, envoy::config::endpoint::v3::ClusterLoadAssignment> decoded;
+      EndpointMap decoded;
       CW_RETURN_IF_ERROR(Decode(
           response, [](const auto& m) { return m.cluster_name(); }, decoded));
       Store(type, std::move(decoded), received_.endpoints);

@@ -23,8 +23,8 @@ using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace)
 
 template <typename Map>
 auto Values(const Map& map) {
-  std::vector<typename Map::mapped_type> out;
-  for (const auto& [name, value] : map) out.push_back(value);
+  std::vector<std::remove_const_t<typename Map::mapped_type::element_type>> out;
+  for (const auto& [name, value] : map) out.push_back(*value);
   return out;
 }
 

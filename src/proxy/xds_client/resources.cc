@@ -43,7 +43,7 @@ nlohmann::json MapToJson(const Map& map) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [name, message] : map) {
     std::string text;
-    auto status = google::protobuf::util::MessageToJsonString(message, &text, options);
+    auto status = google::protobuf::util::MessageToJsonString(*message, &text, options);
     if (status.ok()) {
       out.push_back(nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false));
     } else {
@@ -101,10 +101,10 @@ void XdsResources::CopyType(XdsType type, const XdsResources& from) {
   }
 }
 
-std::set<std::string> RouteNamesOf(
-    const std::map<std::string, envoy::config::listener::v3::Listener>& listeners) {
+std::set<std::string> RouteNamesOf(const ListenerMap& listeners) {
   std::set<std::string> out;
-  for (const auto& [name, listener] : listeners) {
+  for (const auto& [name, held] : listeners) {
+    const auto& listener = *held;
     for (const auto& chain : listener.filter_chains()) AddChainRdsNames(chain, out);
     if (listener.has_default_filter_chain()) {
       AddChainRdsNames(listener.default_filter_chain(), out);
@@ -116,10 +116,10 @@ std::set<std::string> RouteNamesOf(
   return out;
 }
 
-std::set<std::string> EndpointNamesOf(
-    const std::map<std::string, envoy::config::cluster::v3::Cluster>& clusters) {
+std::set<std::string> EndpointNamesOf(const ClusterMap& clusters) {
   std::set<std::string> out;
-  for (const auto& [name, cluster] : clusters) {
+  for (const auto& [name, held] : clusters) {
+    const auto& cluster = *held;
     if (!cluster.has_type() || cluster.type() != envoy::config::cluster::v3::Cluster::EDS) {
       continue;
     }
@@ -129,11 +129,10 @@ std::set<std::string> EndpointNamesOf(
   return out;
 }
 
-std::set<std::string> ClusterNamesOf(
-    const std::map<std::string, envoy::config::route::v3::RouteConfiguration>& routes) {
+std::set<std::string> ClusterNamesOf(const RouteMap& routes) {
   std::set<std::string> out;
   for (const auto& [name, config] : routes) {
-    for (const auto& vhost : config.virtual_hosts()) {
+    for (const auto& vhost : config->virtual_hosts()) {
       for (const auto& route : vhost.routes()) {
         if (!route.has_route()) continue;
         const auto& action = route.route();

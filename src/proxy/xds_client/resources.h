@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -30,12 +31,29 @@ std::string_view ShortName(XdsType type);
 // False for a type URL the proxy does not consume.
 bool TypeFromUrl(std::string_view type_url, XdsType* type);
 
+// Resources by name, each held shared and immutable. The client keeps several
+// sets (received, ACKed, applied) and the admin pages one more; they copy
+// maps of pointers, never messages, so an update costs what it changed rather
+// than the whole set (500 clusters of 20 endpoints took ~90% of an xDS
+// update's CPU in message copies when the maps held values).
+template <typename Message>
+using ResourceMap = std::map<std::string, std::shared_ptr<const Message>>;
+using ListenerMap = ResourceMap<envoy::config::listener::v3::Listener>;
+using RouteMap = ResourceMap<envoy::config::route::v3::RouteConfiguration>;
+using ClusterMap = ResourceMap<envoy::config::cluster::v3::Cluster>;
+using EndpointMap = ResourceMap<envoy::config::endpoint::v3::ClusterLoadAssignment>;
+
+template <typename Message>
+std::shared_ptr<const Message> Share(Message message) {
+  return std::make_shared<const Message>(std::move(message));
+}
+
 // The complete, consistent set of resources the client holds.
 struct XdsResources {
-  std::map<std::string, envoy::config::listener::v3::Listener> listeners;
-  std::map<std::string, envoy::config::route::v3::RouteConfiguration> routes;
-  std::map<std::string, envoy::config::cluster::v3::Cluster> clusters;
-  std::map<std::string, envoy::config::endpoint::v3::ClusterLoadAssignment> endpoints;
+  ListenerMap listeners;
+  RouteMap routes;
+  ClusterMap clusters;
+  EndpointMap endpoints;
 
   // Number of resources of `type`.
   size_t Count(XdsType type) const;
@@ -45,16 +63,13 @@ struct XdsResources {
 
 // RDS names the listeners' HTTP connection managers (filter chains and
 // api_listener) load over RDS.
-std::set<std::string> RouteNamesOf(
-    const std::map<std::string, envoy::config::listener::v3::Listener>& listeners);
+std::set<std::string> RouteNamesOf(const ListenerMap& listeners);
 // EDS service names of the EDS clusters (eds_cluster_config.service_name, or
 // the cluster's own name).
-std::set<std::string> EndpointNamesOf(
-    const std::map<std::string, envoy::config::cluster::v3::Cluster>& clusters);
+std::set<std::string> EndpointNamesOf(const ClusterMap& clusters);
 // Clusters the route configurations send traffic to (cluster and
 // weighted_clusters actions).
-std::set<std::string> ClusterNamesOf(
-    const std::map<std::string, envoy::config::route::v3::RouteConfiguration>& routes);
+std::set<std::string> ClusterNamesOf(const RouteMap& routes);
 
 // Names `set` references but does not hold, per kind.
 struct MissingResources {

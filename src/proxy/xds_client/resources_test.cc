@@ -13,19 +13,19 @@ using namespace ::causeway::proxy::testing;  // NOLINT(google-build-using-namesp
 
 TEST(ResourcesTest, ReferencesAndMissingNames) {
   XdsResources set;
-  set.listeners["l"] = Listener("l", 80, "r");
-  set.routes["r"] = RouteConfig("r", "web");
+  set.listeners["l"] = Share(Listener("l", 80, "r"));
+  set.routes["r"] = Share(RouteConfig("r", "web"));
   auto weighted = RouteConfig("w", "");
   auto* action = weighted.mutable_virtual_hosts(0)->mutable_routes(0)->mutable_route();
   action->clear_cluster();
   action->mutable_weighted_clusters()->add_clusters()->set_name("blue");
   action->mutable_weighted_clusters()->add_clusters()->set_name("green");
-  set.routes["w"] = weighted;
-  set.clusters["web"] = Cluster("web");
+  set.routes["w"] = Share(weighted);
+  set.clusters["web"] = Share(Cluster("web"));
   auto named = Cluster("api");
   named.mutable_eds_cluster_config()->set_service_name("api-eds");
-  set.clusters["api"] = named;
-  set.clusters["static"] = Cluster("static", false);
+  set.clusters["api"] = Share(named);
+  set.clusters["static"] = Share(Cluster("static", false));
 
   EXPECT_THAT(RouteNamesOf(set.listeners), ElementsAre("r"));
   EXPECT_THAT(EndpointNamesOf(set.clusters), ElementsAre("api-eds", "web"));
@@ -42,8 +42,8 @@ TEST(ResourcesTest, ReferencesAndMissingNames) {
 
 TEST(ResourcesTest, JsonDumpUsesProtoFieldNames) {
   XdsResources set;
-  set.listeners["l"] = Listener("l", 8080, "r");
-  set.endpoints["e"] = Assignment("e", 9000);
+  set.listeners["l"] = Share(Listener("l", 8080, "r"));
+  set.endpoints["e"] = Share(Assignment("e", 9000));
   nlohmann::json json = ResourcesToJson(set);
   EXPECT_EQ(json["listeners"][0]["name"], "l");
   EXPECT_EQ(json["listeners"][0]["address"]["socket_address"]["port_value"], 8080);
