@@ -65,6 +65,13 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::Build(
     std::string zone, int64_t revision, uint64_t sequence,
     std::chrono::steady_clock::time_point change_time, const std::vector<model::Object>& objects,
     const ZoneSnapshot* previous) {
+  return BuildAll(std::move(zone), revision, sequence, change_time, objects, previous);
+}
+
+std::shared_ptr<ZoneSnapshot> ZoneSnapshot::BuildAll(
+    std::string zone, int64_t revision, uint64_t sequence,
+    std::chrono::steady_clock::time_point change_time, const std::vector<model::Object>& objects,
+    const ZoneSnapshot* previous) {
   auto snap = std::make_shared<ZoneSnapshot>();
   snap->zone_ = std::move(zone);
   snap->revision_ = revision;
@@ -79,38 +86,33 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::Build(
   if (!index.ok()) {
     // Objects in the catalog were validated on write, so this means a bug or
     // a newer hub's data; serve what was served before rather than nothing.
+    // The copy keeps the previous stamps and index, so the next read tries
+    // the whole zone again.
+    std::string error = StrCat("zone: ", FromAbsl(index.status().message()));
     if (previous != nullptr) {
       auto copy = std::make_shared<ZoneSnapshot>(*previous);
       copy->revision_ = revision;
       copy->sequence_ = sequence;
       copy->change_time_ = change_time;
-      copy->errors_ = {StrCat("zone: ", FromAbsl(index.status().message()))};
+      copy->cluster_errors_.clear();
+      copy->other_errors_ = {std::move(error)};
+      copy->CollectErrors();
+      copy->failed_ = true;
       return copy;
     }
-    snap->errors_.push_back(StrCat("zone: ", FromAbsl(index.status().message())));
+    snap->other_errors_.push_back(std::move(error));
+    snap->CollectErrors();
+    snap->failed_ = true;
     return snap;
   }
 
-  for (const auto& [name, cluster] : index->clusters()) {
-    auto translated = TranslateCluster(*index, name);
-    auto endpoints = TranslateEndpoints(*index, name);
-    if (!translated.ok() || !endpoints.ok()) {
-      snap->errors_.push_back(
-          StrCat("Cluster \"", name, "\": ",
-                 FromAbsl((translated.ok() ? endpoints.status() : translated.status()).message())));
-      continue;
-    }
-    snap->clusters_[name] =
-        Reuse(MakeResource(*translated, name), previous ? &previous->clusters_ : nullptr);
-    snap->endpoints_[name] =
-        Reuse(MakeResource(*endpoints, name), previous ? &previous->endpoints_ : nullptr);
-  }
+  snap->TranslateClusters(*index, previous);
 
   for (const auto& [name, domain] : index->domains()) {
     auto listener = TranslateApiListener(*index, name);
     auto clusters = xds::ClustersOfDomain(*index, name);
     if (!listener.ok() || !clusters.ok()) {
-      snap->errors_.push_back(StrCat(
+      snap->other_errors_.push_back(StrCat(
           "Domain \"", name,
           "\": ", FromAbsl((listener.ok() ? clusters.status() : listener.status()).message())));
       continue;
@@ -140,6 +142,85 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::Build(
     for (const auto& c : translated->clusters) entry.clusters.push_back(c.name());
     snap->proxies_[name] = std::move(entry);
   }
+  snap->CollectErrors();
+  snap->index_ = std::make_shared<const ZoneIndex>(*std::move(index));
+  return snap;
+}
+
+void ZoneSnapshot::TranslateClusters(const ZoneIndex& index, const ZoneSnapshot* previous) {
+  for (const auto& [name, cluster] : index.clusters()) {
+    clusters_[name] = Reuse(MakeResource(TranslateCluster(index, cluster), name),
+                            previous ? &previous->clusters_ : nullptr);
+    endpoints_[name] = Reuse(MakeResource(TranslateEndpoints(cluster), name),
+                             previous ? &previous->endpoints_ : nullptr);
+  }
+  clusters_translated_ = index.clusters().size();
+}
+
+void ZoneSnapshot::CollectErrors() {
+  errors_.clear();
+  for (const auto& [name, error] : cluster_errors_) errors_.push_back(error);
+  errors_.insert(errors_.end(), other_errors_.begin(), other_errors_.end());
+}
+
+std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::Read(
+    std::string zone, int64_t revision, uint64_t sequence,
+    std::chrono::steady_clock::time_point change_time, const ConfigSource& source,
+    const ZoneSnapshot* previous) {
+  auto all = [](const model::ObjectKey&, int64_t) { return true; };
+  auto whole_zone = [&] {
+    ZoneRead read = source.ReadZone(zone, all);
+    auto snap = BuildAll(zone, revision, sequence, change_time, read.objects, previous);
+    if (!snap->failed_) {
+      snap->stamps_.clear();
+      snap->stamps_.insert(read.stamps.begin(), read.stamps.end());
+    }
+    return std::shared_ptr<const ZoneSnapshot>(std::move(snap));
+  };
+  if (previous == nullptr || previous->index_ == nullptr || previous->stamps_.empty() ||
+      previous->failed_) {
+    return whole_zone();
+  }
+
+  // One pass that copies only the clusters whose stamp moved, and notes
+  // whether anything else moved (then the whole zone is read again).
+  const auto& known = previous->stamps_;
+  bool other_moved = false;
+  auto moved_clusters = [&](const model::ObjectKey& key, int64_t stamp) {
+    auto it = known.find(key);
+    const bool moved = it == known.end() || it->second != stamp;
+    if (key.kind != model::Kind::kCluster || it == known.end()) other_moved |= moved;
+    return moved && !other_moved;
+  };
+  ZoneRead read = source.ReadZone(zone, moved_clusters);
+  // Every key read was known (or other_moved is set), so equal sizes mean
+  // nothing was deleted.
+  if (other_moved || read.stamps.size() != known.size()) return whole_zone();
+
+  auto snap = std::make_shared<ZoneSnapshot>(*previous);
+  snap->revision_ = revision;
+  snap->sequence_ = sequence;
+  snap->change_time_ = change_time;
+  snap->stamps_.clear();
+  snap->stamps_.insert(read.stamps.begin(), read.stamps.end());
+  snap->clusters_translated_ = read.objects.size();
+  for (const model::Object& object : read.objects) {
+    const std::string& name = object.key.name;
+    auto cluster = model::ClusterFromObject(object);
+    if (!cluster.ok()) {
+      // Validated on write, so as in BuildAll: keep serving what was served.
+      snap->cluster_errors_[name] = StrCat(model::KeyString(object.key), ": ",
+                                           FromAbsl(cluster.status().message()));
+      continue;
+    }
+    if (cluster->name.empty()) cluster->name = name;
+    snap->cluster_errors_.erase(name);
+    snap->clusters_[name] =
+        Reuse(MakeResource(TranslateCluster(*previous->index_, *cluster), name), &previous->clusters_);
+    snap->endpoints_[name] =
+        Reuse(MakeResource(TranslateEndpoints(*cluster), name), &previous->endpoints_);
+  }
+  snap->CollectErrors();
   return snap;
 }
 

@@ -20,6 +20,8 @@
 #include "google/protobuf/any.pb.h"
 #include "model/objects.h"
 #include "nlohmann/json.hpp"
+#include "xds/config_source.h"
+#include "xds/translate.h"
 
 namespace causeway::xds {
 
@@ -64,6 +66,16 @@ class ZoneSnapshot {
       std::chrono::steady_clock::time_point change_time, const std::vector<model::Object>& objects,
       const ZoneSnapshot* previous);
 
+  // Reads the zone from `source` and translates it. With `previous` (the
+  // zone's last snapshot read from the same source), an update that moved
+  // only existing clusters fetches and translates just those (discovery's
+  // steady churn); any other change (a proxy, domain, route group or route,
+  // a cluster created or deleted) rebuilds the whole zone as Build does.
+  static std::shared_ptr<const ZoneSnapshot> Read(
+      std::string zone, int64_t revision, uint64_t sequence,
+      std::chrono::steady_clock::time_point change_time, const ConfigSource& source,
+      const ZoneSnapshot* previous);
+
   const std::string& zone() const { return zone_; }
   int64_t revision() const { return revision_; }
   // Increases with every snapshot of the zone built by this process.
@@ -76,6 +88,8 @@ class ZoneSnapshot {
   const ProxyEntry* FindProxy(std::string_view proxy) const;
   const std::map<std::string, ProxyEntry, std::less<>>& proxies() const { return proxies_; }
 
+  const ResourceMap& clusters() const { return clusters_; }
+  const ResourceMap& endpoints() const { return endpoints_; }
   ResourcePtr FindCluster(std::string_view name) const;
   ResourcePtr FindEndpoints(std::string_view name) const;
   ResourcePtr FindApiListener(std::string_view domain) const;
@@ -83,8 +97,20 @@ class ZoneSnapshot {
   const std::vector<std::string>& ClustersOfDomain(std::string_view domain) const;
   // Zone-level translation problems (domains that failed), for status.
   const std::vector<std::string>& errors() const { return errors_; }
+  // Clusters fetched and translated by the Read that made this snapshot
+  // (all of them for a whole-zone build).
+  size_t clusters_translated() const { return clusters_translated_; }
 
  private:
+  static std::shared_ptr<ZoneSnapshot> BuildAll(
+      std::string zone, int64_t revision, uint64_t sequence,
+      std::chrono::steady_clock::time_point change_time,
+      const std::vector<model::Object>& objects, const ZoneSnapshot* previous);
+  // Translates every cluster of `index` into clusters_/endpoints_.
+  void TranslateClusters(const ZoneIndex& index, const ZoneSnapshot* previous);
+  // errors_ from the per-cluster and the other errors.
+  void CollectErrors();
+
   std::string zone_;
   int64_t revision_ = 0;
   uint64_t sequence_ = 0;
@@ -96,6 +122,14 @@ class ZoneSnapshot {
   ResourceMap api_listeners_;
   std::map<std::string, std::vector<std::string>, std::less<>> domain_clusters_;
   std::vector<std::string> errors_;
+  std::map<std::string, std::string, std::less<>> cluster_errors_;  // by cluster
+  std::vector<std::string> other_errors_;
+  size_t clusters_translated_ = 0;
+  // Set by Read: each object's stamp, and the index of the last whole-zone
+  // build (its routes give the subset keys of clusters rebuilt alone).
+  std::map<model::ObjectKey, int64_t> stamps_;
+  std::shared_ptr<const ZoneIndex> index_;
+  bool failed_ = false;  // the objects did not index: previous content kept
 };
 
 }  // namespace causeway::xds

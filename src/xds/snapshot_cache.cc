@@ -97,8 +97,8 @@ std::shared_ptr<const ZoneSnapshot> SnapshotCache::Rebuild(
     sequence = next_sequence_++;
   }
   int64_t revision = source_->Revision();
-  auto snapshot = ZoneSnapshot::Build(zone, revision, sequence, change_time,
-                                      source_->ZoneObjects(zone), previous.get());
+  auto snapshot =
+      ZoneSnapshot::Read(zone, revision, sequence, change_time, *source_, previous.get());
   for (const auto& error : snapshot->errors()) {
     spdlog::warn("xds: zone {}: {}", zone, error);
   }

@@ -127,6 +127,13 @@ absl::StatusOr<envoy::config::cluster::v3::Cluster> TranslateCluster(const ZoneI
                                                                      std::string_view name);
 absl::StatusOr<envoy::config::endpoint::v3::ClusterLoadAssignment> TranslateEndpoints(
     const ZoneIndex& zone, std::string_view name);
+// The same for a cluster given directly; `zone` supplies the subset keys its
+// routes use (the cluster need not be in it). For rebuilding one changed
+// cluster without indexing the zone again.
+envoy::config::cluster::v3::Cluster TranslateCluster(const ZoneIndex& zone,
+                                                     const model::Cluster& cluster);
+envoy::config::endpoint::v3::ClusterLoadAssignment TranslateEndpoints(
+    const model::Cluster& cluster);
 
 // Serializes `message` deterministically (map entries sorted), so equal
 // messages give equal bytes across runs and processes.

@@ -26,6 +26,17 @@ absl::StatusOr<const model::Cluster*> Lookup(const ZoneIndex& zone, std::string_
 
 absl::StatusOr<Cluster> TranslateCluster(const ZoneIndex& zone, std::string_view name) {
   CW_ASSIGN_OR_RETURN(const model::Cluster* cluster, Lookup(zone, name));
+  return TranslateCluster(zone, *cluster);
+}
+
+absl::StatusOr<ClusterLoadAssignment> TranslateEndpoints(const ZoneIndex& zone,
+                                                         std::string_view name) {
+  CW_ASSIGN_OR_RETURN(const model::Cluster* cluster, Lookup(zone, name));
+  return TranslateEndpoints(*cluster);
+}
+
+Cluster TranslateCluster(const ZoneIndex& zone, const model::Cluster& model_cluster) {
+  const model::Cluster* cluster = &model_cluster;
   Cluster out;
   out.set_name(cluster->name);
   out.set_type(Cluster::EDS);
@@ -49,9 +60,8 @@ absl::StatusOr<Cluster> TranslateCluster(const ZoneIndex& zone, std::string_view
   return out;
 }
 
-absl::StatusOr<ClusterLoadAssignment> TranslateEndpoints(const ZoneIndex& zone,
-                                                         std::string_view name) {
-  CW_ASSIGN_OR_RETURN(const model::Cluster* cluster, Lookup(zone, name));
+ClusterLoadAssignment TranslateEndpoints(const model::Cluster& model_cluster) {
+  const model::Cluster* cluster = &model_cluster;
   ClusterLoadAssignment out;
   out.set_cluster_name(cluster->name);
   if (cluster->instances.empty()) return out;  // no locality: no endpoints at all

@@ -7,12 +7,22 @@ ZoneReplica::ZoneReplica(std::string zone) : zone_(std::move(zone)) {}
 void ZoneReplica::ResetHub(std::vector<model::Object> objects, int64_t revision) {
   {
     std::lock_guard lock(mu_);
-    hub_.clear();
+    std::map<model::ObjectKey, model::Object> fresh;
     for (auto& object : objects) {
       if (object.key.zone != zone_) continue;
       model::ObjectKey key = object.key;
-      hub_[key] = std::move(object);
+      fresh[key] = std::move(object);
     }
+    // Objects the relist shows unchanged keep their stamps, so a reader that
+    // remembers them rereads only what moved while the watch was down.
+    for (const auto& [key, object] : fresh) {
+      auto before = hub_.find(key);
+      if (before == hub_.end() || before->second.version != object.version) Restamp(key);
+    }
+    for (const auto& [key, object] : hub_) {
+      if (fresh.count(key) == 0) Restamp(key);
+    }
+    hub_ = std::move(fresh);
     hub_revision_ = revision;
     hub_loaded_ = true;
   }
@@ -29,6 +39,7 @@ void ZoneReplica::ApplyHub(const model::ObjectKey& key, std::optional<model::Obj
     } else {
       hub_.erase(key);
     }
+    Restamp(key);
     hub_revision_ = std::max(hub_revision_, revision);
   }
   Notify();
@@ -47,21 +58,57 @@ bool ZoneReplica::hub_loaded() const {
 void ZoneReplica::SetLocal(const ClusterSet& clusters) {
   {
     std::lock_guard lock(mu_);
-    if (clusters == local_) return;
+    // Both sets are sorted by name: walk them together and restamp the
+    // clusters that appeared, disappeared or whose instances moved.
+    bool changed = false;
+    auto before = local_.begin();
+    auto after = clusters.begin();
+    while (before != local_.end() || after != clusters.end()) {
+      const std::string* name;
+      bool moved = true;
+      if (after == clusters.end() || (before != local_.end() && before->first < after->first)) {
+        name = &(before++)->first;
+      } else if (before == local_.end() || after->first < before->first) {
+        name = &(after++)->first;
+      } else {
+        moved = before->second != after->second;
+        name = &after->first;
+        ++before;
+        ++after;
+      }
+      if (moved) {
+        Restamp(ClusterKey(*name));
+        changed = true;
+      }
+    }
+    if (!changed) return;
     local_ = clusters;
   }
   Notify();
 }
 
-std::vector<model::Object> ZoneReplica::ZoneObjects(const std::string& zone) const {
-  std::vector<model::Object> out;
+model::ObjectKey ZoneReplica::ClusterKey(const std::string& name) const {
+  return model::ObjectKey{model::Kind::kCluster, zone_, name};
+}
+
+void ZoneReplica::Restamp(const model::ObjectKey& key) { stamps_[key] = ++last_stamp_; }
+
+int64_t ZoneReplica::StampOf(const model::ObjectKey& key) const {
+  auto it = stamps_.find(key);
+  return it == stamps_.end() ? 0 : it->second;
+}
+
+xds::ZoneRead ZoneReplica::ReadZone(const std::string& zone, const WantFn& want) const {
+  xds::ZoneRead out;
   if (zone != zone_) return out;
   std::lock_guard lock(mu_);
   for (model::Kind kind : model::kAllKinds) {
     if (kind == model::Kind::kCluster) continue;
     for (auto it = hub_.lower_bound(model::ObjectKey{kind, zone_, ""});
          it != hub_.end() && it->first.kind == kind; ++it) {
-      out.push_back(it->second);
+      int64_t stamp = StampOf(it->first);
+      out.stamps.emplace_back(it->first, stamp);
+      if (want(it->first, stamp)) out.objects.push_back(it->second);
     }
   }
   // Clusters: the hub's, with the collectors' instances where they report the
@@ -73,21 +120,23 @@ std::vector<model::Object> ZoneReplica::ZoneObjects(const std::string& zone) con
   while (hub_it != hub_end || local_it != local_.end()) {
     bool take_hub =
         local_it == local_.end() || (hub_it != hub_end && hub_it->first.name <= local_it->first);
-    if (take_hub) {
-      model::Object object = hub_it->second;
-      if (local_it != local_.end() && local_it->first == hub_it->first.name) {
-        object.spec["instances"] = model::InstancesToJson(local_it->second);
-        ++local_it;
-      }
-      out.push_back(std::move(object));
-      ++hub_it;
-    } else {
+    const bool overlaid = take_hub && local_it != local_.end() && local_it->first == hub_it->first.name;
+    model::ObjectKey key = take_hub ? hub_it->first : ClusterKey(local_it->first);
+    int64_t stamp = StampOf(key);
+    out.stamps.emplace_back(key, stamp);
+    if (want(key, stamp)) {
       model::Object object;
-      object.key = model::ObjectKey{model::Kind::kCluster, zone_, local_it->first};
-      object.spec = model::Json{{"instances", model::InstancesToJson(local_it->second)}};
-      out.push_back(std::move(object));
-      ++local_it;
+      if (take_hub) {
+        object = hub_it->second;
+        if (overlaid) object.spec["instances"] = model::InstancesToJson(local_it->second);
+      } else {
+        object.key = key;
+        object.spec = model::Json{{"instances", model::InstancesToJson(local_it->second)}};
+      }
+      out.objects.push_back(std::move(object));
     }
+    if (take_hub) ++hub_it;
+    if (!take_hub || overlaid) ++local_it;
   }
   return out;
 }

@@ -45,13 +45,19 @@ class ZoneReplica final : public xds::ConfigSource {
 
   // --- xds::ConfigSource ----------------------------------------------------
   int64_t Revision() const override { return hub_revision(); }
-  std::vector<model::Object> ZoneObjects(const std::string& zone) const override;
+  // Stamps are numbered here: every change of an object's content (a watch
+  // event, a relist that differs, the collectors moving a cluster's
+  // instances) gives it the next number.
+  xds::ZoneRead ReadZone(const std::string& zone, const WantFn& want) const override;
   bool HasZone(const std::string& zone) const override;
   int Subscribe(Listener fn) override;
   void Unsubscribe(int id) override;
 
  private:
   void Notify();
+  model::ObjectKey ClusterKey(const std::string& name) const;
+  void Restamp(const model::ObjectKey& key);  // mu_ held
+  int64_t StampOf(const model::ObjectKey& key) const;  // mu_ held
 
   const std::string zone_;
 
@@ -60,6 +66,8 @@ class ZoneReplica final : public xds::ConfigSource {
   int64_t hub_revision_ = 0;
   bool hub_loaded_ = false;
   ClusterSet local_;
+  std::map<model::ObjectKey, int64_t> stamps_;
+  int64_t last_stamp_ = 0;
 
   // Listeners are called outside mu_, one notification at a time.
   std::mutex notify_mu_;

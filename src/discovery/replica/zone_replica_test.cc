@@ -80,5 +80,61 @@ TEST(ZoneReplicaTest, CollectorsWinForTheirClustersAndAddNewOnes) {
   replica.Unsubscribe(id);
 }
 
+std::map<std::string, int64_t> Stamps(const ZoneReplica& replica) {
+  std::map<std::string, int64_t> out;
+  auto read = replica.ReadZone("staging", [](const model::ObjectKey&, int64_t) { return false; });
+  for (const auto& [key, stamp] : read.stamps) out[model::KeyString(key)] = stamp;
+  EXPECT_TRUE(read.objects.empty()) << "nothing was asked for";
+  return out;
+}
+
+// Stamps let the xDS snapshot reread only what moved: they change exactly
+// when an object's content as served changes, whichever layer moved it.
+TEST(ZoneReplicaTest, StampsMoveWithContent) {
+  ZoneReplica replica("staging");
+  auto zone = Make(model::Kind::kZone, "staging", model::Json::object());
+  auto users = Make(model::Kind::kCluster, "users", {{"instances", HostsJson({"10.0.0.1"})}});
+  auto web = Make(model::Kind::kCluster, "web", {{"instances", HostsJson({"10.0.1.1"})}});
+  users.version = 3;
+  web.version = 4;
+  replica.ResetHub({zone, users, web}, 4);
+  auto s0 = Stamps(replica);
+  ASSERT_EQ(s0.size(), 3u);
+
+  // Collectors move "users" and add "billing": "web" and the zone keep theirs.
+  replica.SetLocal({{"users", Hosts({"10.0.0.2"})}, {"billing", Hosts({"10.0.2.1"})}});
+  auto s1 = Stamps(replica);
+  ASSERT_EQ(s1.size(), 4u);
+  EXPECT_NE(s1["Cluster staging/users"], s0["Cluster staging/users"]);
+  EXPECT_EQ(s1["Cluster staging/web"], s0["Cluster staging/web"]);
+  EXPECT_EQ(s1["Zone staging"], s0["Zone staging"]);
+
+  // Asking for one object copies only that one, with the collectors' view.
+  auto read = replica.ReadZone("staging", [](const model::ObjectKey& key, int64_t) {
+    return key.name == "users";
+  });
+  ASSERT_EQ(read.objects.size(), 1u);
+  EXPECT_EQ(read.objects[0].spec["instances"][0]["host"], "10.0.0.2");
+
+  // A relist showing the same versions moves nothing; a new version moves
+  // that object only.
+  replica.ResetHub({zone, users, web}, 5);
+  EXPECT_EQ(Stamps(replica), s1);
+  web.version = 6;
+  replica.ResetHub({zone, users, web}, 6);
+  auto s2 = Stamps(replica);
+  EXPECT_NE(s2["Cluster staging/web"], s1["Cluster staging/web"]);
+  EXPECT_EQ(s2["Cluster staging/users"], s1["Cluster staging/users"]);
+
+  // The collectors dropping "users" brings back the hub's instances: moved.
+  replica.SetLocal({{"billing", Hosts({"10.0.2.1"})}});
+  auto s3 = Stamps(replica);
+  EXPECT_NE(s3["Cluster staging/users"], s2["Cluster staging/users"]);
+  EXPECT_EQ(s3["Cluster staging/billing"], s2["Cluster staging/billing"]);
+  // A watch event moves its object.
+  replica.ApplyHub(users.key, users, 7);
+  EXPECT_NE(Stamps(replica)["Cluster staging/users"], s3["Cluster staging/users"]);
+}
+
 }  // namespace
 }  // namespace causeway::discovery
