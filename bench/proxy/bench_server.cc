@@ -2,17 +2,21 @@
 // configuration and no hub, for bench/proxy/run.
 //
 //   causeway_proxy_bench_server --port 18080 --origin 127.0.0.1:18000 --workers 1
+//                               [--access-log PATH]
 //
 // The configuration is built the way the xDS client builds it, from Envoy v3
 // protos through BuildConfig, so the request path measured is the real one.
 // The route set matches the nginx and HAProxy configurations in run: exact
 // /100b and /16k plus a catch-all prefix, all to one static cluster. Access
-// logging is off, as it is for the peers.
+// logging is off, as it is for the peers, unless --access-log names a file
+// (JSON lines) for looking into a run.
 #include <signal.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
@@ -68,10 +72,14 @@ Cluster MakeCluster(const std::string& host, int port) {
   Cluster c;
   c.set_name(std::string("origin"));
   c.set_type(Cluster::STATIC);
-  c.mutable_connect_timeout()->set_seconds(1);
+  // As nginx (proxy_connect_timeout) and HAProxy (timeout connect) in run.
+  c.mutable_connect_timeout()->set_seconds(5);
   auto* cla = c.mutable_load_assignment();
   cla->set_cluster_name(std::string("origin"));
-  auto* sa = cla->add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address()
+  auto* sa = cla->add_endpoints()
+                 ->add_lb_endpoints()
+                 ->mutable_endpoint()
+                 ->mutable_address()
                  ->mutable_socket_address();
   sa->set_address(host);
   sa->set_port_value(port);
@@ -80,7 +88,8 @@ Cluster MakeCluster(const std::string& host, int port) {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: causeway_proxy_bench_server --port P --origin HOST:PORT [--workers N]\n");
+               "usage: causeway_proxy_bench_server --port P --origin HOST:PORT [--workers N]"
+               " [--access-log PATH]\n");
   return 2;
 }
 
@@ -88,6 +97,7 @@ int Main(int argc, char** argv) {
   int port = -1;
   int workers = 1;
   std::string origin;
+  std::string access_log_path;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--port") {
@@ -96,6 +106,8 @@ int Main(int argc, char** argv) {
       origin = argv[i + 1];
     } else if (flag == "--workers") {
       workers = std::atoi(argv[i + 1]);
+    } else if (flag == "--access-log") {
+      access_log_path = argv[i + 1];
     } else {
       return Usage();
     }
@@ -114,12 +126,23 @@ int Main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  ProxyServer server({.workers = workers, .access_log = nullptr});
+  std::FILE* log_file = nullptr;
+  std::unique_ptr<StreamAccessLog> access_log;
+  if (!access_log_path.empty()) {
+    log_file = std::fopen(access_log_path.c_str(), "w");
+    if (log_file == nullptr) {
+      std::fprintf(stderr, "--access-log %s: %s\n", access_log_path.c_str(), std::strerror(errno));
+      return 1;
+    }
+    access_log = std::make_unique<StreamAccessLog>(log_file);
+  }
+  ProxyServer server({.workers = workers, .access_log = access_log.get()});
   if (absl::Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
     return 1;
   }
-  auto snapshot = BuildConfig({MakeListener(port)}, {}, {MakeCluster(origin_host, origin_port)}, {});
+  auto snapshot =
+      BuildConfig({MakeListener(port)}, {}, {MakeCluster(origin_host, origin_port)}, {});
   if (!snapshot.ok()) {
     std::fprintf(stderr, "config: %s\n", snapshot.status().ToString().c_str());
     return 1;
@@ -133,6 +156,7 @@ int Main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop, &sig);
   server.Stop();
+  if (log_file != nullptr) std::fclose(log_file);
   return 0;
 }
 

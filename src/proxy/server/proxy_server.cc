@@ -61,7 +61,8 @@ ProxyServer::ProxyServer(ProxyServerOptions options)
   int n = options_.workers > 0
               ? options_.workers
               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, shared_.get()));
+  for (int i = 0; i < n; ++i)
+    workers_.push_back(std::make_unique<Worker>(i, shared_.get(), options_.pool));
 }
 
 ProxyServer::~ProxyServer() { Stop(); }

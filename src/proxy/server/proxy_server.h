@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "proxy/config/proxy_config.h"
 #include "proxy/server/access_log.h"
+#include "proxy/upstream/connection_pool.h"
 #include "proxy/upstream/endpoint_stats.h"
 
 namespace causeway::proxy {
@@ -35,6 +36,7 @@ struct ServerShared;
 struct ProxyServerOptions {
   int workers = 0;                  // 0: one per core
   AccessLog* access_log = nullptr;  // not owned; null disables the access log
+  ConnectionPool::Options pool;     // each worker's upstream connection pool
 };
 
 class ProxyServer {

@@ -296,22 +296,23 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     auto count_error = [&stats] {
       if (stats != nullptr) stats->errors.fetch_add(1, std::memory_order_relaxed);
     };
-    std::unique_ptr<UpstreamConnection> conn = worker_->pool().TakeIdle(ctx.upstream_address);
-    bool reused = conn != nullptr;
-    if (!reused) {
-      absl::StatusOr<std::unique_ptr<UpstreamConnection>> made =
-          co_await Connect(*ep, cluster->connect_timeout);
-      if (!made.ok()) {
-        count_error();
-        if (can_retry(policy.on_connect_failure || policy.on_reset)) continue;
-        consume_body();
-        co_return co_await LocalReply(ctx, 503, "upstream connect failure\n", "UF", resp_muts);
-      }
-      conn = *std::move(made);
-      if (stats != nullptr) {
-        stats->active_connections.fetch_add(1, std::memory_order_relaxed);
-        conn->stats = stats;
-      }
+    // An idle connection, or the first one another request releases or the
+    // pool opens (see ConnectionPool).
+    absl::StatusOr<std::unique_ptr<UpstreamConnection>> acquired =
+        co_await worker_->pool().Acquire(*ep, cluster->connect_timeout);
+    if (!acquired.ok()) {
+      count_error();
+      if (can_retry(policy.on_connect_failure || policy.on_reset)) continue;
+      consume_body();
+      co_return co_await LocalReply(ctx, 503, "upstream connect failure\n", "UF", resp_muts);
+    }
+    std::unique_ptr<UpstreamConnection> conn = *std::move(acquired);
+    // Served requests before, or waited in the pool: the upstream may have
+    // closed it meanwhile, which earns the request one retry below.
+    bool reused = conn->requests > 0 || conn->idle_since != Clock::time_point();
+    if (conn->stats == nullptr && stats != nullptr) {
+      stats->active_connections.fetch_add(1, std::memory_order_relaxed);
+      conn->stats = stats;
     }
     ctx.upstream_address = conn->peer;
 

@@ -13,10 +13,11 @@ namespace causeway::proxy {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Worker::Worker(int index, ServerShared* shared)
+Worker::Worker(int index, ServerShared* shared, ConnectionPool::Options pool_options)
     : ioc_(std::make_unique<asio::io_context>(1)),
       index_(index),
       shared_(shared),
+      pool_(pool_options),
       endpoint_stats_(&shared->endpoint_stats) {}
 
 Worker::~Worker() {

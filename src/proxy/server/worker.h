@@ -45,7 +45,7 @@ struct ListenerState {
 
 class Worker {
  public:
-  Worker(int index, ServerShared* shared);
+  Worker(int index, ServerShared* shared, ConnectionPool::Options pool_options = {});
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

@@ -2,11 +2,15 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 
@@ -25,10 +29,25 @@ bool StillOpen(tcp::socket& s) {
 }
 }  // namespace
 
+struct ConnectionPool::Waiter {
+  explicit Waiter(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;  // the deadline; cancelled when a result is handed over
+  bool done = false;
+  absl::StatusOr<std::unique_ptr<UpstreamConnection>> result{absl::UnknownError("unset")};
+};
+
+ConnectionPool::~ConnectionPool() { *alive_ = false; }
+
+ConnectionPool::PerEndpoint& ConnectionPool::For(const std::string& key) {
+  std::unique_ptr<PerEndpoint>& slot = endpoints_[key];
+  if (slot == nullptr) slot = std::make_unique<PerEndpoint>();
+  return *slot;
+}
+
 std::unique_ptr<UpstreamConnection> ConnectionPool::TakeIdle(const std::string& key) {
-  auto it = idle_.find(key);
-  if (it == idle_.end()) return nullptr;
-  auto& list = it->second;
+  auto it = endpoints_.find(key);
+  if (it == endpoints_.end()) return nullptr;
+  auto& list = it->second->idle;
   while (!list.empty()) {
     std::unique_ptr<UpstreamConnection> conn = std::move(list.back());
     list.pop_back();
@@ -37,16 +56,132 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::TakeIdle(const std::string& 
   return nullptr;
 }
 
+asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> ConnectionPool::Acquire(
+    const Endpoint& endpoint, std::chrono::milliseconds timeout) {
+  std::string key = endpoint.Key();
+  if (std::unique_ptr<UpstreamConnection> conn = TakeIdle(key)) co_return std::move(conn);
+  PerEndpoint& state = For(key);
+  auto ex = co_await asio::this_coro::executor;
+  Waiter waiter(ex);
+  state.waiters.push_back(&waiter);
+  // Leaves the queue however this coroutine ends, including when its frame
+  // is destroyed with the io_context.
+  struct Dequeue {
+    PerEndpoint& state;
+    Waiter& waiter;
+    ~Dequeue() {
+      if (waiter.done) return;
+      auto it = std::find(state.waiters.begin(), state.waiters.end(), &waiter);
+      if (it != state.waiters.end()) state.waiters.erase(it);
+    }
+  } dequeue{state, waiter};
+  MaybeConnect(ex, endpoint, timeout, state);
+  if (!waiter.done) {
+    waiter.timer.expires_after(timeout);
+    co_await waiter.timer.async_wait(kNoThrow);
+  }
+  if (!waiter.done) {
+    co_return absl::DeadlineExceededError(
+        absl::StrCat("no connection to ", key, " within ", timeout.count(), " ms"));
+  }
+  co_return std::move(waiter.result);
+}
+
+void ConnectionPool::MaybeConnect(const asio::any_io_executor& ex, const Endpoint& endpoint,
+                                  std::chrono::milliseconds timeout, PerEndpoint& state) {
+  const size_t limit = std::max<size_t>(1, options_.max_connecting_per_endpoint);
+  while (state.connecting < state.waiters.size() && state.connecting < limit) {
+    ++state.connecting;
+    asio::co_spawn(
+        ex,
+        [this, alive = alive_, ex, endpoint, timeout, &state]() -> asio::awaitable<void> {
+          auto result = co_await Connect(endpoint, timeout);
+          if (!*alive) co_return;
+          --state.connecting;
+          Deliver(state, std::move(result));
+          MaybeConnect(ex, endpoint, timeout, state);
+        },
+        asio::detached);
+  }
+}
+
+void ConnectionPool::Deliver(PerEndpoint& state,
+                             absl::StatusOr<std::unique_ptr<UpstreamConnection>> result) {
+  if (!state.waiters.empty()) {
+    Waiter* waiter = state.waiters.front();
+    state.waiters.pop_front();
+    waiter->result = std::move(result);
+    waiter->done = true;
+    waiter->timer.cancel();
+    return;
+  }
+  // Nobody waits any more (they got released connections or gave up): a
+  // new connection is kept for the next request, a failure is dropped.
+  if (result.ok()) Park(state, *std::move(result));
+}
+
 void ConnectionPool::Release(std::unique_ptr<UpstreamConnection> conn) {
-  auto& list = idle_[conn->key];
-  if (list.size() >= max_idle_per_endpoint_) return;  // closes it
+  PerEndpoint& state = For(conn->key);
+  Deliver(state, std::move(conn));
+}
+
+void ConnectionPool::Park(PerEndpoint& state, std::unique_ptr<UpstreamConnection> conn) {
+  const bool over = state.idle.size() >= options_.max_idle_per_endpoint;
+  if (over && options_.idle_trim_delay.count() <= 0) return;  // closes it
   conn->buffer.ReleaseIfEmpty();
-  list.push_back(std::move(conn));
+  conn->idle_since = std::chrono::steady_clock::now();
+  asio::any_io_executor ex = conn->socket.get_executor();
+  state.idle.push_back(std::move(conn));
+  if (over) ScheduleTrim(ex, state.idle.front()->idle_since + options_.idle_trim_delay);
+}
+
+void ConnectionPool::ScheduleTrim(const asio::any_io_executor& ex,
+                                  std::chrono::steady_clock::time_point when) {
+  if (trim_scheduled_) return;
+  if (trim_timer_ == nullptr) trim_timer_ = std::make_unique<asio::steady_timer>(ex);
+  trim_scheduled_ = true;
+  trim_timer_->expires_at(when);
+  trim_timer_->async_wait([this, alive = alive_](boost::system::error_code ec) {
+    if (ec || !*alive) return;
+    trim_scheduled_ = false;
+    Trim();
+  });
+}
+
+void ConnectionPool::Trim() {
+  const auto now = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> next;
+  asio::any_io_executor ex;
+  for (auto& [key, state] : endpoints_) {
+    auto& idle = state->idle;
+    while (idle.size() > options_.max_idle_per_endpoint &&
+           idle.front()->idle_since + options_.idle_trim_delay <= now) {
+      idle.pop_front();
+    }
+    if (idle.size() > options_.max_idle_per_endpoint) {
+      auto due = idle.front()->idle_since + options_.idle_trim_delay;
+      if (!next || due < *next) next = due;
+      ex = idle.front()->socket.get_executor();
+    }
+  }
+  if (next) ScheduleTrim(ex, *next);
+}
+
+void ConnectionPool::Clear() {
+  for (auto& [key, state] : endpoints_) state->idle.clear();
+  trim_timer_.reset();
+  trim_scheduled_ = false;
 }
 
 size_t ConnectionPool::IdleCount() const {
   size_t n = 0;
-  for (const auto& [k, v] : idle_) n += v.size();
+  for (const auto& [k, v] : endpoints_) n += v->idle.size();
+  return n;
+}
+
+size_t ConnectionPool::ConnectingCount() const {
+  size_t n = 0;
+  for (const auto& [k, v] : endpoints_) n += v->connecting;
   return n;
 }
 

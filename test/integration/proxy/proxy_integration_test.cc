@@ -1,9 +1,11 @@
 // The proxy's request path end to end: a ProxyServer in-process, real test
 // origins on loopback ports chosen by the kernel, raw HTTP/1.1 clients.
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "gmock/gmock.h"
@@ -542,6 +544,99 @@ TEST_F(ProxyIntegrationTest, GracefulDrain) {
   auto r = busy.Read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.Header("connection"), "close");
+}
+
+// Upstream connection reuse under bursts, on one worker (one pool). Before,
+// the pool kept at most max_idle_per_endpoint idle connections and closed
+// the rest the moment they were released, so under many concurrent
+// requests a third of them opened a new upstream connection; those bursts
+// of SYNs overflowed the origin's accept queue, and a dropped SYN is only
+// retried after 1 s: connect timeouts, 503s.
+class ConnectionReuseTest : public ::testing::Test {
+ protected:
+  void Start(ConnectionPool::Options pool) {
+    ProxyServerOptions options{1, &log_};
+    options.pool = pool;
+    server_ = std::make_unique<ProxyServer>(options);
+    ASSERT_TRUE(server_->Start().ok());
+    auto routes = Text<RouteConfiguration>(R"pb(
+      name: "one"
+      virtual_hosts {
+        name: "any"
+        domains: "*"
+        routes {
+          match { prefix: "/" }
+          route { cluster: "one" }
+        }
+      }
+    )pb");
+    auto snapshot = BuildConfig({MakeListener("one", "one")}, {routes}, {EdsCluster("one", 5000)},
+                                {Endpoints("one", {{origin_.port(), ""}})});
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+    ASSERT_TRUE(server_->UpdateConfig(*snapshot).ok());
+    port_ = *server_->ListenerPort("one");
+  }
+
+  // `n` clients at once, each one request to /hold; returns once the origin
+  // holds all of them, has answered them and every client read its answer.
+  void Burst(int n) {
+    std::vector<std::thread> clients;
+    std::atomic<int> ok{0};
+    int held_before = origin_.held();
+    for (int i = 0; i < n; ++i) {
+      clients.emplace_back([&] {
+        RawClient c(port_);
+        if (c.Send("GET /hold HTTP/1.1\r\nHost: one.test\r\n\r\n") && c.Read().status == 200) {
+          ++ok;
+        }
+      });
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (origin_.held() < held_before + n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(origin_.held(), held_before + n) << "the burst never reached the origin";
+    origin_.ReleaseHeld();
+    for (auto& t : clients) t.join();
+    EXPECT_EQ(ok.load(), n);
+  }
+
+  TestOrigin origin_{"origin"};
+  MemoryAccessLog log_;
+  std::unique_ptr<ProxyServer> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(ConnectionReuseTest, BurstReusesTheConnectionsOfTheBurstBefore) {
+  Start({.max_idle_per_endpoint = 4, .idle_trim_delay = std::chrono::seconds(60)});
+  Burst(40);
+  EXPECT_EQ(origin_.connections(), 40);
+  // Every connection of the first burst is still there for the second.
+  Burst(40);
+  EXPECT_EQ(origin_.connections(), 40) << "connections were closed and reopened";
+}
+
+TEST_F(ConnectionReuseTest, IdleConnectionsBeyondTheLimitCloseAfterTheDelay) {
+  Start({.max_idle_per_endpoint = 4, .idle_trim_delay = std::chrono::milliseconds(100)});
+  Burst(20);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (origin_.open_connections() > 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(origin_.open_connections(), 4);
+  // The ones kept serve the next requests.
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(Request(port_, "GET / HTTP/1.1\r\nHost: one.test\r\n\r\n").status, 200);
+  EXPECT_EQ(origin_.connections(), 20);
+}
+
+TEST_F(ConnectionReuseTest, ConnectsToOneEndpointAreBounded) {
+  // 60 requests at once through a pool that opens at most 8 connections at
+  // a time: all are served, each over its own connection (the origin holds
+  // them all), so the pool kept starting connects as earlier ones completed.
+  Start({.max_connecting_per_endpoint = 8});
+  Burst(60);
+  EXPECT_EQ(origin_.connections(), 60);
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ TestOrigin::TestOrigin(std::string name, int forced_status)
 
 TestOrigin::~TestOrigin() {
   stopping_ = true;
+  ReleaseHeld();
   ::shutdown(listen_fd_, SHUT_RDWR);
   ::close(listen_fd_);
   acceptor_.join();
@@ -80,6 +81,12 @@ TestOrigin::~TestOrigin() {
   for (auto& t : threads_) t.join();
 }
 
+void TestOrigin::ReleaseHeld() {
+  std::lock_guard<std::mutex> lock(hold_mu_);
+  ++hold_generation_;
+  hold_cv_.notify_all();
+}
+
 void TestOrigin::AcceptLoop() {
   while (!stopping_) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -88,6 +95,7 @@ void TestOrigin::AcceptLoop() {
       continue;
     }
     int id = ++connections_;
+    ++open_;
     std::lock_guard<std::mutex> lock(mu_);
     fds_.push_back(fd);
     threads_.emplace_back([this, fd, id] { Serve(fd, id); });
@@ -139,6 +147,15 @@ void TestOrigin::Serve(int fd, int conn_id) {
     } else if (target.rfind("/delay/", 0) == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(target.substr(7))));
       response = "HTTP/1.1 200 OK\r\n" + common + "content-length: 4\r\n\r\nslow";
+    } else if (target == "/hold") {
+      {
+        std::unique_lock<std::mutex> lock(hold_mu_);
+        uint64_t generation = hold_generation_;
+        ++held_;
+        hold_cv_.wait(lock, [&] { return hold_generation_ != generation; });
+        --held_;
+      }
+      response = "HTTP/1.1 200 OK\r\n" + common + "content-length: 4\r\n\r\nheld";
     } else if (target == "/chunked") {
       response = "HTTP/1.1 200 OK\r\n" + common +
                  "transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
@@ -172,6 +189,7 @@ void TestOrigin::Serve(int fd, int conn_id) {
   }
   ::shutdown(fd, SHUT_RDWR);
   ::close(fd);
+  --open_;
 }
 
 RawClient::RawClient(uint16_t port) {

@@ -3,6 +3,7 @@
 // by path:
 //   /status/NNN   respond NNN
 //   /delay/MS     respond 200 after MS milliseconds (a slow upstream)
+//   /hold         respond 200 once the test calls ReleaseHeld()
 //   /chunked      a chunked response
 //   /big/N        N bytes of 'x'
 //   /ws           101 Switching Protocols, then echo bytes
@@ -12,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -29,6 +31,11 @@ class TestOrigin {
   const std::string& name() const { return name_; }
   int connections() const { return connections_.load(); }
   int requests() const { return requests_.load(); }
+  // Connections not yet closed (by either side).
+  int open_connections() const { return open_.load(); }
+  // Requests to /hold waiting now, and letting them all go.
+  int held() const { return held_.load(); }
+  void ReleaseHeld();
 
  private:
   void AcceptLoop();
@@ -41,6 +48,11 @@ class TestOrigin {
   std::atomic<bool> stopping_{false};
   std::atomic<int> connections_{0};
   std::atomic<int> requests_{0};
+  std::atomic<int> open_{0};
+  std::atomic<int> held_{0};
+  std::mutex hold_mu_;
+  std::condition_variable hold_cv_;
+  uint64_t hold_generation_ = 0;  // guarded by hold_mu_
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<std::thread> threads_;
