@@ -12,7 +12,8 @@
 # add the file below (or give the two names distinct spellings).
 
 function(causeway_no_unity dir)
-  set_source_files_properties(${ARGN} DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}
+  list(TRANSFORM ARGN PREPEND ${PROJECT_SOURCE_DIR}/${dir}/ OUTPUT_VARIABLE files)
+  set_source_files_properties(${files} DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}
                               PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
 endfunction()
 
