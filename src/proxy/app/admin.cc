@@ -43,7 +43,8 @@ AdminServer::AdminServer(std::string address, AdminSources sources) : sources_(s
               }});
   router.Add({"GET", "/server_info", [this, json](Request&) { return json(sources_.server_info()); }});
   router.Add({"GET", "/config_dump", [this, json](Request&) { return json(sources_.config_dump()); }});
-  router.Add({"GET", "/clusters", [this, json](Request&) { return json(sources_.clusters()); }});
+  router.Add({"GET", "/clusters",
+              [this, json](Request& req) { return json(sources_.clusters(req.Query("name"))); }});
   router.Add({"GET", "/stats", [this](Request& req) {
                 if (req.Query("format") == "json") {
                   return Response::Json(200, nlohmann::json(sources_.stats()).dump(2) + "\n");

@@ -19,7 +19,9 @@ struct AdminSources {
   std::function<bool()> ready;                        // a configuration is serving
   std::function<nlohmann::json()> server_info;        // identity, uptime, state
   std::function<nlohmann::json()> config_dump;        // current xDS resources
-  std::function<nlohmann::json()> clusters;           // clusters, endpoints, their counters
+  // Clusters, their endpoints and counters; only the cluster named `name`
+  // when not empty (/clusters?name=NAME).
+  std::function<nlohmann::json(const std::string& name)> clusters;
   std::function<std::map<std::string, double>()> stats;  // name → value
 };
 

@@ -43,11 +43,12 @@ class Current {
   // Each cluster's endpoints with their counters ("host:port" as in the
   // access log; counters zero for endpoints no request has used yet).
   nlohmann::json Clusters(
-      const std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values>& stats)
-      const {
+      const std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values>& stats,
+      const std::string& only) const {
     std::lock_guard lock(mu_);
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [name, held] : resources_.clusters) {
+      if (!only.empty() && name != only) continue;
       const auto& cluster = *held;
       nlohmann::json endpoints = nlohmann::json::array();
       std::string service = cluster.has_eds_cluster_config() && !cluster.eds_cluster_config().service_name().empty()
@@ -233,7 +234,9 @@ int RunProxy(const ProxyAppOptions& options) {
     if (client) return client->ConfigDump();
     return nlohmann::json{{"mode", "static"}, {"file", options.config_file}};
   };
-  sources.clusters = [&] { return current.Clusters(server.EndpointStats()); };
+  sources.clusters = [&](const std::string& name) {
+    return current.Clusters(server.EndpointStats(), name);
+  };
   sources.stats = [&] {
     std::map<std::string, double> s;
     s["downstream_connections_active"] = static_cast<double>(server.ActiveConnections());

@@ -469,6 +469,9 @@ TEST_F(ProxyWithHubTest, AdminEndpointsShowTheHubsConfiguration) {
   EXPECT_GE(after.active_connections, 1) << clusters_page.dump();
   EXPECT_LE(after.active_connections, 2) << clusters_page.dump();  // one pool per worker
   EXPECT_EQ(after.active_requests, 0) << clusters_page.dump();
+  // ?name= narrows the page to one cluster (cheap to poll with thousands).
+  EXPECT_EQ(AdminJson("/clusters?name=blue"), clusters_page);
+  EXPECT_EQ(AdminJson("/clusters?name=green"), Json::array()) << "green is not routed to";
 
   // Plain stats: "name: value" lines; the requests made above are counted.
   HttpResponse stats = AdminGet("/stats");
