@@ -17,8 +17,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-// Socket reads go straight into the connection buffers in pieces this big.
-constexpr size_t kReadChunk = 16 * 1024;
+// Socket reads go straight into the connection buffers and fill all their
+// free space, at least this much (a fresh buffer is one 32 KiB block, so a
+// 16 KiB response with its head arrives in one read and leaves in one write).
+constexpr size_t kReadChunk = 4 * 1024;
 
 std::chrono::microseconds Micros(Clock::duration d) {
   return std::chrono::duration_cast<std::chrono::microseconds>(d);
@@ -299,7 +301,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     // An idle connection, or the first one another request releases or the
     // pool opens (see ConnectionPool).
     absl::StatusOr<std::unique_ptr<UpstreamConnection>> acquired =
-        co_await worker_->pool().Acquire(*ep, cluster->connect_timeout);
+        co_await worker_->pool().Acquire(*ep, cluster->connect_timeout,
+                                         /*can_retry_stale=*/replayable && !stale_retry_used);
     if (!acquired.ok()) {
       count_error();
       if (can_retry(policy.on_connect_failure || policy.on_reset)) continue;

@@ -44,22 +44,28 @@ ConnectionPool::PerEndpoint& ConnectionPool::For(const std::string& key) {
   return *slot;
 }
 
-std::unique_ptr<UpstreamConnection> ConnectionPool::TakeIdle(const std::string& key) {
+std::unique_ptr<UpstreamConnection> ConnectionPool::TakeIdle(const std::string& key,
+                                                             bool trust_recent) {
   auto it = endpoints_.find(key);
   if (it == endpoints_.end()) return nullptr;
   auto& list = it->second->idle;
+  if (list.empty()) return nullptr;
+  const auto now = std::chrono::steady_clock::now();
   while (!list.empty()) {
     std::unique_ptr<UpstreamConnection> conn = std::move(list.back());
     list.pop_back();
+    if (trust_recent && now - conn->idle_since < kTrustIdleFor) return conn;
     if (StillOpen(conn->socket)) return conn;
   }
   return nullptr;
 }
 
 asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> ConnectionPool::Acquire(
-    const Endpoint& endpoint, std::chrono::milliseconds timeout) {
+    const Endpoint& endpoint, std::chrono::milliseconds timeout, bool can_retry_stale) {
   std::string key = endpoint.Key();
-  if (std::unique_ptr<UpstreamConnection> conn = TakeIdle(key)) co_return std::move(conn);
+  if (std::unique_ptr<UpstreamConnection> conn = TakeIdle(key, can_retry_stale)) {
+    co_return std::move(conn);
+  }
   PerEndpoint& state = For(key);
   auto ex = co_await asio::this_coro::executor;
   Waiter waiter(ex);

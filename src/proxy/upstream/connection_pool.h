@@ -68,11 +68,18 @@ class ConnectionPool {
   // A connection to `endpoint`: an idle one, else the first one freed or
   // opened within `timeout`. A fresh connection has requests == 0. Errors:
   // Unavailable (refused, reset, unresolvable) or DeadlineExceeded.
+  //
+  // `can_retry_stale`: the caller retries on a fresh connection if this one
+  // turns out closed by the peer (its request can be replayed), so an idle
+  // connection parked within the last kTrustIdleFor is handed out without
+  // probing it first (a recv per request otherwise).
   boost::asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> Acquire(
-      const Endpoint& endpoint, std::chrono::milliseconds timeout);
+      const Endpoint& endpoint, std::chrono::milliseconds timeout, bool can_retry_stale = false);
+  static constexpr std::chrono::milliseconds kTrustIdleFor{1000};
 
-  // An idle connection to `key` that the peer has not closed, or nullptr.
-  std::unique_ptr<UpstreamConnection> TakeIdle(const std::string& key);
+  // An idle connection to `key` that the peer has not closed (probed unless
+  // `trust_recent` and it was parked within kTrustIdleFor), or nullptr.
+  std::unique_ptr<UpstreamConnection> TakeIdle(const std::string& key, bool trust_recent = false);
   // Hands a connection whose last exchange completed cleanly to the oldest
   // waiter for its endpoint, or parks it.
   void Release(std::unique_ptr<UpstreamConnection> conn);

@@ -630,6 +630,26 @@ TEST_F(ConnectionReuseTest, IdleConnectionsBeyondTheLimitCloseAfterTheDelay) {
   EXPECT_EQ(origin_.connections(), 20);
 }
 
+TEST_F(ConnectionReuseTest, IdleConnectionClosedByTheOriginIsReplacedTransparently) {
+  // A connection parked a moment ago is handed out without probing it; when
+  // the origin has closed it meanwhile the request goes again on a new one.
+  Start({});
+  std::string get = "GET /then-close HTTP/1.1\r\nHost: one.test\r\n\r\n";
+  for (int i = 0; i < 3; ++i) {
+    RawClient c(port_);
+    ASSERT_TRUE(c.Send(get));
+    auto r = c.Read();
+    EXPECT_EQ(r.status, 200) << "request " << i;
+    // Wait until the origin's side of the connection is gone.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (origin_.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  EXPECT_EQ(origin_.connections(), 3);
+  EXPECT_EQ(origin_.requests(), 3);
+}
+
 TEST_F(ConnectionReuseTest, ConnectsToOneEndpointAreBounded) {
   // 60 requests at once through a pool that opens at most 8 connections at
   // a time: all are served, each over its own connection (the origin holds

@@ -185,7 +185,7 @@ void TestOrigin::Serve(int fd, int conn_id) {
                  "\r\n\r\n" + echo;
     }
     if (!SendAll(fd, response)) break;
-    if (!req.keep_alive) break;
+    if (!req.keep_alive || target == "/then-close") break;
   }
   ::shutdown(fd, SHUT_RDWR);
   ::close(fd);

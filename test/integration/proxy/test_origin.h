@@ -4,6 +4,8 @@
 //   /status/NNN   respond NNN
 //   /delay/MS     respond 200 after MS milliseconds (a slow upstream)
 //   /hold         respond 200 once the test calls ReleaseHeld()
+//   /then-close   respond 200 (keep-alive as far as the headers say), then
+//                 close the connection
 //   /chunked      a chunked response
 //   /big/N        N bytes of 'x'
 //   /ws           101 Switching Protocols, then echo bytes
