@@ -1,12 +1,20 @@
 // Several collectors feeding one zone: merges their latest sets (a cluster
 // reported by more than one collector gets the union of their instances) and
 // says when every collector has reported at least once.
+//
+// The merged set is kept up to date incrementally: a collector's report
+// recomputes only the clusters whose instances it changed, and listeners are
+// told which those are, so under churn (a file of ten clusters rewritten
+// every few milliseconds) the work per report follows the report, not the
+// zone.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "discovery/collector.h"
@@ -15,10 +23,14 @@ namespace causeway::discovery {
 
 class CollectorGroup {
  public:
-  // The merged set, when the change behind it was observed, and whether
-  // every collector has reported (until then a cluster missing from the set
-  // may simply not be known yet). Never called concurrently.
-  using Callback = std::function<void(ClusterSet, std::chrono::steady_clock::time_point, bool)>;
+  // The merged set (valid during the call), the names of the clusters that
+  // changed in it (created, removed or with other instances), when the change
+  // behind it was observed, and whether every collector has reported (until
+  // then a cluster missing from the set may simply not be known yet). Called
+  // for every report, also when nothing changed; never concurrently.
+  using Callback =
+      std::function<void(const ClusterSet& merged, const std::set<std::string>& changed,
+                         std::chrono::steady_clock::time_point observed_at, bool complete)>;
 
   CollectorGroup() = default;
   ~CollectorGroup();
@@ -32,11 +44,14 @@ class CollectorGroup {
 
  private:
   void OnChange(size_t index, Snapshot snapshot);
+  // merged_[name] from every collector's latest set; true if it moved.
+  bool Remerge(const std::string& name);
 
   std::vector<std::unique_ptr<Collector>> collectors_;
   Callback on_change_;
   std::mutex mu_;
   std::vector<std::optional<ClusterSet>> latest_;
+  ClusterSet merged_;
 };
 
 }  // namespace causeway::discovery

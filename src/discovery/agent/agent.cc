@@ -98,11 +98,11 @@ absl::Status Agent::Start() {
   syncer_->Start();
   started_ = true;
   absl::Status status =
-      collectors_.Start([this](ClusterSet clusters,
+      collectors_.Start([this](const ClusterSet& clusters, const std::set<std::string>& changed,
                                std::chrono::steady_clock::time_point observed_at, bool complete) {
         // The local copy first: the zone's proxies follow at once, hub or not.
-        if (replica_) replica_->SetLocal(clusters);
-        syncer_->SetDesired(std::move(clusters), observed_at, complete);
+        if (replica_) replica_->UpdateLocal(clusters, changed);
+        syncer_->UpdateDesired(clusters, changed, observed_at, complete);
       });
   if (!status.ok()) Stop();
   return status;

@@ -87,6 +87,31 @@ void ZoneReplica::SetLocal(const ClusterSet& clusters) {
   Notify();
 }
 
+void ZoneReplica::UpdateLocal(const ClusterSet& clusters, const std::set<std::string>& changed) {
+  {
+    std::lock_guard lock(mu_);
+    bool moved = false;
+    for (const std::string& name : changed) {
+      auto want = clusters.find(name);
+      auto have = local_.find(name);
+      if (want == clusters.end()) {
+        if (have == local_.end()) continue;
+        local_.erase(have);
+      } else if (have == local_.end()) {
+        local_.emplace(name, want->second);
+      } else if (have->second != want->second) {
+        have->second = want->second;
+      } else {
+        continue;
+      }
+      Restamp(ClusterKey(name));
+      moved = true;
+    }
+    if (!moved) return;
+  }
+  Notify();
+}
+
 model::ObjectKey ZoneReplica::ClusterKey(const std::string& name) const {
   return model::ObjectKey{model::Kind::kCluster, zone_, name};
 }

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ class ZoneReplica final : public xds::ConfigSource {
   // --- local layer (the collectors' callback) -------------------------------
   // The clusters the collectors report now (complete sets).
   void SetLocal(const ClusterSet& clusters);
+  // The same when the caller knows which clusters moved: only `changed` is
+  // read from `clusters` (a CollectorGroup's merged set and its change list).
+  void UpdateLocal(const ClusterSet& clusters, const std::set<std::string>& changed);
 
   // --- xds::ConfigSource ----------------------------------------------------
   int64_t Revision() const override { return hub_revision(); }

@@ -133,7 +133,19 @@ TEST(ZoneReplicaTest, StampsMoveWithContent) {
   EXPECT_EQ(s3["Cluster staging/billing"], s2["Cluster staging/billing"]);
   // A watch event moves its object.
   replica.ApplyHub(users.key, users, 7);
-  EXPECT_NE(Stamps(replica)["Cluster staging/users"], s3["Cluster staging/users"]);
+  auto s4 = Stamps(replica);
+  EXPECT_NE(s4["Cluster staging/users"], s3["Cluster staging/users"]);
+
+  // UpdateLocal reads only the names it is told moved.
+  ClusterSet merged{{"billing", Hosts({"10.0.2.2"})}, {"web", Hosts({"10.0.9.9"})}};
+  replica.UpdateLocal(merged, {"billing"});
+  auto s5 = Stamps(replica);
+  EXPECT_NE(s5["Cluster staging/billing"], s4["Cluster staging/billing"]);
+  EXPECT_EQ(s5["Cluster staging/web"], s4["Cluster staging/web"]);
+  EXPECT_EQ(Clusters(replica)["web"], std::vector<std::string>{"10.0.1.1"});
+  EXPECT_EQ(Clusters(replica)["billing"], std::vector<std::string>{"10.0.2.2"});
+  replica.UpdateLocal({}, {"billing"});  // gone from the collectors (and the hub)
+  EXPECT_EQ(Clusters(replica).count("billing"), 0u);
 }
 
 }  // namespace

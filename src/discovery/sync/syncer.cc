@@ -29,24 +29,41 @@ void Syncer::Stop() {
 
 void Syncer::SetDesired(ClusterSet clusters, Clock::time_point observed_at, bool complete) {
   std::lock_guard lock(mu_);
-  const auto now = Clock::now();
-  const bool was_idle = dirty_.empty() && !resync_requested_;
-  auto mark = [&](const std::string& name) {
-    dirty_.insert(name);
-    pending_since_.emplace(name, observed_at);  // keeps the earliest unsynced event
-  };
+  std::set<std::string> changed;
   for (const auto& [name, instances] : clusters) {
     auto it = desired_.find(name);
-    if (it == desired_.end() || it->second != instances) mark(name);
+    if (it == desired_.end() || it->second != instances) changed.insert(name);
   }
   for (const auto& [name, instances] : desired_) {
-    if (!clusters.contains(name)) mark(name);
+    if (!clusters.contains(name)) changed.insert(name);
+  }
+  ApplyDesiredLocked(clusters, changed, observed_at, complete);
+}
+
+void Syncer::UpdateDesired(const ClusterSet& clusters, const std::set<std::string>& changed,
+                           Clock::time_point observed_at, bool complete) {
+  std::lock_guard lock(mu_);
+  ApplyDesiredLocked(clusters, changed, observed_at, complete);
+}
+
+void Syncer::ApplyDesiredLocked(const ClusterSet& clusters, const std::set<std::string>& changed,
+                                Clock::time_point observed_at, bool complete) {
+  const auto now = Clock::now();
+  const bool was_idle = dirty_.empty() && !resync_requested_;
+  for (const std::string& name : changed) {
+    auto it = clusters.find(name);
+    if (it != clusters.end()) {
+      desired_[name] = it->second;
+    } else {
+      desired_.erase(name);
+    }
+    dirty_.insert(name);
+    pending_since_.emplace(name, observed_at);  // keeps the earliest unsynced event
   }
   if (complete && !complete_) {
     // Deletions were held back until now: look at the whole zone.
     resync_requested_ = true;
   }
-  desired_ = std::move(clusters);
   complete_ = complete;
   if (dirty_.empty() && !resync_requested_) return;
   if (was_idle) first_change_ = now;  // max_delay counts from the first change of a burst
@@ -119,11 +136,20 @@ absl::Status Syncer::Pass() {
   bool relist;
   {
     std::lock_guard lock(mu_);
-    desired = desired_;
     complete = complete_;
     work.swap(dirty_);
     relist = resync_requested_ || !hub_loaded_;
     resync_requested_ = false;
+    // Only what this pass looks at: under churn that is a few clusters of
+    // thousands.
+    if (relist) {
+      desired = desired_;
+    } else {
+      for (const std::string& name : work) {
+        auto it = desired_.find(name);
+        if (it != desired_.end()) desired.emplace(name, it->second);
+      }
+    }
   }
   auto requeue = [&](const std::set<std::string>& names, bool relist_again) {
     std::lock_guard lock(mu_);

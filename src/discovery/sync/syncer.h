@@ -61,6 +61,10 @@ class Syncer {
   // the source event behind this set was seen.
   void SetDesired(ClusterSet clusters, std::chrono::steady_clock::time_point observed_at,
                   bool complete);
+  // The same when the caller knows which clusters moved: only `changed` is
+  // read from `clusters` (a CollectorGroup's merged set and its change list).
+  void UpdateDesired(const ClusterSet& clusters, const std::set<std::string>& changed,
+                     std::chrono::steady_clock::time_point observed_at, bool complete);
 
   // Runs one pass on the calling thread (tests; Start() must not have been
   // called). Returns the first error, if any.
@@ -75,6 +79,10 @@ class Syncer {
   const SyncMetrics& metrics() const { return metrics_; }
 
  private:
+  // Takes `changed` from `clusters` into desired_ and wakes the pass; mu_ held.
+  void ApplyDesiredLocked(const ClusterSet& clusters, const std::set<std::string>& changed,
+                          std::chrono::steady_clock::time_point observed_at, bool complete);
+
   struct Action {
     enum class Type { kPut, kDelete, kEmpty } type;
     std::string name;

@@ -135,6 +135,32 @@ TEST(SyncerTest, WritesOnlyChangedClustersWithTheirVersions) {
   EXPECT_EQ(syncer.metrics().values().puts, 2u);
 }
 
+// UpdateDesired reads only the named clusters of the set it is given (the
+// collectors' merged set), so a cluster it is not told about stays as it was.
+TEST(SyncerTest, UpdateDesiredTakesOnlyTheChangedNames) {
+  FakeHub hub;
+  Syncer syncer(&hub, SyncOptions{.zone = "z", .delete_missing = true});
+  ClusterSet merged{{"a", Hosts({"10.0.0.1"})}, {"b", Hosts({"10.0.0.2"})}};
+  syncer.UpdateDesired(merged, {"a", "b"}, kNow(), true);
+  ASSERT_TRUE(syncer.SyncOnce().ok());
+  EXPECT_EQ(hub.put_log, (std::vector<std::string>{"a", "b"}));
+
+  merged["a"] = Hosts({"10.0.0.9"});
+  merged["b"] = Hosts({"10.0.0.8"});  // not named as changed: not read
+  syncer.UpdateDesired(merged, {"a"}, kNow(), true);
+  ASSERT_TRUE(syncer.SyncOnce().ok());
+  EXPECT_EQ(hub.put_log, (std::vector<std::string>{"a", "b", "a"}));
+  EXPECT_EQ(hub.clusters().at("a").instances, Hosts({"10.0.0.9"}));
+  EXPECT_EQ(hub.clusters().at("b").instances, Hosts({"10.0.0.2"}));
+
+  // A changed name missing from the set is a vanished cluster.
+  merged.erase("a");
+  syncer.UpdateDesired(merged, {"a"}, kNow(), true);
+  ASSERT_TRUE(syncer.SyncOnce().ok());
+  EXPECT_EQ(hub.clusters().count("a"), 0u);
+  EXPECT_EQ(hub.clusters().count("b"), 1u);
+}
+
 TEST(SyncerTest, ConcurrentEditIsReReadNotOverwrittenBlindly) {
   FakeHub hub;
   hub.Set("c", Hosts({"10.0.0.1"}));
