@@ -41,6 +41,56 @@ TEST(ClusterFileTest, ParsesJson) {
   EXPECT_EQ(clusters->at("a").at(0).port, 1u);
 }
 
+// The JSON fast path gives what the YAML reader gives for the same document,
+// and leaves every other form to it.
+TEST(ClusterFileTest, CanonicalJsonReadsLikeYaml) {
+  const char* json = R"([
+    {"cluster": "users", "instances": [
+      {"host": "10.0.0.2", "port": 8080, "metadata": {"stage": "prod", "zone": "b"}},
+      {"host": "10.0.0.1", "port": 8080},
+      {"host": "10.0.0.1", "port": 8080}]},
+    {"cluster": "empty"},
+    {"cluster": "users", "instances": [{"host": "10.0.0.3", "port": 9090, "metadata": null}]}])";
+  const char* yaml = R"(
+- cluster: users
+  instances:
+    - {host: 10.0.0.2, port: 8080, metadata: {stage: prod, zone: b}}
+    - {host: 10.0.0.1, port: 8080}
+    - {host: 10.0.0.1, port: 8080}
+- cluster: empty
+- cluster: users
+  instances: [{host: 10.0.0.3, port: 9090}]
+)";
+  auto fast = ParseCanonicalJson(json);
+  ASSERT_TRUE(fast.has_value());
+  auto slow = ParseClusterFile(yaml);
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  EXPECT_EQ(*fast, *slow);
+  EXPECT_EQ(fast->at("users").size(), 3u);
+
+  // Valid but not canonical: left to the YAML reader, which takes it.
+  for (const char* other : {
+           R"([{"cluster": "a", "instances": [{"host": "h", "port": "80"}]}])",
+           R"([{"cluster": "a", "instances": [{"host": "h", "port": 80, "metadata": {"n": 1}}]}])",
+           R"([{"cluster": "a", "instances": [{"host": "h", "port": 80,
+                "metadata": [{"key": "k", "value": "v"}]}]}])",
+       }) {
+    EXPECT_FALSE(ParseCanonicalJson(other).has_value()) << other;
+    auto parsed = ParseClusterFile(other);
+    ASSERT_TRUE(parsed.ok()) << other << ": " << parsed.status();
+    EXPECT_EQ(parsed->at("a").size(), 1u);
+  }
+  // Invalid JSON documents still get the YAML reader's located errors.
+  auto bad = ParseClusterFile(R"([{"cluster": "a", "instances": [{"host": "h", "port": 70000}]}])");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(FromAbsl(bad.status().message())),
+              HasSubstr("[0].instances[0].port: must be 1..65535"));
+  EXPECT_THAT(std::string(FromAbsl(bad.status().message())), HasSubstr("line 1"));
+  EXPECT_FALSE(ParseCanonicalJson(R"([{"cluster": "Bad_Name"}])").has_value());
+  EXPECT_FALSE(ParseCanonicalJson(R"([{"cluster": "a", "extra": 1}])").has_value());
+  EXPECT_FALSE(ParseCanonicalJson(R"([{"cluster": "a", "instances": [{"port": 1}]}])").has_value());
+}
+
 TEST(ClusterFileTest, EmptyFileIsEmptySet) {
   auto clusters = ParseClusterFile("");
   ASSERT_TRUE(clusters.ok());
