@@ -14,10 +14,15 @@ void ZoneReplica::ResetHub(std::vector<model::Object> objects, int64_t revision)
       fresh[key] = std::move(object);
     }
     // Objects the relist shows unchanged keep their stamps, so a reader that
-    // remembers them rereads only what moved while the watch was down.
+    // remembers them rereads only what moved while the watch was down. The
+    // content is compared too: a hub restored from a backup can give another
+    // object the same version.
     for (const auto& [key, object] : fresh) {
       auto before = hub_.find(key);
-      if (before == hub_.end() || before->second.version != object.version) Restamp(key);
+      if (before == hub_.end() || before->second.version != object.version ||
+          before->second.spec != object.spec) {
+        Restamp(key);
+      }
     }
     for (const auto& [key, object] : hub_) {
       if (fresh.count(key) == 0) Restamp(key);

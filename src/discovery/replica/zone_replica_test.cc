@@ -120,6 +120,13 @@ TEST(ZoneReplicaTest, StampsMoveWithContent) {
   // that object only.
   replica.ResetHub({zone, users, web}, 5);
   EXPECT_EQ(Stamps(replica), s1);
+  // Same version, other content (a hub restored from a backup): moved.
+  auto restored = web;
+  restored.spec = {{"instances", HostsJson({"10.0.7.7"})}};
+  replica.ResetHub({zone, users, restored}, 5);
+  EXPECT_NE(Stamps(replica)["Cluster staging/web"], s1["Cluster staging/web"]);
+  replica.ResetHub({zone, users, web}, 5);
+  s1 = Stamps(replica);
   web.version = 6;
   replica.ResetHub({zone, users, web}, 6);
   auto s2 = Stamps(replica);

@@ -73,7 +73,10 @@ void ZoneWatcher::Run() {
     if (!client.ok()) {
       status = client.status();
     } else {
-      if (!replica_->hub_loaded()) status = Load(**client);
+      if (!replica_->hub_loaded() || relist_) {
+        relist_ = false;
+        status = Load(**client);
+      }
       if (status.ok()) {
         auto opened_at = std::chrono::steady_clock::now();
         status = Follow(**client);
@@ -157,6 +160,18 @@ absl::Status ZoneWatcher::Follow(HttpClient& client) {
   if (!stream.ok()) return stream.status();
   if ((*stream)->head().status != 200) {
     HttpResponse head = (*stream)->head();
+    if (head.status == 410) {
+      // The hub's history is not the one this copy followed (restored from a
+      // backup, or a new database): its revisions restarted below ours, so
+      // following from ours would skip everything up to it. List again.
+      // Not caught: a replaced hub that has already passed our revision when
+      // we reconnect (telling that apart needs a fingerprint of the change
+      // at our revision).
+      spdlog::warn("discovery: zone {}: the hub is at an older revision than this copy ({}); "
+                   "its history was replaced, loading the zone again",
+                   replica_->zone(), since);
+      relist_ = true;
+    }
     for (;;) {
       auto line = (*stream)->ReadLine(std::chrono::seconds(2));
       if (!line.ok() || !line->has_value()) break;

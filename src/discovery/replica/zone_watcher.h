@@ -54,6 +54,9 @@ class ZoneWatcher {
   const Options options_;
 
   std::atomic<bool> connected_{false};
+  // The hub answered 410 Gone: load the zone again before following (the
+  // watch thread's own flag).
+  bool relist_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

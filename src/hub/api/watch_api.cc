@@ -8,6 +8,11 @@
 // overlap is dropped by revision. A client that reconnects passes the last
 // id it saw (Last-Event-ID or since) and continues where it left off, also
 // across hub restarts, since the log is durable.
+//
+// A `since` beyond the hub's revision means the client saw another history
+// (the hub was restored from a backup, or its database replaced): 410 Gone,
+// like Kubernetes' expired resourceVersion, so the client lists again
+// instead of silently skipping every change up to its old revision.
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -179,6 +184,12 @@ absl::StatusOr<Response> Watch(const ApiContext& ctx, Request& req, const Princi
     since = ctx.catalog->Revision();  // only what happens from now on
   } else if (!absl::SimpleAtoi(since_text, &since) || since < 0) {
     return FieldError(field, "must be a revision (a non-negative integer)");
+  } else if (const int64_t current = ctx.catalog->Revision(); since > current) {
+    return ErrorResponse(410, "gone",
+                         StrCat("revision ", since, " is ahead of this hub's (", current,
+                                "): its history was replaced; list again and watch from the "
+                                "list's revision"),
+                         field);
   }
   Response res;
   res.content_type = "text/event-stream";

@@ -171,6 +171,12 @@ TEST(WatchTest, ZoneFilterAndZoneLimitedTokens) {
   Api dev(hub.url(), dev_token);
   EXPECT_EQ(dev.Get("/v1/watch?zone=prod").status, 404);
   EXPECT_EQ(admin.Get("/v1/watch?since=abc").status, 400);
+  // A revision this hub never reached: another history; list again.
+  const int64_t now = std::stoll(admin.Get("/v1/zones").body["revision"].get<std::string>());
+  auto ahead = admin.Get("/v1/watch?since=" + std::to_string(now + 5));
+  EXPECT_EQ(ahead.status, 410);
+  EXPECT_EQ(ahead.body["error"]["code"], "gone") << ahead.body.dump();
+  EXPECT_EQ(ahead.body["error"]["field"], "since") << ahead.body.dump();
 }
 
 }  // namespace
