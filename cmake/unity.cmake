@@ -17,7 +17,10 @@ function(causeway_no_unity dir)
                               PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
 endfunction()
 
-# Both schemas define their migrations as kMigrations.
-causeway_no_unity(src/store postgres/pg_schema.cc)
+# The two stores' schemas and queries use the same local names (kMigrations,
+# kTokenColumns, ...).
+causeway_no_unity(src/store postgres/pg_schema.cc postgres/postgres_store.cc)
 # cmd_zone.cc and cmd_admin.cc both have a local Text(json).
 causeway_no_unity(src/cli cmd_admin.cc)
+# Both proxy xDS client test files have a local Names(request).
+causeway_no_unity(src/proxy/xds_client ads_state_test.cc)
