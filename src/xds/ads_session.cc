@@ -366,9 +366,9 @@ bool AdsSession::PumpSotw(ResourceType type, Outbox* out) {
     // resource the client lacks (e.g. the name it choked on was dropped from
     // the subscription): answer with the current state anyway, so the client
     // ACKs it and the NACK stops standing as the latest word in status.
-    const bool nack_superseded = !desired.empty() && !s.nacked_version.empty() &&
-                                 s.sent_version == s.nacked_version &&
-                                 version != s.nacked_version;
+    const bool nack_superseded = !desired.empty() && !s.last_nack_version.empty() &&
+                                 s.sent_version == s.last_nack_version &&
+                                 version != s.last_nack_version;
     if (send.empty() && nack_superseded) send = desired;
     if (send.empty()) {
       s.force.clear();  // named resources that do not exist are sent when created
@@ -466,6 +466,17 @@ void AdsSession::Settle(ResourceType type, bool nack, const std::string& message
     for (const std::string& name : s.in_flight_removed) s.rejected[name] = "";
   } else {
     metrics_->Ack(type);
+    // What the client rejected of the other types may have failed on the
+    // combination with what it held of this one (causeway-proxy validates
+    // its whole set: a listener it cannot bind fails the CDS push that
+    // arrives next). The client holds something new now, so those states
+    // are offered once more; a rejection that does not depend on this type
+    // comes back as a NACK, at most once per change of another type.
+    for (TypeState& other : types_) {
+      if (&other == &s) continue;
+      other.nacked_version.clear();
+      other.rejected.clear();
+    }
     s.last_ack_time = time_->Now();
     s.acked_version = s.in_flight_version;
     const bool complete = variant_ == Variant::kStateOfTheWorld &&

@@ -96,6 +96,44 @@ TEST_F(AdsTest, SotwNackRecordedAndNotResent) {
               ::testing::HasSubstr("causeway_xds_nacks_total{type=\"cds\"} 1"));
 }
 
+// A rejection can be about the combination with another type: causeway-proxy
+// validates its whole set, so a listener it cannot bind fails the CDS push
+// that arrives next. Once the client ACKs a change of another type, the
+// state it rejected is offered again (else the two sides stay apart).
+TEST_F(AdsTest, SotwNackedStateOfferedAgainAfterAnotherTypeMoves) {
+  auto s = OpenSotw();
+  ASSERT_TRUE(s->Send(First(kCds)));
+  auto c1 = s->Next();
+  ASSERT_TRUE(c1);
+  ASSERT_TRUE(s->Send(Ack(*c1)));
+  ASSERT_TRUE(s->Send(Req(kLds)));
+  auto l1 = s->Next();
+  ASSERT_TRUE(l1);
+  ASSERT_EQ(l1->type_url(), kLds);
+  ASSERT_TRUE(s->Send(Ack(*l1)));
+
+  PointGroupAt("green");
+  auto c2 = s->Next();
+  ASSERT_TRUE(c2);
+  ASSERT_EQ(c2->type_url(), kCds);
+  ASSERT_TRUE(s->Send(Nack(*c2, c1->version_info(), "listener cannot bind")));
+  EXPECT_TRUE(s->Silent()) << "the rejected state alone is not resent";
+
+  // The client's listeners move (a second domain on the proxy): once it has
+  // ACKed them, the clusters it rejected are offered again. The client ACKs
+  // everything from here on; it ends up holding the state it once rejected.
+  Upsert(model::Kind::kDomain, "web.svc:8080", {{"host", "web.svc"}, {"port", 8080}});
+  Upsert(model::Kind::kProxy, "front", {{"domains", {"api.svc:80", "web.svc:8080"}}});
+  std::optional<DiscoveryResponse> last_cds;
+  while (auto next = s->Next(std::chrono::milliseconds(500))) {
+    if (next->type_url() == kCds) last_cds = next;
+    ASSERT_TRUE(s->Send(Ack(*next)));
+  }
+  ASSERT_TRUE(last_cds) << "no CDS after the LDS ACK";
+  EXPECT_EQ(last_cds->version_info(), c2->version_info());
+  EXPECT_THAT(Names(*last_cds), ElementsAre("green"));
+}
+
 // Rule 6: a request answering an older response is ignored entirely.
 TEST_F(AdsTest, SotwStaleNonceIgnored) {
   auto s = OpenSotw();
