@@ -174,6 +174,11 @@ void FakeKubeApi::ServeWatch(tcp::socket& socket, const std::string& ns,
     return;
   }
   ++open_watches_;
+  // Taken while the watch is counted open: a test that sees it open and then
+  // asks for bookmarks or drops must reach this watch, even if the header
+  // write below is slow.
+  const uint64_t drop_at = drop_generation_;
+  uint64_t bookmark_seen = bookmark_generation_;
   http::response<http::empty_body> head{http::status::ok, 11};
   head.set(http::field::content_type, "application/json");
   head.chunked(true);
@@ -181,8 +186,6 @@ void FakeKubeApi::ServeWatch(tcp::socket& socket, const std::string& ns,
   lock.unlock();
   http::write_header(socket, serializer, ec);
   lock.lock();
-  const uint64_t drop_at = drop_generation_;
-  uint64_t bookmark_seen = bookmark_generation_;
   int64_t sent = since;
   while (!ec) {
     cv_.wait(lock, [&] {
