@@ -23,7 +23,7 @@ absl::Status HubServer::Start() {
     return absl::InvalidArgumentError("--collector-zone needs at least one --collector");
   }
   for (const std::string& spec : options_.collectors) {
-    auto collector = discovery::MakeCollector(spec, {options_.dns_server, options_.kubeconfig});
+    auto collector = discovery::MakeCollector(spec, options_.collector_environment);
     if (!collector.ok()) {
       return absl::InvalidArgumentError(
           StrCat("--collector ", spec, ": ", FromAbsl(collector.status().message())));
@@ -101,7 +101,7 @@ absl::Status HubServer::StartCollectors() {
   if (options_.collectors.empty()) return absl::OkStatus();
   discovery::AgentOptions agent;
   agent.collectors = options_.collectors;
-  agent.environment = {options_.dns_server, options_.kubeconfig};
+  agent.environment = options_.collector_environment;
   agent.sync.zone = options_.collector_zone;
   agent.sync.delete_missing = options_.collector_delete_missing;
   auto created = discovery::Agent::Create(

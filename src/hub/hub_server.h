@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "common/time_source.h"
+#include "discovery/agent/collector_spec.h"
 #include "hub/api/context.h"
 #include "hub/api/metrics.h"
 #include "hub/auth/authenticator.h"
@@ -40,8 +41,7 @@ struct HubOptions {
   std::vector<std::string> collectors;
   std::string collector_zone;
   bool collector_delete_missing = false;
-  std::string dns_server;  // for dns: collectors; "" = resolv.conf
-  std::string kubeconfig;  // for kubernetes: collectors
+  discovery::CollectorEnvironment collector_environment;  // dns server, kubeconfig
 };
 
 class HubServer {

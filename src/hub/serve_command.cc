@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/strings.h"
+#include "discovery/agent/collector_spec.h"
 #include "hub/hub_server.h"
 #include "spdlog/spdlog.h"
 
@@ -29,8 +31,7 @@ struct ServeFlags {
   std::vector<std::string> collectors;
   std::string collector_zone;
   bool collector_delete_missing = false;
-  std::string dns_server;
-  std::string kubeconfig;
+  discovery::CollectorEnvironment collector_environment;
 };
 
 std::string DefaultDataDir() {
@@ -61,8 +62,7 @@ int Serve(const ServeFlags& flags) {
   options.collectors = flags.collectors;
   options.collector_zone = flags.collector_zone;
   options.collector_delete_missing = flags.collector_delete_missing;
-  options.dns_server = flags.dns_server;
-  options.kubeconfig = flags.kubeconfig;
+  options.collector_environment = flags.collector_environment;
 
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
@@ -137,19 +137,13 @@ void AddServeCommand(CLI::App& app) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   serve->add_option("--collector", flags->collectors,
-                    "Run a collector in the hub (repeatable): file:PATH | dns:CLUSTER=HOST:PORT | "
-                    "dns:CLUSTER=_svc._tcp.DOMAIN | "
-                    "kubernetes:namespace=NS[,NS...];selector=SEL;cluster-label=L;port-name=P");
+                    StrCat("Run a collector in the hub (repeatable): ", discovery::kCollectorSyntax));
   serve->add_option("--collector-zone", flags->collector_zone,
                     "Zone the collectors' clusters are written into (required with --collector)");
   serve->add_flag("--collector-delete-missing", flags->collector_delete_missing,
                   "Delete the collector zone's clusters that no collector reports (once all "
                   "have reported)");
-  serve->add_option("--dns-server", flags->dns_server,
-                    "IPv4:PORT of the DNS server for dns: collectors (default: /etc/resolv.conf)");
-  serve->add_option("--kubeconfig", flags->kubeconfig,
-                    "kubeconfig for kubernetes: collectors (default: in-cluster, $KUBECONFIG, "
-                    "~/.kube/config)");
+  discovery::AddCollectorEnvironmentFlags(*serve, flags->collector_environment);
   serve->callback([flags] {
     int code = Serve(*flags);
     if (code != 0) throw CLI::RuntimeError(code);

@@ -37,17 +37,11 @@ void AddAgentCommand(CLI::App& app) {
       ->envname("CAUSEWAY_ZONE")
       ->required();
   cmd->add_option("--collector", options->collectors,
-                  "file:PATH | dns:CLUSTER=HOST:PORT | dns:CLUSTER=_svc._tcp.DOMAIN | "
-                  "kubernetes:namespace=NS[,NS...];selector=SEL;cluster-label=L;port-name=P "
-                  "(repeatable)")
+                  StrCat(kCollectorSyntax, " (repeatable)"))
       ->required();
   cmd->add_flag("--delete-missing", options->sync.delete_missing,
                 "Delete the zone's clusters that no collector reports (once all have reported)");
-  cmd->add_option("--dns-server", options->environment.dns_server,
-                  "IPv4:PORT of the DNS server for dns: collectors (default: /etc/resolv.conf)");
-  cmd->add_option("--kubeconfig", options->environment.kubeconfig,
-                  "kubeconfig for kubernetes: collectors (default: in-cluster, $KUBECONFIG, "
-                  "~/.kube/config)");
+  AddCollectorEnvironmentFlags(*cmd, options->environment);
   cmd->add_option("--metrics", options->metrics_address,
                   "host:port serving /metrics, /healthz and /readyz (default: none)");
   cmd->add_option("--xds", options->xds_address,

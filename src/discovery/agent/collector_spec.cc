@@ -1,5 +1,7 @@
 #include "discovery/agent/collector_spec.h"
 
+#include "CLI/CLI.hpp"
+
 #include "common/strings.h"
 #include "discovery/collectors/dns_collector.h"
 #include "discovery/collectors/file_collector.h"
@@ -38,6 +40,14 @@ absl::StatusOr<std::unique_ptr<Collector>> MakeCollector(std::string_view spec,
       ToAbsl(StrCat("unknown collector \"", spec,
                     "\" (file:PATH, dns:CLUSTER=HOST:PORT, dns:CLUSTER=_svc._tcp.DOMAIN, "
                     "kubernetes:namespace=NS;selector=SEL;cluster-label=L;port-name=P)")));
+}
+
+void AddCollectorEnvironmentFlags(CLI::App& cmd, CollectorEnvironment& env) {
+  cmd.add_option("--dns-server", env.dns_server,
+                 "IPv4:PORT of the DNS server for dns: collectors (default: /etc/resolv.conf)");
+  cmd.add_option("--kubeconfig", env.kubeconfig,
+                 "kubeconfig for kubernetes: collectors (default: in-cluster, $KUBECONFIG, "
+                 "~/.kube/config)");
 }
 
 }  // namespace causeway::discovery
