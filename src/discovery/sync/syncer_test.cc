@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <future>
 #include <mutex>
 
 #include "common/strings.h"
@@ -230,11 +231,18 @@ TEST(SyncerTest, CoalescesChurnIntoFewWrites) {
   Syncer syncer(&hub, SyncOptions{.zone = "z",
                                   .debounce = std::chrono::milliseconds(20),
                                   .max_delay = std::chrono::milliseconds(200)});
+  // The hub is slower than the source, as in life: the first write waits
+  // until all 200 changes are in, however slowly this thread runs (a loaded
+  // or sanitized build could otherwise let passes start between changes).
+  std::promise<void> changes_in;
+  std::shared_future<void> all_in = changes_in.get_future().share();
+  hub.BeforeNextWrite([all_in] { all_in.wait(); });
   syncer.Start();
   for (int i = 0; i < 200; ++i) {
     syncer.SetDesired({{"x", Hosts({StrCat("10.0.0.", i % 250)})}, {"y", Hosts({"10.0.1.1"})}},
                       kNow(), true);
   }
+  changes_in.set_value();
   ASSERT_TRUE(syncer.WaitInSync(std::chrono::seconds(10)));
   EXPECT_EQ(hub.clusters().at("x").instances, Hosts({"10.0.0.199"}));
   EXPECT_LE(hub.puts, 10);  // 200 changes, a handful of writes

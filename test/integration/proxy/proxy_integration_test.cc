@@ -72,7 +72,9 @@ Cluster EdsCluster(const std::string& name, int connect_timeout_ms = 1000) {
   Cluster c;
   c.set_name(name);
   c.set_type(Cluster::EDS);
-  c.mutable_connect_timeout()->set_nanos(connect_timeout_ms * 1000000);
+  // Seconds and nanos apart: 5,000 ms in nanos alone overflows an int.
+  c.mutable_connect_timeout()->set_seconds(connect_timeout_ms / 1000);
+  c.mutable_connect_timeout()->set_nanos((connect_timeout_ms % 1000) * 1000000);
   return c;
 }
 
