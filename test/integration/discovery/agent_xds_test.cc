@@ -106,6 +106,20 @@ class AgentXdsTest : public ::testing::Test {
         .log_path = dir_.File("proxy.log")});
   }
 
+  // Cluster "app" at `app` and "other" at `other` through the agent's file
+  // collector, every request routed to "app", the proxy on the agent's xDS;
+  // returns once the proxy answers from `app`.
+  void RouteThroughAgent(const TestOrigin& app, const TestOrigin& other) {
+    WriteClusters(app, other);
+    const int agent_xds = StartAgent();
+    // The clusters reach the hub; routes to them can be made now.
+    ASSERT_TRUE(WaitFor([&] { return ClustersOnHub(); }));
+    ASSERT_NO_FATAL_FAILURE(RouteTo("app"));
+    StartProxy(agent_xds);
+    // The hub's objects reached the agent's copy and the proxy over the agent.
+    ASSERT_TRUE(WaitFor([&] { return Origin() == app.name(); }, seconds(30)));
+  }
+
   std::string Origin() {
     auto r = proxy::testing::Request(
         listen_port_, "GET /x HTTP/1.1\r\nHost: " + domain_ + "\r\nConnection: close\r\n\r\n");
@@ -125,14 +139,7 @@ class AgentXdsTest : public ::testing::Test {
 
 TEST_F(AgentXdsTest, ProxyFollowsTheCollectorsWithAndWithoutTheHub) {
   TestOrigin blue("blue"), green("green");
-  WriteClusters(blue, green);
-  const int agent_xds = StartAgent();
-  // The clusters reach the hub; routes to them can be made now.
-  ASSERT_TRUE(WaitFor([&] { return ClustersOnHub(); }));
-  ASSERT_NO_FATAL_FAILURE(RouteTo("app"));
-  StartProxy(agent_xds);
-  // The hub's objects reached the agent's copy and the proxy over the agent.
-  ASSERT_TRUE(WaitFor([&] { return Origin() == "blue"; }, seconds(30)));
+  ASSERT_NO_FATAL_FAILURE(RouteThroughAgent(blue, green));
 
   // An instance change through the collector.
   WriteClusters(green, blue);
@@ -181,12 +188,7 @@ TEST_F(AgentXdsTest, HubRestoredFromAnOlderBackupIsLoadedAgain) {
   ASSERT_NO_FATAL_FAILURE(hub_.Start());
 
   TestOrigin blue("blue"), green("green");
-  WriteClusters(blue, green);
-  const int agent_xds = StartAgent();
-  ASSERT_TRUE(WaitFor([&] { return ClustersOnHub(); }));
-  ASSERT_NO_FATAL_FAILURE(RouteTo("app"));
-  StartProxy(agent_xds);
-  ASSERT_TRUE(WaitFor([&] { return Origin() == "blue"; }, seconds(30)));
+  ASSERT_NO_FATAL_FAILURE(RouteThroughAgent(blue, green));
 
   // Restore: the zone and the tokens, nothing else, at an older revision.
   hub_.Kill();
