@@ -61,35 +61,13 @@ bool ZoneReplica::hub_loaded() const {
 }
 
 void ZoneReplica::SetLocal(const ClusterSet& clusters) {
+  std::set<std::string> names;
   {
     std::lock_guard lock(mu_);
-    // Both sets are sorted by name: walk them together and restamp the
-    // clusters that appeared, disappeared or whose instances moved.
-    bool changed = false;
-    auto before = local_.begin();
-    auto after = clusters.begin();
-    while (before != local_.end() || after != clusters.end()) {
-      const std::string* name;
-      bool moved = true;
-      if (after == clusters.end() || (before != local_.end() && before->first < after->first)) {
-        name = &(before++)->first;
-      } else if (before == local_.end() || after->first < before->first) {
-        name = &(after++)->first;
-      } else {
-        moved = before->second != after->second;
-        name = &after->first;
-        ++before;
-        ++after;
-      }
-      if (moved) {
-        Restamp(ClusterKey(*name));
-        changed = true;
-      }
-    }
-    if (!changed) return;
-    local_ = clusters;
+    for (const auto& [name, instances] : local_) names.insert(name);
   }
-  Notify();
+  for (const auto& [name, instances] : clusters) names.insert(name);
+  UpdateLocal(clusters, names);  // restamps only the clusters that moved
 }
 
 void ZoneReplica::UpdateLocal(const ClusterSet& clusters, const std::set<std::string>& changed) {
