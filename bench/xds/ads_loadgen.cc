@@ -85,6 +85,11 @@ struct Shared {
   std::array<Clock::time_point, causeway::proxy::kXdsTypeCount> last_type_first{};
   std::atomic<uint32_t> marker{0};
   std::vector<Clock::time_point> marker_acked_at;
+  // What the main thread waits for: it is woken when a count reaches these,
+  // not on every report (a wake-up per client per change cost the load
+  // generator a context switch each, CPU it shares with the hub).
+  int clients = 0;
+  int marker_acks_wanted = 0;
   std::string first_error;
 };
 
@@ -228,14 +233,17 @@ class Client final : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryR
         shared_->last_type_first[t] = std::max(shared_->last_type_first[t], now);
       }
     }
+    bool wake = false;
     if (tag.configured) {
       ++shared_->configured;
       shared_->configured_at.push_back(now);
+      wake |= shared_->configured + shared_->failed >= shared_->clients;
     }
     if (tag.marker != 0 && tag.marker == shared_->marker.load()) {
       shared_->marker_acked_at.push_back(now);
+      wake |= static_cast<int>(shared_->marker_acked_at.size()) >= shared_->marker_acks_wanted;
     }
-    shared_->cv.notify_all();
+    if (wake) shared_->cv.notify_all();
   }
 
   Shared* const shared_;
@@ -299,6 +307,7 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(options.timeout_s));
 
   Shared shared;
+  shared.clients = options.clients;
   std::vector<std::unique_ptr<Client>> clients;
   clients.reserve(options.clients);
   const auto launch = Clock::now();
@@ -346,6 +355,7 @@ int main(int argc, char** argv) {
       {
         std::lock_guard lock(shared.mu);
         shared.marker_acked_at.clear();
+        shared.marker_acks_wanted = configured;
         shared.marker.store(port);
         armed = Clock::now();
       }
