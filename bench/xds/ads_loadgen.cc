@@ -22,40 +22,39 @@
 //                 the arming; missing = clients that had not ACKed by --timeout)
 //   quit          (or end of input) exit
 //
-// gRPC's callback API: no thread per stream; the reactions run on gRPC's
-// own small thread pool.
+// gRPC's async API, one completion queue polled by one thread that runs every
+// client (ads_client.h): the load generator shares the machine's cores with
+// the hub it measures, and gRPC's callback API cost it a thread hand-off and
+// a lock per message. The main thread only reads stdin, launches the clients
+// and prints; it waits for results the polling thread hands over whole.
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
+#include <future>
 #include <iostream>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <unistd.h>
+#include <thread>
+#include <utility>
 #include <vector>
 
-#include "common/time_source.h"
 #include "absl/synchronization/mutex.h"
-#include "envoy/service/discovery/v3/ads.grpc.pb.h"
-#include "proxy/xds_client/ads_state.h"
+#include "ads_client.h"
 #include "spdlog/spdlog.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using envoy::service::discovery::v3::AggregatedDiscoveryService;
-using envoy::service::discovery::v3::DiscoveryRequest;
-using envoy::service::discovery::v3::DiscoveryResponse;
-using causeway::proxy::AdsState;
-using causeway::proxy::XdsResources;
+using causeway::bench::AdsClient;
+using causeway::bench::ClientReports;
+using causeway::bench::Clock;
+using causeway::bench::Milestones;
+using causeway::bench::RunAt;
+using causeway::proxy::XdsType;
 
 struct Options {
   std::string xds;
@@ -75,191 +74,166 @@ double Percentile(std::vector<double> v, double q) {
   return v[std::min(i, v.size() - 1)];
 }
 
-// What all clients report to the main thread.
-struct Shared {
-  std::mutex mu;
-  std::condition_variable cv;
-  int configured = 0;
+envoy::config::core::v3::Node MakeNode(int index, const Options& options) {
+  envoy::config::core::v3::Node node;
+  node.set_id("bench-" + std::to_string(index));
+  node.set_cluster(options.proxies > 1
+                       ? options.proxy + "-" + std::to_string(index % options.proxies)
+                       : options.proxy);
+  node.mutable_locality()->set_zone(options.zone);
+  node.set_user_agent_name("causeway-xds-loadgen");
+  return node;
+}
+
+// How the clients' first configuration went.
+struct Configured {
+  int ok = 0;
   int failed = 0;
-  std::vector<Clock::time_point> configured_at;
+  std::vector<Clock::time_point> at;  // per configured client
   std::array<Clock::time_point, causeway::proxy::kXdsTypeCount> last_type_first{};
-  std::atomic<uint32_t> marker{0};
-  std::vector<Clock::time_point> marker_acked_at;
-  // What the main thread waits for: it is woken when a count reaches these,
-  // not on every report (a wake-up per client per change cost the load
-  // generator a context switch each, CPU it shares with the hub).
-  int clients = 0;
-  int marker_acks_wanted = 0;
   std::string first_error;
 };
 
-bool HasPort(const XdsResources& set, uint32_t port) {
-  for (const auto& [name, cla] : set.endpoints) {
-    for (const auto& locality : cla->endpoints()) {
-      for (const auto& lb : locality.lb_endpoints()) {
-        if (lb.endpoint().address().socket_address().port_value() == port) return true;
-      }
-    }
-  }
-  return false;
-}
+// One `change PORT`: made by the main thread, fulfilled by the polling thread.
+// Shared, so that the promises outlive set_value even when the main thread is
+// done first.
+struct Change {
+  explicit Change(uint32_t p) : port(p) {}
+  uint32_t port;
+  std::promise<Clock::time_point> armed;
+  std::promise<std::vector<Clock::time_point>> acked;  // one time per client ACKing it
+};
 
-class Client final : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse> {
+// What the clients did, kept on the polling thread: the clients report to it
+// there, and the main thread reaches it only through the completion queue
+// (RunAt) and receives results through promises. So reports take no lock, and
+// the main thread is woken once per result instead of once per client.
+class Tally final : public ClientReports {
  public:
-  Client(int index, const Options& options, Shared* shared)
-      : shared_(shared),
-        state_(MakeNode(index, options), [](const XdsResources&) { return absl::OkStatus(); },
-               &causeway::RealTime::Instance(), std::chrono::seconds(30)) {
-    grpc::ChannelArguments args;
-    // A channel of its own per client, like separate proxies: without this,
-    // channels to one target share one connection.
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    // Envoy does no gRPC BDP pings either; they would double the packets.
-    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-    channel_ = grpc::CreateCustomChannel(options.xds, grpc::InsecureChannelCredentials(), args);
-    stub_ = AggregatedDiscoveryService::NewStub(channel_);
+  Tally(grpc::CompletionQueue* cq, int clients, Clock::duration timeout)
+      : cq_(cq), clients_(clients), timeout_(timeout) {}
+
+  // Main thread, before the clients start: ready when every client has been
+  // configured or has failed, or at `launch` + timeout.
+  std::future<Configured> AwaitConfigured(Clock::time_point launch) {
+    RunAt(cq_, launch + timeout_, [this](bool) { PublishConfigured(); });
+    return configured_.get_future();
   }
 
-  void Start() {
-    stub_->async()->StreamAggregatedResources(&context_, this);
-    const DiscoveryRequest* first = nullptr;
-    {
-      std::lock_guard lock(mu_);
-      for (auto& r : state_.OnStreamStart()) queue_.push_back({std::move(r), {}});
-      if (!queue_.empty()) {
-        writing_ = true;
-        first = &queue_.front().request;
-      }
-    }
-    if (first != nullptr) StartWrite(first);
-    StartRead(&response_);
-    StartCall();
+  // Main thread: arms `change` (its `armed` is set once clients look for the
+  // port) and fulfils its `acked` when every configured client has ACKed the
+  // port, or at the timeout.
+  void Arm(std::shared_ptr<Change> change) {
+    RunAt(cq_, Clock::now(), [this, change = std::move(change)](bool) { OnArm(change); });
   }
 
-  void OnReadDone(bool ok) override {
-    if (!ok) return;  // the stream is ending; OnDone follows
-    const DiscoveryRequest* write = nullptr;
-    {
-      std::lock_guard lock(mu_);
-      auto requests = state_.OnResponse(response_);
-      Tag tag;
-      for (int t = 0; t < causeway::proxy::kXdsTypeCount; ++t) {
-        if (!type_seen_[t] && !state_.counters().versions[t].empty()) {
-          type_seen_[t] = true;
-          tag.types |= 1u << t;
-        }
-      }
-      if (!configured_ && state_.counters().applies > 0) {
-        configured_ = true;
-        tag.configured = true;
-      }
-      uint32_t marker = shared_->marker.load();
-      if (marker != 0 && acked_marker_ != marker && HasPort(*state_.applied(), marker)) {
-        acked_marker_ = marker;
-        tag.marker = marker;
-      }
-      if (requests.empty()) {
-        Report(tag);  // nothing to send: the set is taken as it is
-      } else {
-        for (size_t i = 0; i < requests.size(); ++i) {
-          // The times are those of the last write of the batch: the ACK.
-          queue_.push_back({std::move(requests[i]), i + 1 == requests.size() ? tag : Tag{}});
-        }
-        if (!writing_) {
-          writing_ = true;
-          write = &queue_.front().request;
-        }
+  uint32_t marker() const override { return marker_; }
+
+  void Reached(const Milestones& reached, Clock::time_point at) override {
+    for (int t = 0; t < causeway::proxy::kXdsTypeCount; ++t) {
+      if (reached.types & (1u << t)) {
+        record_.last_type_first[t] = std::max(record_.last_type_first[t], at);
       }
     }
-    if (write != nullptr) StartWrite(write);
-    StartRead(&response_);
+    if (reached.configured) {
+      ++record_.ok;
+      record_.at.push_back(at);
+      if (record_.ok + record_.failed >= clients_) PublishConfigured();
+    }
+    if (change_ != nullptr && reached.marker != 0 && reached.marker == marker_) {
+      acked_at_.push_back(at);
+      if (static_cast<int>(acked_at_.size()) >= wanted_) PublishChange();
+    }
   }
 
-  void OnWriteDone(bool ok) override {
-    const DiscoveryRequest* write = nullptr;
-    {
-      std::lock_guard lock(mu_);
-      if (!ok) {
-        queue_.clear();
-        writing_ = false;
-        return;
-      }
-      Report(queue_.front().tag);
-      queue_.pop_front();
-      writing_ = !queue_.empty();
-      if (writing_) write = &queue_.front().request;
+  void Failed(const grpc::Status& status) override {
+    ++record_.failed;
+    if (record_.first_error.empty()) {
+      record_.first_error = std::to_string(status.error_code()) + " " + status.error_message();
     }
-    if (write != nullptr) StartWrite(write);
-  }
-
-  void OnDone(const grpc::Status& status) override {
-    std::lock_guard lock(shared_->mu);
-    ++shared_->failed;
-    if (shared_->first_error.empty()) {
-      shared_->first_error = std::to_string(status.error_code()) + " " + status.error_message();
-    }
-    shared_->cv.notify_all();
+    if (record_.ok + record_.failed >= clients_) PublishConfigured();
   }
 
  private:
-  // What the write of a request completes.
-  struct Tag {
-    unsigned types = 0;  // bit per XdsType first ACKed
-    bool configured = false;
-    uint32_t marker = 0;
-  };
-  struct Outgoing {
-    DiscoveryRequest request;
-    Tag tag;
-  };
-
-  static envoy::config::core::v3::Node MakeNode(int index, const Options& options) {
-    envoy::config::core::v3::Node node;
-    node.set_id("bench-" + std::to_string(index));
-    node.set_cluster(options.proxies > 1
-                         ? options.proxy + "-" + std::to_string(index % options.proxies)
-                         : options.proxy);
-    node.mutable_locality()->set_zone(options.zone);
-    node.set_user_agent_name("causeway-xds-loadgen");
-    return node;
+  void PublishConfigured() {
+    if (configured_published_) return;
+    configured_published_ = true;
+    wanted_ = record_.ok;  // the clients every change waits for
+    configured_.set_value(record_);
   }
 
-  void Report(const Tag& tag) {
-    if (tag.types == 0 && !tag.configured && tag.marker == 0) return;
-    auto now = Clock::now();
-    std::lock_guard lock(shared_->mu);
-    for (int t = 0; t < causeway::proxy::kXdsTypeCount; ++t) {
-      if (tag.types & (1u << t)) {
-        shared_->last_type_first[t] = std::max(shared_->last_type_first[t], now);
-      }
-    }
-    bool wake = false;
-    if (tag.configured) {
-      ++shared_->configured;
-      shared_->configured_at.push_back(now);
-      wake |= shared_->configured + shared_->failed >= shared_->clients;
-    }
-    if (tag.marker != 0 && tag.marker == shared_->marker.load()) {
-      shared_->marker_acked_at.push_back(now);
-      wake |= static_cast<int>(shared_->marker_acked_at.size()) >= shared_->marker_acks_wanted;
-    }
-    if (wake) shared_->cv.notify_all();
+  void OnArm(const std::shared_ptr<Change>& change) {
+    marker_ = change->port;
+    change_ = change;
+    acked_at_.clear();
+    const int phase = ++phase_;
+    const auto armed = Clock::now();
+    change->armed.set_value(armed);
+    // A timer of an earlier change that ended in time is stale: `phase` tells.
+    RunAt(cq_, armed + timeout_, [this, phase](bool) {
+      if (phase == phase_) PublishChange();
+    });
+    if (static_cast<int>(acked_at_.size()) >= wanted_) PublishChange();  // none configured
   }
 
-  Shared* const shared_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<AggregatedDiscoveryService::Stub> stub_;
-  grpc::ClientContext context_;
-  DiscoveryResponse response_;
+  void PublishChange() {
+    if (change_ == nullptr) return;
+    change_->acked.set_value(std::move(acked_at_));
+    change_ = nullptr;
+    marker_ = 0;  // clients stop looking for it
+  }
 
-  std::mutex mu_;
-  AdsState state_;
-  std::deque<Outgoing> queue_;  // front: the write in flight
-  bool writing_ = false;
-  std::array<bool, causeway::proxy::kXdsTypeCount> type_seen_{};
-  bool configured_ = false;
-  uint32_t acked_marker_ = 0;
+  grpc::CompletionQueue* const cq_;
+  const int clients_;
+  const Clock::duration timeout_;
+
+  Configured record_;
+  std::promise<Configured> configured_;
+  bool configured_published_ = false;
+  int wanted_ = 0;
+
+  std::shared_ptr<Change> change_;  // the change waited for, if any
+  uint32_t marker_ = 0;
+  std::vector<Clock::time_point> acked_at_;
+  int phase_ = 0;  // counts changes
 };
+
+void PrintConfigured(const Configured& c, int clients, Clock::time_point launch,
+                     Clock::time_point launched) {
+  std::vector<double> ms;
+  Clock::time_point last = launch;
+  for (auto t : c.at) {
+    ms.push_back(Ms(t - launch));
+    last = std::max(last, t);
+  }
+  auto type_ms = [&](XdsType type) {
+    auto t = c.last_type_first[static_cast<int>(type)];
+    return t == Clock::time_point{} ? -1.0 : Ms(t - launch);
+  };
+  std::printf(
+      "configured clients=%d ok=%d failed=%d all_ms=%.1f p50_ms=%.1f p99_ms=%.1f cds_ms=%.1f "
+      "eds_ms=%.1f lds_ms=%.1f rds_ms=%.1f launch_ms=%.1f%s%s\n",
+      clients, c.ok, c.failed, c.ok == clients ? Ms(last - launch) : -1.0, Percentile(ms, 0.5),
+      Percentile(ms, 0.99), type_ms(XdsType::kCluster), type_ms(XdsType::kEndpoint),
+      type_ms(XdsType::kListener), type_ms(XdsType::kRoute), Ms(launched - launch),
+      c.first_error.empty() ? "" : " first_error=", c.first_error.c_str());
+  std::fflush(stdout);
+}
+
+void PrintAcked(uint32_t port, Clock::time_point armed, const std::vector<Clock::time_point>& at,
+                int configured) {
+  std::vector<double> ms;
+  Clock::time_point last = armed;
+  for (auto t : at) {
+    ms.push_back(Ms(t - armed));
+    last = std::max(last, t);
+  }
+  int missing = configured - static_cast<int>(ms.size());
+  std::printf("acked port=%u all_ms=%.1f first_ms=%.1f p50_ms=%.1f missing=%d\n", port,
+              missing == 0 ? Ms(last - armed) : -1.0, Percentile(ms, 0.0), Percentile(ms, 0.5),
+              missing);
+  std::fflush(stdout);
+}
 
 void Usage() {
   std::fprintf(stderr,
@@ -303,79 +277,37 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // AdsState logs every accepted response at info.
   spdlog::set_level(spdlog::level::warn);
-  const auto timeout = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(options.timeout_s));
+  const auto timeout =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.timeout_s));
 
-  Shared shared;
-  shared.clients = options.clients;
-  std::vector<std::unique_ptr<Client>> clients;
+  grpc::CompletionQueue cq;
+  // Polls until the process exits; it is never shut down.
+  std::thread(causeway::bench::PollForever, &cq).detach();
+
+  Tally tally(&cq, options.clients, timeout);
+  std::vector<std::unique_ptr<AdsClient>> clients;
   clients.reserve(options.clients);
   const auto launch = Clock::now();
+  auto configured = tally.AwaitConfigured(launch);
   for (int i = 0; i < options.clients; ++i) {
-    clients.push_back(std::make_unique<Client>(i, options, &shared));
+    clients.push_back(std::make_unique<AdsClient>(options.xds, MakeNode(i, options), &cq, &tally));
     clients.back()->Start();
   }
   const auto launched = Clock::now();
-
-  int configured = 0;
-  {
-    std::unique_lock lock(shared.mu);
-    shared.cv.wait_until(lock, launch + timeout, [&] {
-      return shared.configured + shared.failed >= options.clients;
-    });
-    configured = shared.configured;
-    std::vector<double> ms;
-    Clock::time_point last = launch;
-    for (auto t : shared.configured_at) {
-      ms.push_back(Ms(t - launch));
-      last = std::max(last, t);
-    }
-    auto type_ms = [&](causeway::proxy::XdsType type) {
-      auto t = shared.last_type_first[static_cast<int>(type)];
-      return t == Clock::time_point{} ? -1.0 : Ms(t - launch);
-    };
-    using causeway::proxy::XdsType;
-    std::printf(
-        "configured clients=%d ok=%d failed=%d all_ms=%.1f p50_ms=%.1f p99_ms=%.1f cds_ms=%.1f "
-        "eds_ms=%.1f lds_ms=%.1f rds_ms=%.1f launch_ms=%.1f%s%s\n",
-        options.clients, shared.configured, shared.failed,
-        shared.configured == options.clients ? Ms(last - launch) : -1.0, Percentile(ms, 0.5),
-        Percentile(ms, 0.99), type_ms(XdsType::kCluster), type_ms(XdsType::kEndpoint),
-        type_ms(XdsType::kListener), type_ms(XdsType::kRoute), Ms(launched - launch),
-        shared.first_error.empty() ? "" : " first_error=",
-        shared.first_error.empty() ? "" : shared.first_error.c_str());
-    std::fflush(stdout);
-  }
+  const Configured result = configured.get();
+  PrintConfigured(result, options.clients, launch, launched);
 
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.rfind("change ", 0) == 0) {
-      uint32_t port = static_cast<uint32_t>(std::stoul(line.substr(7)));
-      Clock::time_point armed;
-      {
-        std::lock_guard lock(shared.mu);
-        shared.marker_acked_at.clear();
-        shared.marker_acks_wanted = configured;
-        shared.marker.store(port);
-        armed = Clock::now();
-      }
+      auto change = std::make_shared<Change>(static_cast<uint32_t>(std::stoul(line.substr(7))));
+      auto armed = change->armed.get_future();
+      auto acked = change->acked.get_future();
+      tally.Arm(change);
+      const auto armed_at = armed.get();
       std::printf("armed\n");
       std::fflush(stdout);
-      std::unique_lock lock(shared.mu);
-      shared.cv.wait_until(lock, armed + timeout, [&] {
-        return static_cast<int>(shared.marker_acked_at.size()) >= configured;
-      });
-      std::vector<double> ms;
-      Clock::time_point last = armed;
-      for (auto t : shared.marker_acked_at) {
-        ms.push_back(Ms(t - armed));
-        last = std::max(last, t);
-      }
-      int missing = configured - static_cast<int>(ms.size());
-      std::printf("acked port=%u all_ms=%.1f first_ms=%.1f p50_ms=%.1f missing=%d\n", port,
-                  missing == 0 ? Ms(last - armed) : -1.0, Percentile(ms, 0.0),
-                  Percentile(ms, 0.5), missing);
-      std::fflush(stdout);
+      PrintAcked(change->port, armed_at, acked.get(), result.ok);
     } else if (line == "quit") {
       break;
     }
