@@ -20,20 +20,33 @@ constexpr std::string_view kShortNames[kXdsTypeCount] = {"CDS", "EDS", "LDS", "R
 
 // Adds the RDS name of `any` when it is an HTTP connection manager using RDS.
 // A manager that does not unpack is left to the data plane to reject.
-void AddRdsName(const google::protobuf::Any& any, std::set<std::string>& out) {
+void AddRdsName(const google::protobuf::Any& any, std::vector<std::string>& out) {
   if (!any.Is<HttpConnectionManager>()) return;
   HttpConnectionManager hcm;
   if (!any.UnpackTo(&hcm)) return;
   if (hcm.has_rds() && !hcm.rds().route_config_name().empty()) {
-    out.insert(hcm.rds().route_config_name());
+    out.push_back(hcm.rds().route_config_name());
   }
 }
 
 void AddChainRdsNames(const envoy::config::listener::v3::FilterChain& chain,
-                      std::set<std::string>& out) {
+                      std::vector<std::string>& out) {
   for (const auto& filter : chain.filters()) {
     if (filter.has_typed_config()) AddRdsName(filter.typed_config(), out);
   }
+}
+
+// The union of AddReferencedNames over `map`.
+template <typename Map>
+std::set<std::string> NamesOf(const Map& map) {
+  std::set<std::string> out;
+  std::vector<std::string> names;
+  for (const auto& [name, held] : map) {
+    names.clear();
+    AddReferencedNames(name, *held, names);
+    for (auto& n : names) out.insert(std::move(n));
+  }
+  return out;
 }
 
 template <typename Map>
@@ -101,50 +114,41 @@ void XdsResources::CopyType(XdsType type, const XdsResources& from) {
   }
 }
 
-std::set<std::string> RouteNamesOf(const ListenerMap& listeners) {
-  std::set<std::string> out;
-  for (const auto& [name, held] : listeners) {
-    const auto& listener = *held;
-    for (const auto& chain : listener.filter_chains()) AddChainRdsNames(chain, out);
-    if (listener.has_default_filter_chain()) {
-      AddChainRdsNames(listener.default_filter_chain(), out);
-    }
-    if (listener.has_api_listener() && listener.api_listener().has_api_listener()) {
-      AddRdsName(listener.api_listener().api_listener(), out);
-    }
+void AddReferencedNames(const std::string& /*name*/,
+                        const envoy::config::listener::v3::Listener& listener,
+                        std::vector<std::string>& out) {
+  for (const auto& chain : listener.filter_chains()) AddChainRdsNames(chain, out);
+  if (listener.has_default_filter_chain()) AddChainRdsNames(listener.default_filter_chain(), out);
+  if (listener.has_api_listener() && listener.api_listener().has_api_listener()) {
+    AddRdsName(listener.api_listener().api_listener(), out);
   }
-  return out;
 }
 
-std::set<std::string> EndpointNamesOf(const ClusterMap& clusters) {
-  std::set<std::string> out;
-  for (const auto& [name, held] : clusters) {
-    const auto& cluster = *held;
-    if (!cluster.has_type() || cluster.type() != envoy::config::cluster::v3::Cluster::EDS) {
-      continue;
-    }
-    const std::string& service = cluster.eds_cluster_config().service_name();
-    out.insert(service.empty() ? name : service);
-  }
-  return out;
+void AddReferencedNames(const std::string& name, const envoy::config::cluster::v3::Cluster& cluster,
+                        std::vector<std::string>& out) {
+  if (!cluster.has_type() || cluster.type() != envoy::config::cluster::v3::Cluster::EDS) return;
+  const std::string& service = cluster.eds_cluster_config().service_name();
+  out.push_back(service.empty() ? name : service);
 }
 
-std::set<std::string> ClusterNamesOf(const RouteMap& routes) {
-  std::set<std::string> out;
-  for (const auto& [name, config] : routes) {
-    for (const auto& vhost : config->virtual_hosts()) {
-      for (const auto& route : vhost.routes()) {
-        if (!route.has_route()) continue;
-        const auto& action = route.route();
-        if (!action.cluster().empty()) out.insert(action.cluster());
-        for (const auto& weighted : action.weighted_clusters().clusters()) {
-          if (!weighted.name().empty()) out.insert(weighted.name());
-        }
+void AddReferencedNames(const std::string& /*name*/,
+                        const envoy::config::route::v3::RouteConfiguration& config,
+                        std::vector<std::string>& out) {
+  for (const auto& vhost : config.virtual_hosts()) {
+    for (const auto& route : vhost.routes()) {
+      if (!route.has_route()) continue;
+      const auto& action = route.route();
+      if (!action.cluster().empty()) out.push_back(action.cluster());
+      for (const auto& weighted : action.weighted_clusters().clusters()) {
+        if (!weighted.name().empty()) out.push_back(weighted.name());
       }
     }
   }
-  return out;
 }
+
+std::set<std::string> RouteNamesOf(const ListenerMap& listeners) { return NamesOf(listeners); }
+std::set<std::string> EndpointNamesOf(const ClusterMap& clusters) { return NamesOf(clusters); }
+std::set<std::string> ClusterNamesOf(const RouteMap& routes) { return NamesOf(routes); }
 
 std::string MissingResources::ToString() const {
   std::string out;

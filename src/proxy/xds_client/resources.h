@@ -3,11 +3,14 @@
 // decide what to subscribe to and when a set is complete enough to apply.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
@@ -70,6 +73,87 @@ std::set<std::string> EndpointNamesOf(const ClusterMap& clusters);
 // Clusters the route configurations send traffic to (cluster and
 // weighted_clusters actions).
 std::set<std::string> ClusterNamesOf(const RouteMap& routes);
+
+// The names one resource, held under `name`, references (the per-resource
+// parts of the three functions above), appended to `out` (may repeat).
+// A listener's HTTP connection managers are unpacked from their Any here.
+void AddReferencedNames(const std::string& name,
+                        const envoy::config::listener::v3::Listener& listener,
+                        std::vector<std::string>& out);
+void AddReferencedNames(const std::string& name, const envoy::config::cluster::v3::Cluster& cluster,
+                        std::vector<std::string>& out);
+void AddReferencedNames(const std::string& name,
+                        const envoy::config::route::v3::RouteConfiguration& config,
+                        std::vector<std::string>& out);
+
+// RouteNamesOf / EndpointNamesOf / ClusterNamesOf kept between calls: a
+// resource is looked at again only when the map holds another pointer for it
+// than the memo saw last. Resources are immutable, and the memo holds every
+// pointer it remembers, so an address it compares with cannot be reused by a
+// different resource. Checking that nothing changed costs a walk over the
+// map comparing keys and pointers; nothing is parsed or allocated.
+template <typename Message>
+class ReferenceMemo {
+ public:
+  // The union of the names the resources of `map` reference. The reference
+  // stays valid (the same object) for the memo's lifetime; its contents
+  // change on a later call with a different map.
+  const std::set<std::string>& Of(const ResourceMap<Message>& map) {
+    if (!Matches(map)) Rebuild(map);
+    return all_;
+  }
+  // The names the resource held under `name` references, as of the last Of()
+  // (which must have seen it); null when that map did not hold `name`.
+  const std::vector<std::string>* NamesOf(const std::string& name) const {
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
+                               [](const Entry& e, const std::string& n) { return e.key < n; });
+    return it != entries_.end() && it->key == name ? &it->names : nullptr;
+  }
+  // How many resources have been looked at (AddReferencedNames calls), for tests.
+  uint64_t computed() const { return computed_; }
+
+ private:
+  struct Entry {
+    std::string key;
+    std::shared_ptr<const Message> held;
+    std::vector<std::string> names;
+  };
+
+  bool Matches(const ResourceMap<Message>& map) const {
+    if (!built_ || map.size() != entries_.size()) return false;
+    auto entry = entries_.begin();
+    for (const auto& [key, held] : map) {
+      if (entry->held != held || entry->key != key) return false;
+      ++entry;
+    }
+    return true;
+  }
+  void Rebuild(const ResourceMap<Message>& map) {
+    std::vector<Entry> next;
+    next.reserve(map.size());
+    auto old = entries_.begin();  // both in key order: one merge walk
+    for (const auto& [key, held] : map) {
+      while (old != entries_.end() && old->key < key) ++old;
+      Entry entry{key, held, {}};
+      if (old != entries_.end() && old->key == key && old->held == held) {
+        entry.names = std::move(old->names);
+      } else {
+        AddReferencedNames(key, *held, entry.names);
+        ++computed_;
+      }
+      next.push_back(std::move(entry));
+    }
+    entries_ = std::move(next);
+    all_.clear();
+    for (const auto& entry : entries_) all_.insert(entry.names.begin(), entry.names.end());
+    built_ = true;
+  }
+
+  bool built_ = false;
+  std::vector<Entry> entries_;  // in the map's (key) order
+  std::set<std::string> all_;
+  uint64_t computed_ = 0;
+};
 
 // Names `set` references but does not hold, per kind.
 struct MissingResources {

@@ -40,6 +40,54 @@ TEST(ResourcesTest, ReferencesAndMissingNames) {
   EXPECT_FALSE(set.routes.contains("w"));
 }
 
+TEST(ResourcesTest, ReferenceMemoLooksAgainOnlyAtChangedResources) {
+  ReferenceMemo<envoy::config::listener::v3::Listener> memo;
+  ListenerMap listeners;
+  listeners["l"] = Share(Listener("l", 80, "r1"));
+  listeners["m"] = Share(Listener("m", 81, "r2"));
+  EXPECT_THAT(memo.Of(listeners), ElementsAre("r1", "r2"));
+  EXPECT_EQ(memo.computed(), 2u);
+
+  // The same resources, in the same map or a copy of it: nothing unpacked.
+  EXPECT_THAT(memo.Of(listeners), ElementsAre("r1", "r2"));
+  ListenerMap copy = listeners;
+  EXPECT_THAT(memo.Of(copy), ElementsAre("r1", "r2"));
+  EXPECT_EQ(memo.computed(), 2u);
+
+  // A changed listener is unpacked again and its new RDS name picked up;
+  // the unchanged one is not.
+  listeners["m"] = Share(Listener("m", 81, "r3"));
+  EXPECT_THAT(memo.Of(listeners), ElementsAre("r1", "r3"));
+  EXPECT_EQ(memo.computed(), 3u);
+  ASSERT_NE(memo.NamesOf("m"), nullptr);
+  EXPECT_THAT(*memo.NamesOf("m"), ElementsAre("r3"));
+
+  // Equal content under a new pointer counts as changed (no comparing messages).
+  listeners["l"] = Share(Listener("l", 80, "r1"));
+  EXPECT_THAT(memo.Of(listeners), ElementsAre("r1", "r3"));
+  EXPECT_EQ(memo.computed(), 4u);
+
+  // Gone and added listeners.
+  listeners.erase("l");
+  EXPECT_THAT(memo.Of(listeners), ElementsAre("r3"));
+  EXPECT_EQ(memo.NamesOf("l"), nullptr);
+  listeners["a"] = Share(Listener("a", 82, "r0"));
+  EXPECT_THAT(memo.Of(listeners), ElementsAre("r0", "r3"));
+  EXPECT_EQ(memo.computed(), 5u);
+  EXPECT_THAT(memo.Of(ListenerMap{}), ElementsAre());
+}
+
+TEST(ResourcesTest, ReferenceMemoUsesTheKeyItIsHeldUnder) {
+  ReferenceMemo<envoy::config::cluster::v3::Cluster> memo;
+  auto web = Share(Cluster("web"));
+  ClusterMap clusters{{"web", web}};
+  EXPECT_THAT(memo.Of(clusters), ElementsAre("web"));
+  // The same pointer under another key: EDS names default to the key.
+  ClusterMap renamed{{"www", web}};
+  EXPECT_THAT(memo.Of(renamed), ElementsAre("www"));
+  EXPECT_THAT(memo.Of(renamed), EndpointNamesOf(renamed));
+}
+
 TEST(ResourcesTest, JsonDumpUsesProtoFieldNames) {
   XdsResources set;
   set.listeners["l"] = Share(Listener("l", 8080, "r"));
