@@ -26,19 +26,19 @@ absl::Status Decode(const AdsState::Response& response, NameFn name_of,
       return absl::InvalidArgumentError(StrCat("resources[", i, "]: type ", any.type_url(),
                                                " in a response of type ", response.type_url()));
     }
-    Message message;
-    if (!any.UnpackTo(&message)) {
+    auto message = std::make_shared<Message>();
+    if (!any.UnpackTo(message.get())) {
       return absl::InvalidArgumentError(
           StrCat("resources[", i, "]: cannot be parsed as ", response.type_url()));
     }
-    std::string name = name_of(message);
+    const std::string& name = name_of(*message);
     if (name.empty()) {
       return absl::InvalidArgumentError(StrCat("resources[", i, "]: empty name"));
     }
     if (out.contains(name)) {
       return absl::InvalidArgumentError(StrCat("resources[", i, "]: duplicate resource ", name));
     }
-    out.emplace(std::move(name), Share(std::move(message)));
+    out.emplace(name, std::shared_ptr<const Message>(std::move(message)));
   }
   return absl::OkStatus();
 }
@@ -71,6 +71,42 @@ std::set<std::string> Intersect(const std::set<std::string>& a, const std::set<s
   return out;
 }
 
+// The names in `names` that `held` has no resource for. Both are in key
+// order: one merge walk, no lookups.
+template <typename Map>
+std::set<std::string> Lacking(const std::set<std::string>& names, const Map& held) {
+  std::set<std::string> out;
+  auto it = held.begin();
+  for (const auto& name : names) {
+    while (it != held.end() && it->first < name) ++it;
+    if (it == held.end() || it->first != name) out.insert(out.end(), name);
+  }
+  return out;
+}
+
+// How many resources of `held` are named in `names` (merge walk).
+template <typename Map>
+size_t CountNamed(const Map& held, const std::set<std::string>& names) {
+  size_t count = 0;
+  auto it = names.begin();
+  for (const auto& [name, resource] : held) {
+    while (it != names.end() && *it < name) ++it;
+    if (it == names.end()) break;
+    if (*it == name) ++count;
+  }
+  return count;
+}
+
+// The resources of `map` named in `names`.
+template <typename Map>
+Map OnlyNamed(const Map& map, const std::set<std::string>& names) {
+  Map out;
+  for (const auto& entry : map) {
+    if (names.contains(entry.first)) out.emplace_hint(out.end(), entry);
+  }
+  return out;
+}
+
 }  // namespace
 
 AdsState::AdsState(envoy::config::core::v3::Node node, ApplyFn apply, const TimeSource* time,
@@ -79,7 +115,8 @@ AdsState::AdsState(envoy::config::core::v3::Node node, ApplyFn apply, const Time
       apply_(std::move(apply)),
       time_(time),
       warming_timeout_(warming_timeout),
-      applied_(std::make_shared<const XdsResources>()) {}
+      acked_(std::make_shared<const XdsResources>()),
+      applied_(acked_) {}
 
 std::vector<AdsState::Request> AdsState::OnStreamStart() {
   node_sent_ = false;
@@ -91,8 +128,9 @@ std::vector<AdsState::Request> AdsState::OnStreamStart() {
   // LDS and CDS always (wildcard); RDS and EDS only when something needs
   // them, since an empty first request of a type would mean "everything".
   std::vector<Request> out;
+  WantedNames wanted = Wanted();
   for (XdsType type : kAllXdsTypes) {
-    if (IsWildcard(type) || !Wanted(type).empty()) out.push_back(MakeRequest(type, ""));
+    if (IsWildcard(type) || !wanted.Of(type).empty()) out.push_back(MakeRequest(type, "", wanted));
   }
   return out;
 }
@@ -127,15 +165,16 @@ std::vector<AdsState::Request> AdsState::OnResponse(const Response& response) {
   if (!status.ok()) {
     // Defensive: responses are answered within the call that received them.
     if (state.pending) {
-      received_.CopyType(type, acked_);
+      received_.CopyType(type, *acked_);
       state.pending.reset();
     }
     ++counters_.rejected;
     counters_.last_error = StrCat(ShortName(type), ": ", status.message());
     spdlog::warn("xds: rejected {} version {}: {}", ShortName(type),
                  JsonEscape(response.version_info()), JsonEscape(FromAbsl(status.message())));
-    out.push_back(MakeRequest(type, std::string(status.message())));
-    UpdateSubscriptions(out);
+    WantedNames wanted = Wanted();
+    out.push_back(MakeRequest(type, std::string(status.message()), wanted));
+    UpdateSubscriptions(wanted, out);
     return out;
   }
   state.pending = Pending{response.version_info(), response.nonce(),
@@ -157,28 +196,28 @@ absl::Status AdsState::Receive(XdsType type, const Response& response) {
     case XdsType::kListener: {
       ListenerMap decoded;
       CW_RETURN_IF_ERROR(Decode(
-          response, [](const auto& m) { return m.name(); }, decoded));
+          response, [](const auto& m) -> const std::string& { return m.name(); }, decoded));
       Store(type, std::move(decoded), received_.listeners);
       break;
     }
     case XdsType::kRoute: {
       RouteMap decoded;
       CW_RETURN_IF_ERROR(Decode(
-          response, [](const auto& m) { return m.name(); }, decoded));
+          response, [](const auto& m) -> const std::string& { return m.name(); }, decoded));
       Store(type, std::move(decoded), received_.routes);
       break;
     }
     case XdsType::kCluster: {
       ClusterMap decoded;
       CW_RETURN_IF_ERROR(Decode(
-          response, [](const auto& m) { return m.name(); }, decoded));
+          response, [](const auto& m) -> const std::string& { return m.name(); }, decoded));
       Store(type, std::move(decoded), received_.clusters);
       break;
     }
     case XdsType::kEndpoint: {
       EndpointMap decoded;
       CW_RETURN_IF_ERROR(Decode(
-          response, [](const auto& m) { return m.cluster_name(); }, decoded));
+          response, [](const auto& m) -> const std::string& { return m.cluster_name(); }, decoded));
       Store(type, std::move(decoded), received_.endpoints);
       break;
     }
@@ -187,9 +226,32 @@ absl::Status AdsState::Receive(XdsType type, const Response& response) {
 }
 
 void AdsState::TryApply(bool force, std::vector<Request>& out) {
-  XdsResources candidate = received_;
-  PruneUnreferenced(candidate);
-  MissingResources missing = FindMissing(candidate);
+  // The references of the received set, computed once for this response and
+  // reused below; resources not changed since the last response are not
+  // looked at again (see ReferenceMemo).
+  WantedNames wanted = Wanted();
+  // Received routes and assignments nothing references are left out of the
+  // set (PruneUnreferenced); usually there are none.
+  const bool all_routes_wanted =
+      CountNamed(received_.routes, *wanted.routes) == received_.routes.size();
+  const bool all_endpoints_wanted =
+      CountNamed(received_.endpoints, *wanted.endpoints) == received_.endpoints.size();
+  // FindMissing of that set.
+  MissingResources missing;
+  missing.routes = Lacking(*wanted.routes, received_.routes);
+  missing.endpoints = Lacking(*wanted.endpoints, received_.endpoints);
+  const std::set<std::string>& route_clusters = route_clusters_.Of(received_.routes);
+  if (all_routes_wanted) {
+    missing.clusters = Lacking(route_clusters, received_.clusters);
+  } else {
+    std::set<std::string> clusters;
+    for (const auto& [name, config] : received_.routes) {
+      if (!wanted.routes->contains(name)) continue;
+      const std::vector<std::string>* names = route_clusters_.NamesOf(name);
+      clusters.insert(names->begin(), names->end());
+    }
+    missing.clusters = Lacking(clusters, received_.clusters);
+  }
   // Abandoned names stop mattering once they arrive or nothing needs them.
   abandoned_.routes = Intersect(abandoned_.routes, missing.routes);
   abandoned_.endpoints = Intersect(abandoned_.endpoints, missing.endpoints);
@@ -202,8 +264,8 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
       warming_deadline_ = time_->Monotonic() + warming_timeout_;
       spdlog::info("xds: warming, waiting for {}", JsonEscape(blocking.ToString()));
     }
-    AckWarming(out);
-    UpdateSubscriptions(out);
+    AckWarming(wanted, out);
+    UpdateSubscriptions(wanted, out);
     return;
   }
   if (!blocking.empty()) {
@@ -215,6 +277,13 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
   }
   warming_deadline_.reset();
 
+  XdsResources candidate;
+  candidate.listeners = received_.listeners;
+  candidate.clusters = received_.clusters;
+  candidate.routes =
+      all_routes_wanted ? received_.routes : OnlyNamed(received_.routes, *wanted.routes);
+  candidate.endpoints = all_endpoints_wanted ? received_.endpoints
+                                             : OnlyNamed(received_.endpoints, *wanted.endpoints);
   absl::Status status = apply_(candidate);
   std::string error;
   if (status.ok()) {
@@ -231,12 +300,14 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
     if (status.ok()) {
       accepted_version_[Index(type)] = state.pending->version;
       ++counters_.accepted;
-      spdlog::info("xds: accepted {} version {} ({} resources)", ShortName(type),
-                   JsonEscape(state.pending->version), applied_->Count(type));
+      if (spdlog::should_log(spdlog::level::info)) {
+        spdlog::info("xds: accepted {} version {} ({} resources)", ShortName(type),
+                     JsonEscape(state.pending->version), applied_->Count(type));
+      }
     } else {
       // The NACKed response is forgotten: back to what was last ACKed of
       // this type, which is what the server now believes this client has.
-      received_.CopyType(type, acked_);
+      received_.CopyType(type, *acked_);
       ++counters_.rejected;
       spdlog::warn("xds: rejected {} version {} ({} resources): {}", ShortName(type),
                    JsonEscape(state.pending->version), state.pending->count, JsonEscape(error));
@@ -255,24 +326,26 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
   }
   acked_warming_.clear();
   if (status.ok()) {
-    // Forget RDS/EDS resources nothing references any more.
-    std::set<std::string> routes = Wanted(XdsType::kRoute);
-    std::erase_if(received_.routes, [&](const auto& kv) { return !routes.contains(kv.first); });
-    std::set<std::string> endpoints = Wanted(XdsType::kEndpoint);
-    std::erase_if(received_.endpoints,
-                  [&](const auto& kv) { return !endpoints.contains(kv.first); });
-    acked_ = received_;
+    // Forget RDS/EDS resources nothing references any more: what is
+    // received is now what applied, and what is ACKed.
+    if (!all_routes_wanted) received_.routes = applied_->routes;
+    if (!all_endpoints_wanted) received_.endpoints = applied_->endpoints;
+    acked_ = applied_;
+  } else {
+    // The NACK put back what was ACKed: it may want other names.
+    wanted = Wanted();
   }
   for (XdsType type : kAllXdsTypes) {
     auto& state = types_[Index(type)];
     if (!state.pending) continue;
-    out.push_back(MakeRequest(type, error));
+    out.push_back(MakeRequest(type, error, wanted));
     state.pending.reset();
   }
-  UpdateSubscriptions(out);
+  UpdateSubscriptions(wanted, out);
 }
 
-void AdsState::AckWarming(std::vector<Request>& out) {
+void AdsState::AckWarming(const WantedNames& wanted, std::vector<Request>& out) {
+  std::shared_ptr<XdsResources> acked;  // copied from acked_ on the first change
   for (XdsType type : kAllXdsTypes) {
     auto& state = types_[Index(type)];
     if (!state.pending) continue;
@@ -280,11 +353,13 @@ void AdsState::AckWarming(std::vector<Request>& out) {
     ++counters_.accepted;
     spdlog::info("xds: accepted {} version {} ({} resources), warming", ShortName(type),
                  JsonEscape(state.pending->version), state.pending->count);
-    out.push_back(MakeRequest(type, ""));
+    out.push_back(MakeRequest(type, "", wanted));
     state.pending.reset();
     acked_warming_.insert(type);
-    acked_.CopyType(type, received_);
+    if (!acked) acked = std::make_shared<XdsResources>(*acked_);
+    acked->CopyType(type, received_);
   }
+  if (acked) acked_ = std::move(acked);
 }
 
 void AdsState::RollBackWarming(const std::string& why) {
@@ -292,25 +367,35 @@ void AdsState::RollBackWarming(const std::string& why) {
     spdlog::warn("xds: dropping warming {} version {}: {}", ShortName(type),
                  JsonEscape(accepted_version_[Index(type)]), JsonEscape(why));
     received_.CopyType(type, *applied_);
-    acked_.CopyType(type, *applied_);
+    if (acked_ != applied_) {
+      auto acked = std::make_shared<XdsResources>(*acked_);
+      acked->CopyType(type, *applied_);
+      acked_ = std::move(acked);
+    }
     accepted_version_[Index(type)] = applied_version_[Index(type)];
     counters_.versions[Index(type)] = applied_version_[Index(type)];
   }
   acked_warming_.clear();
 }
 
-std::set<std::string> AdsState::Wanted(XdsType type) const {
+const std::set<std::string>& AdsState::WantedNames::Of(XdsType type) const {
+  static const std::set<std::string> kNone;
   switch (type) {
     case XdsType::kRoute:
-      return RouteNamesOf(received_.listeners);
+      return *routes;
     case XdsType::kEndpoint:
-      return EndpointNamesOf(received_.clusters);
+      return *endpoints;
     default:
-      return {};
+      return kNone;
   }
 }
 
-AdsState::Request AdsState::MakeRequest(XdsType type, const std::string& error) {
+AdsState::WantedNames AdsState::Wanted() {
+  return {&listener_routes_.Of(received_.listeners), &cluster_endpoints_.Of(received_.clusters)};
+}
+
+AdsState::Request AdsState::MakeRequest(XdsType type, const std::string& error,
+                                        const WantedNames& wanted) {
   auto& state = types_[Index(type)];
   Request request;
   if (!node_sent_) {
@@ -320,9 +405,10 @@ AdsState::Request AdsState::MakeRequest(XdsType type, const std::string& error) 
   request.set_type_url(std::string(TypeUrl(type)));
   request.set_version_info(accepted_version_[Index(type)]);
   request.set_response_nonce(state.nonce);
-  std::set<std::string> names = Wanted(type);
+  const std::set<std::string>& names = wanted.Of(type);
+  request.mutable_resource_names()->Reserve(static_cast<int>(names.size()));
   for (const auto& name : names) request.add_resource_names(name);
-  state.sent = std::move(names);
+  if (!state.sent || *state.sent != names) state.sent = names;
   if (!error.empty()) {
     request.mutable_error_detail()->set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
     request.mutable_error_detail()->set_message(error);
@@ -330,15 +416,15 @@ AdsState::Request AdsState::MakeRequest(XdsType type, const std::string& error) 
   return request;
 }
 
-void AdsState::UpdateSubscriptions(std::vector<Request>& out) {
+void AdsState::UpdateSubscriptions(const WantedNames& wanted, std::vector<Request>& out) {
   for (XdsType type : {XdsType::kEndpoint, XdsType::kRoute}) {
     bool answered = false;
     for (const auto& request : out) answered |= request.type_url() == TypeUrl(type);
     if (answered) continue;
     const auto& state = types_[Index(type)];
-    std::set<std::string> wanted = Wanted(type);
-    if (state.sent ? *state.sent == wanted : wanted.empty()) continue;
-    out.push_back(MakeRequest(type, ""));
+    const std::set<std::string>& names = wanted.Of(type);
+    if (state.sent ? *state.sent == names : names.empty()) continue;
+    out.push_back(MakeRequest(type, "", wanted));
   }
 }
 

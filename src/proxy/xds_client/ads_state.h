@@ -76,6 +76,9 @@ class AdsState {
   // The set last applied successfully (never null).
   std::shared_ptr<const XdsResources> applied() const { return applied_; }
   const Counters& counters() const { return counters_; }
+  // Listeners whose HTTP connection managers have been unpacked so far: one
+  // per listener received, not per response (for tests).
+  uint64_t listener_unpacks() const { return listener_routes_.computed(); }
 
  private:
   struct Pending {
@@ -89,22 +92,31 @@ class AdsState {
     std::optional<Pending> pending;             // response not yet answered
   };
 
+  // The RDS and EDS names the received listeners and clusters reference:
+  // what to subscribe to. Both point into the memos below and stay valid;
+  // they describe `received_` as of the Wanted() call that returned them.
+  struct WantedNames {
+    const std::set<std::string>* routes;
+    const std::set<std::string>* endpoints;
+    // Empty for the wildcard types.
+    const std::set<std::string>& Of(XdsType type) const;
+  };
+
   // Decodes `response` into `received_`; InvalidArgument when it cannot be used.
   absl::Status Receive(XdsType type, const Response& response);
   // Applies the received set when complete (or `force`), then ACKs or NACKs
   // the pending responses and updates the subscriptions.
   void TryApply(bool force, std::vector<Request>& out);
   // ACKs the responses that joined a still-incomplete set.
-  void AckWarming(std::vector<Request>& out);
+  void AckWarming(const WantedNames& wanted, std::vector<Request>& out);
   // Forgets warming responses (the stream ended: the next stream starts from
   // what serves).
   void RollBackWarming(const std::string& why);
-  // Names the current received set needs for `type` (RDS/EDS); empty for the
-  // wildcard types.
-  std::set<std::string> Wanted(XdsType type) const;
-  Request MakeRequest(XdsType type, const std::string& error);
+  // The names the received set wants now (see WantedNames).
+  WantedNames Wanted();
+  Request MakeRequest(XdsType type, const std::string& error, const WantedNames& wanted);
   // Sends RDS/EDS subscription changes for types not already in `out`.
-  void UpdateSubscriptions(std::vector<Request>& out);
+  void UpdateSubscriptions(const WantedNames& wanted, std::vector<Request>& out);
 
   envoy::config::core::v3::Node node_;
   ApplyFn apply_;
@@ -117,7 +129,15 @@ class AdsState {
   // What the server sent, including responses still warming.
   XdsResources received_;
   // Per type, the content of the last ACKed response: what a NACK returns to.
-  XdsResources acked_;
+  // Shared with `applied_` after a successful apply (they are equal then);
+  // copied when a warming ACK changes it.
+  std::shared_ptr<const XdsResources> acked_;
+  // The names the received resources reference, kept between responses so
+  // a response costs what it changed: a listener's HTTP connection managers
+  // are unpacked once per listener received, not on every response.
+  ReferenceMemo<envoy::config::listener::v3::Listener> listener_routes_;
+  ReferenceMemo<envoy::config::cluster::v3::Cluster> cluster_endpoints_;
+  ReferenceMemo<envoy::config::route::v3::RouteConfiguration> route_clusters_;
   std::shared_ptr<const XdsResources> applied_;
   std::optional<std::chrono::steady_clock::time_point> warming_deadline_;
   // Types ACKed while their response was still warming (see above).

@@ -149,5 +149,88 @@ TEST_F(AdsStateTest, PartialRdsResponsesKeepOtherRoutes) {
   EXPECT_THAT(recorder_.last().routes, SizeIs(2));
 }
 
+TEST_F(AdsStateTest, ListenersAreUnpackedOncePerChangeAndNewRouteNamesPickedUp) {
+  state_.OnStreamStart();
+  state_.OnResponse(Response(XdsType::kCluster, "c1", "n1", std::vector{Cluster("c")}));
+  state_.OnResponse(Response(XdsType::kEndpoint, "e1", "n2", std::vector{Assignment("c", 1)}));
+  state_.OnResponse(Response(XdsType::kListener, "l1", "n3", std::vector{Listener("l", 80, "r1")}));
+  state_.OnResponse(Response(XdsType::kRoute, "r1", "n4", std::vector{RouteConfig("r1", "c")}));
+  ASSERT_EQ(recorder_.count(), 2u);  // CDS+EDS, then LDS+RDS
+  EXPECT_EQ(state_.listener_unpacks(), 1u);
+
+  // Endpoint updates do not touch the listener.
+  for (int i = 0; i < 5; ++i) {
+    auto out =
+        state_.OnResponse(Response(XdsType::kEndpoint, "e" + std::to_string(i + 2),
+                                   "m" + std::to_string(i), std::vector{Assignment("c", 100 + i)}));
+    ASSERT_THAT(out, SizeIs(1));
+    EXPECT_THAT(Names(out[0]), ElementsAre("c"));
+  }
+  EXPECT_EQ(recorder_.count(), 7u);
+  EXPECT_EQ(state_.listener_unpacks(), 1u);
+
+  // The listener now loads r2: it is unpacked again and r2 requested.
+  auto out = state_.OnResponse(
+      Response(XdsType::kListener, "l2", "n5", std::vector{Listener("l", 80, "r2")}));
+  EXPECT_EQ(state_.listener_unpacks(), 2u);
+  ASSERT_THAT(out, SizeIs(2));
+  EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kListener));
+  EXPECT_EQ(out[1].type_url(), TypeUrl(XdsType::kRoute));
+  EXPECT_THAT(Names(out[1]), ElementsAre("r2"));
+  EXPECT_EQ(recorder_.count(), 7u) << "warming for r2";
+
+  out =
+      state_.OnResponse(Response(XdsType::kRoute, "r2", "n6", std::vector{RouteConfig("r2", "c")}));
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_THAT(Names(out[0]), ElementsAre("r2"));
+  ASSERT_EQ(recorder_.count(), 8u);
+  EXPECT_THAT(recorder_.last().routes, ElementsAre(::testing::Key("r2")));
+  EXPECT_EQ(state_.listener_unpacks(), 2u);
+}
+
+TEST_F(AdsStateTest, UnreferencedRoutesNeitherBlockNorApply) {
+  state_.OnStreamStart();
+  state_.OnResponse(Response(XdsType::kCluster, "c1", "n1", std::vector{Cluster("c", false)}));
+  state_.OnResponse(Response(XdsType::kListener, "l1", "n2", std::vector{Listener("l", 80, "r")}));
+  // More than asked: "extra" names a cluster nobody has, but nothing loads it.
+  auto out =
+      state_.OnResponse(Response(XdsType::kRoute, "r1", "n3",
+                                 std::vector{RouteConfig("r", "c"), RouteConfig("extra", "nope")}));
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_FALSE(out[0].has_error_detail());
+  EXPECT_FALSE(state_.warming_deadline());
+  ASSERT_EQ(recorder_.count(), 2u);
+  EXPECT_THAT(recorder_.last().routes, ElementsAre(::testing::Key("r")));
+}
+
+TEST_F(AdsStateTest, NackedListenersPutTheirRouteNamesBack) {
+  state_.OnStreamStart();
+  state_.OnResponse(Response(XdsType::kCluster, "c1", "n1", std::vector{Cluster("c", false)}));
+  state_.OnResponse(Response(XdsType::kListener, "l1", "n2",
+                             std::vector{Listener("l", 80, "r1"), Listener("m", 81, "r2")}));
+  state_.OnResponse(Response(XdsType::kRoute, "r1", "n3",
+                             std::vector{RouteConfig("r1", "c"), RouteConfig("r2", "c")}));
+  ASSERT_EQ(recorder_.count(), 2u);
+
+  // Dropping m would drop r2, but the set is rejected: m and r2 stay wanted,
+  // so no RDS request goes out.
+  recorder_.FailWhen([](const XdsResources&) { return absl::InvalidArgumentError("no"); });
+  auto out = state_.OnResponse(
+      Response(XdsType::kListener, "l2", "n4", std::vector{Listener("l", 80, "r1")}));
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_EQ(out[0].type_url(), TypeUrl(XdsType::kListener));
+  EXPECT_EQ(out[0].version_info(), "l1");
+  EXPECT_EQ(out[0].error_detail().message(), "no");
+
+  // Accepted, the same change unsubscribes r2.
+  recorder_.FailWhen([](const XdsResources&) { return absl::OkStatus(); });
+  out = state_.OnResponse(
+      Response(XdsType::kListener, "l3", "n5", std::vector{Listener("l", 80, "r1")}));
+  ASSERT_THAT(out, SizeIs(2));
+  EXPECT_EQ(out[1].type_url(), TypeUrl(XdsType::kRoute));
+  EXPECT_THAT(Names(out[1]), ElementsAre("r1"));
+  EXPECT_THAT(recorder_.last().routes, ElementsAre(::testing::Key("r1")));
+}
+
 }  // namespace
 }  // namespace causeway::proxy
