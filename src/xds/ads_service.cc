@@ -1,7 +1,12 @@
 #include "xds/ads_service.h"
 
+#include <grpcpp/alarm.h>
+#include <grpcpp/grpcpp.h>
+
 #include <deque>
 #include <optional>
+#include <set>
+#include <thread>
 #include <type_traits>
 
 #include "spdlog/spdlog.h"
@@ -15,149 +20,294 @@ using envoy::service::discovery::v3::DeltaDiscoveryResponse;
 using envoy::service::discovery::v3::DiscoveryRequest;
 using envoy::service::discovery::v3::DiscoveryResponse;
 
-constexpr bool IsDelta(const DeltaDiscoveryRequest*) { return true; }
-constexpr bool IsDelta(const DiscoveryRequest*) { return false; }
-
-// One ADS stream. Owned by itself (self_) from creation until gRPC calls
-// OnDone; the registry and snapshot fan-out hold further references, and
-// `done_` keeps them from touching the stream once gRPC has let go of it.
-//
-// gRPC operations (StartRead, StartWrite, Finish) are started only after mu_
-// is released: an operation that completes at once may run its reaction on
-// the calling thread, which would otherwise deadlock on mu_.
-template <typename Request, typename Response>
-class AdsReactor final : public grpc::ServerBidiReactor<Request, Response>,
-                         public AdsStream,
-                         public std::enable_shared_from_this<AdsReactor<Request, Response>> {
+// What a completion-queue tag points to.
+class Tag {
  public:
-  static constexpr bool kDelta = std::is_same_v<Request, DeltaDiscoveryRequest>;
+  virtual void Proceed(bool ok) = 0;
 
-  AdsReactor(AdsService* service, grpc::CallbackServerContext* context)
-      : service_(service),
-        session_(kDelta ? AdsSession::Variant::kDelta : AdsSession::Variant::kStateOfTheWorld,
-                 context->peer(), service->time(), service->metrics()) {}
+ protected:
+  ~Tag() = default;
+};
 
-  void Begin(std::shared_ptr<AdsReactor> self) {
-    self_ = std::move(self);
-    this->StartRead(&request_);
-  }
+// A tag that calls a member function of its owner.
+template <typename Owner>
+class MemberTag final : public Tag {
+ public:
+  MemberTag(Owner* owner, void (Owner::*handler)(bool)) : owner_(owner), handler_(handler) {}
+  void Proceed(bool ok) override { (owner_->*handler_)(ok); }
 
-  void OnReadDone(bool ok) override {
-    Actions actions;
+ private:
+  Owner* const owner_;
+  void (Owner::*const handler_)(bool);
+};
+
+// Calls accepted ahead, per queue and ADS variant, so that a burst of
+// connecting proxies is not held up waiting for the next request to be made.
+constexpr int kListening = 8;
+
+}  // namespace
+
+// A stream as its polling thread sees it.
+class PolledStream : public AdsStream {
+ public:
+  // Poller thread only.
+  virtual void Deliver(const std::shared_ptr<const ZoneSnapshot>& snapshot) = 0;
+};
+
+// One completion queue and the thread that polls it.
+class AdsPoller {
+ public:
+  AdsPoller(AdsService* service, std::unique_ptr<grpc::ServerCompletionQueue> cq)
+      : service_(service), cq_(std::move(cq)) {}
+
+  ~AdsPoller() { Shutdown(); }
+
+  grpc::ServerCompletionQueue* cq() { return cq_.get(); }
+  AdsService* service() { return service_; }
+
+  void Start();
+
+  // Ends the thread once every operation on the queue has completed. The
+  // queue is shut down by its own thread, so that no call on that thread
+  // can request work from a queue already shut down.
+  void Shutdown() {
     {
       std::lock_guard lock(mu_);
-      HandleReadLocked(ok, &actions);
-    }
-    Run(actions);
-  }
-
-  void OnWriteDone(bool ok) override {
-    Actions actions;
-    {
-      std::lock_guard lock(mu_);
-      writing_ = false;
-      queue_.pop_front();
-      if (!ok) {
-        // The stream is broken; the pending read fails too and finishes it
-        // (unless it already did and is waiting for this write).
-        queue_.clear();
+      if (!thread_.joinable()) return;
+      if (!shutdown_requested_) {
+        shutdown_requested_ = true;
+        shutdown_alarm_.Set(cq_.get(), gpr_now(GPR_CLOCK_MONOTONIC), &shutdown_tag_);
       }
-      NextLocked(&actions);
     }
-    Run(actions);
+    thread_.join();
   }
 
-  void OnDone() override {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    service_->Unregister(zone_, this);
-    self_.reset();  // may destroy this reactor: nothing may follow
+  // Any thread: queue `snapshot` for this poller's streams of its zone.
+  void Post(const std::shared_ptr<const ZoneSnapshot>& snapshot) {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    auto& slot = pending_[snapshot->zone()];
+    if (!slot || slot->sequence() < snapshot->sequence()) slot = snapshot;
+    if (deliver_armed_) return;
+    deliver_armed_ = true;
+    // A fired alarm is not set again: a fresh one per delivery round.
+    deliver_alarm_ = std::make_unique<grpc::Alarm>();
+    deliver_alarm_->Set(cq_.get(), gpr_now(GPR_CLOCK_MONOTONIC), &deliver_tag_);
   }
 
-  // --- AdsStream ---
-  void Deliver(const std::shared_ptr<const ZoneSnapshot>& snapshot) override {
-    Actions actions;
-    {
-      std::lock_guard lock(mu_);
-      if (done_ || finish_) return;
-      AdsSession::Outbox out;
-      session_.OnSnapshot(snapshot, &out);
-      EnqueueLocked(&out);
-      NextLocked(&actions);
-    }
-    Run(actions);
-  }
-  nlohmann::json Status() override {
-    std::lock_guard lock(mu_);
-    return session_.Status();
-  }
-  nlohmann::json AckedResources() override {
-    std::lock_guard lock(mu_);
-    return session_.AckedResources();
-  }
-  std::string proxy() override {
-    std::lock_guard lock(mu_);
-    return session_.node().proxy;
+  // Poller thread only.
+  bool stopping() const { return stopping_; }
+  void Add(const std::string& zone, PolledStream* stream) { by_zone_[zone].insert(stream); }
+  void Remove(const std::string& zone, PolledStream* stream) {
+    auto it = by_zone_.find(zone);
+    if (it == by_zone_.end()) return;
+    it->second.erase(stream);
+    if (it->second.empty()) by_zone_.erase(it);
   }
 
  private:
-  // gRPC operations decided under mu_, started after it is released.
-  struct Actions {
-    bool read = false;
-    const Response* write = nullptr;
-    std::optional<grpc::Status> finish;
-  };
-
-  void Run(const Actions& actions) {
-    if (actions.write != nullptr) this->StartWrite(actions.write);
-    if (actions.finish) this->Finish(*actions.finish);
-    if (actions.read) this->StartRead(&request_);
+  void Run() {
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_->Next(&tag, &ok)) static_cast<Tag*>(tag)->Proceed(ok);
   }
 
-  void HandleReadLocked(bool ok, Actions* actions) {
+  void OnDeliver(bool) {
+    std::map<std::string, std::shared_ptr<const ZoneSnapshot>> pending;
+    {
+      std::lock_guard lock(mu_);
+      pending.swap(pending_);
+      deliver_armed_ = false;
+    }
+    for (const auto& [zone, snapshot] : pending) {
+      auto it = by_zone_.find(zone);
+      if (it == by_zone_.end()) continue;
+      // Deliver only starts writes; their completions come back through the
+      // queue later, so the set cannot change under this loop.
+      for (PolledStream* stream : it->second) stream->Deliver(snapshot);
+    }
+  }
+
+  void OnShutdown(bool) {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cq_->Shutdown();
+  }
+
+  AdsService* const service_;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  std::thread thread_;
+
+  std::mutex mu_;  // guards the fields below that other threads touch
+  std::map<std::string, std::shared_ptr<const ZoneSnapshot>> pending_;
+  bool deliver_armed_ = false;
+  std::unique_ptr<grpc::Alarm> deliver_alarm_;
+  bool shutdown_requested_ = false;
+  grpc::Alarm shutdown_alarm_;
+  bool stopping_ = false;  // written under mu_ by the poller thread
+
+  std::map<std::string, std::set<PolledStream*>> by_zone_;  // poller thread only
+  MemberTag<AdsPoller> deliver_tag_{this, &AdsPoller::OnDeliver};
+  MemberTag<AdsPoller> shutdown_tag_{this, &AdsPoller::OnShutdown};
+};
+
+namespace {
+
+// One ADS stream, run by the thread of the queue it was accepted on: every
+// gRPC operation of it is started there and completes there. Other threads
+// only read its session (status pages) under mu_.
+//
+// Owned by itself (self_) from the moment it waits for a call until gRPC is
+// done with it: accepted or refused, finished, and told the call is over
+// (AsyncNotifyWhenDone), with no read or write outstanding. The registries
+// hold further references for status pages.
+template <typename Request, typename Response>
+class AdsCall final : public PolledStream,
+                      public std::enable_shared_from_this<AdsCall<Request, Response>> {
+ public:
+  static constexpr bool kDelta = std::is_same_v<Request, DeltaDiscoveryRequest>;
+
+  // Waits for the next stream of this variant on `poller`'s queue.
+  static void Listen(AdsPoller* poller) {
+    auto call = std::make_shared<AdsCall>(poller);
+    call->self_ = call;
+    call->context_.AsyncNotifyWhenDone(&call->done_tag_);
+    auto* service = poller->service()->grpc_service();
+    auto* cq = poller->cq();
+    if constexpr (kDelta) {
+      service->RequestDeltaAggregatedResources(&call->context_, &call->stream_, cq, cq,
+                                               &call->accept_tag_);
+    } else {
+      service->RequestStreamAggregatedResources(&call->context_, &call->stream_, cq, cq,
+                                                &call->accept_tag_);
+    }
+  }
+
+  explicit AdsCall(AdsPoller* poller)
+      : poller_(poller), service_(poller->service()), stream_(&context_) {}
+
+  // --- AdsStream (any thread) ---
+  nlohmann::json Status() override {
+    std::lock_guard lock(mu_);
+    return session_ ? session_->Status() : nlohmann::json::object();
+  }
+  nlohmann::json AckedResources() override {
+    std::lock_guard lock(mu_);
+    return session_ ? session_->AckedResources() : nlohmann::json::object();
+  }
+  std::string proxy() override {
+    std::lock_guard lock(mu_);
+    return session_ ? session_->node().proxy : std::string();
+  }
+
+  // --- PolledStream (poller thread) ---
+  void Deliver(const std::shared_ptr<const ZoneSnapshot>& snapshot) override {
+    if (ending_ || broken_) return;
+    AdsSession::Outbox out;
+    {
+      std::lock_guard lock(mu_);
+      session_->OnSnapshot(snapshot, &out);
+    }
+    Enqueue(&out);
+    Next();
+  }
+
+ private:
+  void OnAccepted(bool ok) {
     if (!ok) {
-      finish_ = grpc::Status::OK;
-      NextLocked(actions);
+      // The server is shutting down; the call never started, so gRPC will
+      // report nothing else of it.
+      self_.reset();  // may destroy this call: nothing may follow
       return;
     }
-    absl::Status status;
-    if (!session_.identified()) {
-      auto node = AdsSession::NodeOf(request_.node(), request_.has_node());
-      if (node.ok()) {
-        // Register before reading the snapshot so that no rebuild in between
-        // is missed; the session ignores snapshots older than the one it has.
-        zone_ = node->zone;
-        service_->Register(zone_, self_);
-        session_.Identify(*std::move(node), service_->cache()->Get(zone_));
-      } else {
-        status = node.status();
-      }
+    accepted_ = true;
+    if (!poller_->stopping()) Listen(poller_);  // the next stream
+    {
+      std::lock_guard lock(mu_);
+      session_.emplace(kDelta ? AdsSession::Variant::kDelta : AdsSession::Variant::kStateOfTheWorld,
+                       context_.peer(), service_->time(), service_->metrics());
+    }
+    Read();
+  }
+
+  void OnRead(bool ok) {
+    reading_ = false;
+    if (!ok) {
+      // The client closed its side or the call is over.
+      if (!ending_) ending_ = grpc::Status::OK;
+      Next();
+      MaybeRelease();
+      return;
     }
     AdsSession::Outbox out;
-    if (status.ok()) {
-      if constexpr (kDelta) {
-        status = session_.HandleDeltaRequest(request_, &out);
-      } else {
-        status = session_.HandleRequest(request_, &out);
-      }
-    }
+    absl::Status status = Handle(&out);
     if (!status.ok()) {
-      spdlog::info("xds: ending stream of {} ({}): {}", session_.node().id, zone_,
+      spdlog::info("xds: ending stream of {} ({}): {}", node_id_, zone_,
                    std::string(status.message()));
-      finish_ =
+      ending_ =
           grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
-      NextLocked(actions);
-      return;
+    } else {
+      Enqueue(&out);
+      Read();
     }
-    EnqueueLocked(&out);
-    NextLocked(actions);
-    actions->read = true;
+    Next();
   }
 
-  void EnqueueLocked(AdsSession::Outbox* out) {
-    if (finish_) return;
+  // The request just read, through the session.
+  absl::Status Handle(AdsSession::Outbox* out) {
+    std::lock_guard lock(mu_);
+    if (!session_->identified()) {
+      auto node = AdsSession::NodeOf(request_.node(), request_.has_node());
+      if (!node.ok()) return node.status();
+      // Registered before the snapshot is read, so that a rebuild in
+      // between is delivered (the session ignores snapshots older than the
+      // one it has).
+      zone_ = node->zone;
+      node_id_ = node->id;
+      registered_ = true;
+      service_->Register(zone_, this->shared_from_this());
+      poller_->Add(zone_, this);
+      session_->Identify(*std::move(node), service_->cache()->Get(zone_));
+    }
+    if constexpr (kDelta) {
+      return session_->HandleDeltaRequest(request_, out);
+    } else {
+      return session_->HandleRequest(request_, out);
+    }
+  }
+
+  void OnWrite(bool ok) {
+    writing_ = false;
+    queue_.pop_front();
+    if (!ok) {
+      // The stream is broken; the outstanding read fails too and ends it.
+      broken_ = true;
+      queue_.clear();
+    }
+    Next();
+    MaybeRelease();
+  }
+
+  void OnFinish(bool) {
+    finishing_ = false;
+    finished_ = true;
+    MaybeRelease();
+  }
+
+  void OnDone(bool) {
+    done_ = true;
+    MaybeRelease();
+  }
+
+  void Read() {
+    reading_ = true;
+    stream_.Read(&request_, &read_tag_);
+  }
+
+  void Enqueue(AdsSession::Outbox* out) {
+    if (ending_ || broken_) return;
     if constexpr (kDelta) {
       for (auto& r : out->delta) queue_.push_back(std::move(r));
     } else {
@@ -165,53 +315,95 @@ class AdsReactor final : public grpc::ServerBidiReactor<Request, Response>,
     }
   }
 
-  // The next operation: a write if none is in flight, else nothing; Finish
-  // once the stream is ending and no write is in flight.
-  void NextLocked(Actions* actions) {
-    if (writing_ || done_ || finished_) return;
-    if (finish_) {
-      finished_ = true;
+  // The next operation: a write if none is in flight; Finish once the
+  // stream is ending and no write is in flight.
+  void Next() {
+    if (writing_ || finishing_ || finished_) return;
+    if (ending_) {
+      finishing_ = true;
       queue_.clear();
-      actions->finish = *finish_;
+      stream_.Finish(*ending_, &finish_tag_);
       return;
     }
-    if (queue_.empty()) return;
+    if (queue_.empty() || broken_) return;
     writing_ = true;
     // std::deque keeps the front element's address while more are appended.
-    actions->write = &queue_.front();
+    stream_.Write(queue_.front(), &write_tag_);
   }
 
+  void MaybeRelease() {
+    if (!done_ || !finished_ || reading_ || writing_) return;
+    if (registered_) {
+      service_->Unregister(zone_, this);
+      poller_->Remove(zone_, this);
+    }
+    self_.reset();  // may destroy this call: nothing may follow
+  }
+
+  AdsPoller* const poller_;
   AdsService* const service_;
-  std::mutex mu_;
-  AdsSession session_;
+  grpc::ServerContext context_;
+  grpc::ServerAsyncReaderWriter<Response, Request> stream_;
+
+  std::mutex mu_;  // guards session_ (status pages read it from other threads)
+  std::optional<AdsSession> session_;
+
+  // Poller thread only.
   Request request_;
-  std::deque<Response> queue_;
+  std::deque<Response> queue_;  // front: the write in flight
+  bool accepted_ = false;
+  bool reading_ = false;
   bool writing_ = false;
-  std::optional<grpc::Status> finish_;
+  bool broken_ = false;
+  std::optional<grpc::Status> ending_;
+  bool finishing_ = false;
   bool finished_ = false;
   bool done_ = false;
+  bool registered_ = false;
   std::string zone_;
-  std::shared_ptr<AdsReactor> self_;
+  std::string node_id_;
+  std::shared_ptr<AdsCall> self_;
+
+  MemberTag<AdsCall> accept_tag_{this, &AdsCall::OnAccepted};
+  MemberTag<AdsCall> read_tag_{this, &AdsCall::OnRead};
+  MemberTag<AdsCall> write_tag_{this, &AdsCall::OnWrite};
+  MemberTag<AdsCall> finish_tag_{this, &AdsCall::OnFinish};
+  MemberTag<AdsCall> done_tag_{this, &AdsCall::OnDone};
 };
 
 }  // namespace
 
-AdsService::AdsService(SnapshotCache* cache, const TimeSource* time, ServerMetrics* metrics)
-    : cache_(cache), time_(time), metrics_(metrics) {}
-
-grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryResponse>* AdsService::StreamAggregatedResources(
-    grpc::CallbackServerContext* context) {
-  auto reactor = std::make_shared<AdsReactor<DiscoveryRequest, DiscoveryResponse>>(this, context);
-  reactor->Begin(reactor);
-  return reactor.get();
+void AdsPoller::Start() {
+  for (int i = 0; i < kListening; ++i) {
+    AdsCall<DiscoveryRequest, DiscoveryResponse>::Listen(this);
+    AdsCall<DeltaDiscoveryRequest, DeltaDiscoveryResponse>::Listen(this);
+  }
+  thread_ = std::thread([this] { Run(); });
 }
 
-grpc::ServerBidiReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse>*
-AdsService::DeltaAggregatedResources(grpc::CallbackServerContext* context) {
-  auto reactor =
-      std::make_shared<AdsReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse>>(this, context);
-  reactor->Begin(reactor);
-  return reactor.get();
+AdsService::AdsService(SnapshotCache* cache, const TimeSource* time, ServerMetrics* metrics,
+                       int threads)
+    : cache_(cache), time_(time), metrics_(metrics) {
+  pollers_.resize(std::max(1, threads));
+}
+
+AdsService::~AdsService() { Shutdown(); }
+
+void AdsService::AddTo(grpc::ServerBuilder* builder) {
+  builder->RegisterService(&grpc_service_);
+  for (auto& poller : pollers_) {
+    poller = std::make_unique<AdsPoller>(this, builder->AddCompletionQueue());
+  }
+}
+
+void AdsService::Start() {
+  for (auto& poller : pollers_) poller->Start();
+}
+
+void AdsService::Shutdown() {
+  for (auto& poller : pollers_) {
+    if (poller) poller->Shutdown();
+  }
 }
 
 void AdsService::Register(const std::string& zone, const std::shared_ptr<AdsStream>& stream) {
@@ -239,9 +431,9 @@ std::vector<std::shared_ptr<AdsStream>> AdsService::StreamsOf(const std::string&
 
 void AdsService::Publish(const std::shared_ptr<const ZoneSnapshot>& snapshot) {
   metrics_->Snapshot();
-  // Delivered outside the registry lock: streams may register or leave
-  // meanwhile, and a slow stream must not block new connections.
-  for (const auto& stream : StreamsOf(snapshot->zone())) stream->Deliver(snapshot);
+  for (auto& poller : pollers_) {
+    if (poller) poller->Post(snapshot);
+  }
 }
 
 }  // namespace causeway::xds

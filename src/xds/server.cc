@@ -2,7 +2,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <map>
+#include <thread>
 
 #include "common/strings.h"
 #include "xds/ads_service.h"
@@ -38,7 +40,10 @@ void XdsServer::Init() {
   cache_ = std::make_unique<SnapshotCache>(
       source_, time_, SnapshotCache::Options{options_.debounce, options_.max_delay},
       [this](const std::shared_ptr<const ZoneSnapshot>& snapshot) { service_->Publish(snapshot); });
-  service_ = std::make_unique<AdsService>(cache_.get(), time_, metrics_.get());
+  int threads = options_.threads > 0 ? options_.threads
+                                     : static_cast<int>(std::thread::hardware_concurrency());
+  service_ = std::make_unique<AdsService>(cache_.get(), time_, metrics_.get(),
+                                          std::clamp(threads, 1, 16));
 }
 
 XdsServer::~XdsServer() { Stop(); }
@@ -47,7 +52,7 @@ absl::Status XdsServer::Start(const std::string& listen_addr) {
   grpc::ServerBuilder builder;
   int selected = 0;
   builder.AddListeningPort(listen_addr, grpc::InsecureServerCredentials(), &selected);
-  builder.RegisterService(service_.get());
+  service_->AddTo(&builder);
   // Proxies keep their streams for days; detect dead peers without waiting
   // for TCP to notice.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
@@ -64,6 +69,7 @@ absl::Status XdsServer::Start(const std::string& listen_addr) {
     return absl::FailedPreconditionError(StrCat("xds: cannot listen on ", listen_addr));
   }
   port_ = selected;
+  service_->Start();
   cache_->Start();
   return absl::OkStatus();
 }
@@ -74,6 +80,9 @@ void XdsServer::Stop() {
     // Streams never end on their own; cancel them after a short grace.
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
     server_->Wait();
+    // The queues outlive the server's shutdown, which completes every
+    // stream's operations on them.
+    service_->Shutdown();
     server_.reset();
   }
 }

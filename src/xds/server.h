@@ -47,6 +47,9 @@ class XdsServer {
     // goal; the price is up to 4 rebuilds of a churning zone per second
     // (bench/discovery/run measures both).
     std::chrono::milliseconds max_delay{250};
+    // Threads serving the streams, each with its own completion queue; 0:
+    // one per core.
+    int threads = 0;
   };
 
   // Serves `source` (not owned), e.g. an agent's copy of its zone.
