@@ -51,7 +51,9 @@ absl::Status HubServer::Start() {
   CW_RETURN_IF_ERROR(auth::EnsureAdminToken(store_.get(), options_.data_dir, time_));
   authenticator_ = std::make_unique<auth::Authenticator>(store_.get(), time_);
 
-  xds_ = std::make_unique<xds::XdsServer>(catalog_.get(), time_);
+  xds::XdsServer::Options xds_options;
+  xds_options.threads = options_.xds_threads;
+  xds_ = std::make_unique<xds::XdsServer>(catalog_.get(), time_, xds_options);
   CW_RETURN_IF_ERROR(xds_->Start(options_.xds_address));
   spdlog::info("serving xDS (ADS) on {} (port {})", options_.xds_address, xds_->port());
   ctx_.zone_status = [this](const std::string& zone) { return xds_->ZoneStatus(zone); };

@@ -28,6 +28,7 @@ struct ServeFlags {
   std::string log_format = "json";
   int io_threads = 2;
   int worker_threads = 32;
+  int xds_threads = 0;
   std::vector<std::string> collectors;
   std::string collector_zone;
   bool collector_delete_missing = false;
@@ -59,6 +60,7 @@ int Serve(const ServeFlags& flags) {
   options.store_spec = flags.store;
   options.io_threads = flags.io_threads;
   options.worker_threads = flags.worker_threads;
+  options.xds_threads = flags.xds_threads;
   options.collectors = flags.collectors;
   options.collector_zone = flags.collector_zone;
   options.collector_delete_missing = flags.collector_delete_missing;
@@ -135,6 +137,12 @@ void AddServeCommand(CLI::App& app) {
       ->add_option("--worker-threads", flags->worker_threads,
                    "Threads running requests that write or query the store")
       ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  serve
+      ->add_option("--xds-threads", flags->xds_threads,
+                   "Threads serving xDS streams, each running its share of the streams "
+                   "(0: one per core)")
+      ->check(CLI::Range(0, 64))
       ->capture_default_str();
   serve->add_option("--collector", flags->collectors,
                     StrCat("Run a collector in the hub (repeatable): ", discovery::kCollectorSyntax));

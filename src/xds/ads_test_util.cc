@@ -87,6 +87,9 @@ void AdsTest::SetUp() {
   XdsServer::Options options;
   options.debounce = std::chrono::milliseconds(20);
   options.max_delay = std::chrono::milliseconds(200);
+  // More completion queues than this machine may have cores: streams are
+  // spread over several polling threads whatever the machine.
+  options.threads = 3;
   server_ = std::make_unique<XdsServer>(catalog_.get(), &RealTime::Instance(), options);
   const std::string addr = "127.0.0.1:" + std::to_string(::causeway::testing::FreePort());
   ASSERT_TRUE(server_->Start(addr).ok());

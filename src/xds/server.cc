@@ -43,7 +43,7 @@ void XdsServer::Init() {
   int threads = options_.threads > 0 ? options_.threads
                                      : static_cast<int>(std::thread::hardware_concurrency());
   service_ = std::make_unique<AdsService>(cache_.get(), time_, metrics_.get(),
-                                          std::clamp(threads, 1, 16));
+                                          std::clamp(threads, 1, 64));
 }
 
 XdsServer::~XdsServer() { Stop(); }

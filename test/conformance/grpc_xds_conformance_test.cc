@@ -59,6 +59,7 @@ class GrpcXdsConformance : public ::testing::Test {
 
     xds::XdsServer::Options options;
     options.debounce = std::chrono::milliseconds(20);
+    options.threads = 1;  // every stream on one completion queue
     server_ = std::make_unique<xds::XdsServer>(catalog_.get(), &RealTime::Instance(), options);
     const int port = ::causeway::testing::FreePort();
     ASSERT_TRUE(server_->Start("127.0.0.1:" + std::to_string(port)).ok());

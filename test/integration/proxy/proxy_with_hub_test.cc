@@ -211,7 +211,9 @@ class PortBlocker {
 class ProxyWithHubTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(hub_.Start());
+    // One xDS thread: every stream and every snapshot fan-out on one
+    // completion queue (the other tests run several).
+    ASSERT_NO_FATAL_FAILURE(hub_.Start({"--xds-threads", "1"}));
     api_ = std::make_unique<Api>(hub_.url(), hub_.admin_token());
     listen_port_ = FreePort();
     admin_port_ = FreePort();
