@@ -144,25 +144,50 @@ void AdsSession::AddWildcard(ResourceType type, ResourceMap* out) const {
   }
 }
 
-ResourceMap AdsSession::Desired(ResourceType type) const {
-  ResourceMap out;
+const AdsSession::Covered& AdsSession::CoveredOf(ResourceType type) const {
+  Covered& c = covered_[static_cast<int>(type)];
+  const uint64_t sequence = snapshot_ ? snapshot_->sequence() : 0;
+  if (c.valid && c.sequence == sequence && c.epoch == subscriptions_epoch_) return c;
+  c.resources.clear();
   const TypeState& s = state(type);
-  if (!s.requested) return out;
-  if (s.wildcard) AddWildcard(type, &out);
-  for (const std::string& name : s.names) {
-    ResourcePtr r = Lookup(type, name);
-    if (r) out.emplace(name, r);
+  if (s.requested) {
+    if (s.wildcard) AddWildcard(type, &c.resources);
+    for (const std::string& name : s.names) {
+      ResourcePtr r = Lookup(type, name);
+      if (r) c.resources.emplace(name, r);
+    }
   }
+  c.version = StateVersion(c.resources);
+  c.valid = true;
+  c.sequence = sequence;
+  c.epoch = subscriptions_epoch_;
+  return c;
+}
+
+const ResourceMap& AdsSession::Desired(ResourceType type, ResourceMap& scratch,
+                                       std::string* version) const {
+  const Covered& covered = CoveredOf(type);
   // Make before break: a cluster the client has keeps being served while its
   // listeners or routes (which may still name it) are not yet up to date.
   if (type == ResourceType::kCluster && !RoutesSettled()) {
+    const TypeState& s = state(type);
+    bool extended = false;
     for (const auto& [name, resource] : s.has) {
-      if (out.count(name) == 0 && (s.wildcard || s.names.count(name) != 0)) {
-        out.emplace(name, resource);
+      if (covered.resources.count(name) != 0) continue;
+      if (!s.wildcard && s.names.count(name) == 0) continue;
+      if (!extended) {
+        scratch = covered.resources;
+        extended = true;
       }
+      scratch.emplace(name, resource);
+    }
+    if (extended) {
+      if (version != nullptr) *version = StateVersion(scratch);
+      return scratch;
     }
   }
-  return out;
+  if (version != nullptr) *version = covered.version;
+  return covered.resources;
 }
 
 bool AdsSession::RoutesSettled() const {
@@ -170,8 +195,7 @@ bool AdsSession::RoutesSettled() const {
     const TypeState& s = state(type);
     if (!s.requested) continue;
     if (s.in_flight) return false;
-    ResourceMap desired = Desired(type);
-    for (const auto& [name, resource] : desired) {
+    for (const auto& [name, resource] : CoveredOf(type).resources) {
       auto it = s.has.find(name);
       // A difference the client rejected counts too: it still runs the
       // routes it had, and those may name clusters the new ones do not.
@@ -226,6 +250,7 @@ absl::Status AdsSession::HandleRequest(const DiscoveryRequest& request, Outbox* 
   const bool first = !s.requested;
   s.requested = true;
   if (first || wildcard != s.wildcard || names != s.names) {
+    ++subscriptions_epoch_;
     for (const std::string& name : names) {
       if (s.names.count(name) == 0) s.force.insert(name);
     }
@@ -267,6 +292,10 @@ absl::Status AdsSession::HandleDeltaRequest(const DeltaDiscoveryRequest& request
 
   // Rule 16: subscription changes count even on a request with a stale nonce.
   const bool first = !s.requested;
+  if (first || !request.resource_names_subscribe().empty() ||
+      !request.resource_names_unsubscribe().empty()) {
+    ++subscriptions_epoch_;
+  }
   if (first) {
     s.requested = true;
     s.force_response = true;
@@ -341,8 +370,9 @@ void AdsSession::Pump(Outbox* out) {
 
 bool AdsSession::PumpSotw(ResourceType type, Outbox* out) {
   TypeState& s = state(type);
-  ResourceMap desired = Desired(type);
-  const std::string version = StateVersion(desired);
+  ResourceMap scratch;
+  std::string version;
+  const ResourceMap& desired = Desired(type, scratch, &version);
   const bool complete = type == ResourceType::kListener || type == ResourceType::kCluster;
 
   ResourceMap send;
@@ -397,8 +427,9 @@ bool AdsSession::PumpSotw(ResourceType type, Outbox* out) {
 
 bool AdsSession::PumpDelta(ResourceType type, Outbox* out) {
   TypeState& s = state(type);
-  ResourceMap desired = Desired(type);
-  const std::string version = StateVersion(desired);
+  ResourceMap scratch;
+  std::string version;
+  const ResourceMap& desired = Desired(type, scratch, &version);
 
   ResourceMap send;
   for (const auto& [name, resource] : desired) {

@@ -101,8 +101,23 @@ class AdsSession {
   TypeState& state(ResourceType type) { return types_[static_cast<int>(type)]; }
   const TypeState& state(ResourceType type) const { return types_[static_cast<int>(type)]; }
 
-  // Everything the subscription of `type` currently covers.
-  ResourceMap Desired(ResourceType type) const;
+  // What the subscription of `type` covers in the current snapshot and the
+  // version of that state, remembered until the snapshot or any subscription
+  // changes: one push and its ACK look at every type's state several times,
+  // and a push to 1,000 streams made that the session's largest cost.
+  struct Covered {
+    bool valid = false;
+    uint64_t sequence = 0;  // of the snapshot it was computed from
+    uint64_t epoch = 0;     // subscriptions_epoch_ it was computed at
+    ResourceMap resources;
+    std::string version;
+  };
+  const Covered& CoveredOf(ResourceType type) const;
+  // What `type` should hold now: what its subscription covers plus, for
+  // clusters, the ones the client's routes may still name (make before
+  // break). Sets `*version` to that state's version. The result is either
+  // the remembered coverage or `scratch`.
+  const ResourceMap& Desired(ResourceType type, ResourceMap& scratch, std::string* version) const;
   ResourcePtr Lookup(ResourceType type, const std::string& name) const;
   void AddWildcard(ResourceType type, ResourceMap* out) const;
   bool RoutesSettled() const;
@@ -130,6 +145,8 @@ class AdsSession {
   NodeInfo node_;
   std::shared_ptr<const ZoneSnapshot> snapshot_;
   std::array<TypeState, kResourceTypeCount> types_;
+  uint64_t subscriptions_epoch_ = 0;  // moves whenever any subscription changes
+  mutable std::array<Covered, kResourceTypeCount> covered_;
   uint64_t nonce_counter_ = 0;
   // Set when a snapshot caused pushes; cleared (and observed) once all are ACKed.
   std::optional<std::chrono::steady_clock::time_point> unsynced_change_;
