@@ -145,23 +145,60 @@ void AdsSession::AddWildcard(ResourceType type, ResourceMap* out) const {
 }
 
 const AdsSession::Covered& AdsSession::CoveredOf(ResourceType type) const {
-  Covered& c = covered_[static_cast<int>(type)];
+  CoveredSlot& slot = covered_[static_cast<int>(type)];
   const uint64_t sequence = snapshot_ ? snapshot_->sequence() : 0;
-  if (c.valid && c.sequence == sequence && c.epoch == subscriptions_epoch_) return c;
-  c.resources.clear();
+  if (slot.value && slot.sequence == sequence && slot.epoch == subscriptions_epoch_) {
+    return *slot.value;
+  }
+  if (!snapshot_) {
+    slot.value = ComputeCovered(type);
+  } else {
+    if (!slot.key_valid || slot.key_epoch != subscriptions_epoch_) {
+      slot.key = CoverageKey(type);
+      slot.key_epoch = subscriptions_epoch_;
+      slot.key_valid = true;
+    }
+    slot.value = std::static_pointer_cast<const Covered>(
+        snapshot_->Derived(slot.key, [&] { return ComputeCovered(type); }));
+  }
+  slot.sequence = sequence;
+  slot.epoch = subscriptions_epoch_;
+  return *slot.value;
+}
+
+std::shared_ptr<const AdsSession::Covered> AdsSession::ComputeCovered(ResourceType type) const {
+  auto covered = std::make_shared<Covered>();
   const TypeState& s = state(type);
   if (s.requested) {
-    if (s.wildcard) AddWildcard(type, &c.resources);
+    if (s.wildcard) AddWildcard(type, &covered->resources);
     for (const std::string& name : s.names) {
       ResourcePtr r = Lookup(type, name);
-      if (r) c.resources.emplace(name, r);
+      if (r) covered->resources.emplace(name, r);
     }
   }
-  c.version = StateVersion(c.resources);
-  c.valid = true;
-  c.sequence = sequence;
-  c.epoch = subscriptions_epoch_;
-  return c;
+  covered->version = StateVersion(covered->resources);
+  return covered;
+}
+
+std::string AdsSession::CoverageKey(ResourceType type) const {
+  // Unit and record separators cannot occur in names from the catalog or a
+  // type's index, so distinct subscriptions give distinct keys.
+  const TypeState& s = state(type);
+  std::string key = StrCat("covered\x1e", static_cast<int>(type), "\x1e", node_.proxy, "\x1e",
+                           s.requested ? "r" : "-", s.wildcard ? "w" : "-");
+  for (const std::string& name : s.names) {
+    key += '\x1f';
+    key += name;
+  }
+  // Wildcard clusters and endpoints follow the api_listeners named in LDS.
+  if (s.wildcard && (type == ResourceType::kCluster || type == ResourceType::kEndpoint)) {
+    key += "\x1e";
+    for (const std::string& name : state(ResourceType::kListener).names) {
+      key += '\x1f';
+      key += name;
+    }
+  }
+  return key;
 }
 
 const ResourceMap& AdsSession::Desired(ResourceType type, ResourceMap& scratch,

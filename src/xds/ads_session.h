@@ -102,17 +102,27 @@ class AdsSession {
   const TypeState& state(ResourceType type) const { return types_[static_cast<int>(type)]; }
 
   // What the subscription of `type` covers in the current snapshot and the
-  // version of that state, remembered until the snapshot or any subscription
-  // changes: one push and its ACK look at every type's state several times,
-  // and a push to 1,000 streams made that the session's largest cost.
+  // version of that state. One push and its ACK look at every type's state
+  // several times, and every replica of a proxy subscribes alike: it is
+  // computed once per snapshot and subscription (shared through
+  // ZoneSnapshot::Derived) and remembered by the session until the snapshot
+  // or any of its subscriptions changes.
   struct Covered {
-    bool valid = false;
-    uint64_t sequence = 0;  // of the snapshot it was computed from
-    uint64_t epoch = 0;     // subscriptions_epoch_ it was computed at
     ResourceMap resources;
     std::string version;
   };
+  struct CoveredSlot {
+    std::shared_ptr<const Covered> value;
+    uint64_t sequence = 0;  // of the snapshot it came from
+    uint64_t epoch = 0;     // subscriptions_epoch_ it was taken at
+    std::string key;        // the subscription, as a Derived key
+    uint64_t key_epoch = 0;
+    bool key_valid = false;
+  };
   const Covered& CoveredOf(ResourceType type) const;
+  std::shared_ptr<const Covered> ComputeCovered(ResourceType type) const;
+  // Everything CoveredOf's result depends on besides the snapshot.
+  std::string CoverageKey(ResourceType type) const;
   // What `type` should hold now: what its subscription covers plus, for
   // clusters, the ones the client's routes may still name (make before
   // break). Sets `*version` to that state's version. The result is either
@@ -146,7 +156,7 @@ class AdsSession {
   std::shared_ptr<const ZoneSnapshot> snapshot_;
   std::array<TypeState, kResourceTypeCount> types_;
   uint64_t subscriptions_epoch_ = 0;  // moves whenever any subscription changes
-  mutable std::array<Covered, kResourceTypeCount> covered_;
+  mutable std::array<CoveredSlot, kResourceTypeCount> covered_;
   uint64_t nonce_counter_ = 0;
   // Set when a snapshot caused pushes; cleared (and observed) once all are ACKed.
   std::optional<std::chrono::steady_clock::time_point> unsynced_change_;

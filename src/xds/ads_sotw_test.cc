@@ -1,5 +1,7 @@
 // State-of-the-world ADS against XDS-NOTES.md "Protocol rules" (numbers in
 // test comments), over raw gRPC streams to an in-process server.
+#include <set>
+
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
@@ -505,6 +507,54 @@ TEST_F(AdsTest, ManyStreamsConvergeAndDisconnect) {
                "causeway_xds_connected_streams{variant=\"sotw\"} 0") != std::string::npos;
   }));
   EXPECT_EQ(server_->ZoneStatus("z")["proxies"].size(), 0u);
+}
+
+// Streams of one proxy share what a subscription covers per snapshot; a
+// stream subscribed differently must still get its own names, before and
+// after a change that moves all of them.
+TEST_F(AdsTest, SotwStreamsSubscribedDifferentlyEachGetTheirOwnNames) {
+  auto blue = OpenSotw();
+  auto green = OpenSotw();
+  auto both = OpenSotw();
+  DiscoveryRequest first = First(kEds, {"blue"});
+  first.mutable_node()->set_id("a");
+  ASSERT_TRUE(blue->Send(first));
+  first = First(kEds, {"green"});
+  first.mutable_node()->set_id("b");
+  ASSERT_TRUE(green->Send(first));
+  first = First(kEds, {"blue", "green"});
+  first.mutable_node()->set_id("c");
+  ASSERT_TRUE(both->Send(first));
+
+  auto b = blue->Next();
+  auto g = green->Next();
+  auto bg = both->Next();
+  ASSERT_TRUE(b && g && bg);
+  EXPECT_THAT(Names(*b), ElementsAre("blue"));
+  EXPECT_THAT(Names(*g), ElementsAre("green"));
+  EXPECT_THAT(Names(*bg), ElementsAre("blue", "green"));
+  EXPECT_NE(b->version_info(), g->version_info());
+  ASSERT_TRUE(blue->Send(Ack(*b, {"blue"})));
+  ASSERT_TRUE(green->Send(Ack(*g, {"green"})));
+  ASSERT_TRUE(both->Send(Ack(*bg, {"blue", "green"})));
+
+  SetInstances("blue", {"10.0.0.7"});
+  SetInstances("green", {"10.0.0.8"});
+  // Each stream sees only its names; the one with both may get them in one
+  // response or two (the changes may land in separate snapshots).
+  auto b2 = blue->Next();
+  auto g2 = green->Next();
+  ASSERT_TRUE(b2 && g2);
+  EXPECT_THAT(Names(*b2), ElementsAre("blue"));
+  EXPECT_THAT(Names(*g2), ElementsAre("green"));
+  std::set<std::string> seen;
+  while (seen.size() < 2) {
+    auto r = both->Next();
+    ASSERT_TRUE(r);
+    for (const auto& name : Names(*r)) seen.insert(name);
+    EXPECT_THAT(Names(*r), ::testing::IsSubsetOf({"blue", "green"}));
+    ASSERT_TRUE(both->Send(Ack(*r, {"blue", "green"})));
+  }
 }
 
 }  // namespace

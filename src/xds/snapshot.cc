@@ -250,4 +250,18 @@ const std::vector<std::string>& ZoneSnapshot::ClustersOfDomain(std::string_view 
   return it == domain_clusters_.end() ? kNone : it->second;
 }
 
+std::shared_ptr<const void> DerivedValues::Get(
+    const std::string& key, const std::function<std::shared_ptr<const void>()>& compute) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = values_.find(key);
+    if (it != values_.end()) return it->second;
+  }
+  // Computed outside the lock; two threads asking at once may both compute,
+  // and the first to finish is kept (the results are equal).
+  std::shared_ptr<const void> value = compute();
+  std::lock_guard lock(mu_);
+  return values_.try_emplace(key, std::move(value)).first->second;
+}
+
 }  // namespace causeway::xds

@@ -11,10 +11,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "google/protobuf/any.pb.h"
@@ -48,6 +51,27 @@ using ResourceMap = std::map<std::string, ResourcePtr, std::less<>>;
 
 // {"name", "version", "resource": <protobuf JSON of the resource>}.
 nlohmann::json ResourceToJson(const Resource& resource);
+
+// Values derived from a snapshot by its readers (ZoneSnapshot::Derived). A
+// copy starts empty: what was derived from one snapshot is not the next
+// one's.
+class DerivedValues {
+ public:
+  DerivedValues() = default;
+  DerivedValues(const DerivedValues&) {}
+  DerivedValues& operator=(const DerivedValues&) {
+    std::lock_guard lock(mu_);
+    values_.clear();
+    return *this;
+  }
+
+  std::shared_ptr<const void> Get(const std::string& key,
+                                  const std::function<std::shared_ptr<const void>()>& compute);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const void>> values_;
+};
 
 class ZoneSnapshot {
  public:
@@ -101,6 +125,15 @@ class ZoneSnapshot {
   // (all of them for a whole-zone build).
   size_t clusters_translated() const { return clusters_translated_; }
 
+  // The value of `key` for this snapshot: computed by the first caller,
+  // shared with every later one. What a subscription covers is the same for
+  // every stream subscribed alike (1,000 replicas of one proxy), so each
+  // snapshot works it out once rather than once per stream. Thread-safe.
+  std::shared_ptr<const void> Derived(
+      const std::string& key, const std::function<std::shared_ptr<const void>()>& compute) const {
+    return derived_.Get(key, compute);
+  }
+
  private:
   static std::shared_ptr<ZoneSnapshot> BuildAll(
       std::string zone, int64_t revision, uint64_t sequence,
@@ -130,6 +163,7 @@ class ZoneSnapshot {
   std::map<model::ObjectKey, int64_t> stamps_;
   std::shared_ptr<const ZoneIndex> index_;
   bool failed_ = false;  // the objects did not index: previous content kept
+  mutable DerivedValues derived_;
 };
 
 }  // namespace causeway::xds

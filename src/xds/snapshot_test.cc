@@ -153,5 +153,28 @@ TEST_F(SnapshotReadTest, RoutingChangesAndClusterSetChangesRebuildTheZone) {
   ExpectSameContent(*moved, *Whole());
 }
 
+// Readers' derived values: computed once per key and snapshot, shared by
+// every later reader, and not carried into a copy (the next snapshot).
+TEST(DerivedValuesTest, ComputedOncePerKeyAndNotCopied) {
+  DerivedValues values;
+  int computed = 0;
+  auto compute = [&computed] {
+    ++computed;
+    return std::shared_ptr<const void>(std::make_shared<const int>(computed));
+  };
+  auto first = values.Get("a", compute);
+  auto again = values.Get("a", compute);
+  EXPECT_EQ(computed, 1);
+  EXPECT_EQ(first, again);
+  auto other = values.Get("b", compute);
+  EXPECT_EQ(computed, 2);
+  EXPECT_NE(first, other);
+
+  DerivedValues copy(values);
+  auto in_copy = copy.Get("a", compute);
+  EXPECT_EQ(computed, 3);
+  EXPECT_EQ(*std::static_pointer_cast<const int>(in_copy), 3);
+}
+
 }  // namespace
 }  // namespace causeway::xds
