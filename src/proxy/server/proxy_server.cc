@@ -118,6 +118,7 @@ absl::Status ProxyServer::UpdateConfig(ProxyConfigSnapshot config) {
                         worker->Apply(config, std::move(a), std::move(removes));
                       });
   }
+  shared_->endpoint_stats.RetainConfigured(*config);
   return absl::OkStatus();
 }
 

@@ -10,10 +10,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "proxy/config/proxy_config.h"
 
 namespace causeway::proxy {
 
@@ -40,24 +42,42 @@ class EndpointStatsRegistry {
   // (cluster, endpoint) → current values; endpoints never used are absent.
   std::map<std::pair<std::string, std::string>, Values> Snapshot() const;
 
+  // Drops the counters of endpoints outside `keep` ((cluster, "host:port"))
+  // that have no connection or request open. Entries otherwise stay when an
+  // endpoint leaves the configuration (its totals survive a quick return,
+  // and connections to it may still be open), so without this a proxy whose
+  // clusters churn (discovery moving instances all day) would keep a counter
+  // for every endpoint it ever met. Returns how many were dropped.
+  size_t Retain(const std::set<std::pair<std::string, std::string>>& keep);
+  // Retain over the endpoints `config` has, once the registry holds half as
+  // many again as those (plus a margin): each configuration update costs a
+  // count, the walk over every endpoint happens once per that much churn.
+  size_t RetainConfigured(const ProxyConfig& config);
+  static constexpr size_t kRetainMargin = 64;
+  size_t size() const;
+  // Moves whenever Retain drops something; worker caches then start over so
+  // that none keeps counting into a dropped entry.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
  private:
   mutable std::mutex mu_;
-  // Entries stay when an endpoint leaves the configuration: counters keep
-  // their totals if it comes back, and connections to it may still be open.
   std::map<std::pair<std::string, std::string>, std::shared_ptr<EndpointStats>> stats_;
+  std::atomic<uint64_t> generation_{0};
 };
 
 // One worker's lookups into the registry (single-threaded).
 class EndpointStatsCache {
  public:
   explicit EndpointStatsCache(EndpointStatsRegistry* registry) : registry_(registry) {}
-  // Null when there is no registry (a server built without one).
+  // Null when there is no registry (a server built without one). The
+  // reference is valid until the next call.
   const std::shared_ptr<EndpointStats>& Get(const std::string& cluster,
                                             const std::string& endpoint);
 
  private:
   EndpointStatsRegistry* registry_;
   absl::flat_hash_map<std::string, std::shared_ptr<EndpointStats>> cache_;  // "cluster\0ep"
+  uint64_t generation_ = 0;  // of the registry when cache_ was last valid
   std::shared_ptr<EndpointStats> none_;
 };
 
