@@ -186,7 +186,7 @@ class AdsCall final : public PolledStream,
   }
 
   explicit AdsCall(AdsPoller* poller)
-      : poller_(poller), service_(poller->service()), stream_(&context_) {}
+      : poller_(poller), stream_(&context_) {}
 
   // --- AdsStream (any thread) ---
   nlohmann::json Status() override {
@@ -222,12 +222,11 @@ class AdsCall final : public PolledStream,
       self_.reset();  // may destroy this call: nothing may follow
       return;
     }
-    accepted_ = true;
     if (!poller_->stopping()) Listen(poller_);  // the next stream
     {
       std::lock_guard lock(mu_);
       session_.emplace(kDelta ? AdsSession::Variant::kDelta : AdsSession::Variant::kStateOfTheWorld,
-                       context_.peer(), service_->time(), service_->metrics());
+                       context_.peer(), service()->time(), service()->metrics());
     }
     Read();
   }
@@ -267,9 +266,9 @@ class AdsCall final : public PolledStream,
       zone_ = node->zone;
       node_id_ = node->id;
       registered_ = true;
-      service_->Register(zone_, this->shared_from_this());
+      service()->Register(zone_, this->shared_from_this());
       poller_->Add(zone_, this);
-      session_->Identify(*std::move(node), service_->cache()->Get(zone_));
+      session_->Identify(*std::move(node), service()->cache()->Get(zone_));
     }
     if constexpr (kDelta) {
       return session_->HandleDeltaRequest(request_, out);
@@ -331,17 +330,18 @@ class AdsCall final : public PolledStream,
     stream_.Write(queue_.front(), &write_tag_);
   }
 
+  AdsService* service() const { return poller_->service(); }
+
   void MaybeRelease() {
     if (!done_ || !finished_ || reading_ || writing_) return;
     if (registered_) {
-      service_->Unregister(zone_, this);
+      service()->Unregister(zone_, this);
       poller_->Remove(zone_, this);
     }
     self_.reset();  // may destroy this call: nothing may follow
   }
 
   AdsPoller* const poller_;
-  AdsService* const service_;
   grpc::ServerContext context_;
   grpc::ServerAsyncReaderWriter<Response, Request> stream_;
 
@@ -351,7 +351,6 @@ class AdsCall final : public PolledStream,
   // Poller thread only.
   Request request_;
   std::deque<Response> queue_;  // front: the write in flight
-  bool accepted_ = false;
   bool reading_ = false;
   bool writing_ = false;
   bool broken_ = false;

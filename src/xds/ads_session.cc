@@ -152,12 +152,10 @@ const AdsSession::Covered& AdsSession::CoveredOf(ResourceType type) const {
   }
   if (!snapshot_) {
     slot.value = ComputeCovered(type);
+    slot.key.clear();
   } else {
-    if (!slot.key_valid || slot.key_epoch != subscriptions_epoch_) {
-      slot.key = CoverageKey(type);
-      slot.key_epoch = subscriptions_epoch_;
-      slot.key_valid = true;
-    }
+    // The key depends on the subscriptions only: kept across snapshots.
+    if (slot.key.empty() || slot.epoch != subscriptions_epoch_) slot.key = CoverageKey(type);
     slot.value = std::static_pointer_cast<const Covered>(
         snapshot_->Derived(slot.key, [&] { return ComputeCovered(type); }));
   }

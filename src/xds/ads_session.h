@@ -115,9 +115,7 @@ class AdsSession {
     std::shared_ptr<const Covered> value;
     uint64_t sequence = 0;  // of the snapshot it came from
     uint64_t epoch = 0;     // subscriptions_epoch_ it was taken at
-    std::string key;        // the subscription, as a Derived key
-    uint64_t key_epoch = 0;
-    bool key_valid = false;
+    std::string key;        // the subscription at `epoch`, as a Derived key
   };
   const Covered& CoveredOf(ResourceType type) const;
   std::shared_ptr<const Covered> ComputeCovered(ResourceType type) const;

@@ -71,19 +71,6 @@ std::set<std::string> Intersect(const std::set<std::string>& a, const std::set<s
   return out;
 }
 
-// The names in `names` that `held` has no resource for. Both are in key
-// order: one merge walk, no lookups.
-template <typename Map>
-std::set<std::string> Lacking(const std::set<std::string>& names, const Map& held) {
-  std::set<std::string> out;
-  auto it = held.begin();
-  for (const auto& name : names) {
-    while (it != held.end() && it->first < name) ++it;
-    if (it == held.end() || it->first != name) out.insert(out.end(), name);
-  }
-  return out;
-}
-
 // How many resources of `held` are named in `names` (merge walk).
 template <typename Map>
 size_t CountNamed(const Map& held, const std::set<std::string>& names) {
@@ -236,22 +223,19 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
       CountNamed(received_.routes, *wanted.routes) == received_.routes.size();
   const bool all_endpoints_wanted =
       CountNamed(received_.endpoints, *wanted.endpoints) == received_.endpoints.size();
-  // FindMissing of that set.
-  MissingResources missing;
-  missing.routes = Lacking(*wanted.routes, received_.routes);
-  missing.endpoints = Lacking(*wanted.endpoints, received_.endpoints);
-  const std::set<std::string>& route_clusters = route_clusters_.Of(received_.routes);
-  if (all_routes_wanted) {
-    missing.clusters = Lacking(route_clusters, received_.clusters);
-  } else {
-    std::set<std::string> clusters;
+  // FindMissing of that set: its clusters are those of the wanted routes.
+  const std::set<std::string>* route_clusters = &route_clusters_.Of(received_.routes);
+  std::set<std::string> wanted_route_clusters;
+  if (!all_routes_wanted) {
     for (const auto& [name, config] : received_.routes) {
       if (!wanted.routes->contains(name)) continue;
       const std::vector<std::string>* names = route_clusters_.NamesOf(name);
-      clusters.insert(names->begin(), names->end());
+      wanted_route_clusters.insert(names->begin(), names->end());
     }
-    missing.clusters = Lacking(clusters, received_.clusters);
+    route_clusters = &wanted_route_clusters;
   }
+  MissingResources missing =
+      FindMissing(received_, *wanted.routes, *wanted.endpoints, *route_clusters);
   // Abandoned names stop mattering once they arrive or nothing needs them.
   abandoned_.routes = Intersect(abandoned_.routes, missing.routes);
   abandoned_.endpoints = Intersect(abandoned_.endpoints, missing.endpoints);

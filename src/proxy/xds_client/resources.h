@@ -120,7 +120,7 @@ class ReferenceMemo {
   };
 
   bool Matches(const ResourceMap<Message>& map) const {
-    if (!built_ || map.size() != entries_.size()) return false;
+    if (map.size() != entries_.size()) return false;
     auto entry = entries_.begin();
     for (const auto& [key, held] : map) {
       if (entry->held != held || entry->key != key) return false;
@@ -146,10 +146,8 @@ class ReferenceMemo {
     entries_ = std::move(next);
     all_.clear();
     for (const auto& entry : entries_) all_.insert(entry.names.begin(), entry.names.end());
-    built_ = true;
   }
 
-  bool built_ = false;
   std::vector<Entry> entries_;  // in the map's (key) order
   std::set<std::string> all_;
   uint64_t computed_ = 0;
@@ -164,6 +162,12 @@ struct MissingResources {
   std::string ToString() const;
 };
 MissingResources FindMissing(const XdsResources& set);
+// The same with the referenced names already known (e.g. from ReferenceMemo):
+// the names of `route_names`, `endpoint_names` and `cluster_names` that `set`
+// does not hold.
+MissingResources FindMissing(const XdsResources& set, const std::set<std::string>& route_names,
+                             const std::set<std::string>& endpoint_names,
+                             const std::set<std::string>& cluster_names);
 
 // Drops route configurations and assignments nothing references any more (a
 // server may answer RDS/EDS with more than asked; Envoy ignores those too).
