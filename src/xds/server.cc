@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <map>
-#include <thread>
 
+#include "common/cpu_count.h"
 #include "common/strings.h"
 #include "xds/ads_service.h"
 #include "xds/server_metrics.h"
@@ -40,8 +40,7 @@ void XdsServer::Init() {
   cache_ = std::make_unique<SnapshotCache>(
       source_, time_, SnapshotCache::Options{options_.debounce, options_.max_delay},
       [this](const std::shared_ptr<const ZoneSnapshot>& snapshot) { service_->Publish(snapshot); });
-  int threads = options_.threads > 0 ? options_.threads
-                                     : static_cast<int>(std::thread::hardware_concurrency());
+  int threads = options_.threads > 0 ? options_.threads : UsableCpuCount();
   service_ = std::make_unique<AdsService>(cache_.get(), time_, metrics_.get(),
                                           std::clamp(threads, 1, 64));
 }

@@ -48,7 +48,7 @@ class XdsServer {
     // (bench/discovery/run measures both).
     std::chrono::milliseconds max_delay{250};
     // Threads serving the streams, each with its own completion queue; 0:
-    // one per core.
+    // one per CPU the process may run on.
     int threads = 0;
   };
 

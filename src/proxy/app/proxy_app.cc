@@ -105,7 +105,7 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
   app.add_option("--listen-address", o->listen_address,
                  "Bind listeners to this IP instead of the configured 0.0.0.0 (a pod or host address)")
       ->envname("CAUSEWAY_LISTEN_ADDRESS");
-  app.add_option("--workers", o->workers, "Worker threads, each with its own event loop (0 = one per core)")
+  app.add_option("--workers", o->workers, "Worker threads, each with its own event loop (0 = one per CPU this process may run on)")
       ->envname("CAUSEWAY_WORKERS")
       ->capture_default_str();
   app.add_option("--access-log", o->access_log, "JSON access log: - (stdout), off, or a file path")

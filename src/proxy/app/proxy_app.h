@@ -18,7 +18,7 @@ struct ProxyAppOptions {
   std::string node_id;      // node.id; default proxy name + host + pid
   std::string admin = "127.0.0.1:9901";
   std::string listen_address;  // overrides the listeners' 0.0.0.0 (e.g. a pod or host IP)
-  int workers = 0;          // 0: one per core
+  int workers = 0;          // 0: one per usable CPU
   std::string access_log = "-";  // "-" stdout, "off", or a file path
   std::string log_level = "info";
   std::string log_format = "text";

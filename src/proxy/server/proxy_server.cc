@@ -8,9 +8,9 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/cpu_count.h"
 #include "proxy/server/worker.h"
 
 namespace causeway::proxy {
@@ -58,9 +58,7 @@ absl::StatusOr<int> BindListener(const std::string& address, uint16_t port, uint
 ProxyServer::ProxyServer(ProxyServerOptions options)
     : options_(options), shared_(std::make_unique<ServerShared>()) {
   shared_->access_log = options_.access_log;
-  int n = options_.workers > 0
-              ? options_.workers
-              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = options_.workers > 0 ? options_.workers : UsableCpuCount();
   for (int i = 0; i < n; ++i)
     workers_.push_back(std::make_unique<Worker>(i, shared_.get(), options_.pool));
 }

@@ -34,7 +34,7 @@ class Worker;
 struct ServerShared;
 
 struct ProxyServerOptions {
-  int workers = 0;                  // 0: one per core
+  int workers = 0;                  // 0: one per usable CPU
   AccessLog* access_log = nullptr;  // not owned; null disables the access log
   ConnectionPool::Options pool;     // each worker's upstream connection pool
 };
