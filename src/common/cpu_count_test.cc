@@ -15,9 +15,7 @@ class CpuCountTest : public testing::Test {
   cpu_set_t saved_;
 };
 
-TEST_F(CpuCountTest, CountsTheAffinityMask) {
-  EXPECT_EQ(UsableCpuCount(), CPU_COUNT(&saved_));
-}
+TEST_F(CpuCountTest, CountsTheAffinityMask) { EXPECT_EQ(UsableCpuCount(), CPU_COUNT(&saved_)); }
 
 TEST_F(CpuCountTest, FollowsANarrowedMask) {
   int first = -1;
