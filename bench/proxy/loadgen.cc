@@ -9,8 +9,14 @@
 //
 //   causeway_bench_loadgen --target 127.0.0.1:8080 --path /100b --rate 2000
 //       --duration 10 [--warmup 2] [--connections 16]
-//   -> rate=2000 sent=20000 ok=20000 errors=0 achieved=1999.9 p50_us=.. p99_us=..
-//      p999_us=.. max_us=..
+//   -> target=127.0.0.1:8080 rate=2000 sent=20000 ok=20000 errors=0 achieved=1999.9
+//      p50_us=.. p99_us=.. p999_us=.. max_us=..
+//
+// Several --target flags measure them at the same time, each at --rate over
+// its own --connections, their requests interleaved evenly (target k's are due
+// k/(rate*targets) after the first's): whatever stalls the machine meanwhile
+// (the host descheduling a vCPU, another process) lands on every target
+// alike, so their percentiles can be compared within one run. One line each.
 //
 // Hold mode opens N keep-alive connections, makes one request on each so the
 // peer has really accepted and served them, then keeps them idle until
@@ -54,9 +60,13 @@ Nanos Now() {
   return static_cast<Nanos>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-struct Options {
-  std::string host = "127.0.0.1";
+struct Endpoint {
+  std::string host;
   int port = 0;
+};
+
+struct Options {
+  std::vector<Endpoint> targets;
   std::string path = "/";
   double rate = 1000;
   double duration_s = 10;
@@ -73,15 +83,15 @@ struct Conn {
   std::string in;
 };
 
-int Connect(const Options& o) {
+int Connect(const Endpoint& e) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(o.port));
-  inet_pton(AF_INET, o.host.c_str(), &sa.sin_addr);
+  sa.sin_port = htons(static_cast<uint16_t>(e.port));
+  inet_pton(AF_INET, e.host.c_str(), &sa.sin_addr);
   if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) < 0 && errno != EINPROGRESS) {
     close(fd);
     return -1;
@@ -108,7 +118,8 @@ ssize_t ResponseLength(std::string_view buf) {
     size_t eol = head.find("\r\n", pos);
     std::string_view line = head.substr(pos, eol - pos);
     size_t colon = line.find(':');
-    if (colon != std::string_view::npos && EqualsIgnoreCase(line.substr(0, colon), "content-length")) {
+    if (colon != std::string_view::npos &&
+        EqualsIgnoreCase(line.substr(0, colon), "content-length")) {
       size_t len = std::strtoull(std::string(line.substr(colon + 1)).c_str(), nullptr, 10);
       size_t total = end + 4 + len;
       return buf.size() >= total ? static_cast<ssize_t>(total) : 0;
@@ -149,7 +160,92 @@ Nanos Percentile(std::vector<Nanos>& v, double p) {
   return v[i];
 }
 
-int RunLatency(const Options& o, const std::string& request) {
+std::string RequestFor(const Endpoint& e, const std::string& path) {
+  return "GET " + path + " HTTP/1.1\r\nHost: " + e.host + ":" + std::to_string(e.port) +
+         "\r\nUser-Agent: causeway-bench\r\n\r\n";
+}
+
+// One target of a latency run: its connections, its queue of due requests
+// and its samples.
+struct TargetRun {
+  Endpoint endpoint;
+  std::string request;
+  std::vector<Conn> conns;
+  std::deque<size_t> idle;
+  std::deque<Nanos> pending;  // due requests waiting for a free connection
+  std::vector<Nanos> samples;
+  uint64_t sent = 0, ok = 0, errors = 0;
+  int in_flight = 0;
+};
+
+// epoll keys: target index in the high half, connection index in the low.
+uint64_t Key(size_t target, size_t conn) { return (static_cast<uint64_t>(target) << 32) | conn; }
+
+bool AddConnection(int ep, TargetRun& t, size_t target, size_t idx) {
+  Conn& c = t.conns[idx];
+  c.fd = Connect(t.endpoint);
+  if (c.fd < 0) return false;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.u64 = Key(target, idx);
+  epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+  t.idle.push_back(idx);
+  return true;
+}
+
+void Dispatch(TargetRun& t, Nanos measure_from) {
+  while (!t.pending.empty() && !t.idle.empty()) {
+    Conn& c = t.conns[t.idle.front()];
+    t.idle.pop_front();
+    c.due = t.pending.front();
+    t.pending.pop_front();
+    if (!Send(c, t.request)) {
+      ++t.errors;
+      continue;  // a dead connection is not reused
+    }
+    c.busy = true;
+    ++t.in_flight;
+    if (c.due >= measure_from) ++t.sent;
+  }
+}
+
+// Reads from connection `idx` of target `ti`; completes its response and
+// replaces it if it closed, so the rate holds.
+void OnReadable(int ep, TargetRun& t, size_t ti, size_t idx, Nanos measure_from) {
+  Conn& c = t.conns[idx];
+  bool alive = ReadSome(c);
+  while (c.busy) {
+    ssize_t len = ResponseLength(c.in);
+    if (len == 0) break;
+    Nanos done = Now();
+    c.busy = false;
+    --t.in_flight;
+    if (len < 0 || !IsOk(c.in)) {
+      ++t.errors;
+      alive = false;
+      break;
+    }
+    if (c.due >= measure_from) {
+      ++t.ok;
+      t.samples.push_back(done - c.due);
+    }
+    c.in.erase(0, static_cast<size_t>(len));
+    t.idle.push_back(idx);
+  }
+  if (alive) return;
+  if (c.busy) {
+    ++t.errors;
+    --t.in_flight;
+  }
+  epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+  close(c.fd);
+  c.busy = false;
+  c.in.clear();
+  t.idle.erase(std::remove(t.idle.begin(), t.idle.end(), idx), t.idle.end());
+  AddConnection(ep, t, ti, idx);
+}
+
+int RunLatency(const Options& o) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   epoll_event tev{};
@@ -157,31 +253,28 @@ int RunLatency(const Options& o, const std::string& request) {
   tev.data.u64 = UINT64_MAX;
   epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &tev);
 
-  std::vector<Conn> conns(static_cast<size_t>(o.connections));
-  for (size_t i = 0; i < conns.size(); ++i) {
-    conns[i].fd = Connect(o);
-    if (conns[i].fd < 0) {
-      std::fprintf(stderr, "connect failed: %s\n", std::strerror(errno));
-      return 1;
+  std::vector<TargetRun> targets(o.targets.size());
+  for (size_t ti = 0; ti < targets.size(); ++ti) {
+    TargetRun& t = targets[ti];
+    t.endpoint = o.targets[ti];
+    t.request = RequestFor(t.endpoint, o.path);
+    t.conns.resize(static_cast<size_t>(o.connections));
+    t.samples.reserve(static_cast<size_t>(o.rate * o.duration_s * 1.1) + 16);
+    for (size_t i = 0; i < t.conns.size(); ++i) {
+      if (!AddConnection(ep, t, ti, i)) {
+        std::fprintf(stderr, "connect failed: %s\n", std::strerror(errno));
+        return 1;
+      }
     }
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    ev.data.u64 = i;
-    epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
   }
-  std::deque<size_t> idle;
-  for (size_t i = 0; i < conns.size(); ++i) idle.push_back(i);
 
-  const Nanos interval = static_cast<Nanos>(1e9 / o.rate);
+  // One schedule for all targets: request j goes to target j % targets.
+  const Nanos interval = static_cast<Nanos>(1e9 / (o.rate * static_cast<double>(targets.size())));
   const Nanos start = Now() + 100000000;  // let the connects finish
   const Nanos measure_from = start + static_cast<Nanos>(o.warmup_s * 1e9);
   const Nanos stop_sending = measure_from + static_cast<Nanos>(o.duration_s * 1e9);
   Nanos next_due = start;
-  std::deque<Nanos> pending;  // due requests waiting for a free connection
-  std::vector<Nanos> samples;
-  samples.reserve(static_cast<size_t>(o.rate * o.duration_s * 1.1) + 16);
-  uint64_t sent = 0, ok = 0, errors = 0;
-  int in_flight = 0;
+  uint64_t next_index = 0;
 
   auto arm = [&](Nanos at) {
     itimerspec its{};
@@ -189,20 +282,10 @@ int RunLatency(const Options& o, const std::string& request) {
     its.it_value.tv_nsec = at % 1000000000;
     timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, nullptr);
   };
-  auto dispatch = [&] {
-    while (!pending.empty() && !idle.empty()) {
-      Conn& c = conns[idle.front()];
-      idle.pop_front();
-      c.due = pending.front();
-      pending.pop_front();
-      if (!Send(c, request)) {
-        ++errors;
-        continue;  // a dead connection is not reused
-      }
-      c.busy = true;
-      ++in_flight;
-      if (c.due >= measure_from) ++sent;
-    }
+  auto idle_all = [&] {
+    for (const TargetRun& t : targets)
+      if (t.in_flight > 0 || !t.pending.empty()) return false;
+    return true;
   };
 
   arm(next_due);
@@ -212,14 +295,14 @@ int RunLatency(const Options& o, const std::string& request) {
     Nanos now = Now();
     if (next_due < stop_sending) {
       while (next_due <= now && next_due < stop_sending) {
-        pending.push_back(next_due);
+        targets[next_index++ % targets.size()].pending.push_back(next_due);
         next_due += interval;
       }
-      dispatch();
+      for (TargetRun& t : targets) Dispatch(t, measure_from);
       if (next_due < stop_sending) arm(next_due);
     } else {
       if (drain_deadline == 0) drain_deadline = now + 2000000000;
-      if ((in_flight == 0 && pending.empty()) || now > drain_deadline) break;
+      if (idle_all() || now > drain_deadline) break;
       arm(now + 10000000);
     }
     int n = epoll_wait(ep, events, 256, -1);
@@ -229,68 +312,34 @@ int RunLatency(const Options& o, const std::string& request) {
         [[maybe_unused]] ssize_t r = read(tfd, &expirations, sizeof(expirations));
         continue;
       }
-      size_t idx = events[i].data.u64;
-      Conn& c = conns[idx];
-      bool alive = ReadSome(c);
-      while (c.busy) {
-        ssize_t len = ResponseLength(c.in);
-        if (len == 0) break;
-        Nanos done = Now();
-        c.busy = false;
-        --in_flight;
-        if (len < 0 || !IsOk(c.in)) {
-          ++errors;
-          alive = false;
-          break;
-        }
-        if (c.due >= measure_from) {
-          ++ok;
-          samples.push_back(done - c.due);
-        }
-        c.in.erase(0, static_cast<size_t>(len));
-        idle.push_back(idx);
-      }
-      if (!alive) {
-        if (c.busy) {
-          ++errors;
-          --in_flight;
-        }
-        epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
-        close(c.fd);
-        c.busy = false;
-        idle.erase(std::remove(idle.begin(), idle.end(), idx), idle.end());
-        // Replace the connection so the rate holds.
-        c.in.clear();
-        c.fd = Connect(o);
-        if (c.fd >= 0) {
-          epoll_event ev{};
-          ev.events = EPOLLIN | EPOLLRDHUP;
-          ev.data.u64 = idx;
-          epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
-          idle.push_back(idx);
-        }
-      }
+      size_t ti = events[i].data.u64 >> 32;
+      size_t idx = events[i].data.u64 & 0xffffffffu;
+      OnReadable(ep, targets[ti], ti, idx, measure_from);
+      Dispatch(targets[ti], measure_from);
     }
-    dispatch();
   }
-  errors += static_cast<uint64_t>(in_flight) + pending.size();
-  double achieved = static_cast<double>(ok) / o.duration_s;
-  Nanos p50 = Percentile(samples, 0.50), p99 = Percentile(samples, 0.99);
-  Nanos p999 = Percentile(samples, 0.999);
-  Nanos max = samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end());
-  std::printf(
-      "rate=%.0f sent=%llu ok=%llu errors=%llu achieved=%.1f p50_us=%.1f p99_us=%.1f "
-      "p999_us=%.1f max_us=%.1f\n",
-      o.rate, static_cast<unsigned long long>(sent), static_cast<unsigned long long>(ok),
-      static_cast<unsigned long long>(errors), achieved, p50 / 1e3, p99 / 1e3, p999 / 1e3,
-      max / 1e3);
+  for (TargetRun& t : targets) {
+    t.errors += static_cast<uint64_t>(t.in_flight) + t.pending.size();
+    double achieved = static_cast<double>(t.ok) / o.duration_s;
+    Nanos p50 = Percentile(t.samples, 0.50), p99 = Percentile(t.samples, 0.99);
+    Nanos p999 = Percentile(t.samples, 0.999);
+    Nanos max = t.samples.empty() ? 0 : *std::max_element(t.samples.begin(), t.samples.end());
+    std::printf(
+        "target=%s:%d rate=%.0f sent=%llu ok=%llu errors=%llu achieved=%.1f p50_us=%.1f "
+        "p99_us=%.1f p999_us=%.1f max_us=%.1f\n",
+        t.endpoint.host.c_str(), t.endpoint.port, o.rate, static_cast<unsigned long long>(t.sent),
+        static_cast<unsigned long long>(t.ok), static_cast<unsigned long long>(t.errors), achieved,
+        p50 / 1e3, p99 / 1e3, p999 / 1e3, max / 1e3);
+  }
   return 0;
 }
 
 volatile sig_atomic_t g_stop = 0;
 void OnStop(int) { g_stop = 1; }
 
-int RunHold(const Options& o, const std::string& request) {
+int RunHold(const Options& o) {
+  const Endpoint& target = o.targets.front();
+  const std::string request = RequestFor(target, o.path);
   // Connects in waves so the listen backlog of the server under test never
   // overflows; each connection makes one request and then stays idle.
   std::vector<int> held;
@@ -302,7 +351,7 @@ int RunHold(const Options& o, const std::string& request) {
     std::vector<Conn> wave(static_cast<size_t>(want));
     int ep = epoll_create1(EPOLL_CLOEXEC);
     for (int i = 0; i < want; ++i) {
-      wave[i].fd = Connect(o);
+      wave[i].fd = Connect(target);
       if (wave[i].fd < 0) {
         std::fprintf(stderr, "connect: %s\n", std::strerror(errno));
         return 1;
@@ -367,8 +416,10 @@ int RunHold(const Options& o, const std::string& request) {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: causeway_bench_loadgen --target HOST:PORT [--path P] (--rate R "
-               "[--duration S] [--warmup S] [--connections N] | --hold N)\n");
+               "usage: causeway_bench_loadgen --target HOST:PORT [--target HOST:PORT ...] "
+               "[--path P]\n"
+               "         (--rate R [--duration S] [--warmup S] [--connections N] | --hold N)\n"
+               "  --rate is per target; --hold uses the first target\n");
   return 2;
 }
 
@@ -383,8 +434,9 @@ int main(int argc, char** argv) {
     if (flag == "--target") {
       size_t colon = value.rfind(':');
       if (colon == std::string::npos) return Usage();
-      o.host = value.substr(0, colon);
-      o.port = std::atoi(value.c_str() + colon + 1);
+      Endpoint e{value.substr(0, colon), std::atoi(value.c_str() + colon + 1)};
+      if (e.port <= 0) return Usage();
+      o.targets.push_back(e);
     } else if (flag == "--path") {
       o.path = value;
     } else if (flag == "--rate") {
@@ -401,9 +453,7 @@ int main(int argc, char** argv) {
       return Usage();
     }
   }
-  if (o.port <= 0 || o.rate <= 0 || o.connections <= 0) return Usage();
+  if (o.targets.empty() || o.rate <= 0 || o.connections <= 0) return Usage();
   signal(SIGPIPE, SIG_IGN);
-  std::string request = "GET " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" +
-                        std::to_string(o.port) + "\r\nUser-Agent: causeway-bench\r\n\r\n";
-  return o.hold > 0 ? RunHold(o, request) : RunLatency(o, request);
+  return o.hold > 0 ? RunHold(o) : RunLatency(o);
 }
