@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "proxy/router/router.h"
+#include "proxy/server/immediate_io.h"
 #include "proxy/upstream/connection_pool.h"
 
 namespace causeway::proxy {
@@ -50,6 +51,7 @@ Session::Session(Worker* worker, std::shared_ptr<ListenerState> listener, tcp::s
       watchdog_(socket_.get_executor()) {
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);  // for ReadSomeNow / WriteAllNow
   worker_->Register(this);
 }
 
@@ -139,7 +141,7 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
       }
     }
     char* dst = in_.Prepare(kReadChunk);
-    auto [ec, got] = co_await socket_.async_read_some(asio::buffer(dst, in_.writable()), kNoThrow);
+    auto [ec, got] = co_await ReadSomeNow(socket_, asio::buffer(dst, in_.writable()));
     if (ec) {
       watchdog_.Disarm();
       idle_ = false;
@@ -164,7 +166,7 @@ asio::awaitable<bool> Session::LocalReply(RequestContext& ctx, int status, std::
   // A body left unread on the wire would be parsed as the next request.
   bool close = !req_.keep_alive || ShouldClose() || !SkipBufferedBody() || req_.version_minor == 0;
   BuildLocalReply(status, body, close, req_.is_head, mutations, &out_);
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kNoThrow);
+  auto [ec, n] = co_await WriteAllNow(socket_, asio::buffer(out_));
   ctx.status = status;
   ctx.flags = flags;
   ctx.bytes_sent = req_.is_head ? 0 : body.size();
@@ -339,16 +341,16 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     if (replayable) {
       std::array<asio::const_buffer, 2> bufs = {asio::buffer(up_out_),
                                                 asio::buffer(in_.data(), buffered_body)};
-      auto [ec, n] = co_await asio::async_write(conn->socket, bufs, kNoThrow);
+      auto [ec, n] = co_await WriteAllNow(conn->socket, bufs);
       send_failed = static_cast<bool>(ec);
     } else {
       if (req_.expect_continue && req_.version_minor == 1) {
         // Envoy's default: the proxy answers 100-continue itself.
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(kContinue), kNoThrow);
+        auto [ec, n] = co_await WriteAllNow(socket_, asio::buffer(kContinue));
         if (ec) co_return false;
       }
-      auto [ec, n] = co_await asio::async_write(conn->socket, asio::buffer(up_out_), kNoThrow);
+      auto [ec, n] = co_await WriteAllNow(conn->socket, asio::buffer(up_out_));
       send_failed = static_cast<bool>(ec);
       if (!send_failed) {
         body_streamed = true;
@@ -362,8 +364,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
             co_return false;
           }
           if (step.consumed > 0) {
-            auto [wec, w] = co_await asio::async_write(
-                conn->socket, asio::buffer(in_.data(), step.consumed), kNoThrow);
+            auto [wec, w] =
+                co_await WriteAllNow(conn->socket, asio::buffer(in_.data(), step.consumed));
             in_.Consume(step.consumed);
             ctx.bytes_received += step.consumed;
             if (wec) {
@@ -373,8 +375,7 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
           }
           if (step.done) break;
           char* dst = in_.Prepare(kReadChunk);
-          auto [rec, got] =
-              co_await socket_.async_read_some(asio::buffer(dst, in_.writable()), kNoThrow);
+          auto [rec, got] = co_await ReadSomeNow(socket_, asio::buffer(dst, in_.writable()));
           if (rec) {
             // The client went away mid-body: nothing to answer.
             ctx.status = 0;
@@ -434,8 +435,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       }
       if (head_too_large) break;
       char* dst = conn->buffer.Prepare(kReadChunk);
-      auto [ec, got] = co_await conn->socket.async_read_some(
-          asio::buffer(dst, conn->buffer.writable()), kNoThrow);
+      auto [ec, got] =
+          co_await ReadSomeNow(conn->socket, asio::buffer(dst, conn->buffer.writable()));
       if (ec) {
         read_error = true;
       } else {
@@ -498,7 +499,7 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       if (!req_.upgrade) co_return false;
       BuildDownstreamResponse(resp_, req_.version_minor, false, resp_muts, &out_);
       conn->buffer.Consume(head_size);
-      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kNoThrow);
+      auto [ec, n] = co_await WriteAllNow(socket_, asio::buffer(out_));
       ctx.status = 101;
       if (!ec) co_await Tunnel(*conn);
       LogRequest(ctx);
@@ -516,7 +517,7 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     {
       std::array<asio::const_buffer, 2> bufs = {asio::buffer(out_),
                                                 asio::buffer(conn->buffer.data(), step.consumed)};
-      auto [ec, n] = co_await asio::async_write(socket_, bufs, kNoThrow);
+      auto [ec, n] = co_await WriteAllNow(socket_, bufs);
       conn->buffer.Consume(step.consumed);
       ctx.bytes_sent += step.consumed;
       downstream_ok = !ec;
@@ -524,8 +525,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     bool eof_end = false;
     while (downstream_ok && upstream_ok && !framer.done()) {
       char* dst = conn->buffer.Prepare(kReadChunk);
-      auto [ec, got] = co_await conn->socket.async_read_some(
-          asio::buffer(dst, conn->buffer.writable()), kNoThrow);
+      auto [ec, got] =
+          co_await ReadSomeNow(conn->socket, asio::buffer(dst, conn->buffer.writable()));
       if (ec) {
         if (ec == asio::error::eof && framer.kind() == http1::BodyKind::kUntilClose) {
           eof_end = true;
@@ -540,8 +541,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
         upstream_ok = false;
         break;
       }
-      auto [wec, n] = co_await asio::async_write(
-          socket_, asio::buffer(conn->buffer.data(), step.consumed), kNoThrow);
+      auto [wec, n] =
+          co_await WriteAllNow(socket_, asio::buffer(conn->buffer.data(), step.consumed));
       conn->buffer.Consume(step.consumed);
       ctx.bytes_sent += step.consumed;
       if (wec) downstream_ok = false;
@@ -589,8 +590,8 @@ asio::awaitable<void> Pipe(tcp::socket& from, tcp::socket& to) {
 asio::awaitable<void> Session::Tunnel(UpstreamConnection& upstream) {
   // Bytes that arrived with the heads go first.
   if (!upstream.buffer.empty()) {
-    auto [ec, n] = co_await asio::async_write(
-        socket_, asio::buffer(upstream.buffer.data(), upstream.buffer.size()), kNoThrow);
+    auto [ec, n] =
+        co_await WriteAllNow(socket_, asio::buffer(upstream.buffer.data(), upstream.buffer.size()));
     upstream.buffer.Clear();
     if (ec) co_return;
   }
