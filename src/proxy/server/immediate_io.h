@@ -15,7 +15,10 @@
 // These try the non-blocking call first (the socket must be in
 // non-blocking mode) and fall back to async_wait for readiness, so a ready
 // socket costs no trip through the scheduler and a waiting one no extra
-// failed syscall.
+// failed syscall. They are for the bounded steps of a request (a head, the
+// first chunk of a response); loops over a body keep the plain asynchronous
+// operations, which pass through the scheduler on every step, so one fast
+// download cannot keep the worker from its other connections.
 #pragma once
 
 #include <boost/asio/as_tuple.hpp>

@@ -364,8 +364,11 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
             co_return false;
           }
           if (step.consumed > 0) {
-            auto [wec, w] =
-                co_await WriteAllNow(conn->socket, asio::buffer(in_.data(), step.consumed));
+            // Body loops go through the scheduler on every step (plain async
+            // operations), so a long body cannot hold the worker: see
+            // immediate_io.h.
+            auto [wec, w] = co_await asio::async_write(
+                conn->socket, asio::buffer(in_.data(), step.consumed), kNoThrow);
             in_.Consume(step.consumed);
             ctx.bytes_received += step.consumed;
             if (wec) {
@@ -375,7 +378,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
           }
           if (step.done) break;
           char* dst = in_.Prepare(kReadChunk);
-          auto [rec, got] = co_await ReadSomeNow(socket_, asio::buffer(dst, in_.writable()));
+          auto [rec, got] =
+              co_await socket_.async_read_some(asio::buffer(dst, in_.writable()), kNoThrow);
           if (rec) {
             // The client went away mid-body: nothing to answer.
             ctx.status = 0;
@@ -523,10 +527,11 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       downstream_ok = !ec;
     }
     bool eof_end = false;
+    // The rest of the body: asynchronous operations (see the request body).
     while (downstream_ok && upstream_ok && !framer.done()) {
       char* dst = conn->buffer.Prepare(kReadChunk);
-      auto [ec, got] =
-          co_await ReadSomeNow(conn->socket, asio::buffer(dst, conn->buffer.writable()));
+      auto [ec, got] = co_await conn->socket.async_read_some(
+          asio::buffer(dst, conn->buffer.writable()), kNoThrow);
       if (ec) {
         if (ec == asio::error::eof && framer.kind() == http1::BodyKind::kUntilClose) {
           eof_end = true;
@@ -541,8 +546,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
         upstream_ok = false;
         break;
       }
-      auto [wec, n] =
-          co_await WriteAllNow(socket_, asio::buffer(conn->buffer.data(), step.consumed));
+      auto [wec, n] = co_await asio::async_write(
+          socket_, asio::buffer(conn->buffer.data(), step.consumed), kNoThrow);
       conn->buffer.Consume(step.consumed);
       ctx.bytes_sent += step.consumed;
       if (wec) downstream_ok = false;
