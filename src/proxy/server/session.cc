@@ -3,6 +3,7 @@
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <optional>
@@ -88,6 +89,11 @@ asio::awaitable<void> Session::Run(std::shared_ptr<Session> self) {
     bool keep = co_await s.HandleRequest(ctx);
     s.worker_->shared().requests_total.fetch_add(1, std::memory_order_relaxed);
     if (!keep) break;
+    // The next request is already buffered (pipelining), so nothing below
+    // would wait for a socket: let the worker's other connections go first
+    // (immediate_io.h), or a client pipelining requests the proxy answers
+    // itself could hold the worker for as long as it keeps sending.
+    if (!s.in_.empty()) co_await asio::post(s.socket_.get_executor(), asio::use_awaitable);
   }
   boost::system::error_code ec;
   s.socket_.shutdown(tcp::socket::shutdown_send, ec);

@@ -455,6 +455,47 @@ TEST_F(ProxyIntegrationTest, AccessLogLine) {
   EXPECT_FALSE(j["upstream_time_ms"].is_null());
 }
 
+// Requests the proxy answers itself never wait for a socket, so a client
+// pipelining many of them would hold its worker until the pipeline ran dry
+// were there no yield between them: another client's request on the same
+// worker is answered in between.
+TEST_F(ProxyIntegrationTest, PipelinedRequestsDoNotHoldTheWorker) {
+  MemoryAccessLog log;
+  ProxyServer one(ProxyServerOptions{1, &log});
+  ASSERT_TRUE(one.Start().ok());
+  auto snapshot = BuildConfig({MakeListener("main", "main")}, {Text<RouteConfiguration>(kRoutes)},
+                              {EdsCluster("app")}, {Endpoints("app", {{prod_->port(), ""}})});
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  ASSERT_TRUE(one.UpdateConfig(*snapshot).ok());
+  uint16_t port = *one.ListenerPort("main");
+
+  // Few enough that every answer fits the socket buffers while the client
+  // reads none of them: the proxy's writes never have to wait either.
+  const int kPipelined = 1000;
+  std::string pipeline;
+  for (int i = 0; i < kPipelined; ++i) pipeline += Get("api.test", "/healthz");
+  RawClient a(port);
+  ASSERT_TRUE(a.Send(pipeline));
+  auto b = Request(port, Get("api.test:8080", "/healthz"));
+  ASSERT_EQ(b.status, 200);
+  for (int i = 0; i < kPipelined; ++i) ASSERT_EQ(a.Read().status, 200) << "response " << i;
+
+  // The log line of a request is written once its response is out.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto lines = log.Lines();
+  while (lines.size() < kPipelined + 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+    lines = log.Lines();
+  }
+  ASSERT_EQ(lines.size(), kPipelined + 1u);
+  size_t b_index = lines.size();
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (nlohmann::json::parse(lines[i])["authority"] == "api.test:8080") b_index = i;
+  }
+  ASSERT_LT(b_index, lines.size());
+  EXPECT_LT(b_index, kPipelined / 2) << "the other client waited for most of the pipeline";
+}
+
 TEST_F(ProxyIntegrationTest, ExpectContinue) {
   RawClient c(port_);
   ASSERT_TRUE(
