@@ -1,6 +1,7 @@
 #include "proxy/upstream/connection_pool.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
@@ -26,6 +27,21 @@ bool StillOpen(tcp::socket& s) {
   char byte;
   ssize_t n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+// Asio keeps EPOLLOUT in a socket's (edge-triggered) epoll registration once
+// anything waited for it to be writable, as the connect did; the worker is
+// then woken each time the peer acknowledges data, for nothing: once per
+// request on a pooled connection. Registering the connected socket afresh
+// drops it (a write that has to wait adds it back, for that socket).
+void RegisterAfresh(tcp::socket& s) {
+  boost::system::error_code ec;
+  const tcp protocol = s.local_endpoint(ec).protocol();
+  if (ec) return;
+  const int fd = s.release(ec);
+  if (ec) return;
+  s.assign(protocol, fd, ec);
+  if (ec) ::close(fd);
 }
 }  // namespace
 
@@ -251,6 +267,7 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> Connect(
     }
     conn->peer = conn->key;
   }
+  RegisterAfresh(conn->socket);
   conn->socket.set_option(tcp::no_delay(true), ec);
   // Sessions read and write it with non-blocking calls first
   // (server/immediate_io.h).
