@@ -3,13 +3,11 @@
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <optional>
 
 #include "proxy/router/router.h"
-#include "proxy/server/immediate_io.h"
 #include "proxy/upstream/connection_pool.h"
 
 namespace causeway::proxy {
@@ -52,7 +50,6 @@ Session::Session(Worker* worker, std::shared_ptr<ListenerState> listener, tcp::s
       watchdog_(socket_.get_executor()) {
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);  // for ReadSomeNow / WriteAllNow
   worker_->Register(this);
 }
 
@@ -89,11 +86,6 @@ asio::awaitable<void> Session::Run(std::shared_ptr<Session> self) {
     bool keep = co_await s.HandleRequest(ctx);
     s.worker_->shared().requests_total.fetch_add(1, std::memory_order_relaxed);
     if (!keep) break;
-    // The next request is already buffered (pipelining), so nothing below
-    // would wait for a socket: let the worker's other connections go first
-    // (immediate_io.h), or a client pipelining requests the proxy answers
-    // itself could hold the worker for as long as it keeps sending.
-    if (!s.in_.empty()) co_await asio::post(s.socket_.get_executor(), asio::use_awaitable);
   }
   boost::system::error_code ec;
   s.socket_.shutdown(tcp::socket::shutdown_send, ec);
@@ -147,7 +139,7 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
       }
     }
     char* dst = in_.Prepare(kReadChunk);
-    auto [ec, got] = co_await ReadSomeNow(socket_, asio::buffer(dst, in_.writable()));
+    auto [ec, got] = co_await socket_.async_read_some(asio::buffer(dst, in_.writable()), kNoThrow);
     if (ec) {
       watchdog_.Disarm();
       idle_ = false;
@@ -172,7 +164,7 @@ asio::awaitable<bool> Session::LocalReply(RequestContext& ctx, int status, std::
   // A body left unread on the wire would be parsed as the next request.
   bool close = !req_.keep_alive || ShouldClose() || !SkipBufferedBody() || req_.version_minor == 0;
   BuildLocalReply(status, body, close, req_.is_head, mutations, &out_);
-  auto [ec, n] = co_await WriteAllNow(socket_, asio::buffer(out_));
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kNoThrow);
   ctx.status = status;
   ctx.flags = flags;
   ctx.bytes_sent = req_.is_head ? 0 : body.size();
@@ -347,16 +339,16 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     if (replayable) {
       std::array<asio::const_buffer, 2> bufs = {asio::buffer(up_out_),
                                                 asio::buffer(in_.data(), buffered_body)};
-      auto [ec, n] = co_await WriteAllNow(conn->socket, bufs);
+      auto [ec, n] = co_await asio::async_write(conn->socket, bufs, kNoThrow);
       send_failed = static_cast<bool>(ec);
     } else {
       if (req_.expect_continue && req_.version_minor == 1) {
         // Envoy's default: the proxy answers 100-continue itself.
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [ec, n] = co_await WriteAllNow(socket_, asio::buffer(kContinue));
+        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(kContinue), kNoThrow);
         if (ec) co_return false;
       }
-      auto [ec, n] = co_await WriteAllNow(conn->socket, asio::buffer(up_out_));
+      auto [ec, n] = co_await asio::async_write(conn->socket, asio::buffer(up_out_), kNoThrow);
       send_failed = static_cast<bool>(ec);
       if (!send_failed) {
         body_streamed = true;
@@ -370,9 +362,6 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
             co_return false;
           }
           if (step.consumed > 0) {
-            // Body loops go through the scheduler on every step (plain async
-            // operations), so a long body cannot hold the worker: see
-            // immediate_io.h.
             auto [wec, w] = co_await asio::async_write(
                 conn->socket, asio::buffer(in_.data(), step.consumed), kNoThrow);
             in_.Consume(step.consumed);
@@ -445,8 +434,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       }
       if (head_too_large) break;
       char* dst = conn->buffer.Prepare(kReadChunk);
-      auto [ec, got] =
-          co_await ReadSomeNow(conn->socket, asio::buffer(dst, conn->buffer.writable()));
+      auto [ec, got] = co_await conn->socket.async_read_some(
+          asio::buffer(dst, conn->buffer.writable()), kNoThrow);
       if (ec) {
         read_error = true;
       } else {
@@ -509,7 +498,7 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       if (!req_.upgrade) co_return false;
       BuildDownstreamResponse(resp_, req_.version_minor, false, resp_muts, &out_);
       conn->buffer.Consume(head_size);
-      auto [ec, n] = co_await WriteAllNow(socket_, asio::buffer(out_));
+      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kNoThrow);
       ctx.status = 101;
       if (!ec) co_await Tunnel(*conn);
       LogRequest(ctx);
@@ -527,13 +516,12 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     {
       std::array<asio::const_buffer, 2> bufs = {asio::buffer(out_),
                                                 asio::buffer(conn->buffer.data(), step.consumed)};
-      auto [ec, n] = co_await WriteAllNow(socket_, bufs);
+      auto [ec, n] = co_await asio::async_write(socket_, bufs, kNoThrow);
       conn->buffer.Consume(step.consumed);
       ctx.bytes_sent += step.consumed;
       downstream_ok = !ec;
     }
     bool eof_end = false;
-    // The rest of the body: asynchronous operations (see the request body).
     while (downstream_ok && upstream_ok && !framer.done()) {
       char* dst = conn->buffer.Prepare(kReadChunk);
       auto [ec, got] = co_await conn->socket.async_read_some(
@@ -601,8 +589,8 @@ asio::awaitable<void> Pipe(tcp::socket& from, tcp::socket& to) {
 asio::awaitable<void> Session::Tunnel(UpstreamConnection& upstream) {
   // Bytes that arrived with the heads go first.
   if (!upstream.buffer.empty()) {
-    auto [ec, n] =
-        co_await WriteAllNow(socket_, asio::buffer(upstream.buffer.data(), upstream.buffer.size()));
+    auto [ec, n] = co_await asio::async_write(
+        socket_, asio::buffer(upstream.buffer.data(), upstream.buffer.size()), kNoThrow);
     upstream.buffer.Clear();
     if (ec) co_return;
   }
