@@ -64,8 +64,8 @@ TEST(ConnectionPool, ConnectedSocketIsNotRegisteredForWritability) {
   ASSERT_NE(conn, nullptr);
   ASSERT_TRUE(conn->socket.is_open());
 
-  // Asio registers a socket with epoll when it first waits on it; a wait for
-  // a read puts it there if the connect's registration was dropped.
+  // A session's first wait on the socket is a read: it must not bring
+  // EPOLLOUT back.
   conn->socket.async_wait(tcp::socket::wait_read, [](boost::system::error_code) {});
   io.restart();
   io.poll();
