@@ -17,17 +17,19 @@ void ZoneReplica::ResetHub(std::vector<model::Object> objects, int64_t revision)
     // remembers them rereads only what moved while the watch was down. The
     // content is compared too: a hub restored from a backup can give another
     // object the same version.
+    std::vector<model::ObjectKey> moved;
     for (const auto& [key, object] : fresh) {
       auto before = hub_.find(key);
       if (before == hub_.end() || before->second.version != object.version ||
           before->second.spec != object.spec) {
-        Restamp(key);
+        moved.push_back(key);
       }
     }
     for (const auto& [key, object] : hub_) {
-      if (fresh.count(key) == 0) Restamp(key);
+      if (fresh.count(key) == 0) moved.push_back(key);
     }
     hub_ = std::move(fresh);
+    for (const auto& key : moved) Restamp(key);
     hub_revision_ = revision;
     hub_loaded_ = true;
   }
@@ -99,7 +101,24 @@ model::ObjectKey ZoneReplica::ClusterKey(const std::string& name) const {
   return model::ObjectKey{model::Kind::kCluster, zone_, name};
 }
 
-void ZoneReplica::Restamp(const model::ObjectKey& key) { stamps_[key] = ++last_stamp_; }
+void ZoneReplica::Restamp(const model::ObjectKey& key) {
+  // A key neither layer holds any more is forgotten, not kept stamped: under
+  // discovery churn (clusters and objects coming and going all day) the map
+  // would otherwise grow without bound. Readers see a key they knew go
+  // missing, and a key that comes back gets a number never given before.
+  const bool held = hub_.count(key) > 0 ||
+                    (key.kind == model::Kind::kCluster && local_.count(key.name) > 0);
+  if (held) {
+    stamps_[key] = ++last_stamp_;
+  } else {
+    stamps_.erase(key);
+  }
+}
+
+size_t ZoneReplica::stamped_keys() const {
+  std::lock_guard lock(mu_);
+  return stamps_.size();
+}
 
 int64_t ZoneReplica::StampOf(const model::ObjectKey& key) const {
   auto it = stamps_.find(key);

@@ -57,10 +57,15 @@ class ZoneReplica final : public xds::ConfigSource {
   int Subscribe(Listener fn) override;
   void Unsubscribe(int id) override;
 
+  // How many keys carry a stamp: the objects of both layers, no more.
+  size_t stamped_keys() const;
+
  private:
   void Notify();
   model::ObjectKey ClusterKey(const std::string& name) const;
-  void Restamp(const model::ObjectKey& key);  // mu_ held
+  // Gives `key` the next stamp, or forgets it when no layer holds it (call
+  // after changing the layers); mu_ held.
+  void Restamp(const model::ObjectKey& key);
   int64_t StampOf(const model::ObjectKey& key) const;  // mu_ held
 
   const std::string zone_;

@@ -155,5 +155,36 @@ TEST(ZoneReplicaTest, StampsMoveWithContent) {
   EXPECT_EQ(Clusters(replica).count("billing"), 0u);
 }
 
+TEST(ZoneReplicaTest, KeysThatLeaveBothLayersAreForgotten) {
+  ZoneReplica replica("staging");
+  auto zone = Make(model::Kind::kZone, "staging", model::Json::object());
+  replica.ResetHub({zone}, 1);
+  int64_t revision = 1;
+  // A day of discovery churn: clusters come from the hub and from the
+  // collectors and go again; only what is held now stays stamped.
+  for (int i = 0; i < 500; ++i) {
+    const std::string name = "svc-" + std::to_string(i);
+    auto cluster = Make(model::Kind::kCluster, name, {{"instances", HostsJson({"10.0.0.1"})}});
+    replica.ApplyHub(cluster.key, cluster, ++revision);
+    replica.UpdateLocal({{name, Hosts({"10.0.0.2"})}}, {name});
+    replica.ApplyHub(cluster.key, std::nullopt, ++revision);
+    EXPECT_EQ(Stamps(replica).count("Cluster staging/" + name), 1u) << "the collectors still hold it";
+    replica.UpdateLocal({}, {name});
+  }
+  EXPECT_EQ(replica.stamped_keys(), 1u);  // the zone
+  EXPECT_EQ(Stamps(replica).size(), 1u);
+
+  // A relist that drops an object forgets it too; one that comes back is
+  // stamped afresh, never with a number a reader may remember.
+  auto web = Make(model::Kind::kCluster, "web", {{"instances", HostsJson({"10.0.1.1"})}});
+  replica.ResetHub({zone, web}, ++revision);
+  const int64_t first = Stamps(replica)["Cluster staging/web"];
+  replica.ResetHub({zone}, ++revision);
+  EXPECT_EQ(replica.stamped_keys(), 1u);
+  replica.ResetHub({zone, web}, ++revision);
+  EXPECT_GT(Stamps(replica)["Cluster staging/web"], first);
+  EXPECT_EQ(replica.stamped_keys(), 2u);
+}
+
 }  // namespace
 }  // namespace causeway::discovery
