@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -83,6 +84,7 @@ Subprocess::Subprocess(Options options) : options_(std::move(options)) {
     uid = pw->pw_uid;
     gid = pw->pw_gid;
   }
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -98,6 +100,12 @@ Subprocess::Subprocess(Options options) : options_(std::move(options)) {
     if (!options_.run_as_user.empty()) {
       if (::setgid(gid) != 0 || ::setuid(uid) != 0) _exit(126);
     }
+    // A test killed mid-run (a crash, CTest's timeout) never reaches the
+    // destructor: the child dies with it instead of holding its ports for
+    // the tests after. Set after setuid, which clears it; a parent already
+    // gone is caught by the getppid check.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) _exit(125);
     ::execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }

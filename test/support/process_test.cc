@@ -1,0 +1,53 @@
+#include "support/process.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+namespace causeway::testing {
+namespace {
+
+// True once `pid` has exited (gone, or a zombie nobody reaped yet).
+bool Exited(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+}
+
+TEST(Subprocess, DiesWithATestKilledBeforeItsDestructor) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  // A stand-in for a test process: it starts a child and is then killed
+  // with SIGKILL, so no destructor of its runs.
+  pid_t test_process = ::fork();
+  ASSERT_GE(test_process, 0);
+  if (test_process == 0) {
+    ::close(fds[0]);
+    Subprocess child(Subprocess::Options{{"/bin/sleep", "600"}, {}, "", ""});
+    pid_t pid = child.pid();
+    if (::write(fds[1], &pid, sizeof(pid)) != sizeof(pid)) _exit(1);
+    ::pause();
+    _exit(0);
+  }
+  ::close(fds[1]);
+  pid_t child = -1;
+  ASSERT_EQ(::read(fds[0], &child, sizeof(child)), static_cast<ssize_t>(sizeof(child)));
+  ::close(fds[0]);
+  ASSERT_GT(child, 0);
+  EXPECT_FALSE(Exited(child));
+
+  ::kill(test_process, SIGKILL);
+  ::waitpid(test_process, nullptr, 0);
+  EXPECT_TRUE(WaitFor([&] { return Exited(child); }))
+      << "the child outlived the process that started it";
+  if (!Exited(child)) ::kill(child, SIGKILL);
+}
+
+}  // namespace
+}  // namespace causeway::testing
