@@ -75,7 +75,10 @@ CliResult CliHub::Run(const std::vector<std::string>& args,
   options.argv.insert(options.argv.end(), args.begin(), args.end());
   options.env = {{"HOME", home_.path()},    {"CAUSEWAY_HUB", url()},   {"CW_IN", in_path},
                  {"CW_OUT", base + ".out"}, {"CW_ERR", base + ".err"}, {"CAUSEWAY_TOKEN", ""},
-                 {"XDG_CONFIG_HOME", ""},   {"XDG_DATA_HOME", ""}};
+                 {"XDG_CONFIG_HOME", ""},   {"XDG_DATA_HOME", ""},
+                 // `edit` keeps a failed edit's file, as kubectl does: in this
+                 // run's home, removed with it, not in the machine's /tmp.
+                 {"TMPDIR", home_.path()}};
   for (const auto& [k, v] : env) options.env[k] = v;
   Subprocess process(options);
   int status = process.Wait(std::chrono::seconds(60));

@@ -261,6 +261,8 @@ timeout_ms: 5000
   CliResult r = hub.Run({"edit", "route", route, "-z", "dev-local"}, env);
   EXPECT_EQ(r.exit_code, 6) << r.out << r.err;
   EXPECT_NE(r.err.find("changed by someone else"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("kept in " + hub.home() + "/causeway-edit-"), std::string::npos)
+      << "the edit is kept under $TMPDIR:\n" << r.err;
   EXPECT_NE(r.err.find("timeout_ms: 0 → 5000"), std::string::npos) << "shows what they changed:\n"
                                                                    << r.err;
   Json now = Json::parse(hub.MustRun({"get", "route", route, "-z", "dev-local", "-o", "json"}));
