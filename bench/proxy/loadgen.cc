@@ -18,6 +18,14 @@
 // (the host descheduling a vCPU, another process) lands on every target
 // alike, so their percentiles can be compared within one run. One line each.
 //
+// --alternate MS drives the targets one at a time instead, each at --rate
+// for MS milliseconds in turn (so the run lasts targets times as long): no
+// target competes with another for the CPUs or for a shared origin, while the
+// slices are short enough that every target meets the same machine.
+//
+// --samples FILE writes every measured request (target index, due time and
+// latency in µs) for lining up a run's tail across targets.
+//
 // Hold mode opens N keep-alive connections, makes one request on each so the
 // peer has really accepted and served them, then keeps them idle until
 // SIGTERM/SIGINT; it prints "held N" once they are all up.
@@ -73,6 +81,8 @@ struct Options {
   double warmup_s = 2;
   int connections = 16;
   int hold = 0;
+  std::string samples_file;  // --samples: every measured request, for looking into a run
+  double alternate_ms = 0;   // --alternate: one target at a time, switching every that long
 };
 
 struct Conn {
@@ -174,9 +184,27 @@ struct TargetRun {
   std::deque<size_t> idle;
   std::deque<Nanos> pending;  // due requests waiting for a free connection
   std::vector<Nanos> samples;
+  std::vector<Nanos> sample_due;  // when each sample's request was due
   uint64_t sent = 0, ok = 0, errors = 0;
   int in_flight = 0;
 };
+
+// One line per measured request: target index, due time (µs since the
+// start) and latency (µs), so a run's tail can be lined up across targets.
+void WriteSamples(const std::string& path, const std::vector<TargetRun>& targets, Nanos start) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    std::fprintf(stderr, "--samples %s: %s\n", path.c_str(), std::strerror(errno));
+    return;
+  }
+  for (size_t ti = 0; ti < targets.size(); ++ti) {
+    const TargetRun& t = targets[ti];
+    for (size_t i = 0; i < t.samples.size(); ++i) {
+      std::fprintf(f, "%zu %.1f %.1f\n", ti, (t.sample_due[i] - start) / 1e3, t.samples[i] / 1e3);
+    }
+  }
+  std::fclose(f);
+}
 
 // epoll keys: target index in the high half, connection index in the low.
 uint64_t Key(size_t target, size_t conn) { return (static_cast<uint64_t>(target) << 32) | conn; }
@@ -228,6 +256,7 @@ void OnReadable(int ep, TargetRun& t, size_t ti, size_t idx, Nanos measure_from)
     if (c.due >= measure_from) {
       ++t.ok;
       t.samples.push_back(done - c.due);
+      t.sample_due.push_back(c.due);
     }
     c.in.erase(0, static_cast<size_t>(len));
     t.idle.push_back(idx);
@@ -268,13 +297,25 @@ int RunLatency(const Options& o) {
     }
   }
 
-  // One schedule for all targets: request j goes to target j % targets.
-  const Nanos interval = static_cast<Nanos>(1e9 / (o.rate * static_cast<double>(targets.size())));
+  // One schedule for all targets. Together: request j goes to target
+  // j % targets. Alternating: every request of a slice goes to that slice's
+  // target, at the full rate, and the run lasts targets times as long, so each
+  // target gets the same warmup, duration and number of requests.
+  const double n_targets = static_cast<double>(targets.size());
+  const bool alternate = o.alternate_ms > 0;
+  const Nanos interval = static_cast<Nanos>(1e9 / (alternate ? o.rate : o.rate * n_targets));
+  const Nanos slice = static_cast<Nanos>(o.alternate_ms * 1e6);
+  const double span = alternate ? n_targets : 1.0;
   const Nanos start = Now() + 100000000;  // let the connects finish
-  const Nanos measure_from = start + static_cast<Nanos>(o.warmup_s * 1e9);
-  const Nanos stop_sending = measure_from + static_cast<Nanos>(o.duration_s * 1e9);
+  const Nanos measure_from = start + static_cast<Nanos>(o.warmup_s * span * 1e9);
+  const Nanos stop_sending = measure_from + static_cast<Nanos>(o.duration_s * span * 1e9);
   Nanos next_due = start;
   uint64_t next_index = 0;
+  auto target_of = [&](Nanos due) -> TargetRun& {
+    size_t ti = alternate ? static_cast<size_t>((due - start) / slice) : next_index;
+    ++next_index;
+    return targets[ti % targets.size()];
+  };
 
   auto arm = [&](Nanos at) {
     itimerspec its{};
@@ -295,7 +336,7 @@ int RunLatency(const Options& o) {
     Nanos now = Now();
     if (next_due < stop_sending) {
       while (next_due <= now && next_due < stop_sending) {
-        targets[next_index++ % targets.size()].pending.push_back(next_due);
+        target_of(next_due).pending.push_back(next_due);
         next_due += interval;
       }
       for (TargetRun& t : targets) Dispatch(t, measure_from);
@@ -318,6 +359,7 @@ int RunLatency(const Options& o) {
       Dispatch(targets[ti], measure_from);
     }
   }
+  if (!o.samples_file.empty()) WriteSamples(o.samples_file, targets, start);
   for (TargetRun& t : targets) {
     t.errors += static_cast<uint64_t>(t.in_flight) + t.pending.size();
     double achieved = static_cast<double>(t.ok) / o.duration_s;
@@ -418,7 +460,8 @@ int Usage() {
   std::fprintf(stderr,
                "usage: causeway_bench_loadgen --target HOST:PORT [--target HOST:PORT ...] "
                "[--path P]\n"
-               "         (--rate R [--duration S] [--warmup S] [--connections N] | --hold N)\n"
+               "         (--rate R [--duration S] [--warmup S] [--connections N] [--samples FILE]\n"
+               "          [--alternate MS] | --hold N)\n"
                "  --rate is per target; --hold uses the first target\n");
   return 2;
 }
@@ -447,6 +490,10 @@ int main(int argc, char** argv) {
       o.warmup_s = std::atof(value.c_str());
     } else if (flag == "--connections") {
       o.connections = std::atoi(value.c_str());
+    } else if (flag == "--alternate") {
+      o.alternate_ms = std::atof(value.c_str());
+    } else if (flag == "--samples") {
+      o.samples_file = value;
     } else if (flag == "--hold") {
       o.hold = std::atoi(value.c_str());
     } else {
