@@ -143,6 +143,12 @@ void ProxyServer::Stop() {
 int64_t ProxyServer::ActiveConnections() const { return shared_->active_connections.load(); }
 uint64_t ProxyServer::RequestsTotal() const { return shared_->requests_total.load(); }
 
+int64_t ProxyServer::RequestsInProgress() const {
+  int64_t n = 0;
+  for (const auto& w : workers_) n += w->requests_in_progress();
+  return n;
+}
+
 std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values>
 ProxyServer::EndpointStats() const {
   return shared_->endpoint_stats.Snapshot();

@@ -66,6 +66,8 @@ class ProxyServer {
   void Stop();
 
   int64_t ActiveConnections() const;
+  // Requests between their head and the end of their response, all workers.
+  int64_t RequestsInProgress() const;
   uint64_t RequestsTotal() const;
   // Counters of every upstream endpoint used so far, by (cluster, "host:port").
   std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values> EndpointStats()

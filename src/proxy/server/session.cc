@@ -3,11 +3,13 @@
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <optional>
 
 #include "proxy/router/router.h"
+#include "proxy/server/immediate_io.h"
 #include "proxy/upstream/connection_pool.h"
 
 namespace causeway::proxy {
@@ -50,6 +52,7 @@ Session::Session(Worker* worker, std::shared_ptr<ListenerState> listener, tcp::s
       watchdog_(socket_.get_executor()) {
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);  // for ReadSome / WriteAll at once (immediate_io.h)
   worker_->Register(this);
 }
 
@@ -64,28 +67,60 @@ void Session::OnDrain() {
 
 bool Session::ShouldClose() const { return worker_->draining() || listener_->draining; }
 
+// Up to this many requests in progress on the worker, a request's bounded
+// steps finish at once when their socket is ready; beyond, they queue
+// (immediate_io.h). A sidecar's everyday load and the burst that piles up
+// while the machine stalls stay below it; a saturated worker (closed-loop
+// clients on dozens of connections) is far above.
+constexpr int kAtOnceUpTo = 8;
+
+bool Session::AtOnce() const { return worker_->requests_in_progress() <= kAtOnceUpTo; }
+
+namespace {
+// Counts a request in the worker's load from its head to its response's end.
+class RequestInProgress {
+ public:
+  explicit RequestInProgress(Worker* worker) : worker_(worker) { worker_->RequestBegan(); }
+  ~RequestInProgress() { worker_->RequestEnded(); }
+  RequestInProgress(const RequestInProgress&) = delete;
+  RequestInProgress& operator=(const RequestInProgress&) = delete;
+
+ private:
+  Worker* worker_;
+};
+}  // namespace
+
 asio::awaitable<void> Session::Run(std::shared_ptr<Session> self) {
   Session& s = *self;
   while (true) {
     size_t head_size = 0;
     if (co_await s.ReadHead(&head_size) != HeadResult::kOk) break;
-    RequestContext ctx;
-    ctx.start_wall = std::chrono::system_clock::now();
-    ctx.start = Clock::now();
-    // Copy the head so the views in req_ survive reads into in_.
-    s.head_.assign(s.in_.data(), head_size);
-    s.in_.Consume(head_size);
-    http1::ParseResult r = http1::ParseRequestHead(s.head_, &s.req_);
-    if (r.status != http1::ParseStatus::kOk) {
-      s.req_.keep_alive = false;
-      s.body_consumed_ = true;
-      co_await s.LocalReply(ctx, 400, std::string(r.reason) + "\n", "DPE");
-      break;
+    bool keep = false;
+    {
+      RequestInProgress in_progress(s.worker_);
+      RequestContext ctx;
+      ctx.start_wall = std::chrono::system_clock::now();
+      ctx.start = Clock::now();
+      // Copy the head so the views in req_ survive reads into in_.
+      s.head_.assign(s.in_.data(), head_size);
+      s.in_.Consume(head_size);
+      http1::ParseResult r = http1::ParseRequestHead(s.head_, &s.req_);
+      if (r.status != http1::ParseStatus::kOk) {
+        s.req_.keep_alive = false;
+        s.body_consumed_ = true;
+        co_await s.LocalReply(ctx, 400, std::string(r.reason) + "\n", "DPE");
+      } else {
+        s.body_consumed_ = s.req_.body == http1::BodyKind::kNone;
+        keep = co_await s.HandleRequest(ctx);
+        s.worker_->shared().requests_total.fetch_add(1, std::memory_order_relaxed);
+      }
     }
-    s.body_consumed_ = s.req_.body == http1::BodyKind::kNone;
-    bool keep = co_await s.HandleRequest(ctx);
-    s.worker_->shared().requests_total.fetch_add(1, std::memory_order_relaxed);
     if (!keep) break;
+    // The next request is already buffered (pipelining), so nothing below
+    // would wait for a socket: let the worker's other connections go first
+    // (immediate_io.h), or a client pipelining requests the proxy answers
+    // itself could hold the worker for as long as it keeps sending.
+    if (!s.in_.empty()) co_await asio::post(s.socket_.get_executor(), asio::use_awaitable);
   }
   boost::system::error_code ec;
   s.socket_.shutdown(tcp::socket::shutdown_send, ec);
@@ -139,7 +174,7 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
       }
     }
     char* dst = in_.Prepare(kReadChunk);
-    auto [ec, got] = co_await socket_.async_read_some(asio::buffer(dst, in_.writable()), kNoThrow);
+    auto [ec, got] = co_await ReadSome(socket_, asio::buffer(dst, in_.writable()), AtOnce());
     if (ec) {
       watchdog_.Disarm();
       idle_ = false;
@@ -164,7 +199,7 @@ asio::awaitable<bool> Session::LocalReply(RequestContext& ctx, int status, std::
   // A body left unread on the wire would be parsed as the next request.
   bool close = !req_.keep_alive || ShouldClose() || !SkipBufferedBody() || req_.version_minor == 0;
   BuildLocalReply(status, body, close, req_.is_head, mutations, &out_);
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kNoThrow);
+  auto [ec, n] = co_await WriteAll(socket_, asio::buffer(out_), AtOnce());
   ctx.status = status;
   ctx.flags = flags;
   ctx.bytes_sent = req_.is_head ? 0 : body.size();
@@ -339,16 +374,16 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     if (replayable) {
       std::array<asio::const_buffer, 2> bufs = {asio::buffer(up_out_),
                                                 asio::buffer(in_.data(), buffered_body)};
-      auto [ec, n] = co_await asio::async_write(conn->socket, bufs, kNoThrow);
+      auto [ec, n] = co_await WriteAll(conn->socket, bufs, AtOnce());
       send_failed = static_cast<bool>(ec);
     } else {
       if (req_.expect_continue && req_.version_minor == 1) {
         // Envoy's default: the proxy answers 100-continue itself.
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(kContinue), kNoThrow);
+        auto [ec, n] = co_await WriteAll(socket_, asio::buffer(kContinue), AtOnce());
         if (ec) co_return false;
       }
-      auto [ec, n] = co_await asio::async_write(conn->socket, asio::buffer(up_out_), kNoThrow);
+      auto [ec, n] = co_await WriteAll(conn->socket, asio::buffer(up_out_), AtOnce());
       send_failed = static_cast<bool>(ec);
       if (!send_failed) {
         body_streamed = true;
@@ -362,6 +397,9 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
             co_return false;
           }
           if (step.consumed > 0) {
+            // Body loops go through the scheduler on every step (plain async
+            // operations), so a long body cannot hold the worker: see
+            // immediate_io.h.
             auto [wec, w] = co_await asio::async_write(
                 conn->socket, asio::buffer(in_.data(), step.consumed), kNoThrow);
             in_.Consume(step.consumed);
@@ -434,8 +472,8 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       }
       if (head_too_large) break;
       char* dst = conn->buffer.Prepare(kReadChunk);
-      auto [ec, got] = co_await conn->socket.async_read_some(
-          asio::buffer(dst, conn->buffer.writable()), kNoThrow);
+      auto [ec, got] =
+          co_await ReadSome(conn->socket, asio::buffer(dst, conn->buffer.writable()), AtOnce());
       if (ec) {
         read_error = true;
       } else {
@@ -498,7 +536,7 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
       if (!req_.upgrade) co_return false;
       BuildDownstreamResponse(resp_, req_.version_minor, false, resp_muts, &out_);
       conn->buffer.Consume(head_size);
-      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kNoThrow);
+      auto [ec, n] = co_await WriteAll(socket_, asio::buffer(out_), AtOnce());
       ctx.status = 101;
       if (!ec) co_await Tunnel(*conn);
       LogRequest(ctx);
@@ -516,12 +554,13 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     {
       std::array<asio::const_buffer, 2> bufs = {asio::buffer(out_),
                                                 asio::buffer(conn->buffer.data(), step.consumed)};
-      auto [ec, n] = co_await asio::async_write(socket_, bufs, kNoThrow);
+      auto [ec, n] = co_await WriteAll(socket_, bufs, AtOnce());
       conn->buffer.Consume(step.consumed);
       ctx.bytes_sent += step.consumed;
       downstream_ok = !ec;
     }
     bool eof_end = false;
+    // The rest of the body: asynchronous operations (see the request body).
     while (downstream_ok && upstream_ok && !framer.done()) {
       char* dst = conn->buffer.Prepare(kReadChunk);
       auto [ec, got] = co_await conn->socket.async_read_some(
@@ -589,8 +628,9 @@ asio::awaitable<void> Pipe(tcp::socket& from, tcp::socket& to) {
 asio::awaitable<void> Session::Tunnel(UpstreamConnection& upstream) {
   // Bytes that arrived with the heads go first.
   if (!upstream.buffer.empty()) {
-    auto [ec, n] = co_await asio::async_write(
-        socket_, asio::buffer(upstream.buffer.data(), upstream.buffer.size()), kNoThrow);
+    auto [ec, n] =
+        co_await WriteAll(socket_, asio::buffer(upstream.buffer.data(), upstream.buffer.size()),
+                                AtOnce());
     upstream.buffer.Clear();
     if (ec) co_return;
   }

@@ -47,6 +47,9 @@ class Session {
   bool SkipBufferedBody();
   void LogRequest(RequestContext& ctx);
   bool ShouldClose() const;
+  // Whether reads and writes finish at once when ready (a lightly loaded
+  // worker) or queue like any Asio operation: server/immediate_io.h.
+  bool AtOnce() const;
 
   Worker* worker_;
   std::shared_ptr<ListenerState> listener_;

@@ -78,11 +78,26 @@ class Worker {
   void Register(Session* s);
   void Unregister(Session* s);
 
+  // Requests this worker is in the middle of (head read, response not yet
+  // written): how loaded it is right now, for sessions choosing between
+  // finishing a step at once and queueing it (server/immediate_io.h), and
+  // the admin's downstream_requests_active. Only the worker thread writes,
+  // so a plain load and store do (no locked instruction per request).
+  void RequestBegan() { AddInProgress(1); }
+  void RequestEnded() { AddInProgress(-1); }
+  int requests_in_progress() const {
+    return requests_in_progress_.load(std::memory_order_relaxed);
+  }
+
  private:
   struct ActiveListener {
     std::shared_ptr<ListenerState> state;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
   };
+  void AddInProgress(int delta) {
+    requests_in_progress_.store(requests_in_progress_.load(std::memory_order_relaxed) + delta,
+                                std::memory_order_relaxed);
+  }
   void StartAccepting(const std::shared_ptr<ListenerState>& state,
                       boost::asio::ip::tcp::acceptor* acceptor);
 
@@ -97,6 +112,7 @@ class Worker {
   absl::flat_hash_map<std::string, ActiveListener> listeners_;
   absl::flat_hash_set<Session*> sessions_;
   bool draining_ = false;
+  std::atomic<int> requests_in_progress_{0};
 };
 
 }  // namespace causeway::proxy

@@ -269,6 +269,9 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> Connect(
   }
   RegisterAfresh(conn->socket);
   conn->socket.set_option(tcp::no_delay(true), ec);
+  // Sessions read and write it with non-blocking calls first
+  // (server/immediate_io.h).
+  conn->socket.non_blocking(true, ec);
   co_return finish(absl::OkStatus());
 }
 

@@ -639,9 +639,15 @@ class ConnectionReuseTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     EXPECT_EQ(origin_.held(), held_before + n) << "the burst never reached the origin";
+    EXPECT_EQ(server_->RequestsInProgress(), n);  // beyond kAtOnceUpTo: queued steps
     origin_.ReleaseHeld();
     for (auto& t : clients) t.join();
     EXPECT_EQ(ok.load(), n);
+    auto settled = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (server_->RequestsInProgress() != 0 && std::chrono::steady_clock::now() < settled) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(server_->RequestsInProgress(), 0) << "requests still counted in progress";
   }
 
   TestOrigin origin_{"origin"};
