@@ -29,7 +29,10 @@ std::string PrometheusText(const std::map<std::string, double>& stats) {
   std::string out;
   for (const auto& [name, value] : stats) {
     std::string metric = "causeway_proxy_" + Sanitize(name);
-    out += StrCat("# TYPE ", metric, " gauge\n", metric, " ", FormatNumber(value), "\n");
+    // Prometheus' naming: a "_total" is a counter (only ever goes up).
+    const bool counter = metric.size() > 6 && metric.compare(metric.size() - 6, 6, "_total") == 0;
+    out += StrCat("# TYPE ", metric, counter ? " counter\n" : " gauge\n", metric, " ",
+                  FormatNumber(value), "\n");
   }
   return out;
 }

@@ -241,6 +241,7 @@ int RunProxy(const ProxyAppOptions& options) {
     std::map<std::string, double> s;
     s["downstream_connections_active"] = static_cast<double>(server.ActiveConnections());
     s["downstream_requests_total"] = static_cast<double>(server.RequestsTotal());
+    s["downstream_requests_active"] = static_cast<double>(server.RequestsInProgress());
     if (client) {
       XdsClient::Stats x = client->stats();
       s["xds_connected"] = x.connected ? 1 : 0;

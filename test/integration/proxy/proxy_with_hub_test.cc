@@ -490,6 +490,8 @@ TEST_F(ProxyWithHubTest, AdminEndpointsShowTheHubsConfiguration) {
   EXPECT_GE(plain["xds_updates_accepted_total"], 4);  // at least one of each type
   EXPECT_EQ(plain["xds_updates_rejected_total"], 0);
   EXPECT_GE(plain["downstream_requests_total"], 5);  // warm-up and the four above
+  ASSERT_EQ(plain.count("downstream_requests_active"), 1u);
+  EXPECT_EQ(plain["downstream_requests_active"], 0);  // the admin port's own are not counted
 
   // Prometheus text: every line a comment or "name value", every sample
   // declared by a TYPE line, the same numbers as /stats.
@@ -522,6 +524,8 @@ TEST_F(ProxyWithHubTest, AdminEndpointsShowTheHubsConfiguration) {
   EXPECT_EQ(samples["causeway_proxy_xds_connected"], 1);
   EXPECT_GE(samples["causeway_proxy_downstream_requests_total"], 5);
   EXPECT_EQ(samples["causeway_proxy_xds_updates_rejected_total"], 0);
+  EXPECT_EQ(types["causeway_proxy_downstream_requests_total"], "counter");
+  EXPECT_EQ(types["causeway_proxy_downstream_requests_active"], "gauge");
 }
 
 TEST_F(ProxyWithHubTest, RouteChangeUnderLoadLosesNoRequest) {
