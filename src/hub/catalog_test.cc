@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "common/status.h"
-#include "support/process.h"
+#include "support/sqlite_catalog.h"
 
 namespace causeway::hub {
 namespace {
@@ -24,14 +24,6 @@ Mutation Make(Mutation::Type type, Kind kind, const std::string& zone, const cha
 
 class CatalogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto s = store::OpenStore("", dir_.path());
-    ASSERT_TRUE(s.ok()) << s.status();
-    store_ = std::move(*s);
-    catalog_ = std::make_unique<Catalog>(store_.get(), &time_);
-    ASSERT_TRUE(catalog_->Open().ok());
-  }
-
   absl::StatusOr<WriteResult> Write(std::vector<Mutation> m) { return catalog_->Write(std::move(m), "test"); }
 
   // The seed's zone: dev-local with proxy dev-proxy → domain → route → group → cluster.
@@ -50,10 +42,8 @@ class CatalogTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.status();
   }
 
-  causeway::testing::TempDir dir_;
   ManualTime time_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<Catalog> catalog_;
+  causeway::testing::SqliteCatalog catalog_{&time_};
 };
 
 TEST_F(CatalogTest, OneRequestMayReferToObjectsItCreatesLater) {
@@ -75,7 +65,7 @@ TEST_F(CatalogTest, MissingReferenceNamesTheFieldAndWritesNothing) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ErrorField(r.status()), "route_group");
   EXPECT_EQ(catalog_->Revision(), 6);
-  auto stored = store_->Revision();
+  auto stored = catalog_.store()->Revision();
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(*stored, 6);
 }
@@ -154,11 +144,11 @@ TEST_F(CatalogTest, FailedRequestInBatchDoesNotAffectOthersAndStateSurvivesReope
   EXPECT_EQ(ok.load(), 40);
   EXPECT_EQ(catalog_->Revision(), 46);
   catalog_->Close();
-  Catalog reopened(store_.get(), &time_);
+  Catalog reopened(catalog_.store(), &time_);
   ASSERT_TRUE(reopened.Open().ok());
   EXPECT_EQ(reopened.Revision(), 46);
   EXPECT_EQ(reopened.List(Kind::kCluster, "dev-local").size(), 41u);
-  auto log = store_->ChangesSince(0, 1000);
+  auto log = catalog_.store()->ChangesSince(0, 1000);
   ASSERT_TRUE(log.ok());
   ASSERT_EQ(log->size(), 46u);
   for (size_t i = 0; i < log->size(); ++i) EXPECT_EQ((*log)[i].revision, static_cast<int64_t>(i + 1));
@@ -180,7 +170,7 @@ TEST_F(CatalogTest, SubscribersSeeEveryChangeInOrder) {
 TEST_F(CatalogTest, RefreshCatchesUpWithAnotherWriter) {
   SeedZone();
   // A second catalog on the same store plays the part of another hub.
-  Catalog other(store_.get(), &time_);
+  Catalog other(catalog_.store(), &time_);
   ASSERT_TRUE(other.Open().ok());
   auto w = other.Write({Make(Mutation::Type::kCreate, Kind::kCluster, "dev-local", R"({"name":"extra"})")}, "b");
   ASSERT_TRUE(w.ok()) << w.status();

@@ -4,8 +4,7 @@
 #include <atomic>
 
 #include "gtest/gtest.h"
-#include "store/store.h"
-#include "support/process.h"
+#include "support/sqlite_catalog.h"
 
 namespace causeway::xds {
 namespace {
@@ -15,11 +14,6 @@ using std::chrono::milliseconds;
 class SnapshotCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = store::OpenStore("", dir_.path());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    catalog_ = std::make_unique<hub::Catalog>(store_.get(), &RealTime::Instance());
-    ASSERT_TRUE(catalog_->Open().ok());
     Write(model::Kind::kZone, "z", model::Json::object());
     cache_ = std::make_unique<SnapshotCache>(
         catalog_.get(), &clock_, SnapshotCache::Options{milliseconds(100), milliseconds(1000)},
@@ -42,10 +36,8 @@ class SnapshotCacheTest : public ::testing::Test {
           {{"instances", {{{"host", "10.0.0." + std::to_string(i)}, {"port", 80}}}}});
   }
 
-  ::causeway::testing::TempDir dir_;
   ManualTime clock_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<hub::Catalog> catalog_;
+  ::causeway::testing::SqliteCatalog catalog_;
   std::unique_ptr<SnapshotCache> cache_;
   std::atomic<int> published_{0};
 };

@@ -3,9 +3,7 @@
 #include "xds/snapshot.h"
 
 #include "gtest/gtest.h"
-#include "hub/catalog.h"
-#include "store/store.h"
-#include "support/process.h"
+#include "support/sqlite_catalog.h"
 
 namespace causeway::xds {
 namespace {
@@ -13,11 +11,6 @@ namespace {
 class SnapshotReadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = store::OpenStore("", dir_.path());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    catalog_ = std::make_unique<hub::Catalog>(store_.get(), &RealTime::Instance());
-    ASSERT_TRUE(catalog_->Open().ok());
     source_ = std::make_unique<CatalogConfigSource>(catalog_.get());
     Upsert(model::Kind::kZone, "z", model::Json::object());
     for (const char* name : {"a", "b", "c"}) SetHosts(name, {"10.0.0.1"});
@@ -35,7 +28,6 @@ class SnapshotReadTest : public ::testing::Test {
            {{"domain", "api.svc:80"}, {"path", "/b"}, {"route_group", "rg-b"}});
     Upsert(model::Kind::kProxy, "front", {{"domains", {"api.svc:80"}}});
   }
-  void TearDown() override { catalog_->Close(); }
 
   void Upsert(model::Kind kind, const std::string& name, const model::Json& body) {
     auto parsed = model::ParseObject(kind, body, kind == model::Kind::kZone ? "" : "z", name);
@@ -87,9 +79,7 @@ class SnapshotReadTest : public ::testing::Test {
     EXPECT_EQ(got.errors(), want.errors());
   }
 
-  ::causeway::testing::TempDir dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<hub::Catalog> catalog_;
+  ::causeway::testing::SqliteCatalog catalog_;
   std::unique_ptr<CatalogConfigSource> source_;
   std::shared_ptr<const ZoneSnapshot> last_;
   uint64_t sequence_ = 0;

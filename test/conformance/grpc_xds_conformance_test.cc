@@ -17,8 +17,7 @@
 #include "gtest/gtest.h"
 #include "hub/catalog.h"
 #include "model/objects.h"
-#include "store/store.h"
-#include "support/process.h"
+#include "support/sqlite_catalog.h"
 #include "xds/server.h"
 
 namespace causeway::conformance {
@@ -51,11 +50,6 @@ class Backend final : public Echo::Service {
 class GrpcXdsConformance : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = store::OpenStore("", dir_.path());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    catalog_ = std::make_unique<hub::Catalog>(store_.get(), &RealTime::Instance());
-    ASSERT_TRUE(catalog_->Open().ok());
 
     xds::XdsServer::Options options;
     options.debounce = std::chrono::milliseconds(20);
@@ -64,7 +58,7 @@ class GrpcXdsConformance : public ::testing::Test {
     const int port = ::causeway::testing::FreePort();
     ASSERT_TRUE(server_->Start("127.0.0.1:" + std::to_string(port)).ok());
 
-    const std::string bootstrap = dir_.File("bootstrap.json");
+    const std::string bootstrap = catalog_.dir().File("bootstrap.json");
     std::ofstream(bootstrap) << model::Json{
         {"xds_servers",
          {{{"server_uri", "127.0.0.1:" + std::to_string(port)},
@@ -79,7 +73,7 @@ class GrpcXdsConformance : public ::testing::Test {
 
   void TearDown() override {
     if (server_) server_->Stop();
-    if (catalog_) catalog_->Close();
+    catalog_->Close();
   }
 
   void Upsert(model::Kind kind, const std::string& name, const model::Json& body) {
@@ -127,9 +121,7 @@ class GrpcXdsConformance : public ::testing::Test {
         std::chrono::seconds(20));
   }
 
-  ::causeway::testing::TempDir dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<hub::Catalog> catalog_;
+  ::causeway::testing::SqliteCatalog catalog_;
   std::unique_ptr<xds::XdsServer> server_;
 };
 

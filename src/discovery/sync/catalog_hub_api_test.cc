@@ -7,8 +7,7 @@
 
 #include "discovery/agent/agent.h"
 #include "discovery/sync/syncer.h"
-#include "store/store.h"
-#include "support/process.h"
+#include "support/sqlite_catalog.h"
 
 namespace causeway::discovery {
 namespace {
@@ -19,15 +18,7 @@ using model::Kind;
 
 class CatalogHubApiTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto s = store::OpenStore("", dir_.path());
-    ASSERT_TRUE(s.ok()) << s.status();
-    store_ = std::move(*s);
-    catalog_ = std::make_unique<hub::Catalog>(store_.get(), &time_);
-    ASSERT_TRUE(catalog_->Open().ok());
-    Write(Kind::kZone, "", R"({"name": "staging"})");
-  }
-  void TearDown() override { catalog_->Close(); }
+  void SetUp() override { Write(Kind::kZone, "", R"({"name": "staging"})"); }
 
   void Write(Kind kind, const std::string& zone, const std::string& body,
              Mutation::Type type = Mutation::Type::kCreate) {
@@ -44,10 +35,7 @@ class CatalogHubApiTest : public ::testing::Test {
     return out;
   }
 
-  causeway::testing::TempDir dir_;
-  RealTime time_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<hub::Catalog> catalog_;
+  causeway::testing::SqliteCatalog catalog_;
 };
 
 Instances One(const std::string& host) { return {model::Instance{host, 80, {}}}; }
@@ -77,7 +65,7 @@ TEST_F(CatalogHubApiTest, SyncsConflictsAndDeletes) {
 
 // What `causeway serve --collector-zone staging --collector file:...` runs.
 TEST_F(CatalogHubApiTest, InProcessAgentWritesIntoTheCatalog) {
-  const std::string path = dir_.File("clusters.yaml");
+  const std::string path = catalog_.dir().File("clusters.yaml");
   std::ofstream(path) << "- cluster: users\n  instances: [{host: 10.0.0.1, port: 80}]\n";
   AgentOptions options;
   options.collectors = {"file:" + path};

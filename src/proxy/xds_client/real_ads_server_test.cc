@@ -11,8 +11,7 @@
 #include "model/objects.h"
 #include "proxy/config/build_config.h"
 #include "proxy/xds_client/xds_client.h"
-#include "store/store.h"
-#include "support/process.h"
+#include "support/sqlite_catalog.h"
 #include "xds/server.h"
 
 namespace causeway::proxy {
@@ -37,11 +36,6 @@ std::string RoutedCluster(const XdsResources& set) {
 class RealAdsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = store::OpenStore("", dir_.path());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    catalog_ = std::make_unique<hub::Catalog>(store_.get(), &RealTime::Instance());
-    ASSERT_TRUE(catalog_->Open().ok());
     Upsert(model::Kind::kZone, "z", model::Json::object());
     Upsert(model::Kind::kCluster, "blue",
            {{"instances", {{{"host", "10.0.0.1"}, {"port", 8080}}}}});
@@ -59,7 +53,7 @@ class RealAdsServerTest : public ::testing::Test {
   void TearDown() override {
     client_.reset();
     StopServer();
-    if (catalog_) catalog_->Close();
+    catalog_->Close();
   }
 
   void StartServer() {
@@ -141,9 +135,7 @@ class RealAdsServerTest : public ::testing::Test {
     return true;
   }
 
-  ::causeway::testing::TempDir dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<hub::Catalog> catalog_;
+  ::causeway::testing::SqliteCatalog catalog_;
   std::unique_ptr<xds::XdsServer> server_;
   int port_ = 0;
   std::mutex mu_;
