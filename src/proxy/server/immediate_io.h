@@ -8,9 +8,10 @@
 // breadth-first through a burst: after a stall of the machine, every
 // waiting connection's request is read before the first is forwarded,
 // every forward is queued before the first response is read, and so on,
-// so the requests of a burst all finish near its end. Measured by
-// bench/proxy/run as added p99 about 0.25 ms above nginx's, whose event
-// loop carries each ready connection as far as it can go.
+// so the requests of a burst all finish near its end. bench/proxy/run
+// measured added p99 0.22-0.39 ms above nginx's (paired medians) with every
+// step queued, and -0.06 to +0.24 ms with these in use as below
+// (bench/proxy/HISTORY.md).
 //
 // These try the non-blocking call first (the socket must be in
 // non-blocking mode) and fall back to async_wait for readiness, so a ready
