@@ -30,9 +30,8 @@ std::string PrometheusText(const std::map<std::string, double>& stats) {
   for (const auto& [name, value] : stats) {
     std::string metric = "causeway_proxy_" + Sanitize(name);
     // Prometheus' naming: a "_total" is a counter (only ever goes up).
-    const bool counter = metric.size() > 6 && metric.compare(metric.size() - 6, 6, "_total") == 0;
-    out += StrCat("# TYPE ", metric, counter ? " counter\n" : " gauge\n", metric, " ",
-                  FormatNumber(value), "\n");
+    out += StrCat("# TYPE ", metric, metric.ends_with("_total") ? " counter\n" : " gauge\n",
+                  metric, " ", FormatNumber(value), "\n");
   }
   return out;
 }
