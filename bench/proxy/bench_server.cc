@@ -2,7 +2,7 @@
 // configuration and no hub, for bench/proxy/run.
 //
 //   causeway_proxy_bench_server --port 18080 --origin 127.0.0.1:18000 --workers 1
-//                               [--access-log PATH]
+//                               [--access-log PATH] [--worker-slice-us US]
 //
 // The configuration is built the way the xDS client builds it, from Envoy v3
 // protos through BuildConfig, so the request path measured is the real one.
@@ -89,13 +89,14 @@ Cluster MakeCluster(const std::string& host, int port) {
 int Usage() {
   std::fprintf(stderr,
                "usage: causeway_proxy_bench_server --port P --origin HOST:PORT [--workers N]"
-               " [--access-log PATH]\n");
+               " [--access-log PATH] [--worker-slice-us US]\n");
   return 2;
 }
 
 int Main(int argc, char** argv) {
   int port = -1;
   int workers = 1;
+  auto worker_slice = kDefaultWorkerSlice;  // as causeway-proxy's --worker-slice-us
   std::string origin;
   std::string access_log_path;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -106,6 +107,8 @@ int Main(int argc, char** argv) {
       origin = argv[i + 1];
     } else if (flag == "--workers") {
       workers = std::atoi(argv[i + 1]);
+    } else if (flag == "--worker-slice-us") {
+      worker_slice = std::chrono::microseconds(std::atoi(argv[i + 1]));
     } else if (flag == "--access-log") {
       access_log_path = argv[i + 1];
     } else {
@@ -136,7 +139,8 @@ int Main(int argc, char** argv) {
     }
     access_log = std::make_unique<StreamAccessLog>(log_file);
   }
-  ProxyServer server({.workers = workers, .access_log = access_log.get()});
+  ProxyServer server(
+      {.workers = workers, .access_log = access_log.get(), .worker_slice = worker_slice});
   if (absl::Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
     return 1;

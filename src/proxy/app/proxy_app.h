@@ -7,6 +7,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "proxy/server/proxy_server.h"
 
 namespace causeway::proxy {
 
@@ -19,6 +20,8 @@ struct ProxyAppOptions {
   std::string admin = "127.0.0.1:9901";
   std::string listen_address;  // overrides the listeners' 0.0.0.0 (e.g. a pod or host IP)
   int workers = 0;          // 0: one per usable CPU
+  // Scheduling slice of the worker threads; 0: the kernel's.
+  int worker_slice_us = static_cast<int>(kDefaultWorkerSlice.count());
   std::string access_log = "-";  // "-" stdout, "off", or a file path
   std::string log_level = "info";
   std::string log_format = "text";

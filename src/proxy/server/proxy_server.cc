@@ -60,7 +60,7 @@ ProxyServer::ProxyServer(ProxyServerOptions options)
   shared_->access_log = options_.access_log;
   int n = options_.workers > 0 ? options_.workers : UsableCpuCount();
   for (int i = 0; i < n; ++i)
-    workers_.push_back(std::make_unique<Worker>(i, shared_.get(), options_.pool));
+    workers_.push_back(std::make_unique<Worker>(i, shared_.get(), options_.pool, options_.worker_slice));
 }
 
 ProxyServer::~ProxyServer() { Stop(); }

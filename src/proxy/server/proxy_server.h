@@ -33,10 +33,19 @@ namespace causeway::proxy {
 class Worker;
 struct ServerShared;
 
+// What causeway-proxy's workers ask for by default (--worker-slice-us): the
+// shortest slice the kernel grants. bench/proxy/run measured it against the
+// kernel's own (1.5 ms on two CPUs): after a stall of the machine the proxy
+// catches up sooner, at the same throughput (README, bench/proxy/HISTORY.md).
+inline constexpr std::chrono::microseconds kDefaultWorkerSlice{100};
+
 struct ProxyServerOptions {
   int workers = 0;                  // 0: one per usable CPU
   AccessLog* access_log = nullptr;  // not owned; null disables the access log
   ConnectionPool::Options pool;     // each worker's upstream connection pool
+  // The scheduling slice each worker thread asks for (common/thread_slice.h;
+  // Linux 6.12 and later); 0 keeps the kernel's.
+  std::chrono::microseconds worker_slice = kDefaultWorkerSlice;
 };
 
 class ProxyServer {

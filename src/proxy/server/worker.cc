@@ -6,16 +6,21 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <future>
 
+#include "common/thread_slice.h"
 #include "proxy/server/session.h"
+#include "spdlog/spdlog.h"
 
 namespace causeway::proxy {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Worker::Worker(int index, ServerShared* shared, ConnectionPool::Options pool_options)
+Worker::Worker(int index, ServerShared* shared, ConnectionPool::Options pool_options,
+               std::chrono::microseconds slice)
     : ioc_(std::make_unique<asio::io_context>(1)),
       index_(index),
+      slice_(slice),
       shared_(shared),
       pool_(pool_options),
       endpoint_stats_(&shared->endpoint_stats) {}
@@ -30,10 +35,26 @@ Worker::~Worker() {
 }
 
 void Worker::Start() {
-  thread_ = std::thread([this] {
+  // Returns once the thread has set itself up, so that whatever Start's
+  // caller observes next (a test reading the threads' slices) sees it done.
+  std::promise<void> set_up;
+  auto ready = set_up.get_future();
+  thread_ = std::thread([this, &set_up] {
+    if (slice_.count() > 0) {
+      auto slice = SetThreadSlice(slice_);
+      // One line for all workers: they all get the same answer.
+      if (index_ == 0 && slice.ok()) {
+        spdlog::debug("workers run with a scheduling slice of {} us",
+                      std::chrono::duration_cast<std::chrono::microseconds>(*slice).count());
+      } else if (index_ == 0) {
+        spdlog::info("workers keep the kernel's scheduling slice: {}", std::string(slice.status().message()));
+      }
+    }
     auto guard = asio::make_work_guard(*ioc_);
+    set_up.set_value();
     ioc_->run();
   });
+  ready.wait();
 }
 
 void Worker::Stop() {

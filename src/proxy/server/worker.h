@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <condition_variable>
@@ -45,7 +46,10 @@ struct ListenerState {
 
 class Worker {
  public:
-  Worker(int index, ServerShared* shared, ConnectionPool::Options pool_options = {});
+  // `slice`: the scheduling slice the worker thread asks for
+  // (common/thread_slice.h); 0 keeps the kernel's.
+  Worker(int index, ServerShared* shared, ConnectionPool::Options pool_options = {},
+         std::chrono::microseconds slice = {});
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -103,6 +107,7 @@ class Worker {
 
   std::unique_ptr<boost::asio::io_context> ioc_;
   int index_;
+  const std::chrono::microseconds slice_;
   ServerShared* shared_;
   std::thread thread_;
   ProxyConfigSnapshot config_;

@@ -2,6 +2,7 @@
 // origins on loopback ports chosen by the kernel, raw HTTP/1.1 clients.
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "common/thread_slice.h"
 #include "proxy/config/build_config.h"
 #include "proxy/server/proxy_server.h"
 #include "test_origin.h"
@@ -494,6 +496,37 @@ TEST_F(ProxyIntegrationTest, PipelinedRequestsDoNotHoldTheWorker) {
   }
   ASSERT_LT(b_index, lines.size());
   EXPECT_LT(b_index, kPipelined / 2) << "the other client waited for most of the pipeline";
+}
+
+// The threads of this process whose scheduling slice is `slice`.
+int ThreadsWithSlice(std::chrono::nanoseconds slice) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    auto got = ThreadSlice(static_cast<pid_t>(std::stoi(entry.path().filename().string())));
+    if (got.ok() && *got == slice) ++n;  // a thread may end while listed
+  }
+  return n;
+}
+
+// Per-thread slices arrived in Linux 6.12: before, the kernel reports none
+// and the workers keep its own (and say so in the log).
+bool KernelHasSlices() {
+  auto own = ThreadSlice();
+  return own.ok() && own->count() > 0;
+}
+
+// Every worker thread, and no other, asks for the configured slice (the
+// fixture's server: the default).
+TEST_F(ProxyIntegrationTest, WorkersRunWithTheirSchedulingSlice) {
+  const int expected = KernelHasSlices() ? 2 : 0;
+  EXPECT_EQ(ThreadsWithSlice(kDefaultWorkerSlice), expected);
+
+  ProxyServerOptions options{.workers = 3, .worker_slice = std::chrono::microseconds(250)};
+  ProxyServer three(options);
+  // Start returns once every worker thread has set itself up.
+  ASSERT_TRUE(three.Start().ok());
+  EXPECT_EQ(ThreadsWithSlice(std::chrono::microseconds(250)), KernelHasSlices() ? 3 : 0);
+  EXPECT_EQ(ThreadsWithSlice(kDefaultWorkerSlice), expected);
 }
 
 TEST_F(ProxyIntegrationTest, ExpectContinue) {

@@ -404,6 +404,22 @@ EndpointCounters CountersOf(const Json& clusters, const std::string& cluster,
   return out;
 }
 
+// A slice outside the kernel's range is refused at start, naming the flag
+// and the value, rather than silently clamped.
+TEST_F(ProxyWithHubTest, RefusesAWorkerSliceOutsideTheKernelsRange) {
+  for (const char* value : {"50", "100001", "-1"}) {
+    Subprocess::Options options;
+    options.argv = {causeway::testing::BuiltBinary("causeway-proxy"), "--xds",
+                    "127.0.0.1:" + std::to_string(hub_.xds_port()), "--proxy", kProxy, "--zone",
+                    kZone, "--worker-slice-us", value};
+    options.log_path = dir_.File(std::string("slice-") + value + ".log");
+    Subprocess proxy(options);
+    EXPECT_NE(proxy.Wait(), 0) << value;
+    EXPECT_THAT(proxy.Log(), ::testing::HasSubstr("--worker-slice-us")) << proxy.Log();
+    EXPECT_THAT(proxy.Log(), ::testing::HasSubstr(std::string("got ") + value)) << proxy.Log();
+  }
+}
+
 TEST_F(ProxyWithHubTest, AdminEndpointsShowTheHubsConfiguration) {
   ASSERT_NO_FATAL_FAILURE(StartProxy());
   const std::string blue_endpoint = "127.0.0.1:" + std::to_string(blue_.port());
@@ -428,6 +444,7 @@ TEST_F(ProxyWithHubTest, AdminEndpointsShowTheHubsConfiguration) {
   EXPECT_EQ(info.value("mode", ""), "xds");
   EXPECT_EQ(info.value("state", ""), "LIVE");
   EXPECT_EQ(info.value("workers", 0), 2);
+  EXPECT_EQ(info.value("worker_slice_us", -1), 100);  // the default (kDefaultWorkerSlice)
 
   // The dump holds the resources the hub serves this proxy, with versions.
   const std::string listener = std::string(kProxy) + ":" + std::to_string(listen_port_);
