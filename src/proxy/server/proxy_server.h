@@ -35,8 +35,9 @@ struct ServerShared;
 
 // What causeway-proxy's workers ask for by default (--worker-slice-us): the
 // shortest slice the kernel grants. bench/proxy/run measured it against the
-// kernel's own (1.5 ms on two CPUs): after a stall of the machine the proxy
-// catches up sooner, at the same throughput (README, bench/proxy/HISTORY.md).
+// kernel's own (1.4 ms on two CPUs): after a stall of the machine the proxy
+// catches up sooner; throughput stayed within the noise between runs
+// (README, bench/proxy/HISTORY.md).
 inline constexpr std::chrono::microseconds kDefaultWorkerSlice{100};
 
 struct ProxyServerOptions {
