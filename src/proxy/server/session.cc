@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cstring>
 #include <optional>
 
 #include "proxy/router/router.h"
@@ -164,14 +165,21 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
     if (in_.empty()) {
       // An idle keep-alive connection holds no read buffer: free it and wait
       // for bytes before allocating one (10k idle connections x 16 KiB
-      // otherwise stay resident).
+      // otherwise stay resident). The wait is a read into the session's
+      // small buffer, not async_wait: Asio re-arms the descriptor with an
+      // epoll_ctl for every async_wait, a system call per keep-alive
+      // request, while a read on a socket its last read drained is only
+      // queued until epoll reports data, and is then the request's first read.
       in_.ReleaseIfEmpty();
-      auto [wait_ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kNoThrow);
+      auto [wait_ec, got] = co_await socket_.async_read_some(asio::buffer(idle_read_), kNoThrow);
       if (wait_ec) {
         watchdog_.Disarm();
         idle_ = false;
         co_return HeadResult::kClosed;
       }
+      std::memcpy(in_.Prepare(kReadChunk), idle_read_.data(), got);
+      in_.Commit(got);
+      continue;  // a whole head, most often: parse before reading again
     }
     char* dst = in_.Prepare(kReadChunk);
     auto [ec, got] = co_await ReadSome(socket_, asio::buffer(dst, in_.writable()), AtOnce());

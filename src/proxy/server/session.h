@@ -2,6 +2,7 @@
 // them upstream with bodies streamed both ways, and writes the responses.
 #pragma once
 
+#include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
@@ -56,6 +57,9 @@ class Session {
   boost::asio::ip::tcp::socket socket_;
   Watchdog watchdog_;
   ByteBuffer in_;
+  // Where an idle connection's next request is first read (ReadHead): small
+  // enough to keep per connection, large enough for most request heads.
+  std::array<char, 512> idle_read_;
   std::string head_;  // copy of the current request head; req_ points into it
   http1::RequestHead req_;
   http1::ResponseHead resp_;

@@ -67,6 +67,7 @@ class RawClient {
   explicit RawClient(uint16_t port);
   ~RawClient();
   bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
   bool Send(const std::string& bytes);
 
   struct Response {
