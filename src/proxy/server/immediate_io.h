@@ -14,9 +14,9 @@
 // (bench/proxy/HISTORY.md).
 //
 // These try the non-blocking call first (the socket must be in
-// non-blocking mode) and fall back to async_wait for readiness, so a ready
-// socket costs no trip through the scheduler and a waiting one no extra
-// failed syscall. They are for the bounded steps of a request (a head, the
+// non-blocking mode) and fall back to Asio's queued operation (a read) or to
+// async_wait for writability, so a ready socket costs no trip through the
+// scheduler. They are for the bounded steps of a request (a head, the
 // first chunk of a response); loops over a body keep the plain asynchronous
 // operations, which pass through the scheduler on every step, so one fast
 // download cannot keep the worker from its other connections.
@@ -46,18 +46,20 @@ namespace causeway::proxy {
 using IoResult = std::tuple<boost::system::error_code, std::size_t>;
 
 // Reads what is available into `buffer` (at least one byte, or an error;
-// eof at the end of the stream), waiting for readability if nothing is.
+// eof at the end of the stream), waiting for data if none is there.
 template <typename Socket>
 boost::asio::awaitable<IoResult> ReadSomeNow(Socket& socket, boost::asio::mutable_buffer buffer) {
   namespace asio = boost::asio;
-  while (true) {
-    boost::system::error_code ec;
-    std::size_t n = socket.read_some(buffer, ec);
-    if (ec != asio::error::would_block) co_return IoResult{ec, n};
-    auto [wait_ec] =
-        co_await socket.async_wait(Socket::wait_read, asio::as_tuple(asio::use_awaitable));
-    if (wait_ec) co_return IoResult{wait_ec, 0};
-  }
+  boost::system::error_code ec;
+  std::size_t n = socket.read_some(buffer, ec);
+  if (ec != asio::error::would_block) co_return IoResult{ec, n};
+  // Not there yet: a queued read, not async_wait. Asio re-arms the
+  // descriptor with an epoll_ctl for every async_wait (a system call per
+  // request), while a read on a socket that the reactor's last read drained
+  // is only queued until epoll reports data, and the reactor then reads.
+  auto [read_ec, got] =
+      co_await socket.async_read_some(buffer, asio::as_tuple(asio::use_awaitable));
+  co_return IoResult{read_ec, got};
 }
 
 // Writes all of `buffers`, waiting for writability whenever the socket's
