@@ -588,6 +588,10 @@ TEST_F(ProxyIntegrationTest, KeepAliveRequestsCostNoEpollCtl) {
   const int server_fd = ServerSideOf(c.fd());
   ASSERT_GE(server_fd, 0);
 
+  {
+    std::lock_guard lock(epoll_ctl_count::mu);
+    epoll_ctl_count::calls.clear();
+  }
   epoll_ctl_count::on = true;
   const int kRequests = 50;
   for (int i = 0; i < kRequests; ++i) {
