@@ -166,10 +166,8 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
       // An idle keep-alive connection holds no read buffer: free it and wait
       // for bytes before allocating one (10k idle connections x 16 KiB
       // otherwise stay resident). The wait is a read into the session's
-      // small buffer, not async_wait: Asio re-arms the descriptor with an
-      // epoll_ctl for every async_wait, a system call per keep-alive
-      // request, while a read on a socket its last read drained is only
-      // queued until epoll reports data, and is then the request's first read.
+      // small buffer, not async_wait, for the reason ReadSomeNow gives
+      // (immediate_io.h): no epoll_ctl per keep-alive request.
       in_.ReleaseIfEmpty();
       auto [wait_ec, got] = co_await socket_.async_read_some(asio::buffer(idle_read_), kNoThrow);
       if (wait_ec) {

@@ -47,7 +47,8 @@ void Worker::Start() {
         spdlog::debug("workers run with a scheduling slice of {} us",
                       std::chrono::duration_cast<std::chrono::microseconds>(*slice).count());
       } else if (index_ == 0) {
-        spdlog::info("workers keep the kernel's scheduling slice: {}", std::string(slice.status().message()));
+        spdlog::info("workers keep the kernel's scheduling slice: {}",
+                     std::string(slice.status().message()));
       }
     }
     auto guard = asio::make_work_guard(*ioc_);
