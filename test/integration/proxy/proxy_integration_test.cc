@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -482,12 +483,35 @@ TEST_F(ProxyIntegrationTest, AccessLogLine) {
   EXPECT_FALSE(j["upstream_time_ms"].is_null());
 }
 
+// An access log whose first line holds the worker that writes it until the
+// test lets it go: what arrives meanwhile is all waiting when it resumes.
+class HoldingAccessLog final : public AccessLog {
+ public:
+  void Log(const AccessLogEntry& entry) override {
+    lines_.Log(entry);
+    if (first_.exchange(false)) {
+      held_.set_value();
+      release_.get_future().wait();
+    }
+  }
+  void WaitHeld() { held_.get_future().wait(); }
+  void Release() { release_.set_value(); }
+  std::vector<std::string> Lines() const { return lines_.Lines(); }
+
+ private:
+  MemoryAccessLog lines_;
+  std::atomic<bool> first_{true};
+  std::promise<void> held_;
+  std::promise<void> release_;
+};
+
 // Requests the proxy answers itself never wait for a socket, so a client
 // pipelining many of them would hold its worker until the pipeline ran dry
 // were there no yield between them: another client's request on the same
-// worker is answered in between.
+// worker is answered in between. The worker is held while both arrive, so
+// the order it finds them in does not depend on how fast this thread runs.
 TEST_F(ProxyIntegrationTest, PipelinedRequestsDoNotHoldTheWorker) {
-  MemoryAccessLog log;
+  HoldingAccessLog log;
   ProxyServer one(ProxyServerOptions{1, &log});
   ASSERT_TRUE(one.Start().ok());
   auto snapshot = BuildConfig({MakeListener("main", "main")}, {Text<RouteConfiguration>(kRoutes)},
@@ -496,25 +520,30 @@ TEST_F(ProxyIntegrationTest, PipelinedRequestsDoNotHoldTheWorker) {
   ASSERT_TRUE(one.UpdateConfig(*snapshot).ok());
   uint16_t port = *one.ListenerPort("main");
 
-  // Few enough that every answer fits the socket buffers while the client
-  // reads none of them: the proxy's writes never have to wait either.
+  // Few enough that the pipeline fits the socket buffers while the worker is
+  // held, and every answer fits them while the client reads none.
   const int kPipelined = 1000;
   std::string pipeline;
   for (int i = 0; i < kPipelined; ++i) pipeline += Get("api.test", "/healthz");
   RawClient a(port);
+  ASSERT_TRUE(a.Send(Get("api.test", "/healthz")));
+  log.WaitHeld();
   ASSERT_TRUE(a.Send(pipeline));
-  auto b = Request(port, Get("api.test:8080", "/healthz"));
-  ASSERT_EQ(b.status, 200);
-  for (int i = 0; i < kPipelined; ++i) ASSERT_EQ(a.Read().status, 200) << "response " << i;
+  RawClient b(port);
+  ASSERT_TRUE(b.Send(Get("api.test:8080", "/healthz")));
+  log.Release();
+
+  ASSERT_EQ(b.Read().status, 200);
+  for (int i = 0; i <= kPipelined; ++i) ASSERT_EQ(a.Read().status, 200) << "response " << i;
 
   // The log line of a request is written once its response is out.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   auto lines = log.Lines();
-  while (lines.size() < kPipelined + 1 && std::chrono::steady_clock::now() < deadline) {
+  while (lines.size() < kPipelined + 2 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
     lines = log.Lines();
   }
-  ASSERT_EQ(lines.size(), kPipelined + 1u);
+  ASSERT_EQ(lines.size(), kPipelined + 2u);
   size_t b_index = lines.size();
   for (size_t i = 0; i < lines.size(); ++i) {
     if (nlohmann::json::parse(lines[i])["authority"] == "api.test:8080") b_index = i;
