@@ -494,13 +494,18 @@ class HoldingAccessLog final : public AccessLog {
       release_.get_future().wait();
     }
   }
-  void WaitHeld() { held_.get_future().wait(); }
-  void Release() { release_.set_value(); }
+  bool WaitHeld(std::chrono::seconds timeout) {
+    return held_.get_future().wait_for(timeout) == std::future_status::ready;
+  }
+  void Release() {
+    if (!released_.exchange(true)) release_.set_value();
+  }
   std::vector<std::string> Lines() const { return lines_.Lines(); }
 
  private:
   MemoryAccessLog lines_;
   std::atomic<bool> first_{true};
+  std::atomic<bool> released_{false};
   std::promise<void> held_;
   std::promise<void> release_;
 };
@@ -513,6 +518,12 @@ class HoldingAccessLog final : public AccessLog {
 TEST_F(ProxyIntegrationTest, PipelinedRequestsDoNotHoldTheWorker) {
   HoldingAccessLog log;
   ProxyServer one(ProxyServerOptions{1, &log});
+  // Declared after the server, so destroyed before it: a failed assertion
+  // below never leaves the worker held while the server waits for it.
+  struct ReleaseOnExit {
+    HoldingAccessLog& log;
+    ~ReleaseOnExit() { log.Release(); }
+  } release_on_exit{log};
   ASSERT_TRUE(one.Start().ok());
   auto snapshot = BuildConfig({MakeListener("main", "main")}, {Text<RouteConfiguration>(kRoutes)},
                               {EdsCluster("app")}, {Endpoints("app", {{prod_->port(), ""}})});
@@ -527,7 +538,7 @@ TEST_F(ProxyIntegrationTest, PipelinedRequestsDoNotHoldTheWorker) {
   for (int i = 0; i < kPipelined; ++i) pipeline += Get("api.test", "/healthz");
   RawClient a(port);
   ASSERT_TRUE(a.Send(Get("api.test", "/healthz")));
-  log.WaitHeld();
+  ASSERT_TRUE(log.WaitHeld(std::chrono::seconds(10))) << "the first request was not answered";
   ASSERT_TRUE(a.Send(pipeline));
   RawClient b(port);
   ASSERT_TRUE(b.Send(Get("api.test:8080", "/healthz")));
