@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <cstring>
 #include <optional>
+#include <tuple>
 
 #include "proxy/router/router.h"
 #include "proxy/server/immediate_io.h"
@@ -162,6 +163,8 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
       watchdog_.Arm(timeout, &socket_);
       first = false;
     }
+    boost::system::error_code ec;
+    size_t got = 0;
     if (in_.empty()) {
       // An idle keep-alive connection holds no read buffer: free it and wait
       // for bytes before allocating one (10k idle connections x 16 KiB
@@ -169,18 +172,13 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
       // small buffer, not async_wait, for the reason ReadSomeNow gives
       // (immediate_io.h): no epoll_ctl per keep-alive request.
       in_.ReleaseIfEmpty();
-      auto [wait_ec, got] = co_await socket_.async_read_some(asio::buffer(idle_read_), kNoThrow);
-      if (wait_ec) {
-        watchdog_.Disarm();
-        idle_ = false;
-        co_return HeadResult::kClosed;
-      }
-      std::memcpy(in_.Prepare(kReadChunk), idle_read_.data(), got);
-      in_.Commit(got);
-      continue;  // a whole head, most often: parse before reading again
+      std::tie(ec, got) = co_await socket_.async_read_some(asio::buffer(idle_read_), kNoThrow);
+      if (!ec) std::memcpy(in_.Prepare(kReadChunk), idle_read_.data(), got);
+    } else {
+      char* dst = in_.Prepare(kReadChunk);
+      std::tie(ec, got) =
+          co_await ReadSome(socket_, asio::buffer(dst, in_.writable()), AtOnce());
     }
-    char* dst = in_.Prepare(kReadChunk);
-    auto [ec, got] = co_await ReadSome(socket_, asio::buffer(dst, in_.writable()), AtOnce());
     if (ec) {
       watchdog_.Disarm();
       idle_ = false;
