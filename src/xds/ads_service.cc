@@ -9,6 +9,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "common/strings.h"
 #include "spdlog/spdlog.h"
 #include "xds/ads_session.h"
 
@@ -16,9 +17,7 @@ namespace causeway::xds {
 namespace {
 
 using envoy::service::discovery::v3::DeltaDiscoveryRequest;
-using envoy::service::discovery::v3::DeltaDiscoveryResponse;
 using envoy::service::discovery::v3::DiscoveryRequest;
-using envoy::service::discovery::v3::DiscoveryResponse;
 
 // What a completion-queue tag points to.
 class Tag {
@@ -44,6 +43,21 @@ class MemberTag final : public Tag {
 // Calls accepted ahead, per queue and ADS variant, so that a burst of
 // connecting proxies is not held up waiting for the next request to be made.
 constexpr int kListening = 8;
+
+// The slices of a response as the session made it: its shared part is
+// referenced, not copied (one body goes to every replica of a proxy).
+grpc::ByteBuffer ToByteBuffer(AdsSession::WireMessage message) {
+  grpc::Slice slices[2];
+  size_t count = 0;
+  if (message.shared && !message.shared->empty()) {
+    auto* hold = new std::shared_ptr<const std::string>(std::move(message.shared));
+    slices[count++] = grpc::Slice(
+        const_cast<char*>((*hold)->data()), (*hold)->size(),
+        [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); }, hold);
+  }
+  if (!message.own.empty()) slices[count++] = grpc::Slice(message.own);
+  return grpc::ByteBuffer(slices, count);
+}
 
 }  // namespace
 
@@ -163,9 +177,9 @@ namespace {
 // done with it: accepted or refused, finished, and told the call is over
 // (AsyncNotifyWhenDone), with no read or write outstanding. The registries
 // hold further references for status pages.
-template <typename Request, typename Response>
+template <typename Request>
 class AdsCall final : public PolledStream,
-                      public std::enable_shared_from_this<AdsCall<Request, Response>> {
+                      public std::enable_shared_from_this<AdsCall<Request>> {
  public:
   static constexpr bool kDelta = std::is_same_v<Request, DeltaDiscoveryRequest>;
 
@@ -241,7 +255,8 @@ class AdsCall final : public PolledStream,
       return;
     }
     AdsSession::Outbox out;
-    absl::Status status = Handle(&out);
+    absl::Status status = Parse();
+    if (status.ok()) status = Handle(&out);
     if (!status.ok()) {
       spdlog::info("xds: ending stream of {} ({}): {}", node_id_, zone_,
                    std::string(status.message()));
@@ -254,7 +269,16 @@ class AdsCall final : public PolledStream,
     Next();
   }
 
-  // The request just read, through the session.
+  // The request just read (read_buffer_), as a message (request_).
+  absl::Status Parse() {
+    grpc::Status parsed = grpc::SerializationTraits<Request>::Deserialize(&read_buffer_, &request_);
+    if (parsed.ok()) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        StrCat("could not parse the ", Request::descriptor()->name(), ": ",
+               parsed.error_message()));
+  }
+
+  // The request just parsed, through the session.
   absl::Status Handle(AdsSession::Outbox* out) {
     std::lock_guard lock(mu_);
     if (!session_->identified()) {
@@ -302,16 +326,12 @@ class AdsCall final : public PolledStream,
 
   void Read() {
     reading_ = true;
-    stream_.Read(&request_, &read_tag_);
+    stream_.Read(&read_buffer_, &read_tag_);
   }
 
   void Enqueue(AdsSession::Outbox* out) {
     if (ending_ || broken_) return;
-    if constexpr (kDelta) {
-      for (auto& r : out->delta) queue_.push_back(std::move(r));
-    } else {
-      for (auto& r : out->sotw) queue_.push_back(std::move(r));
-    }
+    for (auto& message : out->messages) queue_.push_back(ToByteBuffer(std::move(message)));
   }
 
   // The next operation: a write if none is in flight; Finish once the
@@ -343,14 +363,15 @@ class AdsCall final : public PolledStream,
 
   AdsPoller* const poller_;
   grpc::ServerContext context_;
-  grpc::ServerAsyncReaderWriter<Response, Request> stream_;
+  grpc::ServerAsyncReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer> stream_;
 
   std::mutex mu_;  // guards session_ (status pages read it from other threads)
   std::optional<AdsSession> session_;
 
   // Poller thread only.
+  grpc::ByteBuffer read_buffer_;
   Request request_;
-  std::deque<Response> queue_;  // front: the write in flight
+  std::deque<grpc::ByteBuffer> queue_;  // front: the write in flight
   bool reading_ = false;
   bool writing_ = false;
   bool broken_ = false;
@@ -374,8 +395,8 @@ class AdsCall final : public PolledStream,
 
 void AdsPoller::Start() {
   for (int i = 0; i < kListening; ++i) {
-    AdsCall<DiscoveryRequest, DiscoveryResponse>::Listen(this);
-    AdsCall<DeltaDiscoveryRequest, DeltaDiscoveryResponse>::Listen(this);
+    AdsCall<DiscoveryRequest>::Listen(this);
+    AdsCall<DeltaDiscoveryRequest>::Listen(this);
   }
   thread_ = std::thread([this] { Run(); });
 }

@@ -71,15 +71,20 @@ class AdsService {
   SnapshotCache* cache() const { return cache_; }
   const TimeSource* time() const { return time_; }
   ServerMetrics* metrics() const { return metrics_; }
-  envoy::service::discovery::v3::AggregatedDiscoveryService::AsyncService* grpc_service() {
-    return &grpc_service_;
-  }
+  // Both methods raw: requests are parsed by the streams, and responses go
+  // out as the session serialized them (see AdsSession::WireMessage).
+  using GrpcService = envoy::service::discovery::v3::AggregatedDiscoveryService::
+      WithRawMethod_StreamAggregatedResources<
+          envoy::service::discovery::v3::AggregatedDiscoveryService::
+              WithRawMethod_DeltaAggregatedResources<
+                  envoy::service::discovery::v3::AggregatedDiscoveryService::Service>>;
+  GrpcService* grpc_service() { return &grpc_service_; }
 
  private:
   SnapshotCache* const cache_;
   const TimeSource* const time_;
   ServerMetrics* const metrics_;
-  envoy::service::discovery::v3::AggregatedDiscoveryService::AsyncService grpc_service_;
+  GrpcService grpc_service_;
   std::vector<std::unique_ptr<AdsPoller>> pollers_;
 
   mutable std::mutex mu_;

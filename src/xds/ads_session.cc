@@ -379,9 +379,9 @@ void AdsSession::OnSnapshot(std::shared_ptr<const ZoneSnapshot> snapshot, Outbox
     return;
   }
   snapshot_ = std::move(snapshot);
-  size_t before = out->sotw.size() + out->delta.size();
+  size_t before = out->messages.size();
   Pump(out);
-  if (out->sotw.size() + out->delta.size() > before && !unsynced_change_) {
+  if (out->messages.size() > before && !unsynced_change_) {
     unsynced_change_ = snapshot_->change_time();
   }
 }
@@ -442,13 +442,14 @@ bool AdsSession::PumpSotw(ResourceType type, Outbox* out) {
     }
   }
 
-  DiscoveryResponse response;
-  response.set_type_url(std::string(TypeUrl(type)));
-  response.set_version_info(version);
-  response.set_nonce(NextNonce());
-  for (const auto& [name, resource] : send) *response.add_resources() = resource->any;
+  DiscoveryResponse nonce_only;
+  nonce_only.set_nonce(NextNonce());
+  // `send` is taken from `desired`: as many resources means all of them.
+  const bool whole = send.size() == desired.size();
+  out->messages.push_back(
+      {SotwBody(type, version, send, whole), nonce_only.SerializeAsString()});
 
-  s.last_nonce = response.nonce();
+  s.last_nonce = nonce_only.nonce();
   s.in_flight = true;
   s.in_flight_resources = std::move(send);
   s.in_flight_removed.clear();
@@ -456,8 +457,37 @@ bool AdsSession::PumpSotw(ResourceType type, Outbox* out) {
   s.sent_version = version;
   s.force.clear();
   s.force_response = false;
-  out->sotw.push_back(std::move(response));
   return true;
+}
+
+std::shared_ptr<const std::string> AdsSession::SotwBody(ResourceType type,
+                                                         const std::string& version,
+                                                         const ResourceMap& send,
+                                                         bool whole) const {
+  auto build = [&] {
+    DiscoveryResponse response;
+    response.set_type_url(std::string(TypeUrl(type)));
+    response.set_version_info(version);
+    for (const auto& [name, resource] : send) *response.add_resources() = resource->any;
+    return std::make_shared<const std::string>(response.SerializeAsString());
+  };
+  if (!snapshot_) return build();
+  // A resource's version is a hash of its content, so the names and versions
+  // sent (with the state's version) say everything the body holds. Resources
+  // a client kept from an older snapshot (make before break) key alike. The
+  // state's version is the hash of every name and version of the state, so
+  // a whole state is keyed by it alone (5,000 clusters make no long key).
+  std::string key = StrCat("sotw-body\x1e", static_cast<int>(type), "\x1e", version,
+                           whole ? "\x1ewhole" : "");
+  if (!whole) {
+    for (const auto& [name, resource] : send) {
+      key += '\x1f';
+      key += name;
+      key += '\x1e';
+      key += resource->version;
+    }
+  }
+  return std::static_pointer_cast<const std::string>(snapshot_->Derived(key, build));
 }
 
 bool AdsSession::PumpDelta(ResourceType type, Outbox* out) {
@@ -515,7 +545,7 @@ bool AdsSession::PumpDelta(ResourceType type, Outbox* out) {
   s.sent_version = version;
   s.force.clear();
   s.force_response = false;
-  out->delta.push_back(std::move(response));
+  out->messages.push_back({nullptr, response.SerializeAsString()});
   return true;
 }
 

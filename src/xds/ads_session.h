@@ -40,10 +40,19 @@ class AdsSession {
  public:
   enum class Variant { kStateOfTheWorld, kDelta };
 
+  // A response as it goes on the wire: the serialized message is `shared`
+  // followed by `own` (protobuf parses a concatenation as one message). A
+  // state-of-the-world response is the same for every stream that is sent
+  // the same resources of a snapshot but for its nonce, so its body is
+  // serialized once per snapshot and shared (`shared`), and `own` holds the
+  // nonce field; a delta response is serialized whole into `own`.
+  struct WireMessage {
+    std::shared_ptr<const std::string> shared;  // may be null
+    std::string own;
+  };
   struct Outbox {
-    std::vector<envoy::service::discovery::v3::DiscoveryResponse> sotw;
-    std::vector<envoy::service::discovery::v3::DeltaDiscoveryResponse> delta;
-    bool empty() const { return sotw.empty() && delta.empty(); }
+    std::vector<WireMessage> messages;
+    bool empty() const { return messages.empty(); }
   };
 
   AdsSession(Variant variant, std::string peer, const TimeSource* time, ServerMetrics* metrics);
@@ -138,6 +147,11 @@ class AdsSession {
   bool PumpSotw(ResourceType type, Outbox* out);
   bool PumpDelta(ResourceType type, Outbox* out);
   std::string NextNonce();
+  // The serialized DiscoveryResponse of `send` at `version`, without its
+  // nonce: built once per snapshot and shared by every stream sent the same.
+  // `whole`: `send` is the entire state `version` stands for.
+  std::shared_ptr<const std::string> SotwBody(ResourceType type, const std::string& version,
+                                              const ResourceMap& send, bool whole) const;
 
   // Applies the ACK or NACK of the in-flight response of `type`.
   void Settle(ResourceType type, bool nack, const std::string& message);

@@ -1,5 +1,7 @@
 // State-of-the-world ADS against XDS-NOTES.md "Protocol rules" (numbers in
 // test comments), over raw gRPC streams to an in-process server.
+#include <grpcpp/generic/generic_stub.h>
+
 #include <set>
 
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
@@ -41,6 +43,53 @@ TEST_F(AdsTest, SotwFirstRequestWithoutNodeEndsStream) {
   auto status = s->WaitEnd();
   ASSERT_TRUE(status);
   EXPECT_EQ(status->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Requests are parsed by the server itself (both methods are raw, so that
+// responses can go out pre-serialized): bytes that are no request end the
+// stream with a status naming the message, in both variants.
+TEST_F(AdsTest, MalformedRequestEndsStreamNamingTheMessage) {
+  const std::pair<const char*, const char*> methods[] = {
+      {"/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources",
+       "DiscoveryRequest"},
+      {"/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources",
+       "DeltaDiscoveryRequest"},
+  };
+  for (const auto& [method, message] : methods) {
+    SCOPED_TRACE(method);
+    grpc::CompletionQueue cq;
+    grpc::GenericStub generic(channel_);
+    grpc::ClientContext context;
+    auto call = generic.PrepareCall(&context, method, &cq);
+    // Completes one operation, started just before with tag `expected`.
+    auto await = [&cq](intptr_t expected) {
+      void* tag = nullptr;
+      bool ok = false;
+      auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
+      EXPECT_EQ(cq.AsyncNext(&tag, &ok, deadline), grpc::CompletionQueue::GOT_EVENT);
+      EXPECT_EQ(reinterpret_cast<intptr_t>(tag), expected);
+      return ok;
+    };
+    call->StartCall(reinterpret_cast<void*>(1));
+    ASSERT_TRUE(await(1));
+    // Field 1, length-delimited, announcing far more bytes than follow.
+    const char bad[] = "\x0a\xff\xff\xff\x0f\x01";
+    grpc::Slice slice(bad, sizeof(bad) - 1);
+    grpc::ByteBuffer buffer(&slice, 1);
+    call->Write(buffer, reinterpret_cast<void*>(2));
+    ASSERT_TRUE(await(2));
+    grpc::Status status;
+    call->Finish(&status, reinterpret_cast<void*>(3));
+    ASSERT_TRUE(await(3));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(),
+                ::testing::HasSubstr(std::string("could not parse the ") + message));
+    cq.Shutdown();
+    void* tag;
+    bool ok;
+    while (cq.Next(&tag, &ok)) {
+    }
+  }
 }
 
 // Rule 1: v2 type URLs are rejected with a clear status.
