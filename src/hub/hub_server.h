@@ -35,7 +35,7 @@ struct HubOptions {
   std::string store_spec;  // "" = SQLite in data_dir
   int io_threads = 2;
   int worker_threads = 32;
-  int xds_threads = 0;  // 0: one per usable CPU
+  int xds_threads = 0;  // 0: half the usable CPUs, at least one
   // In-process collectors (`--collector`, DESIGN.md discovery contract): their
   // clusters are written through the catalog into `collector_zone`, recorded
   // in the change log as made by "collector".

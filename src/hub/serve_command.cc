@@ -141,7 +141,7 @@ void AddServeCommand(CLI::App& app) {
   serve
       ->add_option("--xds-threads", flags->xds_threads,
                    "Threads serving xDS streams, each running its share of the streams "
-                   "(0: one per CPU this process may run on)")
+                   "(0: half the CPUs this process may run on, at least one)")
       ->check(CLI::Range(0, 64))
       ->capture_default_str();
   serve->add_option("--collector", flags->collectors,
