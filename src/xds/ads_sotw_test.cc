@@ -606,5 +606,48 @@ TEST_F(AdsTest, SotwStreamsSubscribedDifferentlyEachGetTheirOwnNames) {
   }
 }
 
+// A state-of-the-world body is serialized once per snapshot and shared by the
+// streams sent the same resources. Two streams at the same state version can
+// still be sent different resources (one holds some already): each must get
+// its own, and a stream sent what another was gets the same bytes.
+TEST_F(AdsTest, SotwResponseBodiesAreSharedOnlyBetweenStreamsSentTheSame) {
+  auto open = [&](const std::string& id) {
+    auto stream = OpenSotw();
+    DiscoveryRequest first = First(kEds, {"blue", "green"});
+    first.mutable_node()->set_id(id);
+    EXPECT_TRUE(stream->Send(first));
+    return stream;
+  };
+  auto held = open("a");
+  auto r = held->Next();
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(held->Send(Ack(*r, {"blue", "green"})));
+
+  SetInstances("green", {"10.0.0.8"});
+  auto partial = held->Next();  // blue is unchanged: only green
+  ASSERT_TRUE(partial);
+  EXPECT_THAT(Names(*partial), ElementsAre("green"));
+  ASSERT_TRUE(held->Send(Ack(*partial, {"blue", "green"})));
+
+  // New streams, same snapshot and state version: they hold nothing yet.
+  auto fresh = open("b");
+  auto another = open("c");
+  auto whole = fresh->Next();
+  auto same = another->Next();
+  ASSERT_TRUE(whole && same);
+  EXPECT_EQ(whole->version_info(), partial->version_info());
+  EXPECT_THAT(Names(*whole), ElementsAre("blue", "green"));
+  envoy::config::endpoint::v3::ClusterLoadAssignment green;
+  ASSERT_TRUE(whole->resources(1).UnpackTo(&green));
+  EXPECT_EQ(green.endpoints(0).lb_endpoints(0).endpoint().address().socket_address().address(),
+            "10.0.0.8");
+  EXPECT_NE(whole->nonce(), "");
+  DiscoveryResponse without_nonce = *whole;
+  without_nonce.clear_nonce();
+  DiscoveryResponse same_without_nonce = *same;
+  same_without_nonce.clear_nonce();
+  EXPECT_EQ(without_nonce.SerializeAsString(), same_without_nonce.SerializeAsString());
+}
+
 }  // namespace
 }  // namespace causeway::xds::testing
