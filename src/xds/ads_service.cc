@@ -44,19 +44,16 @@ class MemberTag final : public Tag {
 // connecting proxies is not held up waiting for the next request to be made.
 constexpr int kListening = 8;
 
-// The slices of a response as the session made it: its shared part is
-// referenced, not copied (one body goes to every replica of a proxy).
+// The slices of a response as the session made it: its body is referenced,
+// not copied (one body goes to every replica of a proxy).
 grpc::ByteBuffer ToByteBuffer(AdsSession::WireMessage message) {
-  grpc::Slice slices[2];
-  size_t count = 0;
-  if (message.shared && !message.shared->empty()) {
-    auto* hold = new std::shared_ptr<const std::string>(std::move(message.shared));
-    slices[count++] = grpc::Slice(
-        const_cast<char*>((*hold)->data()), (*hold)->size(),
-        [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); }, hold);
-  }
-  if (!message.own.empty()) slices[count++] = grpc::Slice(message.own);
-  return grpc::ByteBuffer(slices, count);
+  auto* hold = new std::shared_ptr<const std::string>(std::move(message.body));
+  grpc::Slice slices[2] = {
+      grpc::Slice(
+          const_cast<char*>((*hold)->data()), (*hold)->size(),
+          [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); }, hold),
+      grpc::Slice(message.nonce_field)};
+  return grpc::ByteBuffer(slices, message.nonce_field.empty() ? 1 : 2);
 }
 
 }  // namespace

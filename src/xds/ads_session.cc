@@ -449,7 +449,7 @@ bool AdsSession::PumpSotw(ResourceType type, Outbox* out) {
   out->messages.push_back(
       {SotwBody(type, version, send, whole), nonce_only.SerializeAsString()});
 
-  s.last_nonce = nonce_only.nonce();
+  s.last_nonce = std::move(*nonce_only.mutable_nonce());
   s.in_flight = true;
   s.in_flight_resources = std::move(send);
   s.in_flight_removed.clear();
@@ -545,7 +545,7 @@ bool AdsSession::PumpDelta(ResourceType type, Outbox* out) {
   s.sent_version = version;
   s.force.clear();
   s.force_response = false;
-  out->messages.push_back({nullptr, response.SerializeAsString()});
+  out->messages.push_back({std::make_shared<const std::string>(response.SerializeAsString()), {}});
   return true;
 }
 

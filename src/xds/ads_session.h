@@ -40,15 +40,16 @@ class AdsSession {
  public:
   enum class Variant { kStateOfTheWorld, kDelta };
 
-  // A response as it goes on the wire: the serialized message is `shared`
-  // followed by `own` (protobuf parses a concatenation as one message). A
-  // state-of-the-world response is the same for every stream that is sent
-  // the same resources of a snapshot but for its nonce, so its body is
-  // serialized once per snapshot and shared (`shared`), and `own` holds the
-  // nonce field; a delta response is serialized whole into `own`.
+  // A response as it goes on the wire: the serialized message is `body`
+  // followed by `nonce_field` (protobuf parses a concatenation as one
+  // message). The body is written by reference, never copied per stream: a
+  // state-of-the-world body is the same for every stream sent the same
+  // resources of a snapshot, so it is serialized once per snapshot and
+  // shared, and `nonce_field` holds the stream's nonce; a delta response is
+  // serialized per stream, whole into `body`.
   struct WireMessage {
-    std::shared_ptr<const std::string> shared;  // may be null
-    std::string own;
+    std::shared_ptr<const std::string> body;
+    std::string nonce_field;  // may be empty
   };
   struct Outbox {
     std::vector<WireMessage> messages;
