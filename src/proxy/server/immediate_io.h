@@ -29,11 +29,23 @@
 // wake-up. So ReadSome and WriteAll take the choice: at once while the
 // worker has only a handful of requests in progress (a burst after a stall,
 // the everyday load of a sidecar), queued like any Asio operation beyond.
+//
+// Queued writes go further: a busy worker's write waits until the worker has
+// been through the work that was already ready (a post, then the write).
+// Asio's own async_write sends at once and queues only its completion, so a
+// worker going through a burst of answers wrote each downstream between
+// its reads, and the client woke for a few at a time; posted, the writes of a
+// burst leave together and each peer finds more per wake-up. With wrk at 50
+// connections and 100 B answers, causeway/nginx throughput went from 1.01
+// to 1.06 (medians of 12 alternating rounds, two runs alike; 16 KiB and
+// 1,000 connections unchanged within their spread), with no more CPU per
+// request (bench/proxy/HISTORY.md).
 #pragma once
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/system/error_code.hpp>
@@ -103,12 +115,14 @@ boost::asio::awaitable<IoResult> ReadSome(Socket& socket, boost::asio::mutable_b
   co_return IoResult{ec, n};
 }
 
-// WriteAllNow when `at_once`, else Asio's queued async_write.
+// WriteAllNow when `at_once`, else Asio's queued async_write after the
+// worker's ready work (see the top of this file).
 template <typename Socket, typename ConstBufferSequence>
 boost::asio::awaitable<IoResult> WriteAll(Socket& socket, const ConstBufferSequence& buffers,
                                           bool at_once) {
   namespace asio = boost::asio;
   if (at_once) co_return co_await WriteAllNow(socket, buffers);
+  co_await asio::post(socket.get_executor(), asio::use_awaitable);
   auto [ec, n] = co_await asio::async_write(socket, buffers, asio::as_tuple(asio::use_awaitable));
   co_return IoResult{ec, n};
 }

@@ -81,6 +81,42 @@ TEST(ImmediateIo, QueuedReadResumesBehindQueuedHandlers) {
   EXPECT_TRUE(posted_ran_before_read_returned);
 }
 
+// A busy worker's write leaves only after the work already queued: a
+// handler posted before the write finds nothing sent yet (Asio's own
+// async_write would have sent at once), and one posted with an at-once write
+// finds it sent.
+TEST(ImmediateIo, QueuedWriteLeavesAfterQueuedHandlers) {
+  for (bool at_once : {false, true}) {
+    SCOPED_TRACE(at_once ? "at once" : "queued");
+    asio::io_context io;
+    SocketPair p(io);
+    bool posted_ran = false;
+    boost::system::error_code seen_by_posted;
+    std::size_t written = 0;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          asio::post(io, [&] {
+            posted_ran = true;
+            char buf[16];
+            p.b.read_some(asio::buffer(buf), seen_by_posted);
+          });
+          auto [ec, n] = co_await WriteAll(p.a, asio::buffer(std::string("answer")), at_once);
+          EXPECT_FALSE(ec);
+          written = n;
+        },
+        asio::detached);
+    io.run();
+    EXPECT_TRUE(posted_ran);
+    EXPECT_EQ(written, 6u);
+    if (at_once) {
+      EXPECT_FALSE(seen_by_posted) << seen_by_posted.message();
+    } else {
+      EXPECT_EQ(seen_by_posted, asio::error::would_block);
+    }
+  }
+}
+
 TEST(ImmediateIo, ReadWaitsForDataThenSeesEof) {
   asio::io_context io;
   SocketPair p(io);
