@@ -11,11 +11,10 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${CAUSEWAY_BIN:?set CAUSEWAY_BIN to the src/exe directory of a build}"
+port_vars=(API_PORT XDS_PORT APP_PORT SIDECAR_PORT FRONT_PORT COLOR1_PORT COLOR2_PORT DEV_ADMIN_PORT FRONT_ADMIN_PORT)
+ports=($("$here/../support/free_ports" ${#port_vars[@]})) || exit 1
+for i in "${!port_vars[@]}"; do export "${port_vars[$i]}=${ports[$i]}"; done
 export WORK=$(mktemp -d /tmp/causeway-e2e-XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-for v in API_PORT XDS_PORT APP_PORT SIDECAR_PORT FRONT_PORT COLOR1_PORT COLOR2_PORT DEV_ADMIN_PORT FRONT_ADMIN_PORT; do
-  export $v=$(free_port)
-done
 source "$here/../../examples/local-to-staging/topology.sh"
 
 failures=0

@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -22,7 +24,9 @@ extern char** environ;
 
 namespace causeway::testing {
 
-int FreePort() {
+namespace {
+
+int PortTheKernelPicks() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -36,6 +40,21 @@ int FreePort() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+int FreePort() {
+  static std::mutex mutex;
+  static std::set<int> given;
+  std::lock_guard<std::mutex> lock(mutex);
+  // The ephemeral range has ~28,000 ports; a process gets through a few
+  // hundred at most, so a repeat is rare and a fresh pick almost always new.
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    int port = PortTheKernelPicks();
+    if (given.insert(port).second) return port;
+  }
+  throw std::runtime_error("FreePort: no port left that this process was not given already");
 }
 
 TempDir::TempDir() {

@@ -12,7 +12,10 @@
 
 namespace causeway::testing {
 
-// A port on 127.0.0.1 that was free a moment ago (bound then released).
+// A port on 127.0.0.1 that was free a moment ago (bound then released),
+// and not one this process was given before: the kernel may hand the same
+// port to two binds in a row once the first is released, and two servers of
+// one test would then fight over it.
 int FreePort();
 
 // A fresh directory under $TMPDIR, removed (recursively) on destruction.
