@@ -20,7 +20,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config git ca-certificates python3 binutils \
       libboost1.81-dev \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-      libabsl-dev libssl-dev libnghttp2-dev libre2-dev \
+      libabsl-dev libssl-dev libnghttp2-dev libre2-dev libgoogle-perftools-dev \
       libsqlite3-dev libpq-dev \
       libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev \
       libgtest-dev libgmock-dev libbenchmark-dev \

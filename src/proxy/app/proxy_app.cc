@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "proxy/app/admin.h"
+#include "proxy/app/allocator.h"
 #include "proxy/app/static_config.h"
 #include "proxy/config/build_config.h"
 #include "proxy/server/access_log.h"
@@ -245,7 +246,8 @@ int RunProxy(const ProxyAppOptions& options) {
         {"uptime_seconds",
          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count()},
         {"workers", server.workers()},
-        {"worker_slice_us", options.worker_slice_us}};
+        {"worker_slice_us", options.worker_slice_us},
+        {"allocator", AllocatorName()}};
   };
   sources.config_dump = [&] {
     if (client) return client->ConfigDump();
@@ -255,7 +257,7 @@ int RunProxy(const ProxyAppOptions& options) {
     return current.Clusters(server.EndpointStats(), name);
   };
   sources.stats = [&] {
-    std::map<std::string, double> s;
+    std::map<std::string, double> s = AllocatorStats();
     s["downstream_connections_active"] = static_cast<double>(server.ActiveConnections());
     s["downstream_requests_total"] = static_cast<double>(server.RequestsTotal());
     s["downstream_requests_active"] = static_cast<double>(server.RequestsInProgress());

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -48,6 +49,7 @@ using ::testing::HasSubstr;
 
 constexpr char kZone[] = "shop";
 constexpr char kProxy[] = "edge";
+constexpr char kExpectedAllocator[] = CAUSEWAY_EXPECTED_ALLOCATOR;
 
 // Client threads sending keep-alive GETs through the proxy back to back. A
 // request counts as lost unless it gets a complete 200; a connection the
@@ -445,6 +447,8 @@ TEST_F(ProxyWithHubTest, AdminEndpointsShowTheHubsConfiguration) {
   EXPECT_EQ(info.value("state", ""), "LIVE");
   EXPECT_EQ(info.value("workers", 0), 2);
   EXPECT_EQ(info.value("worker_slice_us", -1), 100);  // the default (kDefaultWorkerSlice)
+  // Release builds link tcmalloc; sanitizer builds keep libc's malloc.
+  EXPECT_EQ(info.value("allocator", ""), kExpectedAllocator);
 
   // The dump holds the resources the hub serves this proxy, with versions.
   const std::string listener = std::string(kProxy) + ":" + std::to_string(listen_port_);
@@ -509,6 +513,14 @@ TEST_F(ProxyWithHubTest, AdminEndpointsShowTheHubsConfiguration) {
   EXPECT_GE(plain["downstream_requests_total"], 5);  // warm-up and the four above
   ASSERT_EQ(plain.count("downstream_requests_active"), 1u);
   EXPECT_EQ(plain["downstream_requests_active"], 0);  // the admin port's own are not counted
+  // The allocator's own numbers, where it has them (src/proxy/app/allocator.h).
+  if (std::string_view(kExpectedAllocator) == "tcmalloc") {
+    EXPECT_GT(plain["memory_allocated_bytes"], 1e5);  // a few listeners and pools at least
+    EXPECT_GE(plain["memory_heap_size_bytes"], plain["memory_allocated_bytes"]);
+    EXPECT_LE(plain["memory_physical_size_bytes"], plain["memory_heap_size_bytes"]);
+  } else {
+    EXPECT_EQ(plain.count("memory_allocated_bytes"), 0u);
+  }
 
   // Prometheus text: every line a comment or "name value", every sample
   // declared by a TYPE line, the same numbers as /stats.
