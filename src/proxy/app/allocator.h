@@ -5,8 +5,8 @@
 // tcmalloc: with glibc's malloc a worker that once held thousands of
 // connections keeps its later, few live objects spread over the fragmented
 // heap they left, and every request then costs more (bench/proxy/HISTORY.md,
-// 2026-11-27: +12% CPU per request at 16 KiB after 10,000 idle connections
-// had come and gone). tcmalloc's per-size spans keep them packed.
+// 2026-11-27: about 12% more CPU per request at 16 KiB after 10,000 idle
+// connections had come and gone). tcmalloc's per-size spans keep them packed.
 #pragma once
 
 #include <map>
