@@ -48,8 +48,9 @@ int FreePort() {
   static std::mutex mutex;
   static std::set<int> given;
   std::lock_guard<std::mutex> lock(mutex);
-  // The ephemeral range has ~28,000 ports; a process gets through a few
-  // hundred at most, so a repeat is rare and a fresh pick almost always new.
+  // The kernel repeats a port within a few hundred picks (bind to 0, close,
+  // again), so a pick that was given already is simply made again; with
+  // thousands of ports free, one of the next few is new.
   for (int attempt = 0; attempt < 1000; ++attempt) {
     int port = PortTheKernelPicks();
     if (given.insert(port).second) return port;
