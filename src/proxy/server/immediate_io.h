@@ -40,6 +40,17 @@
 // to 1.06 (medians of 12 alternating rounds, two runs alike; 16 KiB and
 // 1,000 connections unchanged within their spread), with no more CPU per
 // request (bench/proxy/HISTORY.md).
+//
+// Requests going upstream take neither path: Asio's async_write sends them
+// at once and resumes the session through the queue, at any load. Held back
+// by a post, a burst's requests reached the origin together and it went
+// back to sleep between bursts; finished at once, the session went on to
+// read a response that was not there yet. Either left the two cores idle
+// part of the time (8-12% against nginx's 6% with 16 KiB answers to wrk at
+// 50 connections). Sent at once and resumed through the queue,
+// causeway/nginx went from 0.96-1.00 to 1.05-1.08 at 16 KiB and from
+// 1.11-1.17 to 1.22-1.29 at 100 B (three processes of each build, 5-6
+// alternating rounds; bench/proxy/HISTORY.md).
 #pragma once
 
 #include <boost/asio/as_tuple.hpp>

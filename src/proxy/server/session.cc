@@ -373,12 +373,13 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
     if (stats != nullptr) stats->active_requests.fetch_add(1, std::memory_order_relaxed);
     ActiveGuard active{worker_->lb(), *ep, stats.get()};
 
-    // Send the request.
+    // Send the request: at once, resuming through the queue, at any load
+    // (Asio's own async_write; why not WriteAll: immediate_io.h).
     bool send_failed = false;
     if (replayable) {
       std::array<asio::const_buffer, 2> bufs = {asio::buffer(up_out_),
                                                 asio::buffer(in_.data(), buffered_body)};
-      auto [ec, n] = co_await WriteAll(conn->socket, bufs, AtOnce());
+      auto [ec, n] = co_await asio::async_write(conn->socket, bufs, kNoThrow);
       send_failed = static_cast<bool>(ec);
     } else {
       if (req_.expect_continue && req_.version_minor == 1) {
@@ -387,7 +388,7 @@ asio::awaitable<bool> Session::Forward(RequestContext& ctx) {
         auto [ec, n] = co_await WriteAll(socket_, asio::buffer(kContinue), AtOnce());
         if (ec) co_return false;
       }
-      auto [ec, n] = co_await WriteAll(conn->socket, asio::buffer(up_out_), AtOnce());
+      auto [ec, n] = co_await asio::async_write(conn->socket, asio::buffer(up_out_), kNoThrow);
       send_failed = static_cast<bool>(ec);
       if (!send_failed) {
         body_streamed = true;
