@@ -11,10 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -26,20 +28,26 @@ namespace causeway::testing {
 
 namespace {
 
-int PortTheKernelPicks() {
+// The lowest port of the kernel's ephemeral range (bind to port 0, and the
+// source port of every outgoing connection, come from it).
+int EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  in >> low;
+  return low;
+}
+
+// Whether 127.0.0.1:`port` can be bound right now.
+bool Bindable(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    throw std::runtime_error("FreePort: bind failed");
-  }
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
 }
 
 }  // namespace
@@ -47,15 +55,24 @@ int PortTheKernelPicks() {
 int FreePort() {
   static std::mutex mutex;
   static std::set<int> given;
+  static std::mt19937 random(std::random_device{}());
   std::lock_guard<std::mutex> lock(mutex);
-  // The kernel repeats a port within a few hundred picks (bind to 0, close,
-  // again), so a pick that was given already is simply made again; with
-  // thousands of ports free, one of the next few is new.
+  // A random port below the kernel's ephemeral range, not one the kernel
+  // picks: the kernel hands the port a bind to 0 just released to the next
+  // bind to 0, so two test processes run in parallel (ctest -j) were given
+  // the same port, and one's server could not listen. Below the range no
+  // bind to 0 and no outgoing connection takes it; two processes meet only
+  // by drawing the same of about 20,000 ports.
+  int high = std::min(EphemeralLow(), 65536) - 1;
+  int low = std::min(10000, high / 2);
+  std::uniform_int_distribution<int> pick(low, high);
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    int port = PortTheKernelPicks();
-    if (given.insert(port).second) return port;
+    int port = pick(random);
+    if (given.count(port) || !Bindable(port)) continue;
+    given.insert(port);
+    return port;
   }
-  throw std::runtime_error("FreePort: no port left that this process was not given already");
+  throw std::runtime_error("FreePort: no free port left below the ephemeral range");
 }
 
 TempDir::TempDir() {

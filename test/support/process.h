@@ -12,10 +12,9 @@
 
 namespace causeway::testing {
 
-// A port on 127.0.0.1 that was free a moment ago (bound then released),
-// and not one this process was given before: the kernel may hand the same
-// port to two binds in a row once the first is released, and two servers of
-// one test would then fight over it.
+// A port on 127.0.0.1 that was free a moment ago, drawn at random below
+// the kernel's ephemeral range, and not one this process was given before
+// (process.cc says why not the kernel's own pick).
 int FreePort();
 
 // A fresh directory under $TMPDIR, removed (recursively) on destruction.
