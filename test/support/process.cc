@@ -63,9 +63,8 @@ int FreePort() {
   // the same port, and one's server could not listen. Below the range no
   // bind to 0 and no outgoing connection takes it; two processes meet only
   // by drawing the same of about 20,000 ports.
-  int high = std::min(EphemeralLow(), 65536) - 1;
-  int low = std::min(10000, high / 2);
-  std::uniform_int_distribution<int> pick(low, high);
+  static const int high = std::min(EphemeralLow(), 65536) - 1;  // read once
+  static std::uniform_int_distribution<int> pick(std::min(10000, high / 2), high);
   for (int attempt = 0; attempt < 1000; ++attempt) {
     int port = pick(random);
     if (given.count(port) || !Bindable(port)) continue;
