@@ -89,7 +89,7 @@ topology_start() {
     --route demo.turbinelabs.io:$FRONT_PORT/api=all-in-one >/dev/null
   # The laptop: tbnctl init-zone dev-local, then proxy, domain, route group, route.
   cw init-zone dev-local --proxy dev-proxy=demo.turbinelabs.io:$SIDECAR_PORT \
-    --route demo.turbinelabs.io:$SIDECAR_PORT/api=envoy-simple >/dev/null
+    --route demo.turbinelabs.io:$SIDECAR_PORT/api=envoy-simple --route-group default >/dev/null
 
   log "staging: color services :$COLOR1_PORT ($COLOR1) and :$COLOR2_PORT ($COLOR2)"
   start color1 python3 "$EXAMPLE_DIR/color_service.py" $COLOR1_PORT $COLOR1

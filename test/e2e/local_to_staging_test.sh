@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # End to end: the seed's local-to-staging workflow on loopback with ports
 # chosen at run time (examples/local-to-staging/topology.sh), asserting:
+#   0. the CLI made the seed's objects under the seed's names: zone dev-local,
+#      proxy dev-proxy, domain demo.turbinelabs.io:SIDECAR_PORT, route group
+#      default, and a route /api to route group default, which sends to
+#      cluster envoy-simple;
 #   1. /trace/1 answers with a staging color;
 #   2. both color instances answer over repeated calls;
 #   3. after the staging front proxy is rescheduled to another address, the
@@ -39,6 +43,38 @@ answers_color() { trace | grep -q -- "-- $1 (service 1)"; }
 
 step "start the topology (hub, staging, laptop) and set up both zones with the CLI"
 topology_start || { fail "topology did not start"; exit 1; }
+step_done
+
+step "0. the seed's objects exist under the seed's names"
+seed_missing=$(python3 - "demo.turbinelabs.io:$SIDECAR_PORT" \
+  "$(cw get zones -o json)" "$(cw get proxies -z dev-local -o json)" \
+  "$(cw get domains -z dev-local -o json)" "$(cw get route-groups -z dev-local -o json)" \
+  "$(cw get routes -z dev-local -o json)" <<'PY'
+import json, sys
+domain = sys.argv[1]
+zones, proxies, domains, groups, routes = (
+    {o.get("name"): o for o in json.loads(a or "[]")} for a in sys.argv[2:])
+missing = []
+if "dev-local" not in zones:
+    missing.append("zone dev-local")
+if "dev-proxy" not in proxies:
+    missing.append("proxy dev-proxy in zone dev-local")
+elif domain not in proxies["dev-proxy"].get("domains", []):
+    missing.append(f"domain {domain} on proxy dev-proxy")
+if domain not in domains:
+    missing.append(f"domain {domain} in zone dev-local")
+if "default" not in groups:
+    missing.append(f"route group default in zone dev-local (there are: {', '.join(sorted(groups)) or 'none'})")
+elif "envoy-simple" not in [t.get("cluster") for t in groups["default"].get("default", [])]:
+    missing.append("route group default sending to cluster envoy-simple")
+if not any(r.get("domain") == domain and r.get("path") == "/api" and r.get("route_group") == "default"
+           for r in routes.values()):
+    found = "; ".join(f"{r.get('domain')}{r.get('path')} -> {r.get('route_group')}" for r in routes.values())
+    missing.append(f"route {domain}/api to route group default (there are: {found or 'none'})")
+print("\n".join(missing))
+PY
+) || fail "could not read the seed's objects"
+[ -z "$seed_missing" ] || while read -r m; do fail "missing: $m"; done <<<"$seed_missing"
 step_done
 
 step "1. the trace call answers with a staging color"
