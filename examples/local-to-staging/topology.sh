@@ -52,6 +52,31 @@ wait_until() {
   done
 }
 
+# show_log NAME : the last lines of $WORK/NAME.log, indented (a process's own
+# account of why it stopped or is stuck).
+show_log() {
+  log "  the end of $WORK/$1.log:"
+  tail -n 15 "$WORK/$1.log" 2>/dev/null | sed 's/^/    | /' >&2
+}
+
+# wait_for NAME SECONDS WHAT COMMAND... : like wait_until, for what process
+# NAME is to do (WHAT: "listen on :8080"); if NAME exits first or the time
+# runs out, says so with the end of NAME's log.
+wait_for() {
+  local name=$1 limit=$2 what=$3; shift 3
+  local pid=${TOPOLOGY_PIDS[$name]:-}
+  local deadline=$(( $(date +%s%N) + limit * 1000000000 ))
+  until "$@" >/dev/null 2>&1; do
+    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+      log "$name exited before it could $what"; show_log "$name"; return 1
+    fi
+    if [ "$(date +%s%N)" -ge "$deadline" ]; then
+      log "$name did not $what within $limit s"; show_log "$name"; return 1
+    fi
+    sleep 0.05
+  done
+}
+
 port_open() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
 
 cw() { CAUSEWAY_HUB=$HUB_URL CAUSEWAY_TOKEN=$ADMIN_TOKEN "$CAUSEWAY_BIN/causeway" "$@"; }
@@ -79,9 +104,10 @@ topology_start() {
   log "hub: causeway serve (SQLite in $WORK/hub), REST $HUB_URL, xDS 127.0.0.1:$XDS_PORT"
   start hub "$CAUSEWAY_BIN/causeway" serve --api 127.0.0.1:$API_PORT --xds 127.0.0.1:$XDS_PORT \
     --data-dir "$WORK/hub" --log-format text
-  wait_until 20 test -s "$WORK/hub/admin.token" || { log "hub did not start: see $WORK/hub.log"; return 1; }
+  wait_for hub 20 "write its admin token" test -s "$WORK/hub/admin.token" || return 1
   ADMIN_TOKEN=$(cat "$WORK/hub/admin.token")
-  wait_until 20 port_open $API_PORT || return 1
+  wait_for hub 20 "serve its REST API on :$API_PORT" port_open $API_PORT || return 1
+  wait_for hub 20 "serve xDS on :$XDS_PORT" port_open $XDS_PORT || return 1
 
   log "zones: the seed's objects, made with the CLI"
   # The staging front proxy and every staging service (the seed's `testbed` zone).
@@ -109,15 +135,16 @@ topology_start() {
     --zone dev-local --admin 127.0.0.1:$DEV_ADMIN_PORT --workers 1 --access-log "$WORK/dev-proxy.access.log"
   SERVICE_NAME=1 PORT=$APP_PORT SIDECAR=http://localhost:$SIDECAR_PORT \
     start pyservice python3 "$EXAMPLE_DIR/pyservice.py"
-  wait_until 20 port_open $APP_PORT || return 1
-  wait_until 20 port_open $SIDECAR_PORT || { log "dev-proxy got no listener: see $WORK/dev-proxy.log"; return 1; }
+  wait_for pyservice 20 "listen on :$APP_PORT" port_open $APP_PORT || return 1
+  wait_for dev-proxy 20 "get a listener on :$SIDECAR_PORT from the hub's xDS" port_open $SIDECAR_PORT || return 1
 }
 
 start_front_proxy() {
   start front-proxy "$CAUSEWAY_BIN/causeway-proxy" --xds 127.0.0.1:$XDS_PORT --proxy testbed-proxy \
     --zone testbed --listen-address "$STAGING_ADDR" --admin 127.0.0.1:$FRONT_ADMIN_PORT --workers 1 \
     --access-log "$WORK/front-proxy.access.log"
-  wait_until 20 port_open $FRONT_PORT "$STAGING_ADDR"
+  wait_for front-proxy 20 "get a listener on $STAGING_ADDR:$FRONT_PORT from the hub's xDS" \
+    port_open $FRONT_PORT "$STAGING_ADDR"
 }
 
 # The front proxy's pod moves to another node: stop it, start it on
