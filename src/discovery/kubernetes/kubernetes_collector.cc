@@ -124,15 +124,29 @@ void KubernetesCollector::PublishLocked(Clock::time_point observed_at) {
 }
 
 absl::StatusOr<std::string> KubernetesCollector::List(Namespace& ns) {
+  // The pages of one list are gathered here and published only when the last
+  // one has arrived: a list cut short (an error, an expired continue token)
+  // must never reach the hub as a namespace with fewer pods, or none.
   std::map<std::string, PodEntry> pods;
   std::string continue_token;
   std::string resource_version;
-  do {
-    std::string target = StrCat(PodsPath(ns), "&limit=500");
+  int restarts = 0;
+  while (true) {
+    std::string target = StrCat(PodsPath(ns), "&limit=", options_.page_size);
     if (!continue_token.empty()) target += StrCat("&continue=", UrlEncode(continue_token));
     auto response = ns.http->Get(target, options_.request_timeout);
     if (!response.ok()) return response.status();
-    if (response->status == 410) {  // the continue token expired: start over
+    if (response->status == 410 && !continue_token.empty()) {
+      // The continue token outlived the server's history (a slow list of a
+      // large namespace): the pages so far belong to a snapshot that is gone,
+      // so start over from the first page rather than publish them.
+      if (++restarts > kMaxListRestarts) {
+        return absl::UnavailableError(
+            ToAbsl(StrCat("list pods in ", ns.name, ": continue token expired ", restarts,
+                          " times in a row (410 Gone)")));
+      }
+      spdlog::info("discovery: {}: continue token of {} expired (410 Gone); listing from the start",
+                   description_, ns.name);
       pods.clear();
       continue_token.clear();
       continue;
@@ -152,7 +166,8 @@ absl::StatusOr<std::string> KubernetesCollector::List(Namespace& ns) {
     const Json& meta = list.value("metadata", Json::object());
     continue_token = meta.value("continue", "");
     resource_version = meta.value("resourceVersion", "");
-  } while (!continue_token.empty());
+    if (continue_token.empty()) break;
+  }
   std::lock_guard lock(mu_);
   ns.pods = std::move(pods);
   ns.listed = true;

@@ -1,7 +1,9 @@
 // `kubernetes:namespace=NS[,NS…];selector=SEL;cluster-label=L;port-name=P`:
 // clusters from pods (see pods.h for which pods count and how).
 //
-// Per namespace, one thread lists the pods, then watches from the list's
+// Per namespace, one thread lists the pods (in pages of `page_size`, linked
+// by continue tokens; a token that expires mid-list starts the list over, and
+// only a complete list is ever reported), then watches from the list's
 // resourceVersion (with bookmarks, which keep that version fresh on quiet
 // namespaces). A watch that ends (the server's timeout, a dropped
 // connection) resumes from the last version seen, after a backoff when it
@@ -45,6 +47,7 @@ class KubernetesCollector final : public Collector {
     std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
     std::chrono::seconds watch_timeout{300};  // asked of the server (timeoutSeconds)
     std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
+    int page_size = 500;  // `limit` of each list request, as kubectl and client-go use
   };
   KubernetesCollector(KubernetesSpec spec, Options options, std::string description);
   ~KubernetesCollector() override;
@@ -61,6 +64,10 @@ class KubernetesCollector final : public Collector {
     std::unique_ptr<KubeHttp> http;
     std::thread thread;
   };
+
+  // A list whose continue token expires this many times in a row fails (and
+  // is retried after a backoff) instead of starting over forever.
+  static constexpr int kMaxListRestarts = 3;
 
   void Run(Namespace& ns);
   // Lists the namespace's pods (all pages); returns the list's resourceVersion.

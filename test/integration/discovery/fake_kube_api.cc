@@ -64,8 +64,9 @@ bool Matches(const nlohmann::json& pod, const std::string& selector) {
 
 }  // namespace
 
-FakeKubeApi::FakeKubeApi()
-    : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+FakeKubeApi::FakeKubeApi(int port)
+    : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                    static_cast<uint16_t>(port))) {
   port_ = acceptor_.local_endpoint().port();
   accept_thread_ = std::thread([this] { AcceptLoop(); });
 }
@@ -131,20 +132,66 @@ void FakeKubeApi::Serve(tcp::socket socket) {
     return;
   } else {
     std::lock_guard lock(mu_);
-    ++lists_;
-    Json items = Json::array();
-    for (const auto& [name, pod] : pods_[ns]) {
-      if (Matches(pod, query["labelSelector"])) items.push_back(pod);
+    if (!ServeListPage(ns, query, response)) {
+      response.result(http::status::gone);
     }
-    response.body() = Json{
-        {"kind", "PodList"},
-        {"apiVersion", "v1"},
-        {"metadata", {{"resourceVersion", std::to_string(rv_)}}},
-        {"items", items}}.dump();
   }
   response.prepare_payload();
   http::write(socket, response, ec);
   socket.shutdown(tcp::socket::shutdown_both, ec);
+}
+
+bool FakeKubeApi::ServeListPage(const std::string& ns, std::map<std::string, std::string>& query,
+                                http::response<http::string_body>& response) {
+  const std::string token = query["continue"];
+  const size_t limit = query["limit"].empty() ? 0 : std::stoul(query["limit"]);
+  ListSnapshot snapshot;
+  if (token.empty()) {
+    ++lists_;
+    snapshot.rv = rv_;
+    snapshot.generation = compactions_;
+    for (const auto& [name, pod] : pods_[ns]) {
+      if (Matches(pod, query["labelSelector"])) snapshot.items.push_back(pod);
+    }
+  } else {
+    auto it = snapshots_.find(token);
+    if (it == snapshots_.end() || it->second.generation != compactions_ ||
+        expire_every_continue_) {
+      // What the real server answers when etcd compacted the snapshot the
+      // token points into.
+      ++expired_continues_;
+      response.body() =
+          Json{{"kind", "Status"},
+               {"apiVersion", "v1"},
+               {"status", "Failure"},
+               {"reason", "Expired"},
+               {"message",
+                "The provided continue parameter is too old to display a consistent list "
+                "result. You can start a new list without the continue parameter."},
+               {"code", 410}}
+              .dump();
+      return false;
+    }
+    snapshot = std::move(it->second);
+    snapshots_.erase(it);
+  }
+  ++list_pages_;
+  const size_t end = limit == 0 ? snapshot.items.size()
+                                : std::min(snapshot.items.size(), snapshot.offset + limit);
+  Json items = Json::array();
+  for (size_t i = snapshot.offset; i < end; ++i) items.push_back(snapshot.items[i]);
+  Json metadata = {{"resourceVersion", std::to_string(snapshot.rv)}};
+  if (end < snapshot.items.size()) {
+    const std::string next = "page-" + std::to_string(++continue_counter_);
+    metadata["continue"] = next;
+    metadata["remainingItemCount"] = snapshot.items.size() - end;
+    snapshot.offset = end;
+    snapshots_[next] = std::move(snapshot);
+  }
+  response.body() = Json{
+      {"kind", "PodList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}}.dump();
+  if (compact_after_pages_ > 0 && --compact_after_pages_ == 0) CompactLocked();
+  return true;
 }
 
 void FakeKubeApi::ServeWatch(tcp::socket& socket, const std::string& ns,
@@ -255,13 +302,28 @@ void FakeKubeApi::Delete(const std::string& ns, const std::string& name) {
 
 void FakeKubeApi::Compact() {
   std::lock_guard lock(mu_);
+  CompactLocked();
+}
+
+void FakeKubeApi::CompactLocked() {
   compacted_ = rv_;
+  ++compactions_;
   events_.clear();
+}
+
+void FakeKubeApi::CompactAfterListPages(int pages) {
+  std::lock_guard lock(mu_);
+  compact_after_pages_ = pages;
 }
 
 void FakeKubeApi::Use410Status(bool status) {
   std::lock_guard lock(mu_);
   gone_as_status_ = status;
+}
+
+void FakeKubeApi::ExpireEveryContinueToken(bool expire) {
+  std::lock_guard lock(mu_);
+  expire_every_continue_ = expire;
 }
 
 void FakeKubeApi::SendBookmarks() {
@@ -285,6 +347,14 @@ void FakeKubeApi::PauseWatches(bool paused) {
 int FakeKubeApi::lists() const {
   std::lock_guard lock(mu_);
   return lists_;
+}
+int FakeKubeApi::list_pages() const {
+  std::lock_guard lock(mu_);
+  return list_pages_;
+}
+int FakeKubeApi::expired_continues() const {
+  std::lock_guard lock(mu_);
+  return expired_continues_;
 }
 int FakeKubeApi::watches() const {
   std::lock_guard lock(mu_);

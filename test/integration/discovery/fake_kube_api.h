@@ -3,8 +3,11 @@
 // Simulated because no Kubernetes cluster can run on the machines that build
 // and test causeway (no container runtime, no kubelet). It implements what
 // the collector relies on, the way the real API server behaves:
-//   GET /api/v1/namespaces/{ns}/pods?labelSelector=...            PodList with
-//       metadata.resourceVersion
+//   GET /api/v1/namespaces/{ns}/pods?labelSelector=...&limit=N     PodList with
+//       metadata.resourceVersion; with `limit`, pages of a snapshot taken at the
+//       first page, linked by metadata.continue tokens (remainingItemCount
+//       too); a token whose snapshot was compacted away gets 410 Gone
+//       (reason Expired), as etcd's compaction does to the real server
 //   GET ...?watch=1&resourceVersion=RV&allowWatchBookmarks=true   a chunked
 //       stream of {"type","object"} lines: every change after RV, then live
 //       ones; BOOKMARK events on request; a version older than the retained
@@ -14,6 +17,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -30,7 +34,8 @@ class FakeKubeApi {
  public:
   using Json = nlohmann::json;
 
-  FakeKubeApi();
+  // Listens on `port` of 127.0.0.1 (0: one the kernel picks).
+  explicit FakeKubeApi(int port = 0);
   ~FakeKubeApi();
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -39,8 +44,15 @@ class FakeKubeApi {
   void Apply(const std::string& ns, Json pod);
   void Delete(const std::string& ns, const std::string& name);
 
-  // Forgets the history up to now: a watch from an older version gets 410.
+  // Forgets the history up to now: a watch from an older version gets 410,
+  // and so does a list continued with a token taken before.
   void Compact();
+  // Compacts once, right after serving this many more list pages: the next
+  // page of a list in progress then meets an expired continue token.
+  void CompactAfterListPages(int pages);
+  // Every continue token is answered 410 Gone: no list of more than one page
+  // ever completes.
+  void ExpireEveryContinueToken(bool expire);
   // 410 as an HTTP status instead of an ERROR event in the stream.
   void Use410Status(bool status);
   // Every open watch gets a BOOKMARK with the current resourceVersion.
@@ -50,7 +62,9 @@ class FakeKubeApi {
   // While paused, open watches send nothing (events are kept).
   void PauseWatches(bool paused);
 
-  int lists() const;
+  int lists() const;  // first pages (a list may take several pages)
+  int list_pages() const;
+  int expired_continues() const;
   int watches() const;
   int open_watches() const;
   int gone_responses() const;
@@ -70,7 +84,20 @@ class FakeKubeApi {
     Json object;
   };
 
+  // The items of one list, frozen at its first page, and how far it got.
+  struct ListSnapshot {
+    int64_t rv = 0;
+    uint64_t generation = 0;  // compactions_ when taken
+    std::vector<Json> items;
+    size_t offset = 0;
+  };
+
   void AcceptLoop();
+  // Fills `response` with a page; false (and a 410 Status body) for an
+  // expired continue token. Holds mu_.
+  bool ServeListPage(const std::string& ns, std::map<std::string, std::string>& query,
+                     boost::beast::http::response<boost::beast::http::string_body>& response);
+  void CompactLocked();
   void Serve(boost::asio::ip::tcp::socket socket);
   void ServeWatch(boost::asio::ip::tcp::socket& socket, const std::string& ns,
                   const std::string& selector, int64_t since, bool bookmarks);
@@ -87,6 +114,12 @@ class FakeKubeApi {
   bool stopping_ = false;
   int64_t rv_ = 100;
   int64_t compacted_ = 0;  // events with rv <= compacted_ are forgotten
+  uint64_t compactions_ = 0;
+  int compact_after_pages_ = 0;
+  bool expire_every_continue_ = false;
+  uint64_t continue_counter_ = 0;
+  std::map<std::string, ListSnapshot> snapshots_;  // by continue token
+  int list_pages_ = 0, expired_continues_ = 0;
   bool gone_as_status_ = false;
   bool paused_ = false;
   uint64_t bookmark_generation_ = 0;

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <mutex>
 
 #include "discovery/kubernetes/kube_config.h"
@@ -21,13 +23,14 @@ using causeway::testing::WaitFor;
 
 class KubernetesCollectorTest : public ::testing::Test {
  protected:
-  void StartCollector(const std::string& spec_text) {
+  void StartCollector(const std::string& spec_text, int page_size = 500) {
     auto spec = ParseKubernetesSpec(spec_text);
     ASSERT_TRUE(spec.ok()) << spec.status();
     KubernetesCollector::Options options;
     ASSERT_TRUE(ParseServerUrl(api_.url(), options.config).ok());
     options.min_backoff = std::chrono::milliseconds(20);
     options.max_backoff = std::chrono::milliseconds(200);
+    options.page_size = page_size;
     collector_ = std::make_unique<KubernetesCollector>(*spec, options, "kubernetes:" + spec_text);
     ASSERT_TRUE(collector_
                     ->Start([this](Snapshot s) {
@@ -202,20 +205,122 @@ TEST_F(KubernetesCollectorTest, SelectorAndCustomPortAndHostNetwork) {
   EXPECT_EQ(last()->at("edge")[0].port, 9000u);
 }
 
+// A namespace larger than a page is listed in pages and reported whole.
+TEST_F(KubernetesCollectorTest, ListInPagesReportsEveryPod) {
+  std::vector<std::string> hosts;
+  for (int i = 0; i < 7; ++i) {
+    hosts.push_back("10.0.0." + std::to_string(10 + i));
+    api_.Apply("staging", FakeKubeApi::Pod("users-" + std::to_string(i), "users", hosts.back(),
+                                           true));
+  }
+  StartCollector("namespace=staging", /*page_size=*/2);
+  ASSERT_TRUE(WaitForHosts({{"users", hosts}}));
+  EXPECT_EQ(api_.lists(), 1);
+  EXPECT_EQ(api_.list_pages(), 4);
+  std::lock_guard lock(mu_);
+  EXPECT_EQ(sets_.size(), 1u);  // one report, with all seven
+}
+
+// The continue token expires between two pages (etcd compacted the
+// snapshot of a slow list): the collector lists again from the first page
+// and never reports the pages it had, nor an empty namespace.
+TEST_F(KubernetesCollectorTest, ContinueTokenExpiredMidListStartsOverWithoutPartialReport) {
+  std::vector<std::string> hosts;
+  for (int i = 0; i < 7; ++i) {
+    hosts.push_back("10.0.0." + std::to_string(10 + i));
+    api_.Apply("staging", FakeKubeApi::Pod("users-" + std::to_string(i), "users", hosts.back(),
+                                           true));
+  }
+  api_.CompactAfterListPages(2);  // the third page's token is gone
+  StartCollector("namespace=staging", /*page_size=*/2);
+  ASSERT_TRUE(WaitForHosts({{"users", hosts}}));
+  EXPECT_EQ(api_.expired_continues(), 1);
+  EXPECT_EQ(api_.lists(), 2);
+  // The watch starts from the complete list's version and follows changes.
+  ASSERT_TRUE(WaitFor([&] { return api_.open_watches() == 1; }));
+  api_.Apply("staging", FakeKubeApi::Pod("users-9", "users", "10.0.0.99", true));
+  hosts.push_back("10.0.0.99");
+  ASSERT_TRUE(WaitForHosts({{"users", hosts}}));
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(sets_.size(), 2u);
+  EXPECT_EQ(sets_.front().at("users").size(), 7u);  // the first report was whole
+}
+
+// A relist after a watch's 410 whose own pages expire: every report the
+// hub ever gets holds the whole namespace.
+TEST_F(KubernetesCollectorTest, RelistAfterGoneNeverPublishesPartialView) {
+  std::vector<std::string> hosts;
+  for (int i = 0; i < 5; ++i) {
+    hosts.push_back("10.0.0." + std::to_string(10 + i));
+    api_.Apply("staging", FakeKubeApi::Pod("users-" + std::to_string(i), "users", hosts.back(),
+                                           true));
+  }
+  StartCollector("namespace=staging", /*page_size=*/2);
+  ASSERT_TRUE(WaitForHosts({{"users", hosts}}));
+  ASSERT_TRUE(WaitFor([&] { return api_.open_watches() == 1; }));
+
+  api_.PauseWatches(true);
+  api_.Apply("staging", FakeKubeApi::Pod("users-5", "users", "10.0.0.15", true));
+  hosts.push_back("10.0.0.15");
+  api_.Compact();
+  api_.CompactAfterListPages(1);  // the relist's second page meets an expired token
+  api_.DropWatches();
+  api_.PauseWatches(false);
+
+  ASSERT_TRUE(WaitForHosts({{"users", hosts}}));
+  EXPECT_EQ(api_.expired_continues(), 1);
+  EXPECT_EQ(api_.lists(), 3);  // the first list, the relist cut short, the relist
+  std::lock_guard lock(mu_);
+  for (const ClusterSet& set : sets_) {
+    ASSERT_EQ(set.size(), 1u);
+    EXPECT_GE(set.at("users").size(), 5u);
+  }
+}
+
+// Tokens that always expire: the list fails and is retried after a
+// backoff, and nothing is ever reported.
+TEST_F(KubernetesCollectorTest, ListThatNeverCompletesReportsNothing) {
+  for (int i = 0; i < 5; ++i) {
+    api_.Apply("staging", FakeKubeApi::Pod("users-" + std::to_string(i), "users",
+                                           "10.0.0." + std::to_string(10 + i), true));
+  }
+  api_.ExpireEveryContinueToken(true);
+  StartCollector("namespace=staging", /*page_size=*/2);
+  // Four tries per list (the first and three restarts), then a backoff and
+  // another list: eight expired tokens mean two whole lists failed.
+  ASSERT_TRUE(WaitFor([&] { return api_.expired_continues() >= 8; }));
+  EXPECT_GE(api_.lists(), 8);
+  EXPECT_EQ(reports(), 0u);
+}
+
+// Nothing listens at first: the collector retries with a backoff (seen by
+// a listener that takes and drops its connections) and reports once the
+// API server is there; Stop() is prompt in either state.
 TEST_F(KubernetesCollectorTest, ApiServerDownAtStartIsRetried) {
-  // Nothing listens on this port yet: the collector keeps retrying, then the
-  // real (simulated) server's address is irrelevant; what matters is Stop()
-  // returning promptly while it backs off or connects.
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor refuser(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  const int port = refuser.local_endpoint().port();
   auto spec = ParseKubernetesSpec("namespace=x");
   ASSERT_TRUE(spec.ok());
   KubernetesCollector::Options options;
-  ASSERT_TRUE(ParseServerUrl("http://127.0.0.1:" + std::to_string(causeway::testing::FreePort()),
-                             options.config)
-                  .ok());
+  ASSERT_TRUE(ParseServerUrl("http://127.0.0.1:" + std::to_string(port), options.config).ok());
   options.min_backoff = std::chrono::milliseconds(20);
+  options.max_backoff = std::chrono::milliseconds(100);
+  std::atomic<int> reported{0};
   KubernetesCollector collector(*spec, options, "kubernetes:namespace=x");
-  ASSERT_TRUE(collector.Start([](Snapshot) {}).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it fail a few times
+  ASSERT_TRUE(collector.Start([&](Snapshot) { ++reported; }).ok());
+  // Three connections taken and dropped: three failed lists, retried.
+  for (int i = 0; i < 3; ++i) {
+    asio::ip::tcp::socket s(ioc);
+    refuser.accept(s);
+  }
+  EXPECT_EQ(reported.load(), 0);
+  refuser.close();
+  FakeKubeApi server(port);
+  server.Apply("x", FakeKubeApi::Pod("users-a", "users", "10.0.0.1", true));
+  ASSERT_TRUE(WaitFor([&] { return reported.load() == 1; }));
+  EXPECT_EQ(server.lists(), 1);
   const auto before = std::chrono::steady_clock::now();
   collector.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(2));
