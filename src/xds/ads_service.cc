@@ -424,16 +424,22 @@ void AdsService::Shutdown() {
 }
 
 void AdsService::Register(const std::string& zone, const std::shared_ptr<AdsStream>& stream) {
-  std::lock_guard lock(mu_);
-  streams_[zone][stream.get()] = stream;
+  {
+    std::lock_guard lock(mu_);
+    streams_[zone][stream.get()] = stream;
+  }
+  metrics_->StreamChanged();
 }
 
 void AdsService::Unregister(const std::string& zone, const AdsStream* stream) {
-  std::lock_guard lock(mu_);
-  auto it = streams_.find(zone);
-  if (it == streams_.end()) return;
-  it->second.erase(stream);
-  if (it->second.empty()) streams_.erase(it);
+  {
+    std::lock_guard lock(mu_);
+    auto it = streams_.find(zone);
+    if (it == streams_.end()) return;
+    it->second.erase(stream);
+    if (it->second.empty()) streams_.erase(it);
+  }
+  metrics_->StreamChanged();
 }
 
 std::vector<std::shared_ptr<AdsStream>> AdsService::StreamsOf(const std::string& zone) const {

@@ -37,6 +37,7 @@ XdsServer::XdsServer(ConfigSource* source, const TimeSource* time, Options optio
 }
 
 void XdsServer::Init() {
+  metrics_->SetStreamChangeListener(options_.on_stream_change);
   cache_ = std::make_unique<SnapshotCache>(
       source_, time_, SnapshotCache::Options{options_.debounce, options_.max_delay},
       [this](const std::shared_ptr<const ZoneSnapshot>& snapshot) { service_->Publish(snapshot); });

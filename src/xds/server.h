@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -56,6 +57,11 @@ class XdsServer {
     // (bench/xds/run). The other half is left to the REST API, the store and
     // snapshot rebuilds.
     int threads = 0;
+    // Called on the xDS threads whenever what ZoneStatus reports of a stream
+    // may have changed (a stream registered or gone, a push, an ACK, a
+    // NACK); must be quick. The agent uses it to report its proxies to the
+    // hub soon after a change.
+    std::function<void()> on_stream_change;
   };
 
   // Serves `source` (not owned), e.g. an agent's copy of its zone.
