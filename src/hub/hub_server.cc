@@ -60,6 +60,8 @@ absl::Status HubServer::Start() {
   ctx_.proxy_config = [this](const std::string& zone, const std::string& proxy) {
     return xds_->ProxyConfig(zone, proxy);
   };
+  relay_reports_ = std::make_unique<api::RelayReports>(time_);
+  ctx_.relay_reports = relay_reports_.get();
 
   ctx_.catalog = catalog_.get();
   ctx_.store = store_.get();

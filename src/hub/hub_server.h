@@ -77,6 +77,8 @@ class HubServer {
   std::atomic<bool> follow_store_{false};  // external-change callback active
   api::ApiContext ctx_;
   std::unique_ptr<xds::XdsServer> xds_;
+  // Agents' reports of the proxies on their relay xDS servers (in memory).
+  std::unique_ptr<api::RelayReports> relay_reports_;
   std::unique_ptr<discovery::Agent> collectors_;
   std::unique_ptr<http::HttpServer> http_;
   std::shared_ptr<spdlog::logger> access_log_;

@@ -10,6 +10,7 @@
 #include "common/time_source.h"
 #include "hub/api/errors.h"
 #include "hub/api/metrics.h"
+#include "hub/api/relay_status.h"
 #include "hub/auth/authenticator.h"
 #include "hub/auth/principal.h"
 #include "hub/catalog.h"
@@ -33,6 +34,8 @@ struct ApiContext {
   // xDS state, supplied by the hub when its xDS server runs.
   std::function<Json(const std::string& zone)> zone_status;
   std::function<absl::StatusOr<Json>(const std::string& zone, const std::string& proxy)> proxy_config;
+  // What agents report of the proxies on their relay xDS servers.
+  RelayReports* relay_reports = nullptr;
 };
 
 // A handler that runs after authentication; errors become JSON error
