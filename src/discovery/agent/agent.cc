@@ -1,17 +1,45 @@
 #include "discovery/agent/agent.h"
 
+#include <unistd.h>
+
+#include "absl/strings/ascii.h"
 #include "common/status.h"
 #include "common/strings.h"
 #include "common/time_source.h"
+#include "hub/api/relay_status.h"
 #include "model/objects.h"
 #include "spdlog/spdlog.h"
 #include "xds/server.h"
 
 namespace causeway::discovery {
+namespace {
+
+// The host name as an agent name: lowercased, other characters than letters,
+// digits, '-' and '.' turned into '-', and trimmed to start and end with a
+// letter or digit ("" when nothing is left).
+std::string HostAgentName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) return "";
+  std::string name = absl::AsciiStrToLower(host);
+  for (char& c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.') c = '-';
+  }
+  auto alnum = [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); };
+  while (!name.empty() && !alnum(name.back())) name.pop_back();
+  size_t start = 0;
+  while (start < name.size() && !alnum(name[start])) ++start;
+  return name.substr(start, 253);
+}
+
+}  // namespace
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)) {}
 
-Agent::~Agent() { Stop(); }
+Agent::~Agent() {
+  Stop();
+  // Also after a failed Start: its thread reads the xDS server.
+  if (reporter_) reporter_->Stop();
+}
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
                                                      std::unique_ptr<HubApi> api) {
@@ -25,6 +53,20 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
   }
   if (!options.xds_address.empty() && api != nullptr) {
     return absl::InvalidArgumentError("--xds needs the hub's REST API (--hub)");
+  }
+  if (!options.xds_address.empty()) {
+    if (options.name.empty()) options.name = HostAgentName();
+    if (!model::IsValidName(options.name)) {
+      return absl::InvalidArgumentError(ToAbsl(
+          StrCat("--name: \"", options.name,
+                 "\" is not a valid agent name (lowercase letters, digits, '-' and '.')")));
+    }
+    const int64_t interval = options.status_interval.count();
+    if (interval < hub::api::kMinReportIntervalMs || interval > hub::api::kMaxReportIntervalMs) {
+      return absl::InvalidArgumentError(ToAbsl(StrCat(
+          "--status-interval-ms: ", interval, " is not between ", hub::api::kMinReportIntervalMs,
+          " and ", hub::api::kMaxReportIntervalMs)));
+    }
   }
   std::unique_ptr<Agent> agent(new Agent(std::move(options)));
   for (const std::string& spec : agent->options_.collectors) {
@@ -47,13 +89,22 @@ int Agent::xds_port() const { return xds_ ? xds_->port() : 0; }
 absl::Status Agent::Start() {
   if (!options_.xds_address.empty()) {
     replica_ = std::make_unique<ZoneReplica>(options_.sync.zone);
-    xds_ = std::make_unique<xds::XdsServer>(replica_.get(), &RealTime::Instance(),
-                                            xds::XdsServer::Options{});
+    ProxyReporter::Options report;
+    report.zone = options_.sync.zone;
+    report.agent = options_.name;
+    report.interval = options_.status_interval;
+    reporter_ = std::make_unique<ProxyReporter>(
+        report, [this] { return xds_->ZoneStatus(options_.sync.zone); },
+        ProxyReporter::HttpSender(options_.hub, options_.token));
+    xds::XdsServer::Options xds_options;
+    xds_options.on_stream_change = [this] { reporter_->Changed(); };
+    xds_ = std::make_unique<xds::XdsServer>(replica_.get(), &RealTime::Instance(), xds_options);
     CW_RETURN_IF_ERROR(xds_->Start(options_.xds_address));
     spdlog::info("discovery: serving xDS for zone {} on {} (port {})", options_.sync.zone,
                  options_.xds_address, xds_->port());
     watcher_ = std::make_unique<ZoneWatcher>(options_.hub, options_.token, replica_.get());
     watcher_->Start();
+    reporter_->Start();
   }
   if (!options_.metrics_address.empty()) {
     hub::http::Router router;
@@ -68,6 +119,14 @@ absl::Status Agent::Start() {
              text +=
                  StrCat("causeway_agent_hub_watch_connected ", watcher_->connected() ? 1 : 0, "\n");
              text += xds_->PrometheusMetrics();
+             text +=
+                 "# HELP causeway_agent_proxy_reports_total Reports of the xDS server's "
+                 "proxies sent to the hub, by result.\n";
+             text += "# TYPE causeway_agent_proxy_reports_total counter\n";
+             text += StrCat("causeway_agent_proxy_reports_total{result=\"ok\"} ",
+                            reporter_->reports_ok(), "\n");
+             text += StrCat("causeway_agent_proxy_reports_total{result=\"error\"} ",
+                            reporter_->reports_failed(), "\n");
            }
            return hub::http::Response::Text(200, std::move(text), "text/plain; version=0.0.4");
          }});
@@ -115,6 +174,8 @@ void Agent::Stop() {
   syncer_->Stop();
   if (metrics_server_) metrics_server_->Shutdown();
   if (watcher_) watcher_->Stop();
+  // Withdraws the report while the hub can still be told.
+  if (reporter_) reporter_->Stop();
   if (xds_) xds_->Stop();
 }
 

@@ -1,12 +1,14 @@
 // The zone agent: collectors → Syncer → the hub's REST API.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "discovery/agent/collector_spec.h"
+#include "discovery/agent/proxy_reporter.h"
 #include "discovery/collector_group.h"
 #include "discovery/replica/zone_replica.h"
 #include "discovery/replica/zone_watcher.h"
@@ -31,6 +33,10 @@ struct AgentOptions {
   // host:port of an xDS (ADS) server for the zone's proxies, fed from a copy
   // of the zone (hub watch + the collectors' own changes); "" = none.
   std::string xds_address;
+  // With --xds: this agent's name on the hub, under which it reports the
+  // proxies connected to its xDS server ("" = the host name), and how often.
+  std::string name;
+  std::chrono::milliseconds status_interval{10000};
 };
 
 class Agent {
@@ -63,6 +69,9 @@ class Agent {
   // server the zone's proxies connect to.
   std::unique_ptr<ZoneReplica> replica_;
   std::unique_ptr<ZoneWatcher> watcher_;
+  // Reports the xDS server's streams to the hub; declared before xds_, so
+  // it outlives the server's last change callback.
+  std::unique_ptr<ProxyReporter> reporter_;
   std::unique_ptr<xds::XdsServer> xds_;
   bool started_ = false;
 };

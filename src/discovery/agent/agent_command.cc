@@ -49,6 +49,16 @@ void AddAgentCommand(CLI::App& app) {
                   "the zone that follows the hub's watch stream and the collectors; it keeps "
                   "serving (and following the collectors) while the hub is unreachable "
                   "(default: none)");
+  cmd->add_option("--name", options->name,
+                  "This agent's name on the hub, under which `causeway status` lists the proxies "
+                  "connected to its --xds server (default: the host name)")
+      ->envname("CAUSEWAY_AGENT_NAME");
+  auto status_interval = std::make_shared<int64_t>(options->status_interval.count());
+  cmd->add_option("--status-interval-ms", *status_interval,
+                  "With --xds: report the sync state of the proxies connected to this agent to "
+                  "the hub this often, and within about a second of a change; the hub forgets "
+                  "them after three intervals without a report")
+      ->capture_default_str();
   auto debounce = std::make_shared<int64_t>(options->sync.debounce.count());
   auto max_delay = std::make_shared<int64_t>(options->sync.max_delay.count());
   cmd->add_option("--batch-quiet-ms", *debounce,
@@ -57,7 +67,8 @@ void AddAgentCommand(CLI::App& app) {
   cmd->add_option("--batch-max-delay-ms", *max_delay,
                   "Write at most this long after the first change of a burst")
       ->capture_default_str();
-  cmd->callback([options, debounce, max_delay] {
+  cmd->callback([options, debounce, max_delay, status_interval] {
+    options->status_interval = std::chrono::milliseconds(*status_interval);
     options->sync.debounce = std::chrono::milliseconds(*debounce);
     options->sync.max_delay = std::chrono::milliseconds(*max_delay);
     sigset_t signals;
