@@ -95,6 +95,15 @@ std::string InSync(const Json& proxy) {
   return behind.empty() ? "yes" : behind;
 }
 
+// "hub" for a stream to the hub itself, "agent/NAME" for one to agent
+// NAME's xDS server (as that agent last reported it).
+std::string Via(const Json& proxy) {
+  const std::string agent = Field(proxy, {"agent"});
+  if (!agent.empty()) return StrCat("agent/", agent);
+  const std::string via = Field(proxy, {"via"});
+  return via.empty() ? "hub" : via;
+}
+
 absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
   CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
   std::vector<std::string> zones;
@@ -106,7 +115,8 @@ absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
   }
   Json all = Json::array();
   std::vector<std::vector<std::string>> rows = {
-      {"ZONE", "PROXY", "NODE", "ADDRESS", "IN SYNC", "CONNECTED"}};
+      {"ZONE", "PROXY", "NODE", "VIA", "ADDRESS", "IN SYNC", "CONNECTED"}};
+  std::vector<std::string> notes;
   auto now = std::chrono::system_clock::now();
   for (const std::string& z : zones) {
     if (!zone.empty()) {
@@ -123,9 +133,19 @@ absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
       if (!entry.contains("zone")) entry["zone"] = z;
       all.push_back(entry);
       std::string connected = Field(p, {"connected_at", "since"});
-      rows.push_back({z, Field(p, {"proxy", "name"}), Field(p, {"node_id", "node", "id"}),
+      rows.push_back({z, Field(p, {"proxy", "name"}), Field(p, {"node_id", "node", "id"}), Via(p),
                       Field(p, {"address", "peer"}), InSync(p),
                       connected.empty() ? "" : FormatAge(connected, now)});
+    }
+    // Proxies an agent could not fit in its report.
+    if (status->contains("agents") && (*status)["agents"].is_array()) {
+      for (const Json& a : (*status)["agents"]) {
+        const std::string omitted = Field(a, {"omitted"});
+        if (!omitted.empty() && omitted != "0") {
+          notes.push_back(StrCat("zone ", z, ": agent ", Field(a, {"name"}), " has ", omitted,
+                                 " more proxies it did not report"));
+        }
+      }
     }
   }
   if (flags.output == "json") {
@@ -136,6 +156,9 @@ absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
     std::cout << "no proxies" << (zone.empty() ? "" : StrCat(" in zone ", zone)) << "\n";
   } else {
     std::cout << RenderTable(rows);
+  }
+  if (flags.output != "json" && flags.output != "yaml") {
+    for (const std::string& note : notes) std::cout << note << "\n";
   }
   return absl::OkStatus();
 }
@@ -160,7 +183,10 @@ void AddZoneCommands(CLI::App& app, Globals* globals) {
 
   static StatusFlags status_flags;
   CLI::App* st =
-      AddVerb(app, "status", "Show each connected proxy and whether its configuration is in sync",
+      AddVerb(app, "status",
+              "Show each connected proxy and whether its configuration is in sync; VIA is \"hub\" "
+              "for proxies on the hub's xDS, \"agent/NAME\" for those on agent NAME's "
+              "(`causeway agent --xds`), as that agent last reported them",
               "  causeway status\n"
               "  causeway status -z dev-local -o json");
   st->add_option("-z,--zone", status_flags.zone, "Zone (default: the context's, else all)");
