@@ -52,27 +52,19 @@ absl::Status ApplyDocuments(const Globals& globals, const ApplyFlags& flags, boo
   CW_ASSIGN_OR_RETURN(std::vector<Document> docs, ReadDocuments(flags.files));
   SortForApply(docs);
   CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
-  if (create_only) {
-    std::vector<std::string> exist;
-    for (const Document& d : docs) {
-      absl::StatusOr<Json> current = hub->GetObject(d.parsed.key);
-      if (current.ok()) {
-        exist.push_back(StrCat(model::KeyString(d.parsed.key), " (", d.Where(), ")"));
-      } else if (!absl::IsNotFound(current.status())) {
-        return current.status();
-      }
-    }
-    if (!exist.empty()) {
-      std::string list;
-      for (const std::string& e : exist) list += (list.empty() ? "" : ", ") + e;
-      return absl::AlreadyExistsError(StrCat(list, " already exist", exist.size() == 1 ? "s" : "",
-                                             "; nothing was created (use apply to update)"));
-    }
-  }
   std::vector<Json> documents;
   for (const Document& d : docs) documents.push_back(ApplyJson(d.parsed));
-  absl::StatusOr<Json> response = hub->Apply(documents, flags.dry_run);
-  if (!response.ok()) return LocateHubError(docs, response.status());
+  // One request either way: create is all or nothing too (an object that
+  // exists fails the whole request, and nothing is created).
+  absl::StatusOr<Json> response =
+      hub->Apply(documents, flags.dry_run, create_only ? "create" : "apply");
+  if (!response.ok()) {
+    absl::Status located = LocateHubError(docs, response.status());
+    if (!create_only) return located;
+    const bool exists = located.message().find("already exists") != absl::string_view::npos;
+    return absl::Status(located.code(), StrCat(located.message(), "; nothing was created",
+                                               exists ? " (use apply to update)" : ""));
+  }
   std::cout << ApplyReport(*response);
   if (flags.dry_run) std::cout << "(dry run: nothing was written)\n";
   return absl::OkStatus();
@@ -86,46 +78,60 @@ struct DeleteFlags {
   bool ignore_not_found = false;
 };
 
+// delete -f: every object the documents name goes in one atomic request
+// (the hub checks references against what the whole request leaves, so the
+// order of the documents does not matter). With --ignore-not-found, objects
+// that do not exist now are left out of it.
+absl::Status DeleteDocuments(const Globals& globals, const DeleteFlags& flags) {
+  CW_ASSIGN_OR_RETURN(std::vector<Document> docs, ReadDocuments(flags.files));
+  CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
+  std::vector<Document> present;
+  for (Document& d : docs) {
+    if (flags.ignore_not_found) {
+      absl::StatusOr<Json> current = hub->GetObject(d.parsed.key);
+      if (absl::IsNotFound(current.status())) continue;
+      if (!current.ok()) return current.status();
+    }
+    present.push_back(std::move(d));
+  }
+  if (present.empty()) return absl::OkStatus();
+  std::vector<Json> documents;
+  for (const Document& d : present) documents.push_back(ApplyJson(d.parsed));
+  absl::StatusOr<Json> response = hub->Apply(documents, false, "delete");
+  if (!response.ok()) {
+    absl::Status located = LocateHubError(present, response.status());
+    return absl::Status(located.code(), StrCat(located.message(), "; nothing was deleted"));
+  }
+  const Json& results = response->value("results", Json::array());
+  for (const Json& r : results) std::cout << ObjectLabel(r) << " deleted\n";
+  std::cout << results.size() << " deleted; revision " << response->value("revision", "?")
+            << "\n";
+  return absl::OkStatus();
+}
+
 absl::Status Delete(const Globals& globals, const DeleteFlags& flags) {
-  std::vector<model::ObjectKey> keys;
-  std::unique_ptr<HubClient> hub;
   if (!flags.files.empty()) {
     if (!flags.kind.empty()) return UsageError("give either KIND NAME or -f FILE, not both");
-    CW_ASSIGN_OR_RETURN(std::vector<Document> docs, ReadDocuments(flags.files));
-    SortForApply(docs);
-    // Referrers go before what they refer to.
-    for (auto it = docs.rbegin(); it != docs.rend(); ++it) keys.push_back(it->parsed.key);
-    CW_ASSIGN_OR_RETURN(hub, ConnectHub(globals));
-  } else {
-    if (flags.kind.empty() || flags.name.empty()) {
-      return UsageError(
-          "what to delete? causeway delete KIND NAME [-z ZONE] or causeway delete -f FILE");
-    }
-    CW_ASSIGN_OR_RETURN(model::Kind kind, KindArg(flags.kind));
-    CW_ASSIGN_OR_RETURN(hub, ConnectHub(globals));
-    CW_ASSIGN_OR_RETURN(model::ObjectKey key,
-                        ResolveKey(*hub, kind, ZoneOr(flags.zone, *hub), flags.name));
-    keys.push_back(key);
+    return DeleteDocuments(globals, flags);
   }
-  // Check that everything exists before deleting anything, so a typo in
-  // the last document does not leave the first ones half done.
-  std::vector<model::ObjectKey> present;
-  for (const model::ObjectKey& key : keys) {
-    absl::StatusOr<Json> current = hub->GetObject(key);
-    if (current.ok()) {
-      present.push_back(key);
-    } else if (!absl::IsNotFound(current.status()) || !flags.ignore_not_found) {
-      if (absl::IsNotFound(current.status())) {
-        return absl::NotFoundError(
-            StrCat(model::KeyString(key), " does not exist; nothing was deleted"));
-      }
-      return current.status();
-    }
+  if (flags.kind.empty() || flags.name.empty()) {
+    return UsageError(
+        "what to delete? causeway delete KIND NAME [-z ZONE] or causeway delete -f FILE");
   }
-  for (const model::ObjectKey& key : present) {
-    CW_RETURN_IF_ERROR(hub->Delete(HubClient::ObjectPath(key)).status());
-    std::cout << model::KeyString(key) << " deleted\n";
+  CW_ASSIGN_OR_RETURN(model::Kind kind, KindArg(flags.kind));
+  CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
+  absl::StatusOr<model::ObjectKey> key =
+      ResolveKey(*hub, kind, ZoneOr(flags.zone, *hub), flags.name);
+  if (!key.ok()) {
+    if (flags.ignore_not_found && absl::IsNotFound(key.status())) return absl::OkStatus();
+    return key.status();
   }
+  absl::StatusOr<Json> deleted = hub->Delete(HubClient::ObjectPath(*key));
+  if (!deleted.ok()) {
+    if (flags.ignore_not_found && absl::IsNotFound(deleted.status())) return absl::OkStatus();
+    return deleted.status();
+  }
+  std::cout << model::KeyString(*key) << " deleted\n";
   return absl::OkStatus();
 }
 
@@ -168,8 +174,9 @@ void AddWriteCommands(CLI::App& app, Globals* globals) {
       AddVerb(app, "delete", "Delete an object, or the objects in files",
               "  causeway delete route demo.turbinelabs.io-8888-api -z dev-local\n"
               "  causeway delete domain demo.turbinelabs.io:8888 -z dev-local\n"
-              "  causeway delete -f dev-local.yaml     # referrers first, zone last\n"
-              "The hub refuses to delete an object others still refer to, and names them.");
+              "  causeway delete -f dev-local.yaml     # every object in it, all or nothing\n"
+              "The hub refuses to delete an object others still refer to, and names them;\n"
+              "with -f, every object named is deleted in one atomic request or none is.");
   del->add_option("kind", delete_flags.kind, "Kind of object");
   del->add_option("name", delete_flags.name, "Object name");
   del->add_option("-z,--zone", delete_flags.zone, "Zone");

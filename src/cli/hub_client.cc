@@ -153,8 +153,16 @@ absl::StatusOr<std::vector<Json>> HubClient::List(model::Kind kind, const std::s
   return ListItems(list);
 }
 
-absl::StatusOr<Json> HubClient::Apply(const std::vector<Json>& documents, bool dry_run) {
-  return Post(dry_run ? "/v1/apply?dry_run=true" : "/v1/apply", Json(documents));
+absl::StatusOr<Json> HubClient::Apply(const std::vector<Json>& documents, bool dry_run,
+                                      std::string_view op) {
+  std::string path = "/v1/apply";
+  std::string sep = "?";
+  if (op != "apply") {
+    path += StrCat(sep, "op=", op);
+    sep = "&";
+  }
+  if (dry_run) path += StrCat(sep, "dry_run=true");
+  return Post(path, Json(documents));
 }
 
 }  // namespace causeway::cli

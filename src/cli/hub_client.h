@@ -48,7 +48,10 @@ class HubClient {
   // POST /v1/apply with `documents` (one atomic write; with `dry_run` the hub
   // only predicts each outcome). The answer: {"revision", "results": [{kind,
   // zone, name, outcome, version}]}.
-  absl::StatusOr<Json> Apply(const std::vector<Json>& documents, bool dry_run = false);
+  // POST /v1/apply: one atomic write. `op` is "apply" (create or update),
+  // "create" (none may exist) or "delete" (all must exist).
+  absl::StatusOr<Json> Apply(const std::vector<Json>& documents, bool dry_run = false,
+                             std::string_view op = "apply");
 
   const Connection& connection() const { return connection_; }
 

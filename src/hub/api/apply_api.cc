@@ -1,7 +1,10 @@
 // POST /v1/apply: many documents, all or nothing. Each is created, updated
 // or left unchanged; the response reports which. ?dry_run=true validates the
 // documents and predicts the outcome without writing (references are checked
-// only by a real apply).
+// only by a real apply). ?op=create makes every document a create (one that
+// exists fails the whole request) and ?op=delete deletes every object the
+// documents name (each must exist; a `version` is a precondition): what
+// `causeway create -f` and `delete -f` send, so they are atomic like apply.
 #include <set>
 
 #include "common/status.h"
@@ -33,12 +36,34 @@ Json ResultJson(const model::ObjectKey& key, std::string_view outcome,
   return j;
 }
 
-absl::StatusOr<Response> Apply(const ApiContext& ctx, Request& req, const Principal& p) {
-  std::string dry_run_text = req.Query("dry_run");
-  if (!dry_run_text.empty() && dry_run_text != "true" && dry_run_text != "false") {
-    return FieldError("dry_run", "must be true or false");
+absl::StatusOr<bool> BoolQuery(Request& req, const std::string& name) {
+  const std::string text = req.Query(name);
+  if (!text.empty() && text != "true" && text != "false") {
+    return FieldError(name, "must be true or false");
   }
-  bool dry_run = dry_run_text == "true";
+  return text == "true";
+}
+
+absl::StatusOr<hub::Mutation::Type> OpQuery(Request& req) {
+  const std::string op = req.Query("op");
+  if (op.empty() || op == "apply") return hub::Mutation::Type::kUpsert;
+  if (op == "create") return hub::Mutation::Type::kCreate;
+  if (op == "delete") return hub::Mutation::Type::kDelete;
+  return FieldError("op", StrCat("must be apply, create or delete, not \"", op, "\""));
+}
+
+// What a dry run predicts for one mutation.
+std::string_view PredictedOutcome(const hub::Mutation& m,
+                                  const std::optional<model::Object>& current) {
+  if (m.type == hub::Mutation::Type::kDelete) return current ? "deleted" : "not_found";
+  if (!current) return "created";
+  if (m.type == hub::Mutation::Type::kCreate) return "already_exists";
+  return current->spec == m.spec ? "unchanged" : "updated";
+}
+
+absl::StatusOr<Response> Apply(const ApiContext& ctx, Request& req, const Principal& p) {
+  CW_ASSIGN_OR_RETURN(bool dry_run, BoolQuery(req, "dry_run"));
+  CW_ASSIGN_OR_RETURN(hub::Mutation::Type type, OpQuery(req));
   CW_ASSIGN_OR_RETURN(Json body, ParseJsonBody(req));
   CW_ASSIGN_OR_RETURN(Json docs, Documents(body));
   if (docs.empty()) return FieldError("items", "is empty");
@@ -54,20 +79,17 @@ absl::StatusOr<Response> Apply(const ApiContext& ctx, Request& req, const Princi
       return FieldError(prefix, StrCat(model::KeyString(parsed->key), " appears twice"));
     }
     hub::Mutation m;
-    m.type = hub::Mutation::Type::kUpsert;
+    m.type = type;
     m.key = parsed->key;
-    m.spec = std::move(parsed->spec);
     m.expected_version = parsed->version;
+    if (type != hub::Mutation::Type::kDelete) m.spec = std::move(parsed->spec);
     mutations.push_back(std::move(m));
   }
   Json results = Json::array();
   if (dry_run) {
     for (const hub::Mutation& m : mutations) {
       std::optional<model::Object> current = ctx.catalog->Get(m.key);
-      std::string_view outcome = !current                  ? "created"
-                                 : current->spec == m.spec ? "unchanged"
-                                                           : "updated";
-      results.push_back(ResultJson(m.key, outcome, current));
+      results.push_back(ResultJson(m.key, PredictedOutcome(m, current), current));
     }
     return JsonResponse(200, Json{{"dry_run", true},
                                   {"revision", std::to_string(ctx.catalog->Revision())},
