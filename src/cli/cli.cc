@@ -103,6 +103,10 @@ void AddCliCommands(CLI::App& app) {
                       "~/.local/share/causeway/admin.token.\n\n",
                       kExitCodesHelp, "\n"));
   }
+  // Connection flags also before the verb (`causeway --hub URL get zones`),
+  // as kubectl, git and docker take theirs; both bind the same storage, so
+  // whichever is given counts, and one after the verb wins.
+  AddConnectionFlags(&app, &globals);
   AddConnectionCommands(app, &globals);
   AddInitZoneCommand(app, &globals);
   AddReadCommands(app, &globals);
@@ -111,6 +115,25 @@ void AddCliCommands(CLI::App& app) {
   AddZoneCommands(app, &globals);
   AddAdminCommands(app, &globals);
   AddCompletionCommand(app);
+}
+
+std::optional<int> RejectUnknownVerb(const CLI::App& app, int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") return std::nullopt;
+    if (arg.starts_with("-")) {
+      // The top level's options that take a value as the next word.
+      if (arg == "--hub" || arg == "--token" || arg == "--context") ++i;
+      continue;
+    }
+    const auto verbs = app.get_subcommands(
+        [&](const CLI::App* sub) { return sub->check_name(std::string(arg)); });
+    if (!verbs.empty()) return std::nullopt;
+    std::cerr << "error: unknown command \"" << arg
+              << "\"; run `causeway --help` for the list of commands" << std::endl;
+    return kExitUsage;
+  }
+  return std::nullopt;
 }
 
 }  // namespace causeway::cli

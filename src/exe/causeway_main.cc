@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   causeway::hub::AddServeCommand(app);
   causeway::discovery::AddAgentCommand(app);
   causeway::cli::AddCliCommands(app);
+  if (auto exit_code = causeway::cli::RejectUnknownVerb(app, argc, argv)) return *exit_code;
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
