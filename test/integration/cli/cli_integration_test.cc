@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <thread>
 #include <regex>
 
 #include "cli_fixture.h"
@@ -358,6 +359,103 @@ TEST(CliTest, ConnectionContextsTokensAndExitCodes) {
 
   EXPECT_EQ(hub.Run({"get", "gizmos"}).exit_code, 2);
   EXPECT_EQ(hub.Run({"get", "zones"}, {{"CAUSEWAY_HUB", "http://127.0.0.1:1"}}).exit_code, 7);
+}
+
+TEST(CliTest, ConnectionFlagsBeforeTheVerbAndUnknownVerbs) {
+  CliHub hub;
+  std::ifstream token_file(hub.File(".local/share/causeway/admin.token"));
+  std::string admin;
+  token_file >> admin;
+  const std::map<std::string, std::string> no_env = {{"CAUSEWAY_HUB", ""}};
+  hub.MustRun({"--hub", hub.url(), "--token", admin, "init-zone", "dev-local"}, no_env);
+  std::string zones = hub.MustRun({"--hub", hub.url(), "--token", admin, "get", "zones"}, no_env);
+  EXPECT_NE(zones.find("dev-local"), std::string::npos) << zones;
+  // After the verb as before; one after the verb wins over one before.
+  hub.MustRun({"get", "zones", "--hub", hub.url(), "--token", admin}, no_env);
+  CliResult wrong = hub.Run({"--token", "wrong", "get", "zones", "--token", admin});
+  EXPECT_EQ(wrong.exit_code, 0) << wrong.err;
+  CliResult denied = hub.Run({"--token", admin, "get", "zones", "--token", "wrong"});
+  EXPECT_EQ(denied.exit_code, 4) << denied.err;
+
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"nosuchverb"}, {"nosuchverb", "--help"},
+        {"--hub", hub.url(), "nosuchverb", "-h"}}) {
+    CliResult r = hub.Run(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("unknown command \"nosuchverb\""), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+  EXPECT_EQ(hub.Run({"--help"}).exit_code, 0);
+}
+
+TEST(CliTest, CreateAndDeleteFromFilesAreAllOrNothing) {
+  CliHub hub;
+  hub.MustRun(kInitZoneSeed);
+  // Two creates of the same new objects race, ten times: exactly one wins
+  // each time (checking first and then applying would let both "succeed",
+  // the second silently overwriting the first).
+  for (int round = 0; round < 10; ++round) {
+    const std::string name = "race-" + std::to_string(round);
+    std::string file = hub.WriteFile(name + ".yaml", "kind: Cluster\nname: " + name +
+                                                         "\nzone: dev-local\n---\n"
+                                                         "kind: Cluster\nname: " +
+                                                         name + "-b\nzone: dev-local\n");
+    CliResult results[2];
+    std::thread other([&] { results[1] = hub.Run({"create", "-f", file}); });
+    results[0] = hub.Run({"create", "-f", file});
+    other.join();
+    const int wins = (results[0].exit_code == 0) + (results[1].exit_code == 0);
+    EXPECT_EQ(wins, 1) << results[0].err << results[1].err;
+    for (const CliResult& r : results) {
+      if (r.exit_code != 0) {
+        EXPECT_EQ(r.exit_code, 6) << r.err;
+        EXPECT_NE(r.err.find("nothing was created"), std::string::npos) << r.err;
+      }
+    }
+  }
+  // One existing object fails the whole create: the new one is not created.
+  std::string mixed = hub.WriteFile(
+      "mixed.yaml",
+      "kind: Cluster\nname: fresh\nzone: dev-local\n---\n"
+      "kind: Cluster\nname: envoy-simple\nzone: dev-local\n");
+  CliResult exists = hub.Run({"create", "-f", mixed});
+  EXPECT_EQ(exists.exit_code, 6) << exists.err;
+  EXPECT_NE(exists.err.find("envoy-simple"), std::string::npos) << exists.err;
+  EXPECT_EQ(hub.Run({"get", "cluster", "fresh", "-z", "dev-local"}).exit_code, 5);
+
+  // delete -f of a route group and a cluster another group still uses:
+  // refused as a whole, so the route group is still there.
+  hub.MustRun({"apply", "-f",
+               hub.WriteFile("more.yaml",
+                             "kind: Cluster\nname: shared\nzone: dev-local\n---\n"
+                             "kind: RouteGroup\nname: first\nzone: dev-local\n"
+                             "default: [{cluster: shared}]\n---\n"
+                             "kind: RouteGroup\nname: second\nzone: dev-local\n"
+                             "default: [{cluster: shared}]\n")});
+  std::string doomed = hub.WriteFile(
+      "doomed.yaml",
+      "kind: RouteGroup\nname: first\nzone: dev-local\ndefault: [{cluster: shared}]\n---\n"
+      "kind: Cluster\nname: shared\nzone: dev-local\n");
+  CliResult refused = hub.Run({"delete", "-f", doomed});
+  EXPECT_EQ(refused.exit_code, 6) << refused.err;
+  EXPECT_NE(refused.err.find("second"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("nothing was deleted"), std::string::npos) << refused.err;
+  hub.MustRun({"get", "route-group", "first", "-z", "dev-local"});
+  hub.MustRun({"get", "cluster", "shared", "-z", "dev-local"});
+  // With the other referrer in the file too, all three go in one write, in
+  // whatever order the file lists them.
+  std::string all = hub.WriteFile(
+      "all3.yaml",
+      "kind: Cluster\nname: shared\nzone: dev-local\n---\n"
+      "kind: RouteGroup\nname: first\nzone: dev-local\ndefault: [{cluster: shared}]\n---\n"
+      "kind: RouteGroup\nname: second\nzone: dev-local\ndefault: [{cluster: shared}]\n");
+  std::string deleted = hub.MustRun({"delete", "-f", all});
+  EXPECT_NE(deleted.find("Cluster dev-local/shared deleted\n"), std::string::npos) << deleted;
+  EXPECT_NE(deleted.find("3 deleted; revision"), std::string::npos) << deleted;
+  EXPECT_EQ(hub.Run({"get", "cluster", "shared", "-z", "dev-local"}).exit_code, 5);
+  // --ignore-not-found: the file's objects are gone already; nothing to do.
+  EXPECT_EQ(hub.Run({"delete", "-f", all, "--ignore-not-found"}).exit_code, 0);
+  EXPECT_EQ(hub.Run({"delete", "-f", all}).exit_code, 5);
 }
 
 TEST(CliTest, HelpHasExamplesAndExitCodesAndCompletionWorks) {
