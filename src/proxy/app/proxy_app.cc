@@ -14,7 +14,7 @@
 #include "common/strings.h"
 #include "proxy/app/admin.h"
 #include "proxy/app/allocator.h"
-#include "proxy/app/static_config.h"
+#include "proxy/app/static_config_watcher.h"
 #include "proxy/config/build_config.h"
 #include "proxy/server/access_log.h"
 #include "proxy/server/proxy_server.h"
@@ -99,6 +99,12 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
   app.add_option("--config", o->config_file,
                  "Static mode: a YAML/JSON file of causeway objects instead of a control plane")
       ->envname("CAUSEWAY_CONFIG");
+  app.add_option("--config-check-ms", o->config_check_ms,
+                 "Static mode: how often the --config file is checked for a change (SIGHUP "
+                 "reloads at once)")
+      ->envname("CAUSEWAY_CONFIG_CHECK_MS")
+      ->check(CLI::Range(10, 3600000))
+      ->capture_default_str();
   app.add_option("--proxy", o->proxy, "This proxy's name (node.cluster)")->envname("CAUSEWAY_PROXY");
   app.add_option("--zone", o->zone, "This proxy's zone (node.locality.zone)")->envname("CAUSEWAY_ZONE");
   app.add_option("--node-id", o->node_id, "This instance's id (node.id); default NAME-HOST-PID")
@@ -166,6 +172,7 @@ int RunProxy(const ProxyAppOptions& options) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // static mode: reload the file
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -212,17 +219,18 @@ int RunProxy(const ProxyAppOptions& options) {
   const std::string node_id =
       options.node_id.empty() ? DefaultNodeId(options.proxy) : options.node_id;
   std::unique_ptr<XdsClient> client;
+  std::unique_ptr<StaticConfigWatcher> watcher;
   if (!options.config_file.empty()) {
-    auto resources = LoadStaticConfig(options.config_file, options.proxy);
-    if (!resources.ok()) {
-      std::fprintf(stderr, "causeway-proxy: %s\n", std::string(resources.status().message()).c_str());
+    watcher = std::make_unique<StaticConfigWatcher>(
+        options.config_file, options.proxy, apply,
+        std::chrono::milliseconds(options.config_check_ms));
+    if (auto s = watcher->LoadFirst(); !s.ok()) {
+      std::fprintf(stderr, "causeway-proxy: %s\n", std::string(s.message()).c_str());
       return 2;
     }
-    if (auto s = apply(*resources); !s.ok()) {
-      std::fprintf(stderr, "causeway-proxy: %s: %s\n", options.config_file.c_str(),
-                   std::string(s.message()).c_str());
-      return 2;
-    }
+    watcher->Start();
+    spdlog::info("proxy: {} from {} (checked every {} ms; SIGHUP reloads)", options.proxy,
+                 options.config_file, options.config_check_ms);
   } else {
     XdsClient::Options xo;
     xo.server = options.xds;
@@ -251,7 +259,7 @@ int RunProxy(const ProxyAppOptions& options) {
   };
   sources.config_dump = [&] {
     if (client) return client->ConfigDump();
-    return nlohmann::json{{"mode", "static"}, {"file", options.config_file}};
+    return watcher->Dump();
   };
   sources.clusters = [&](const std::string& name) {
     return current.Clusters(server.EndpointStats(), name);
@@ -268,6 +276,10 @@ int RunProxy(const ProxyAppOptions& options) {
       s["xds_updates_accepted_total"] = static_cast<double>(x.updates_accepted);
       s["xds_updates_rejected_total"] = static_cast<double>(x.updates_rejected);
     }
+    if (watcher) {
+      s["static_config_loads_total"] = static_cast<double>(watcher->loads());
+      s["static_config_failures_total"] = static_cast<double>(watcher->failures());
+    }
     return s;
   };
   AdminServer admin(options.admin, sources);
@@ -278,12 +290,21 @@ int RunProxy(const ProxyAppOptions& options) {
   spdlog::info("proxy: admin on {}", options.admin);
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (true) {
+    sigwait(&stop_signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    if (watcher) {
+      watcher->Reload();
+    } else {
+      spdlog::info("proxy: SIGHUP ignored: the configuration comes from {} over xDS", options.xds);
+    }
+  }
   spdlog::info("proxy: {} received", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
 
   spdlog::info("proxy: draining (up to {}s)", options.drain_seconds);
   bool drained = server.Drain(std::chrono::seconds(options.drain_seconds));
   if (client) client->Stop();
+  if (watcher) watcher->Stop();
   admin.Shutdown();
   server.Stop();
   if (log_file != nullptr) std::fclose(log_file);

@@ -1,6 +1,6 @@
 // causeway-proxy as a program: the data plane, its configuration source (the
 // hub over xDS, or a static file of causeway objects) and the admin endpoint,
-// until SIGTERM/SIGINT, then a graceful drain.
+// until SIGTERM/SIGINT, then a graceful drain. SIGHUP reloads a static file.
 #pragma once
 
 #include <chrono>
@@ -14,6 +14,7 @@ namespace causeway::proxy {
 struct ProxyAppOptions {
   std::string xds;          // control plane host:port (xDS mode)
   std::string config_file;  // static mode: YAML/JSON causeway objects
+  int config_check_ms = 1000;  // static mode: how often the file is checked
   std::string proxy;        // node.cluster
   std::string zone;         // node.locality.zone
   std::string node_id;      // node.id; default proxy name + host + pid
