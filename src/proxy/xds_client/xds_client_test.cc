@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "proxy/xds_client/apply_recorder.h"
 #include "proxy/xds_client/fake_ads_server.h"
 #include "proxy/xds_client/test_resources.h"
@@ -308,8 +310,13 @@ TEST_F(XdsClientTest, RetriesUntilTheServerFirstAppears) {
 }
 
 TEST_F(XdsClientTest, StopWhileConnectedReturnsPromptly) {
+  // The server keeps the stream open and says nothing: Stop() must cancel
+  // the stream itself rather than wait for the server to end it.
   StartAndHandshake();
-  client_->Stop();
+  auto stopped = std::async(std::launch::async, [&] { client_->Stop(); });
+  ASSERT_EQ(stopped.wait_for(std::chrono::seconds(2)), std::future_status::ready)
+      << "Stop() waited on a connected, silent server";
+  EXPECT_FALSE(client_->stats().connected);
   ASSERT_TRUE(WaitFor([&] { return !server_.stream_open(); }));
 }
 

@@ -1,5 +1,7 @@
 // The proxy's request path end to end: a ProxyServer in-process, real test
 // origins on loopback ports chosen by the kernel, raw HTTP/1.1 clients.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -9,6 +11,8 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <future>
 #include <map>
 #include <memory>
@@ -25,6 +29,7 @@
 #include "common/thread_slice.h"
 #include "proxy/config/build_config.h"
 #include "proxy/server/proxy_server.h"
+#include "support/process.h"
 #include "test_origin.h"
 
 // Every epoll_ctl of this process passes through here while counting is on:
@@ -56,6 +61,7 @@ using ::testing::Not;
 using testing::RawClient;
 using testing::Request;
 using testing::TestOrigin;
+using causeway::testing::WaitFor;
 
 template <typename Proto>
 Proto Text(const std::string& text) {
@@ -760,7 +766,8 @@ TEST_F(ProxyIntegrationTest, GracefulDrain) {
 // retried after 1 s: connect timeouts, 503s.
 class ConnectionReuseTest : public ::testing::Test {
  protected:
-  void Start(ConnectionPool::Options pool) {
+  void Start(ConnectionPool::Options pool, uint16_t origin_port = 0) {
+    if (origin_port == 0) origin_port = origin_.port();
     ProxyServerOptions options{1, &log_};
     options.pool = pool;
     server_ = std::make_unique<ProxyServer>(options);
@@ -777,7 +784,7 @@ class ConnectionReuseTest : public ::testing::Test {
       }
     )pb");
     auto snapshot = BuildConfig({MakeListener("one", "one")}, {routes}, {EdsCluster("one", 5000)},
-                                {Endpoints("one", {{origin_.port(), ""}})});
+                                {Endpoints("one", {{origin_port, ""}})});
     ASSERT_TRUE(snapshot.ok()) << snapshot.status();
     ASSERT_TRUE(server_->UpdateConfig(*snapshot).ok());
     port_ = *server_->ListenerPort("one");
@@ -862,13 +869,69 @@ TEST_F(ConnectionReuseTest, IdleConnectionClosedByTheOriginIsReplacedTransparent
   EXPECT_EQ(origin_.requests(), 3);
 }
 
-TEST_F(ConnectionReuseTest, ConnectsToOneEndpointAreBounded) {
+TEST_F(ConnectionReuseTest, BurstBeyondTheConnectLimitIsServedInFull) {
   // 60 requests at once through a pool that opens at most 8 connections at
   // a time: all are served, each over its own connection (the origin holds
   // them all), so the pool kept starting connects as earlier ones completed.
   Start({.max_connecting_per_endpoint = 8});
   Burst(60);
   EXPECT_EQ(origin_.connections(), 60);
+}
+
+// Connections of this process in SYN-SENT toward 127.0.0.1:`port`: connects
+// the kernel has started and the peer has not answered (/proc/net/tcp, state
+// 02; addresses are hex, the port after the colon).
+int SynSentTo(uint16_t port) {
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // header
+  char want[16];
+  std::snprintf(want, sizeof(want), "0100007F:%04X", port);
+  int count = 0;
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    if (remote == want && state == "02") ++count;
+  }
+  return count;
+}
+
+TEST_F(ConnectionReuseTest, ConnectsToOneEndpointAreBounded) {
+  // An origin whose accept queue is full: the kernel drops further SYNs, so
+  // every connect the pool starts stays in SYN-SENT, where it can be
+  // counted. 20 requests at once; at most 8 connects may be in flight.
+  const int stalled = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(stalled, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(stalled, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(stalled, 0), 0);  // one queued connection, never accepted
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(stalled, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const uint16_t stalled_port = ntohs(addr.sin_port);
+
+  Start({.max_connecting_per_endpoint = 8}, stalled_port);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(std::make_unique<RawClient>(port_));
+    ASSERT_TRUE(clients.back()->Send("GET / HTTP/1.1\r\nHost: one.test\r\n\r\n"));
+  }
+  // Every request has reached the pool and the limit is full; the most ever
+  // seen connecting is the limit (19 would connect at once without it: all
+  // but the one the origin's queue took).
+  int most = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    const int now = SynSentTo(stalled_port);
+    most = std::max(most, now);
+    return server_->RequestsInProgress() == 20 && now == 8;
+  })) << "in progress " << server_->RequestsInProgress() << ", connecting "
+      << SynSentTo(stalled_port);
+  for (int i = 0; i < 50; ++i) most = std::max(most, SynSentTo(stalled_port));
+  EXPECT_EQ(most, 8);
+  clients.clear();
+  ::close(stalled);
 }
 
 }  // namespace
