@@ -122,7 +122,7 @@ absl::Status History(const Globals& globals, const HistoryFlags& flags) {
     return absl::OkStatus();
   }
   if (flags.output == "yaml") {
-    std::cout << JsonToYaml(Json(entries));
+    std::cout << model::JsonToYaml(Json(entries));
     return absl::OkStatus();
   }
   if (entries.empty()) {
@@ -173,7 +173,7 @@ absl::Status TokenList(const Globals& globals, const TokenFlags& flags) {
     return absl::OkStatus();
   }
   if (flags.output == "yaml") {
-    std::cout << JsonToYaml(Json(tokens));
+    std::cout << model::JsonToYaml(Json(tokens));
     return absl::OkStatus();
   }
   std::vector<std::vector<std::string>> rows = {{"NAME", "ROLE", "ZONE", "CREATED", "LAST USED"}};

@@ -10,7 +10,7 @@
 
 #include "absl/strings/cord.h"
 #include "cli/commands.h"
-#include "cli/documents.h"
+#include "model/documents.h"
 #include "cli/output.h"
 #include "common/status.h"
 #include "common/strings.h"
@@ -84,7 +84,7 @@ std::string EditText(const Json& object, const std::string& note) {
              "# Save and quit to write it back; an empty file or no change cancels.\n",
              "# If someone else changes it meanwhile, nothing is overwritten.\n");
   if (!note.empty()) text += StrCat("#\n", Commented(note));
-  return text + JsonToYaml(PortableJson(object));
+  return text + model::JsonToYaml(model::PortableJson(object));
 }
 
 absl::Status Edit(const Globals& globals, const EditFlags& flags) {
@@ -110,8 +110,8 @@ absl::Status Edit(const Globals& globals, const EditFlags& flags) {
     CW_RETURN_IF_ERROR(RunEditor(path));
     const std::string after_text = ReadFile(path);
 
-    std::vector<Document> docs;
-    absl::StatusOr<std::vector<Document>> parsed_docs = ParseDocuments(path, after_text);
+    std::vector<model::Document> docs;
+    absl::StatusOr<std::vector<model::Document>> parsed_docs = model::ParseDocuments(path, after_text);
     if (!parsed_docs.ok()) {
       return absl::Status(
           parsed_docs.status().code(),
@@ -125,20 +125,20 @@ absl::Status Edit(const Globals& globals, const EditFlags& flags) {
     }
     if (docs.size() > 1)
       return UsageError(StrCat(path, ": edit one object only (your edit is kept there)"));
-    const Document& doc = docs[0];
+    const model::Document& doc = docs[0];
     if (doc.parsed.key != key) {
       return absl::InvalidArgumentError(
           StrCat(path, ": the kind, zone and name cannot change (", model::KeyString(key),
                  " became ", model::KeyString(doc.parsed.key), "); your edit is kept there"));
     }
-    absl::StatusOr<model::ParsedObject> as_was = model::ParseAnyObject(PortableJson(original));
+    absl::StatusOr<model::ParsedObject> as_was = model::ParseAnyObject(model::PortableJson(original));
     if (as_was.ok() && as_was->spec == doc.parsed.spec) {
       ::unlink(path.c_str());
       std::cout << "Edit cancelled: no changes\n";
       return absl::OkStatus();
     }
 
-    Json body = ApplyJson(doc.parsed);
+    Json body = model::ApplyJson(doc.parsed);
     body["version"] = original.value("version", Json());
     absl::StatusOr<Json> written = hub->Put(HubClient::ObjectPath(key), body);
     if (written.ok()) {
@@ -148,7 +148,7 @@ absl::Status Edit(const Globals& globals, const EditFlags& flags) {
       return absl::OkStatus();
     }
     if (!absl::IsFailedPrecondition(written.status()) && !absl::IsAborted(written.status())) {
-      absl::Status located = DocumentError(doc, written.status());
+      absl::Status located = model::DocumentError(doc, written.status());
       return absl::Status(located.code(),
                           StrCat(located.message(), " (your edit is kept in ", path, ")"));
     }
@@ -163,7 +163,7 @@ absl::Status Edit(const Globals& globals, const EditFlags& flags) {
       CW_ASSIGN_OR_RETURN(current, hub->GetObject(key));
     }
     std::string theirs = FieldDiff(original, current);
-    std::string yours = FieldDiff(PortableJson(original), doc.json);
+    std::string yours = FieldDiff(model::PortableJson(original), doc.json);
     std::cerr << model::KeyString(key)
               << " was changed by someone else while you edited it (version "
               << original.value("version", "") << " → " << current.value("version", "") << "):\n"

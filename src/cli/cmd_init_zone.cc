@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/documents.h"
+#include "model/documents.h"
 #include "cli/init_zone.h"
 #include "cli/output.h"
 #include "common/status.h"
@@ -56,7 +56,7 @@ absl::Status InitZone(const Globals& globals, const InitZoneFlags& flags) {
   std::vector<std::string> kept;
   std::vector<std::string> conflicts;
   for (const model::ParsedObject& object : plan) {
-    Json doc = ApplyJson(object);
+    Json doc = model::ApplyJson(object);
     auto it = existing.find(object.key);
     if (it != existing.end()) {
       const bool same = SpecOf(it->second, object.spec) == object.spec;

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/documents.h"
+#include "model/documents.h"
 #include "cli/output.h"
 #include "common/status.h"
 #include "common/strings.h"
@@ -38,7 +38,7 @@ absl::Status Get(const Globals& globals, const GetFlags& flags) {
       break;
     case Format::kYaml:
       // Several objects come out as "---"-separated documents, ready for apply -f.
-      std::cout << JsonToYamlDocuments(objects);
+      std::cout << model::JsonToYamlDocuments(objects);
       break;
     case Format::kTable:
     case Format::kWide:
@@ -68,7 +68,7 @@ absl::Status Describe(const Globals& globals, const DescribeFlags& flags) {
   CW_ASSIGN_OR_RETURN(model::ObjectKey key,
                       ResolveKey(*hub, kind, ZoneOr(flags.zone, *hub), flags.name));
   CW_ASSIGN_OR_RETURN(Json object, hub->GetObject(key));
-  std::cout << JsonToYaml(object);
+  std::cout << model::JsonToYaml(object);
 
   if (kind == model::Kind::kZone) {
     std::cout << "\nObjects:\n";

@@ -5,7 +5,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "cli/commands.h"
-#include "cli/documents.h"
+#include "model/documents.h"
 #include "cli/output.h"
 #include "common/status.h"
 #include "common/strings.h"
@@ -17,7 +17,7 @@ namespace {
 // ("items[3].path: must start with /", or "[3].route_group" from the
 // whole-request checks); this turns that back into the file, document and
 // line the object came from.
-absl::Status LocateHubError(const std::vector<Document>& docs, const absl::Status& status) {
+absl::Status LocateHubError(const std::vector<model::Document>& docs, const absl::Status& status) {
   std::string field = ErrorField(status);
   std::string message(status.message());
   if (field.empty() && message.rfind("items[", 0) == 0)
@@ -38,7 +38,7 @@ absl::Status LocateHubError(const std::vector<Document>& docs, const absl::Statu
   if (message.rfind(field + ": ", 0) == 0) message = message.substr(field.size() + 2);
   absl::Status inner(status.code(), rest.empty() ? message : StrCat(rest, ": ", message));
   if (!rest.empty()) inner.SetPayload(ToAbsl(kFieldPayload), absl::Cord(ToAbsl(rest)));
-  return DocumentError(docs[index], inner);
+  return model::DocumentError(docs[index], inner);
 }
 
 struct ApplyFlags {
@@ -49,11 +49,11 @@ struct ApplyFlags {
 absl::Status ApplyDocuments(const Globals& globals, const ApplyFlags& flags, bool create_only) {
   // Everything is checked locally first, so a bad document is reported by
   // file and number before the hub is even contacted.
-  CW_ASSIGN_OR_RETURN(std::vector<Document> docs, ReadDocuments(flags.files));
-  SortForApply(docs);
+  CW_ASSIGN_OR_RETURN(std::vector<model::Document> docs, model::ReadDocuments(flags.files));
+  model::SortForApply(docs);
   CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
   std::vector<Json> documents;
-  for (const Document& d : docs) documents.push_back(ApplyJson(d.parsed));
+  for (const model::Document& d : docs) documents.push_back(model::ApplyJson(d.parsed));
   // One request either way: create is all or nothing too (an object that
   // exists fails the whole request, and nothing is created).
   absl::StatusOr<Json> response =
@@ -83,10 +83,10 @@ struct DeleteFlags {
 // order of the documents does not matter). With --ignore-not-found, objects
 // that do not exist now are left out of it.
 absl::Status DeleteDocuments(const Globals& globals, const DeleteFlags& flags) {
-  CW_ASSIGN_OR_RETURN(std::vector<Document> docs, ReadDocuments(flags.files));
+  CW_ASSIGN_OR_RETURN(std::vector<model::Document> docs, model::ReadDocuments(flags.files));
   CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
-  std::vector<Document> present;
-  for (Document& d : docs) {
+  std::vector<model::Document> present;
+  for (model::Document& d : docs) {
     if (flags.ignore_not_found) {
       absl::StatusOr<Json> current = hub->GetObject(d.parsed.key);
       if (absl::IsNotFound(current.status())) continue;
@@ -96,7 +96,7 @@ absl::Status DeleteDocuments(const Globals& globals, const DeleteFlags& flags) {
   }
   if (present.empty()) return absl::OkStatus();
   std::vector<Json> documents;
-  for (const Document& d : present) documents.push_back(ApplyJson(d.parsed));
+  for (const model::Document& d : present) documents.push_back(model::ApplyJson(d.parsed));
   absl::StatusOr<Json> response = hub->Apply(documents, false, "delete");
   if (!response.ok()) {
     absl::Status located = LocateHubError(present, response.status());

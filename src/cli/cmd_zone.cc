@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/documents.h"
+#include "model/documents.h"
 #include "cli/output.h"
 #include "common/status.h"
 #include "common/strings.h"
@@ -20,7 +20,7 @@ struct ExportFlags {
 std::vector<model::Kind> KindsInApplyOrder() {
   std::vector<model::Kind> kinds(std::begin(model::kAllKinds), std::end(model::kAllKinds));
   std::stable_sort(kinds.begin(), kinds.end(),
-                   [](model::Kind a, model::Kind b) { return KindRank(a) < KindRank(b); });
+                   [](model::Kind a, model::Kind b) { return model::KindRank(a) < model::KindRank(b); });
   return kinds;
 }
 
@@ -30,7 +30,7 @@ absl::Status ExportZone(const Globals& globals, const ExportFlags& flags) {
   for (model::Kind kind : KindsInApplyOrder()) {
     if (kind == model::Kind::kZone) {
       CW_ASSIGN_OR_RETURN(Json zone, hub->GetObject({kind, flags.zone, flags.zone}));
-      documents.push_back(PortableJson(zone));
+      documents.push_back(model::PortableJson(zone));
       continue;
     }
     CW_ASSIGN_OR_RETURN(std::vector<Json> objects, hub->List(kind, flags.zone));
@@ -38,7 +38,7 @@ absl::Status ExportZone(const Globals& globals, const ExportFlags& flags) {
       return a.value("name", "") < b.value("name", "");
     });
     for (const Json& o : objects) {
-      Json doc = PortableJson(o);
+      Json doc = model::PortableJson(o);
       if (flags.no_instances && kind == model::Kind::kCluster) doc.erase("instances");
       documents.push_back(std::move(doc));
     }
@@ -48,7 +48,7 @@ absl::Status ExportZone(const Globals& globals, const ExportFlags& flags) {
   } else {
     std::cout << "# Zone " << flags.zone << ": " << documents.size()
               << " objects. Recreate it with: causeway apply -f FILE\n"
-              << JsonToYamlDocuments(documents);
+              << model::JsonToYamlDocuments(documents);
   }
   return absl::OkStatus();
 }
@@ -151,7 +151,7 @@ absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
   if (flags.output == "json") {
     std::cout << all.dump(2) << "\n";
   } else if (flags.output == "yaml") {
-    std::cout << JsonToYaml(all);
+    std::cout << model::JsonToYaml(all);
   } else if (all.empty()) {
     std::cout << "no proxies" << (zone.empty() ? "" : StrCat(" in zone ", zone)) << "\n";
   } else {

@@ -10,11 +10,13 @@
 
 #include "absl/status/statusor.h"
 #include "cli/config.h"
-#include "cli/yaml_json.h"
-#include "common/http_client.h"
+#include "model/yaml_json.h"
+#include "net/http_client.h"
 #include "model/objects.h"
 
 namespace causeway::cli {
+
+using Json = nlohmann::json;
 
 // Payload on a 409 status: the hub's current object (JSON text), when sent.
 inline constexpr std::string_view kCurrentObjectPayload = "causeway.dev/cli-current";

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
-#include "cli/documents.h"
+#include "model/documents.h"
 #include "cli/output.h"
 #include "common/status.h"
 #include "common/strings.h"
@@ -163,7 +163,7 @@ absl::StatusOr<std::vector<model::ParsedObject>> PlanInitZone(const InitZoneSpec
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const model::ParsedObject& a, const model::ParsedObject& b) {
-                     return KindRank(a.key.kind) < KindRank(b.key.kind);
+                     return model::KindRank(a.key.kind) < model::KindRank(b.key.kind);
                    });
   return out;
 }

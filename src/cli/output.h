@@ -9,10 +9,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "cli/yaml_json.h"
+#include "model/yaml_json.h"
 #include "model/objects.h"
 
 namespace causeway::cli {
+
+using Json = nlohmann::json;
 
 // Exit codes, documented in `causeway --help` (kExitCodesHelp).
 enum ExitCode : int {

@@ -4,7 +4,7 @@
 #include "absl/synchronization/mutex.h"
 #include "cli/cli.h"
 #include "discovery/agent_command.h"
-#include "hub/serve_command.h"
+#include "serve/serve_command.h"
 
 int main(int argc, char** argv) {
   // Debian builds Abseil without NDEBUG, which leaves absl::Mutex deadlock
@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"causeway: route a laptop's service calls into a shared staging environment"};
   app.require_subcommand(1);
-  causeway::hub::AddServeCommand(app);
+  causeway::serve::AddServeCommand(app);
   causeway::discovery::AddAgentCommand(app);
   causeway::cli::AddCliCommands(app);
   if (auto exit_code = causeway::cli::RejectUnknownVerb(app, argc, argv)) return *exit_code;

@@ -72,7 +72,7 @@ void AdsTest::SetUp() {
   auto store = store::OpenStore("", dir_.path());
   ASSERT_TRUE(store.ok()) << store.status();
   store_ = std::move(*store);
-  catalog_ = std::make_unique<hub::Catalog>(store_.get(), &RealTime::Instance());
+  catalog_ = std::make_unique<catalog::Catalog>(store_.get(), &RealTime::Instance());
   ASSERT_TRUE(catalog_->Open().ok());
 
   Upsert(model::Kind::kZone, "z", model::Json::object());
@@ -108,8 +108,8 @@ void AdsTest::TearDown() {
 void AdsTest::Upsert(model::Kind kind, const std::string& name, const model::Json& body) {
   auto parsed = model::ParseObject(kind, body, kind == model::Kind::kZone ? "" : "z", name);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  hub::Mutation m;
-  m.type = hub::Mutation::Type::kUpsert;
+  catalog::Mutation m;
+  m.type = catalog::Mutation::Type::kUpsert;
   m.key = parsed->key;
   m.spec = parsed->spec;
   auto result = catalog_->Write({m}, "test");
@@ -117,8 +117,8 @@ void AdsTest::Upsert(model::Kind kind, const std::string& name, const model::Jso
 }
 
 void AdsTest::Delete(model::Kind kind, const std::string& name) {
-  hub::Mutation m;
-  m.type = hub::Mutation::Type::kDelete;
+  catalog::Mutation m;
+  m.type = catalog::Mutation::Type::kDelete;
   m.key = {kind, "z", name};
   auto result = catalog_->Write({m}, "test");
   ASSERT_TRUE(result.ok()) << result.status();

@@ -19,7 +19,7 @@
 
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "hub/catalog.h"
+#include "catalog/catalog.h"
 #include "model/objects.h"
 #include "store/store.h"
 #include "support/process.h"
@@ -196,7 +196,7 @@ class AdsTest : public ::testing::Test {
 
   ::causeway::testing::TempDir dir_;
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<hub::Catalog> catalog_;
+  std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<XdsServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<AggregatedDiscoveryService::Stub> stub_;

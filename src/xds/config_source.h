@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "hub/catalog.h"
+#include "catalog/catalog.h"
 #include "model/objects.h"
 
 namespace causeway::xds {
@@ -59,7 +59,7 @@ class ConfigSource {
 // The hub's catalog as a ConfigSource.
 class CatalogConfigSource final : public ConfigSource {
  public:
-  explicit CatalogConfigSource(hub::Catalog* catalog) : catalog_(catalog) {}
+  explicit CatalogConfigSource(catalog::Catalog* catalog) : catalog_(catalog) {}
 
   int64_t Revision() const override { return catalog_->Revision(); }
   // Stamps are object versions.
@@ -91,7 +91,7 @@ class CatalogConfigSource final : public ConfigSource {
   void Unsubscribe(int id) override { catalog_->Unsubscribe(id); }
 
  private:
-  hub::Catalog* const catalog_;
+  catalog::Catalog* const catalog_;
 };
 
 }  // namespace causeway::xds

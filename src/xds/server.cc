@@ -22,7 +22,7 @@ nlohmann::json ResourceList(const ResourceMap& resources) {
 
 }  // namespace
 
-XdsServer::XdsServer(hub::Catalog* catalog, const TimeSource* time, Options options)
+XdsServer::XdsServer(catalog::Catalog* catalog, const TimeSource* time, Options options)
     : owned_source_(std::make_unique<CatalogConfigSource>(catalog)),
       source_(owned_source_.get()),
       time_(time),

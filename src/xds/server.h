@@ -6,7 +6,7 @@
 // on every change (debounced), over both ADS variants. Also answers the
 // hub's status, config and metrics pages.
 //
-// Wiring (src/hub/serve_command.cc):
+// Wiring (src/serve/serve_command.cc):
 //   xds::XdsServer xds(&catalog, &RealTime::Instance());
 //   CW_RETURN_IF_ERROR(xds.Start(xds_addr));          // e.g. "127.0.0.1:50000"
 //   GET /v1/zones/{z}/status                 -> xds.ZoneStatus(z)
@@ -23,7 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/time_source.h"
-#include "hub/catalog.h"
+#include "catalog/catalog.h"
 #include "nlohmann/json.hpp"
 #include "xds/config_source.h"
 
@@ -67,8 +67,8 @@ class XdsServer {
   // Serves `source` (not owned), e.g. an agent's copy of its zone.
   XdsServer(ConfigSource* source, const TimeSource* time, Options options);
   // Serves the hub's catalog.
-  XdsServer(hub::Catalog* catalog, const TimeSource* time, Options options);
-  XdsServer(hub::Catalog* catalog, const TimeSource* time) : XdsServer(catalog, time, Options{}) {}
+  XdsServer(catalog::Catalog* catalog, const TimeSource* time, Options options);
+  XdsServer(catalog::Catalog* catalog, const TimeSource* time) : XdsServer(catalog, time, Options{}) {}
   ~XdsServer();
   XdsServer(const XdsServer&) = delete;
   XdsServer& operator=(const XdsServer&) = delete;

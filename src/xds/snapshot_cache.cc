@@ -11,7 +11,7 @@ SnapshotCache::SnapshotCache(ConfigSource* source, const TimeSource* time, Optio
                              Callback on_snapshot)
     : source_(source), time_(time), options_(options), on_snapshot_(std::move(on_snapshot)) {}
 
-SnapshotCache::SnapshotCache(hub::Catalog* catalog, const TimeSource* time, Options options,
+SnapshotCache::SnapshotCache(catalog::Catalog* catalog, const TimeSource* time, Options options,
                              Callback on_snapshot)
     : owned_source_(std::make_unique<CatalogConfigSource>(catalog)),
       source_(owned_source_.get()),

@@ -22,7 +22,7 @@
 #include <thread>
 
 #include "common/time_source.h"
-#include "hub/catalog.h"
+#include "catalog/catalog.h"
 #include "xds/config_source.h"
 #include "xds/snapshot.h"
 
@@ -38,7 +38,7 @@ class SnapshotCache {
 
   SnapshotCache(ConfigSource* source, const TimeSource* time, Options options,
                 Callback on_snapshot);
-  SnapshotCache(hub::Catalog* catalog, const TimeSource* time, Options options,
+  SnapshotCache(catalog::Catalog* catalog, const TimeSource* time, Options options,
                 Callback on_snapshot);
   ~SnapshotCache();
   SnapshotCache(const SnapshotCache&) = delete;

@@ -28,7 +28,7 @@ class SnapshotCacheTest : public ::testing::Test {
   void Write(model::Kind kind, const std::string& name, const model::Json& body) {
     auto parsed = model::ParseObject(kind, body, kind == model::Kind::kZone ? "" : "z", name);
     ASSERT_TRUE(parsed.ok()) << parsed.status();
-    hub::Mutation m{hub::Mutation::Type::kUpsert, parsed->key, parsed->spec, std::nullopt};
+    catalog::Mutation m{catalog::Mutation::Type::kUpsert, parsed->key, parsed->spec, std::nullopt};
     ASSERT_TRUE(catalog_->Write({m}, "test").ok());
   }
   void WriteInstance(int i) {

@@ -32,12 +32,12 @@ class SnapshotReadTest : public ::testing::Test {
   void Upsert(model::Kind kind, const std::string& name, const model::Json& body) {
     auto parsed = model::ParseObject(kind, body, kind == model::Kind::kZone ? "" : "z", name);
     ASSERT_TRUE(parsed.ok()) << parsed.status();
-    hub::Mutation m{hub::Mutation::Type::kUpsert, parsed->key, parsed->spec, std::nullopt};
+    catalog::Mutation m{catalog::Mutation::Type::kUpsert, parsed->key, parsed->spec, std::nullopt};
     auto result = catalog_->Write({m}, "test");
     ASSERT_TRUE(result.ok()) << result.status();
   }
   void Delete(model::Kind kind, const std::string& name) {
-    hub::Mutation m{hub::Mutation::Type::kDelete, {kind, "z", name}, {}, std::nullopt};
+    catalog::Mutation m{catalog::Mutation::Type::kDelete, {kind, "z", name}, {}, std::nullopt};
     auto result = catalog_->Write({m}, "test");
     ASSERT_TRUE(result.ok()) << result.status();
   }

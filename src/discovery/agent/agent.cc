@@ -6,7 +6,7 @@
 #include "common/status.h"
 #include "common/strings.h"
 #include "common/time_source.h"
-#include "hub/api/relay_status.h"
+#include "xds/relay_report.h"
 #include "model/objects.h"
 #include "spdlog/spdlog.h"
 #include "xds/server.h"
@@ -62,10 +62,10 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
                  "\" is not a valid agent name (lowercase letters, digits, '-' and '.')")));
     }
     const int64_t interval = options.status_interval.count();
-    if (interval < hub::api::kMinReportIntervalMs || interval > hub::api::kMaxReportIntervalMs) {
+    if (interval < xds::kMinReportIntervalMs || interval > xds::kMaxReportIntervalMs) {
       return absl::InvalidArgumentError(ToAbsl(StrCat(
-          "--status-interval-ms: ", interval, " is not between ", hub::api::kMinReportIntervalMs,
-          " and ", hub::api::kMaxReportIntervalMs)));
+          "--status-interval-ms: ", interval, " is not between ", xds::kMinReportIntervalMs,
+          " and ", xds::kMaxReportIntervalMs)));
     }
   }
   std::unique_ptr<Agent> agent(new Agent(std::move(options)));
@@ -107,9 +107,9 @@ absl::Status Agent::Start() {
     reporter_->Start();
   }
   if (!options_.metrics_address.empty()) {
-    hub::http::Router router;
+    http::Router router;
     router.Add(
-        {"GET", "/metrics", [this](hub::http::Request&) {
+        {"GET", "/metrics", [this](http::Request&) {
            std::string text = syncer_->metrics().RenderPrometheus();
            if (xds_) {
              text +=
@@ -128,25 +128,25 @@ absl::Status Agent::Start() {
              text += StrCat("causeway_agent_proxy_reports_total{result=\"error\"} ",
                             reporter_->reports_failed(), "\n");
            }
-           return hub::http::Response::Text(200, std::move(text), "text/plain; version=0.0.4");
+           return http::Response::Text(200, std::move(text), "text/plain; version=0.0.4");
          }});
     router.Add({"GET", "/healthz",
-                [](hub::http::Request&) { return hub::http::Response::Text(200, "ok\n"); }});
+                [](http::Request&) { return http::Response::Text(200, "ok\n"); }});
     // Ready once the hub holds what the collectors report.
-    router.Add({"GET", "/readyz", [this](hub::http::Request&) {
-                  return syncer_->InSync() ? hub::http::Response::Text(200, "ok\n")
-                                           : hub::http::Response::Text(503, "syncing\n");
+    router.Add({"GET", "/readyz", [this](http::Request&) {
+                  return syncer_->InSync() ? http::Response::Text(200, "ok\n")
+                                           : http::Response::Text(503, "syncing\n");
                 }});
-    hub::http::HttpServer::Options http_options;
+    http::HttpServer::Options http_options;
     http_options.address = options_.metrics_address;
     http_options.io_threads = 1;
     http_options.worker_threads = 1;
-    metrics_server_ = std::make_unique<hub::http::HttpServer>(
+    metrics_server_ = std::make_unique<http::HttpServer>(
         http_options, std::move(router),
         [](int status, std::string_view, std::string_view message) {
-          return hub::http::Response::Text(status, std::string(message) + "\n");
+          return http::Response::Text(status, std::string(message) + "\n");
         },
-        [](const hub::http::Request&, int, std::string_view, std::chrono::steady_clock::duration) {
+        [](const http::Request&, int, std::string_view, std::chrono::steady_clock::duration) {
         });
     CW_RETURN_IF_ERROR(metrics_server_->Start());
   }

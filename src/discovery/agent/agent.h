@@ -14,7 +14,7 @@
 #include "discovery/replica/zone_watcher.h"
 #include "discovery/sync/rest_hub_api.h"
 #include "discovery/sync/syncer.h"
-#include "hub/http/server.h"
+#include "net/http_server.h"
 
 namespace causeway::xds {
 class XdsServer;
@@ -64,7 +64,7 @@ class Agent {
   std::unique_ptr<HubApi> api_;
   std::unique_ptr<Syncer> syncer_;
   CollectorGroup collectors_;
-  std::unique_ptr<hub::http::HttpServer> metrics_server_;
+  std::unique_ptr<http::HttpServer> metrics_server_;
   // With --xds: the zone's copy, what keeps it current from the hub, and the
   // server the zone's proxies connect to.
   std::unique_ptr<ZoneReplica> replica_;

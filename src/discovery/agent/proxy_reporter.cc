@@ -6,7 +6,7 @@
 
 #include "common/strings.h"
 #include "discovery/sync/rest_hub_api.h"
-#include "hub/api/relay_status.h"
+#include "xds/relay_report.h"
 #include "spdlog/spdlog.h"
 
 namespace causeway::discovery {
@@ -43,7 +43,7 @@ std::string BuildProxyReport(const json& zone_status, std::chrono::milliseconds 
     for (json stream : zone_status["proxies"]) {
       if (!stream.is_object()) continue;
       for (const char* key : {"node_id", "proxy", "zone", "peer"}) {
-        Cut(Member(stream, key), hub::api::kMaxReportIdLength);
+        Cut(Member(stream, key), xds::kMaxReportIdLength);
       }
       if (json* types = Member(stream, "types"); types != nullptr && types->is_object()) {
         for (auto& [name, t] : types->items()) {
@@ -52,11 +52,11 @@ std::string BuildProxyReport(const json& zone_status, std::chrono::milliseconds 
           // (GET .../proxies/{name}/config); they would make the report grow
           // with the zone.
           t.erase("resource_names");
-          Cut(Member(t, "version_sent"), hub::api::kMaxReportVersionLength);
-          Cut(Member(t, "version_acked"), hub::api::kMaxReportVersionLength);
+          Cut(Member(t, "version_sent"), xds::kMaxReportVersionLength);
+          Cut(Member(t, "version_acked"), xds::kMaxReportVersionLength);
           if (json* nack = Member(t, "last_nack"); nack != nullptr && nack->is_object()) {
-            Cut(Member(*nack, "message"), hub::api::kMaxReportMessageLength);
-            Cut(Member(*nack, "version"), hub::api::kMaxReportVersionLength);
+            Cut(Member(*nack, "message"), xds::kMaxReportMessageLength);
+            Cut(Member(*nack, "version"), xds::kMaxReportVersionLength);
           }
         }
       }
@@ -78,7 +78,7 @@ std::string BuildProxyReport(const json& zone_status, std::chrono::milliseconds 
   size_t included = 0;
   const size_t head_room = 128;  // the other fields, with 20-digit numbers
   for (const json& stream : streams) {
-    if (included == hub::api::kMaxReportedProxies) break;
+    if (included == xds::kMaxReportedProxies) break;
     std::string text = Dump(stream);
     if (head_room + list.size() + text.size() + 1 > max_bytes) break;
     if (!list.empty()) list += ',';

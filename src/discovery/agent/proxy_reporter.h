@@ -8,7 +8,7 @@
 //   DELETE /v1/zones/{zone}/agents/{agent}/proxies   on Stop
 //
 // The hub keeps the report in memory and drops it when three intervals pass
-// without a new one (hub/api/relay_status.h has the body). A change (a stream
+// without a new one (xds/relay_report.h has the body). A change (a stream
 // connected or gone, a push, an ACK, a NACK) is reported after `quiet`
 // without further changes, or `max_delay` after the first, and never sooner
 // than `min_gap` after the previous report, so a churning zone costs at most
@@ -28,7 +28,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "common/http_client.h"
+#include "net/http_client.h"
 #include "nlohmann/json.hpp"
 
 namespace causeway::discovery {

@@ -5,7 +5,7 @@
 #include <mutex>
 #include <vector>
 
-#include "hub/api/relay_status.h"
+#include "xds/relay_report.h"
 #include "support/process.h"
 
 namespace causeway::discovery {
@@ -54,9 +54,9 @@ TEST(BuildProxyReportTest, TheHubAcceptsWhatTheXdsServerReports) {
   EXPECT_EQ(parsed["proxies"][2]["node_id"], "b");
   EXPECT_FALSE(parsed["proxies"][0]["types"]["lds"].contains("resource_names"));
   EXPECT_EQ(parsed["proxies"][1]["types"]["lds"]["last_nack"]["message"].get<std::string>().size(),
-            hub::api::kMaxReportMessageLength);
+            xds::kMaxReportMessageLength);
 
-  auto report = hub::api::ParseRelayReport(parsed, "staging");
+  auto report = xds::ParseRelayReport(parsed, "staging");
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->proxies.size(), 3u);
 }
@@ -64,12 +64,12 @@ TEST(BuildProxyReportTest, TheHubAcceptsWhatTheXdsServerReports) {
 TEST(BuildProxyReportTest, CutsOnACharacterBoundary) {
   // "é" is two bytes; a cut through the middle of one would not be UTF-8.
   std::string nack;
-  while (nack.size() < hub::api::kMaxReportMessageLength + 10) nack += "\xc3\xa9";
+  while (nack.size() < xds::kMaxReportMessageLength + 10) nack += "\xc3\xa9";
   nack = "x" + nack;
   const json parsed =
       json::parse(BuildProxyReport(Status({Stream("edge", "a", nack)}), milliseconds(1000), 1 << 20));
   const std::string cut = parsed["proxies"][0]["types"]["lds"]["last_nack"]["message"];
-  EXPECT_EQ(cut.size(), hub::api::kMaxReportMessageLength - 1);
+  EXPECT_EQ(cut.size(), xds::kMaxReportMessageLength - 1);
   EXPECT_EQ(cut.back(), '\xa9');
 }
 
@@ -88,7 +88,7 @@ TEST(BuildProxyReportTest, KeepsWithinTheBoundAndCountsTheRest) {
 TEST(BuildProxyReportTest, NoStreamsIsAnEmptyReport) {
   const json parsed = json::parse(BuildProxyReport(json::object(), milliseconds(1000), 1 << 20));
   EXPECT_TRUE(parsed["proxies"].empty());
-  EXPECT_TRUE(hub::api::ParseRelayReport(parsed, "staging").ok());
+  EXPECT_TRUE(xds::ParseRelayReport(parsed, "staging").ok());
 }
 
 // Records what the reporter sends.

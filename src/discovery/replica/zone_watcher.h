@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
-#include "common/http_client.h"
+#include "net/http_client.h"
 #include "discovery/replica/zone_replica.h"
 
 namespace causeway::discovery {

@@ -19,7 +19,7 @@ absl::StatusOr<std::optional<int64_t>> ParseVersion(const std::string& version) 
 // referrers; the HubApi contract tells them apart.
 absl::Status MapWriteError(const absl::Status& status) {
   if (absl::IsFailedPrecondition(status) &&
-      !status.GetPayload(ToAbsl(hub::kReferrersPayload)).has_value()) {
+      !status.GetPayload(ToAbsl(catalog::kReferrersPayload)).has_value()) {
     return absl::AbortedError(status.message());
   }
   return status;
@@ -27,7 +27,7 @@ absl::Status MapWriteError(const absl::Status& status) {
 
 }  // namespace
 
-CatalogHubApi::CatalogHubApi(hub::Catalog* catalog, std::string zone, std::string actor)
+CatalogHubApi::CatalogHubApi(catalog::Catalog* catalog, std::string zone, std::string actor)
     : catalog_(catalog), zone_(std::move(zone)), actor_(std::move(actor)) {}
 
 absl::StatusOr<HubCluster> CatalogHubApi::FromObject(const model::Object& object) const {
@@ -57,8 +57,8 @@ absl::StatusOr<HubCluster> CatalogHubApi::GetCluster(const std::string& name) {
 absl::StatusOr<HubCluster> CatalogHubApi::PutInstances(const std::string& name,
                                                        const Instances& instances,
                                                        const std::string& expected_version) {
-  hub::Mutation m;
-  m.type = hub::Mutation::Type::kSetInstances;
+  catalog::Mutation m;
+  m.type = catalog::Mutation::Type::kSetInstances;
   m.key = model::ObjectKey{model::Kind::kCluster, zone_, name};
   m.spec = model::Json{{"instances", model::InstancesToJson(instances)}};
   auto version = ParseVersion(expected_version);
@@ -74,8 +74,8 @@ absl::StatusOr<HubCluster> CatalogHubApi::PutInstances(const std::string& name,
 
 absl::Status CatalogHubApi::DeleteCluster(const std::string& name,
                                           const std::string& expected_version) {
-  hub::Mutation m;
-  m.type = hub::Mutation::Type::kDelete;
+  catalog::Mutation m;
+  m.type = catalog::Mutation::Type::kDelete;
   m.key = model::ObjectKey{model::Kind::kCluster, zone_, name};
   auto version = ParseVersion(expected_version);
   if (!version.ok()) return version.status();

@@ -6,14 +6,14 @@
 #include <string>
 
 #include "discovery/sync/hub_api.h"
-#include "hub/catalog.h"
+#include "catalog/catalog.h"
 
 namespace causeway::discovery {
 
 class CatalogHubApi final : public HubApi {
  public:
   // Writes are recorded in the change log as made by `actor`.
-  CatalogHubApi(hub::Catalog* catalog, std::string zone, std::string actor = "collector");
+  CatalogHubApi(catalog::Catalog* catalog, std::string zone, std::string actor = "collector");
 
   absl::StatusOr<std::map<std::string, HubCluster>> ListClusters() override;
   absl::StatusOr<HubCluster> GetCluster(const std::string& name) override;
@@ -24,7 +24,7 @@ class CatalogHubApi final : public HubApi {
  private:
   absl::StatusOr<HubCluster> FromObject(const model::Object& object) const;
 
-  hub::Catalog* const catalog_;
+  catalog::Catalog* const catalog_;
   const std::string zone_;
   const std::string actor_;
 };

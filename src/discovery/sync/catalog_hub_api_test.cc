@@ -12,7 +12,7 @@
 namespace causeway::discovery {
 namespace {
 
-using hub::Mutation;
+using catalog::Mutation;
 using model::Json;
 using model::Kind;
 

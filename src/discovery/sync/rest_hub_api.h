@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "common/http_client.h"
+#include "net/http_client.h"
 #include "discovery/sync/hub_api.h"
 #include "model/objects.h"
 

@@ -44,30 +44,30 @@ absl::StatusOr<bool> BoolQuery(Request& req, const std::string& name) {
   return text == "true";
 }
 
-absl::StatusOr<hub::Mutation::Type> OpQuery(Request& req) {
+absl::StatusOr<catalog::Mutation::Type> OpQuery(Request& req) {
   const std::string op = req.Query("op");
-  if (op.empty() || op == "apply") return hub::Mutation::Type::kUpsert;
-  if (op == "create") return hub::Mutation::Type::kCreate;
-  if (op == "delete") return hub::Mutation::Type::kDelete;
+  if (op.empty() || op == "apply") return catalog::Mutation::Type::kUpsert;
+  if (op == "create") return catalog::Mutation::Type::kCreate;
+  if (op == "delete") return catalog::Mutation::Type::kDelete;
   return FieldError("op", StrCat("must be apply, create or delete, not \"", op, "\""));
 }
 
 // What a dry run predicts for one mutation.
-std::string_view PredictedOutcome(const hub::Mutation& m,
+std::string_view PredictedOutcome(const catalog::Mutation& m,
                                   const std::optional<model::Object>& current) {
-  if (m.type == hub::Mutation::Type::kDelete) return current ? "deleted" : "not_found";
+  if (m.type == catalog::Mutation::Type::kDelete) return current ? "deleted" : "not_found";
   if (!current) return "created";
-  if (m.type == hub::Mutation::Type::kCreate) return "already_exists";
+  if (m.type == catalog::Mutation::Type::kCreate) return "already_exists";
   return current->spec == m.spec ? "unchanged" : "updated";
 }
 
 absl::StatusOr<Response> Apply(const ApiContext& ctx, Request& req, const Principal& p) {
   CW_ASSIGN_OR_RETURN(bool dry_run, BoolQuery(req, "dry_run"));
-  CW_ASSIGN_OR_RETURN(hub::Mutation::Type type, OpQuery(req));
+  CW_ASSIGN_OR_RETURN(catalog::Mutation::Type type, OpQuery(req));
   CW_ASSIGN_OR_RETURN(Json body, ParseJsonBody(req));
   CW_ASSIGN_OR_RETURN(Json docs, Documents(body));
   if (docs.empty()) return FieldError("items", "is empty");
-  std::vector<hub::Mutation> mutations;
+  std::vector<catalog::Mutation> mutations;
   std::set<model::ObjectKey> seen;
   for (size_t i = 0; i < docs.size(); ++i) {
     std::string prefix = StrCat("items[", i, "]");
@@ -78,16 +78,16 @@ absl::StatusOr<Response> Apply(const ApiContext& ctx, Request& req, const Princi
     if (!seen.insert(parsed->key).second) {
       return FieldError(prefix, StrCat(model::KeyString(parsed->key), " appears twice"));
     }
-    hub::Mutation m;
+    catalog::Mutation m;
     m.type = type;
     m.key = parsed->key;
     m.expected_version = parsed->version;
-    if (type != hub::Mutation::Type::kDelete) m.spec = std::move(parsed->spec);
+    if (type != catalog::Mutation::Type::kDelete) m.spec = std::move(parsed->spec);
     mutations.push_back(std::move(m));
   }
   Json results = Json::array();
   if (dry_run) {
-    for (const hub::Mutation& m : mutations) {
+    for (const catalog::Mutation& m : mutations) {
       std::optional<model::Object> current = ctx.catalog->Get(m.key);
       results.push_back(ResultJson(m.key, PredictedOutcome(m, current), current));
     }
@@ -95,9 +95,9 @@ absl::StatusOr<Response> Apply(const ApiContext& ctx, Request& req, const Princi
                                   {"revision", std::to_string(ctx.catalog->Revision())},
                                   {"results", std::move(results)}});
   }
-  CW_ASSIGN_OR_RETURN(WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
-  for (const hub::MutationResult& r : result.results) {
-    results.push_back(ResultJson(r.key, hub::OutcomeName(r.outcome), r.object));
+  CW_ASSIGN_OR_RETURN(catalog::WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
+  for (const catalog::MutationResult& r : result.results) {
+    results.push_back(ResultJson(r.key, catalog::OutcomeName(r.outcome), r.object));
   }
   return JsonResponse(
       200, Json{{"revision", std::to_string(result.revision)}, {"results", std::move(results)}});

@@ -13,8 +13,8 @@
 #include "hub/api/relay_status.h"
 #include "hub/auth/authenticator.h"
 #include "hub/auth/principal.h"
-#include "hub/catalog.h"
-#include "hub/http/router.h"
+#include "catalog/catalog.h"
+#include "net/http_router.h"
 #include "store/store.h"
 
 namespace causeway::hub::api {
@@ -22,7 +22,7 @@ namespace causeway::hub::api {
 using auth::Principal;
 
 struct ApiContext {
-  Catalog* catalog = nullptr;
+  catalog::Catalog* catalog = nullptr;
   store::Store* store = nullptr;
   auth::Authenticator* authenticator = nullptr;
   const TimeSource* time = nullptr;

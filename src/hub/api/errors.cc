@@ -2,7 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "common/status.h"
-#include "hub/catalog.h"
+#include "catalog/catalog.h"
 
 namespace causeway::hub::api {
 
@@ -70,11 +70,11 @@ Response ErrorResponse(const absl::Status& status) {
   Mapping m = MapCode(status.code());
   std::string code(m.code);
   Json body;
-  if (auto current = JsonPayload(status, kCurrentPayload)) {
+  if (auto current = JsonPayload(status, catalog::kCurrentPayload)) {
     body["current"] = *current;
     if (status.code() == absl::StatusCode::kFailedPrecondition) code = "version_conflict";
   }
-  if (auto referrers = JsonPayload(status, kReferrersPayload)) {
+  if (auto referrers = JsonPayload(status, catalog::kReferrersPayload)) {
     body["referrers"] = *referrers;
     code = "referenced";
   }

@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "hub/http/message.h"
+#include "net/http_message.h"
 #include "model/objects.h"
 
 namespace causeway::hub::api {

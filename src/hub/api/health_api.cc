@@ -25,7 +25,7 @@ Response Readyz(const ApiContext& ctx, Request&) {
 Response Metrics(const ApiContext& ctx, Request&) {
   std::string out;
   ctx.metrics->Render(&out);
-  Catalog::Stats stats = ctx.catalog->stats();
+  catalog::Catalog::Stats stats = ctx.catalog->stats();
   out += "# HELP causeway_catalog_revision The hub's current revision.\n";
   out += "# TYPE causeway_catalog_revision gauge\n";
   out += absl::StrFormat("causeway_catalog_revision %d\n", ctx.catalog->Revision());

@@ -105,10 +105,10 @@ absl::StatusOr<Response> GetObject(const ApiContext& ctx, const Principal& p,
 }
 
 absl::StatusOr<model::Object> WriteOne(const ApiContext& ctx, const Principal& p,
-                                       hub::Mutation mutation) {
-  std::vector<hub::Mutation> mutations;
+                                       catalog::Mutation mutation) {
+  std::vector<catalog::Mutation> mutations;
   mutations.push_back(std::move(mutation));
-  CW_ASSIGN_OR_RETURN(WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
+  CW_ASSIGN_OR_RETURN(catalog::WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
   if (result.results.empty() || !result.results[0].object) {
     return absl::InternalError("the write returned no object");
   }
@@ -120,8 +120,8 @@ absl::StatusOr<Response> Create(const ApiContext& ctx, Request& req, const Princ
   CW_ASSIGN_OR_RETURN(Json body, ParseJsonBody(req));
   CW_ASSIGN_OR_RETURN(model::ParsedObject parsed, model::ParseObject(kind, body, zone, ""));
   CW_RETURN_IF_ERROR(auth::CheckWrite(p, kind, parsed.key.zone));
-  hub::Mutation m;
-  m.type = hub::Mutation::Type::kCreate;
+  catalog::Mutation m;
+  m.type = catalog::Mutation::Type::kCreate;
   m.key = parsed.key;
   m.spec = std::move(parsed.spec);
   CW_ASSIGN_OR_RETURN(model::Object object, WriteOne(ctx, p, std::move(m)));
@@ -150,8 +150,8 @@ absl::StatusOr<Response> Replace(const ApiContext& ctx, Request& req, const Prin
                       "is required: send the version the object was read with (in the body or "
                       "If-Match)");
   }
-  hub::Mutation m;
-  m.type = hub::Mutation::Type::kReplace;
+  catalog::Mutation m;
+  m.type = catalog::Mutation::Type::kReplace;
   m.key = parsed.key;
   m.spec = std::move(parsed.spec);
   m.expected_version = version;
@@ -164,13 +164,13 @@ absl::StatusOr<Response> Delete(const ApiContext& ctx, Request& req, const Princ
   CW_RETURN_IF_ERROR(auth::CheckRead(p, key.zone));
   CW_RETURN_IF_ERROR(auth::CheckWrite(p, key.kind, key.zone));
   CW_ASSIGN_OR_RETURN(std::optional<int64_t> version, VersionPrecondition(req));
-  hub::Mutation m;
-  m.type = hub::Mutation::Type::kDelete;
+  catalog::Mutation m;
+  m.type = catalog::Mutation::Type::kDelete;
   m.key = key;
   m.expected_version = version;
-  std::vector<hub::Mutation> mutations;
+  std::vector<catalog::Mutation> mutations;
   mutations.push_back(std::move(m));
-  CW_ASSIGN_OR_RETURN(WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
+  CW_ASSIGN_OR_RETURN(catalog::WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
   Json body = {{"kind", model::KindName(key.kind)},
                {"name", key.name},
                {"deleted", true},
@@ -224,21 +224,21 @@ absl::StatusOr<Response> PutInstances(const ApiContext& ctx, Request& req, const
     list = body.value("instances", Json::array());
   }
   CW_ASSIGN_OR_RETURN(std::vector<model::Instance> instances, model::InstancesFromJson(list));
-  hub::Mutation m;
-  m.type = hub::Mutation::Type::kSetInstances;
+  catalog::Mutation m;
+  m.type = catalog::Mutation::Type::kSetInstances;
   m.key = key;
   m.spec = Json{{"instances", model::InstancesToJson(instances)}};
   CW_ASSIGN_OR_RETURN(std::optional<int64_t> version, VersionPrecondition(req));
   m.expected_version = version;
-  std::vector<hub::Mutation> mutations;
+  std::vector<catalog::Mutation> mutations;
   mutations.push_back(std::move(m));
-  CW_ASSIGN_OR_RETURN(WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
+  CW_ASSIGN_OR_RETURN(catalog::WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
   if (result.results.empty() || !result.results[0].object) {
     return absl::InternalError("the write returned no object");
   }
   Response res = ObjectResponse(200, *result.results[0].object);
   res.headers.emplace_back("X-Causeway-Outcome",
-                           std::string(hub::OutcomeName(result.results[0].outcome)));
+                           std::string(catalog::OutcomeName(result.results[0].outcome)));
   return res;
 }
 

@@ -7,6 +7,11 @@
 namespace causeway::hub::api {
 namespace {
 
+using xds::kMaxReportedProxies;
+using xds::kMaxReportIdLength;
+using xds::kMaxReportMessageLength;
+using xds::ParseRelayReport;
+
 // One stream as XdsServer::ZoneStatus renders it (AdsSession::Status).
 Json Stream(const std::string& node, const std::string& lds_nack = "") {
   Json lds = {{"type_url", "type.googleapis.com/envoy.config.listener.v3.Listener"},

@@ -56,7 +56,7 @@ absl::StatusOr<Response> PutAgentProxies(const ApiContext& ctx, Request& req, co
   const std::string agent = req.Param("agent");
   CW_RETURN_IF_ERROR(CheckReport(ctx, p, zone, agent));
   CW_ASSIGN_OR_RETURN(Json body, ParseJsonBody(req));
-  CW_ASSIGN_OR_RETURN(RelayReport report, ParseRelayReport(body, zone));
+  CW_ASSIGN_OR_RETURN(RelayReport report, xds::ParseRelayReport(body, zone));
   const size_t streams = report.proxies.size();
   const int64_t interval_ms = report.interval.count();
   CW_RETURN_IF_ERROR(ctx.relay_reports->Put(zone, agent, std::move(report)));

@@ -6,8 +6,8 @@
 
 namespace causeway::proxy {
 
-using hub::http::Request;
-using hub::http::Response;
+using http::Request;
+using http::Response;
 
 namespace {
 
@@ -37,7 +37,7 @@ std::string PrometheusText(const std::map<std::string, double>& stats) {
 }
 
 AdminServer::AdminServer(std::string address, AdminSources sources) : sources_(std::move(sources)) {
-  hub::http::Router router;
+  http::Router router;
   auto json = [](const nlohmann::json& j) { return Response::Json(200, j.dump(2) + "\n"); };
   router.Add({"GET", "/ready", [this](Request&) {
                 bool ready = sources_.ready();
@@ -58,11 +58,11 @@ AdminServer::AdminServer(std::string address, AdminSources sources) : sources_(s
   router.Add({"GET", "/stats/prometheus", [this](Request&) {
                 return Response::Text(200, PrometheusText(sources_.stats()), "text/plain; version=0.0.4");
               }});
-  hub::http::HttpServer::Options options;
+  http::HttpServer::Options options;
   options.address = std::move(address);
   options.io_threads = 1;
   options.worker_threads = 2;
-  server_ = std::make_unique<hub::http::HttpServer>(
+  server_ = std::make_unique<http::HttpServer>(
       options, std::move(router),
       [](int status, std::string_view code, std::string_view message) {
         return Response::Json(status, nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump());

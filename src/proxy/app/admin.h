@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "hub/http/server.h"
+#include "net/http_server.h"
 #include "nlohmann/json.hpp"
 
 namespace causeway::proxy {
@@ -34,7 +34,7 @@ class AdminServer {
 
  private:
   AdminSources sources_;
-  std::unique_ptr<hub::http::HttpServer> server_;
+  std::unique_ptr<http::HttpServer> server_;
 };
 
 // Prometheus text for `stats` (names are sanitised to [a-zA-Z0-9_] and

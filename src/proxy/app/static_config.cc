@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "cli/documents.h"
+#include "model/documents.h"
 #include "common/status.h"
 #include "common/strings.h"
 #include "xds/translate.h"
@@ -10,11 +10,11 @@
 namespace causeway::proxy {
 
 absl::StatusOr<XdsResources> LoadStaticConfig(const std::string& path, const std::string& proxy_name) {
-  CW_ASSIGN_OR_RETURN(std::vector<cli::Document> docs, cli::ReadDocuments({path}));
+  CW_ASSIGN_OR_RETURN(std::vector<model::Document> docs, model::ReadDocuments({path}));
 
   // The proxy's zone is the zone of the Proxy object with its name.
   std::set<std::string> zones;
-  for (const cli::Document& doc : docs) {
+  for (const model::Document& doc : docs) {
     if (doc.parsed.key.kind == model::Kind::kProxy && doc.parsed.key.name == proxy_name) {
       zones.insert(doc.parsed.key.zone);
     }
@@ -27,7 +27,7 @@ absl::StatusOr<XdsResources> LoadStaticConfig(const std::string& path, const std
   const std::string zone = *zones.begin();
 
   xds::ZoneView view;
-  for (const cli::Document& doc : docs) {
+  for (const model::Document& doc : docs) {
     const model::ObjectKey& key = doc.parsed.key;
     if (key.zone != zone) continue;
     model::Object object;

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "hub/catalog.h"
+#include "catalog/catalog.h"
 #include "model/objects.h"
 #include "proxy/config/build_config.h"
 #include "proxy/xds_client/xds_client.h"
@@ -72,8 +72,8 @@ class RealAdsServerTest : public ::testing::Test {
   void Upsert(model::Kind kind, const std::string& name, const model::Json& body) {
     auto parsed = model::ParseObject(kind, body, kind == model::Kind::kZone ? "" : "z", name);
     ASSERT_TRUE(parsed.ok()) << parsed.status();
-    hub::Mutation m;
-    m.type = hub::Mutation::Type::kUpsert;
+    catalog::Mutation m;
+    m.type = catalog::Mutation::Type::kUpsert;
     m.key = parsed->key;
     m.spec = parsed->spec;
     auto result = catalog_->Write({m}, "test");

@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cli/yaml_json.h"
+#include "model/yaml_json.h"
 #include "model/objects.h"
 #include "yaml-cpp/yaml.h"
 
-namespace causeway::cli {
+namespace causeway::model {
 
 // One object document and where it came from, so that every error — ours or
 // the hub's — can name the file, the document number and the line.
@@ -61,4 +61,4 @@ Json ApplyJson(const model::ParsedObject& parsed);
 // updated_at) and with empty values dropped, as export-zone and edit show it.
 Json PortableJson(const Json& api_object);
 
-}  // namespace causeway::cli
+}  // namespace causeway::model

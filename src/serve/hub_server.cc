@@ -1,4 +1,4 @@
-#include "hub/hub_server.h"
+#include "serve/hub_server.h"
 
 #include "common/logging.h"
 #include "common/status.h"
@@ -8,7 +8,7 @@
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 
-namespace causeway::hub {
+namespace causeway::serve {
 
 HubServer::HubServer(HubOptions options) : options_(std::move(options)) {}
 
@@ -38,7 +38,7 @@ absl::Status HubServer::Start() {
   }
 
   CW_ASSIGN_OR_RETURN(store_, store::OpenStore(options_.store_spec, options_.data_dir));
-  catalog_ = std::make_unique<Catalog>(store_.get(), time_);
+  catalog_ = std::make_unique<catalog::Catalog>(store_.get(), time_);
   CW_RETURN_IF_ERROR(catalog_->Open());
   // Other hubs sharing the store (PostgreSQL) commit too; catch up when told.
   store_->SetExternalChangeCallback([this] {
@@ -48,8 +48,8 @@ absl::Status HubServer::Start() {
       spdlog::warn("catching up with the store failed: {}", refreshed.ToString());
   });
   follow_store_.store(true);
-  CW_RETURN_IF_ERROR(auth::EnsureAdminToken(store_.get(), options_.data_dir, time_));
-  authenticator_ = std::make_unique<auth::Authenticator>(store_.get(), time_);
+  CW_RETURN_IF_ERROR(hub::auth::EnsureAdminToken(store_.get(), options_.data_dir, time_));
+  authenticator_ = std::make_unique<hub::auth::Authenticator>(store_.get(), time_);
 
   xds::XdsServer::Options xds_options;
   xds_options.threads = options_.xds_threads;
@@ -60,7 +60,7 @@ absl::Status HubServer::Start() {
   ctx_.proxy_config = [this](const std::string& zone, const std::string& proxy) {
     return xds_->ProxyConfig(zone, proxy);
   };
-  relay_reports_ = std::make_unique<api::RelayReports>(time_);
+  relay_reports_ = std::make_unique<hub::api::RelayReports>(time_);
   ctx_.relay_reports = relay_reports_.get();
 
   ctx_.catalog = catalog_.get();
@@ -83,9 +83,9 @@ absl::Status HubServer::Start() {
   http_options.io_threads = options_.io_threads;
   http_options.worker_threads = options_.worker_threads;
   http_ = std::make_unique<http::HttpServer>(
-      http_options, api::BuildRouter(ctx_),
+      http_options, hub::api::BuildRouter(ctx_),
       [](int status, std::string_view code, std::string_view message) {
-        return api::ErrorResponse(status, code, message);
+        return hub::api::ErrorResponse(status, code, message);
       },
       [this](const http::Request& req, int status, std::string_view route,
              std::chrono::steady_clock::duration elapsed) {
@@ -158,4 +158,4 @@ void HubServer::Shutdown() {
   catalog_.reset();
 }
 
-}  // namespace causeway::hub
+}  // namespace causeway::serve

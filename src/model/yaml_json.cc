@@ -1,4 +1,4 @@
-#include "cli/yaml_json.h"
+#include "model/yaml_json.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,7 +8,7 @@
 #include "common/status.h"
 #include "common/strings.h"
 
-namespace causeway::cli {
+namespace causeway::model {
 namespace {
 
 bool IsDigits(std::string_view s) {
@@ -192,4 +192,4 @@ std::string JsonToYamlDocuments(const std::vector<Json>& documents) {
   return text;
 }
 
-}  // namespace causeway::cli
+}  // namespace causeway::model

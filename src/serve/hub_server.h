@@ -13,8 +13,8 @@
 #include "hub/api/context.h"
 #include "hub/api/metrics.h"
 #include "hub/auth/authenticator.h"
-#include "hub/catalog.h"
-#include "hub/http/server.h"
+#include "catalog/catalog.h"
+#include "net/http_server.h"
 #include "store/store.h"
 #include "xds/server.h"
 
@@ -26,7 +26,7 @@ namespace causeway::discovery {
 class Agent;
 }
 
-namespace causeway::hub {
+namespace causeway::serve {
 
 struct HubOptions {
   std::string api_address = "127.0.0.1:8380";
@@ -59,7 +59,7 @@ class HubServer {
 
   int api_port() const { return http_ ? http_->port() : 0; }
   int xds_port() const { return xds_ ? xds_->port() : 0; }
-  Catalog* catalog() const { return catalog_.get(); }
+  catalog::Catalog* catalog() const { return catalog_.get(); }
 
  private:
   absl::Status StartCollectors();
@@ -69,19 +69,19 @@ class HubServer {
   const HubOptions options_;
   const TimeSource* time_ = &RealTime::Instance();
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<Catalog> catalog_;
-  std::unique_ptr<auth::Authenticator> authenticator_;
-  api::RequestMetrics metrics_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<hub::auth::Authenticator> authenticator_;
+  hub::api::RequestMetrics metrics_;
   std::atomic<int> watch_streams_{0};
   std::atomic<bool> ready_{false};
   std::atomic<bool> follow_store_{false};  // external-change callback active
-  api::ApiContext ctx_;
+  hub::api::ApiContext ctx_;
   std::unique_ptr<xds::XdsServer> xds_;
   // Agents' reports of the proxies on their relay xDS servers (in memory).
-  std::unique_ptr<api::RelayReports> relay_reports_;
+  std::unique_ptr<hub::api::RelayReports> relay_reports_;
   std::unique_ptr<discovery::Agent> collectors_;
   std::unique_ptr<http::HttpServer> http_;
   std::shared_ptr<spdlog::logger> access_log_;
 };
 
-}  // namespace causeway::hub
+}  // namespace causeway::serve

@@ -1,8 +1,8 @@
-#include "hub/http/router.h"
+#include "net/http_router.h"
 
 #include "gtest/gtest.h"
 
-namespace causeway::hub::http {
+namespace causeway::http {
 namespace {
 
 Router MakeRouter() {
@@ -69,4 +69,4 @@ TEST(MessageTest, ParseTarget) {
 }
 
 }  // namespace
-}  // namespace causeway::hub::http
+}  // namespace causeway::http

@@ -11,7 +11,7 @@
 
 #include "boost/asio/awaitable.hpp"
 
-namespace causeway::hub::http {
+namespace causeway::http {
 
 struct Request {
   std::string method;                          // "GET"
@@ -80,4 +80,4 @@ bool PercentDecode(std::string_view in, std::string* out);
 bool ParseTarget(std::string_view target, std::string* path,
                  std::map<std::string, std::string>* query);
 
-}  // namespace causeway::hub::http
+}  // namespace causeway::http

@@ -1,4 +1,4 @@
-#include "hub/serve_command.h"
+#include "serve/serve_command.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -12,10 +12,10 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "discovery/agent/collector_spec.h"
-#include "hub/hub_server.h"
+#include "serve/hub_server.h"
 #include "spdlog/spdlog.h"
 
-namespace causeway::hub {
+namespace causeway::serve {
 
 namespace {
 
@@ -158,4 +158,4 @@ void AddServeCommand(CLI::App& app) {
   });
 }
 
-}  // namespace causeway::hub
+}  // namespace causeway::serve

@@ -27,7 +27,7 @@
 #include "model/objects.h"
 #include "store/store.h"
 
-namespace causeway::hub {
+namespace causeway::catalog {
 
 // Status payloads set on write errors, for the REST layer to render.
 // kCurrentPayload: JSON (ToApiJson) of the current object on a version
@@ -150,4 +150,4 @@ class Catalog {
   Stats stats_;
 };
 
-}  // namespace causeway::hub
+}  // namespace causeway::catalog

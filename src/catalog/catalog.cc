@@ -1,4 +1,4 @@
-#include "hub/catalog.h"
+#include "catalog/catalog.h"
 
 #include <future>
 #include <set>
@@ -8,7 +8,7 @@
 #include "common/strings.h"
 #include "spdlog/spdlog.h"
 
-namespace causeway::hub {
+namespace causeway::catalog {
 
 using model::Kind;
 using model::Object;
@@ -508,4 +508,4 @@ absl::Status Catalog::Refresh() {
   }
 }
 
-}  // namespace causeway::hub
+}  // namespace causeway::catalog

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "hub/http/message.h"
+#include "net/http_message.h"
 
-namespace causeway::hub::http {
+namespace causeway::http {
 
 using Handler = std::function<Response(Request&)>;
 
@@ -48,4 +48,4 @@ class Router {
 // "/a/b/" → {"a", "b"}; empty segments are dropped.
 std::vector<std::string_view> SplitPath(std::string_view path);
 
-}  // namespace causeway::hub::http
+}  // namespace causeway::http

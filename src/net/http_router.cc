@@ -1,8 +1,8 @@
-#include "hub/http/router.h"
+#include "net/http_router.h"
 
 #include <set>
 
-namespace causeway::hub::http {
+namespace causeway::http {
 
 std::vector<std::string_view> SplitPath(std::string_view path) {
   std::vector<std::string_view> out;
@@ -81,4 +81,4 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   return match;
 }
 
-}  // namespace causeway::hub::http
+}  // namespace causeway::http

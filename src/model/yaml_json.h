@@ -10,7 +10,7 @@
 #include "nlohmann/json.hpp"
 #include "yaml-cpp/yaml.h"
 
-namespace causeway::cli {
+namespace causeway::model {
 
 using Json = nlohmann::json;
 
@@ -31,4 +31,4 @@ std::string JsonToYaml(const Json& value);
 // Several documents separated by "---".
 std::string JsonToYamlDocuments(const std::vector<Json>& documents);
 
-}  // namespace causeway::cli
+}  // namespace causeway::model

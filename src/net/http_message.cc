@@ -1,9 +1,9 @@
-#include "hub/http/message.h"
+#include "net/http_message.h"
 
 #include "absl/strings/ascii.h"
 #include "common/strings.h"
 
-namespace causeway::hub::http {
+namespace causeway::http {
 
 namespace {
 std::string Find(const std::map<std::string, std::string>& m, std::string_view key) {
@@ -64,4 +64,4 @@ bool ParseTarget(std::string_view target, std::string* path,
   return true;
 }
 
-}  // namespace causeway::hub::http
+}  // namespace causeway::http

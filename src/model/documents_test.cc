@@ -1,9 +1,9 @@
-#include "cli/documents.h"
+#include "model/documents.h"
 
 #include "common/status.h"
 #include "gtest/gtest.h"
 
-namespace causeway::cli {
+namespace causeway::model {
 namespace {
 
 constexpr char kSeed[] = R"(kind: Zone
@@ -96,4 +96,4 @@ TEST(DocumentsTest, PortableJsonDropsMetadataAndEmptyValues) {
 }
 
 }  // namespace
-}  // namespace causeway::cli
+}  // namespace causeway::model

@@ -1,8 +1,8 @@
-#include "cli/yaml_json.h"
+#include "model/yaml_json.h"
 
 #include "gtest/gtest.h"
 
-namespace causeway::cli {
+namespace causeway::model {
 namespace {
 
 Json FromYaml(const std::string& text) {
@@ -52,4 +52,4 @@ TEST(YamlJsonTest, DocumentsAreSeparated) {
 }
 
 }  // namespace
-}  // namespace causeway::cli
+}  // namespace causeway::model

@@ -1,4 +1,4 @@
-#include "common/http_client.h"
+#include "net/http_client.h"
 
 #include <array>
 #include <utility>

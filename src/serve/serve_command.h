@@ -3,9 +3,9 @@
 
 #include "CLI/CLI.hpp"
 
-namespace causeway::hub {
+namespace causeway::serve {
 
 // Adds the `serve` subcommand to `app`.
 void AddServeCommand(CLI::App& app);
 
-}  // namespace causeway::hub
+}  // namespace causeway::serve

@@ -1,4 +1,4 @@
-#include "cli/documents.h"
+#include "model/documents.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -12,7 +12,7 @@
 #include "common/status.h"
 #include "common/strings.h"
 
-namespace causeway::cli {
+namespace causeway::model {
 namespace {
 
 // Splits "rules[0].targets[1].cluster" into "rules", 0, "targets", 1, "cluster".
@@ -270,4 +270,4 @@ Json PortableJson(const Json& api_object) {
   return DropEmpty(j);
 }
 
-}  // namespace causeway::cli
+}  // namespace causeway::model

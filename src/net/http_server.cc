@@ -1,4 +1,4 @@
-#include "hub/http/server.h"
+#include "net/http_server.h"
 
 #include <exception>
 
@@ -16,7 +16,7 @@
 #include "common/strings.h"
 #include "spdlog/spdlog.h"
 
-namespace causeway::hub::http {
+namespace causeway::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -425,4 +425,4 @@ void HttpServer::Shutdown() {
   workers_.join();
 }
 
-}  // namespace causeway::hub::http
+}  // namespace causeway::http

@@ -22,10 +22,10 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/thread_pool.hpp"
-#include "hub/http/message.h"
-#include "hub/http/router.h"
+#include "net/http_message.h"
+#include "net/http_router.h"
 
-namespace causeway::hub::http {
+namespace causeway::http {
 
 class HttpServer {
  public:
@@ -93,4 +93,4 @@ class HttpServer {
   bool shut_down_ = false;
 };
 
-}  // namespace causeway::hub::http
+}  // namespace causeway::http

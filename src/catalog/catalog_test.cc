@@ -1,4 +1,4 @@
-#include "hub/catalog.h"
+#include "catalog/catalog.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include "common/status.h"
 #include "support/sqlite_catalog.h"
 
-namespace causeway::hub {
+namespace causeway::catalog {
 namespace {
 
 using model::Json;
@@ -182,4 +182,4 @@ TEST_F(CatalogTest, RefreshCatchesUpWithAnotherWriter) {
 }
 
 }  // namespace
-}  // namespace causeway::hub
+}  // namespace causeway::catalog
