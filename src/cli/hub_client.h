@@ -1,4 +1,4 @@
-// The CLI's view of the hub's REST API (DESIGN.md "Object model"): JSON in,
+// The CLI's view of the hub's REST API (src/hub/api/README.md): JSON in,
 // JSON out, hub errors turned into absl::Status with the hub's message.
 #pragma once
 
@@ -36,7 +36,7 @@ class HubClient {
   absl::StatusOr<Json> Put(const std::string& path, const Json& body);
   absl::StatusOr<Json> Delete(const std::string& path);
 
-  // --- object helpers over the paths of DESIGN.md --------------------------
+  // --- object helpers over the REST paths -------------------------------
   // "/v1/zones/dev-local/routes/api"; "/v1/zones/dev-local" for a Zone.
   static std::string ObjectPath(const model::ObjectKey& key);
   // "/v1/zones/dev-local/routes" ("/v1/zones" for Zone).

@@ -1,5 +1,5 @@
 // `causeway agent`: runs collectors where the services run and keeps the
-// zone's clusters on the hub current (DESIGN.md, Discovery contract).
+// zone's clusters on the hub current (src/discovery/README.md, Collectors).
 #pragma once
 
 namespace CLI {

@@ -36,7 +36,7 @@ struct HubOptions {
   int io_threads = 2;
   int worker_threads = 32;
   int xds_threads = 0;  // 0: half the usable CPUs, at least one
-  // In-process collectors (`--collector`, DESIGN.md discovery contract): their
+  // In-process collectors (`--collector`, src/discovery/README.md): their
   // clusters are written through the catalog into `collector_zone`, recorded
   // in the change log as made by "collector".
   std::vector<std::string> collectors;

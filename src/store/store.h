@@ -1,7 +1,7 @@
 // Store: durable persistence of objects, the change log and tokens.
 //
 // Backends are deliberately dumb: all semantics (validation, references,
-// optimistic concurrency) live in the Catalog (store/catalog.h), which keeps
+// optimistic concurrency) live in the Catalog (catalog/catalog.h), which keeps
 // the current state in memory and hands the backend fully formed changes.
 // Commit() is the only write of objects and is atomic: either every change in
 // the batch is durable (objects, change-log rows and the revision), or none.

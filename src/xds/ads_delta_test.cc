@@ -1,4 +1,4 @@
-// Incremental (Delta) ADS against XDS-NOTES.md "Protocol rules", over raw
+// Incremental (Delta) ADS against docs/xds.md (its rule numbers), over raw
 // gRPC streams to an in-process server.
 #include "gmock/gmock.h"
 #include "xds/ads_test_util.h"

@@ -3,7 +3,7 @@
 // The gRPC reactor feeds it requests and snapshots and writes out whatever
 // responses it returns, in order. Keeping the protocol here (no gRPC, no
 // threads, no locks; the caller serializes calls) makes every rule of
-// XDS-NOTES.md "Protocol rules" a property of this class:
+// docs/xds.md (its rule numbers) a property of this class:
 //   - per type: subscription (wildcard and/or names), what the client has
 //     accepted, the one response in flight (its nonce), NACKed versions;
 //   - at most one un-ACKed response per type; whatever changes meanwhile is

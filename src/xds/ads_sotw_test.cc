@@ -1,4 +1,4 @@
-// State-of-the-world ADS against XDS-NOTES.md "Protocol rules" (numbers in
+// State-of-the-world ADS against docs/xds.md (its rule numbers) (numbers in
 // test comments), over raw gRPC streams to an in-process server.
 #include <grpcpp/generic/generic_stub.h>
 

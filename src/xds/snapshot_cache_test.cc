@@ -1,4 +1,4 @@
-// Debouncing of snapshot rebuilds (XDS-NOTES rule 18), on an injected clock.
+// Debouncing of snapshot rebuilds (docs/xds.md, rule 18), on an injected clock.
 #include "xds/snapshot_cache.h"
 
 #include <atomic>

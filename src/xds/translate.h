@@ -5,7 +5,7 @@
 // input gives equal resources in equal order, and ResourceVersion() of equal
 // resources is equal, so versions can be derived from content.
 //
-// Naming (DESIGN.md, "xDS contract"):
+// Naming (docs/xds.md, "The naming contract"):
 //   Listener / RouteConfiguration   "PROXY:PORT", one per distinct port of a proxy
 //   VirtualHost                      the domain name "host:port"
 //   Cluster / ClusterLoadAssignment  the cluster name

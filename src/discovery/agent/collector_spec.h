@@ -1,4 +1,4 @@
-// Building collectors from `--collector` specs (DESIGN.md, Discovery contract):
+// Building collectors from `--collector` specs (src/discovery/README.md, Collectors):
 //   file:PATH
 //   dns:CLUSTER=HOST:PORT | dns:CLUSTER=_svc._tcp.DOMAIN
 //   kubernetes:namespace=NS[,NS…];selector=SEL;cluster-label=L;port-name=P

@@ -481,7 +481,7 @@ absl::StatusOr<std::shared_ptr<const ClusterConfig>> BuildCluster(
     case Cluster::STATIC:
     case Cluster::STRICT_DNS:
     case Cluster::LOGICAL_DNS:
-      // DNS names are resolved when connecting (see upstream/connector.h).
+      // DNS names are resolved when connecting (see upstream/connection_pool.cc).
       cla = &cluster.load_assignment();
       break;
     default:
