@@ -15,7 +15,7 @@
 #include "common/time_source.h"
 #include "echo.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "hub/catalog.h"
+#include "catalog/catalog.h"
 #include "model/objects.h"
 #include "support/sqlite_catalog.h"
 #include "xds/server.h"
@@ -79,8 +79,8 @@ class GrpcXdsConformance : public ::testing::Test {
   void Upsert(model::Kind kind, const std::string& name, const model::Json& body) {
     auto parsed = model::ParseObject(kind, body, kind == model::Kind::kZone ? "" : "z", name);
     ASSERT_TRUE(parsed.ok()) << parsed.status();
-    hub::Mutation m;
-    m.type = hub::Mutation::Type::kUpsert;
+    catalog::Mutation m;
+    m.type = catalog::Mutation::Type::kUpsert;
     m.key = parsed->key;
     m.spec = parsed->spec;
     auto result = catalog_->Write({m}, "test");

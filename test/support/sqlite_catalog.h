@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "common/time_source.h"
-#include "hub/catalog.h"
+#include "catalog/catalog.h"
 #include "store/store.h"
 #include "support/process.h"
 
@@ -21,15 +21,15 @@ class SqliteCatalog {
   SqliteCatalog(const SqliteCatalog&) = delete;
   SqliteCatalog& operator=(const SqliteCatalog&) = delete;
 
-  hub::Catalog* get() const { return catalog_.get(); }
-  hub::Catalog* operator->() const { return catalog_.get(); }
+  catalog::Catalog* get() const { return catalog_.get(); }
+  catalog::Catalog* operator->() const { return catalog_.get(); }
   store::Store* store() const { return store_.get(); }
   const TempDir& dir() const { return dir_; }
 
  private:
   TempDir dir_;
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<hub::Catalog> catalog_;
+  std::unique_ptr<catalog::Catalog> catalog_;
 };
 
 }  // namespace causeway::testing

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/http_client.h"
+#include "net/http_client.h"
 #include "gtest/gtest.h"
 
 namespace causeway::testing {

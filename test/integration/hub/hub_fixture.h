@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "common/http_client.h"
+#include "net/http_client.h"
 #include "nlohmann/json.hpp"
 #include "support/process.h"
 

@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/http_client.h"
+#include "net/http_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub_fixture.h"

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "common/http_client.h"
+#include "net/http_client.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "support/process.h"
