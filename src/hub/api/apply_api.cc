@@ -16,14 +16,16 @@ namespace {
 
 using model::Kind;
 
-absl::StatusOr<Json> Documents(const Json& body) {
-  if (body.is_array()) return body;
+// The list of documents inside `body`, by reference: request documents are
+// never copied.
+absl::StatusOr<const Json*> Documents(const Json& body) {
+  if (body.is_array()) return &body;
   if (body.is_object()) {
     for (auto it = body.begin(); it != body.end(); ++it) {
       if (it.key() != "items") return FieldError(it.key(), "unknown field (expected \"items\")");
     }
     auto items = body.find("items");
-    if (items != body.end() && items->is_array()) return *items;
+    if (items != body.end() && items->is_array()) return &*items;
   }
   return FieldError("items", "the body must be a list of documents or {\"items\": [...]}");
 }
@@ -65,7 +67,8 @@ absl::StatusOr<Response> Apply(const ApiContext& ctx, Request& req, const Princi
   CW_ASSIGN_OR_RETURN(bool dry_run, BoolQuery(req, "dry_run"));
   CW_ASSIGN_OR_RETURN(catalog::Mutation::Type type, OpQuery(req));
   CW_ASSIGN_OR_RETURN(Json body, ParseJsonBody(req));
-  CW_ASSIGN_OR_RETURN(Json docs, Documents(body));
+  CW_ASSIGN_OR_RETURN(const Json* documents, Documents(body));
+  const Json& docs = *documents;
   if (docs.empty()) return FieldError("items", "is empty");
   std::vector<catalog::Mutation> mutations;
   std::set<model::ObjectKey> seen;

@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "common/status.h"
 #include "catalog/catalog.h"
+#include "model/bounded_json.h"
 
 namespace causeway::hub::api {
 
@@ -89,12 +90,10 @@ Response ErrorResponse(const absl::Status& status) {
 
 absl::StatusOr<Json> ParseJsonBody(const Request& req) {
   if (req.body.empty()) return FieldError("", "a JSON request body is required");
-  // nlohmann reports where the input went wrong only through its exception.
-  try {
-    return Json::parse(req.body);
-  } catch (const Json::parse_error& e) {
-    return absl::InvalidArgumentError(StrCat("malformed JSON: ", e.what()));
-  }
+  // Limits are checked while parsing: a hostile body (100,000 nested arrays)
+  // is refused at the byte that breaks one, before a document exists whose
+  // copy or destruction would recurse that deep.
+  return model::ParseBoundedJson(req.body, "body");
 }
 
 absl::StatusOr<std::optional<int64_t>> VersionPrecondition(const Request& req) {

@@ -22,7 +22,10 @@ Response ErrorResponse(int status, std::string_view code, std::string_view messa
 // Maps a Status (with the catalog's payloads) to the HTTP error.
 Response ErrorResponse(const absl::Status& status);
 
-// The request body as JSON: 400 when empty or malformed.
+// The request body as JSON, parsed under model::JsonLimits (depth 64, 200,000
+// values, 10,000 keys per object, 64 KiB per string): 400 when empty,
+// malformed (invalid UTF-8, a number beyond a double) or over a limit, with
+// the byte and, for a limit, the field where it broke.
 absl::StatusOr<Json> ParseJsonBody(const Request& req);
 
 // A version precondition from `If-Match` (quotes and W/ stripped) or the

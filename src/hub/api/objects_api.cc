@@ -214,16 +214,19 @@ absl::StatusOr<Response> PutInstances(const ApiContext& ctx, Request& req, const
     return FieldError("name", StrCat("\"", key.name, "\" is not a valid name"));
   }
   CW_ASSIGN_OR_RETURN(Json body, ParseJsonBody(req));
-  Json list = body;
+  // The list is read in place, never copied.
+  static const Json kNoInstances = Json::array();
+  const Json* list = &body;
   if (body.is_object()) {
     for (auto it = body.begin(); it != body.end(); ++it) {
       if (it.key() != "instances" && it.key() != "version") {
         return FieldError(it.key(), "unknown field (expected \"instances\")");
       }
     }
-    list = body.value("instances", Json::array());
+    auto instances = body.find("instances");
+    list = instances == body.end() ? &kNoInstances : &*instances;
   }
-  CW_ASSIGN_OR_RETURN(std::vector<model::Instance> instances, model::InstancesFromJson(list));
+  CW_ASSIGN_OR_RETURN(std::vector<model::Instance> instances, model::InstancesFromJson(*list));
   catalog::Mutation m;
   m.type = catalog::Mutation::Type::kSetInstances;
   m.key = key;
