@@ -110,6 +110,11 @@ absl::Status DocumentError(const Document& doc, const absl::Status& status) {
 
 absl::StatusOr<std::vector<Document>> ParseDocuments(const std::string& file,
                                                      const std::string& text) {
+  // yaml-cpp's parser recurses once per level; the event pass stops it at
+  // kYamlLimits.max_depth, naming the line, before a tree is built.
+  if (absl::Status depth = CheckYamlDepth(text, kYamlLimits.max_depth); !depth.ok()) {
+    return absl::InvalidArgumentError(StrCat(file, ": ", depth.message()));
+  }
   std::vector<YAML::Node> nodes;
   try {
     nodes = YAML::LoadAll(text);
@@ -118,6 +123,7 @@ absl::StatusOr<std::vector<Document>> ParseDocuments(const std::string& file,
                                              ": not valid YAML or JSON: ", e.msg));
   }
   std::vector<Document> docs;
+  size_t values = 0;  // the file's documents share one budget (aliases span items)
   for (size_t n = 0; n < nodes.size(); ++n) {
     const YAML::Node& node = nodes[n];
     if (node.IsNull()) continue;
@@ -133,7 +139,7 @@ absl::StatusOr<std::vector<Document>> ParseDocuments(const std::string& file,
       doc.number = static_cast<int>(n) + 1;
       doc.item = item;
       doc.node = item_node;
-      absl::StatusOr<Json> json = YamlToJson(item_node);
+      absl::StatusOr<Json> json = YamlToJson(item_node, kYamlLimits, &values);
       if (!json.ok())
         return absl::InvalidArgumentError(StrCat(doc.Where(), ": ", json.status().message()));
       doc.json = *std::move(json);

@@ -74,6 +74,71 @@ TEST(DocumentsTest, BadYamlNamesLine) {
   EXPECT_EQ(std::string(docs.status().message()).rfind("b.yaml:", 0), 0u);
 }
 
+std::string Repeat(std::string_view s, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+// Hostile files fail with an error naming the file and the line; none of
+// them may crash or hang the reader.
+TEST(DocumentsTest, HostileYamlIsRefusedWithTheLine) {
+  struct Case {
+    std::string name;
+    std::string text;
+    std::string expected;  // part of the message
+  };
+  std::string block;  // 10,000 mappings, each indented one more
+  for (size_t i = 0; i < 10000; ++i) block += std::string(i, ' ') + "a:\n";
+  std::string laughs = "kind: Zone\nname: z\ndescription:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 12; ++i) {
+    laughs += "  a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) laughs += (j ? ", *a" : "*a") + std::to_string(i - 1);
+    laughs += "]\n";
+  }
+  std::vector<Case> cases = {
+      {"flow", Repeat("[", 100000) + Repeat("]", 100000) + "\n",
+       "deep.yaml: line 1, column 65: nested deeper than 64 levels"},
+      {"flow map", "\n" + Repeat("{a: ", 100000) + "1" + Repeat("}", 100000) + "\n",
+       "deep.yaml: line 2, column 257: nested deeper than 64 levels"},
+      {"dashes", Repeat("- ", 10000) + "x\n",
+       "deep.yaml: line 1, column 129: nested deeper than 64 levels"},
+      {"block", block, "deep.yaml: line 65, column 65: nested deeper than 64 levels"},
+      {"alias in its own anchor", "kind: Zone\nname: z\ndescription: &x [*x]\n",
+       "deep.yaml: document 1: line 3: nested deeper than 64 levels"},
+      {"billion laughs", laughs,
+       "deep.yaml: document 1: line 4: more than 1000000 values (an alias counts each time"},
+      {"long scalar", "kind: Zone\nname: z\ndescription: " + std::string(900000, 'x') + "\n",
+       "deep.yaml: document 1: line 3: a scalar of 900000 bytes (more than 65536)"},
+      {"invalid UTF-8", "kind: Zone\nname: \"\xff\xfe\"\n", "deep.yaml:"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto docs = ParseDocuments("deep.yaml", c.text);
+    ASSERT_FALSE(docs.ok());
+    EXPECT_TRUE(absl::IsInvalidArgument(docs.status())) << docs.status();
+    EXPECT_NE(docs.status().message().find(c.expected), std::string::npos) << docs.status();
+  }
+  // 64 levels are fine.
+  auto ok = YamlToJson(YAML::Load(Repeat("[", 64) + Repeat("]", 64)));
+  EXPECT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE(CheckYamlDepth(Repeat("- ", 64) + "x\n", 64).ok());
+}
+
+TEST(DocumentsTest, NumbersBeyondADoubleStayText) {
+  auto docs = ParseDocuments("n.yaml",
+                             "kind: Cluster\nname: web\nzone: z\ninstances:\n- host: h\n  port: 80\n"
+                             "  metadata: {big: 1e999, long: 12345678901234567890123456789}\n");
+  ASSERT_TRUE(docs.ok()) << docs.status();
+  const Json& metadata = (*docs)[0].json["instances"][0]["metadata"];
+  EXPECT_EQ(metadata["big"], "1e999");
+  EXPECT_TRUE(metadata["long"].is_number_float());
+  auto port = ParseDocuments("n.yaml", "kind: Cluster\nname: web\nzone: z\ninstances:\n"
+                                       "- host: h\n  port: 1e999\n");
+  ASSERT_FALSE(port.ok());
+  EXPECT_NE(port.status().message().find("n.yaml:6"), std::string::npos) << port.status();
+}
+
 TEST(DocumentsTest, PortableJsonDropsMetadataAndEmptyValues) {
   Json api = {{"kind", "Domain"},
               {"name", "a.b:80"},

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
+#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "common/status.h"
 #include "common/strings.h"
+#include "yaml-cpp/eventhandler.h"
 
 namespace causeway::model {
 namespace {
@@ -129,47 +132,147 @@ Json PlainScalarToJson(std::string_view text) {
   }
   if (LooksLikeFloat(text)) {
     double d = 0;
-    if (absl::SimpleAtod(ToAbsl(text), &d)) return d;
+    // Beyond a double absl gives infinity, which JSON cannot hold.
+    if (absl::SimpleAtod(ToAbsl(text), &d) && std::isfinite(d)) return d;
   }
   return std::string(text);
 }
 
-absl::StatusOr<Json> YamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      return Json(nullptr);
-    case YAML::NodeType::Scalar:
-      // yaml-cpp tags quoted scalars "!" and plain ones "?".
-      if (node.Tag() == "!") return Json(node.Scalar());
-      return PlainScalarToJson(node.Scalar());
-    case YAML::NodeType::Sequence: {
-      Json out = Json::array();
-      for (const YAML::Node& element : node) {
-        CW_ASSIGN_OR_RETURN(Json value, YamlToJson(element));
-        out.push_back(std::move(value));
-      }
-      return out;
+namespace {
+
+// Walks the node tree under `limits`. The recursion is at most max_depth deep.
+class YamlWalker {
+ public:
+  YamlWalker(const JsonLimits& limits, size_t* values) : limits_(limits), values_(values) {}
+
+  absl::StatusOr<Json> Walk(const YAML::Node& node, size_t depth) {
+    if (++*values_ > limits_.max_values) {
+      return Error(node, StrCat("more than ", limits_.max_values,
+                                " values (an alias counts each time it is used)"));
     }
-    case YAML::NodeType::Map: {
-      Json out = Json::object();
-      for (const auto& entry : node) {
-        if (!entry.first.IsScalar()) {
-          return absl::InvalidArgumentError(
-              StrCat("line ", entry.first.Mark().line + 1, ": mapping keys must be plain strings"));
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        return Json(nullptr);
+      case YAML::NodeType::Scalar:
+        CW_RETURN_IF_ERROR(CheckScalar(node));
+        // yaml-cpp tags quoted scalars "!" and plain ones "?".
+        if (node.Tag() == "!") return Json(node.Scalar());
+        return PlainScalarToJson(node.Scalar());
+      case YAML::NodeType::Sequence: {
+        CW_RETURN_IF_ERROR(CheckDepth(node, depth));
+        Json out = Json::array();
+        for (const YAML::Node& element : node) {
+          CW_ASSIGN_OR_RETURN(Json value, Walk(element, depth + 1));
+          out.push_back(std::move(value));
         }
-        const std::string& key = entry.first.Scalar();
-        if (out.contains(key)) {
-          return absl::InvalidArgumentError(
-              StrCat("line ", entry.first.Mark().line + 1, ": key \"", key, "\" appears twice"));
-        }
-        CW_ASSIGN_OR_RETURN(Json value, YamlToJson(entry.second));
-        out[key] = std::move(value);
+        return out;
       }
-      return out;
+      case YAML::NodeType::Map: {
+        CW_RETURN_IF_ERROR(CheckDepth(node, depth));
+        if (node.size() > limits_.max_object_keys) {
+          return Error(node, StrCat("a mapping with more than ", limits_.max_object_keys, " keys"));
+        }
+        Json out = Json::object();
+        for (const auto& entry : node) {
+          if (!entry.first.IsScalar()) {
+            return Error(entry.first, "mapping keys must be plain strings");
+          }
+          CW_RETURN_IF_ERROR(CheckScalar(entry.first));
+          const std::string& key = entry.first.Scalar();
+          if (out.contains(key)) {
+            return Error(entry.first, StrCat("key \"", key, "\" appears twice"));
+          }
+          CW_ASSIGN_OR_RETURN(Json value, Walk(entry.second, depth + 1));
+          out[key] = std::move(value);
+        }
+        return out;
+      }
     }
+    return Json(nullptr);
   }
-  return Json(nullptr);
+
+ private:
+  static absl::Status Error(const YAML::Node& node, std::string_view message) {
+    return absl::InvalidArgumentError(StrCat("line ", node.Mark().line + 1, ": ", message));
+  }
+
+  absl::Status CheckDepth(const YAML::Node& node, size_t depth) const {
+    if (depth < limits_.max_depth) return absl::OkStatus();
+    return Error(node, StrCat("nested deeper than ", limits_.max_depth,
+                              " levels (or an alias used inside its own anchor)"));
+  }
+
+  absl::Status CheckScalar(const YAML::Node& node) const {
+    if (node.Scalar().size() <= limits_.max_string_bytes) return absl::OkStatus();
+    return Error(node, StrCat("a scalar of ", node.Scalar().size(), " bytes (more than ",
+                              limits_.max_string_bytes, ")"));
+  }
+
+  const JsonLimits& limits_;
+  size_t* values_;
+};
+
+// Counts open collections as yaml-cpp's parser reports them and stops it at
+// the first one too deep, before it recurses any further.
+class DepthCounter : public YAML::EventHandler {
+ public:
+  struct TooDeep {
+    YAML::Mark mark;
+  };
+
+  explicit DepthCounter(size_t max_depth) : max_depth_(max_depth) {}
+
+  void OnDocumentStart(const YAML::Mark&) override { depth_ = 0; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Enter(mark);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Enter(mark);
+  }
+  void OnMapEnd() override { --depth_; }
+
+ private:
+  void Enter(const YAML::Mark& mark) {
+    if (++depth_ > max_depth_) throw TooDeep{mark};
+  }
+
+  const size_t max_depth_;
+  size_t depth_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<Json> YamlToJson(const YAML::Node& node, const JsonLimits& limits,
+                                size_t* values) {
+  size_t own = 0;
+  YamlWalker walker(limits, values != nullptr ? values : &own);
+  return walker.Walk(node, 0);
+}
+
+absl::Status CheckYamlDepth(const std::string& text, size_t max_depth) {
+  std::istringstream in(text);
+  DepthCounter counter(max_depth);
+  try {
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(counter)) {
+    }
+  } catch (const DepthCounter::TooDeep& e) {
+    return absl::InvalidArgumentError(StrCat("line ", e.mark.line + 1, ", column ",
+                                             e.mark.column + 1, ": nested deeper than ", max_depth,
+                                             " levels"));
+  } catch (const YAML::Exception&) {
+    // Malformed: the caller's YAML::Load reports it.
+  }
+  return absl::OkStatus();
 }
 
 std::string JsonToYaml(const Json& value) {

@@ -6,7 +6,9 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "model/bounded_json.h"
 #include "nlohmann/json.hpp"
 #include "yaml-cpp/yaml.h"
 
@@ -14,13 +16,31 @@ namespace causeway::model {
 
 using Json = nlohmann::json;
 
+// Limits for YAML files (`apply -f`, `causeway-proxy --config`): those of a
+// request body, except that a file may hold more values than a 1 MiB body.
+// An alias counts every time it is used, so a few lines of aliases that
+// expand to billions of values ("billion laughs") stop at max_values, and an
+// alias inside its own anchor stops at max_depth.
+inline constexpr JsonLimits kYamlLimits = {.max_values = 1000000};
+
 // The JSON value of a YAML node. Plain (unquoted) scalars are typed with the
 // YAML 1.2 core schema (null, true/false, integers, floats, else string);
 // quoted scalars are always strings, so `port: "8888"` stays a string and the
-// hub reports the type error instead of the CLI guessing.
-absl::StatusOr<Json> YamlToJson(const YAML::Node& node);
+// hub reports the type error instead of the CLI guessing. Limits are checked
+// as the tree is walked; errors name the line ("line 7: nested deeper than 64
+// levels"). `values`, when given, counts across calls (the documents of one
+// file share their aliases' budget).
+absl::StatusOr<Json> YamlToJson(const YAML::Node& node, const JsonLimits& limits = kYamlLimits,
+                                size_t* values = nullptr);
 
-// The JSON value a plain scalar `text` denotes (core schema).
+// Checks the nesting depth of the YAML `text` with yaml-cpp's event parser,
+// which stops at the first collection deeper than `max_depth`, before any
+// node tree is built or walked: "line 3, column 65: nested deeper than 64
+// levels". Syntax errors are left to the caller's YAML::Load (OK here).
+absl::Status CheckYamlDepth(const std::string& text, size_t max_depth);
+
+// The JSON value a plain scalar `text` denotes (core schema). Numbers JSON
+// cannot hold stay text: "1e999" (beyond a double) is the string "1e999".
 Json PlainScalarToJson(std::string_view text);
 
 // Block-style YAML for `value`. Object keys come out as "kind", "name",
