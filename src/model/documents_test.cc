@@ -110,7 +110,14 @@ TEST(DocumentsTest, HostileYamlIsRefusedWithTheLine) {
        "deep.yaml: document 1: line 4: more than 1000000 values (an alias counts each time"},
       {"long scalar", "kind: Zone\nname: z\ndescription: " + std::string(900000, 'x') + "\n",
        "deep.yaml: document 1: line 3: a scalar of 900000 bytes (more than 65536)"},
-      {"invalid UTF-8", "kind: Zone\nname: \"\xff\xfe\"\n", "deep.yaml:"},
+      {"invalid UTF-8", "kind: Zone\nname: z\ndescription: \"ok \xff\xfe\"\n",
+       "deep.yaml: document 1: line 3: not valid UTF-8"},
+      {"UTF-8 surrogate", "kind: Zone\nname: z\n\xed\xa0\x80: 1\n",
+       "deep.yaml: document 1: line 3: not valid UTF-8"},
+      {"overlong UTF-8", "kind: Zone\nname: z\ndescription: [\"\xc0\x80\"]\n",
+       "deep.yaml: document 1: line 3: not valid UTF-8"},
+      {"truncated UTF-8", "kind: Zone\nname: z\ndescription: \xe2\x82\n",
+       "deep.yaml: document 1: line 3: not valid UTF-8"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -119,6 +126,10 @@ TEST(DocumentsTest, HostileYamlIsRefusedWithTheLine) {
     EXPECT_TRUE(absl::IsInvalidArgument(docs.status())) << docs.status();
     EXPECT_NE(docs.status().message().find(c.expected), std::string::npos) << docs.status();
   }
+  // Valid UTF-8 of every length passes.
+  auto utf8 = ParseDocuments("u.yaml", "kind: Zone\nname: z\ndescription: \"é€😀 \u00e9\"\n");
+  ASSERT_TRUE(utf8.ok()) << utf8.status();
+  EXPECT_EQ((*utf8)[0].json["description"], "é€😀 é");
   // 64 levels are fine.
   auto ok = YamlToJson(YAML::Load(Repeat("[", 64) + Repeat("]", 64)));
   EXPECT_TRUE(ok.ok()) << ok.status();

@@ -140,6 +140,45 @@ Json PlainScalarToJson(std::string_view text) {
 
 namespace {
 
+// Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
+// yaml-cpp passes such bytes through, and nlohmann's dump() throws on them.
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // truncated
+    for (size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
 // Walks the node tree under `limits`. The recursion is at most max_depth deep.
 class YamlWalker {
  public:
@@ -204,9 +243,12 @@ class YamlWalker {
   }
 
   absl::Status CheckScalar(const YAML::Node& node) const {
-    if (node.Scalar().size() <= limits_.max_string_bytes) return absl::OkStatus();
-    return Error(node, StrCat("a scalar of ", node.Scalar().size(), " bytes (more than ",
-                              limits_.max_string_bytes, ")"));
+    if (node.Scalar().size() > limits_.max_string_bytes) {
+      return Error(node, StrCat("a scalar of ", node.Scalar().size(), " bytes (more than ",
+                                limits_.max_string_bytes, ")"));
+    }
+    if (!IsValidUtf8(node.Scalar())) return Error(node, "not valid UTF-8");
+    return absl::OkStatus();
   }
 
   const JsonLimits& limits_;
