@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
-#include "store/store_test_env.h"
+#include "support/store/store_test_env.h"
 
 namespace causeway::store::testing {
 namespace {

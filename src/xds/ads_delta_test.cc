@@ -1,7 +1,7 @@
 // Incremental (Delta) ADS against docs/xds.md (its rule numbers), over raw
 // gRPC streams to an in-process server.
 #include "gmock/gmock.h"
-#include "xds/ads_test_util.h"
+#include "support/xds/ads_test_util.h"
 
 namespace causeway::xds::testing {
 namespace {

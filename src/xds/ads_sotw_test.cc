@@ -8,7 +8,7 @@
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "gmock/gmock.h"
-#include "xds/ads_test_util.h"
+#include "support/xds/ads_test_util.h"
 
 namespace causeway::xds::testing {
 namespace {

@@ -6,7 +6,7 @@
 #include "gtest/gtest.h"
 #include "re2/re2.h"
 #include "xds/translate.h"
-#include "xds/translate_test_util.h"
+#include "support/xds/translate_test_util.h"
 
 namespace causeway::xds {
 namespace {

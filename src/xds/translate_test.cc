@@ -10,7 +10,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "xds/translate_test_util.h"
+#include "support/xds/translate_test_util.h"
 
 namespace causeway::xds {
 namespace {

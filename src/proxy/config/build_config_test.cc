@@ -3,7 +3,7 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "proxy/config/test_protos.h"
+#include "support/proxy/test_protos.h"
 
 namespace causeway::proxy {
 namespace {

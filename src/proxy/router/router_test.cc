@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "proxy/config/build_config.h"
-#include "proxy/config/test_protos.h"
+#include "support/proxy/test_protos.h"
 
 namespace causeway::proxy {
 namespace {

@@ -89,15 +89,4 @@ void StreamAccessLog::Log(const AccessLogEntry& entry) {
   std::fwrite(line.data(), 1, line.size(), out_);
 }
 
-void MemoryAccessLog::Log(const AccessLogEntry& entry) {
-  std::string line = FormatAccessLogJson(entry);
-  std::lock_guard<std::mutex> lock(mu_);
-  lines_.push_back(std::move(line));
-}
-
-std::vector<std::string> MemoryAccessLog::Lines() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return lines_;
-}
-
 }  // namespace causeway::proxy

@@ -52,15 +52,4 @@ class StreamAccessLog final : public AccessLog {
   std::FILE* out_;
 };
 
-// Keeps formatted lines in memory (tests).
-class MemoryAccessLog final : public AccessLog {
- public:
-  void Log(const AccessLogEntry& entry) override;
-  std::vector<std::string> Lines() const;
-
- private:
-  mutable std::mutex mu_;
-  std::vector<std::string> lines_;
-};
-
 }  // namespace causeway::proxy

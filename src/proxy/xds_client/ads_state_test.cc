@@ -4,8 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "proxy/xds_client/apply_recorder.h"
-#include "proxy/xds_client/test_resources.h"
+#include "support/proxy/apply_recorder.h"
+#include "support/proxy/test_resources.h"
 
 namespace causeway::proxy {
 namespace {

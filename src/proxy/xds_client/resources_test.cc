@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "proxy/xds_client/test_resources.h"
+#include "support/proxy/test_resources.h"
 
 namespace causeway::proxy {
 namespace {

@@ -6,9 +6,9 @@
 
 #include <future>
 
-#include "proxy/xds_client/apply_recorder.h"
-#include "proxy/xds_client/fake_ads_server.h"
-#include "proxy/xds_client/test_resources.h"
+#include "support/proxy/apply_recorder.h"
+#include "support/proxy/fake_ads_server.h"
+#include "support/proxy/test_resources.h"
 #include "support/process.h"
 
 namespace causeway::proxy {

@@ -30,6 +30,7 @@
 #include "proxy/config/build_config.h"
 #include "proxy/server/proxy_server.h"
 #include "support/process.h"
+#include "support/proxy/memory_access_log.h"
 #include "test_origin.h"
 
 // Every epoll_ctl of this process passes through here while counting is on:

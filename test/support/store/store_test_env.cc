@@ -1,4 +1,4 @@
-#include "store/store_test_env.h"
+#include "support/store/store_test_env.h"
 
 #include <sqlite3.h>
 

@@ -1,4 +1,4 @@
-#include "xds/ads_test_util.h"
+#include "support/xds/ads_test_util.h"
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"

@@ -1,4 +1,4 @@
-#include "proxy/xds_client/fake_ads_server.h"
+#include "support/proxy/fake_ads_server.h"
 
 #include <grpcpp/grpcpp.h>
 
