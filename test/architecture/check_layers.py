@@ -72,34 +72,29 @@ def check_includes(src):
     return problems
 
 
-def libraries(src):
-    """Maps each causeway_* library defined under src/ to its module."""
-    owner = {}
+def cmake_files(src):
+    """Yields (path, module, text) for each module's CMakeLists.txt."""
     for root, _, files in os.walk(src):
-        if "CMakeLists.txt" not in files:
+        if "CMakeLists.txt" not in files or root == src:
             continue
         path = os.path.join(root, "CMakeLists.txt")
-        module = module_of(src, path) if root != src else None
         with open(path, encoding="utf-8") as f:
-            text = f.read()
-        for match in CMAKE_CALL.finditer(text):
-            if module:
-                owner[match.group(1)] = module
-    return owner
+            yield path, module_of(src, path), f.read()
+
+
+def libraries(src):
+    """Maps each causeway_* library defined under src/ to its module."""
+    return {match.group(1): module
+            for _, module, text in cmake_files(src)
+            for match in CMAKE_CALL.finditer(text)}
 
 
 def check_cmake(src):
     problems = []
     owner = libraries(src)
-    for root, _, files in os.walk(src):
-        if "CMakeLists.txt" not in files or root == src:
-            continue
-        path = os.path.join(root, "CMakeLists.txt")
-        module = module_of(src, path)
+    for path, module, text in cmake_files(src):
         if module not in LAYERS:
             continue
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
         calls = [(m.group(1), m.group(2)) for m in CMAKE_CALL.finditer(text)]
         calls += [(m.group(1), m.group(2)) for m in TARGET_LINK.finditer(text)]
         for name, body in calls:

@@ -68,6 +68,18 @@ class KubernetesCollectorTest : public ::testing::Test {
     });
   }
 
+  // Pods users-0 … users-(n-1) of cluster "users" in namespace staging, all
+  // ready; returns their addresses in order.
+  std::vector<std::string> ApplyUsers(int n) {
+    std::vector<std::string> hosts;
+    for (int i = 0; i < n; ++i) {
+      hosts.push_back("10.0.0." + std::to_string(10 + i));
+      api_.Apply("staging",
+                 FakeKubeApi::Pod("users-" + std::to_string(i), "users", hosts.back(), true));
+    }
+    return hosts;
+  }
+
   FakeKubeApi api_;  // declared first: outlives the collector
   std::unique_ptr<KubernetesCollector> collector_;
   std::mutex mu_;
@@ -207,12 +219,7 @@ TEST_F(KubernetesCollectorTest, SelectorAndCustomPortAndHostNetwork) {
 
 // A namespace larger than a page is listed in pages and reported whole.
 TEST_F(KubernetesCollectorTest, ListInPagesReportsEveryPod) {
-  std::vector<std::string> hosts;
-  for (int i = 0; i < 7; ++i) {
-    hosts.push_back("10.0.0." + std::to_string(10 + i));
-    api_.Apply("staging", FakeKubeApi::Pod("users-" + std::to_string(i), "users", hosts.back(),
-                                           true));
-  }
+  std::vector<std::string> hosts = ApplyUsers(7);
   StartCollector("namespace=staging", /*page_size=*/2);
   ASSERT_TRUE(WaitForHosts({{"users", hosts}}));
   EXPECT_EQ(api_.lists(), 1);
@@ -225,12 +232,7 @@ TEST_F(KubernetesCollectorTest, ListInPagesReportsEveryPod) {
 // snapshot of a slow list): the collector lists again from the first page
 // and never reports the pages it had, nor an empty namespace.
 TEST_F(KubernetesCollectorTest, ContinueTokenExpiredMidListStartsOverWithoutPartialReport) {
-  std::vector<std::string> hosts;
-  for (int i = 0; i < 7; ++i) {
-    hosts.push_back("10.0.0." + std::to_string(10 + i));
-    api_.Apply("staging", FakeKubeApi::Pod("users-" + std::to_string(i), "users", hosts.back(),
-                                           true));
-  }
+  std::vector<std::string> hosts = ApplyUsers(7);
   api_.CompactAfterListPages(2);  // the third page's token is gone
   StartCollector("namespace=staging", /*page_size=*/2);
   ASSERT_TRUE(WaitForHosts({{"users", hosts}}));
@@ -249,12 +251,7 @@ TEST_F(KubernetesCollectorTest, ContinueTokenExpiredMidListStartsOverWithoutPart
 // A relist after a watch's 410 whose own pages expire: every report the
 // hub ever gets holds the whole namespace.
 TEST_F(KubernetesCollectorTest, RelistAfterGoneNeverPublishesPartialView) {
-  std::vector<std::string> hosts;
-  for (int i = 0; i < 5; ++i) {
-    hosts.push_back("10.0.0." + std::to_string(10 + i));
-    api_.Apply("staging", FakeKubeApi::Pod("users-" + std::to_string(i), "users", hosts.back(),
-                                           true));
-  }
+  std::vector<std::string> hosts = ApplyUsers(5);
   StartCollector("namespace=staging", /*page_size=*/2);
   ASSERT_TRUE(WaitForHosts({{"users", hosts}}));
   ASSERT_TRUE(WaitFor([&] { return api_.open_watches() == 1; }));
@@ -280,10 +277,7 @@ TEST_F(KubernetesCollectorTest, RelistAfterGoneNeverPublishesPartialView) {
 // Tokens that always expire: the list fails and is retried after a
 // backoff, and nothing is ever reported.
 TEST_F(KubernetesCollectorTest, ListThatNeverCompletesReportsNothing) {
-  for (int i = 0; i < 5; ++i) {
-    api_.Apply("staging", FakeKubeApi::Pod("users-" + std::to_string(i), "users",
-                                           "10.0.0." + std::to_string(10 + i), true));
-  }
+  ApplyUsers(5);
   api_.ExpireEveryContinueToken(true);
   StartCollector("namespace=staging", /*page_size=*/2);
   // Four tries per list (the first and three restarts), then a backoff and
