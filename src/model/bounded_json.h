@@ -16,9 +16,9 @@ namespace causeway::model {
 using Json = nlohmann::json;
 
 // The deepest legitimate object is a route or route group in an apply body
-// ({"items": [{"rules": [{"targets": [{"metadata": {...}}]}]}]}, 7 levels) or
+// ({"items": [{"rules": [{"targets": [{"metadata": {...}}]}]}]}, 8 levels) or
 // an agent's relay report ({"proxies": [{"types": {"lds": {"last_nack":
-// {...}}}}]}, 5 levels); 64 leaves room for any of them to grow.
+// {...}}}}]}, 6 levels); 64 leaves room for any of them to grow.
 struct JsonLimits {
   size_t max_depth = 64;             // arrays and objects inside one another
   size_t max_values = 200000;        // every value in the document, containers included

@@ -223,7 +223,7 @@ TEST_F(HostileInputTest, LimitErrorsNameTheProblem) {
   EXPECT_NE(Message(utf8).find("UTF-8"), std::string::npos) << utf8.raw.body;
 
   // A route group with rules, matches, targets and metadata, sent through
-  // apply, nests 7 levels: well inside the limit.
+  // apply, nests 8 levels: well inside the limit.
   Json group = {{"kind", "RouteGroup"},
                 {"zone", "dev"},
                 {"name", "deep-ok"},
