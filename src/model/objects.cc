@@ -349,6 +349,11 @@ absl::Status ParseInstance(const Json& j, const std::string& path, Instance* in)
   CW_RETURN_IF_ERROR(r.Uint("port", &in->port, true, 65535));
   if (in->port == 0) return FieldError(r.Path("port"), "must be between 1 and 65535");
   CW_RETURN_IF_ERROR(r.StringMap("metadata", &in->metadata));
+  in->weight = 1;
+  CW_RETURN_IF_ERROR(r.Uint("weight", &in->weight, false, UINT32_MAX));
+  if (in->weight < 1 || in->weight > kMaxInstanceWeight) {
+    return FieldError(r.Path("weight"), StrCat("must be between 1 and ", kMaxInstanceWeight));
+  }
   return r.Finish(false);
 }
 
@@ -477,6 +482,9 @@ Json InstancesToJson(const std::vector<Instance>& instances) {
   for (const Instance& in : instances) {
     Json j = {{"host", in.host}, {"port", in.port}};
     j["metadata"] = in.metadata.empty() ? Json::object() : Json(in.metadata);
+    // Only when not the default, so specs written before weights existed
+    // stay canonical (and their versions unchanged).
+    if (in.weight != 1) j["weight"] = in.weight;
     a.push_back(std::move(j));
   }
   return a;

@@ -118,10 +118,15 @@ struct Route {
   uint32_t timeout_ms = 0;  // 0 = none
 };
 
+inline constexpr uint32_t kMaxInstanceWeight = 128;
+
 struct Instance {
   std::string host;
   uint32_t port = 0;
   std::map<std::string, std::string> metadata;
+  // Share of the cluster's traffic relative to the other instances (Envoy's
+  // LbEndpoint.load_balancing_weight): 1..kMaxInstanceWeight, default 1.
+  uint32_t weight = 1;
   auto operator<=>(const Instance&) const = default;
   bool operator==(const Instance&) const = default;
 };

@@ -94,6 +94,36 @@ TEST(Parse, CanonicalFormFillsDefaultsAndSortsInstances) {
   EXPECT_EQ(again->version, 1);
 }
 
+TEST(Parse, InstanceWeight) {
+  auto parse = [](const std::string& instance) {
+    std::string body = R"({"name":"c","instances":[)" + instance + "]}";
+    return ParseObject(Kind::kCluster, J(body.c_str()), "z", "");
+  };
+  auto weighted = parse(R"({"host":"10.0.0.1","port":80,"weight":3})");
+  ASSERT_TRUE(weighted.ok()) << weighted.status();
+  EXPECT_EQ(weighted->spec["instances"][0]["weight"], 3);
+  auto cluster = ClusterFromObject(Object{weighted->key, 1, 0, 0, weighted->spec});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  EXPECT_EQ(cluster->instances[0].weight, 3u);
+
+  // The default (1) is not written, so specs from before weights keep their form.
+  auto plain = parse(R"({"host":"10.0.0.1","port":80,"weight":1})");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->spec["instances"][0].contains("weight"));
+  cluster = ClusterFromObject(Object{plain->key, 1, 0, 0, plain->spec});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  EXPECT_EQ(cluster->instances[0].weight, 1u);
+  EXPECT_TRUE(parse(R"({"host":"10.0.0.1","port":80,"weight":128})").ok());
+
+  for (const char* bad : {"0", "129", "-1", "1.5", "\"2\""}) {
+    auto p = parse(std::string(R"({"host":"10.0.0.1","port":80,"weight":)") + bad + "}");
+    ASSERT_FALSE(p.ok()) << bad;
+    EXPECT_EQ(ErrorField(p.status()), "instances[0].weight") << bad;
+  }
+  std::string message(parse(R"({"host":"a","port":1,"weight":0})").status().message());
+  EXPECT_NE(message.find("between 1 and 128"), std::string::npos) << message;
+}
+
 TEST(Parse, DuplicateInstanceRejected) {
   auto p = ParseObject(Kind::kCluster, J(R"({"name":"c","instances":[{"host":"a","port":1},{"host":"a","port":1}]})"), "z", "");
   EXPECT_EQ(ErrorField(p.status()), "instances[1]");
