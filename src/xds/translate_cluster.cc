@@ -83,6 +83,11 @@ ClusterLoadAssignment TranslateEndpoints(const model::Cluster& model_cluster) {
     auto* address = lb_endpoint->mutable_endpoint()->mutable_address()->mutable_socket_address();
     address->set_address(instance->host);
     address->set_port_value(instance->port);
+    // Unset means 1 to Envoy and gRPC alike; left out then, so clusters
+    // without weights translate to the same bytes as before weights existed.
+    if (instance->weight != 1) {
+      lb_endpoint->mutable_load_balancing_weight()->set_value(instance->weight);
+    }
     if (!instance->metadata.empty()) {
       *lb_endpoint->mutable_metadata() = internal::LbMetadata(instance->metadata);
     }

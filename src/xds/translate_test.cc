@@ -201,6 +201,23 @@ TEST(TranslateClusterTest, InstancesSortedWithLbMetadata) {
   EXPECT_EQ(lb.at("version").string_value(), "2");
 }
 
+TEST(TranslateClusterTest, InstanceWeightBecomesLoadBalancingWeight) {
+  ZoneBuilder zone;
+  model::Instance heavy{"10.0.0.1", 80, {}};
+  heavy.weight = 3;
+  zone.AddCluster("svc", {heavy, {"10.0.0.2", 80, {}}});
+  ZoneIndex index = *ZoneIndex::Build(zone.View());
+  auto cla = TranslateEndpoints(index, "svc");
+  ASSERT_TRUE(cla.ok()) << cla.status();
+  ASSERT_EQ(cla->endpoints_size(), 1);
+  const auto& locality = cla->endpoints(0);
+  ASSERT_EQ(locality.lb_endpoints_size(), 2);
+  EXPECT_EQ(locality.lb_endpoints(0).load_balancing_weight().value(), 3u);
+  // The default weight is left unset (1 to Envoy and gRPC), so a cluster
+  // without weights translates to the bytes it did before weights existed.
+  EXPECT_FALSE(locality.lb_endpoints(1).has_load_balancing_weight());
+}
+
 TEST(TranslateClusterTest, NoInstancesMeansNoLocality) {
   ZoneBuilder zone;
   zone.AddCluster("empty");
