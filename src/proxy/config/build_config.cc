@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -109,6 +110,81 @@ LbMetadata LbMetadataOf(const envoy::config::core::v3::Metadata& md) {
   return out;
 }
 
+// The checks below cover every configured string the proxy writes into a
+// message head. A CR or LF there would end the line early and let the rest be
+// read as further header fields, or as a second message; a control plane must
+// not be able to make the proxy split a request or a response.
+
+// RFC 9110 5.1: a field name is a token (1*tchar).
+bool IsToken(absl::string_view s) {
+  if (s.empty()) return false;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    bool tchar = absl::ascii_isalnum(c) ||
+                 absl::string_view("!#$%&'*+-.^_`|~").find(ch) != absl::string_view::npos;
+    if (!tchar) return false;
+  }
+  return true;
+}
+
+// RFC 9110 5.5 field-value: no control character but HTAB (so no CR, LF or
+// NUL), and no leading or trailing whitespace, which a recipient strips (the
+// value on the wire would not be the value configured). obs-text is allowed.
+absl::Status CheckFieldValue(const std::string& where, absl::string_view v) {
+  for (char ch : v) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '\r' || c == '\n') return Invalid(where, "contains CR/LF");
+    if (c == 0) return Invalid(where, "contains NUL");
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      return Invalid(where,
+                     absl::StrCat("contains control character 0x", absl::Hex(c, absl::kZeroPad2)));
+    }
+  }
+  if (!v.empty() &&
+      (v.front() == ' ' || v.front() == '\t' || v.back() == ' ' || v.back() == '\t')) {
+    return Invalid(where, "has leading or trailing whitespace");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFieldName(const std::string& where, absl::string_view name) {
+  if (name.empty()) return Invalid(where, "is empty");
+  if (!IsToken(name)) {
+    return Invalid(where, absl::StrCat("header name \"", absl::CHexEscape(name),
+                                       "\" is not a token (RFC 9110 5.1)"));
+  }
+  return absl::OkStatus();
+}
+
+// Host = uri-host [ ":" port ] (RFC 9110 7.2): reg-name, IPv4 or IP-literal
+// characters only.
+absl::Status CheckHost(const std::string& where, absl::string_view host) {
+  for (char ch : host) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '\r' || c == '\n') return Invalid(where, "contains CR/LF");
+    bool ok = absl::ascii_isalnum(c) ||
+              absl::string_view("-._~%!$&'()*+,;=:[]").find(ch) != absl::string_view::npos;
+    if (!ok) {
+      return Invalid(where, absl::StrCat("character '", absl::CHexEscape(absl::string_view(&ch, 1)),
+                                         "' is not allowed in a host"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A request-target prefix: visible ASCII only (RFC 9112 3.2, RFC 3986).
+absl::Status CheckTargetPrefix(const std::string& where, absl::string_view target) {
+  for (char ch : target) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '\r' || c == '\n') return Invalid(where, "contains CR/LF");
+    if (c <= 0x20 || c >= 0x7f) {
+      return Invalid(where, absl::StrCat("character '", absl::CHexEscape(absl::string_view(&ch, 1)),
+                                         "' is not allowed in a request target"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<HeaderMutation> BuildMutation(
     const std::string& where,
     const google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>& add,
@@ -118,15 +194,28 @@ absl::StatusOr<HeaderMutation> BuildMutation(
   for (int i = 0; i < add.size(); ++i) {
     const auto& opt = add[i];
     std::string field = absl::StrCat(where, ".", add_field, "[", i, "]");
-    std::string name = absl::AsciiStrToLower(opt.header().key());
-    if (name.empty()) return Invalid(field, "header.key is empty");
+    const std::string& key = opt.header().key();
+    if (key.empty()) return Invalid(field + ".header.key", "is empty");
+    std::string name = absl::AsciiStrToLower(key);
     if (name[0] == ':' || name == "host" || name == "transfer-encoding" ||
         name == "content-length" || name == "connection") {
-      return Invalid(field, absl::StrCat("header '", name, "' may not be modified"));
+      return Invalid(field,
+                     absl::StrCat("header '", absl::CHexEscape(name), "' may not be modified"));
     }
+    if (absl::Status s = CheckFieldName(field + ".header.key", key); !s.ok()) return s;
     HeaderMutation::Add a;
     a.name = name;
-    a.value = opt.header().value();
+    // HeaderValue: value or raw_value (bytes), not both.
+    if (!opt.header().value().empty() && !opt.header().raw_value().empty()) {
+      return Invalid(field + ".header", "only one of value and raw_value may be set");
+    }
+    const bool raw = !opt.header().raw_value().empty();
+    a.value = raw ? opt.header().raw_value() : opt.header().value();
+    if (absl::Status s =
+            CheckFieldValue(field + (raw ? ".header.raw_value" : ".header.value"), a.value);
+        !s.ok()) {
+      return s;
+    }
     using Opt = envoy::config::core::v3::HeaderValueOption;
     if (opt.has_append()) {
       a.action = opt.append().value() ? HeaderMutation::Add::Action::kAppend
@@ -152,11 +241,13 @@ absl::StatusOr<HeaderMutation> BuildMutation(
     out.add.push_back(std::move(a));
   }
   for (int i = 0; i < remove.size(); ++i) {
+    std::string rfield = absl::StrCat(where, ".", remove_field, "[", i, "]");
     std::string name = absl::AsciiStrToLower(remove[i]);
     if (name.empty() || name[0] == ':' || name == "host") {
-      return Invalid(absl::StrCat(where, ".", remove_field, "[", i, "]"),
-                     absl::StrCat("header '", name, "' may not be removed"));
+      return Invalid(rfield,
+                     absl::StrCat("header '", absl::CHexEscape(name), "' may not be removed"));
     }
+    if (absl::Status s = CheckFieldName(rfield, remove[i]); !s.ok()) return s;
     out.remove.push_back(std::move(name));
   }
   return out;
@@ -360,9 +451,19 @@ absl::Status BuildRoute(const std::string& where, const envoy::config::route::v3
     if (route->path_kind == Route::PathKind::kRegex) {
       return Invalid(rwhere + ".prefix_rewrite", "not allowed with a safe_regex match");
     }
+    if (absl::Status s = CheckTargetPrefix(rwhere + ".prefix_rewrite", ra.prefix_rewrite());
+        !s.ok()) {
+      return s;
+    }
     route->prefix_rewrite = ra.prefix_rewrite();
   }
-  if (ra.has_host_rewrite_literal()) route->host_rewrite = ra.host_rewrite_literal();
+  if (ra.has_host_rewrite_literal()) {
+    if (absl::Status s = CheckHost(rwhere + ".host_rewrite_literal", ra.host_rewrite_literal());
+        !s.ok()) {
+      return s;
+    }
+    route->host_rewrite = ra.host_rewrite_literal();
+  }
   if (ra.has_timeout()) route->timeout = ToMillis(ra.timeout());
   if (route->timeout.count() < 0) return Invalid(rwhere + ".timeout", "negative");
   if (ra.has_retry_policy()) {

@@ -220,5 +220,194 @@ TEST(BuildConfigTest, PreciseErrors) {
   EXPECT_THAT(std::string(s.status().message()), HasSubstr("used by another listener"));
 }
 
+// A route configuration "edge:8080" whose third route carries `route_text`
+// (the fields of one Route) and whose virtual host carries `vhost_text`.
+RouteConfiguration EdgeRoutes(const std::string& route_text, const std::string& vhost_text = "",
+                              const std::string& config_text = "") {
+  return ParseText<RouteConfiguration>(R"pb(
+                                         name: "edge:8080"
+                                       )pb" +
+                                       config_text + R"pb(
+                                         virtual_hosts { name: "v" domains: "*"
+                                       )pb" +
+                                       vhost_text + R"pb(
+                                         routes {
+                                           match { path: "/a" }
+                                           route { cluster: "c" }
+                                         }
+                                         routes {
+                                           match { path: "/b" }
+                                           route { cluster: "c" }
+                                         }
+                                         routes {
+                                       )pb" +
+                                       route_text + R"pb(
+    }
+    }
+  )pb");
+}
+
+std::string NackOf(const RouteConfiguration& config) {
+  auto s = BuildConfig({}, {config}, {}, {});
+  if (s.ok()) return "accepted";
+  return std::string(s.status().message());
+}
+
+TEST(BuildConfigTest, ConfiguredHeaderValuesMayNotSplitAMessage) {
+  const std::string route = R"pb(
+    match { prefix: "/" }
+    route { cluster: "c" }
+  )pb";
+  // The exact path, down to the field, and the resource.
+  EXPECT_EQ(NackOf(EdgeRoutes(route + R"pb(
+              request_headers_to_add { header { key: "x-a" value: "1\r\nx-injected: 1" } }
+            )pb")),
+            "route_configuration 'edge:8080': virtual_hosts[0].routes[2]"
+            ".request_headers_to_add[0].header.value: contains CR/LF");
+  EXPECT_THAT(NackOf(EdgeRoutes(route + R"pb(
+                response_headers_to_add { header { key: "x-a" value: "ok" } }
+                response_headers_to_add { header { key: "x-b" value: "1\nx: 2" } }
+              )pb")),
+              HasSubstr("routes[2].response_headers_to_add[1].header.value: contains CR/LF"));
+  EXPECT_THAT(NackOf(EdgeRoutes(route, R"pb(
+                request_headers_to_add { header { key: "x-a" value: "a\rb" } }
+              )pb")),
+              HasSubstr("virtual_hosts[0].request_headers_to_add[0].header.value: contains CR/LF"));
+  EXPECT_THAT(NackOf(EdgeRoutes(route, "", R"pb(
+                response_headers_to_add { header { key: "x-a" value: "a\000b" } }
+              )pb")),
+              HasSubstr("route_configuration 'edge:8080'.response_headers_to_add[0].header.value: "
+                        "contains NUL"));
+  EXPECT_THAT(NackOf(EdgeRoutes(route + R"pb(
+                request_headers_to_add { header { key: "x-a" value: "a\001b" } }
+              )pb")),
+              HasSubstr("header.value: contains control character 0x01"));
+  EXPECT_THAT(NackOf(EdgeRoutes(route + R"pb(
+                request_headers_to_add { header { key: "x-a" value: "a\177" } }
+              )pb")),
+              HasSubstr("header.value: contains control character 0x7f"));
+  EXPECT_THAT(NackOf(EdgeRoutes(route + R"pb(
+                request_headers_to_add { header { key: "x-a" value: " padded" } }
+              )pb")),
+              HasSubstr("header.value: has leading or trailing whitespace"));
+  EXPECT_THAT(NackOf(EdgeRoutes(route + R"pb(
+                request_headers_to_add { header { key: "x-a" value: "padded\t" } }
+              )pb")),
+              HasSubstr("header.value: has leading or trailing whitespace"));
+  // raw_value is written as the value, so it is held to the same rules.
+  EXPECT_THAT(NackOf(EdgeRoutes(route + R"pb(
+                response_headers_to_add { header { key: "x-a" raw_value: "1\r\n\r\nbody" } }
+              )pb")),
+              HasSubstr("routes[2].response_headers_to_add[0].header.raw_value: contains CR/LF"));
+  EXPECT_THAT(NackOf(EdgeRoutes(route + R"pb(
+                response_headers_to_add { header { key: "x-a" value: "1" raw_value: "2" } }
+              )pb")),
+              HasSubstr("response_headers_to_add[0].header: only one of value and raw_value"));
+}
+
+TEST(BuildConfigTest, ConfiguredHeaderNamesAreTokens) {
+  const std::string route = R"pb(
+    match { prefix: "/" }
+    route { cluster: "c" }
+  )pb";
+  EXPECT_THAT(NackOf(EdgeRoutes(route + R"pb(
+                request_headers_to_add { header { key: "x-a\r\nx-b" value: "1" } }
+              )pb")),
+              HasSubstr("routes[2].request_headers_to_add[0].header.key: header name "
+                        "\"x-a\\r\\nx-b\" is not a token"));
+  EXPECT_THAT(NackOf(EdgeRoutes(route, R"pb(
+                response_headers_to_add { header { key: "x a" value: "1" } }
+              )pb")),
+              HasSubstr("virtual_hosts[0].response_headers_to_add[0].header.key: header name "
+                        "\"x a\" is not a token"));
+  EXPECT_THAT(NackOf(EdgeRoutes(route + R"pb(
+                request_headers_to_add { header { key: "x-a:" value: "1" } }
+              )pb")),
+              HasSubstr("request_headers_to_add[0].header.key: header name \"x-a:\""));
+  EXPECT_THAT(NackOf(EdgeRoutes(route + R"pb(
+                request_headers_to_add { header { key: "" value: "1" } }
+              )pb")),
+              HasSubstr("request_headers_to_add[0].header.key: is empty"));
+  EXPECT_THAT(NackOf(EdgeRoutes(route + R"pb(
+                response_headers_to_remove: "x-ok"
+                response_headers_to_remove: "x-a\nx-b"
+              )pb")),
+              HasSubstr("routes[2].response_headers_to_remove[1]: header name \"x-a\\nx-b\""));
+  EXPECT_THAT(NackOf(EdgeRoutes(route, "", R"pb(
+                request_headers_to_remove: "x(a)"
+              )pb")),
+              HasSubstr("route_configuration 'edge:8080'.request_headers_to_remove[0]: header "
+                        "name \"x(a)\" is not a token"));
+}
+
+TEST(BuildConfigTest, RewritesMayNotSplitTheUpstreamRequest) {
+  EXPECT_EQ(NackOf(EdgeRoutes(R"pb(
+              match { prefix: "/" }
+              route { cluster: "c" host_rewrite_literal: "b.internal\r\nx-injected: 1" }
+            )pb")),
+            "route_configuration 'edge:8080': virtual_hosts[0].routes[2].route"
+            ".host_rewrite_literal: contains CR/LF");
+  EXPECT_THAT(NackOf(EdgeRoutes(R"pb(
+                match { prefix: "/" }
+                route { cluster: "c" host_rewrite_literal: "b internal" }
+              )pb")),
+              HasSubstr("routes[2].route.host_rewrite_literal: character ' ' is not allowed in a "
+                        "host"));
+  EXPECT_THAT(NackOf(EdgeRoutes(R"pb(
+                match { prefix: "/old" }
+                route { cluster: "c" prefix_rewrite: "/new HTTP/1.1\r\nx: 1\r\n\r\nGET /" }
+              )pb")),
+              HasSubstr("routes[2].route.prefix_rewrite: character ' ' is not allowed in a "
+                        "request target"));
+  EXPECT_THAT(NackOf(EdgeRoutes(R"pb(
+                match { prefix: "/old" }
+                route { cluster: "c" prefix_rewrite: "/new\r\n" }
+              )pb")),
+              HasSubstr("routes[2].route.prefix_rewrite: contains CR/LF"));
+}
+
+TEST(BuildConfigTest, InlineRouteConfigurationIsCheckedToo) {
+  envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
+  *hcm.mutable_route_config() = EdgeRoutes(R"pb(
+    match { prefix: "/" }
+    route { cluster: "c" }
+    response_headers_to_add { header { key: "x-a" value: "1\r\nset-cookie: s=1" } }
+  )pb");
+  Listener l;
+  l.set_name("edge");
+  l.mutable_address()->mutable_socket_address()->set_address("127.0.0.1");
+  l.add_filter_chains()->add_filters()->mutable_typed_config()->PackFrom(hcm);
+  auto s = BuildConfig({l}, {}, {}, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.status().message()),
+              HasSubstr("route_configuration 'edge:8080': virtual_hosts[0].routes[2]"
+                        ".response_headers_to_add[0].header.value: contains CR/LF"));
+}
+
+TEST(BuildConfigTest, ValidConfiguredHeadersAndRewritesAreKept) {
+  auto config = EdgeRoutes(R"pb(
+    match { prefix: "/old/" }
+    route { cluster: "c" prefix_rewrite: "/new/~a%20b?x=1" host_rewrite_literal: "[::1]:8080" }
+    request_headers_to_add { header { key: "X-Tab" value: "a\tb c" } }
+    request_headers_to_add { header { key: "x-obs" value: "caf\303\251" } }
+    request_headers_to_add { header { key: "x-raw" raw_value: "bytes" } }
+    request_headers_to_add { header { key: "x-empty" value: "" } }
+    request_headers_to_add { header { key: "!#$%&'*+-.^_`|~09az" value: "t" } }
+    request_headers_to_remove: "X-Secret"
+  )pb");
+  auto table = BuildRouteTable(config);
+  ASSERT_TRUE(table.ok()) << table.status();
+  const Route& r = (*table)->virtual_hosts[0].routes[2];
+  EXPECT_EQ(*r.prefix_rewrite, "/new/~a%20b?x=1");
+  EXPECT_EQ(r.host_rewrite, "[::1]:8080");
+  ASSERT_EQ(r.request_headers.add.size(), 5u);
+  EXPECT_EQ(r.request_headers.add[0].name, "x-tab");
+  EXPECT_EQ(r.request_headers.add[0].value, "a\tb c");
+  EXPECT_EQ(r.request_headers.add[1].value, "caf\xc3\xa9");
+  EXPECT_EQ(r.request_headers.add[2].value, "bytes");
+  EXPECT_EQ(r.request_headers.add[3].value, "");
+  EXPECT_EQ(r.request_headers.remove, std::vector<std::string>{"x-secret"});
+}
+
 }  // namespace
 }  // namespace causeway::proxy
