@@ -7,6 +7,8 @@
 namespace causeway::proxy::http1 {
 namespace {
 
+using namespace std::string_literals;
+
 // Keeps the parsed text alive: heads are views into it.
 ParseResult ParseReq(std::string text, RequestHead* h) {
   static std::string* storage = new std::string;
@@ -120,6 +122,46 @@ TEST(Http1ResponseTest, ParsesFraming) {
   s = "HTTP/1.1 200\r\nTransfer-Encoding: chunked\r\n\r\n";
   ASSERT_EQ(ParseResponseHead(s, false, &h).status, ParseStatus::kOk);
   EXPECT_EQ(h.body, BodyKind::kChunked);
+}
+
+// What the parser already refuses in an upstream's response head, so that the
+// proxy never re-serializes it: header names are tokens, header values hold
+// no control character but HTAB, every line ends in CRLF.
+TEST(Http1ResponseTest, RefusesControlCharactersInHeaderLines) {
+  for (std::string bad : {
+           std::string("HTTP/1.1 200 OK\r\nX-A: 1\rX-Injected: 1\r\n\r\n"),
+           std::string("HTTP/1.1 200 OK\r\nX-A: 1\nX-Injected: 1\r\n\r\n"),
+           "HTTP/1.1 200 OK\r\nX-A: 1\0X-Injected: 1\r\n\r\n"s,
+           std::string("HTTP/1.1 200 OK\r\nX-A: 1\x01\r\n\r\n"),
+           std::string("HTTP/1.1 200 OK\r\nX-A: 1\x7f\r\n\r\n"),
+           std::string("HTTP/1.1 200 OK\r\nX-A: 1\r\n X-Folded: 1\r\n\r\n"),
+           std::string("HTTP/1.1 200 OK\r\nX-A\r: 1\r\n\r\n"),
+           std::string("HTTP/1.1 200 OK\r\nX A: 1\r\n\r\n"),
+           std::string("HTTP/1.1 200\nX-Injected: 1\r\n\r\n"),
+       }) {
+    ResponseHead h;
+    EXPECT_EQ(ParseResponseHead(bad, false, &h).status, ParseStatus::kBadRequest) << bad;
+  }
+  // obs-text and HTAB in a value are allowed (RFC 9110 5.5).
+  std::string ok = "HTTP/1.1 200 OK\r\nX-A: caf\xc3\xa9\ta\r\n\r\n";
+  ResponseHead h;
+  ASSERT_EQ(ParseResponseHead(ok, false, &h).status, ParseStatus::kOk);
+  EXPECT_EQ(h.headers[0].value, "caf\xc3\xa9\ta");
+}
+
+// The reason phrase is the rest of the status line up to the first CRLF and
+// is not judged here: it carries no meaning, so the proxy replaces a bad one
+// when it writes the response downstream (server/message_builder.cc) rather
+// than failing the request.
+TEST(Http1ResponseTest, ReasonPhraseIsPassedOnAsIs) {
+  std::string s = "HTTP/1.1 200 OK\rX-Injected: 1\r\nContent-Length: 0\r\n\r\n";
+  ResponseHead h;
+  ASSERT_EQ(ParseResponseHead(s, false, &h).status, ParseStatus::kOk);
+  EXPECT_EQ(h.reason, "OK\rX-Injected: 1");
+  ASSERT_EQ(h.headers.size(), 1u);
+  s = "HTTP/1.1 200 OK\nX-Injected: 1\r\nContent-Length: 0\r\n\r\n";
+  ASSERT_EQ(ParseResponseHead(s, false, &h).status, ParseStatus::kOk);
+  EXPECT_EQ(h.reason, "OK\nX-Injected: 1");
 }
 
 TEST(BodyFramerTest, ContentLengthAcrossFeeds) {

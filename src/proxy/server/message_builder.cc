@@ -73,39 +73,103 @@ std::string_view ReasonPhrase(int status) {
       return "OK";
     case 201:
       return "Created";
+    case 202:
+      return "Accepted";
+    case 203:
+      return "Non-Authoritative Information";
     case 204:
       return "No Content";
+    case 205:
+      return "Reset Content";
+    case 206:
+      return "Partial Content";
+    case 300:
+      return "Multiple Choices";
     case 301:
       return "Moved Permanently";
     case 302:
       return "Found";
+    case 303:
+      return "See Other";
     case 304:
       return "Not Modified";
+    case 305:
+      return "Use Proxy";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
     case 400:
       return "Bad Request";
     case 401:
       return "Unauthorized";
+    case 402:
+      return "Payment Required";
     case 403:
       return "Forbidden";
     case 404:
       return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 407:
+      return "Proxy Authentication Required";
     case 408:
       return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
     case 413:
-      return "Payload Too Large";
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 417:
+      return "Expectation Failed";
+    case 421:
+      return "Misdirected Request";
+    case 422:
+      return "Unprocessable Content";
+    case 426:
+      return "Upgrade Required";
+    case 428:
+      return "Precondition Required";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
     case 502:
       return "Bad Gateway";
     case 503:
       return "Service Unavailable";
     case 504:
       return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
     default:
-      return "Unknown";
+      return "";
   }
+}
+
+bool SafeReasonPhrase(std::string_view reason) {
+  for (char ch : reason) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c != ' ' && c != '\t' && (c < 0x21 || c > 0x7e)) return false;
+  }
+  return true;
 }
 
 void BuildUpstreamRequest(const http1::RequestHead& request, const UpstreamRequestParams& params,
@@ -139,11 +203,16 @@ void BuildUpstreamRequest(const http1::RequestHead& request, const UpstreamReque
   out->append("\r\n");
 }
 
-void BuildDownstreamResponse(const http1::ResponseHead& response, int downstream_minor, bool close,
+bool BuildDownstreamResponse(const http1::ResponseHead& response, int downstream_minor, bool close,
                              Mutations mutations, std::string* out) {
   out->clear();
   absl::StrAppend(out, "HTTP/1.1 ", response.status, " ");
-  if (response.reason.empty()) {
+  // Header names and values reach here already checked by the parser
+  // (http1.cc: tchar names, no CTL but HTAB in values); the reason phrase is
+  // only cut at the first CRLF, so a bare CR or LF, a NUL or another control
+  // character can be in it.
+  const bool replaced = !SafeReasonPhrase(response.reason);
+  if (response.reason.empty() || replaced) {
     Append(out, ReasonPhrase(response.status));
   } else {
     Append(out, response.reason);
@@ -165,6 +234,7 @@ void BuildDownstreamResponse(const http1::ResponseHead& response, int downstream
     out->append("connection: keep-alive\r\n");
   }
   out->append("\r\n");
+  return replaced;
 }
 
 void BuildLocalReply(int status, std::string_view body, bool close, bool head_only,

@@ -25,13 +25,24 @@ struct UpstreamRequestParams {
 void BuildUpstreamRequest(const http1::RequestHead& request, const UpstreamRequestParams& params,
                           Mutations mutations, std::string* out);
 
-// `close`: tell the client the connection ends after this response.
-void BuildDownstreamResponse(const http1::ResponseHead& response, int downstream_minor, bool close,
+// `close`: tell the client the connection ends after this response. The
+// upstream's reason phrase is copied unless it holds anything but SP, HTAB
+// and visible ASCII (see SafeReasonPhrase); then the standard phrase for the
+// status is written instead, and the call returns true.
+bool BuildDownstreamResponse(const http1::ResponseHead& response, int downstream_minor, bool close,
                              Mutations mutations, std::string* out);
 
 void BuildLocalReply(int status, std::string_view body, bool close, bool head_only,
                      Mutations mutations, std::string* out);
 
+// The RFC 9110 reason phrase of `status`; empty for a code without one.
 std::string_view ReasonPhrase(int status);
+
+// True if `reason` may be written into a status line as it is: SP, HTAB and
+// VCHAR only. RFC 9112 also allows obs-text, but a reason phrase carries no
+// meaning (clients must ignore it), so bytes some recipient could misread
+// are not worth forwarding; CR, LF and NUL, which could end the status line
+// early in a lenient recipient, are the point.
+bool SafeReasonPhrase(std::string_view reason);
 
 }  // namespace causeway::proxy

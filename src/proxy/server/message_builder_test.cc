@@ -60,5 +60,71 @@ TEST(MessageBuilderTest, LocalReply) {
             "connection: close\r\n\r\nno route\n");
 }
 
+// Keeps the text of a parsed response alive as Parse does for requests.
+http1::ResponseHead ParseResponse(std::string text) {
+  static std::string* storage = new std::string;
+  *storage = std::move(text);
+  http1::ResponseHead h;
+  EXPECT_EQ(http1::ParseResponseHead(*storage, false, &h).status, http1::ParseStatus::kOk);
+  return h;
+}
+
+TEST(MessageBuilderTest, UnsafeUpstreamReasonPhraseIsReplaced) {
+  // A bare CR or LF would end the status line early for a lenient client,
+  // which would then read the rest as a header of the proxy's response.
+  for (std::string head : {
+           "HTTP/1.1 200 OK\rX-Injected: 1\r\nContent-Length: 0\r\n\r\n",
+           "HTTP/1.1 200 OK\nX-Injected: 1\r\nContent-Length: 0\r\n\r\n",
+           "HTTP/1.1 200 OK\r\rX-Injected: 1\r\nContent-Length: 0\r\n\r\n",
+           "HTTP/1.1 200 \nHTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n",
+       }) {
+    http1::ResponseHead resp = ParseResponse(head);
+    std::string out;
+    EXPECT_TRUE(BuildDownstreamResponse(resp, 1, false, {}, &out)) << head;
+    EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n") << head;
+  }
+  // Other control characters and obs-text are replaced too.
+  for (std::string reason : {std::string("O\0K", 3), std::string("O\x01K"), std::string("OK\x7f"),
+                             std::string("caf\xc3\xa9"), std::string("OK\x1b[2J")}) {
+    http1::ResponseHead resp;
+    resp.status = 404;
+    resp.reason = reason;
+    std::string out;
+    EXPECT_TRUE(BuildDownstreamResponse(resp, 1, false, {}, &out));
+    EXPECT_EQ(out, "HTTP/1.1 404 Not Found\r\n\r\n");
+  }
+  // A code with no standard phrase gets an empty one (RFC 9112 4).
+  http1::ResponseHead odd;
+  odd.status = 299;
+  odd.reason = "Fine\r\nX-Injected: 1";
+  std::string out;
+  EXPECT_TRUE(BuildDownstreamResponse(odd, 1, false, {}, &out));
+  EXPECT_EQ(out, "HTTP/1.1 299 \r\n\r\n");
+}
+
+TEST(MessageBuilderTest, SafeUpstreamReasonPhraseIsKept) {
+  http1::ResponseHead resp =
+      ParseResponse("HTTP/1.1 200 All\tGood (here)  \r\nContent-Length: 0\r\n\r\n");
+  std::string out;
+  EXPECT_FALSE(BuildDownstreamResponse(resp, 1, false, {}, &out));
+  EXPECT_THAT(out, HasSubstr("HTTP/1.1 200 All\tGood (here)  \r\n"));
+  resp = ParseResponse("HTTP/1.1 503\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_FALSE(BuildDownstreamResponse(resp, 1, false, {}, &out));
+  EXPECT_THAT(out, HasSubstr("HTTP/1.1 503 Service Unavailable\r\n"));
+}
+
+TEST(MessageBuilderTest, SafeReasonPhrase) {
+  EXPECT_TRUE(SafeReasonPhrase(""));
+  EXPECT_TRUE(SafeReasonPhrase("Not Found"));
+  EXPECT_TRUE(SafeReasonPhrase("a\tb ~!"));
+  EXPECT_FALSE(SafeReasonPhrase("a\rb"));
+  EXPECT_FALSE(SafeReasonPhrase("a\nb"));
+  EXPECT_FALSE(SafeReasonPhrase(std::string_view("a\0b", 3)));
+  EXPECT_FALSE(SafeReasonPhrase("\x7f"));
+  EXPECT_FALSE(SafeReasonPhrase("\x80"));
+  EXPECT_EQ(ReasonPhrase(418), "");
+  EXPECT_EQ(ReasonPhrase(308), "Permanent Redirect");
+}
+
 }  // namespace
 }  // namespace causeway::proxy
