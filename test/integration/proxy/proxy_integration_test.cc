@@ -935,5 +935,152 @@ TEST_F(ConnectionReuseTest, ConnectsToOneEndpointAreBounded) {
   ::close(stalled);
 }
 
+// Strict output toward the client: an upstream that puts a bare CR or LF
+// (or another control character) in its reason phrase cannot make the proxy
+// write a header, or a second response, of the upstream's choosing.
+
+// An origin that answers each request with the raw bytes mapped to its path
+// (404 otherwise), then closes the connection. One connection at a time.
+class RawOrigin {
+ public:
+  explicit RawOrigin(std::map<std::string, std::string> answers) : answers_(std::move(answers)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::listen(listen_fd_, 16);
+    socklen_t len = sizeof(addr);
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~RawOrigin() {
+    stop_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      std::string in;
+      char buf[4096];
+      while (in.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0) break;
+        in.append(buf, static_cast<size_t>(n));
+      }
+      size_t sp1 = in.find(' ');
+      size_t sp2 = sp1 == std::string::npos ? sp1 : in.find(' ', sp1 + 1);
+      std::string path = sp2 == std::string::npos ? "" : in.substr(sp1 + 1, sp2 - sp1 - 1);
+      auto it = answers_.find(path);
+      std::string out =
+          it != answers_.end()
+              ? it->second
+              : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+      ::shutdown(fd, SHUT_WR);
+      while (::recv(fd, buf, sizeof(buf), 0) > 0) {
+      }
+      ::close(fd);
+    }
+  }
+
+  std::map<std::string, std::string> answers_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+class UpstreamReasonPhraseTest : public ::testing::Test {
+ protected:
+  static constexpr const char* kTail = "Content-Length: 2\r\nConnection: close\r\n\r\nhi";
+
+  void SetUp() override {
+    server_ = std::make_unique<ProxyServer>(ProxyServerOptions{1, &log_});
+    ASSERT_TRUE(server_->Start().ok());
+    auto routes = Text<RouteConfiguration>(R"pb(
+      name: "raw"
+      virtual_hosts {
+        name: "any"
+        domains: "*"
+        routes {
+          match { prefix: "/" }
+          route { cluster: "raw" }
+        }
+      }
+    )pb");
+    auto snapshot = BuildConfig({MakeListener("raw", "raw")}, {routes}, {EdsCluster("raw")},
+                                {Endpoints("raw", {{origin_.port(), ""}})});
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+    ASSERT_TRUE(server_->UpdateConfig(*snapshot).ok());
+    port_ = *server_->ListenerPort("raw");
+  }
+
+  RawClient::Response Get(const std::string& path) {
+    return Request(port_, "GET " + path + " HTTP/1.1\r\nHost: raw.test\r\n\r\n");
+  }
+
+  // Every line of the head the client got ends in CRLF: no bare CR or LF
+  // that some client could take for a line end.
+  static bool OnlyCrlfLines(const std::string& head) {
+    for (size_t i = 0; i < head.size(); ++i) {
+      if (head[i] == '\r' && (i + 1 == head.size() || head[i + 1] != '\n')) return false;
+      if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')) return false;
+    }
+    return true;
+  }
+
+  RawOrigin origin_{{
+      {"/cr", std::string("HTTP/1.1 200 OK\rX-Injected: 1\r\n") + kTail},
+      {"/lf", std::string("HTTP/1.1 200 OK\nX-Injected: 1\r\n") + kTail},
+      {"/nul", std::string("HTTP/1.1 200 O\0K\r\n", 18) + kTail},
+      {"/esc", std::string("HTTP/1.1 200 OK\x1b[2J\r\n") + kTail},
+      // A second response in the first one's status line.
+      {"/split", std::string("HTTP/1.1 200 OK\nContent-Length: 0\n\nHTTP/1.1 302 Found\n"
+                             "Location: http://elsewhere.test/\r\n") +
+                     kTail},
+      {"/header-cr", std::string("HTTP/1.1 200 OK\r\nX-A: 1\rX-Injected: 1\r\n") + kTail},
+      {"/custom", std::string("HTTP/1.1 201 Made It\r\n") + kTail},
+  }};
+  MemoryAccessLog log_;
+  std::unique_ptr<ProxyServer> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(UpstreamReasonPhraseTest, ControlCharactersInTheReasonPhraseAreReplaced) {
+  for (std::string path : {"/cr", "/lf", "/nul", "/esc", "/split"}) {
+    RawClient::Response r = Get(path);
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_TRUE(r.head.starts_with("HTTP/1.1 200 OK\r\n")) << path << ": " << r.head;
+    EXPECT_THAT(r.head, Not(HasSubstr("Injected"))) << path;
+    EXPECT_THAT(r.head, Not(HasSubstr("302"))) << path;
+    EXPECT_THAT(r.head, Not(HasSubstr("elsewhere"))) << path;
+    EXPECT_TRUE(OnlyCrlfLines(r.head)) << path << ": " << r.head;
+    EXPECT_EQ(r.body, "hi") << path;
+  }
+}
+
+TEST_F(UpstreamReasonPhraseTest, ControlCharactersInAHeaderLineFailTheResponse) {
+  // The parser refuses the head, so nothing of it reaches the client.
+  RawClient::Response r = Get("/header-cr");
+  EXPECT_EQ(r.status, 502);
+  EXPECT_THAT(r.head, Not(HasSubstr("Injected")));
+  EXPECT_TRUE(OnlyCrlfLines(r.head)) << r.head;
+}
+
+TEST_F(UpstreamReasonPhraseTest, AVisibleReasonPhraseIsForwarded) {
+  RawClient::Response r = Get("/custom");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_TRUE(r.head.starts_with("HTTP/1.1 201 Made It\r\n")) << r.head;
+  EXPECT_EQ(r.body, "hi");
+}
+
 }  // namespace
 }  // namespace causeway::proxy
