@@ -10,7 +10,12 @@
 //   - a parsed head re-serialized canonically parses to the same head
 //     (same method/target/headers and, above all, the same body framing);
 //   - BodyFramer gives the same answer whatever way the bytes are split
-//     across Feed() calls (TCP segmentation must not change framing).
+//     across Feed() calls (TCP segmentation must not change framing);
+//   - what the proxy copies into the heads it writes (method, target, header
+//     names and values; src/proxy/server/message_builder.cc) can be written
+//     as it is: no byte of it could end a line early. The reason phrase is
+//     the exception, cut only at the first CRLF: the proxy replaces an
+//     unsafe one when it writes the response.
 //
 // The first input byte selects the mode and a split seed; the rest is the
 // message. Mode 3 repeats the message to exceed the 60 KiB head limit, which
@@ -158,6 +163,30 @@ std::string SerializeResponse(const http1::ResponseHead& h) {
   return s;
 }
 
+bool IsTchar(char ch) {
+  auto c = static_cast<unsigned char>(ch);
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(ch) != std::string_view::npos;
+}
+
+// Names are tokens; values hold no control character but HTAB (so no CR, LF
+// or NUL) and no leading or trailing whitespace (RFC 9110 5.1, 5.5).
+void CheckWritableHeaders(const std::vector<http1::Header>& headers) {
+  for (const http1::Header& f : headers) {
+    Check(!f.name.empty(), "empty header name accepted");
+    for (char c : f.name) Check(IsTchar(c), "header name with a non-token byte accepted");
+    for (char ch : f.value) {
+      auto c = static_cast<unsigned char>(ch);
+      Check(c == '\t' || (c >= 0x20 && c != 0x7f), "header value with a control byte accepted");
+    }
+    if (!f.value.empty()) {
+      Check(f.value.front() != ' ' && f.value.front() != '\t' && f.value.back() != ' ' &&
+                f.value.back() != '\t',
+            "header value with surrounding whitespace");
+    }
+  }
+}
+
 bool SameHeaders(const std::vector<http1::Header>& a, const std::vector<http1::Header>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -187,6 +216,12 @@ void FuzzRequest(std::string_view buf, uint32_t seed) {
     Check(!f.name.empty(), "empty header name accepted");
   }
   Check(!req.method.empty() && !req.target.empty(), "empty method or target accepted");
+  for (char c : req.method) Check(IsTchar(c), "method with a non-token byte accepted");
+  for (char ch : req.target) {
+    auto c = static_cast<unsigned char>(ch);
+    Check(c > 0x20 && c != 0x7f, "request target with a space or control byte accepted");
+  }
+  CheckWritableHeaders(req.headers);
   Check(req.version_minor == 0 || req.version_minor == 1, "odd HTTP version accepted");
   if (req.body == http1::BodyKind::kChunked) {
     Check(req.version_minor == 1, "chunked framing for an HTTP/1.0 request");
@@ -229,6 +264,8 @@ void FuzzResponse(std::string_view buf, uint32_t seed) {
     for (const http1::Header& f : resp.headers) {
       Check(Within(head, f.name) && Within(head, f.value), "header view outside the head");
     }
+    CheckWritableHeaders(resp.headers);
+    Check(resp.reason.find("\r\n") == std::string_view::npos, "reason phrase spans a CRLF");
     if (was_head || resp.status < 200 || resp.status == 204 || resp.status == 304) {
       Check(resp.body == http1::BodyKind::kNone, "bodiless response given a body");
     }
@@ -239,7 +276,7 @@ void FuzzResponse(std::string_view buf, uint32_t seed) {
     http1::ResponseHead resp2;
     http1::ParseResult r2 = http1::ParseResponseHead(again, was_head, &resp2);
     Check(r2.status == http1::ParseStatus::kOk, "re-serialized response head refused");
-    Check(resp2.status == resp.status && resp2.body == resp.body &&
+    Check(resp2.status == resp.status && resp2.reason == resp.reason && resp2.body == resp.body &&
               resp2.content_length == resp.content_length && resp2.keep_alive == resp.keep_alive &&
               SameHeaders(resp.headers, resp2.headers),
           "re-serialized response head framed differently");
