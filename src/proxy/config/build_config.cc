@@ -577,12 +577,47 @@ absl::StatusOr<std::shared_ptr<const ClusterConfig>> BuildCluster(
   const envoy::config::endpoint::v3::ClusterLoadAssignment* cla = nullptr;
   switch (cluster.type()) {
     case Cluster::EDS:
+      out->discovery = ClusterConfig::Discovery::kEds;
       cla = assignment;
       break;
     case Cluster::STATIC:
-    case Cluster::STRICT_DNS:
+      out->discovery = ClusterConfig::Discovery::kStatic;
+      cla = &cluster.load_assignment();
+      break;
+    case Cluster::STRICT_DNS: {
+      // Host names are resolved on the server's resolver thread, every
+      // address an endpoint (upstream/strict_dns.h).
+      out->discovery = ClusterConfig::Discovery::kStrictDns;
+      cla = &cluster.load_assignment();
+      if (cluster.has_dns_refresh_rate()) {
+        out->dns_refresh_rate = ToMillis(cluster.dns_refresh_rate());
+        if (out->dns_refresh_rate.count() <= 1) {
+          return Invalid(where + ".dns_refresh_rate", "must be greater than 1 ms");
+        }
+      }
+      using Family = ClusterConfig::DnsFamily;
+      switch (cluster.dns_lookup_family()) {
+        case Cluster::V4_ONLY:
+          out->dns_family = Family::kV4Only;
+          break;
+        case Cluster::V6_ONLY:
+          out->dns_family = Family::kV6Only;
+          break;
+        case Cluster::V4_PREFERRED:
+          out->dns_family = Family::kV4Preferred;
+          break;
+        case Cluster::ALL:
+          out->dns_family = Family::kAll;
+          break;
+        default:
+          out->dns_family = Family::kAuto;
+          break;
+      }
+      break;
+    }
     case Cluster::LOGICAL_DNS:
-      // DNS names are resolved when connecting (see upstream/connection_pool.cc).
+      // A host name is resolved when connecting (upstream/connection_pool.cc).
+      out->discovery = ClusterConfig::Discovery::kLogicalDns;
       cla = &cluster.load_assignment();
       break;
     default:
@@ -591,6 +626,7 @@ absl::StatusOr<std::shared_ptr<const ClusterConfig>> BuildCluster(
   if (cla == nullptr) return std::shared_ptr<const ClusterConfig>(std::move(out));
   for (int l = 0; l < cla->endpoints_size(); ++l) {
     const auto& loc = cla->endpoints(l);
+    uint64_t locality_weight = 0;
     for (int e = 0; e < loc.lb_endpoints_size(); ++e) {
       const auto& lbe = loc.lb_endpoints(e);
       std::string ewhere =
@@ -607,6 +643,13 @@ absl::StatusOr<std::shared_ptr<const ClusterConfig>> BuildCluster(
       ep.address = sa.address();
       ep.port = static_cast<uint16_t>(sa.port_value());
       ep.weight = lbe.has_load_balancing_weight() ? lbe.load_balancing_weight().value() : 1;
+      if (ep.weight == 0) return Invalid(ewhere + ".load_balancing_weight", "must be at least 1");
+      // Envoy's limit, which keeps every sum of weights in 32 bits.
+      locality_weight += ep.weight;
+      if (locality_weight > UINT32_MAX) {
+        return Invalid(absl::StrCat(where, ": load_assignment.endpoints[", l, "]"),
+                       "the sum of its lb_endpoints' load_balancing_weight exceeds 4294967295");
+      }
       using HS = envoy::config::core::v3::HealthStatus;
       ep.healthy = lbe.health_status() != HS::UNHEALTHY && lbe.health_status() != HS::DRAINING &&
                    lbe.health_status() != HS::TIMEOUT;

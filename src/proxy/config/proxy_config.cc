@@ -1,5 +1,7 @@
 #include "proxy/config/proxy_config.h"
 
+#include <atomic>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -28,6 +30,11 @@ bool StringMatch::Matches(std::string_view s) const {
       return regex != nullptr && re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *regex);
   }
   return false;
+}
+
+uint64_t UniqueId::Next() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string Endpoint::Key() const {

@@ -130,12 +130,33 @@ struct RouteTable {
 struct Endpoint {
   std::string address;  // IP literal or host name
   uint16_t port = 0;
+  // LbEndpoint.load_balancing_weight (at least 1): the endpoint's share of
+  // its cluster's picks relative to the others (upstream/load_balancer.h).
   uint32_t weight = 1;
   bool healthy = true;
   LbMetadata metadata;
 
   // "host:port" as logged and used as the pool key.
   std::string Key() const;
+};
+
+// A number no other object of its kind in this process has had; a copy
+// gets a new one. What per-worker state derived from an immutable object is
+// keyed by, so that state is never taken for another object's, not even one
+// allocated where a freed one was.
+class UniqueId {
+ public:
+  UniqueId() : value_(Next()) {}
+  UniqueId(const UniqueId&) : value_(Next()) {}
+  UniqueId& operator=(const UniqueId&) {
+    value_ = Next();
+    return *this;
+  }
+  uint64_t value() const { return value_; }
+
+ private:
+  static uint64_t Next();
+  uint64_t value_;
 };
 
 struct ClusterConfig {
@@ -145,6 +166,26 @@ struct ClusterConfig {
   std::chrono::milliseconds connect_timeout{5000};
   std::vector<Endpoint> endpoints;
   uint32_t least_request_choices = 2;
+
+  // Where the endpoints come from (envoy.config.cluster.v3.Cluster.type).
+  // STRICT_DNS: each host name among the endpoints is resolved every
+  // dns_refresh_rate on the server's resolver thread, and every address of
+  // the family chosen becomes an endpoint with the weight, health and
+  // metadata of the one that named it (upstream/strict_dns.h); a snapshot
+  // as built here still holds the names. LOGICAL_DNS: a host name is
+  // resolved when connecting (upstream/connection_pool.cc).
+  enum class Discovery { kStatic, kEds, kStrictDns, kLogicalDns };
+  Discovery discovery = Discovery::kStatic;
+  std::chrono::milliseconds dns_refresh_rate{5000};  // Envoy's default
+  // Cluster.dns_lookup_family, as Envoy reads it: AUTO (the default) takes
+  // the IPv6 addresses if there are any, else the IPv4 ones; V4_PREFERRED
+  // the reverse; ALL both.
+  enum class DnsFamily { kAuto, kV4Only, kV6Only, kV4Preferred, kAll };
+  DnsFamily dns_family = DnsFamily::kAuto;
+
+  // The load balancer keeps each worker's pick state per id: a cluster is
+  // not modified once it has served a pick (a change is a new ClusterConfig).
+  UniqueId id;
 };
 
 struct ListenerConfig {
