@@ -18,28 +18,115 @@ bool MatchesSubset(const Endpoint& endpoint, const LbMetadata& subset) {
   return true;
 }
 
+LoadBalancer::Picker& LoadBalancer::PickerFor(const ClusterConfig& cluster,
+                                              const LbMetadata& subset) {
+  auto it = clusters_.find(cluster.name);
+  if (it == clusters_.end()) it = clusters_.try_emplace(cluster.name).first;
+  PerCluster& per = it->second;
+  if (per.id != cluster.id.value()) {
+    // Another snapshot of the cluster: every picker is rebuilt when next
+    // asked for (their endpoints belong to the snapshot they came from).
+    per.id = cluster.id.value();
+    for (Picker& p : per.pickers) p.current = false;
+  }
+  Picker* picker = nullptr;
+  for (Picker& p : per.pickers) {
+    if (p.subset == subset) {
+      picker = &p;
+      break;
+    }
+  }
+  if (picker == nullptr) {
+    picker = &per.pickers.emplace_back();
+    picker->subset = subset;
+  }
+  if (!picker->current) Build(cluster, *picker);
+  return *picker;
+}
+
+void LoadBalancer::Build(const ClusterConfig& cluster, Picker& picker) {
+  picker.current = true;
+  picker.hosts.clear();
+  picker.heap.clear();
+  for (const Endpoint& e : cluster.endpoints) {
+    if (e.healthy && MatchesSubset(e, picker.subset)) picker.hosts.push_back(&e);
+  }
+  picker.weighted = false;
+  for (const Endpoint* e : picker.hosts) {
+    if (e->weight != picker.hosts.front()->weight) {
+      picker.weighted = true;
+      break;
+    }
+  }
+  if (!picker.weighted) return;
+  // Every deadline starts at 1/weight; ties go to configuration order.
+  picker.heap.reserve(picker.hosts.size());
+  for (uint32_t i = 0; i < picker.hosts.size(); ++i) {
+    picker.heap.push_back(Entry{1, std::max<uint32_t>(picker.hosts[i]->weight, 1), i, i});
+  }
+  picker.next_order = picker.hosts.size();
+  for (size_t i = picker.heap.size() / 2; i-- > 0;) SiftDown(picker.heap, i);
+}
+
+bool LoadBalancer::Earlier(const Entry& a, const Entry& b) {
+  // a.deadline / a.weight < b.deadline / b.weight, exactly.
+  const unsigned __int128 lhs = static_cast<unsigned __int128>(a.deadline) * b.weight;
+  const unsigned __int128 rhs = static_cast<unsigned __int128>(b.deadline) * a.weight;
+  if (lhs != rhs) return lhs < rhs;
+  return a.order < b.order;
+}
+
+void LoadBalancer::SiftDown(std::vector<Entry>& heap, size_t i) {
+  const size_t n = heap.size();
+  while (true) {
+    size_t first = i;
+    const size_t l = 2 * i + 1, r = l + 1;
+    if (l < n && Earlier(heap[l], heap[first])) first = l;
+    if (r < n && Earlier(heap[r], heap[first])) first = r;
+    if (first == i) return;
+    std::swap(heap[i], heap[first]);
+    i = first;
+  }
+}
+
+const Endpoint* LoadBalancer::PickEdf(Picker& picker, const Endpoint* avoid, bool least_request) {
+  std::vector<Entry>& heap = picker.heap;
+  size_t i = 0;
+  if (picker.hosts[heap[0].host] == avoid) {
+    // The next earliest is one of the root's children.
+    i = heap.size() > 2 && Earlier(heap[2], heap[1]) ? 2 : 1;
+  }
+  Entry& entry = heap[i];
+  const Endpoint* chosen = picker.hosts[entry.host];
+  entry.deadline += least_request ? uint64_t{Active(*chosen)} + 1 : 1;
+  entry.order = picker.next_order++;
+  // Only this entry's key grew: it can only move down its own subtree.
+  SiftDown(heap, i);
+  return chosen;
+}
+
 const Endpoint* LoadBalancer::Choose(const ClusterConfig& cluster, const LbMetadata& subset,
                                      const Endpoint* avoid) {
-  candidates_.clear();
-  for (const Endpoint& e : cluster.endpoints) {
-    if (e.healthy && MatchesSubset(e, subset)) candidates_.push_back(&e);
+  Picker& picker = PickerFor(cluster, subset);
+  const std::vector<const Endpoint*>& hosts = picker.hosts;
+  const size_t n = hosts.size();
+  if (n == 0) return nullptr;
+  if (n == 1) return hosts[0];
+  const bool least_request = cluster.lb_policy == ClusterConfig::LbPolicy::kLeastRequest;
+  if (picker.weighted) return PickEdf(picker, avoid, least_request);
+  if (!least_request) {
+    const Endpoint* e = hosts[picker.rr_next++ % n];
+    if (e == avoid) e = hosts[picker.rr_next++ % n];
+    return e;
   }
-  if (candidates_.empty()) return nullptr;
-  if (avoid != nullptr && candidates_.size() > 1) {
-    auto it = std::find(candidates_.begin(), candidates_.end(), avoid);
-    if (it != candidates_.end()) candidates_.erase(it);
-  }
-  if (candidates_.size() == 1) return candidates_[0];
-  if (cluster.lb_policy == ClusterConfig::LbPolicy::kRoundRobin) {
-    uint64_t& next = rr_[cluster.name];
-    return candidates_[next++ % candidates_.size()];
-  }
-  // Least request: the least loaded of N random choices (Envoy's default
-  // for equal weights), so load spreads without a global scan.
+  // Least request with equal weights: the least loaded of N random choices
+  // (Envoy's rule), so load spreads without a scan of every endpoint.
   const Endpoint* best = nullptr;
   uint32_t best_active = 0;
   for (uint32_t i = 0; i < cluster.least_request_choices; ++i) {
-    const Endpoint* e = candidates_[rng_() % candidates_.size()];
+    const size_t k = rng_() % n;
+    const Endpoint* e = hosts[k];
+    if (e == avoid) e = hosts[(k + 1) % n];
     uint32_t a = Active(*e);
     if (best == nullptr || a < best_active) {
       best = e;
