@@ -59,6 +59,13 @@ absl::Status ReadPath(const std::string& path, std::string* text) {
   return absl::OkStatus();
 }
 
+// The string at `key`, or "" when it is missing or not a string (where
+// Json::value would throw: `name: 5`, or `name:` with no value).
+std::string StringField(const Json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 bool IsDocumentFile(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
@@ -110,10 +117,11 @@ absl::Status DocumentError(const Document& doc, const absl::Status& status) {
 
 absl::StatusOr<std::vector<Document>> ParseDocuments(const std::string& file,
                                                      const std::string& text) {
-  // yaml-cpp's parser recurses once per level; the event pass stops it at
-  // kYamlLimits.max_depth, naming the line, before a tree is built.
-  if (absl::Status depth = CheckYamlDepth(text, kYamlLimits.max_depth); !depth.ok()) {
-    return absl::InvalidArgumentError(StrCat(file, ": ", depth.message()));
+  // yaml-cpp's parser recurses once per level, and LoadAll loops forever on
+  // a stray ',' (yaml-cpp 0.7): the event pass stops both, naming the line,
+  // before a tree is built.
+  if (absl::Status checked = CheckYamlStructure(text, kYamlLimits.max_depth); !checked.ok()) {
+    return absl::InvalidArgumentError(StrCat(file, ": ", checked.message()));
   }
   std::vector<YAML::Node> nodes;
   try {
@@ -150,12 +158,12 @@ absl::StatusOr<std::vector<Document>> ParseDocuments(const std::string& file,
       absl::StatusOr<model::ParsedObject> parsed = model::ParseAnyObject(doc.json);
       if (!parsed.ok()) {
         // Name what we can of the object even though it did not parse.
-        doc.parsed.key.name = doc.json.value("name", "");
-        if (auto kind = model::ParseKind(doc.json.value("kind", ""));
+        doc.parsed.key.name = StringField(doc.json, "name");
+        if (auto kind = model::ParseKind(StringField(doc.json, "kind"));
             kind && !doc.parsed.key.name.empty()) {
           doc.parsed.key.kind = *kind;
           doc.parsed.key.zone =
-              *kind == model::Kind::kZone ? doc.parsed.key.name : doc.json.value("zone", "");
+              *kind == model::Kind::kZone ? doc.parsed.key.name : StringField(doc.json, "zone");
         } else {
           doc.parsed.key.name.clear();
         }

@@ -116,6 +116,11 @@ TEST(DocumentsTest, HostileYamlIsRefusedWithTheLine) {
        "deep.yaml: document 1: line 3: not valid UTF-8"},
       {"overlong UTF-8", "kind: Zone\nname: z\ndescription: [\"\xc0\x80\"]\n",
        "deep.yaml: document 1: line 3: not valid UTF-8"},
+      // yaml-cpp 0.7's LoadAll loops forever on these, collecting empty
+      // documents until memory runs out.
+      {"stray comma", ",", "deep.yaml: line 1, column 1: not valid YAML: no node can start here"},
+      {"stray comma after a document", "kind: Zone\nname: z\n---\n,\n",
+       "deep.yaml: line 4, column 1: not valid YAML: no node can start here"},
       {"truncated UTF-8", "kind: Zone\nname: z\ndescription: \xe2\x82\n",
        "deep.yaml: document 1: line 3: not valid UTF-8"},
   };
@@ -133,7 +138,21 @@ TEST(DocumentsTest, HostileYamlIsRefusedWithTheLine) {
   // 64 levels are fine.
   auto ok = YamlToJson(YAML::Load(Repeat("[", 64) + Repeat("]", 64)));
   EXPECT_TRUE(ok.ok()) << ok.status();
-  EXPECT_TRUE(CheckYamlDepth(Repeat("- ", 64) + "x\n", 64).ok());
+  EXPECT_TRUE(CheckYamlStructure(Repeat("- ", 64) + "x\n", 64).ok());
+}
+
+// An invalid document whose name or kind is not a string is an error, not
+// an exception (Json::value throws on a type mismatch).
+TEST(DocumentsTest, NamesThatAreNotStrings) {
+  for (const std::string text : {"kind: Zone\nname:\nfoo: 1\n", "kind: Zone\nname: 5\nfoo: 1\n",
+                                 "kind: [Zone]\nname: z\nfoo: 1\n",
+                                 "kind: Cluster\nname: web\nzone: {a: 1}\nfoo: 1\n"}) {
+    SCOPED_TRACE(text);
+    auto docs = ParseDocuments("n.yaml", text);
+    ASSERT_FALSE(docs.ok());
+    EXPECT_TRUE(absl::IsInvalidArgument(docs.status())) << docs.status();
+    EXPECT_NE(docs.status().message().find("n.yaml:"), std::string::npos) << docs.status();
+  }
 }
 
 TEST(DocumentsTest, NumbersBeyondADoubleStayText) {

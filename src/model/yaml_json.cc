@@ -256,16 +256,26 @@ class YamlWalker {
 };
 
 // Counts open collections as yaml-cpp's parser reports them and stops it at
-// the first one too deep, before it recurses any further.
+// the first one too deep, before it recurses any further, or when it keeps
+// starting documents at the same token.
 class DepthCounter : public YAML::EventHandler {
  public:
   struct TooDeep {
     YAML::Mark mark;
   };
 
+  // A document that starts where the previous one did: the parser is stuck.
+  struct Stuck {
+    YAML::Mark mark;
+  };
+
   explicit DepthCounter(size_t max_depth) : max_depth_(max_depth) {}
 
-  void OnDocumentStart(const YAML::Mark&) override { depth_ = 0; }
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (documents_++ > 0 && mark.pos == last_start_) throw Stuck{mark};
+    last_start_ = mark.pos;
+    depth_ = 0;
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
@@ -289,6 +299,8 @@ class DepthCounter : public YAML::EventHandler {
 
   const size_t max_depth_;
   size_t depth_ = 0;
+  size_t documents_ = 0;
+  int last_start_ = -1;
 };
 
 }  // namespace
@@ -300,7 +312,7 @@ absl::StatusOr<Json> YamlToJson(const YAML::Node& node, const JsonLimits& limits
   return walker.Walk(node, 0);
 }
 
-absl::Status CheckYamlDepth(const std::string& text, size_t max_depth) {
+absl::Status CheckYamlStructure(const std::string& text, size_t max_depth) {
   std::istringstream in(text);
   DepthCounter counter(max_depth);
   try {
@@ -311,6 +323,10 @@ absl::Status CheckYamlDepth(const std::string& text, size_t max_depth) {
     return absl::InvalidArgumentError(StrCat("line ", e.mark.line + 1, ", column ",
                                              e.mark.column + 1, ": nested deeper than ", max_depth,
                                              " levels"));
+  } catch (const DepthCounter::Stuck& e) {
+    return absl::InvalidArgumentError(StrCat("line ", e.mark.line + 1, ", column ",
+                                             e.mark.column + 1,
+                                             ": not valid YAML: no node can start here"));
   } catch (const YAML::Exception&) {
     // Malformed: the caller's YAML::Load reports it.
   }

@@ -33,11 +33,16 @@ inline constexpr JsonLimits kYamlLimits = {.max_values = 1000000};
 absl::StatusOr<Json> YamlToJson(const YAML::Node& node, const JsonLimits& limits = kYamlLimits,
                                 size_t* values = nullptr);
 
-// Checks the nesting depth of the YAML `text` with yaml-cpp's event parser,
-// which stops at the first collection deeper than `max_depth`, before any
-// node tree is built or walked: "line 3, column 65: nested deeper than 64
-// levels". Syntax errors are left to the caller's YAML::Load (OK here).
-absl::Status CheckYamlDepth(const std::string& text, size_t max_depth);
+// Runs yaml-cpp's event parser over `text` before any node tree is built
+// or walked, and stops it
+//   - at the first collection deeper than `max_depth`: "line 3, column 65:
+//     nested deeper than 64 levels";
+//   - where it stops making progress: yaml-cpp 0.7 reports a stray flow
+//     indicator (a lone ",") as an endless run of empty documents, and
+//     YAML::LoadAll collects them until memory runs out: "line 1, column 1:
+//     not valid YAML: no node can start here".
+// Other syntax errors are left to the caller's YAML::Load (OK here).
+absl::Status CheckYamlStructure(const std::string& text, size_t max_depth);
 
 // The JSON value a plain scalar `text` denotes (core schema). Numbers JSON
 // cannot hold stay text: "1e999" (beyond a double) is the string "1e999".
