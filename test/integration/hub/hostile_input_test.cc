@@ -271,6 +271,8 @@ TEST_F(HostileInputTest, CliRefusesHostileYamlWithTheLine) {
        "line 3"},
       {"many-keys.yaml", keys, "line 4"},
       {"invalid-utf8.yaml", "kind: Zone\nname: z\ndescription: \"\xff\xfe\"\n", "line 3"},
+      {"stray-comma.yaml", ",\n", "line 1, column 1"},  // yaml-cpp 0.7 alone loops forever
+      {"name-not-a-string.yaml", "kind: Zone\nname: 5\nfoo: 1\n", "name-not-a-string.yaml:2:"},
   };
   TempDir dir;
   for (const YamlCase& c : cases) {
