@@ -67,13 +67,32 @@ ProxyServer::~ProxyServer() { Stop(); }
 
 absl::Status ProxyServer::Start() {
   if (started_) return absl::FailedPreconditionError("already started");
+  if (!options_.dns_server.empty()) {
+    std::string ip;
+    int port = 0;
+    if (absl::Status s = ParseDnsServer(options_.dns_server, &ip, &port); !s.ok()) return s;
+  }
   started_ = true;
   for (auto& w : workers_) w->Start();
   return absl::OkStatus();
 }
 
-absl::Status ProxyServer::UpdateConfig(ProxyConfigSnapshot config) {
-  if (config == nullptr) return absl::InvalidArgumentError("null configuration");
+absl::Status ProxyServer::UpdateConfig(ProxyConfigSnapshot base) {
+  if (base == nullptr) return absl::InvalidArgumentError("null configuration");
+  // STRICT_DNS host names: followed from now on, new ones answered (or
+  // given up on for now) before the snapshot is served. Not under
+  // publish_mu_: the resolver thread takes it to hand out its answers.
+  const std::vector<DnsName> names = StrictDnsNames(*base);
+  if (!names.empty() && dns_ == nullptr) {
+    auto dns = std::make_unique<StrictDnsResolver>(options_.dns_server, [this] { OnDnsChange(); });
+    if (absl::Status s = dns->Start(); !s.ok()) return s;
+    std::lock_guard lock(publish_mu_);
+    dns_ = std::move(dns);
+  }
+  if (dns_ != nullptr) dns_->Follow(names, options_.dns_first_answer_wait);
+
+  std::lock_guard publish(publish_mu_);
+  ProxyConfigSnapshot config = names.empty() ? base : ExpandStrictDns(*base, dns_->Current());
   std::vector<std::string> removes;
   for (const auto& [name, b] : bound_) {
     const ListenerConfig* l = config->FindListener(name);
@@ -117,7 +136,26 @@ absl::Status ProxyServer::UpdateConfig(ProxyConfigSnapshot config) {
                       });
   }
   shared_->endpoint_stats.RetainConfigured(*config);
+  base_ = std::move(base);
   return absl::OkStatus();
+}
+
+void ProxyServer::OnDnsChange() {
+  std::lock_guard publish(publish_mu_);
+  if (base_ == nullptr || dns_ == nullptr) return;
+  ProxyConfigSnapshot config = ExpandStrictDns(*base_, dns_->Current());
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    boost::asio::post(worker->io_context(),
+                      [worker, config] { worker->Apply(config, {}, {}); });
+  }
+  shared_->endpoint_stats.RetainConfigured(*config);
+}
+
+ProxyServer::DnsCounters ProxyServer::DnsStats() const {
+  std::lock_guard lock(publish_mu_);
+  if (dns_ == nullptr) return {};
+  return {dns_->lookups(), dns_->failures()};
 }
 
 std::optional<uint16_t> ProxyServer::ListenerPort(std::string_view name) const {
@@ -137,6 +175,8 @@ bool ProxyServer::Drain(std::chrono::milliseconds timeout) {
 }
 
 void ProxyServer::Stop() {
+  // First the resolver thread, which hands snapshots to the workers.
+  if (dns_ != nullptr) dns_->Stop();
   for (auto& w : workers_) w->Stop();
 }
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,7 @@
 #include "proxy/server/access_log.h"
 #include "proxy/upstream/connection_pool.h"
 #include "proxy/upstream/endpoint_stats.h"
+#include "proxy/upstream/strict_dns.h"
 
 namespace causeway::proxy {
 
@@ -47,6 +49,14 @@ struct ProxyServerOptions {
   // The scheduling slice each worker thread asks for (common/thread_slice.h;
   // Linux 6.12 and later); 0 keeps the kernel's.
   std::chrono::microseconds worker_slice = kDefaultWorkerSlice;
+  // The DNS server STRICT_DNS clusters' host names are looked up on,
+  // "IPv4:PORT" (causeway-proxy --dns-server); empty: the system's resolver
+  // (getaddrinfo). See upstream/strict_dns.h.
+  std::string dns_server;
+  // How long UpdateConfig waits for the first answer about a STRICT_DNS
+  // host name it has not looked up before; one not answered by then starts
+  // without addresses and gets them when the answer comes.
+  std::chrono::milliseconds dns_first_answer_wait{2000};
 };
 
 class ProxyServer {
@@ -62,6 +72,11 @@ class ProxyServer {
   // previous configuration in place), removed ones stop accepting and their
   // connections close after the response in flight, and every worker
   // switches to the new snapshot for its next request.
+  //
+  // STRICT_DNS clusters are served with their host names' addresses
+  // (upstream/strict_dns.h): each time those change, the workers get the
+  // last snapshot given here with the new addresses. Thread-safe with those
+  // updates, which come from the resolver thread.
   absl::Status UpdateConfig(ProxyConfigSnapshot config);
 
   // The port a listener is bound to (useful with port 0), if it is bound.
@@ -82,6 +97,12 @@ class ProxyServer {
   // Counters of every upstream endpoint used so far, by (cluster, "host:port").
   std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values> EndpointStats()
       const;
+  // STRICT_DNS lookups so far, and how many of them failed.
+  struct DnsCounters {
+    uint64_t lookups = 0;
+    uint64_t failures = 0;
+  };
+  DnsCounters DnsStats() const;
   int workers() const { return static_cast<int>(workers_.size()); }
 
  private:
@@ -91,11 +112,20 @@ class ProxyServer {
     uint16_t port = 0;
   };
 
+  // The resolver thread's news: the workers get the last snapshot again,
+  // with the new addresses (no listener changes).
+  void OnDnsChange();
+
   ProxyServerOptions options_;
   std::unique_ptr<ServerShared> shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  absl::flat_hash_map<std::string, Bound> bound_;  // control thread only
+  absl::flat_hash_map<std::string, Bound> bound_;  // UpdateConfig only
   bool started_ = false;
+  // Serializes what reaches the workers: UpdateConfig and DNS updates.
+  mutable std::mutex publish_mu_;
+  ProxyConfigSnapshot base_;  // the last snapshot given to UpdateConfig
+  // Started with the first snapshot that has STRICT_DNS host names.
+  std::unique_ptr<StrictDnsResolver> dns_;
 };
 
 }  // namespace causeway::proxy
