@@ -18,6 +18,7 @@
 #include "proxy/config/build_config.h"
 #include "proxy/server/access_log.h"
 #include "proxy/server/proxy_server.h"
+#include "proxy/upstream/dns_lookup.h"
 #include "proxy/xds_client/xds_client.h"
 #include "spdlog/spdlog.h"
 
@@ -129,6 +130,18 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
           },
           "0 or 100..100000"))
       ->capture_default_str();
+  app.add_option("--dns-server", o->dns_server,
+                 "IPv4:PORT of the DNS server that STRICT_DNS clusters' host names are looked up "
+                 "on (A and AAAA, again every dns_refresh_rate); default: the system's resolver")
+      ->envname("CAUSEWAY_DNS_SERVER")
+      ->check(CLI::Validator(
+          [](const std::string& value) -> std::string {
+            std::string ip;
+            int port = 0;
+            absl::Status s = ParseDnsServer(value, &ip, &port);
+            return s.ok() ? std::string() : std::string(s.message());
+          },
+          "IPv4:PORT"));
   app.add_option("--access-log", o->access_log, "JSON access log: - (stdout), off, or a file path")
       ->envname("CAUSEWAY_ACCESS_LOG")
       ->capture_default_str();
@@ -178,7 +191,8 @@ int RunProxy(const ProxyAppOptions& options) {
 
   ProxyServer server({.workers = options.workers,
                       .access_log = access_log.get(),
-                      .worker_slice = std::chrono::microseconds(options.worker_slice_us)});
+                      .worker_slice = std::chrono::microseconds(options.worker_slice_us),
+                      .dns_server = options.dns_server});
   if (auto s = server.Start(); !s.ok()) {
     spdlog::error("proxy: cannot start: {}", std::string(s.message()));
     return 1;
@@ -255,6 +269,7 @@ int RunProxy(const ProxyAppOptions& options) {
          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count()},
         {"workers", server.workers()},
         {"worker_slice_us", options.worker_slice_us},
+        {"dns_server", options.dns_server.empty() ? "system" : options.dns_server},
         {"allocator", AllocatorName()}};
   };
   sources.config_dump = [&] {
@@ -269,6 +284,9 @@ int RunProxy(const ProxyAppOptions& options) {
     s["downstream_connections_active"] = static_cast<double>(server.ActiveConnections());
     s["downstream_requests_total"] = static_cast<double>(server.RequestsTotal());
     s["downstream_requests_active"] = static_cast<double>(server.RequestsInProgress());
+    ProxyServer::DnsCounters dns = server.DnsStats();
+    s["dns_lookups_total"] = static_cast<double>(dns.lookups);
+    s["dns_failures_total"] = static_cast<double>(dns.failures);
     if (client) {
       XdsClient::Stats x = client->stats();
       s["xds_connected"] = x.connected ? 1 : 0;

@@ -23,6 +23,8 @@ struct ProxyAppOptions {
   int workers = 0;          // 0: one per usable CPU
   // Scheduling slice of the worker threads; 0: the kernel's.
   int worker_slice_us = static_cast<int>(kDefaultWorkerSlice.count());
+  // STRICT_DNS clusters' DNS server, "IPv4:PORT"; empty: the system's resolver.
+  std::string dns_server;
   std::string access_log = "-";  // "-" stdout, "off", or a file path
   std::string log_level = "info";
   std::string log_format = "text";
