@@ -56,16 +56,27 @@ void SetTimeout(int fd, int ms) {
 
 TestOrigin::TestOrigin(std::string name, int forced_status)
     : name_(std::move(name)), forced_status_(forced_status) {
+  Listen("127.0.0.1", 0);
+}
+
+TestOrigin::TestOrigin(std::string name, const std::string& ipv4, uint16_t port)
+    : name_(std::move(name)) {
+  Listen(ipv4, port);
+}
+
+void TestOrigin::Listen(const std::string& ipv4, uint16_t port) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  ::listen(listen_fd_, 128);
-  socklen_t len = sizeof(addr);
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  acceptor_ = std::thread([this] { AcceptLoop(); });
+  addr.sin_port = htons(port);
+  ::inet_pton(AF_INET, ipv4.c_str(), &addr.sin_addr);
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    ::listen(listen_fd_, 128);
+    socklen_t len = sizeof(addr);
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { AcceptLoop(); });
+  }
 }
 
 TestOrigin::~TestOrigin() {
@@ -73,7 +84,7 @@ TestOrigin::~TestOrigin() {
   ReleaseHeld();
   ::shutdown(listen_fd_, SHUT_RDWR);
   ::close(listen_fd_);
-  acceptor_.join();
+  if (acceptor_.joinable()) acceptor_.join();
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);

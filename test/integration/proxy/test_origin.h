@@ -28,8 +28,13 @@ class TestOrigin {
  public:
   // A non-zero `forced_status` answers every request with it (a sick origin).
   explicit TestOrigin(std::string name, int forced_status = 0);
+  // On a given IPv4 address of the loopback network (127.0.0.0/8) and port
+  // (0: one the kernel picks), e.g. two origins behind one host name.
+  TestOrigin(std::string name, const std::string& ipv4, uint16_t port);
   ~TestOrigin();
   uint16_t port() const { return port_; }
+  // False if the address or port could not be bound.
+  bool listening() const { return port_ != 0; }
   const std::string& name() const { return name_; }
   int connections() const { return connections_.load(); }
   int requests() const { return requests_.load(); }
@@ -40,6 +45,7 @@ class TestOrigin {
   void ReleaseHeld();
 
  private:
+  void Listen(const std::string& ipv4, uint16_t port);
   void AcceptLoop();
   void Serve(int fd, int conn_id);
 
