@@ -16,10 +16,14 @@ using model::ObjectKey;
 
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kCreated: return "created";
-    case Outcome::kUpdated: return "updated";
-    case Outcome::kUnchanged: return "unchanged";
-    case Outcome::kDeleted: return "deleted";
+    case Outcome::kCreated:
+      return "created";
+    case Outcome::kUpdated:
+      return "updated";
+    case Outcome::kUnchanged:
+      return "unchanged";
+    case Outcome::kDeleted:
+      return "deleted";
   }
   return "?";
 }
@@ -52,7 +56,9 @@ class Catalog::Overlay {
     return it == base_.end() ? nullptr : &it->second;
   }
 
-  void Put(const ObjectKey& key, std::optional<Object> object) { request_[key] = std::move(object); }
+  void Put(const ObjectKey& key, std::optional<Object> object) {
+    request_[key] = std::move(object);
+  }
   void AcceptRequest() {
     for (auto& [k, v] : request_) batch_[k] = std::move(v);
     request_.clear();
@@ -67,11 +73,13 @@ class Catalog::Overlay {
   std::vector<const Object*> InZone(Kind kind, const std::string& zone) const {
     std::map<ObjectKey, const Object*> merged;
     ObjectKey lo{kind, zone, ""};
-    for (auto it = base_.lower_bound(lo); it != base_.end() && it->first.kind == kind && it->first.zone == zone; ++it) {
+    for (auto it = base_.lower_bound(lo);
+         it != base_.end() && it->first.kind == kind && it->first.zone == zone; ++it) {
       merged[it->first] = &it->second;
     }
     for (const Layer* layer : {&batch_, &request_}) {
-      for (auto it = layer->lower_bound(lo); it != layer->end() && it->first.kind == kind && it->first.zone == zone; ++it) {
+      for (auto it = layer->lower_bound(lo);
+           it != layer->end() && it->first.kind == kind && it->first.zone == zone; ++it) {
         if (it->second) {
           merged[it->first] = &*it->second;
         } else {
@@ -99,7 +107,8 @@ absl::Status WithPayload(absl::Status status, std::string_view key, const model:
 }
 
 absl::Status Conflict(const std::string& message, const Object& current) {
-  return WithPayload(absl::FailedPreconditionError(message), kCurrentPayload, model::ToApiJson(current));
+  return WithPayload(absl::FailedPreconditionError(message), kCurrentPayload,
+                     model::ToApiJson(current));
 }
 
 std::string RefList(const std::vector<model::Reference>& refs, const std::vector<ObjectKey>& from) {
@@ -161,7 +170,8 @@ std::vector<Object> Catalog::List(Kind kind, const std::string& zone) const {
   std::vector<Object> out;
   std::shared_lock lock(state_mu_);
   for (auto it = objects_.lower_bound(ObjectKey{kind, zone, ""});
-       it != objects_.end() && it->first.kind == kind && (zone.empty() || it->first.zone == zone); ++it) {
+       it != objects_.end() && it->first.kind == kind && (zone.empty() || it->first.zone == zone);
+       ++it) {
     out.push_back(it->second);
   }
   return out;
@@ -222,7 +232,8 @@ void Catalog::Publish(const std::vector<store::Change>& changes) {
   for (auto& [id, fn] : listeners_) fn(changes);
 }
 
-absl::StatusOr<WriteResult> Catalog::Write(std::vector<Mutation> mutations, const std::string& actor) {
+absl::StatusOr<WriteResult> Catalog::Write(std::vector<Mutation> mutations,
+                                           const std::string& actor) {
   if (mutations.empty()) return FieldError("", "nothing to write");
   auto pending = std::make_shared<Pending>();
   pending->mutations = std::move(mutations);
@@ -307,7 +318,8 @@ void Catalog::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   for (auto& p : batch) {
     if (!store_status.ok()) {
       ++failed;
-      p->done.set_value(absl::UnavailableError(StrCat("store: ", FromAbsl(store_status.message()))));
+      p->done.set_value(
+          absl::UnavailableError(StrCat("store: ", FromAbsl(store_status.message()))));
     } else if (!p->status.ok()) {
       ++failed;
       p->done.set_value(p->status);
@@ -326,12 +338,13 @@ void Catalog::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   stats_.changes += store_status.ok() ? all.size() : 0;
 }
 
-absl::StatusOr<std::vector<store::Change>> Catalog::Validate(Overlay& overlay, const Pending& request,
-                                                            int64_t* next_revision,
-                                                            std::vector<MutationResult>* results) {
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             time_->Now().time_since_epoch())
-                             .count();
+absl::StatusOr<std::vector<store::Change>> Catalog::Validate(Overlay& overlay,
+                                                             const Pending& request,
+                                                             int64_t* next_revision,
+                                                             std::vector<MutationResult>* results) {
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(time_->Now().time_since_epoch())
+          .count();
   const bool many = request.mutations.size() > 1;
   std::vector<store::Change> changes;
   std::set<ObjectKey> touched;
@@ -349,9 +362,10 @@ absl::StatusOr<std::vector<store::Change>> Catalog::Validate(Overlay& overlay, c
     }
     const Object* before = overlay.Get(m.key);
     if (m.expected_version && before && *m.expected_version != before->version) {
-      return fail(i, Conflict(StrCat(what, " has version ", before->version, ", not ", *m.expected_version,
-                                     ": it was changed by someone else; read it again"),
-                              *before));
+      return fail(
+          i, Conflict(StrCat(what, " has version ", before->version, ", not ", *m.expected_version,
+                             ": it was changed by someone else; read it again"),
+                      *before));
     }
     store::Change change;
     change.time_ms = now_ms;
@@ -363,16 +377,17 @@ absl::StatusOr<std::vector<store::Change>> Catalog::Validate(Overlay& overlay, c
     switch (m.type) {
       case Mutation::Type::kCreate:
         if (before) {
-          return fail(i, WithPayload(absl::AlreadyExistsError(StrCat(what, " already exists")), kCurrentPayload,
-                                     model::ToApiJson(*before)));
+          return fail(i, WithPayload(absl::AlreadyExistsError(StrCat(what, " already exists")),
+                                     kCurrentPayload, model::ToApiJson(*before)));
         }
         outcome = Outcome::kCreated;
         break;
       case Mutation::Type::kReplace:
         if (!before) return fail(i, absl::NotFoundError(StrCat(what, " does not exist")));
         if (!m.expected_version) {
-          return fail(i, FieldError("version", "is required to replace an object: send the version you read "
-                                               "(body field or If-Match)"));
+          return fail(i, FieldError("version",
+                                    "is required to replace an object: send the version you read "
+                                    "(body field or If-Match)"));
         }
         outcome = before->spec == m.spec ? Outcome::kUnchanged : Outcome::kUpdated;
         break;
@@ -424,34 +439,39 @@ absl::StatusOr<std::vector<store::Change>> Catalog::Validate(Overlay& overlay, c
     const Mutation& m = request.mutations[i];
     const Object* now = overlay.Get(m.key);
     if (now) {
-      if (m.key.kind != Kind::kZone && !overlay.Get(ObjectKey{Kind::kZone, m.key.zone, m.key.zone})) {
-        return fail(i, WithFieldPrefix(absl::NotFoundError(StrCat("zone \"", m.key.zone, "\" does not exist")),
-                                       "zone"));
+      if (m.key.kind != Kind::kZone &&
+          !overlay.Get(ObjectKey{Kind::kZone, m.key.zone, m.key.zone})) {
+        return fail(i, WithFieldPrefix(
+                           absl::NotFoundError(StrCat("zone \"", m.key.zone, "\" does not exist")),
+                           "zone"));
       }
       for (const model::Reference& ref : model::ReferencesOf(m.key, now->spec)) {
         if (!overlay.Get(ref.target)) {
-          return fail(i, FieldError(ref.field, StrCat(model::KindName(ref.target.kind), " \"", ref.target.name,
-                                                      "\" does not exist in zone ", m.key.zone)));
+          return fail(i, FieldError(ref.field,
+                                    StrCat(model::KindName(ref.target.kind), " \"", ref.target.name,
+                                           "\" does not exist in zone ", m.key.zone)));
         }
       }
     } else if (m.key.kind == Kind::kZone) {
       std::vector<std::string> children;
       for (Kind kind : model::kAllKinds) {
         if (kind == Kind::kZone) continue;
-        for (const Object* o : overlay.InZone(kind, m.key.name)) children.push_back(model::KeyString(o->key));
+        for (const Object* o : overlay.InZone(kind, m.key.name))
+          children.push_back(model::KeyString(o->key));
       }
       if (!children.empty()) {
         model::Json list = model::Json::array();
         for (const auto& c : children) list.push_back(c);
-        std::string head = children.size() > 5 ? StrCat(children[0], ", ", children[1], ", ", children[2], " and ",
-                                                         children.size() - 3, " more")
-                                                : "";
+        std::string head = children.size() > 5
+                               ? StrCat(children[0], ", ", children[1], ", ", children[2], " and ",
+                                        children.size() - 3, " more")
+                               : "";
         if (head.empty()) {
           for (size_t c = 0; c < children.size(); ++c) head += (c ? ", " : "") + children[c];
         }
-        return fail(i, WithPayload(absl::FailedPreconditionError(StrCat(
-                                       "zone ", m.key.name, " still holds ", children.size(),
-                                       " objects; delete them first: ", head)),
+        return fail(i, WithPayload(absl::FailedPreconditionError(
+                                       StrCat("zone ", m.key.name, " still holds ", children.size(),
+                                              " objects; delete them first: ", head)),
                                    kReferrersPayload, list));
       }
     } else {
@@ -470,12 +490,15 @@ absl::StatusOr<std::vector<store::Change>> Catalog::Validate(Overlay& overlay, c
       if (!refs.empty()) {
         model::Json list = model::Json::array();
         for (size_t r = 0; r < refs.size(); ++r) {
-          list.push_back({{"kind", model::KindName(from[r].kind)}, {"zone", from[r].zone},
-                          {"name", from[r].name}, {"field", refs[r].field}});
+          list.push_back({{"kind", model::KindName(from[r].kind)},
+                          {"zone", from[r].zone},
+                          {"name", from[r].name},
+                          {"field", refs[r].field}});
         }
-        return fail(i, WithPayload(absl::FailedPreconditionError(StrCat(
-                                       model::KeyString(m.key), " is still used by ", RefList(refs, from))),
-                                   kReferrersPayload, list));
+        return fail(
+            i, WithPayload(absl::FailedPreconditionError(StrCat(
+                               model::KeyString(m.key), " is still used by ", RefList(refs, from))),
+                           kReferrersPayload, list));
       }
     }
   }

@@ -24,18 +24,22 @@ Mutation Make(Mutation::Type type, Kind kind, const std::string& zone, const cha
 
 class CatalogTest : public ::testing::Test {
  protected:
-  absl::StatusOr<WriteResult> Write(std::vector<Mutation> m) { return catalog_->Write(std::move(m), "test"); }
+  absl::StatusOr<WriteResult> Write(std::vector<Mutation> m) {
+    return catalog_->Write(std::move(m), "test");
+  }
 
   // The seed's zone: dev-local with proxy dev-proxy → domain → route → group → cluster.
   void SeedZone() {
     auto r = Write({
         Make(Mutation::Type::kCreate, Kind::kZone, "", R"({"name":"dev-local"})"),
         Make(Mutation::Type::kCreate, Kind::kCluster, "dev-local", R"({"name":"envoy-simple"})"),
-        Make(Mutation::Type::kCreate, Kind::kRoute, "dev-local",
-             R"({"name":"api","domain":"demo.turbinelabs.io:8888","path":"/api","route_group":"default"})"),
+        Make(
+            Mutation::Type::kCreate, Kind::kRoute, "dev-local",
+            R"({"name":"api","domain":"demo.turbinelabs.io:8888","path":"/api","route_group":"default"})"),
         Make(Mutation::Type::kCreate, Kind::kRouteGroup, "dev-local",
              R"({"name":"default","default":[{"cluster":"envoy-simple"}]})"),
-        Make(Mutation::Type::kCreate, Kind::kDomain, "dev-local", R"({"host":"demo.turbinelabs.io","port":8888})"),
+        Make(Mutation::Type::kCreate, Kind::kDomain, "dev-local",
+             R"({"host":"demo.turbinelabs.io","port":8888})"),
         Make(Mutation::Type::kCreate, Kind::kProxy, "dev-local",
              R"({"name":"dev-proxy","domains":["demo.turbinelabs.io:8888"]})"),
     });
@@ -59,8 +63,9 @@ TEST_F(CatalogTest, OneRequestMayReferToObjectsItCreatesLater) {
 
 TEST_F(CatalogTest, MissingReferenceNamesTheFieldAndWritesNothing) {
   SeedZone();
-  auto r = Write({Make(Mutation::Type::kCreate, Kind::kRoute, "dev-local",
-                       R"({"name":"web","domain":"demo.turbinelabs.io:8888","route_group":"nope"})")});
+  auto r =
+      Write({Make(Mutation::Type::kCreate, Kind::kRoute, "dev-local",
+                  R"({"name":"web","domain":"demo.turbinelabs.io:8888","route_group":"nope"})")});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ErrorField(r.status()), "route_group");
@@ -72,14 +77,16 @@ TEST_F(CatalogTest, MissingReferenceNamesTheFieldAndWritesNothing) {
 
 TEST_F(CatalogTest, DeletingUsedObjectNamesReferrers) {
   SeedZone();
-  auto r = Write({Make(Mutation::Type::kDelete, Kind::kCluster, "dev-local", R"({"name":"envoy-simple"})")});
+  auto r = Write(
+      {Make(Mutation::Type::kDelete, Kind::kCluster, "dev-local", R"({"name":"envoy-simple"})")});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(r.status().message().find("RouteGroup default"), std::string_view::npos) << r.status();
   EXPECT_TRUE(r.status().GetPayload(ToAbsl(kReferrersPayload)).has_value());
   auto zone = Write({Make(Mutation::Type::kDelete, Kind::kZone, "", R"({"name":"dev-local"})")});
   EXPECT_EQ(zone.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(zone.status().message().find("holds 5 objects"), std::string_view::npos) << zone.status();
+  EXPECT_NE(zone.status().message().find("holds 5 objects"), std::string_view::npos)
+      << zone.status();
 }
 
 TEST_F(CatalogTest, StaleVersionConflictsWithCurrentObject) {
@@ -87,7 +94,8 @@ TEST_F(CatalogTest, StaleVersionConflictsWithCurrentObject) {
   auto cluster = catalog_->Get(ObjectKey{Kind::kCluster, "dev-local", "envoy-simple"});
   ASSERT_TRUE(cluster.has_value());
   auto body = R"({"name":"envoy-simple","instances":[{"host":"10.0.0.1","port":80}]})";
-  auto first = Write({Make(Mutation::Type::kReplace, Kind::kCluster, "dev-local", body, cluster->version)});
+  auto first =
+      Write({Make(Mutation::Type::kReplace, Kind::kCluster, "dev-local", body, cluster->version)});
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->results[0].outcome, Outcome::kUpdated);
   auto second = Write({Make(Mutation::Type::kReplace, Kind::kCluster, "dev-local",
@@ -108,9 +116,10 @@ TEST_F(CatalogTest, ConcurrentReplacesWithOneVersionExactlyOneWins) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
-      std::string body = R"({"name":"envoy-simple","instances":[{"host":"10.0.0.)" + std::to_string(i + 1) +
-                         R"(","port":80}]})";
-      auto r = Write({Make(Mutation::Type::kReplace, Kind::kCluster, "dev-local", body.c_str(), cluster->version)});
+      std::string body = R"({"name":"envoy-simple","instances":[{"host":"10.0.0.)" +
+                         std::to_string(i + 1) + R"(","port":80}]})";
+      auto r = Write({Make(Mutation::Type::kReplace, Kind::kCluster, "dev-local", body.c_str(),
+                           cluster->version)});
       if (r.ok()) ++ok;
       if (r.status().code() == absl::StatusCode::kFailedPrecondition) ++conflict;
     });
@@ -122,7 +131,8 @@ TEST_F(CatalogTest, ConcurrentReplacesWithOneVersionExactlyOneWins) {
 
 TEST_F(CatalogTest, UpsertOfEqualSpecIsUnchangedAndMovesNoRevision) {
   SeedZone();
-  auto again = Write({Make(Mutation::Type::kUpsert, Kind::kCluster, "dev-local", R"({"name":"envoy-simple"})")});
+  auto again = Write(
+      {Make(Mutation::Type::kUpsert, Kind::kCluster, "dev-local", R"({"name":"envoy-simple"})")});
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->results[0].outcome, Outcome::kUnchanged);
   EXPECT_EQ(catalog_->Revision(), 6);
@@ -136,7 +146,8 @@ TEST_F(CatalogTest, FailedRequestInBatchDoesNotAffectOthersAndStateSurvivesReope
     threads.emplace_back([&, i] {
       std::string body = R"({"name":"c)" + std::to_string(i) + R"("})";
       // Every 5th request names a zone that does not exist and must fail alone.
-      auto r = Write({Make(Mutation::Type::kCreate, Kind::kCluster, i % 5 ? "dev-local" : "ghost", body.c_str())});
+      auto r = Write({Make(Mutation::Type::kCreate, Kind::kCluster, i % 5 ? "dev-local" : "ghost",
+                           body.c_str())});
       if (r.ok()) ++ok;
     });
   }
@@ -151,7 +162,8 @@ TEST_F(CatalogTest, FailedRequestInBatchDoesNotAffectOthersAndStateSurvivesReope
   auto log = catalog_.store()->ChangesSince(0, 1000);
   ASSERT_TRUE(log.ok());
   ASSERT_EQ(log->size(), 46u);
-  for (size_t i = 0; i < log->size(); ++i) EXPECT_EQ((*log)[i].revision, static_cast<int64_t>(i + 1));
+  for (size_t i = 0; i < log->size(); ++i)
+    EXPECT_EQ((*log)[i].revision, static_cast<int64_t>(i + 1));
 }
 
 TEST_F(CatalogTest, SubscribersSeeEveryChangeInOrder) {
@@ -172,10 +184,12 @@ TEST_F(CatalogTest, RefreshCatchesUpWithAnotherWriter) {
   // A second catalog on the same store plays the part of another hub.
   Catalog other(catalog_.store(), &time_);
   ASSERT_TRUE(other.Open().ok());
-  auto w = other.Write({Make(Mutation::Type::kCreate, Kind::kCluster, "dev-local", R"({"name":"extra"})")}, "b");
+  auto w = other.Write(
+      {Make(Mutation::Type::kCreate, Kind::kCluster, "dev-local", R"({"name":"extra"})")}, "b");
   ASSERT_TRUE(w.ok()) << w.status();
   // This catalog is now behind; its next write loses the race, catches up and succeeds.
-  auto mine = Write({Make(Mutation::Type::kCreate, Kind::kCluster, "dev-local", R"({"name":"mine"})")});
+  auto mine =
+      Write({Make(Mutation::Type::kCreate, Kind::kCluster, "dev-local", R"({"name":"mine"})")});
   ASSERT_TRUE(mine.ok()) << mine.status();
   EXPECT_EQ(mine->revision, 8);
   EXPECT_TRUE(catalog_->Get(ObjectKey{Kind::kCluster, "dev-local", "extra"}).has_value());

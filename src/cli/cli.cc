@@ -126,8 +126,8 @@ std::optional<int> RejectUnknownVerb(const CLI::App& app, int argc, const char* 
       if (arg == "--hub" || arg == "--token" || arg == "--context") ++i;
       continue;
     }
-    const auto verbs = app.get_subcommands(
-        [&](const CLI::App* sub) { return sub->check_name(std::string(arg)); });
+    const auto verbs =
+        app.get_subcommands([&](const CLI::App* sub) { return sub->check_name(std::string(arg)); });
     if (!verbs.empty()) return std::nullopt;
     std::cerr << "error: unknown command \"" << arg
               << "\"; run `causeway --help` for the list of commands" << std::endl;

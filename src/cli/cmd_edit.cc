@@ -10,10 +10,10 @@
 
 #include "absl/strings/cord.h"
 #include "cli/commands.h"
-#include "model/documents.h"
 #include "cli/output.h"
 #include "common/status.h"
 #include "common/strings.h"
+#include "model/documents.h"
 
 namespace causeway::cli {
 namespace {
@@ -111,7 +111,8 @@ absl::Status Edit(const Globals& globals, const EditFlags& flags) {
     const std::string after_text = ReadFile(path);
 
     std::vector<model::Document> docs;
-    absl::StatusOr<std::vector<model::Document>> parsed_docs = model::ParseDocuments(path, after_text);
+    absl::StatusOr<std::vector<model::Document>> parsed_docs =
+        model::ParseDocuments(path, after_text);
     if (!parsed_docs.ok()) {
       return absl::Status(
           parsed_docs.status().code(),
@@ -131,7 +132,8 @@ absl::Status Edit(const Globals& globals, const EditFlags& flags) {
           StrCat(path, ": the kind, zone and name cannot change (", model::KeyString(key),
                  " became ", model::KeyString(doc.parsed.key), "); your edit is kept there"));
     }
-    absl::StatusOr<model::ParsedObject> as_was = model::ParseAnyObject(model::PortableJson(original));
+    absl::StatusOr<model::ParsedObject> as_was =
+        model::ParseAnyObject(model::PortableJson(original));
     if (as_was.ok() && as_was->spec == doc.parsed.spec) {
       ::unlink(path.c_str());
       std::cout << "Edit cancelled: no changes\n";

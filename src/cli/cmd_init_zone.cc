@@ -2,11 +2,11 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "model/documents.h"
 #include "cli/init_zone.h"
 #include "cli/output.h"
 #include "common/status.h"
 #include "common/strings.h"
+#include "model/documents.h"
 
 namespace causeway::cli {
 namespace {

@@ -3,10 +3,10 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "model/documents.h"
 #include "cli/output.h"
 #include "common/status.h"
 #include "common/strings.h"
+#include "model/documents.h"
 
 namespace causeway::cli {
 namespace {

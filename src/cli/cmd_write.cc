@@ -5,10 +5,10 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "cli/commands.h"
-#include "model/documents.h"
 #include "cli/output.h"
 #include "common/status.h"
 #include "common/strings.h"
+#include "model/documents.h"
 
 namespace causeway::cli {
 namespace {
@@ -104,8 +104,7 @@ absl::Status DeleteDocuments(const Globals& globals, const DeleteFlags& flags) {
   }
   const Json& results = response->value("results", Json::array());
   for (const Json& r : results) std::cout << ObjectLabel(r) << " deleted\n";
-  std::cout << results.size() << " deleted; revision " << response->value("revision", "?")
-            << "\n";
+  std::cout << results.size() << " deleted; revision " << response->value("revision", "?") << "\n";
   return absl::OkStatus();
 }
 

@@ -2,10 +2,10 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "model/documents.h"
 #include "cli/output.h"
 #include "common/status.h"
 #include "common/strings.h"
+#include "model/documents.h"
 
 namespace causeway::cli {
 namespace {
@@ -19,8 +19,9 @@ struct ExportFlags {
 // Kinds in the order their references resolve (see KindRank).
 std::vector<model::Kind> KindsInApplyOrder() {
   std::vector<model::Kind> kinds(std::begin(model::kAllKinds), std::end(model::kAllKinds));
-  std::stable_sort(kinds.begin(), kinds.end(),
-                   [](model::Kind a, model::Kind b) { return model::KindRank(a) < model::KindRank(b); });
+  std::stable_sort(kinds.begin(), kinds.end(), [](model::Kind a, model::Kind b) {
+    return model::KindRank(a) < model::KindRank(b);
+  });
   return kinds;
 }
 
@@ -86,7 +87,8 @@ std::string InSync(const Json& proxy) {
     const Json& t = it.value();
     if (t.contains("last_nack") && t["last_nack"].is_object() &&
         Field(t["last_nack"], {"version"}) == Field(t, {"version_sent"})) {
-      behind += StrCat(behind.empty() ? "" : ", ", it.key(), ": NACK ", Field(t["last_nack"], {"message"}));
+      behind += StrCat(behind.empty() ? "" : ", ", it.key(), ": NACK ",
+                       Field(t["last_nack"], {"message"}));
     } else if (Field(t, {"version_sent"}) != Field(t, {"version_acked"}) ||
                (t.contains("pending") && t["pending"].is_boolean() && t["pending"].get<bool>())) {
       behind += StrCat(behind.empty() ? "" : ", ", it.key(), ": waiting for ACK");

@@ -10,9 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "cli/config.h"
+#include "model/objects.h"
 #include "model/yaml_json.h"
 #include "net/http_client.h"
-#include "model/objects.h"
 
 namespace causeway::cli {
 

@@ -5,10 +5,10 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
-#include "model/documents.h"
 #include "cli/output.h"
 #include "common/status.h"
 #include "common/strings.h"
+#include "model/documents.h"
 
 namespace causeway::cli {
 namespace {

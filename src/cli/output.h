@@ -9,8 +9,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "model/yaml_json.h"
 #include "model/objects.h"
+#include "model/yaml_json.h"
 
 namespace causeway::cli {
 

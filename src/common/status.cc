@@ -5,8 +5,8 @@
 namespace causeway {
 
 absl::Status FieldError(std::string_view field, std::string_view message) {
-  absl::Status status = absl::InvalidArgumentError(
-      field.empty() ? std::string(message) : StrCat(field, ": ", message));
+  absl::Status status = absl::InvalidArgumentError(field.empty() ? std::string(message)
+                                                                 : StrCat(field, ": ", message));
   if (!field.empty()) status.SetPayload(ToAbsl(kFieldPayload), absl::Cord(ToAbsl(field)));
   return status;
 }

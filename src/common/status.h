@@ -9,10 +9,10 @@
 #include "common/strings.h"
 
 // Returns from the calling function when `expr` yields a non-OK status.
-#define CW_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::absl::Status cw_status_ = (expr);           \
-    if (!cw_status_.ok()) return cw_status_;      \
+#define CW_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status cw_status_ = (expr);      \
+    if (!cw_status_.ok()) return cw_status_; \
   } while (false)
 
 #define CW_CONCAT_INNER(a, b) a##b

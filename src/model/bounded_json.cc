@@ -84,11 +84,11 @@ class BoundedBuilder {
                          ") ending"));
     }
     if (++top.members > limits_.max_object_keys) {
-      return Fail(container,
-                  StrCat("an object with more than ", limits_.max_object_keys, " keys"));
+      return Fail(container, StrCat("an object with more than ", limits_.max_object_keys, " keys"));
     }
     // A repeated key replaces the earlier value, as in nlohmann's parser.
-    auto [it, inserted] = top.value->get_ref<Json::object_t&>().insert_or_assign(std::move(k), Json());
+    auto [it, inserted] =
+        top.value->get_ref<Json::object_t&>().insert_or_assign(std::move(k), Json());
     top.key = &it->first;
     top.slot = &it->second;
     return true;

@@ -20,10 +20,10 @@ using Json = nlohmann::json;
 // an agent's relay report ({"proxies": [{"types": {"lds": {"last_nack":
 // {...}}}}]}, 6 levels); 64 leaves room for any of them to grow.
 struct JsonLimits {
-  size_t max_depth = 64;             // arrays and objects inside one another
-  size_t max_values = 200000;        // every value in the document, containers included
-  size_t max_object_keys = 10000;    // members of one object
-  size_t max_string_bytes = 65536;   // one string or key, in bytes of UTF-8
+  size_t max_depth = 64;            // arrays and objects inside one another
+  size_t max_values = 200000;       // every value in the document, containers included
+  size_t max_object_keys = 10000;   // members of one object
+  size_t max_string_bytes = 65536;  // one string or key, in bytes of UTF-8
 };
 
 // Parses `text` as one JSON document under `limits`. Errors are

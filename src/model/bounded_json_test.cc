@@ -79,8 +79,8 @@ TEST(BoundedJsonTest, StringsKeysAndValuesAreBounded) {
 TEST(BoundedJsonTest, MalformedInvalidUtf8AndHugeNumbers) {
   for (const std::string& text : std::vector<std::string>{
            "", "   ", "garbage", "{", "[1,2", "{}{}", "{\"a\":}", "\"\xff\xfe\"", "[\"\xc0\x80\"]",
-        "[\"\xe2\x82\"]", R"(["\ud800"])", std::string("[\"a\0b\"]", 7), "[1e999]", "-1e999",
-        "{\"n\": 1E400}"}) {
+           "[\"\xe2\x82\"]", R"(["\ud800"])", std::string("[\"a\0b\"]", 7), "[1e999]", "-1e999",
+           "{\"n\": 1E400}"}) {
     SCOPED_TRACE(text);
     auto r = ParseBoundedJson(text, "body");
     ASSERT_FALSE(r.ok());

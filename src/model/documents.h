@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "model/yaml_json.h"
 #include "model/objects.h"
+#include "model/yaml_json.h"
 #include "yaml-cpp/yaml.h"
 
 namespace causeway::model {

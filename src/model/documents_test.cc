@@ -90,7 +90,8 @@ TEST(DocumentsTest, HostileYamlIsRefusedWithTheLine) {
   };
   std::string block;  // 10,000 mappings, each indented one more
   for (size_t i = 0; i < 10000; ++i) block += std::string(i, ' ') + "a:\n";
-  std::string laughs = "kind: Zone\nname: z\ndescription:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  std::string laughs =
+      "kind: Zone\nname: z\ndescription:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 12; ++i) {
     laughs += "  a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
     for (int j = 0; j < 10; ++j) laughs += (j ? ", *a" : "*a") + std::to_string(i - 1);
@@ -144,9 +145,9 @@ TEST(DocumentsTest, HostileYamlIsRefusedWithTheLine) {
 // An invalid document whose name or kind is not a string is an error, not
 // an exception (Json::value throws on a type mismatch).
 TEST(DocumentsTest, NamesThatAreNotStrings) {
-  for (const std::string text : {"kind: Zone\nname:\nfoo: 1\n", "kind: Zone\nname: 5\nfoo: 1\n",
-                                 "kind: [Zone]\nname: z\nfoo: 1\n",
-                                 "kind: Cluster\nname: web\nzone: {a: 1}\nfoo: 1\n"}) {
+  for (const std::string text :
+       {"kind: Zone\nname:\nfoo: 1\n", "kind: Zone\nname: 5\nfoo: 1\n",
+        "kind: [Zone]\nname: z\nfoo: 1\n", "kind: Cluster\nname: web\nzone: {a: 1}\nfoo: 1\n"}) {
     SCOPED_TRACE(text);
     auto docs = ParseDocuments("n.yaml", text);
     ASSERT_FALSE(docs.ok());
@@ -156,15 +157,17 @@ TEST(DocumentsTest, NamesThatAreNotStrings) {
 }
 
 TEST(DocumentsTest, NumbersBeyondADoubleStayText) {
-  auto docs = ParseDocuments("n.yaml",
-                             "kind: Cluster\nname: web\nzone: z\ninstances:\n- host: h\n  port: 80\n"
-                             "  metadata: {big: 1e999, long: 12345678901234567890123456789}\n");
+  auto docs =
+      ParseDocuments("n.yaml",
+                     "kind: Cluster\nname: web\nzone: z\ninstances:\n- host: h\n  port: 80\n"
+                     "  metadata: {big: 1e999, long: 12345678901234567890123456789}\n");
   ASSERT_TRUE(docs.ok()) << docs.status();
   const Json& metadata = (*docs)[0].json["instances"][0]["metadata"];
   EXPECT_EQ(metadata["big"], "1e999");
   EXPECT_TRUE(metadata["long"].is_number_float());
-  auto port = ParseDocuments("n.yaml", "kind: Cluster\nname: web\nzone: z\ninstances:\n"
-                                       "- host: h\n  port: 1e999\n");
+  auto port = ParseDocuments("n.yaml",
+                             "kind: Cluster\nname: web\nzone: z\ninstances:\n"
+                             "- host: h\n  port: 1e999\n");
   ASSERT_FALSE(port.ok());
   EXPECT_NE(port.status().message().find("n.yaml:6"), std::string::npos) << port.status();
 }

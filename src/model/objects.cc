@@ -6,7 +6,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
-
 #include "absl/strings/str_replace.h"
 #include "common/status.h"
 #include "common/time_source.h"
@@ -20,12 +19,9 @@ struct KindInfo {
   std::string_view path;
 };
 constexpr KindInfo kKinds[] = {
-    {Kind::kZone, "Zone", "zones"},
-    {Kind::kProxy, "Proxy", "proxies"},
-    {Kind::kDomain, "Domain", "domains"},
-    {Kind::kRouteGroup, "RouteGroup", "route-groups"},
-    {Kind::kRoute, "Route", "routes"},
-    {Kind::kCluster, "Cluster", "clusters"},
+    {Kind::kZone, "Zone", "zones"},       {Kind::kProxy, "Proxy", "proxies"},
+    {Kind::kDomain, "Domain", "domains"}, {Kind::kRouteGroup, "RouteGroup", "route-groups"},
+    {Kind::kRoute, "Route", "routes"},    {Kind::kCluster, "Cluster", "clusters"},
 };
 
 const std::set<std::string, std::less<>> kMetadataFields = {"kind",    "name",       "zone",
@@ -136,7 +132,10 @@ class Reader {
   std::set<std::string, std::less<>> seen_;
 };
 
-bool IsDnsLabelChar(char c) { return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-'; }
+bool IsDnsLabelChar(char c) {
+  return std::islower(static_cast<unsigned char>(c)) ||
+         std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+}
 
 // A host name: lowercase DNS labels separated by dots, or an IPv4 address.
 bool IsValidHost(std::string_view host) {
@@ -144,7 +143,8 @@ bool IsValidHost(std::string_view host) {
   size_t start = 0;
   while (start <= host.size()) {
     size_t dot = host.find('.', start);
-    std::string_view label = host.substr(start, dot == std::string_view::npos ? host.npos : dot - start);
+    std::string_view label =
+        host.substr(start, dot == std::string_view::npos ? host.npos : dot - start);
     if (label.empty() || label.size() > 63) return false;
     if (label.front() == '-' || label.back() == '-') return false;
     if (!std::all_of(label.begin(), label.end(), IsDnsLabelChar)) return false;
@@ -189,15 +189,17 @@ absl::Status ParseMatch(const Json& j, const std::string& path, Match* m) {
   CW_RETURN_IF_ERROR(r.CheckObject());
   CW_RETURN_IF_ERROR(r.String("kind", &m->kind, true));
   if (m->kind != "header" && m->kind != "cookie" && m->kind != "query") {
-    return FieldError(r.Path("kind"), StrCat("must be header, cookie or query, not \"", m->kind, "\""));
+    return FieldError(r.Path("kind"),
+                      StrCat("must be header, cookie or query, not \"", m->kind, "\""));
   }
   CW_RETURN_IF_ERROR(r.String("key", &m->key, true));
   m->behavior = "exact";
   CW_RETURN_IF_ERROR(r.String("behavior", &m->behavior, false));
   static const std::set<std::string> kBehaviors = {"exact", "prefix", "suffix", "regex", "present"};
   if (!kBehaviors.count(m->behavior)) {
-    return FieldError(r.Path("behavior"),
-                      StrCat("must be exact, prefix, suffix, regex or present, not \"", m->behavior, "\""));
+    return FieldError(
+        r.Path("behavior"),
+        StrCat("must be exact, prefix, suffix, regex or present, not \"", m->behavior, "\""));
   }
   CW_RETURN_IF_ERROR(r.String("value", &m->value, false));
   if (m->behavior != "present" && m->value.empty()) {
@@ -214,7 +216,9 @@ absl::Status ParseRule(const Json& j, const std::string& path, Rule* rule) {
   for (size_t i = 0; i < rule->methods.size(); ++i) {
     std::string& m = rule->methods[i];
     m = absl::AsciiStrToUpper(m);
-    if (m.empty() || !std::all_of(m.begin(), m.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); })) {
+    if (m.empty() || !std::all_of(m.begin(), m.end(), [](char c) {
+          return std::isupper(static_cast<unsigned char>(c));
+        })) {
       return FieldError(StrCat(r.Path("methods"), "[", i, "]"), "is not an HTTP method");
     }
   }
@@ -269,9 +273,12 @@ Json RulesToJson(const std::vector<Rule>& rules) {
   for (const Rule& rule : rules) {
     Json matches = Json::array();
     for (const Match& m : rule.matches) {
-      matches.push_back({{"kind", m.kind}, {"key", m.key}, {"value", m.value}, {"behavior", m.behavior}});
+      matches.push_back(
+          {{"kind", m.kind}, {"key", m.key}, {"value", m.value}, {"behavior", m.behavior}});
     }
-    a.push_back({{"methods", rule.methods}, {"matches", matches}, {"targets", TargetsToJson(rule.targets)}});
+    a.push_back({{"methods", rule.methods},
+                 {"matches", matches},
+                 {"targets", TargetsToJson(rule.targets)}});
   }
   return a;
 }
@@ -285,15 +292,19 @@ Json RetryToJson(const std::optional<RetryPolicy>& p) {
 
 // --- per-kind spec parsers (body → typed) ----------------------------------
 
-absl::Status ParseZoneSpec(Reader& r, Zone* z) { return r.String("description", &z->description, false); }
+absl::Status ParseZoneSpec(Reader& r, Zone* z) {
+  return r.String("description", &z->description, false);
+}
 
 absl::Status ParseProxySpec(Reader& r, Proxy* p) {
   CW_RETURN_IF_ERROR(r.StringList("domains", &p->domains));
   std::set<std::string> seen;
   for (size_t i = 0; i < p->domains.size(); ++i) {
     std::string f = StrCat("domains[", i, "]");
-    if (!IsValidDomainName(p->domains[i])) return FieldError(f, StrCat("\"", p->domains[i], "\" is not host:port"));
-    if (!seen.insert(p->domains[i]).second) return FieldError(f, StrCat("\"", p->domains[i], "\" is listed twice"));
+    if (!IsValidDomainName(p->domains[i]))
+      return FieldError(f, StrCat("\"", p->domains[i], "\" is not host:port"));
+    if (!seen.insert(p->domains[i]).second)
+      return FieldError(f, StrCat("\"", p->domains[i], "\" is listed twice"));
   }
   return absl::OkStatus();
 }
@@ -324,7 +335,8 @@ absl::Status ParseRouteGroupSpec(Reader& r, RouteGroup* g) {
 
 absl::Status ParseRouteSpec(Reader& r, Route* rt) {
   CW_RETURN_IF_ERROR(r.String("domain", &rt->domain, true));
-  if (!IsValidDomainName(rt->domain)) return FieldError("domain", StrCat("\"", rt->domain, "\" is not host:port"));
+  if (!IsValidDomainName(rt->domain))
+    return FieldError("domain", StrCat("\"", rt->domain, "\" is not host:port"));
   rt->path = "/";
   CW_RETURN_IF_ERROR(r.String("path", &rt->path, false));
   if (rt->path.empty() || rt->path.front() != '/') return FieldError("path", "must start with /");
@@ -345,7 +357,8 @@ absl::Status ParseInstance(const Json& j, const std::string& path, Instance* in)
   CW_RETURN_IF_ERROR(r.String("host", &in->host, true));
   in->host = absl::AsciiStrToLower(in->host);
   bool ipv6 = in->host.find(':') != std::string::npos;  // IPv6 literal
-  if (!ipv6 && !IsValidHost(in->host)) return FieldError(r.Path("host"), StrCat("\"", in->host, "\" is not a host name or address"));
+  if (!ipv6 && !IsValidHost(in->host))
+    return FieldError(r.Path("host"), StrCat("\"", in->host, "\" is not a host name or address"));
   CW_RETURN_IF_ERROR(r.Uint("port", &in->port, true, 65535));
   if (in->port == 0) return FieldError(r.Path("port"), "must be between 1 and 65535");
   CW_RETURN_IF_ERROR(r.StringMap("metadata", &in->metadata));
@@ -454,8 +467,10 @@ Json ToApiJson(const Object& object) {
   j["name"] = object.key.name;
   if (object.key.kind != Kind::kZone) j["zone"] = object.key.zone;
   j["version"] = std::to_string(object.version);
-  j["created_at"] = FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(object.created_at_ms)));
-  j["updated_at"] = FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(object.updated_at_ms)));
+  j["created_at"] = FormatRfc3339(
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(object.created_at_ms)));
+  j["updated_at"] = FormatRfc3339(
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(object.updated_at_ms)));
   for (auto it = object.spec.begin(); it != object.spec.end(); ++it) j[it.key()] = it.value();
   return j;
 }
@@ -471,9 +486,12 @@ Json ToSpec(const RouteGroup& v) {
           {"retry_policy", RetryToJson(v.retry_policy)}};
 }
 Json ToSpec(const Route& v) {
-  return {{"domain", v.domain},          {"path", v.path},
-          {"route_group", v.route_group}, {"rules", RulesToJson(v.rules)},
-          {"retry_policy", RetryToJson(v.retry_policy)}, {"timeout_ms", v.timeout_ms}};
+  return {{"domain", v.domain},
+          {"path", v.path},
+          {"route_group", v.route_group},
+          {"rules", RulesToJson(v.rules)},
+          {"retry_policy", RetryToJson(v.retry_policy)},
+          {"timeout_ms", v.timeout_ms}};
 }
 Json ToSpec(const Cluster& v) { return {{"instances", InstancesToJson(v.instances)}}; }
 
@@ -530,13 +548,19 @@ absl::StatusOr<RouteGroup> RouteGroupFromObject(const Object& o) {
   return TypedView(o, ParseRouteGroupSpec);
 }
 absl::StatusOr<Route> RouteFromObject(const Object& o) { return TypedView(o, ParseRouteSpec); }
-absl::StatusOr<Cluster> ClusterFromObject(const Object& o) { return TypedView(o, ParseClusterSpec); }
+absl::StatusOr<Cluster> ClusterFromObject(const Object& o) {
+  return TypedView(o, ParseClusterSpec);
+}
 
 bool IsValidName(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
-  auto alnum = [](char c) { return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)); };
+  auto alnum = [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c));
+  };
   if (!alnum(name.front()) || !alnum(name.back())) return false;
-  return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '.' || c == '-'; });
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return alnum(c) || c == '.' || c == '-'; });
 }
 
 bool IsValidDomainName(std::string_view name) {
@@ -544,7 +568,9 @@ bool IsValidDomainName(std::string_view name) {
   if (colon == std::string_view::npos || name.size() > 253) return false;
   uint32_t port = 0;
   std::string_view port_text = name.substr(colon + 1);
-  if (port_text.empty() || port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), ::isdigit)) return false;
+  if (port_text.empty() || port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(), ::isdigit))
+    return false;
   if (!absl::SimpleAtoi(ToAbsl(port_text), &port) || port == 0 || port > 65535) return false;
   return IsValidHost(name.substr(0, colon));
 }
@@ -575,7 +601,8 @@ absl::StatusOr<ParsedObject> ParseObject(Kind kind, const Json& body, std::strin
     }
     out.key.zone = !zone.empty() ? std::string(zone) : body_zone;
     if (out.key.zone.empty()) return FieldError("zone", "is required");
-    if (!IsValidName(out.key.zone)) return FieldError("zone", StrCat("\"", out.key.zone, "\" is not a valid name"));
+    if (!IsValidName(out.key.zone))
+      return FieldError("zone", StrCat("\"", out.key.zone, "\" is not a valid name"));
   }
 
   CW_ASSIGN_OR_RETURN(out.spec, CanonicalSpec(kind, body, body_name));
@@ -587,7 +614,8 @@ absl::StatusOr<ParsedObject> ParseObject(Kind kind, const Json& body, std::strin
     uint32_t port = out.spec["port"].get<uint32_t>();
     std::string given = !name.empty() ? std::string(name) : body_name;
     if (host.empty() && port == 0 && !given.empty()) {
-      if (!IsValidDomainName(given)) return FieldError("name", StrCat("\"", given, "\" is not host:port"));
+      if (!IsValidDomainName(given))
+        return FieldError("name", StrCat("\"", given, "\" is not host:port"));
       size_t colon = given.rfind(':');
       host = given.substr(0, colon);
       absl::SimpleAtoi(given.substr(colon + 1), &port);
@@ -600,7 +628,8 @@ absl::StatusOr<ParsedObject> ParseObject(Kind kind, const Json& body, std::strin
     out.spec["port"] = port;
     out.key.name = StrCat(host, ":", port);
     if (!given.empty() && given != out.key.name) {
-      return FieldError("name", StrCat("is \"", given, "\" but host and port say \"", out.key.name, "\""));
+      return FieldError("name",
+                        StrCat("is \"", given, "\" but host and port say \"", out.key.name, "\""));
     }
   } else {
     if (!name.empty() && !body_name.empty() && body_name != name) {
@@ -609,9 +638,10 @@ absl::StatusOr<ParsedObject> ParseObject(Kind kind, const Json& body, std::strin
     out.key.name = !name.empty() ? std::string(name) : body_name;
     if (out.key.name.empty()) return FieldError("name", "is required");
     if (!IsValidName(out.key.name)) {
-      return FieldError("name", StrCat("\"", out.key.name,
-                                             "\" is not a valid name (lowercase letters, digits, '.' and '-', "
-                                             "starting and ending with a letter or digit, at most 253)"));
+      return FieldError("name",
+                        StrCat("\"", out.key.name,
+                               "\" is not a valid name (lowercase letters, digits, '.' and '-', "
+                               "starting and ending with a letter or digit, at most 253)"));
     }
   }
   if (kind == Kind::kZone) out.key.zone = out.key.name;
@@ -632,7 +662,8 @@ absl::StatusOr<ParsedObject> ParseObject(Kind kind, const Json& body, std::strin
 absl::StatusOr<ParsedObject> ParseAnyObject(const Json& body) {
   if (!body.is_object()) return FieldError("", "the document must be an object");
   auto it = body.find("kind");
-  if (it == body.end() || !it->is_string()) return FieldError("kind", "is required (Zone, Proxy, Domain, RouteGroup, Route or Cluster)");
+  if (it == body.end() || !it->is_string())
+    return FieldError("kind", "is required (Zone, Proxy, Domain, RouteGroup, Route or Cluster)");
   auto kind = ParseKind(it->get<std::string>());
   if (!kind) return FieldError("kind", StrCat("unknown kind \"", it->get<std::string>(), "\""));
   return ParseObject(*kind, body, "", "");

@@ -45,7 +45,7 @@ std::string KeyString(const ObjectKey& key);  // "Route dev-local/api"
 // An object as stored: metadata plus the canonical spec.
 struct Object {
   ObjectKey key;
-  int64_t version = 0;     // revision of the last write; rendered as a string
+  int64_t version = 0;  // revision of the last write; rendered as a string
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
   Json spec = Json::object();  // kind-specific fields only, canonical
@@ -59,7 +59,7 @@ Json ToApiJson(const Object& object);
 
 // A match on one request attribute.
 struct Match {
-  std::string kind;      // header | cookie | query
+  std::string kind;  // header | cookie | query
   std::string key;
   std::string value;     // unused for behavior "present"
   std::string behavior;  // exact (default) | prefix | suffix | regex | present
@@ -152,7 +152,8 @@ Json ToSpec(const RouteGroup& v);
 Json ToSpec(const Route& v);
 Json ToSpec(const Cluster& v);
 Json InstancesToJson(const std::vector<Instance>& instances);
-absl::StatusOr<std::vector<Instance>> InstancesFromJson(const Json& j);  // field errors "instances[i].x"
+absl::StatusOr<std::vector<Instance>> InstancesFromJson(
+    const Json& j);  // field errors "instances[i].x"
 
 // --- parsing user input ----------------------------------------------------
 

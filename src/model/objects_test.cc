@@ -34,7 +34,8 @@ TEST(Names, Validity) {
 }
 
 TEST(Parse, DomainNameDerivedFromHostAndPort) {
-  auto p = ParseObject(Kind::kDomain, J(R"({"host":"Demo.turbinelabs.io","port":8888,"aliases":["*.demo"]})"),
+  auto p = ParseObject(Kind::kDomain,
+                       J(R"({"host":"Demo.turbinelabs.io","port":8888,"aliases":["*.demo"]})"),
                        "dev-local", "");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->key.name, "demo.turbinelabs.io:8888");
@@ -48,41 +49,62 @@ TEST(Parse, DomainNameDerivedFromHostAndPort) {
 }
 
 TEST(Parse, UnknownFieldNamed) {
-  auto p = ParseObject(Kind::kRoute, J(R"({"name":"api","domain":"a.io:80","route_group":"default","colour":1})"), "z", "");
+  auto p = ParseObject(Kind::kRoute,
+                       J(R"({"name":"api","domain":"a.io:80","route_group":"default","colour":1})"),
+                       "z", "");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(ErrorField(p.status()), "colour");
   EXPECT_NE(p.status().message().find("unknown field"), std::string::npos);
 }
 
 TEST(Parse, NestedFieldErrorsNameThePath) {
-  auto p = ParseObject(Kind::kRouteGroup,
-                       J(R"({"name":"g","rules":[{"targets":[{"cluster":"a"}]},{"targets":[{"cluster":"b","weight":"x"}]}]})"),
-                       "z", "");
+  auto p = ParseObject(
+      Kind::kRouteGroup,
+      J(R"({"name":"g","rules":[{"targets":[{"cluster":"a"}]},{"targets":[{"cluster":"b","weight":"x"}]}]})"),
+      "z", "");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(ErrorField(p.status()), "rules[1].targets[0].weight");
-  auto m = ParseObject(Kind::kRoute,
-                       J(R"({"name":"r","domain":"a.io:80","route_group":"g","rules":[{"matches":[{"kind":"body","key":"k","value":"v"}],"targets":[{"cluster":"a"}]}]})"),
-                       "z", "");
+  auto m = ParseObject(
+      Kind::kRoute,
+      J(R"({"name":"r","domain":"a.io:80","route_group":"g","rules":[{"matches":[{"kind":"body","key":"k","value":"v"}],"targets":[{"cluster":"a"}]}]})"),
+      "z", "");
   EXPECT_EQ(ErrorField(m.status()), "rules[0].matches[0].kind");
 }
 
 TEST(Parse, WrongTypesAndBadNames) {
-  EXPECT_EQ(ErrorField(ParseObject(Kind::kProxy, J(R"({"name":"p","domains":"a.io:80"})"), "z", "").status()), "domains");
-  EXPECT_EQ(ErrorField(ParseObject(Kind::kProxy, J(R"({"name":"P_1"})"), "z", "").status()), "name");
-  EXPECT_EQ(ErrorField(ParseObject(Kind::kRoute, J(R"({"name":"r","domain":"a.io:80","route_group":"g","path":"api"})"), "z", "").status()), "path");
-  EXPECT_EQ(ErrorField(ParseObject(Kind::kCluster, J(R"({"name":"c","instances":[{"host":"10.0.0.1","port":0}]})"), "z", "").status()), "instances[0].port");
+  EXPECT_EQ(
+      ErrorField(
+          ParseObject(Kind::kProxy, J(R"({"name":"p","domains":"a.io:80"})"), "z", "").status()),
+      "domains");
+  EXPECT_EQ(ErrorField(ParseObject(Kind::kProxy, J(R"({"name":"P_1"})"), "z", "").status()),
+            "name");
+  EXPECT_EQ(
+      ErrorField(ParseObject(Kind::kRoute,
+                             J(R"({"name":"r","domain":"a.io:80","route_group":"g","path":"api"})"),
+                             "z", "")
+                     .status()),
+      "path");
+  EXPECT_EQ(ErrorField(ParseObject(Kind::kCluster,
+                                   J(R"({"name":"c","instances":[{"host":"10.0.0.1","port":0}]})"),
+                                   "z", "")
+                           .status()),
+            "instances[0].port");
   EXPECT_EQ(ErrorField(ParseObject(Kind::kProxy, J(R"({"name":"p"})"), "", "").status()), "zone");
-  EXPECT_EQ(ErrorField(ParseObject(Kind::kProxy, J(R"({"name":"p","zone":"a"})"), "b", "").status()), "zone");
+  EXPECT_EQ(
+      ErrorField(ParseObject(Kind::kProxy, J(R"({"name":"p","zone":"a"})"), "b", "").status()),
+      "zone");
 }
 
 TEST(Parse, CanonicalFormFillsDefaultsAndSortsInstances) {
-  auto a = ParseObject(Kind::kCluster,
-                       J(R"({"name":"c","instances":[{"host":"10.0.0.2","port":80},{"host":"10.0.0.1","port":80,"metadata":{"v":1}}]})"),
-                       "z", "");
+  auto a = ParseObject(
+      Kind::kCluster,
+      J(R"({"name":"c","instances":[{"host":"10.0.0.2","port":80},{"host":"10.0.0.1","port":80,"metadata":{"v":1}}]})"),
+      "z", "");
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->spec["instances"][0]["host"], "10.0.0.1");
   EXPECT_EQ(a->spec["instances"][0]["metadata"]["v"], "1");
-  auto r = ParseObject(Kind::kRoute, J(R"({"name":"r","domain":"a.io:80","route_group":"g"})"), "z", "");
+  auto r =
+      ParseObject(Kind::kRoute, J(R"({"name":"r","domain":"a.io:80","route_group":"g"})"), "z", "");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->spec["path"], "/");
   EXPECT_EQ(r->spec["timeout_ms"], 0);
@@ -125,14 +147,17 @@ TEST(Parse, InstanceWeight) {
 }
 
 TEST(Parse, DuplicateInstanceRejected) {
-  auto p = ParseObject(Kind::kCluster, J(R"({"name":"c","instances":[{"host":"a","port":1},{"host":"a","port":1}]})"), "z", "");
+  auto p = ParseObject(
+      Kind::kCluster,
+      J(R"({"name":"c","instances":[{"host":"a","port":1},{"host":"a","port":1}]})"), "z", "");
   EXPECT_EQ(ErrorField(p.status()), "instances[1]");
 }
 
 TEST(References, RouteNamesDomainGroupAndClusters) {
-  auto r = ParseObject(Kind::kRoute,
-                       J(R"({"name":"r","domain":"a.io:80","route_group":"g","rules":[{"targets":[{"cluster":"c1"}]}]})"),
-                       "z", "");
+  auto r = ParseObject(
+      Kind::kRoute,
+      J(R"({"name":"r","domain":"a.io:80","route_group":"g","rules":[{"targets":[{"cluster":"c1"}]}]})"),
+      "z", "");
   ASSERT_TRUE(r.ok());
   auto refs = ReferencesOf(r->key, r->spec);
   ASSERT_EQ(refs.size(), 3u);
@@ -143,9 +168,10 @@ TEST(References, RouteNamesDomainGroupAndClusters) {
 }
 
 TEST(TypedViews, RoundTrip) {
-  auto g = ParseObject(Kind::kRouteGroup,
-                       J(R"({"name":"g","default":[{"cluster":"a","weight":80},{"cluster":"b","weight":20,"metadata":{"stage":"canary"}}],"retry_policy":{"num_retries":2}})"),
-                       "z", "");
+  auto g = ParseObject(
+      Kind::kRouteGroup,
+      J(R"({"name":"g","default":[{"cluster":"a","weight":80},{"cluster":"b","weight":20,"metadata":{"stage":"canary"}}],"retry_policy":{"num_retries":2}})"),
+      "z", "");
   ASSERT_TRUE(g.ok()) << g.status();
   Object o{g->key, 3, 0, 0, g->spec};
   auto typed = RouteGroupFromObject(o);

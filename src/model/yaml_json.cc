@@ -305,8 +305,7 @@ class DepthCounter : public YAML::EventHandler {
 
 }  // namespace
 
-absl::StatusOr<Json> YamlToJson(const YAML::Node& node, const JsonLimits& limits,
-                                size_t* values) {
+absl::StatusOr<Json> YamlToJson(const YAML::Node& node, const JsonLimits& limits, size_t* values) {
   size_t own = 0;
   YamlWalker walker(limits, values != nullptr ? values : &own);
   return walker.Walk(node, 0);

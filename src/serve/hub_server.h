@@ -8,12 +8,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "catalog/catalog.h"
 #include "common/time_source.h"
 #include "discovery/agent/collector_spec.h"
 #include "hub/api/context.h"
 #include "hub/api/metrics.h"
 #include "hub/auth/authenticator.h"
-#include "catalog/catalog.h"
 #include "net/http_server.h"
 #include "store/store.h"
 #include "xds/server.h"

@@ -144,8 +144,9 @@ void AddServeCommand(CLI::App& app) {
                    "(0: half the CPUs this process may run on, at least one)")
       ->check(CLI::Range(0, 64))
       ->capture_default_str();
-  serve->add_option("--collector", flags->collectors,
-                    StrCat("Run a collector in the hub (repeatable): ", discovery::kCollectorSyntax));
+  serve->add_option(
+      "--collector", flags->collectors,
+      StrCat("Run a collector in the hub (repeatable): ", discovery::kCollectorSyntax));
   serve->add_option("--collector-zone", flags->collector_zone,
                     "Zone the collectors' clusters are written into (required with --collector)");
   serve->add_flag("--collector-delete-missing", flags->collector_delete_missing,

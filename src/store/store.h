@@ -54,9 +54,9 @@ struct ChangeFilter {
 
 // A stored API token. The secret itself is never stored, only its SHA-256.
 struct TokenRecord {
-  std::string name;       // unique, a valid object name
-  std::string role;       // admin | editor | viewer | agent
-  std::string zone;       // "" = all zones
+  std::string name;  // unique, a valid object name
+  std::string role;  // admin | editor | viewer | agent
+  std::string zone;  // "" = all zones
   std::string secret_sha256_hex;
   int64_t created_at_ms = 0;
   std::string created_by;
@@ -98,6 +98,7 @@ class Store {
 // Opens a store from `--store` / `--data-dir`: "" or "sqlite:PATH" → SQLite
 // (default PATH: <data_dir>/causeway.db); "postgresql://..." or
 // "postgres://..." → PostgreSQL. Creates the schema if missing.
-absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& spec, const std::string& data_dir);
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& spec,
+                                                 const std::string& data_dir);
 
 }  // namespace causeway::store

@@ -175,8 +175,7 @@ namespace {
 // (AsyncNotifyWhenDone), with no read or write outstanding. The registries
 // hold further references for status pages.
 template <typename Request>
-class AdsCall final : public PolledStream,
-                      public std::enable_shared_from_this<AdsCall<Request>> {
+class AdsCall final : public PolledStream, public std::enable_shared_from_this<AdsCall<Request>> {
  public:
   static constexpr bool kDelta = std::is_same_v<Request, DeltaDiscoveryRequest>;
 
@@ -196,8 +195,7 @@ class AdsCall final : public PolledStream,
     }
   }
 
-  explicit AdsCall(AdsPoller* poller)
-      : poller_(poller), stream_(&context_) {}
+  explicit AdsCall(AdsPoller* poller) : poller_(poller), stream_(&context_) {}
 
   // --- AdsStream (any thread) ---
   nlohmann::json Status() override {
@@ -270,9 +268,8 @@ class AdsCall final : public PolledStream,
   absl::Status Parse() {
     grpc::Status parsed = grpc::SerializationTraits<Request>::Deserialize(&read_buffer_, &request_);
     if (parsed.ok()) return absl::OkStatus();
-    return absl::InvalidArgumentError(
-        StrCat("could not parse the ", Request::descriptor()->name(), ": ",
-               parsed.error_message()));
+    return absl::InvalidArgumentError(StrCat("could not parse the ", Request::descriptor()->name(),
+                                             ": ", parsed.error_message()));
   }
 
   // The request just parsed, through the session.

@@ -446,8 +446,7 @@ bool AdsSession::PumpSotw(ResourceType type, Outbox* out) {
   nonce_only.set_nonce(NextNonce());
   // `send` is taken from `desired`: as many resources means all of them.
   const bool whole = send.size() == desired.size();
-  out->messages.push_back(
-      {SotwBody(type, version, send, whole), nonce_only.SerializeAsString()});
+  out->messages.push_back({SotwBody(type, version, send, whole), nonce_only.SerializeAsString()});
 
   s.last_nonce = std::move(*nonce_only.mutable_nonce());
   s.in_flight = true;
@@ -461,9 +460,8 @@ bool AdsSession::PumpSotw(ResourceType type, Outbox* out) {
 }
 
 std::shared_ptr<const std::string> AdsSession::SotwBody(ResourceType type,
-                                                         const std::string& version,
-                                                         const ResourceMap& send,
-                                                         bool whole) const {
+                                                        const std::string& version,
+                                                        const ResourceMap& send, bool whole) const {
   auto build = [&] {
     DiscoveryResponse response;
     response.set_type_url(std::string(TypeUrl(type)));
@@ -477,8 +475,8 @@ std::shared_ptr<const std::string> AdsSession::SotwBody(ResourceType type,
   // a client kept from an older snapshot (make before break) key alike. The
   // state's version is the hash of every name and version of the state, so
   // a whole state is keyed by it alone (5,000 clusters make no long key).
-  std::string key = StrCat("sotw-body\x1e", static_cast<int>(type), "\x1e", version,
-                           whole ? "\x1ewhole" : "");
+  std::string key =
+      StrCat("sotw-body\x1e", static_cast<int>(type), "\x1e", version, whole ? "\x1ewhole" : "");
   if (!whole) {
     for (const auto& [name, resource] : send) {
       key += '\x1f';

@@ -129,8 +129,8 @@ absl::StatusOr<Json> ParseStream(const Json& j, const std::string& path, std::st
   std::string stream_zone;
   CW_RETURN_IF_ERROR(r.String("zone", kMaxReportIdLength, false, &stream_zone));
   if (!stream_zone.empty() && stream_zone != zone) {
-    return FieldError(r.Path("zone"), StrCat("is \"", stream_zone, "\", but the report is for zone \"",
-                                             zone, "\""));
+    return FieldError(r.Path("zone"), StrCat("is \"", stream_zone,
+                                             "\", but the report is for zone \"", zone, "\""));
   }
   out["zone"] = std::string(zone);
   CW_RETURN_IF_ERROR(r.String("peer", kMaxReportIdLength, false));
@@ -183,9 +183,10 @@ absl::StatusOr<RelayReport> ParseRelayReport(const Json& body, std::string_view 
   if (proxies == nullptr) return FieldError("proxies", "is required");
   if (!proxies->is_array()) return FieldError("proxies", "must be a list");
   if (proxies->size() > kMaxReportedProxies) {
-    return FieldError("proxies", StrCat("has ", proxies->size(), " entries; at most ",
-                                        kMaxReportedProxies, " are accepted (report the rest as "
-                                        "\"omitted\")"));
+    return FieldError("proxies",
+                      StrCat("has ", proxies->size(), " entries; at most ", kMaxReportedProxies,
+                             " are accepted (report the rest as "
+                             "\"omitted\")"));
   }
   for (size_t i = 0; i < proxies->size(); ++i) {
     CW_ASSIGN_OR_RETURN(Json stream, ParseStream((*proxies)[i], StrCat("proxies[", i, "]"), zone));

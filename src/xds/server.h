@@ -22,8 +22,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/time_source.h"
 #include "catalog/catalog.h"
+#include "common/time_source.h"
 #include "nlohmann/json.hpp"
 #include "xds/config_source.h"
 
@@ -68,7 +68,8 @@ class XdsServer {
   XdsServer(ConfigSource* source, const TimeSource* time, Options options);
   // Serves the hub's catalog.
   XdsServer(catalog::Catalog* catalog, const TimeSource* time, Options options);
-  XdsServer(catalog::Catalog* catalog, const TimeSource* time) : XdsServer(catalog, time, Options{}) {}
+  XdsServer(catalog::Catalog* catalog, const TimeSource* time)
+      : XdsServer(catalog, time, Options{}) {}
   ~XdsServer();
   XdsServer(const XdsServer&) = delete;
   XdsServer& operator=(const XdsServer&) = delete;

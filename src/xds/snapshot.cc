@@ -209,14 +209,14 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::Read(
     auto cluster = model::ClusterFromObject(object);
     if (!cluster.ok()) {
       // Validated on write, so as in BuildAll: keep serving what was served.
-      snap->cluster_errors_[name] = StrCat(model::KeyString(object.key), ": ",
-                                           FromAbsl(cluster.status().message()));
+      snap->cluster_errors_[name] =
+          StrCat(model::KeyString(object.key), ": ", FromAbsl(cluster.status().message()));
       continue;
     }
     if (cluster->name.empty()) cluster->name = name;
     snap->cluster_errors_.erase(name);
-    snap->clusters_[name] =
-        Reuse(MakeResource(TranslateCluster(*previous->index_, *cluster), name), &previous->clusters_);
+    snap->clusters_[name] = Reuse(MakeResource(TranslateCluster(*previous->index_, *cluster), name),
+                                  &previous->clusters_);
     snap->endpoints_[name] =
         Reuse(MakeResource(TranslateEndpoints(*cluster), name), &previous->endpoints_);
   }

@@ -95,10 +95,11 @@ class ZoneSnapshot {
   // only existing clusters fetches and translates just those (discovery's
   // steady churn); any other change (a proxy, domain, route group or route,
   // a cluster created or deleted) rebuilds the whole zone as Build does.
-  static std::shared_ptr<const ZoneSnapshot> Read(
-      std::string zone, int64_t revision, uint64_t sequence,
-      std::chrono::steady_clock::time_point change_time, const ConfigSource& source,
-      const ZoneSnapshot* previous);
+  static std::shared_ptr<const ZoneSnapshot> Read(std::string zone, int64_t revision,
+                                                  uint64_t sequence,
+                                                  std::chrono::steady_clock::time_point change_time,
+                                                  const ConfigSource& source,
+                                                  const ZoneSnapshot* previous);
 
   const std::string& zone() const { return zone_; }
   int64_t revision() const { return revision_; }
@@ -135,10 +136,11 @@ class ZoneSnapshot {
   }
 
  private:
-  static std::shared_ptr<ZoneSnapshot> BuildAll(
-      std::string zone, int64_t revision, uint64_t sequence,
-      std::chrono::steady_clock::time_point change_time,
-      const std::vector<model::Object>& objects, const ZoneSnapshot* previous);
+  static std::shared_ptr<ZoneSnapshot> BuildAll(std::string zone, int64_t revision,
+                                                uint64_t sequence,
+                                                std::chrono::steady_clock::time_point change_time,
+                                                const std::vector<model::Object>& objects,
+                                                const ZoneSnapshot* previous);
   // Translates every cluster of `index` into clusters_/endpoints_.
   void TranslateClusters(const ZoneIndex& index, const ZoneSnapshot* previous);
   // errors_ from the per-cluster and the other errors.

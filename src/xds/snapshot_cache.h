@@ -21,8 +21,8 @@
 #include <string>
 #include <thread>
 
-#include "common/time_source.h"
 #include "catalog/catalog.h"
+#include "common/time_source.h"
 #include "xds/config_source.h"
 #include "xds/snapshot.h"
 

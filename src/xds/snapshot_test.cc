@@ -23,7 +23,8 @@ class SnapshotReadTest : public ::testing::Test {
              {{{"matches", {{{"kind", "header"}, {"key", "x-v"}, {"value", "2"}}}},
                {"targets", {{{"cluster", "a"}, {"metadata", {{"version", "v2"}}}}}}}}}});
     Upsert(model::Kind::kRouteGroup, "rg-b", {{"default", {{{"cluster", "b"}}}}});
-    Upsert(model::Kind::kRoute, "r", {{"domain", "api.svc:80"}, {"path", "/"}, {"route_group", "rg"}});
+    Upsert(model::Kind::kRoute, "r",
+           {{"domain", "api.svc:80"}, {"path", "/"}, {"route_group", "rg"}});
     Upsert(model::Kind::kRoute, "r-b",
            {{"domain", "api.svc:80"}, {"path", "/b"}, {"route_group", "rg-b"}});
     Upsert(model::Kind::kProxy, "front", {{"domains", {"api.svc:80"}}});

@@ -5,8 +5,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
-#include "xds/translate.h"
 #include "support/xds/translate_test_util.h"
+#include "xds/translate.h"
 
 namespace causeway::xds {
 namespace {

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "common/time_source.h"
 #include "echo.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "catalog/catalog.h"
 #include "model/objects.h"
 #include "support/sqlite_catalog.h"
 #include "xds/server.h"
@@ -50,7 +50,6 @@ class Backend final : public Echo::Service {
 class GrpcXdsConformance : public ::testing::Test {
  protected:
   void SetUp() override {
-
     xds::XdsServer::Options options;
     options.debounce = std::chrono::milliseconds(20);
     options.threads = 1;  // every stream on one completion queue

@@ -46,8 +46,7 @@ void Check(bool ok, const char* what) {
 
 bool Within(std::string_view outer, std::string_view inner) {
   if (inner.empty()) return true;  // an empty view may point anywhere
-  return inner.data() >= outer.data() &&
-         inner.data() + inner.size() <= outer.data() + outer.size();
+  return inner.data() >= outer.data() && inner.data() + inner.size() <= outer.data() + outer.size();
 }
 
 // Splits [0, size) into pieces whose lengths come from a small PRNG seeded by
@@ -147,7 +146,8 @@ std::string SerializeRequest(const http1::RequestHead& h) {
   s.append(h.method).append(" ").append(h.target).append(" HTTP/1.");
   s.push_back(static_cast<char>('0' + h.version_minor));
   s.append("\r\n");
-  for (const http1::Header& f : h.headers) s.append(f.name).append(": ").append(f.value).append("\r\n");
+  for (const http1::Header& f : h.headers)
+    s.append(f.name).append(": ").append(f.value).append("\r\n");
   s.append("\r\n");
   return s;
 }
@@ -158,7 +158,8 @@ std::string SerializeResponse(const http1::ResponseHead& h) {
   s.append(" ").append(std::to_string(h.status));
   if (!h.reason.empty()) s.append(" ").append(h.reason);
   s.append("\r\n");
-  for (const http1::Header& f : h.headers) s.append(f.name).append(": ").append(f.value).append("\r\n");
+  for (const http1::Header& f : h.headers)
+    s.append(f.name).append(": ").append(f.value).append("\r\n");
   s.append("\r\n");
   return s;
 }

@@ -96,8 +96,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(!reference.is_discarded(), "nlohmann accepted but did not parse");
   Check(*parsed == reference, "the document differs from nlohmann's");
   const std::string dumped = parsed->dump();  // throws on invalid UTF-8
-  absl::StatusOr<Json> again = model::ParseBoundedJson(dumped, "body", model::JsonLimits{
-      limits.max_depth, limits.max_values, limits.max_object_keys, limits.max_string_bytes});
+  absl::StatusOr<Json> again =
+      model::ParseBoundedJson(dumped, "body",
+                              model::JsonLimits{limits.max_depth, limits.max_values,
+                                                limits.max_object_keys, limits.max_string_bytes});
   Check(again.ok() && *again == *parsed, "a dumped document does not parse back to itself");
   return 0;
 }

@@ -41,10 +41,10 @@ bool WaitFor(const std::function<bool()>& condition,
 class Subprocess {
  public:
   struct Options {
-    std::vector<std::string> argv;              // argv[0] is the program path
-    std::map<std::string, std::string> env;     // added to the parent's env
+    std::vector<std::string> argv;           // argv[0] is the program path
+    std::map<std::string, std::string> env;  // added to the parent's env
     std::string log_path;
-    std::string run_as_user;                    // e.g. "postgres" when root
+    std::string run_as_user;  // e.g. "postgres" when root
   };
   explicit Subprocess(Options options);
   ~Subprocess();

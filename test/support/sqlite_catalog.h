@@ -5,8 +5,8 @@
 
 #include <memory>
 
-#include "common/time_source.h"
 #include "catalog/catalog.h"
+#include "common/time_source.h"
 #include "store/store.h"
 #include "support/process.h"
 

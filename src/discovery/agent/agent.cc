@@ -6,9 +6,9 @@
 #include "common/status.h"
 #include "common/strings.h"
 #include "common/time_source.h"
-#include "xds/relay_report.h"
 #include "model/objects.h"
 #include "spdlog/spdlog.h"
+#include "xds/relay_report.h"
 #include "xds/server.h"
 
 namespace causeway::discovery {
@@ -57,15 +57,15 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
   if (!options.xds_address.empty()) {
     if (options.name.empty()) options.name = HostAgentName();
     if (!model::IsValidName(options.name)) {
-      return absl::InvalidArgumentError(ToAbsl(
-          StrCat("--name: \"", options.name,
-                 "\" is not a valid agent name (lowercase letters, digits, '-' and '.')")));
+      return absl::InvalidArgumentError(
+          ToAbsl(StrCat("--name: \"", options.name,
+                        "\" is not a valid agent name (lowercase letters, digits, '-' and '.')")));
     }
     const int64_t interval = options.status_interval.count();
     if (interval < xds::kMinReportIntervalMs || interval > xds::kMaxReportIntervalMs) {
-      return absl::InvalidArgumentError(ToAbsl(StrCat(
-          "--status-interval-ms: ", interval, " is not between ", xds::kMinReportIntervalMs,
-          " and ", xds::kMaxReportIntervalMs)));
+      return absl::InvalidArgumentError(
+          ToAbsl(StrCat("--status-interval-ms: ", interval, " is not between ",
+                        xds::kMinReportIntervalMs, " and ", xds::kMaxReportIntervalMs)));
     }
   }
   std::unique_ptr<Agent> agent(new Agent(std::move(options)));
@@ -108,30 +108,29 @@ absl::Status Agent::Start() {
   }
   if (!options_.metrics_address.empty()) {
     http::Router router;
+    router.Add({"GET", "/metrics", [this](http::Request&) {
+                  std::string text = syncer_->metrics().RenderPrometheus();
+                  if (xds_) {
+                    text +=
+                        "# HELP causeway_agent_hub_watch_connected 1 while the zone copy "
+                        "follows the hub's watch stream.\n";
+                    text += "# TYPE causeway_agent_hub_watch_connected gauge\n";
+                    text += StrCat("causeway_agent_hub_watch_connected ",
+                                   watcher_->connected() ? 1 : 0, "\n");
+                    text += xds_->PrometheusMetrics();
+                    text +=
+                        "# HELP causeway_agent_proxy_reports_total Reports of the xDS server's "
+                        "proxies sent to the hub, by result.\n";
+                    text += "# TYPE causeway_agent_proxy_reports_total counter\n";
+                    text += StrCat("causeway_agent_proxy_reports_total{result=\"ok\"} ",
+                                   reporter_->reports_ok(), "\n");
+                    text += StrCat("causeway_agent_proxy_reports_total{result=\"error\"} ",
+                                   reporter_->reports_failed(), "\n");
+                  }
+                  return http::Response::Text(200, std::move(text), "text/plain; version=0.0.4");
+                }});
     router.Add(
-        {"GET", "/metrics", [this](http::Request&) {
-           std::string text = syncer_->metrics().RenderPrometheus();
-           if (xds_) {
-             text +=
-                 "# HELP causeway_agent_hub_watch_connected 1 while the zone copy "
-                 "follows the hub's watch stream.\n";
-             text += "# TYPE causeway_agent_hub_watch_connected gauge\n";
-             text +=
-                 StrCat("causeway_agent_hub_watch_connected ", watcher_->connected() ? 1 : 0, "\n");
-             text += xds_->PrometheusMetrics();
-             text +=
-                 "# HELP causeway_agent_proxy_reports_total Reports of the xDS server's "
-                 "proxies sent to the hub, by result.\n";
-             text += "# TYPE causeway_agent_proxy_reports_total counter\n";
-             text += StrCat("causeway_agent_proxy_reports_total{result=\"ok\"} ",
-                            reporter_->reports_ok(), "\n");
-             text += StrCat("causeway_agent_proxy_reports_total{result=\"error\"} ",
-                            reporter_->reports_failed(), "\n");
-           }
-           return http::Response::Text(200, std::move(text), "text/plain; version=0.0.4");
-         }});
-    router.Add({"GET", "/healthz",
-                [](http::Request&) { return http::Response::Text(200, "ok\n"); }});
+        {"GET", "/healthz", [](http::Request&) { return http::Response::Text(200, "ok\n"); }});
     // Ready once the hub holds what the collectors report.
     router.Add({"GET", "/readyz", [this](http::Request&) {
                   return syncer_->InSync() ? http::Response::Text(200, "ok\n")
@@ -146,8 +145,7 @@ absl::Status Agent::Start() {
         [](int status, std::string_view, std::string_view message) {
           return http::Response::Text(status, std::string(message) + "\n");
         },
-        [](const http::Request&, int, std::string_view, std::chrono::steady_clock::duration) {
-        });
+        [](const http::Request&, int, std::string_view, std::chrono::steady_clock::duration) {});
     CW_RETURN_IF_ERROR(metrics_server_->Start());
   }
   spdlog::info("discovery: agent for zone {} syncing to {} from {} collector(s){}",

@@ -36,8 +36,7 @@ void AddAgentCommand(CLI::App& app) {
   cmd->add_option("--zone", options->sync.zone, "Zone whose clusters this agent writes")
       ->envname("CAUSEWAY_ZONE")
       ->required();
-  cmd->add_option("--collector", options->collectors,
-                  StrCat(kCollectorSyntax, " (repeatable)"))
+  cmd->add_option("--collector", options->collectors, StrCat(kCollectorSyntax, " (repeatable)"))
       ->required();
   cmd->add_flag("--delete-missing", options->sync.delete_missing,
                 "Delete the zone's clusters that no collector reports (once all have reported)");

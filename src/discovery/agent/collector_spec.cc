@@ -1,7 +1,6 @@
 #include "discovery/agent/collector_spec.h"
 
 #include "CLI/CLI.hpp"
-
 #include "common/strings.h"
 #include "discovery/collectors/dns_collector.h"
 #include "discovery/collectors/file_collector.h"

@@ -6,8 +6,8 @@
 
 #include "common/strings.h"
 #include "discovery/sync/rest_hub_api.h"
-#include "xds/relay_report.h"
 #include "spdlog/spdlog.h"
+#include "xds/relay_report.h"
 
 namespace causeway::discovery {
 namespace {
@@ -85,9 +85,9 @@ std::string BuildProxyReport(const json& zone_status, std::chrono::milliseconds 
     list += text;
     ++included;
   }
-  return StrCat("{\"interval_ms\":", static_cast<int64_t>(interval.count()),
-                ",\"revision\":", revision, ",\"omitted\":", static_cast<uint64_t>(total - included),
-                ",\"proxies\":[", list, "]}");
+  return StrCat(
+      "{\"interval_ms\":", static_cast<int64_t>(interval.count()), ",\"revision\":", revision,
+      ",\"omitted\":", static_cast<uint64_t>(total - included), ",\"proxies\":[", list, "]}");
 }
 
 ProxyReporter::ProxyReporter(Options options, std::function<json()> zone_status, Sender sender)
@@ -199,9 +199,10 @@ void ProxyReporter::Report() {
 void ProxyReporter::Note(const std::string& error) {
   if (last_error_ && *last_error_ == error) return;
   if (!error.empty()) {
-    spdlog::warn("discovery: reporting the relay's proxies to the hub failed (retrying every "
-                 "change and every {} ms): {}",
-                 options_.interval.count(), error);
+    spdlog::warn(
+        "discovery: reporting the relay's proxies to the hub failed (retrying every "
+        "change and every {} ms): {}",
+        options_.interval.count(), error);
   } else if (last_error_) {
     spdlog::info("discovery: reporting the relay's proxies to the hub again");
   } else {

@@ -37,8 +37,8 @@ namespace causeway::discovery {
 // sorted by proxy and node, without the names each subscribes to, with
 // strings cut to the hub's limits, and as many as fit in `max_bytes`; the
 // rest are counted in "omitted".
-std::string BuildProxyReport(const nlohmann::json& zone_status,
-                             std::chrono::milliseconds interval, size_t max_bytes);
+std::string BuildProxyReport(const nlohmann::json& zone_status, std::chrono::milliseconds interval,
+                             size_t max_bytes);
 
 class ProxyReporter {
  public:

@@ -5,8 +5,8 @@
 #include <mutex>
 #include <vector>
 
-#include "xds/relay_report.h"
 #include "support/process.h"
+#include "xds/relay_report.h"
 
 namespace causeway::discovery {
 namespace {
@@ -27,11 +27,15 @@ json Stream(const std::string& proxy, const std::string& node, const std::string
   if (!nack.empty()) {
     lds["last_nack"] = {{"message", nack}, {"version", "7"}, {"time", "2026-11-27T10:00:01.000Z"}};
   }
-  return {{"node_id", node},          {"proxy", proxy},
-          {"zone", "staging"},        {"peer", "ipv4:127.0.0.1:4000"},
-          {"variant", "sotw"},        {"registered", true},
+  return {{"node_id", node},
+          {"proxy", proxy},
+          {"zone", "staging"},
+          {"peer", "ipv4:127.0.0.1:4000"},
+          {"variant", "sotw"},
+          {"registered", true},
           {"connected_at", "2026-11-27T09:00:00.000Z"},
-          {"snapshot_revision", 5},   {"types", {{"lds", lds}}}};
+          {"snapshot_revision", 5},
+          {"types", {{"lds", lds}}}};
 }
 
 json Status(std::vector<json> streams) {
@@ -40,9 +44,9 @@ json Status(std::vector<json> streams) {
 
 TEST(BuildProxyReportTest, TheHubAcceptsWhatTheXdsServerReports) {
   const std::string nack(10000, 'x');  // longer than the hub takes
-  const std::string body = BuildProxyReport(
-      Status({Stream("edge", "b"), Stream("edge", "a", nack), Stream("api", "z")}),
-      milliseconds(2000), 1 << 20);
+  const std::string body =
+      BuildProxyReport(Status({Stream("edge", "b"), Stream("edge", "a", nack), Stream("api", "z")}),
+                       milliseconds(2000), 1 << 20);
   const json parsed = json::parse(body);
   EXPECT_EQ(parsed["interval_ms"], 2000);
   EXPECT_EQ(parsed["revision"], 5);
@@ -66,8 +70,8 @@ TEST(BuildProxyReportTest, CutsOnACharacterBoundary) {
   std::string nack;
   while (nack.size() < xds::kMaxReportMessageLength + 10) nack += "\xc3\xa9";
   nack = "x" + nack;
-  const json parsed =
-      json::parse(BuildProxyReport(Status({Stream("edge", "a", nack)}), milliseconds(1000), 1 << 20));
+  const json parsed = json::parse(
+      BuildProxyReport(Status({Stream("edge", "a", nack)}), milliseconds(1000), 1 << 20));
   const std::string cut = parsed["proxies"][0]["types"]["lds"]["last_nack"]["message"];
   EXPECT_EQ(cut.size(), xds::kMaxReportMessageLength - 1);
   EXPECT_EQ(cut.back(), '\xa9');
@@ -75,7 +79,8 @@ TEST(BuildProxyReportTest, CutsOnACharacterBoundary) {
 
 TEST(BuildProxyReportTest, KeepsWithinTheBoundAndCountsTheRest) {
   std::vector<json> streams;
-  for (int i = 0; i < 100; ++i) streams.push_back(Stream("edge", "node-" + std::to_string(1000 + i)));
+  for (int i = 0; i < 100; ++i)
+    streams.push_back(Stream("edge", "node-" + std::to_string(1000 + i)));
   const std::string body = BuildProxyReport(Status(streams), milliseconds(1000), 20000);
   EXPECT_LE(body.size(), 20000u);
   const json parsed = json::parse(body);
@@ -135,8 +140,8 @@ ProxyReporter::Options Fast(milliseconds interval) {
 
 TEST(ProxyReporterTest, ReportsAtOnceThenEveryIntervalAndWithdrawsOnStop) {
   FakeHub hub;
-  ProxyReporter reporter(Fast(milliseconds(100)), [] { return Status({Stream("edge", "a")}); },
-                         hub.Sender());
+  ProxyReporter reporter(
+      Fast(milliseconds(100)), [] { return Status({Stream("edge", "a")}); }, hub.Sender());
   reporter.Start();
   ASSERT_TRUE(WaitFor([&] { return hub.count() >= 3; }, std::chrono::seconds(5)));
   reporter.Stop();
@@ -153,12 +158,13 @@ TEST(ProxyReporterTest, AChangeIsReportedSoonAndABurstOnce) {
   FakeHub hub;
   std::mutex mu;
   std::vector<json> streams;
-  ProxyReporter reporter(Fast(std::chrono::minutes(5)),
-                         [&] {
-                           std::lock_guard lock(mu);
-                           return Status(streams);
-                         },
-                         hub.Sender());
+  ProxyReporter reporter(
+      Fast(std::chrono::minutes(5)),
+      [&] {
+        std::lock_guard lock(mu);
+        return Status(streams);
+      },
+      hub.Sender());
   reporter.Start();
   ASSERT_TRUE(WaitFor([&] { return hub.count() == 1; }));
   EXPECT_TRUE(json::parse(hub.requests()[0].body)["proxies"].empty());

@@ -4,11 +4,10 @@
 
 #include <string>
 
-#include "nlohmann/json.hpp"
-
 #include "common/status.h"
 #include "common/strings.h"
 #include "model/objects.h"
+#include "nlohmann/json.hpp"
 
 namespace causeway::discovery {
 namespace {

@@ -124,8 +124,7 @@ void FileCollector::Run() {
         Apply(std::move(text), first_event);
         continue;
       }
-      timeout_ms = static_cast<int>(
-          std::chrono::ceil<std::chrono::milliseconds>(left).count());
+      timeout_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
     }
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     const int ready = poll(fds, 2, timeout_ms);

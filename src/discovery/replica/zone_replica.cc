@@ -106,8 +106,8 @@ void ZoneReplica::Restamp(const model::ObjectKey& key) {
   // discovery churn (clusters and objects coming and going all day) the map
   // would otherwise grow without bound. Readers see a key they knew go
   // missing, and a key that comes back gets a number never given before.
-  const bool held = hub_.count(key) > 0 ||
-                    (key.kind == model::Kind::kCluster && local_.count(key.name) > 0);
+  const bool held =
+      hub_.count(key) > 0 || (key.kind == model::Kind::kCluster && local_.count(key.name) > 0);
   if (held) {
     stamps_[key] = ++last_stamp_;
   } else {
@@ -147,7 +147,8 @@ xds::ZoneRead ZoneReplica::ReadZone(const std::string& zone, const WantFn& want)
   while (hub_it != hub_end || local_it != local_.end()) {
     bool take_hub =
         local_it == local_.end() || (hub_it != hub_end && hub_it->first.name <= local_it->first);
-    const bool overlaid = take_hub && local_it != local_.end() && local_it->first == hub_it->first.name;
+    const bool overlaid =
+        take_hub && local_it != local_.end() && local_it->first == hub_it->first.name;
     model::ObjectKey key = take_hub ? hub_it->first : ClusterKey(local_it->first);
     int64_t stamp = StampOf(key);
     out.stamps.emplace_back(key, stamp);

@@ -110,9 +110,8 @@ TEST(ZoneReplicaTest, StampsMoveWithContent) {
   EXPECT_EQ(s1["Zone staging"], s0["Zone staging"]);
 
   // Asking for one object copies only that one, with the collectors' view.
-  auto read = replica.ReadZone("staging", [](const model::ObjectKey& key, int64_t) {
-    return key.name == "users";
-  });
+  auto read = replica.ReadZone(
+      "staging", [](const model::ObjectKey& key, int64_t) { return key.name == "users"; });
   ASSERT_EQ(read.objects.size(), 1u);
   EXPECT_EQ(read.objects[0].spec["instances"][0]["host"], "10.0.0.2");
 
@@ -168,7 +167,8 @@ TEST(ZoneReplicaTest, KeysThatLeaveBothLayersAreForgotten) {
     replica.ApplyHub(cluster.key, cluster, ++revision);
     replica.UpdateLocal({{name, Hosts({"10.0.0.2"})}}, {name});
     replica.ApplyHub(cluster.key, std::nullopt, ++revision);
-    EXPECT_EQ(Stamps(replica).count("Cluster staging/" + name), 1u) << "the collectors still hold it";
+    EXPECT_EQ(Stamps(replica).count("Cluster staging/" + name), 1u)
+        << "the collectors still hold it";
     replica.UpdateLocal({}, {name});
   }
   EXPECT_EQ(replica.stamped_keys(), 1u);  // the zone

@@ -167,9 +167,10 @@ absl::Status ZoneWatcher::Follow(HttpClient& client) {
       // Not caught: a replaced hub that has already passed our revision when
       // we reconnect (telling that apart needs a fingerprint of the change
       // at our revision).
-      spdlog::warn("discovery: zone {}: the hub is at an older revision than this copy ({}); "
-                   "its history was replaced, loading the zone again",
-                   replica_->zone(), since);
+      spdlog::warn(
+          "discovery: zone {}: the hub is at an older revision than this copy ({}); "
+          "its history was replaced, loading the zone again",
+          replica_->zone(), since);
       relist_ = true;
     }
     for (;;) {

@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "absl/status/status.h"
-#include "net/http_client.h"
 #include "discovery/replica/zone_replica.h"
+#include "net/http_client.h"
 
 namespace causeway::discovery {
 

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "discovery/sync/hub_api.h"
 #include "catalog/catalog.h"
+#include "discovery/sync/hub_api.h"
 
 namespace causeway::discovery {
 

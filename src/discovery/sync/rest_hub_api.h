@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "net/http_client.h"
 #include "discovery/sync/hub_api.h"
 #include "model/objects.h"
+#include "net/http_client.h"
 
 namespace causeway::discovery {
 

@@ -98,7 +98,8 @@ absl::StatusOr<Response> Apply(const ApiContext& ctx, Request& req, const Princi
                                   {"revision", std::to_string(ctx.catalog->Revision())},
                                   {"results", std::move(results)}});
   }
-  CW_ASSIGN_OR_RETURN(catalog::WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
+  CW_ASSIGN_OR_RETURN(catalog::WriteResult result,
+                      ctx.catalog->Write(std::move(mutations), p.name));
   for (const catalog::MutationResult& r : result.results) {
     results.push_back(ResultJson(r.key, catalog::OutcomeName(r.outcome), r.object));
   }

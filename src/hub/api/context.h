@@ -7,13 +7,13 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "catalog/catalog.h"
 #include "common/time_source.h"
 #include "hub/api/errors.h"
 #include "hub/api/metrics.h"
 #include "hub/api/relay_status.h"
 #include "hub/auth/authenticator.h"
 #include "hub/auth/principal.h"
-#include "catalog/catalog.h"
 #include "net/http_router.h"
 #include "store/store.h"
 
@@ -33,7 +33,8 @@ struct ApiContext {
   std::function<void(std::string*)> extra_metrics;
   // xDS state, supplied by the hub when its xDS server runs.
   std::function<Json(const std::string& zone)> zone_status;
-  std::function<absl::StatusOr<Json>(const std::string& zone, const std::string& proxy)> proxy_config;
+  std::function<absl::StatusOr<Json>(const std::string& zone, const std::string& proxy)>
+      proxy_config;
   // What agents report of the proxies on their relay xDS servers.
   RelayReports* relay_reports = nullptr;
 };

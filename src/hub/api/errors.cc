@@ -1,8 +1,8 @@
 #include "hub/api/errors.h"
 
 #include "absl/strings/numbers.h"
-#include "common/status.h"
 #include "catalog/catalog.h"
+#include "common/status.h"
 #include "model/bounded_json.h"
 
 namespace causeway::hub::api {

@@ -7,8 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "net/http_message.h"
 #include "model/objects.h"
+#include "net/http_message.h"
 
 namespace causeway::hub::api {
 

@@ -108,7 +108,8 @@ absl::StatusOr<model::Object> WriteOne(const ApiContext& ctx, const Principal& p
                                        catalog::Mutation mutation) {
   std::vector<catalog::Mutation> mutations;
   mutations.push_back(std::move(mutation));
-  CW_ASSIGN_OR_RETURN(catalog::WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
+  CW_ASSIGN_OR_RETURN(catalog::WriteResult result,
+                      ctx.catalog->Write(std::move(mutations), p.name));
   if (result.results.empty() || !result.results[0].object) {
     return absl::InternalError("the write returned no object");
   }
@@ -170,7 +171,8 @@ absl::StatusOr<Response> Delete(const ApiContext& ctx, Request& req, const Princ
   m.expected_version = version;
   std::vector<catalog::Mutation> mutations;
   mutations.push_back(std::move(m));
-  CW_ASSIGN_OR_RETURN(catalog::WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
+  CW_ASSIGN_OR_RETURN(catalog::WriteResult result,
+                      ctx.catalog->Write(std::move(mutations), p.name));
   Json body = {{"kind", model::KindName(key.kind)},
                {"name", key.name},
                {"deleted", true},
@@ -235,7 +237,8 @@ absl::StatusOr<Response> PutInstances(const ApiContext& ctx, Request& req, const
   m.expected_version = version;
   std::vector<catalog::Mutation> mutations;
   mutations.push_back(std::move(m));
-  CW_ASSIGN_OR_RETURN(catalog::WriteResult result, ctx.catalog->Write(std::move(mutations), p.name));
+  CW_ASSIGN_OR_RETURN(catalog::WriteResult result,
+                      ctx.catalog->Write(std::move(mutations), p.name));
   if (result.results.empty() || !result.results[0].object) {
     return absl::InternalError("the write returned no object");
   }

@@ -73,9 +73,9 @@ void RelayReports::AddTo(const std::string& zone, Json* status) {
     Json a = {
         {"name", name},
         {"reported_at", reported_at},
-        {"expires_at", FormatRfc3339(now_wall + std::chrono::duration_cast<
-                                                    std::chrono::system_clock::duration>(
-                                                    entry.expires - now_mono))},
+        {"expires_at",
+         FormatRfc3339(now_wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                      entry.expires - now_mono))},
         {"interval_ms", entry.report->interval.count()},
         {"revision", nullptr},
         {"streams", entry.report->proxies.size()},

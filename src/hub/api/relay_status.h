@@ -30,8 +30,8 @@
 namespace causeway::hub::api {
 
 using model::Json;
-using xds::kMissedIntervals;
 using xds::kMaxReportingAgents;
+using xds::kMissedIntervals;
 using xds::RelayReport;
 
 // The latest report of each agent, per zone. Thread-safe.

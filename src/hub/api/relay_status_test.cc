@@ -105,7 +105,8 @@ TEST(RelayStatusTest, ErrorsNameTheField) {
   EXPECT_EQ(FailedField(Report({1})), "proxies[0]");
 
   Json many = Json::array();
-  for (size_t i = 0; i <= kMaxReportedProxies; ++i) many.push_back({{"node_id", "n"}, {"types", Json::object()}});
+  for (size_t i = 0; i <= kMaxReportedProxies; ++i)
+    many.push_back({{"node_id", "n"}, {"types", Json::object()}});
   EXPECT_EQ(FailedField(Report(many)), "proxies");
 }
 
@@ -122,8 +123,8 @@ Json HubStatus() {
 TEST(RelayStatusTest, ReportsAppearBesideTheHubsOwnStreamsUntilTheyExpire) {
   ManualTime time;
   RelayReports reports(&time);
-  auto report = ParseRelayReport(Report({Stream("edge-1"), Stream("edge-2", "no such cluster")}),
-                                 "staging");
+  auto report =
+      ParseRelayReport(Report({Stream("edge-1"), Stream("edge-2", "no such cluster")}), "staging");
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_TRUE(reports.Put("staging", "agent-a", *std::move(report)).ok());
 
@@ -167,10 +168,14 @@ TEST(RelayStatusTest, ReportsAppearBesideTheHubsOwnStreamsUntilTheyExpire) {
 TEST(RelayStatusTest, ANewReportReplacesTheAgentsLastAndRemoveForgetsIt) {
   ManualTime time;
   RelayReports reports(&time);
-  ASSERT_TRUE(reports.Put("staging", "a", *ParseRelayReport(Report({Stream("1"), Stream("2")}), "staging")).ok());
-  ASSERT_TRUE(reports.Put("staging", "b", *ParseRelayReport(Report({Stream("3")}), "staging")).ok());
+  ASSERT_TRUE(
+      reports.Put("staging", "a", *ParseRelayReport(Report({Stream("1"), Stream("2")}), "staging"))
+          .ok());
+  ASSERT_TRUE(
+      reports.Put("staging", "b", *ParseRelayReport(Report({Stream("3")}), "staging")).ok());
   time.Advance(std::chrono::milliseconds(2000));
-  ASSERT_TRUE(reports.Put("staging", "a", *ParseRelayReport(Report({Stream("1")}), "staging")).ok());
+  ASSERT_TRUE(
+      reports.Put("staging", "a", *ParseRelayReport(Report({Stream("1")}), "staging")).ok());
   time.Advance(std::chrono::milliseconds(1500));  // b expired, a's new report did not
 
   Json status = {{"proxies", Json::array()}};
@@ -189,14 +194,18 @@ TEST(RelayStatusTest, AgentsPerZoneAreBounded) {
   ManualTime time;
   RelayReports reports(&time);
   for (size_t i = 0; i < kMaxReportingAgents; ++i) {
-    ASSERT_TRUE(reports.Put("staging", StrCat("a", i), RelayReport{.interval = std::chrono::seconds(1)}).ok());
+    ASSERT_TRUE(
+        reports.Put("staging", StrCat("a", i), RelayReport{.interval = std::chrono::seconds(1)})
+            .ok());
   }
-  absl::Status full = reports.Put("staging", "one-more", RelayReport{.interval = std::chrono::seconds(1)});
+  absl::Status full =
+      reports.Put("staging", "one-more", RelayReport{.interval = std::chrono::seconds(1)});
   EXPECT_TRUE(absl::IsResourceExhausted(full)) << full;
   // An agent already reporting may report again, and expired agents make room.
   EXPECT_TRUE(reports.Put("staging", "a0", RelayReport{.interval = std::chrono::seconds(10)}).ok());
   time.Advance(std::chrono::seconds(3));
-  EXPECT_TRUE(reports.Put("staging", "one-more", RelayReport{.interval = std::chrono::seconds(1)}).ok());
+  EXPECT_TRUE(
+      reports.Put("staging", "one-more", RelayReport{.interval = std::chrono::seconds(1)}).ok());
 }
 
 }  // namespace

@@ -23,8 +23,8 @@ absl::StatusOr<Response> ZoneStatus(const ApiContext& ctx, Request& req, const P
   const std::string zone = req.Param("zone");
   CW_RETURN_IF_ERROR(auth::CheckRead(p, zone));
   CW_RETURN_IF_ERROR(CheckZoneExists(ctx, zone));
-  Json status = ctx.zone_status ? ctx.zone_status(zone)
-                                : Json{{"zone", zone}, {"proxies", Json::array()}};
+  Json status =
+      ctx.zone_status ? ctx.zone_status(zone) : Json{{"zone", zone}, {"proxies", Json::array()}};
   if (ctx.relay_reports) ctx.relay_reports->AddTo(zone, &status);
   return JsonResponse(200, status);
 }
@@ -61,9 +61,9 @@ absl::StatusOr<Response> PutAgentProxies(const ApiContext& ctx, Request& req, co
   const int64_t interval_ms = report.interval.count();
   CW_RETURN_IF_ERROR(ctx.relay_reports->Put(zone, agent, std::move(report)));
   return JsonResponse(200, Json{{"zone", zone},
-                               {"agent", agent},
-                               {"streams", streams},
-                               {"expires_after_ms", kMissedIntervals * interval_ms}});
+                                {"agent", agent},
+                                {"streams", streams},
+                                {"expires_after_ms", kMissedIntervals * interval_ms}});
 }
 
 absl::StatusOr<Response> DeleteAgentProxies(const ApiContext& ctx, Request& req,
@@ -89,7 +89,8 @@ void AddStatusRoutes(http::Router& router, const ApiContext& ctx) {
   router.Add({"GET", "/v1/zones/{zone}/status", Authed(ctx, ZoneStatus)});
   router.Add({"GET", "/v1/zones/{zone}/proxies/{name}/config", Authed(ctx, ProxyConfig)});
   // Parsing a report of up to 1 MiB is left to the worker pool.
-  router.Add({"PUT", "/v1/zones/{zone}/agents/{agent}/proxies", Authed(ctx, PutAgentProxies), true});
+  router.Add(
+      {"PUT", "/v1/zones/{zone}/agents/{agent}/proxies", Authed(ctx, PutAgentProxies), true});
   router.Add(
       {"DELETE", "/v1/zones/{zone}/agents/{agent}/proxies", Authed(ctx, DeleteAgentProxies)});
 }

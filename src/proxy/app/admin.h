@@ -16,9 +16,9 @@ namespace causeway::proxy {
 
 // What the admin pages show; each callback is called per request.
 struct AdminSources {
-  std::function<bool()> ready;                        // a configuration is serving
-  std::function<nlohmann::json()> server_info;        // identity, uptime, state
-  std::function<nlohmann::json()> config_dump;        // current xDS resources
+  std::function<bool()> ready;                  // a configuration is serving
+  std::function<nlohmann::json()> server_info;  // identity, uptime, state
+  std::function<nlohmann::json()> config_dump;  // current xDS resources
   // Clusters, their endpoints and counters; only the cluster named `name`
   // when not empty (/clusters?name=NAME).
   std::function<nlohmann::json(const std::string& name)> clusters;

@@ -1,9 +1,9 @@
 #include "proxy/app/proxy_app.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <pthread.h>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -54,9 +54,10 @@ class Current {
       if (!only.empty() && name != only) continue;
       const auto& cluster = *held;
       nlohmann::json endpoints = nlohmann::json::array();
-      std::string service = cluster.has_eds_cluster_config() && !cluster.eds_cluster_config().service_name().empty()
-                                ? cluster.eds_cluster_config().service_name()
-                                : name;
+      std::string service =
+          cluster.has_eds_cluster_config() && !cluster.eds_cluster_config().service_name().empty()
+              ? cluster.eds_cluster_config().service_name()
+              : name;
       auto it = resources_.endpoints.find(service);
       if (it != resources_.endpoints.end()) {
         for (const auto& locality : it->second->endpoints()) {
@@ -96,7 +97,8 @@ std::string DefaultNodeId(const std::string& proxy) {
 }  // namespace
 
 void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
-  app.add_option("--xds", o->xds, "Control plane (the hub's --xds) host:port")->envname("CAUSEWAY_XDS");
+  app.add_option("--xds", o->xds, "Control plane (the hub's --xds) host:port")
+      ->envname("CAUSEWAY_XDS");
   app.add_option("--config", o->config_file,
                  "Static mode: a YAML/JSON file of causeway objects instead of a control plane")
       ->envname("CAUSEWAY_CONFIG");
@@ -106,15 +108,22 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
       ->envname("CAUSEWAY_CONFIG_CHECK_MS")
       ->check(CLI::Range(10, 3600000))
       ->capture_default_str();
-  app.add_option("--proxy", o->proxy, "This proxy's name (node.cluster)")->envname("CAUSEWAY_PROXY");
-  app.add_option("--zone", o->zone, "This proxy's zone (node.locality.zone)")->envname("CAUSEWAY_ZONE");
+  app.add_option("--proxy", o->proxy, "This proxy's name (node.cluster)")
+      ->envname("CAUSEWAY_PROXY");
+  app.add_option("--zone", o->zone, "This proxy's zone (node.locality.zone)")
+      ->envname("CAUSEWAY_ZONE");
   app.add_option("--node-id", o->node_id, "This instance's id (node.id); default NAME-HOST-PID")
       ->envname("CAUSEWAY_NODE_ID");
-  app.add_option("--admin", o->admin, "Admin endpoint address")->envname("CAUSEWAY_ADMIN")->capture_default_str();
-  app.add_option("--listen-address", o->listen_address,
-                 "Bind listeners to this IP instead of the configured 0.0.0.0 (a pod or host address)")
+  app.add_option("--admin", o->admin, "Admin endpoint address")
+      ->envname("CAUSEWAY_ADMIN")
+      ->capture_default_str();
+  app.add_option(
+         "--listen-address", o->listen_address,
+         "Bind listeners to this IP instead of the configured 0.0.0.0 (a pod or host address)")
       ->envname("CAUSEWAY_LISTEN_ADDRESS");
-  app.add_option("--workers", o->workers, "Worker threads, each with its own event loop (0 = one per CPU this process may run on)")
+  app.add_option(
+         "--workers", o->workers,
+         "Worker threads, each with its own event loop (0 = one per CPU this process may run on)")
       ->envname("CAUSEWAY_WORKERS")
       ->capture_default_str();
   app.add_option("--worker-slice-us", o->worker_slice_us,
@@ -145,14 +154,17 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
   app.add_option("--access-log", o->access_log, "JSON access log: - (stdout), off, or a file path")
       ->envname("CAUSEWAY_ACCESS_LOG")
       ->capture_default_str();
-  app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
   app.add_option("--log-format", o->log_format, "text or json")->capture_default_str();
-  app.add_option("--drain-seconds", o->drain_seconds, "On SIGTERM, how long requests in flight may finish")
+  app.add_option("--drain-seconds", o->drain_seconds,
+                 "On SIGTERM, how long requests in flight may finish")
       ->capture_default_str();
 }
 
 int RunProxy(const ProxyAppOptions& options) {
-  SetupLogging(options.log_format == "json" ? LogFormat::kJson : LogFormat::kText, options.log_level);
+  SetupLogging(options.log_format == "json" ? LogFormat::kJson : LogFormat::kText,
+               options.log_level);
   if (options.proxy.empty()) {
     std::fprintf(stderr, "causeway-proxy: --proxy (or CAUSEWAY_PROXY) is required\n");
     return 2;
@@ -173,7 +185,8 @@ int RunProxy(const ProxyAppOptions& options) {
   } else if (options.access_log != "off" && !options.access_log.empty()) {
     log_file = std::fopen(options.access_log.c_str(), "a");
     if (log_file == nullptr) {
-      std::fprintf(stderr, "causeway-proxy: --access-log %s: cannot open for appending\n", options.access_log.c_str());
+      std::fprintf(stderr, "causeway-proxy: --access-log %s: cannot open for appending\n",
+                   options.access_log.c_str());
       return 2;
     }
     access_log = std::make_unique<StreamAccessLog>(log_file);
@@ -224,8 +237,10 @@ int RunProxy(const ProxyAppOptions& options) {
     if (!snapshot.ok()) return snapshot.status();
     if (auto s = server.UpdateConfig(*snapshot); !s.ok()) return s;
     current.Set(r);
-    spdlog::info("proxy: configuration applied: {} listeners, {} route configs, {} clusters, {} endpoint sets",
-                 r.listeners.size(), r.routes.size(), r.clusters.size(), r.endpoints.size());
+    spdlog::info(
+        "proxy: configuration applied: {} listeners, {} route configs, {} clusters, {} endpoint "
+        "sets",
+        r.listeners.size(), r.routes.size(), r.clusters.size(), r.endpoints.size());
     return absl::OkStatus();
   };
 
@@ -235,9 +250,9 @@ int RunProxy(const ProxyAppOptions& options) {
   std::unique_ptr<XdsClient> client;
   std::unique_ptr<StaticConfigWatcher> watcher;
   if (!options.config_file.empty()) {
-    watcher = std::make_unique<StaticConfigWatcher>(
-        options.config_file, options.proxy, apply,
-        std::chrono::milliseconds(options.config_check_ms));
+    watcher =
+        std::make_unique<StaticConfigWatcher>(options.config_file, options.proxy, apply,
+                                              std::chrono::milliseconds(options.config_check_ms));
     if (auto s = watcher->LoadFirst(); !s.ok()) {
       std::fprintf(stderr, "causeway-proxy: %s\n", std::string(s.message()).c_str());
       return 2;
@@ -253,7 +268,8 @@ int RunProxy(const ProxyAppOptions& options) {
     xo.node_id = node_id;
     client = std::make_unique<XdsClient>(xo, apply);
     client->Start();
-    spdlog::info("proxy: {} in zone {} (node {}) following {}", options.proxy, options.zone, xo.node_id, options.xds);
+    spdlog::info("proxy: {} in zone {} (node {}) following {}", options.proxy, options.zone,
+                 xo.node_id, options.xds);
   }
 
   AdminSources sources;
@@ -265,8 +281,9 @@ int RunProxy(const ProxyAppOptions& options) {
         {"node_id", node_id},
         {"mode", options.config_file.empty() ? "xds" : "static"},
         {"state", current.applied() ? "LIVE" : "INITIALIZING"},
-        {"uptime_seconds",
-         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count()},
+        {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count()},
         {"workers", server.workers()},
         {"worker_slice_us", options.worker_slice_us},
         {"dns_server", options.dns_server.empty() ? "system" : options.dns_server},

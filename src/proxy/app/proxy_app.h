@@ -12,15 +12,15 @@
 namespace causeway::proxy {
 
 struct ProxyAppOptions {
-  std::string xds;          // control plane host:port (xDS mode)
-  std::string config_file;  // static mode: YAML/JSON causeway objects
+  std::string xds;             // control plane host:port (xDS mode)
+  std::string config_file;     // static mode: YAML/JSON causeway objects
   int config_check_ms = 1000;  // static mode: how often the file is checked
-  std::string proxy;        // node.cluster
-  std::string zone;         // node.locality.zone
-  std::string node_id;      // node.id; default proxy name + host + pid
+  std::string proxy;           // node.cluster
+  std::string zone;            // node.locality.zone
+  std::string node_id;         // node.id; default proxy name + host + pid
   std::string admin = "127.0.0.1:9901";
   std::string listen_address;  // overrides the listeners' 0.0.0.0 (e.g. a pod or host IP)
-  int workers = 0;          // 0: one per usable CPU
+  int workers = 0;             // 0: one per usable CPU
   // Scheduling slice of the worker threads; 0: the kernel's.
   int worker_slice_us = static_cast<int>(kDefaultWorkerSlice.count());
   // STRICT_DNS clusters' DNS server, "IPv4:PORT"; empty: the system's resolver.

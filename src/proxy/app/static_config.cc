@@ -2,14 +2,15 @@
 
 #include <set>
 
-#include "model/documents.h"
 #include "common/status.h"
 #include "common/strings.h"
+#include "model/documents.h"
 #include "xds/translate.h"
 
 namespace causeway::proxy {
 
-absl::StatusOr<XdsResources> LoadStaticConfig(const std::string& path, const std::string& proxy_name) {
+absl::StatusOr<XdsResources> LoadStaticConfig(const std::string& path,
+                                              const std::string& proxy_name) {
   CW_ASSIGN_OR_RETURN(std::vector<model::Document> docs, model::ReadDocuments({path}));
 
   // The proxy's zone is the zone of the Proxy object with its name.
@@ -19,10 +20,11 @@ absl::StatusOr<XdsResources> LoadStaticConfig(const std::string& path, const std
       zones.insert(doc.parsed.key.zone);
     }
   }
-  if (zones.empty()) return absl::NotFoundError(StrCat(path, ": no Proxy named \"", proxy_name, "\""));
+  if (zones.empty())
+    return absl::NotFoundError(StrCat(path, ": no Proxy named \"", proxy_name, "\""));
   if (zones.size() > 1) {
-    return absl::InvalidArgumentError(
-        StrCat(path, ": Proxy \"", proxy_name, "\" appears in several zones; keep one zone per file"));
+    return absl::InvalidArgumentError(StrCat(
+        path, ": Proxy \"", proxy_name, "\" appears in several zones; keep one zone per file"));
   }
   const std::string zone = *zones.begin();
 
@@ -38,7 +40,8 @@ absl::StatusOr<XdsResources> LoadStaticConfig(const std::string& path, const std
   }
   auto translated = xds::TranslateProxy(view, proxy_name);
   if (!translated.ok()) {
-    return absl::Status(translated.status().code(), StrCat(path, ": ", FromAbsl(translated.status().message())));
+    return absl::Status(translated.status().code(),
+                        StrCat(path, ": ", FromAbsl(translated.status().message())));
   }
   XdsResources out;
   for (auto& l : translated->listeners) out.listeners[l.name()] = Share(std::move(l));

@@ -12,6 +12,7 @@ namespace causeway::proxy {
 
 // Reads `path` and returns what proxy `proxy_name` in the file's zone would
 // be served. Errors name the file, the document and the field.
-absl::StatusOr<XdsResources> LoadStaticConfig(const std::string& path, const std::string& proxy_name);
+absl::StatusOr<XdsResources> LoadStaticConfig(const std::string& path,
+                                              const std::string& proxy_name);
 
 }  // namespace causeway::proxy

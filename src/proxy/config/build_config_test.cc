@@ -166,22 +166,30 @@ TEST(BuildConfigTest, EndpointWeights) {
 
   // Envoy's bounds: at least 1, and a locality's sum within 32 bits.
   Cluster zero = cluster;
-  zero.mutable_load_assignment()->mutable_endpoints(0)->mutable_lb_endpoints(1)
-      ->mutable_load_balancing_weight()->set_value(0);
+  zero.mutable_load_assignment()
+      ->mutable_endpoints(0)
+      ->mutable_lb_endpoints(1)
+      ->mutable_load_balancing_weight()
+      ->set_value(0);
   EXPECT_THAT(std::string(BuildCluster(zero, nullptr).status().message()),
               HasSubstr("cluster 'w': load_assignment.endpoints[0].lb_endpoints[1]"
                         ".load_balancing_weight: must be at least 1"));
   Cluster huge = cluster;
   for (int i = 0; i < 2; ++i) {
-    huge.mutable_load_assignment()->mutable_endpoints(0)->mutable_lb_endpoints(i)
-        ->mutable_load_balancing_weight()->set_value(3000000000u);
+    huge.mutable_load_assignment()
+        ->mutable_endpoints(0)
+        ->mutable_lb_endpoints(i)
+        ->mutable_load_balancing_weight()
+        ->set_value(3000000000u);
   }
   EXPECT_THAT(std::string(BuildCluster(huge, nullptr).status().message()),
               HasSubstr("cluster 'w': load_assignment.endpoints[0]: the sum"));
 }
 
 TEST(BuildConfigTest, DiscoveryTypeAndDnsSettings) {
-  auto built = [](const std::string& text) { return BuildCluster(ParseText<Cluster>(text), nullptr); };
+  auto built = [](const std::string& text) {
+    return BuildCluster(ParseText<Cluster>(text), nullptr);
+  };
   auto eds = built(R"pb(name: "e" type: EDS)pb");
   ASSERT_TRUE(eds.ok());
   EXPECT_EQ((*eds)->discovery, ClusterConfig::Discovery::kEds);
@@ -198,14 +206,14 @@ TEST(BuildConfigTest, DiscoveryTypeAndDnsSettings) {
   EXPECT_EQ((*strict)->dns_refresh_rate.count(), 5000);  // Envoy's default
   EXPECT_EQ((*strict)->dns_family, ClusterConfig::DnsFamily::kAuto);
 
-  auto tuned = built(R"pb(name: "d" type: STRICT_DNS
+  auto tuned = built(R"pb(name: "d"
+                          type: STRICT_DNS
                           dns_refresh_rate { nanos: 250000000 }
                           dns_lookup_family: V4_ONLY)pb");
   ASSERT_TRUE(tuned.ok()) << tuned.status();
   EXPECT_EQ((*tuned)->dns_refresh_rate.count(), 250);
   EXPECT_EQ((*tuned)->dns_family, ClusterConfig::DnsFamily::kV4Only);
-  for (auto [name, family] :
-       std::vector<std::pair<std::string, ClusterConfig::DnsFamily>>{
+  for (auto [name, family] : std::vector<std::pair<std::string, ClusterConfig::DnsFamily>>{
            {"V6_ONLY", ClusterConfig::DnsFamily::kV6Only},
            {"V4_PREFERRED", ClusterConfig::DnsFamily::kV4Preferred},
            {"ALL", ClusterConfig::DnsFamily::kAll},
@@ -215,7 +223,9 @@ TEST(BuildConfigTest, DiscoveryTypeAndDnsSettings) {
     EXPECT_EQ((*c)->dns_family, family) << name;
   }
 
-  auto too_fast = built(R"pb(name: "d" type: STRICT_DNS dns_refresh_rate { nanos: 1000000 })pb");
+  auto too_fast = built(R"pb(name: "d"
+                             type: STRICT_DNS
+                             dns_refresh_rate { nanos: 1000000 })pb");
   EXPECT_THAT(std::string(too_fast.status().message()),
               HasSubstr("cluster 'd'.dns_refresh_rate: must be greater than 1 ms"));
 }

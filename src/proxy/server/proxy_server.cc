@@ -60,7 +60,8 @@ ProxyServer::ProxyServer(ProxyServerOptions options)
   shared_->access_log = options_.access_log;
   int n = options_.workers > 0 ? options_.workers : UsableCpuCount();
   for (int i = 0; i < n; ++i)
-    workers_.push_back(std::make_unique<Worker>(i, shared_.get(), options_.pool, options_.worker_slice));
+    workers_.push_back(
+        std::make_unique<Worker>(i, shared_.get(), options_.pool, options_.worker_slice));
 }
 
 ProxyServer::~ProxyServer() { Stop(); }
@@ -146,8 +147,7 @@ void ProxyServer::OnDnsChange() {
   ProxyConfigSnapshot config = ExpandStrictDns(*base_, dns_->Current());
   for (auto& w : workers_) {
     Worker* worker = w.get();
-    boost::asio::post(worker->io_context(),
-                      [worker, config] { worker->Apply(config, {}, {}); });
+    boost::asio::post(worker->io_context(), [worker, config] { worker->Apply(config, {}, {}); });
   }
   shared_->endpoint_stats.RetainConfigured(*config);
 }

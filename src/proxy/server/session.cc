@@ -176,8 +176,7 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
       if (!ec) std::memcpy(in_.Prepare(kReadChunk), idle_read_.data(), got);
     } else {
       char* dst = in_.Prepare(kReadChunk);
-      std::tie(ec, got) =
-          co_await ReadSome(socket_, asio::buffer(dst, in_.writable()), AtOnce());
+      std::tie(ec, got) = co_await ReadSome(socket_, asio::buffer(dst, in_.writable()), AtOnce());
     }
     if (ec) {
       watchdog_.Disarm();
@@ -633,9 +632,8 @@ asio::awaitable<void> Pipe(tcp::socket& from, tcp::socket& to) {
 asio::awaitable<void> Session::Tunnel(UpstreamConnection& upstream) {
   // Bytes that arrived with the heads go first.
   if (!upstream.buffer.empty()) {
-    auto [ec, n] =
-        co_await WriteAll(socket_, asio::buffer(upstream.buffer.data(), upstream.buffer.size()),
-                                AtOnce());
+    auto [ec, n] = co_await WriteAll(
+        socket_, asio::buffer(upstream.buffer.data(), upstream.buffer.size()), AtOnce());
     upstream.buffer.Clear();
     if (ec) co_return;
   }

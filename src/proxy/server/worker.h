@@ -5,9 +5,9 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -89,9 +89,7 @@ class Worker {
   // so a plain load and store do (no locked instruction per request).
   void RequestBegan() { AddInProgress(1); }
   void RequestEnded() { AddInProgress(-1); }
-  int requests_in_progress() const {
-    return requests_in_progress_.load(std::memory_order_relaxed);
-  }
+  int requests_in_progress() const { return requests_in_progress_.load(std::memory_order_relaxed); }
 
  private:
   struct ActiveListener {

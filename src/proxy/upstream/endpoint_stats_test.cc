@@ -45,9 +45,9 @@ TEST(EndpointStatsTest, RetainDropsIdleEndpointsOutsideTheSet) {
 
   // Nothing to drop: the generation stays, so caches stay.
   const uint64_t after = registry.generation();
-  EXPECT_EQ(registry.Retain({{"web", EndpointKey(0)}, {"web", EndpointKey(1)},
-                             {"web", EndpointKey(2)}}),
-            0u);
+  EXPECT_EQ(
+      registry.Retain({{"web", EndpointKey(0)}, {"web", EndpointKey(1)}, {"web", EndpointKey(2)}}),
+      0u);
   EXPECT_EQ(registry.generation(), after);
 }
 

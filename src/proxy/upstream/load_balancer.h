@@ -71,8 +71,8 @@ class LoadBalancer {
   struct Entry {
     uint64_t deadline = 1;  // numerator; the deadline is deadline / weight
     uint32_t weight = 1;
-    uint32_t host = 0;      // index into Picker::hosts
-    uint64_t order = 0;     // when last scheduled (ties go to the oldest)
+    uint32_t host = 0;   // index into Picker::hosts
+    uint64_t order = 0;  // when last scheduled (ties go to the oldest)
   };
   // The endpoints one subset of one cluster snapshot may pick, and where the
   // picking is.

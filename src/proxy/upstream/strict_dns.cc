@@ -209,8 +209,7 @@ void StrictDnsResolver::Run() {
       entry.failing = true;
     } else if (entry.addresses == nullptr || *entry.addresses != *result) {
       spdlog::info("proxy: STRICT_DNS {}: {} address(es)", name, result->size());
-      entry.addresses =
-          std::make_shared<const std::vector<std::string>>(*std::move(result));
+      entry.addresses = std::make_shared<const std::vector<std::string>>(*std::move(result));
       changed = true;
     }
     if (first) answered_.notify_all();

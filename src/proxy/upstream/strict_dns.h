@@ -52,7 +52,8 @@ std::vector<DnsName> StrictDnsNames(const ProxyConfig& config);
 
 // Addresses by host name (the last good answer); a name that has none yet
 // is absent.
-using DnsAddresses = absl::flat_hash_map<std::string, std::shared_ptr<const std::vector<std::string>>>;
+using DnsAddresses =
+    absl::flat_hash_map<std::string, std::shared_ptr<const std::vector<std::string>>>;
 
 // `config` with each STRICT_DNS cluster that names a host replaced by a copy
 // (with its own id) in which every host-name endpoint has become one

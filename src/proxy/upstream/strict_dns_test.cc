@@ -19,9 +19,8 @@ using ::testing::HasSubstr;
 using Family = ClusterConfig::DnsFamily;
 
 std::shared_ptr<const ClusterConfig> Cluster(
-    const std::string& name, ClusterConfig::Discovery discovery,
-    std::vector<std::string> addresses, std::chrono::milliseconds refresh = std::chrono::seconds(5),
-    Family family = Family::kAuto) {
+    const std::string& name, ClusterConfig::Discovery discovery, std::vector<std::string> addresses,
+    std::chrono::milliseconds refresh = std::chrono::seconds(5), Family family = Family::kAuto) {
   auto c = std::make_shared<ClusterConfig>();
   c->name = name;
   c->discovery = discovery;
@@ -46,8 +45,8 @@ std::shared_ptr<const std::vector<std::string>> List(std::vector<std::string> v)
 TEST(StrictDnsTest, NamesOfStrictDnsClustersOnly) {
   ProxyConfig config;
   using D = ClusterConfig::Discovery;
-  config.clusters["a"] = Cluster("a", D::kStrictDns, {"users.test", "10.0.0.1", "fd00::1"},
-                                 std::chrono::seconds(5));
+  config.clusters["a"] =
+      Cluster("a", D::kStrictDns, {"users.test", "10.0.0.1", "fd00::1"}, std::chrono::seconds(5));
   config.clusters["b"] =
       Cluster("b", D::kStrictDns, {"users.test", "orders.test"}, std::chrono::milliseconds(300));
   config.clusters["c"] = Cluster("c", D::kLogicalDns, {"logical.test"});
@@ -97,7 +96,8 @@ TEST(StrictDnsTest, EveryAddressBecomesAnEndpointOfTheOneThatNamedIt) {
   EXPECT_EQ(strict->endpoints.size(), 4u);       // the snapshot given is kept as it was
   std::vector<std::string> got;
   for (const Endpoint& e : s->endpoints) got.push_back(e.Key());
-  EXPECT_THAT(got, ElementsAre("10.0.0.1:8080", "10.0.0.2:8080", "[fd00::1]:8080", "10.9.9.9:8080"));
+  EXPECT_THAT(got,
+              ElementsAre("10.0.0.1:8080", "10.0.0.2:8080", "[fd00::1]:8080", "10.9.9.9:8080"));
   // Weight, health and metadata come from the endpoint that named the host.
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(s->endpoints[i].weight, 2u);
@@ -145,8 +145,8 @@ TEST(StrictDnsTest, UnreachableServerIsAFailureAndFollowDoesNotWaitForever) {
 }
 
 TEST(StrictDnsTest, ServerMustBeIpv4AndPort) {
-  for (const char* bad : {"localhost:53", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", "::1:53",
-                          "127.0.0.1:x"}) {
+  for (const char* bad :
+       {"localhost:53", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", "::1:53", "127.0.0.1:x"}) {
     StrictDnsResolver resolver(bad, [] {});
     absl::Status s = resolver.Start();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;

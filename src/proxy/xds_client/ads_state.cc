@@ -18,8 +18,7 @@ int Index(XdsType type) { return static_cast<int>(type); }
 // rejects before looking at the contents: foreign types, unnamed and
 // duplicated resources.
 template <typename Message, typename NameFn>
-absl::Status Decode(const AdsState::Response& response, NameFn name_of,
-                    ResourceMap<Message>& out) {
+absl::Status Decode(const AdsState::Response& response, NameFn name_of, ResourceMap<Message>& out) {
   for (int i = 0; i < response.resources_size(); ++i) {
     const google::protobuf::Any& any = response.resources(i);
     if (any.type_url() != response.type_url()) {
@@ -305,8 +304,9 @@ void AdsState::TryApply(bool force, std::vector<Request>& out) {
     // this client's and builds what it sends next on them (forgetting them
     // would leave the two sides disagreeing, e.g. on which clusters the
     // routes still name). Only the data plane keeps the last good set.
-    spdlog::warn("xds: keeping the warming responses the server saw ACKed; the data plane stays "
-                 "on the last good set");
+    spdlog::warn(
+        "xds: keeping the warming responses the server saw ACKed; the data plane stays "
+        "on the last good set");
   }
   acked_warming_.clear();
   if (status.ok()) {

@@ -74,7 +74,8 @@ TEST_F(AdsStateTest, WarmingResponsesAreAckedAndKeptWhenTheSetFails) {
   // The next response builds on the kept cluster: once the set applies, it
   // holds both.
   recorder_.FailWhen([](const XdsResources&) { return absl::OkStatus(); });
-  out = state_.OnResponse(Response(XdsType::kEndpoint, "e2", "n3", std::vector{Assignment("a", 2)}));
+  out =
+      state_.OnResponse(Response(XdsType::kEndpoint, "e2", "n3", std::vector{Assignment("a", 2)}));
   ASSERT_THAT(out, SizeIs(1));
   EXPECT_FALSE(out[0].has_error_detail());
   EXPECT_THAT(state_.applied()->clusters, SizeIs(1));

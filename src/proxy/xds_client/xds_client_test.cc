@@ -6,10 +6,10 @@
 
 #include <future>
 
+#include "support/process.h"
 #include "support/proxy/apply_recorder.h"
 #include "support/proxy/fake_ads_server.h"
 #include "support/proxy/test_resources.h"
-#include "support/process.h"
 
 namespace causeway::proxy {
 namespace {

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "net/http_client.h"
 #include "gtest/gtest.h"
+#include "net/http_client.h"
 
 namespace causeway::testing {
 namespace {
@@ -73,9 +73,14 @@ CliResult CliHub::Run(const std::vector<std::string>& args,
   options.argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" <\"$CW_IN\" >\"$CW_OUT\" 2>\"$CW_ERR\"",
                   BuiltBinary("causeway")};
   options.argv.insert(options.argv.end(), args.begin(), args.end());
-  options.env = {{"HOME", home_.path()},    {"CAUSEWAY_HUB", url()},   {"CW_IN", in_path},
-                 {"CW_OUT", base + ".out"}, {"CW_ERR", base + ".err"}, {"CAUSEWAY_TOKEN", ""},
-                 {"XDG_CONFIG_HOME", ""},   {"XDG_DATA_HOME", ""},
+  options.env = {{"HOME", home_.path()},
+                 {"CAUSEWAY_HUB", url()},
+                 {"CW_IN", in_path},
+                 {"CW_OUT", base + ".out"},
+                 {"CW_ERR", base + ".err"},
+                 {"CAUSEWAY_TOKEN", ""},
+                 {"XDG_CONFIG_HOME", ""},
+                 {"XDG_DATA_HOME", ""},
                  // `edit` keeps a failed edit's file, as kubectl does: in this
                  // run's home, removed with it, not in the machine's /tmp.
                  {"TMPDIR", home_.path()}};

@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 
 #include <fstream>
-#include <thread>
 #include <regex>
+#include <thread>
 
 #include "cli_fixture.h"
 #include "gtest/gtest.h"
@@ -263,7 +263,8 @@ timeout_ms: 5000
   EXPECT_EQ(r.exit_code, 6) << r.out << r.err;
   EXPECT_NE(r.err.find("changed by someone else"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("kept in " + hub.home() + "/causeway-edit-"), std::string::npos)
-      << "the edit is kept under $TMPDIR:\n" << r.err;
+      << "the edit is kept under $TMPDIR:\n"
+      << r.err;
   EXPECT_NE(r.err.find("timeout_ms: 0 → 5000"), std::string::npos) << "shows what they changed:\n"
                                                                    << r.err;
   Json now = Json::parse(hub.MustRun({"get", "route", route, "-z", "dev-local", "-o", "json"}));
@@ -377,9 +378,9 @@ TEST(CliTest, ConnectionFlagsBeforeTheVerbAndUnknownVerbs) {
   CliResult denied = hub.Run({"--token", admin, "get", "zones", "--token", "wrong"});
   EXPECT_EQ(denied.exit_code, 4) << denied.err;
 
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"nosuchverb"}, {"nosuchverb", "--help"},
-        {"--hub", hub.url(), "nosuchverb", "-h"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"nosuchverb"},
+                                               {"nosuchverb", "--help"},
+                                               {"--hub", hub.url(), "nosuchverb", "-h"}}) {
     CliResult r = hub.Run(args);
     EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.out << r.err;
     EXPECT_NE(r.err.find("unknown command \"nosuchverb\""), std::string::npos) << r.err;
@@ -414,10 +415,9 @@ TEST(CliTest, CreateAndDeleteFromFilesAreAllOrNothing) {
     }
   }
   // One existing object fails the whole create: the new one is not created.
-  std::string mixed = hub.WriteFile(
-      "mixed.yaml",
-      "kind: Cluster\nname: fresh\nzone: dev-local\n---\n"
-      "kind: Cluster\nname: envoy-simple\nzone: dev-local\n");
+  std::string mixed = hub.WriteFile("mixed.yaml",
+                                    "kind: Cluster\nname: fresh\nzone: dev-local\n---\n"
+                                    "kind: Cluster\nname: envoy-simple\nzone: dev-local\n");
   CliResult exists = hub.Run({"create", "-f", mixed});
   EXPECT_EQ(exists.exit_code, 6) << exists.err;
   EXPECT_NE(exists.err.find("envoy-simple"), std::string::npos) << exists.err;

@@ -66,9 +66,17 @@ class AgentXdsTest : public ::testing::Test {
   // returns its xDS port.
   int StartAgent(const std::vector<std::string>& extra = {}) {
     const int agent_xds = FreePort();
-    std::vector<std::string> argv = {BuiltBinary("causeway"), "agent", "--hub", hub_.url(),
-                                     "--token", agent_token_, "--zone", "staging", "--collector",
-                                     "file:" + path_, "--xds",
+    std::vector<std::string> argv = {BuiltBinary("causeway"),
+                                     "agent",
+                                     "--hub",
+                                     hub_.url(),
+                                     "--token",
+                                     agent_token_,
+                                     "--zone",
+                                     "staging",
+                                     "--collector",
+                                     "file:" + path_,
+                                     "--xds",
                                      "127.0.0.1:" + std::to_string(agent_xds)};
     argv.insert(argv.end(), extra.begin(), extra.end());
     agent_ = std::make_unique<Subprocess>(
@@ -98,10 +106,9 @@ class AgentXdsTest : public ::testing::Test {
                    {{"name", "root"}, {"domain", domain_}, {"path", "/"}, {"route_group", "main"}})
             .status,
         201);
-    ASSERT_EQ(
-        admin_->Post("/v1/zones/staging/proxies", {{"name", "edge"}, {"domains", {domain_}}})
-            .status,
-        201);
+    ASSERT_EQ(admin_->Post("/v1/zones/staging/proxies", {{"name", "edge"}, {"domains", {domain_}}})
+                  .status,
+              201);
   }
 
   void StartProxy(int xds_port) {
@@ -209,9 +216,9 @@ TEST_F(AgentXdsTest, HubRestoredFromAnOlderBackupIsLoadedAgain) {
   // Nothing writes to the restored hub until the agent has reconnected and
   // found it behind (a hub that passes the agent's revision first is not
   // told apart; see the watcher).
-  ASSERT_TRUE(WaitFor([&] { return agent_->Log().find("its history was replaced") !=
-                                   std::string::npos; },
-                      seconds(30)));
+  ASSERT_TRUE(
+      WaitFor([&] { return agent_->Log().find("its history was replaced") != std::string::npos; },
+              seconds(30)));
   // A new collector event makes the agent write its clusters to the hub.
   WriteClusters(green, blue);
   ASSERT_TRUE(WaitFor([&] { return ClustersOnHub(); }, seconds(30)));
@@ -307,8 +314,8 @@ class RelayedProxyStatusTest : public AgentXdsTest {
   // `causeway status -z staging` as the admin; stdout and stderr.
   std::string CliStatus() {
     Subprocess cli(Subprocess::Options{
-        .argv = {BuiltBinary("causeway"), "status", "-z", "staging", "--hub", hub_.url(),
-                 "--token", hub_.admin_token()},
+        .argv = {BuiltBinary("causeway"), "status", "-z", "staging", "--hub", hub_.url(), "--token",
+                 hub_.admin_token()},
         .env = {{"HOME", dir_.path()}, {"XDG_CONFIG_HOME", ""}, {"CAUSEWAY_TOKEN", ""}},
         .log_path = dir_.File("cli.log")});
     cli.Wait();
@@ -318,8 +325,8 @@ class RelayedProxyStatusTest : public AgentXdsTest {
 
 TEST_F(RelayedProxyStatusTest, ProxiesOnTheAgentsXdsShowInTheHubsStatusUntilTheAgentGoes) {
   TestOrigin blue("blue"), green("green");
-  ASSERT_NO_FATAL_FAILURE(RouteThroughAgent(
-      blue, green, {"--name", "staging-relay", "--status-interval-ms", "500"}));
+  ASSERT_NO_FATAL_FAILURE(
+      RouteThroughAgent(blue, green, {"--name", "staging-relay", "--status-interval-ms", "500"}));
 
   // The proxy on the agent's xDS, with the agent's name and everything ACKed.
   ASSERT_TRUE(WaitFor([&] { return AllAcked(RelayedNode("edge-1")); }, seconds(10)))
@@ -336,7 +343,8 @@ TEST_F(RelayedProxyStatusTest, ProxiesOnTheAgentsXdsShowInTheHubsStatusUntilTheA
   ASSERT_EQ(status["agents"].size(), 1u) << status.dump(2);
   EXPECT_EQ(status["agents"][0]["name"], "staging-relay");
   EXPECT_EQ(status["agents"][0]["interval_ms"], 500);
-  for (const Json& p : status["proxies"]) EXPECT_EQ(p["via"], "agent") << p.dump();  // none on the hub
+  for (const Json& p : status["proxies"])
+    EXPECT_EQ(p["via"], "agent") << p.dump();  // none on the hub
 
   // `causeway status` lists it with the agent it is attached to.
   const std::string table = CliStatus();
@@ -375,8 +383,8 @@ TEST_F(RelayedProxyStatusTest, ProxiesOnTheAgentsXdsShowInTheHubsStatusUntilTheA
 TEST_F(RelayedProxyStatusTest, AnAgentThatStopsWithdrawsItsReportAtOnce) {
   TestOrigin blue("blue"), green("green");
   // An interval long enough that expiry (3 minutes) cannot be what removes it.
-  ASSERT_NO_FATAL_FAILURE(RouteThroughAgent(
-      blue, green, {"--name", "staging-relay", "--status-interval-ms", "60000"}));
+  ASSERT_NO_FATAL_FAILURE(
+      RouteThroughAgent(blue, green, {"--name", "staging-relay", "--status-interval-ms", "60000"}));
   // Reported soon after the change, not a minute later.
   ASSERT_TRUE(WaitFor([&] { return AllAcked(RelayedNode("edge-1")); }, seconds(10)))
       << admin_->Get("/v1/zones/staging/status").body.dump(2);
@@ -410,9 +418,9 @@ TEST_F(RelayedProxyStatusTest, ReportsAreCheckedAndLimitedToTheTokensZone) {
   EXPECT_EQ(invalid.status, 400) << invalid.raw.body;
   EXPECT_EQ(invalid.field(), "proxies[0].node_id") << invalid.raw.body;
   EXPECT_EQ(agent.Put("/v1/zones/staging/agents/Relay_1/proxies", report).field(), "agent");
-  EXPECT_EQ(agent.Put("/v1/zones/staging/agents/relay/proxies", Json{{"proxies", Json::array()}})
-                .field(),
-            "interval_ms");
+  EXPECT_EQ(
+      agent.Put("/v1/zones/staging/agents/relay/proxies", Json{{"proxies", Json::array()}}).field(),
+      "interval_ms");
   EXPECT_TRUE(Relayed().empty());
 
   // Its own zone: listed under the agent's name, then withdrawn.

@@ -65,8 +65,8 @@ bool Matches(const nlohmann::json& pod, const std::string& selector) {
 }  // namespace
 
 FakeKubeApi::FakeKubeApi(int port)
-    : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                    static_cast<uint16_t>(port))) {
+    : acceptor_(ioc_,
+                tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port))) {
   port_ = acceptor_.local_endpoint().port();
   accept_thread_ = std::thread([this] { AcceptLoop(); });
 }
@@ -155,29 +155,27 @@ bool FakeKubeApi::ServeListPage(const std::string& ns, std::map<std::string, std
     }
   } else {
     auto it = snapshots_.find(token);
-    if (it == snapshots_.end() || it->second.generation != compactions_ ||
-        expire_every_continue_) {
+    if (it == snapshots_.end() || it->second.generation != compactions_ || expire_every_continue_) {
       // What the real server answers when etcd compacted the snapshot the
       // token points into.
       ++expired_continues_;
-      response.body() =
-          Json{{"kind", "Status"},
-               {"apiVersion", "v1"},
-               {"status", "Failure"},
-               {"reason", "Expired"},
-               {"message",
-                "The provided continue parameter is too old to display a consistent list "
-                "result. You can start a new list without the continue parameter."},
-               {"code", 410}}
-              .dump();
+      response.body() = Json{
+          {"kind", "Status"},
+          {"apiVersion", "v1"},
+          {"status", "Failure"},
+          {"reason", "Expired"},
+          {"message",
+           "The provided continue parameter is too old to display a consistent list "
+           "result. You can start a new list without the continue parameter."},
+          {"code", 410}}.dump();
       return false;
     }
     snapshot = std::move(it->second);
     snapshots_.erase(it);
   }
   ++list_pages_;
-  const size_t end = limit == 0 ? snapshot.items.size()
-                                : std::min(snapshot.items.size(), snapshot.offset + limit);
+  const size_t end =
+      limit == 0 ? snapshot.items.size() : std::min(snapshot.items.size(), snapshot.offset + limit);
   Json items = Json::array();
   for (size_t i = snapshot.offset; i < end; ++i) items.push_back(snapshot.items[i]);
   Json metadata = {{"resourceVersion", std::to_string(snapshot.rv)}};
@@ -189,7 +187,10 @@ bool FakeKubeApi::ServeListPage(const std::string& ns, std::map<std::string, std
     snapshots_[next] = std::move(snapshot);
   }
   response.body() = Json{
-      {"kind", "PodList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}}.dump();
+      {"kind", "PodList"},
+      {"apiVersion", "v1"},
+      {"metadata", metadata},
+      {"items", items}}.dump();
   if (compact_after_pages_ > 0 && --compact_after_pages_ == 0) CompactLocked();
   return true;
 }

@@ -41,7 +41,8 @@ TEST(InHubCollectorTest, FileCollectorWritesThroughTheCatalog) {
   const std::string path = files.File("clusters.yaml");
   WriteFile(files, path, "- cluster: web\n  instances: [{host: 10.0.0.1, port: 8080}]\n");
   HubProcess hub;
-  ASSERT_NO_FATAL_FAILURE(hub.Start({"--collector", "file:" + path, "--collector-zone", "staging"}));
+  ASSERT_NO_FATAL_FAILURE(
+      hub.Start({"--collector", "file:" + path, "--collector-zone", "staging"}));
   Api admin(hub.url(), hub.admin_token());
 
   // The zone does not exist yet: the collector's writes fail and are retried

@@ -53,17 +53,16 @@ std::vector<Shape> HostileBodies() {
       {"100,000 nested objects", Repeat(R"({"a":)", 100000) + "1" + Repeat("}", 100000)},
       {"100,000 nested arrays in items",
        R"({"items": [)" + Repeat("[", 100000) + Repeat("]", 100000) + "]}"},
-      {"900 KB string", R"({"name": "hostile", "description": ")" + std::string(900000, 'x') +
-                            R"("})"},
+      {"900 KB string",
+       R"({"name": "hostile", "description": ")" + std::string(900000, 'x') + R"("})"},
       {"900 KB key", R"({")" + std::string(900000, 'k') + R"(": 1})"},
       {"100,000 keys", keys},
       {"300,000 values", "[" + Repeat("0,", 299999) + "0]"},
       {"1e999", R"({"name": "hostile", "description": 1e999})"},
       {"-1e999 in a document", R"([{"kind": "Zone", "name": "hostile", "description": -1e999}])"},
-      {"100-digit integers", R"({"name": "hostile", "port": )" + digits100 +
-                                 R"(, "interval_ms": )" + digits100 +
-                                 R"(, "instances": [{"host": "10.9.9.9", "port": )" + digits100 +
-                                 "}]}"},
+      {"100-digit integers",
+       R"({"name": "hostile", "port": )" + digits100 + R"(, "interval_ms": )" + digits100 +
+           R"(, "instances": [{"host": "10.9.9.9", "port": )" + digits100 + "}]}"},
       {"100-digit integer list", "[" + digits100 + "]"},
       {"invalid UTF-8", "{\"name\": \"hostile\xff\xfe\"}"},
       {"overlong UTF-8", "[\"\xc0\x80\"]"},
@@ -153,8 +152,8 @@ TEST_F(HostileInputTest, EveryBodyEndpointAnswers4xxAndStoresNothing) {
     if (!token.empty()) headers["Authorization"] = "Bearer " + token;
     for (const Endpoint& endpoint : endpoints) {
       for (const Shape& shape : shapes) {
-        const std::string what = role + " " + endpoint.method + " " + endpoint.target + " <- " +
-                                 shape.name;
+        const std::string what =
+            role + " " + endpoint.method + " " + endpoint.target + " <- " + shape.name;
         ++requests;
         auto res = (*client)->Send(endpoint.method, endpoint.target, shape.body, headers);
         if (!res.ok()) {
@@ -166,10 +165,9 @@ TEST_F(HostileInputTest, EveryBodyEndpointAnswers4xxAndStoresNothing) {
           continue;
         }
         Json body = Json::parse(res->body, nullptr, false);
-        const bool json_error = body.is_object() && body.contains("error") &&
-                                body["error"].is_object() &&
-                                !body["error"].value("code", "").empty() &&
-                                !body["error"].value("message", "").empty();
+        const bool json_error =
+            body.is_object() && body.contains("error") && body["error"].is_object() &&
+            !body["error"].value("code", "").empty() && !body["error"].value("message", "").empty();
         if (res->status < 400 || res->status >= 500 || !json_error) {
           failures.push_back(what + ": " + std::to_string(res->status) + " " +
                              res->body.substr(0, 200));
@@ -214,8 +212,9 @@ TEST_F(HostileInputTest, LimitErrorsNameTheProblem) {
   auto huge = admin_->Raw("POST", "/v1/zones", R"({"name": "n", "description": 1e999})");
   EXPECT_EQ(huge.status, 400);
   EXPECT_EQ(Message(huge), "body: the number 1e999 at byte 34 is out of range");
-  auto string = admin_->Raw("POST", "/v1/zones", R"({"name": "n", "description": ")" +
-                                                     std::string(900000, 'x') + R"("})");
+  auto string =
+      admin_->Raw("POST", "/v1/zones",
+                  R"({"name": "n", "description": ")" + std::string(900000, 'x') + R"("})");
   EXPECT_EQ(string.status, 400);
   EXPECT_EQ(string.field(), "description");
   auto utf8 = admin_->Raw("POST", "/v1/zones", "{\"name\": \"\xff\"}");
@@ -224,15 +223,15 @@ TEST_F(HostileInputTest, LimitErrorsNameTheProblem) {
 
   // A route group with rules, matches, targets and metadata, sent through
   // apply, nests 8 levels: well inside the limit.
-  Json group = {{"kind", "RouteGroup"},
-                {"zone", "dev"},
-                {"name", "deep-ok"},
-                {"default", {{{"cluster", "web"}, {"weight", 1}, {"metadata", {{"a", "b"}}}}}},
-                {"rules",
-                 {{{"methods", {"GET"}},
-                   {"matches", {{{"kind", "header"}, {"key", "x-stage"}, {"value", "blue"}}}},
-                   {"targets",
-                    {{{"cluster", "web"}, {"weight", 1}, {"metadata", {{"stage", "blue"}}}}}}}}}};
+  Json group = {
+      {"kind", "RouteGroup"},
+      {"zone", "dev"},
+      {"name", "deep-ok"},
+      {"default", {{{"cluster", "web"}, {"weight", 1}, {"metadata", {{"a", "b"}}}}}},
+      {"rules",
+       {{{"methods", {"GET"}},
+         {"matches", {{{"kind", "header"}, {"key", "x-stage"}, {"value", "blue"}}}},
+         {"targets", {{{"cluster", "web"}, {"weight", 1}, {"metadata", {{"stage", "blue"}}}}}}}}}};
   auto applied = admin_->Post("/v1/apply", Json{{"items", {group}}});
   EXPECT_EQ(applied.status, 200) << applied.raw.body;
 }
@@ -243,7 +242,8 @@ TEST_F(HostileInputTest, CliRefusesHostileYamlWithTheLine) {
   const int64_t before = Revision();
   std::string block;
   for (size_t i = 0; i < 10000; ++i) block += std::string(i, ' ') + "a:\n";
-  std::string laughs = "kind: Zone\nname: z\ndescription:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  std::string laughs =
+      "kind: Zone\nname: z\ndescription:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 12; ++i) {
     laughs += "  a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
     for (int j = 0; j < 10; ++j) laughs += (j ? ", *a" : "*a") + std::to_string(i - 1);
@@ -260,8 +260,9 @@ TEST_F(HostileInputTest, CliRefusesHostileYamlWithTheLine) {
       {"flow-arrays.yaml", Repeat("[", 100000) + Repeat("]", 100000) + "\n", "line 1, column 65"},
       {"flow-maps.yaml", Repeat("{a: ", 100000) + "1" + Repeat("}", 100000) + "\n",
        "line 1, column 257"},
-      {"flow-arrays.json", "[{\"kind\": \"Zone\", \"name\": \"z\", \"description\": " +
-                               Repeat("[", 100000) + Repeat("]", 100000) + "}]\n",
+      {"flow-arrays.json",
+       "[{\"kind\": \"Zone\", \"name\": \"z\", \"description\": " + Repeat("[", 100000) +
+           Repeat("]", 100000) + "}]\n",
        "line 1, column 109"},
       {"block-sequences.yaml", Repeat("- ", 10000) + "x\n", "line 1, column 129"},
       {"block-maps.yaml", block, "line 65, column 65"},
@@ -280,9 +281,17 @@ TEST_F(HostileInputTest, CliRefusesHostileYamlWithTheLine) {
     const std::string path = dir.File(c.file);
     std::ofstream(path, std::ios::binary) << c.text;
     Subprocess::Options options;
-    options.argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" </dev/null >\"$CW_OUT\" 2>\"$CW_ERR\"",
-                    BuiltBinary("causeway"), "--hub", hub_.url(), "--token", hub_.admin_token(),
-                    "apply", "-f", path};
+    options.argv = {"/bin/sh",
+                    "-c",
+                    "exec \"$0\" \"$@\" </dev/null >\"$CW_OUT\" 2>\"$CW_ERR\"",
+                    BuiltBinary("causeway"),
+                    "--hub",
+                    hub_.url(),
+                    "--token",
+                    hub_.admin_token(),
+                    "apply",
+                    "-f",
+                    path};
     options.env = {{"HOME", dir.path()},
                    {"CW_OUT", path + ".out"},
                    {"CW_ERR", path + ".err"},

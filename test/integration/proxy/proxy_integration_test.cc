@@ -12,21 +12,21 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/thread_slice.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "common/thread_slice.h"
 #include "proxy/config/build_config.h"
 #include "proxy/server/proxy_server.h"
 #include "support/process.h"
@@ -53,6 +53,7 @@ extern "C" int epoll_ctl(int epfd, int op, int fd, struct epoll_event* event) {
 namespace causeway::proxy {
 namespace {
 
+using causeway::testing::WaitFor;
 using envoy::config::cluster::v3::Cluster;
 using envoy::config::endpoint::v3::ClusterLoadAssignment;
 using envoy::config::listener::v3::Listener;
@@ -62,7 +63,6 @@ using ::testing::Not;
 using testing::RawClient;
 using testing::Request;
 using testing::TestOrigin;
-using causeway::testing::WaitFor;
 
 template <typename Proto>
 Proto Text(const std::string& text) {
@@ -927,8 +927,8 @@ TEST_F(ConnectionReuseTest, ConnectsToOneEndpointAreBounded) {
     const int now = SynSentTo(stalled_port);
     most = std::max(most, now);
     return server_->RequestsInProgress() == 20 && now == 8;
-  })) << "in progress " << server_->RequestsInProgress() << ", connecting "
-      << SynSentTo(stalled_port);
+  })) << "in progress "
+      << server_->RequestsInProgress() << ", connecting " << SynSentTo(stalled_port);
   for (int i = 0; i < 50; ++i) most = std::max(most, SynSentTo(stalled_port));
   EXPECT_EQ(most, 8);
   clients.clear();

@@ -23,10 +23,10 @@
 #include <thread>
 #include <vector>
 
-#include "net/http_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub_fixture.h"
+#include "net/http_client.h"
 #include "nlohmann/json.hpp"
 #include "support/process.h"
 #include "test_origin.h"
@@ -411,9 +411,15 @@ EndpointCounters CountersOf(const Json& clusters, const std::string& cluster,
 TEST_F(ProxyWithHubTest, RefusesAWorkerSliceOutsideTheKernelsRange) {
   for (const char* value : {"50", "100001", "-1"}) {
     Subprocess::Options options;
-    options.argv = {causeway::testing::BuiltBinary("causeway-proxy"), "--xds",
-                    "127.0.0.1:" + std::to_string(hub_.xds_port()), "--proxy", kProxy, "--zone",
-                    kZone, "--worker-slice-us", value};
+    options.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
+                    "--xds",
+                    "127.0.0.1:" + std::to_string(hub_.xds_port()),
+                    "--proxy",
+                    kProxy,
+                    "--zone",
+                    kZone,
+                    "--worker-slice-us",
+                    value};
     options.log_path = dir_.File(std::string("slice-") + value + ".log");
     Subprocess proxy(options);
     EXPECT_NE(proxy.Wait(), 0) << value;

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "net/http_client.h"
 #include "gtest/gtest.h"
+#include "net/http_client.h"
 #include "nlohmann/json.hpp"
 #include "support/process.h"
 #include "test_origin.h"
@@ -39,8 +39,7 @@ std::string Objects(int port, const std::string& cluster, const std::string& pat
          cluster +
          "\n---\n"
          "kind: Route\nname: root\nzone: shop\ndomain: app.test:" +
-         std::to_string(port) + "\npath: " + path +
-         "\nroute_group: main\n";
+         std::to_string(port) + "\npath: " + path + "\nroute_group: main\n";
 }
 
 std::string ClusterDoc(const std::string& name, uint16_t port) {
@@ -69,21 +68,28 @@ class StaticConfigTest : public ::testing::Test {
   void Start(int check_ms) {
     Subprocess::Options options;
     options.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
-                    "--config", config_,
-                    "--proxy", "edge",
-                    "--admin", "127.0.0.1:" + std::to_string(admin_port_),
-                    "--listen-address", "127.0.0.1",
-                    "--workers", "1",
-                    "--access-log", "off",
-                    "--config-check-ms", std::to_string(check_ms)};
+                    "--config",
+                    config_,
+                    "--proxy",
+                    "edge",
+                    "--admin",
+                    "127.0.0.1:" + std::to_string(admin_port_),
+                    "--listen-address",
+                    "127.0.0.1",
+                    "--workers",
+                    "1",
+                    "--access-log",
+                    "off",
+                    "--config-check-ms",
+                    std::to_string(check_ms)};
     options.log_path = dir_.File("proxy.log");
     proxy_ = std::make_unique<Subprocess>(options);
   }
 
   std::string Origin() {
     RawClient::Response r = proxy::testing::Request(
-        listen_port_, "GET / HTTP/1.1\r\nHost: app.test:" + std::to_string(listen_port_) +
-                          "\r\n\r\n");
+        listen_port_,
+        "GET / HTTP/1.1\r\nHost: app.test:" + std::to_string(listen_port_) + "\r\n\r\n");
     return r.status == 200 ? r.Header("x-origin") : "status " + std::to_string(r.status);
   }
   bool ServedBy(const std::string& origin) {
@@ -171,16 +177,19 @@ TEST_F(StaticConfigTest, BadFileAtStartIsAnErrorNamingIt) {
   Write(Good("blue"));
   proxy_ = nullptr;
   Subprocess::Options options;
-  options.argv = {causeway::testing::BuiltBinary("causeway-proxy"), "--config", config_,
-                  "--proxy", "no-such-proxy", "--admin",
+  options.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
+                  "--config",
+                  config_,
+                  "--proxy",
+                  "no-such-proxy",
+                  "--admin",
                   "127.0.0.1:" + std::to_string(admin_port_)};
   options.log_path = dir_.File("proxy2.log");
   Subprocess other(options);
   const int other_status = other.Wait(seconds(15));
   ASSERT_TRUE(WIFEXITED(other_status));
   EXPECT_EQ(WEXITSTATUS(other_status), 2);
-  EXPECT_NE(other.Log().find("no Proxy named \"no-such-proxy\""), std::string::npos)
-      << other.Log();
+  EXPECT_NE(other.Log().find("no Proxy named \"no-such-proxy\""), std::string::npos) << other.Log();
 }
 
 }  // namespace

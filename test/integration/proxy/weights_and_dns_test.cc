@@ -34,16 +34,16 @@
 namespace causeway::proxy {
 namespace {
 
-using envoy::config::cluster::v3::Cluster;
-using envoy::config::endpoint::v3::ClusterLoadAssignment;
-using envoy::config::listener::v3::Listener;
-using envoy::config::route::v3::RouteConfiguration;
-using ::testing::ElementsAre;
 using causeway::testing::BuiltBinary;
 using causeway::testing::FreePort;
 using causeway::testing::Subprocess;
 using causeway::testing::TempDir;
 using causeway::testing::WaitFor;
+using envoy::config::cluster::v3::Cluster;
+using envoy::config::endpoint::v3::ClusterLoadAssignment;
+using envoy::config::listener::v3::Listener;
+using envoy::config::route::v3::RouteConfiguration;
+using ::testing::ElementsAre;
 using testing::RawClient;
 using testing::TestOrigin;
 
@@ -72,17 +72,15 @@ Listener MakeListener() {
 
 // Every request to cluster `cluster`.
 RouteConfiguration RoutesTo(const std::string& cluster) {
-  return Text<RouteConfiguration>(R"pb(
-    name: "web"
-    virtual_hosts {
-      name: "any"
-      domains: "*"
-      routes {
-        match { prefix: "/" }
-        route { cluster: ")pb" + cluster + R"pb(" }
-      }
-    }
-  )pb");
+  RouteConfiguration routes;
+  routes.set_name("web");
+  auto* host = routes.add_virtual_hosts();
+  host->set_name("any");
+  host->add_domains("*");
+  auto* route = host->add_routes();
+  route->mutable_match()->set_prefix("/");
+  route->mutable_route()->set_cluster(cluster);
+  return routes;
 }
 
 std::string Get(const std::string& path = "/") {
@@ -103,6 +101,8 @@ TEST(WeightedEndpointsTest, ThreeToOneOverFourThousandRequests) {
   Cluster cluster;
   cluster.set_name("weighted");
   cluster.set_type(Cluster::EDS);
+  // The text proto is split by the ports put into it: left as written.
+  // clang-format off
   ClusterLoadAssignment cla = Text<ClusterLoadAssignment>(R"pb(
     cluster_name: "weighted"
     endpoints {
@@ -118,6 +118,7 @@ TEST(WeightedEndpointsTest, ThreeToOneOverFourThousandRequests) {
       }
     }
   )pb");
+  // clang-format on
   auto snapshot = BuildConfig({MakeListener()}, {RoutesTo("weighted")}, {cluster}, {cla});
   ASSERT_TRUE(snapshot.ok()) << snapshot.status();
   ASSERT_TRUE(server.UpdateConfig(*snapshot).ok());
@@ -220,6 +221,8 @@ class StrictDnsTest : public ::testing::Test {
     server_ = std::make_unique<ProxyServer>(
         ProxyServerOptions{.workers = 2, .access_log = &log_, .dns_server = DnsServer()});
     ASSERT_TRUE(server_->Start().ok());
+    // The text proto is split by the ports put into it: left as written.
+    // clang-format off
     Cluster cluster = Text<Cluster>(R"pb(
       name: "svc"
       type: STRICT_DNS
@@ -235,6 +238,7 @@ class StrictDnsTest : public ::testing::Test {
         }
       }
     )pb");
+    // clang-format on
     auto snapshot = BuildConfig({MakeListener()}, {RoutesTo("svc")}, {cluster}, {});
     ASSERT_TRUE(snapshot.ok()) << snapshot.status();
     ASSERT_TRUE(server_->UpdateConfig(*snapshot).ok());
@@ -325,8 +329,7 @@ TEST_F(StrictDnsTest, FailedLookupsKeepTheLastAddresses) {
   const uint64_t failures = server_->DnsStats().failures;
   StopDns();
   // Two refreshes fail (no server)...
-  ASSERT_TRUE(WaitFor([&] { return server_->DnsStats().failures >= failures + 2; },
-                      kRefresh * 10));
+  ASSERT_TRUE(WaitFor([&] { return server_->DnsStats().failures >= failures + 2; }, kRefresh * 10));
   // ... and the address they could not confirm still serves.
   EXPECT_EQ(AskMany(10), (std::map<std::string, int>{{"first", 10}}));
   // The server back with another address: followed again.
@@ -351,8 +354,8 @@ TEST_F(StrictDnsTest, ANameThatStopsExistingLeavesNoEndpoint) {
 TEST(DnsServerFlagTest, CausewayProxyRefusesAMalformedServer) {
   TempDir dir;
   Subprocess::Options options;
-  options.argv = {BuiltBinary("causeway-proxy"), "--proxy", "p", "--config",
-                  dir.File("none.yaml"), "--dns-server", "localhost:53"};
+  options.argv = {BuiltBinary("causeway-proxy"), "--proxy",      "p",           "--config",
+                  dir.File("none.yaml"),         "--dns-server", "localhost:53"};
   options.log_path = dir.File("proxy.log");
   Subprocess proxy(options);
   const int status = proxy.Wait(std::chrono::seconds(10));

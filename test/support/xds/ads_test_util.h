@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "catalog/catalog.h"
 #include "model/objects.h"
 #include "store/store.h"
 #include "support/process.h"
