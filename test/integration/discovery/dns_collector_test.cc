@@ -12,17 +12,17 @@
 #include <mutex>
 
 #include "discovery/collectors/dns_resolver.h"
+#include "support/dnsmasq.h"
 #include "support/process.h"
 
 namespace causeway::discovery {
 namespace {
 
+using causeway::testing::Dnsmasq;
 using causeway::testing::FreePort;
 using causeway::testing::Subprocess;
 using causeway::testing::TempDir;
 using causeway::testing::WaitFor;
-
-constexpr char kDnsmasq[] = "/usr/sbin/dnsmasq";
 
 void Write(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::trunc) << text;
@@ -31,33 +31,14 @@ void Write(const std::string& path, const std::string& text) {
 class DnsCollectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (access(kDnsmasq, X_OK) != 0) GTEST_SKIP() << "dnsmasq is not installed (dnsmasq-base)";
-    port_ = FreePort();
-    Write(dir_.File("hosts"), "");
-    Write(dir_.File("dnsmasq.conf"), "");
+    if (access(Dnsmasq::kPath, X_OK) != 0)
+      GTEST_SKIP() << "dnsmasq is not installed (dnsmasq-base)";
+    dns_ = std::make_unique<Dnsmasq>(dir_.path(), FreePort());
   }
   void TearDown() override { StopDns(); }
 
   void StartDns() {
-    Subprocess::Options options;
-    options.argv = {kDnsmasq,
-                    "--no-daemon",
-                    "--port=" + std::to_string(port_),
-                    "--listen-address=127.0.0.1",
-                    "--bind-interfaces",
-                    "--no-resolv",
-                    "--no-hosts",
-                    "--local=/test/",  // authoritative: unknown names are NXDOMAIN
-                    "--addn-hosts=" + dir_.File("hosts"),
-                    "--conf-file=" + dir_.File("dnsmasq.conf"),
-                    "--local-ttl=1",
-                    "--pid-file=",
-                    "--log-facility=-"};
-    // As root dnsmasq would switch to "nobody", who cannot read the test's
-    // private directory.
-    if (getuid() == 0) options.argv.push_back("--user=root");
-    options.log_path = dir_.File("dnsmasq.log");
-    dns_ = std::make_unique<Subprocess>(options);
+    dns_->Start();
     // Ready when it answers.
     auto resolver = DnsResolver::Create(Server());
     ASSERT_TRUE(resolver.ok()) << resolver.status();
@@ -65,9 +46,8 @@ class DnsCollectorTest : public ::testing::Test {
   }
   void StopDns() {
     if (dns_) dns_->Stop();
-    dns_.reset();
   }
-  std::string Server() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string Server() const { return dns_->server(); }
 
   void StartCollector(const std::string& target_text) {
     auto target = ParseDnsTarget(target_text);
@@ -107,8 +87,7 @@ class DnsCollectorTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  int port_ = 0;
-  std::unique_ptr<Subprocess> dns_;
+  std::unique_ptr<Dnsmasq> dns_;
   std::unique_ptr<DnsCollector> collector_;
   std::mutex mu_;
   std::vector<ClusterSet> sets_;
@@ -121,13 +100,11 @@ TEST_F(DnsCollectorTest, AddressRecordsFollowChangesOnTheirTtl) {
   ASSERT_TRUE(WaitForInstances("users", {"10.0.0.1:8080"}));
 
   // New addresses, one of them IPv6; dnsmasq re-reads its hosts file on SIGHUP.
-  Write(dir_.File("hosts"), "10.0.0.2 users.test\n10.0.0.3 users.test\nfd00::7 users.test\n");
-  dns_->Signal(SIGHUP);
+  dns_->SetHosts("10.0.0.2 users.test\n10.0.0.3 users.test\nfd00::7 users.test\n");
   ASSERT_TRUE(WaitForInstances("users", {"10.0.0.2:8080", "10.0.0.3:8080", "fd00::7:8080"}));
 
   // The name goes away: the cluster has no instances (a definite answer).
-  Write(dir_.File("hosts"), "10.0.0.9 other.test\n");
-  dns_->Signal(SIGHUP);
+  dns_->SetHosts("10.0.0.9 other.test\n");
   ASSERT_TRUE(WaitForInstances("users", {}));
 }
 
@@ -158,8 +135,7 @@ TEST_F(DnsCollectorTest, SrvRecordsResolveTheirTargets) {
   ASSERT_TRUE(WaitForInstances("web", {"10.0.1.1:8081", "10.0.1.2:8082"}));
 
   // A target moves (hosts file, SIGHUP)...
-  Write(dir_.File("hosts"), "10.0.1.1 web1.test\n10.0.1.9 web2.test\n");
-  dns_->Signal(SIGHUP);
+  dns_->SetHosts("10.0.1.1 web1.test\n10.0.1.9 web2.test\n");
   ASSERT_TRUE(WaitForInstances("web", {"10.0.1.1:8081", "10.0.1.9:8082"}));
 
   // ...and the SRV set changes (configuration, restart on the same port).

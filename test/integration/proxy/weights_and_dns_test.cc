@@ -27,6 +27,7 @@
 #include "proxy/config/build_config.h"
 #include "proxy/server/proxy_server.h"
 #include "proxy/upstream/dns_lookup.h"
+#include "support/dnsmasq.h"
 #include "support/process.h"
 #include "support/proxy/memory_access_log.h"
 #include "test_origin.h"
@@ -35,6 +36,7 @@ namespace causeway::proxy {
 namespace {
 
 using causeway::testing::BuiltBinary;
+using causeway::testing::Dnsmasq;
 using causeway::testing::FreePort;
 using causeway::testing::Subprocess;
 using causeway::testing::TempDir;
@@ -46,8 +48,6 @@ using envoy::config::route::v3::RouteConfiguration;
 using ::testing::ElementsAre;
 using testing::RawClient;
 using testing::TestOrigin;
-
-constexpr char kDnsmasq[] = "/usr/sbin/dnsmasq";
 
 template <typename Proto>
 Proto Text(const std::string& text) {
@@ -163,9 +163,9 @@ class StrictDnsTest : public ::testing::Test {
   static constexpr std::chrono::milliseconds kRefresh{1000};
 
   void SetUp() override {
-    if (access(kDnsmasq, X_OK) != 0) GTEST_SKIP() << "dnsmasq is not installed (dnsmasq-base)";
-    dns_port_ = FreePort();
-    Write(dir_.File("hosts"), "");
+    if (access(Dnsmasq::kPath, X_OK) != 0)
+      GTEST_SKIP() << "dnsmasq is not installed (dnsmasq-base)";
+    dns_ = std::make_unique<Dnsmasq>(dir_.path(), FreePort());
     // Two origins behind one name: the same port on two loopback addresses.
     for (int attempt = 0; attempt < 20 && second_ == nullptr; ++attempt) {
       first_ = std::make_unique<TestOrigin>("first", "127.0.0.2", 0);
@@ -180,40 +180,19 @@ class StrictDnsTest : public ::testing::Test {
     StopDns();
   }
 
-  std::string DnsServer() const { return "127.0.0.1:" + std::to_string(dns_port_); }
+  std::string DnsServer() const { return dns_->server(); }
 
   void StartDns() {
-    Subprocess::Options options;
-    options.argv = {kDnsmasq,
-                    "--no-daemon",
-                    "--port=" + std::to_string(dns_port_),
-                    "--listen-address=127.0.0.1",
-                    "--bind-interfaces",
-                    "--no-resolv",
-                    "--no-hosts",
-                    "--local=/test/",  // authoritative: unknown names are NXDOMAIN
-                    "--addn-hosts=" + dir_.File("hosts"),
-                    "--local-ttl=1",
-                    "--pid-file=",
-                    "--log-facility=-"};
-    // As root dnsmasq would switch to "nobody", who cannot read the test's
-    // private directory.
-    if (getuid() == 0) options.argv.push_back("--user=root");
-    options.log_path = dir_.File("dnsmasq.log");
-    dns_ = std::make_unique<Subprocess>(options);
+    dns_->Start();
     auto lookup = DnsLookup::Create(DnsServer());
     ASSERT_TRUE(lookup.ok()) << lookup.status();
     ASSERT_TRUE(WaitFor([&] { return (*lookup)->Addresses("probe.test").ok(); })) << dns_->Log();
   }
   void StopDns() {
     if (dns_) dns_->Stop();
-    dns_.reset();
   }
   // A new hosts file, re-read by dnsmasq.
-  void SetHosts(const std::string& text) {
-    Write(dir_.File("hosts"), text);
-    dns_->Signal(SIGHUP);
-  }
+  void SetHosts(const std::string& text) { dns_->SetHosts(text); }
 
   // The proxy serving cluster "svc": STRICT_DNS on svc.test at the origins'
   // port, re-resolved every kRefresh.
@@ -267,8 +246,7 @@ class StrictDnsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  int dns_port_ = 0;
-  std::unique_ptr<Subprocess> dns_;
+  std::unique_ptr<Dnsmasq> dns_;
   std::unique_ptr<TestOrigin> first_, second_;
   MemoryAccessLog log_;
   std::unique_ptr<ProxyServer> server_;
