@@ -22,7 +22,6 @@
 
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "proxy/config/build_config.h"
 #include "proxy/server/proxy_server.h"
@@ -30,6 +29,7 @@
 #include "support/dnsmasq.h"
 #include "support/process.h"
 #include "support/proxy/memory_access_log.h"
+#include "support/proxy/test_protos.h"
 #include "test_origin.h"
 
 namespace causeway::proxy {
@@ -46,15 +46,9 @@ using envoy::config::endpoint::v3::ClusterLoadAssignment;
 using envoy::config::listener::v3::Listener;
 using envoy::config::route::v3::RouteConfiguration;
 using ::testing::ElementsAre;
+using testing::ParseText;
 using testing::RawClient;
 using testing::TestOrigin;
-
-template <typename Proto>
-Proto Text(const std::string& text) {
-  Proto p;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &p)) << text;
-  return p;
-}
 
 Listener MakeListener() {
   envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
@@ -103,7 +97,7 @@ TEST(WeightedEndpointsTest, ThreeToOneOverFourThousandRequests) {
   cluster.set_type(Cluster::EDS);
   // The text proto is split by the ports put into it: left as written.
   // clang-format off
-  ClusterLoadAssignment cla = Text<ClusterLoadAssignment>(R"pb(
+  ClusterLoadAssignment cla = ParseText<ClusterLoadAssignment>(R"pb(
     cluster_name: "weighted"
     endpoints {
       lb_endpoints {
@@ -202,7 +196,7 @@ class StrictDnsTest : public ::testing::Test {
     ASSERT_TRUE(server_->Start().ok());
     // The text proto is split by the ports put into it: left as written.
     // clang-format off
-    Cluster cluster = Text<Cluster>(R"pb(
+    Cluster cluster = ParseText<Cluster>(R"pb(
       name: "svc"
       type: STRICT_DNS
       dns_refresh_rate { seconds: 1 }
