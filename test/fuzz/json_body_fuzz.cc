@@ -21,49 +21,13 @@
 #include <utility>
 #include <vector>
 
+#include "fuzz_checks.h"
 #include "model/bounded_json.h"
 
 namespace model = causeway::model;
+using causeway::fuzz::Check;
+using causeway::fuzz::CheckJsonLimits;
 using model::Json;
-
-namespace {
-
-[[noreturn]] void Fail(const char* what) {
-  std::fprintf(stderr, "json_body_fuzz invariant violated: %s\n", what);
-  std::abort();
-}
-
-void Check(bool ok, const char* what) {
-  if (!ok) Fail(what);
-}
-
-// Checks the limits over the whole document, without recursion.
-void CheckLimits(const Json& root, const model::JsonLimits& limits) {
-  std::vector<std::pair<const Json*, size_t>> stack = {{&root, 0}};
-  size_t values = 0;
-  while (!stack.empty()) {
-    auto [j, depth] = stack.back();
-    stack.pop_back();
-    ++values;
-    if (j->is_string()) {
-      Check(j->get_ref<const std::string&>().size() <= limits.max_string_bytes,
-            "a string over the limit was accepted");
-    }
-    if (j->is_array() || j->is_object()) {
-      Check(depth < limits.max_depth, "nesting over the limit was accepted");
-      if (j->is_object()) Check(j->size() <= limits.max_object_keys, "too many keys accepted");
-      for (auto it = j->begin(); it != j->end(); ++it) {
-        if (j->is_object()) {
-          Check(it.key().size() <= limits.max_string_bytes, "a key over the limit was accepted");
-        }
-        stack.push_back({&*it, depth + 1});
-      }
-    }
-  }
-  Check(values <= limits.max_values, "more values than the limit were accepted");
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
@@ -90,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   Check(Json::accept(text), "parsed what nlohmann rejects");
-  CheckLimits(*parsed, limits);
+  CheckJsonLimits(*parsed, limits, /*keys_and_values=*/true);
   // Within the limits nlohmann's DOM is shallow enough to build and compare.
   Json reference = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   Check(!reference.is_discarded(), "nlohmann accepted but did not parse");

@@ -17,40 +17,14 @@
 #include <utility>
 #include <vector>
 
+#include "fuzz_checks.h"
 #include "model/documents.h"
 
 namespace model = causeway::model;
+using causeway::fuzz::Check;
+using causeway::fuzz::CheckJsonLimits;
+using causeway::fuzz::Fail;
 using model::Json;
-
-namespace {
-
-[[noreturn]] void Fail(const char* what) {
-  std::fprintf(stderr, "yaml_documents_fuzz invariant violated: %s\n", what);
-  std::abort();
-}
-
-void Check(bool ok, const char* what) {
-  if (!ok) Fail(what);
-}
-
-void CheckLimits(const Json& root, const model::JsonLimits& limits) {
-  std::vector<std::pair<const Json*, size_t>> stack = {{&root, 0}};
-  while (!stack.empty()) {
-    auto [j, depth] = stack.back();
-    stack.pop_back();
-    if (j->is_string()) {
-      Check(j->get_ref<const std::string&>().size() <= limits.max_string_bytes,
-            "a string over the limit was accepted");
-    }
-    if (j->is_array() || j->is_object()) {
-      Check(depth < limits.max_depth, "nesting over the limit was accepted");
-      if (j->is_object()) Check(j->size() <= limits.max_object_keys, "too many keys accepted");
-      for (auto it = j->begin(); it != j->end(); ++it) stack.push_back({&*it, depth + 1});
-    }
-  }
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -62,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   for (const model::Document& doc : *docs) {
-    CheckLimits(doc.json, model::kYamlLimits);
+    CheckJsonLimits(doc.json, model::kYamlLimits, /*keys_and_values=*/false);
     try {
       (void)doc.json.dump();
       (void)model::ApplyJson(doc.parsed).dump();
