@@ -92,17 +92,24 @@ class StaticConfigTest : public ::testing::Test {
         "GET / HTTP/1.1\r\nHost: app.test:" + std::to_string(listen_port_) + "\r\n\r\n");
     return r.status == 200 ? r.Header("x-origin") : "status " + std::to_string(r.status);
   }
+  // The admin endpoint starts after the listeners, so a test that reads it
+  // next waits for it too.
   bool ServedBy(const std::string& origin) {
-    return WaitFor([&] { return proxy_->Running() && Origin() == origin; }, seconds(15));
+    return WaitFor(
+        [&] { return proxy_->Running() && Origin() == origin && !Admin("/server_info").empty(); },
+        seconds(15));
   }
 
+  // The page's JSON, or an empty object when the admin endpoint does not
+  // answer (yet), so that callers' value() lookups fall back to defaults.
   nlohmann::json Admin(const std::string& path) {
     auto client = HttpClient::Create("127.0.0.1:" + std::to_string(admin_port_),
                                      HttpClient::Options{seconds(5)});
-    if (!client.ok()) return nullptr;
+    if (!client.ok()) return nlohmann::json::object();
     auto res = (*client)->Send("GET", path);
-    if (!res.ok() || res->status != 200) return nullptr;
-    return nlohmann::json::parse(res->body, nullptr, false);
+    if (!res.ok() || res->status != 200) return nlohmann::json::object();
+    nlohmann::json page = nlohmann::json::parse(res->body, nullptr, false);
+    return page.is_object() ? page : nlohmann::json::object();
   }
 
   TempDir dir_;
