@@ -226,9 +226,13 @@ void AddAdminCommands(CLI::App& app, Globals* globals) {
               "  causeway token create ci --role editor\n"
               "  export CAUSEWAY_TOKEN=$(causeway token create me --role viewer)");
   create->add_option("name", token_flags.name, "Token name")->required();
-  create->add_option("--role", token_flags.role, "admin, editor, viewer (default) or agent")
-      ->check(CLI::IsMember({"admin", "editor", "viewer", "agent"}));
-  create->add_option("-z,--zone", token_flags.zone, "Limit the token to one zone");
+  create
+      ->add_option("--role", token_flags.role,
+                   "admin, editor, viewer (default), agent, or proxy (xDS streams of one zone; "
+                   "needs --zone)")
+      ->check(CLI::IsMember({"admin", "editor", "viewer", "agent", "proxy"}));
+  create->add_option("-z,--zone", token_flags.zone,
+                     "Limit the token to one zone (required for --role proxy)");
   create->add_option("-o,--output", token_flags.output, "table (default) or json")
       ->check(CLI::IsMember({"table", "json"}));
   AddConnectionFlags(create, globals);

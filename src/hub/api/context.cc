@@ -7,6 +7,11 @@ http::Handler Authed(const ApiContext& ctx, AuthedHandler handler) {
     absl::StatusOr<Principal> principal =
         ctx.authenticator->Authenticate(req.Header("authorization"));
     if (!principal.ok()) return ErrorResponse(principal.status());
+    // Proxy tokens are for xDS streams only; refusing them here covers every
+    // route, present and future.
+    if (absl::Status rest = auth::CheckRestAccess(*principal); !rest.ok()) {
+      return ErrorResponse(rest);
+    }
     req.actor = principal->name;
     absl::StatusOr<Response> res = handler(ctx, req, *principal);
     if (!res.ok()) return ErrorResponse(res.status());

@@ -42,12 +42,17 @@ absl::StatusOr<Response> CreateToken(const ApiContext& ctx, Request& req, const 
   if (!model::IsValidName(record.name)) {
     return FieldError("name", StrCat("\"", record.name, "\" is not a valid name"));
   }
-  if (!auth::ParseRole(record.role)) {
-    return FieldError("role",
-                      StrCat("\"", record.role, "\" is not one of admin, editor, viewer, agent"));
+  std::optional<auth::Role> role = auth::ParseRole(record.role);
+  if (!role) {
+    return FieldError(
+        "role", StrCat("\"", record.role, "\" is not one of admin, editor, viewer, agent, proxy"));
   }
   if (!record.zone.empty() && !model::IsValidName(record.zone)) {
     return FieldError("zone", StrCat("\"", record.zone, "\" is not a valid zone name"));
+  }
+  if (record.zone.empty() && auth::RoleNeedsZone(*role)) {
+    return FieldError("zone", StrCat("is required for role ", record.role,
+                                     " (its token opens the xDS streams of one zone)"));
   }
   CW_RETURN_IF_ERROR(auth::CheckTokenAdmin(p, record.zone));
   CW_ASSIGN_OR_RETURN(std::string secret, auth::GenerateSecret());

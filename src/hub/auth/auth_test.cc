@@ -33,6 +33,20 @@ TEST(PolicyTest, Roles) {
   EXPECT_TRUE(absl::IsPermissionDenied(CheckTokenAdmin(zone_admin, "")));
 }
 
+TEST(PolicyTest, ProxyTokensReadNothingOverRest) {
+  EXPECT_EQ(ParseRole("proxy"), Role::kProxy);
+  EXPECT_EQ(RoleName(Role::kProxy), "proxy");
+  EXPECT_TRUE(RoleNeedsZone(Role::kProxy));
+  EXPECT_FALSE(RoleNeedsZone(Role::kAgent));
+  Principal proxy{"edge", Role::kProxy, "dev"};
+  EXPECT_TRUE(proxy.SeesZone("dev"));  // its zone, for xDS
+  EXPECT_TRUE(absl::IsPermissionDenied(CheckRestAccess(proxy)));
+  EXPECT_TRUE(absl::IsPermissionDenied(CheckRead(proxy, "dev")));
+  EXPECT_TRUE(absl::IsPermissionDenied(CheckWrite(proxy, Kind::kCluster, "dev")));
+  EXPECT_TRUE(absl::IsPermissionDenied(CheckTokenAdmin(proxy, "dev")));
+  EXPECT_TRUE(CheckRestAccess(Principal{"v", Role::kViewer, ""}).ok());
+}
+
 TEST(SecretsTest, ShapeAndHash) {
   auto a = GenerateSecret();
   auto b = GenerateSecret();

@@ -10,7 +10,10 @@
 
 namespace causeway::hub::auth {
 
-enum class Role { kAdmin, kEditor, kViewer, kAgent };
+// kProxy: a data-plane proxy's credential. It opens xDS streams of its zone
+// and reads nothing over REST (a REST request with it authenticates, then is
+// refused).
+enum class Role { kAdmin, kEditor, kViewer, kAgent, kProxy };
 std::string_view RoleName(Role role);
 std::optional<Role> ParseRole(std::string_view name);
 
@@ -30,5 +33,9 @@ absl::Status CheckWrite(const Principal& p, model::Kind kind, std::string_view z
 // Token management: admins only; a zone-limited admin manages only tokens of
 // its zone (`zone` is the token's zone, "" for an unlimited token).
 absl::Status CheckTokenAdmin(const Principal& p, std::string_view zone);
+// REST access at all: PERMISSION_DENIED for proxy tokens.
+absl::Status CheckRestAccess(const Principal& p);
+// Roles whose tokens must be limited to one zone when created (proxy).
+bool RoleNeedsZone(Role role);
 
 }  // namespace causeway::hub::auth

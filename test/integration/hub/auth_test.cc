@@ -87,6 +87,35 @@ TEST_F(AuthTest, AgentWritesOnlyItsZonesClusters) {
   EXPECT_EQ(agent.Post("/v1/zones/dev/clusters", {{"name", "new"}}).status, 201);
 }
 
+TEST_F(AuthTest, ProxyTokenNeedsAZoneAndReadsNothingOverRest) {
+  auto no_zone = admin_->Post("/v1/tokens", {{"name", "edge"}, {"role", "proxy"}});
+  EXPECT_EQ(no_zone.status, 400) << no_zone.raw.body;
+  EXPECT_EQ(no_zone.field(), "zone");
+  Api proxy(hub_.url(), CreateToken(*admin_, "edge", "proxy", "dev"));
+  auto listed = admin_->Get("/v1/tokens");
+  bool found = false;
+  for (const Json& t : listed.body["items"]) {
+    if (t["name"] == "edge") {
+      found = true;
+      EXPECT_EQ(t["role"], "proxy");
+      EXPECT_EQ(t["zone"], "dev");
+    }
+  }
+  EXPECT_TRUE(found);
+  // Authenticated (403, not 401), yet refused everywhere, its own zone too.
+  auto read = proxy.Get("/v1/zones/dev/routes/root");
+  EXPECT_EQ(read.status, 403) << read.raw.body;
+  EXPECT_EQ(read.code(), "permission_denied");
+  EXPECT_NE(read.raw.body.find("proxy"), std::string::npos);
+  EXPECT_EQ(proxy.Get("/v1/zones").status, 403);
+  EXPECT_EQ(proxy.Get("/v1/changelog").status, 403);
+  EXPECT_EQ(proxy.Get("/v1/zones/dev/status").status, 403);
+  EXPECT_EQ(proxy.Post("/v1/zones/dev/clusters", {{"name", "x"}}).status, 403);
+  EXPECT_EQ(proxy.Get("/v1/tokens").status, 403);
+  Api bogus(hub_.url(), "cw_not_a_token");
+  EXPECT_EQ(bogus.Get("/v1/zones").status, 401);
+}
+
 TEST_F(AuthTest, ZoneLimitedTokenCannotSeeOtherZones) {
   Api dev(hub_.url(), CreateToken(*admin_, "dev-editor", "editor", "dev"));
   auto zones = dev.Get("/v1/zones");
