@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/proxy_token_hint.h"
 #include "common/status.h"
 #include "common/strings.h"
 #include "common/time_source.h"
@@ -144,6 +145,7 @@ struct TokenFlags {
   std::string name;
   std::string role = "viewer";
   std::string zone;
+  std::string ttl;
   std::string output = "table";
 };
 
@@ -151,6 +153,7 @@ absl::Status TokenCreate(const Globals& globals, const TokenFlags& flags) {
   CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
   Json body = {{"name", flags.name}, {"role", flags.role}};
   if (!flags.zone.empty()) body["zone"] = flags.zone;
+  if (!flags.ttl.empty()) body["ttl"] = flags.ttl;
   CW_ASSIGN_OR_RETURN(Json created, hub->Post("/v1/tokens", body));
   if (flags.output == "json") {
     std::cout << created.dump(2) << "\n";
@@ -159,8 +162,13 @@ absl::Status TokenCreate(const Globals& globals, const TokenFlags& flags) {
   std::string secret = Text(created.value("secret", created.value("token", Json())));
   std::cerr << "Token \"" << flags.name << "\" (" << flags.role
             << (flags.zone.empty() ? "" : StrCat(", zone ", flags.zone))
+            << (created.value("expires_at", Json()).is_string()
+                    ? StrCat(", expires ", Text(created["expires_at"]))
+                    : "")
             << ") created. Its secret is shown only now:\n";
   std::cout << secret << "\n";
+  // The secret alone on stdout keeps $(causeway token create ...) usable.
+  if (flags.role == "proxy") std::cerr << ProxyTokenHint(secret, flags.zone);
   return absl::OkStatus();
 }
 
@@ -176,11 +184,16 @@ absl::Status TokenList(const Globals& globals, const TokenFlags& flags) {
     std::cout << model::JsonToYaml(Json(tokens));
     return absl::OkStatus();
   }
-  std::vector<std::vector<std::string>> rows = {{"NAME", "ROLE", "ZONE", "CREATED", "LAST USED"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"NAME", "ROLE", "ZONE", "CREATED", "EXPIRES", "LAST USED"}};
   for (const Json& t : tokens) {
+    std::string expires = Text(t.value("expires_at", Json()));
+    if (expires.empty()) expires = "never";
+    if (t.value("expired", false)) expires += " (expired)";
+    std::string last_used = Text(t.value("last_used_at", Json()));
     rows.push_back({Text(t.value("name", Json())), Text(t.value("role", Json())),
-                    Text(t.value("zone", Json())), Text(t.value("created_at", Json())),
-                    Text(t.value("last_used_at", Json()))});
+                    Text(t.value("zone", Json())), Text(t.value("created_at", Json())), expires,
+                    last_used.empty() ? "never" : last_used});
   }
   std::cout << RenderTable(rows);
   return absl::OkStatus();
@@ -218,6 +231,7 @@ void AddAdminCommands(CLI::App& app, Globals* globals) {
   CLI::App* token = AddVerb(app, "token", "Create, list and revoke API tokens",
                             "  causeway token create ci --role editor\n"
                             "  causeway token create staging-agent --role agent --zone staging\n"
+                            "  causeway token create edge --role proxy --zone staging --ttl 30d\n"
                             "  causeway token list\n"
                             "  causeway token revoke ci");
   token->require_subcommand(1);
@@ -233,6 +247,8 @@ void AddAdminCommands(CLI::App& app, Globals* globals) {
       ->check(CLI::IsMember({"admin", "editor", "viewer", "agent", "proxy"}));
   create->add_option("-z,--zone", token_flags.zone,
                      "Limit the token to one zone (required for --role proxy)");
+  create->add_option("--ttl", token_flags.ttl,
+                     "Expire the token after DURATION (90s, 15m, 24h, 7d); default: never");
   create->add_option("-o,--output", token_flags.output, "table (default) or json")
       ->check(CLI::IsMember({"table", "json"}));
   AddConnectionFlags(create, globals);

@@ -151,6 +151,8 @@ void HubServer::Shutdown() {
     xds_->Stop();
     xds_.reset();
   }
+  // Writes the pending last-used times while the store is still open.
+  authenticator_.reset();
   if (catalog_) catalog_->Close();
   // The store goes first: it stops its notification thread, which may still
   // be inside the callback above using the catalog.

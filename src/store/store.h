@@ -55,11 +55,13 @@ struct ChangeFilter {
 // A stored API token. The secret itself is never stored, only its SHA-256.
 struct TokenRecord {
   std::string name;  // unique, a valid object name
-  std::string role;  // admin | editor | viewer | agent
+  std::string role;  // admin | editor | viewer | agent | proxy
   std::string zone;  // "" = all zones
   std::string secret_sha256_hex;
   int64_t created_at_ms = 0;
   std::string created_by;
+  int64_t expires_at_ms = 0;    // 0 = never
+  int64_t last_used_at_ms = 0;  // 0 = never used (or not yet recorded)
 };
 
 class Store {
@@ -89,6 +91,10 @@ class Store {
   virtual absl::StatusOr<std::optional<TokenRecord>> FindTokenBySecretHash(
       const std::string& sha256_hex) = 0;
   virtual absl::Status DeleteToken(const std::string& name) = 0;  // NOT_FOUND if absent
+  // Records when tokens were last used: for each (name, time_ms), raises the
+  // stored last_used_at_ms to time_ms (never lowers it); names that no longer
+  // exist are skipped. One transaction for the whole batch.
+  virtual absl::Status TouchTokens(const std::vector<std::pair<std::string, int64_t>>& used) = 0;
 
   // Called (on an unspecified thread) when another writer commits, for
   // backends that can tell (PostgreSQL LISTEN/NOTIFY). Optional.

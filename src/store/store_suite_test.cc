@@ -356,6 +356,30 @@ TEST_P(StoreSuite, Tokens) {
   EXPECT_EQ(Rev(), 0);
 }
 
+TEST_P(StoreSuite, TokenExpiryAndLastUse) {
+  TokenRecord ci{.name = "ci",
+                 .role = "editor",
+                 .zone = "",
+                 .secret_sha256_hex = std::string(64, 'd'),
+                 .created_at_ms = 1000,
+                 .created_by = "admin",
+                 .expires_at_ms = 90000};
+  ASSERT_TRUE(store_->CreateToken(ci).ok());
+  auto found = store_->FindTokenBySecretHash(std::string(64, 'd'));
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->expires_at_ms, 90000);
+  EXPECT_EQ((*found)->last_used_at_ms, 0);
+
+  ASSERT_TRUE(store_->TouchTokens({{"ci", 5000}, {"gone", 7000}}).ok());
+  ASSERT_TRUE(store_->TouchTokens({{"ci", 4000}}).ok()) << "an older time is not an error";
+  ASSERT_TRUE(store_->TouchTokens({}).ok());
+  auto tokens = store_->ListTokens();
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_THAT(*tokens, SizeIs(1));
+  EXPECT_EQ((*tokens)[0].last_used_at_ms, 5000) << "never lowered";
+  EXPECT_EQ((*tokens)[0].expires_at_ms, 90000);
+}
+
 TEST_P(StoreSuite, ReopenKeepsEverything) {
   model::Object a = MakeObject("z", "a", 1, "kept");
   ASSERT_TRUE(store_->Commit(0, {Create(1, a), Create(2, MakeObject("z", "b", 2, ""))}).ok());

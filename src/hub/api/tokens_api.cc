@@ -1,6 +1,8 @@
 // /v1/tokens: create (the secret is in the response, once), list (never
 // secrets) and revoke. Admins only; a zone-limited admin manages the tokens
 // of its zone.
+#include "absl/strings/numbers.h"
+#include "absl/time/time.h"
 #include "common/status.h"
 #include "hub/api/context.h"
 #include "hub/auth/secrets.h"
@@ -9,14 +11,61 @@ namespace causeway::hub::api {
 
 namespace {
 
-Json TokenJson(const store::TokenRecord& t) {
+std::string TimeText(int64_t ms) {
+  return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
+}
+
+int64_t NowMs(const ApiContext& ctx) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(ctx.time->Now().time_since_epoch())
+      .count();
+}
+
+// expires_at and last_used_at are null for "never".
+Json TokenJson(const store::TokenRecord& t, int64_t now_ms) {
   Json j = {{"name", t.name},
             {"role", t.role},
-            {"created_at", FormatRfc3339(std::chrono::system_clock::time_point(
-                               std::chrono::milliseconds(t.created_at_ms)))},
+            {"created_at", TimeText(t.created_at_ms)},
             {"created_by", t.created_by}};
   j["zone"] = t.zone;
+  j["expires_at"] = t.expires_at_ms == 0 ? Json() : Json(TimeText(t.expires_at_ms));
+  j["expired"] = t.expires_at_ms != 0 && t.expires_at_ms <= now_ms;
+  j["last_used_at"] = t.last_used_at_ms == 0 ? Json() : Json(TimeText(t.last_used_at_ms));
   return j;
+}
+
+// `ttl`: a duration such as "90s", "15m", "24h", "2h30m" or "7d", or a
+// number of seconds. Absent or null: the token never expires.
+constexpr int64_t kMaxTtlMs = int64_t{10} * 365 * 86400 * 1000;
+
+absl::StatusOr<int64_t> TtlMs(const Json& body) {
+  auto it = body.find("ttl");
+  if (it == body.end() || it->is_null()) return 0;
+  int64_t ms = 0;
+  if (it->is_number_integer() || it->is_number_unsigned()) {
+    if (it->get<double>() <= 0 || it->get<double>() > kMaxTtlMs / 1000) {
+      return FieldError("ttl", "must be a positive number of seconds (at most ten years)");
+    }
+    ms = it->get<int64_t>() * 1000;
+  } else if (it->is_string()) {
+    std::string text = it->get<std::string>();
+    absl::Duration d;
+    int64_t days = 0;
+    if (text.size() > 1 && text.back() == 'd' &&
+        absl::SimpleAtoi(text.substr(0, text.size() - 1), &days) && days > 0 && days < 3660) {
+      ms = days * 86400 * 1000;
+    } else if (absl::ParseDuration(text, &d) && d > absl::ZeroDuration() &&
+               d <= absl::Milliseconds(kMaxTtlMs)) {
+      ms = absl::ToInt64Milliseconds(d);
+    } else {
+      return FieldError("ttl", StrCat("\"", text,
+                                      "\" is not a positive duration of at most ten years "
+                                      "(examples: 90s, 15m, 24h, 7d)"));
+    }
+    if (ms <= 0) return FieldError("ttl", StrCat("\"", text, "\" is shorter than a millisecond"));
+  } else {
+    return FieldError("ttl", "must be a duration string (\"24h\") or a number of seconds");
+  }
+  return ms;
 }
 
 absl::StatusOr<std::string> OptionalString(const Json& body, const char* key) {
@@ -30,8 +79,8 @@ absl::StatusOr<Response> CreateToken(const ApiContext& ctx, Request& req, const 
   CW_ASSIGN_OR_RETURN(Json body, ParseJsonBody(req));
   if (!body.is_object()) return FieldError("", "the body must be a JSON object");
   for (auto it = body.begin(); it != body.end(); ++it) {
-    if (it.key() != "name" && it.key() != "role" && it.key() != "zone") {
-      return FieldError(it.key(), "unknown field (name, role, zone)");
+    if (it.key() != "name" && it.key() != "role" && it.key() != "zone" && it.key() != "ttl") {
+      return FieldError(it.key(), "unknown field (name, role, zone, ttl)");
     }
   }
   store::TokenRecord record;
@@ -54,12 +103,12 @@ absl::StatusOr<Response> CreateToken(const ApiContext& ctx, Request& req, const 
     return FieldError("zone", StrCat("is required for role ", record.role,
                                      " (its token opens the xDS streams of one zone)"));
   }
+  CW_ASSIGN_OR_RETURN(int64_t ttl_ms, TtlMs(body));
   CW_RETURN_IF_ERROR(auth::CheckTokenAdmin(p, record.zone));
   CW_ASSIGN_OR_RETURN(std::string secret, auth::GenerateSecret());
   record.secret_sha256_hex = auth::Sha256Hex(secret);
-  record.created_at_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.time->Now().time_since_epoch())
-          .count();
+  record.created_at_ms = NowMs(ctx);
+  if (ttl_ms > 0) record.expires_at_ms = record.created_at_ms + ttl_ms;
   record.created_by = p.name;
   absl::Status created = ctx.store->CreateToken(record);
   if (absl::IsAlreadyExists(created)) {
@@ -67,7 +116,7 @@ absl::StatusOr<Response> CreateToken(const ApiContext& ctx, Request& req, const 
   }
   CW_RETURN_IF_ERROR(created);
   ctx.authenticator->Invalidate();  // a cached "unknown" must not outlive creation
-  Json j = TokenJson(record);
+  Json j = TokenJson(record, record.created_at_ms);
   j["secret"] = secret;
   return JsonResponse(201, j);
 }
@@ -76,9 +125,10 @@ absl::StatusOr<Response> ListTokens(const ApiContext& ctx, Request& req, const P
   CW_RETURN_IF_ERROR(auth::CheckTokenAdmin(p, p.zone));
   CW_ASSIGN_OR_RETURN(std::vector<store::TokenRecord> tokens, ctx.store->ListTokens());
   Json items = Json::array();
+  const int64_t now_ms = NowMs(ctx);
   for (const store::TokenRecord& t : tokens) {
     if (!p.zone.empty() && t.zone != p.zone) continue;
-    items.push_back(TokenJson(t));
+    items.push_back(TokenJson(t, now_ms));
   }
   return JsonResponse(200, Json{{"items", std::move(items)}});
 }

@@ -13,6 +13,7 @@
 // (the hub was restored from a backup, or its database replaced): 410 Gone,
 // like Kubernetes' expired resourceVersion, so the client lists again
 // instead of silently skipping every change up to its old revision.
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,9 @@ constexpr size_t kReplayPage = 500;
 // catches up from the log instead of from memory.
 constexpr size_t kMaxQueued = 20000;
 constexpr auto kKeepAlive = std::chrono::seconds(15);
+// How often an open stream re-checks its token: with the authenticator's
+// half-second cache, a revoked or expired token's stream ends within 1 s.
+constexpr auto kTokenRecheck = std::chrono::milliseconds(250);
 
 struct Filter {
   std::string zone;
@@ -56,12 +60,12 @@ std::string EventText(const store::Change& c) {
   return StrCat("id: ", c.revision, "\nevent: change\ndata: ", ChangeToJson(c).dump(), "\n\n");
 }
 
-std::string ErrorEvent(const absl::Status& status) {
-  Json error = {{"code", "unavailable"}, {"message", std::string(status.message())}};
+std::string ErrorEvent(const absl::Status& status, std::string_view code = "unavailable") {
+  Json error = {{"code", code}, {"message", std::string(status.message())}};
   return StrCat("event: error\ndata: ", Json{{"error", error}}.dump(), "\n\n");
 }
 
-awaitable<void> RunWatch(const ApiContext* ctx, int64_t since, Filter filter,
+awaitable<void> RunWatch(const ApiContext* ctx, Principal principal, int64_t since, Filter filter,
                          http::StreamWriter& writer) {
   auto inbox = std::make_shared<Inbox>();
   inbox->writer = &writer;
@@ -122,6 +126,7 @@ awaitable<void> RunWatch(const ApiContext* ctx, int64_t since, Filter filter,
   }
 
   auto next_keepalive = std::chrono::steady_clock::now() + kKeepAlive;
+  auto next_recheck = std::chrono::steady_clock::now() + kTokenRecheck;
   for (;;) {
     std::deque<store::Change> ready;
     bool overflow = false;
@@ -146,6 +151,17 @@ awaitable<void> RunWatch(const ApiContext* ctx, int64_t since, Filter filter,
       co_return;
     }
     if (writer.Stopping()) co_return;
+    if (std::chrono::steady_clock::now() >= next_recheck) {
+      // A store that cannot be asked keeps the stream up (UNAVAILABLE); only
+      // a token known to be revoked or expired ends it.
+      absl::Status valid = ctx->authenticator->StillValid(principal);
+      if (absl::IsUnauthenticated(valid)) {
+        std::string bye = ErrorEvent(valid, "unauthenticated");
+        co_await writer.Write(std::move(bye));
+        co_return;
+      }
+      next_recheck = std::chrono::steady_clock::now() + kTokenRecheck;
+    }
     if (std::chrono::steady_clock::now() >= next_keepalive) {
       std::string ping = ": keep-alive\n\n";
       if (!co_await writer.Write(std::move(ping))) co_return;
@@ -156,7 +172,7 @@ awaitable<void> RunWatch(const ApiContext* ctx, int64_t since, Filter filter,
       std::lock_guard<std::mutex> lock(inbox->mu);
       empty = inbox->queue.empty();
     }
-    if (empty) co_await writer.WaitUntil(next_keepalive);
+    if (empty) co_await writer.WaitUntil(std::min(next_keepalive, next_recheck));
   }
 }
 
@@ -195,8 +211,8 @@ absl::StatusOr<Response> Watch(const ApiContext& ctx, Request& req, const Princi
   res.content_type = "text/event-stream";
   res.headers.emplace_back("X-Accel-Buffering", "no");
   const ApiContext* c = &ctx;
-  res.stream = [c, since, filter](http::StreamWriter& writer) {
-    return RunWatch(c, since, filter, writer);
+  res.stream = [c, p, since, filter](http::StreamWriter& writer) {
+    return RunWatch(c, p, since, filter, writer);
   };
   return res;
 }

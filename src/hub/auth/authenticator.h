@@ -5,10 +5,22 @@
 // lookup. Invalidate() (called when this hub creates or revokes a token)
 // drops the cache at once; revocations made through another hub sharing the
 // store take effect within the cache TTL.
+//
+// Expiry (a token created with a ttl) is checked on every call, cached or
+// not. When a token was last used is noted here and written to the store in
+// the background (LastUsedRecorder), at most once a minute per token.
+//
+// Long streams (REST watch, xDS) authenticate once when they open and then
+// call StillValid(principal) periodically (the watch stream every 250 ms):
+// it answers from the cache when the entry is younger than half a second and
+// asks the store otherwise, so a stream ends within a second of the token's
+// revocation or expiry, and a thousand streams of one token cost one store
+// lookup per half second.
 #pragma once
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -16,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/time_source.h"
+#include "hub/auth/last_used.h"
 #include "hub/auth/principal.h"
 #include "store/store.h"
 
@@ -25,24 +38,39 @@ class Authenticator {
  public:
   Authenticator(store::Store* store, const TimeSource* time,
                 std::chrono::milliseconds ttl = std::chrono::seconds(2));
+  // Writes the last-used times still pending.
+  ~Authenticator();
 
-  // UNAUTHENTICATED when the header is missing, malformed or names no token;
-  // UNAVAILABLE when the store cannot be asked.
+  // UNAUTHENTICATED when the header is missing, malformed, names no token or
+  // an expired one; UNAVAILABLE when the store cannot be asked.
   absl::StatusOr<Principal> Authenticate(std::string_view authorization_header);
+
+  // For a stream opened with `principal` (from Authenticate): OK while its
+  // token exists and has not expired; UNAUTHENTICATED (saying "revoked" or
+  // "expired") once not; UNAVAILABLE when the store cannot be asked (callers
+  // may keep the stream up then). Thread-safe; a map lookup when cached.
+  absl::Status StillValid(const Principal& principal);
 
   void Invalidate();
 
  private:
   struct Entry {
     std::optional<Principal> principal;  // nullopt: no such token
-    std::chrono::steady_clock::time_point expires;
+    std::chrono::steady_clock::time_point loaded;
   };
+
+  // The token with this secret hash, from the cache if its entry is younger
+  // than `max_age`, else from the store.
+  absl::StatusOr<std::optional<Principal>> Lookup(const std::string& hash,
+                                                  std::chrono::milliseconds max_age);
+  absl::Status CheckExpiry(const Principal& p) const;
 
   store::Store* const store_;
   const TimeSource* const time_;
   const std::chrono::milliseconds ttl_;
   std::mutex mu_;
   std::map<std::string, Entry> cache_;  // by secret hash
+  LastUsedRecorder last_used_;
 };
 
 }  // namespace causeway::hub::auth

@@ -1,6 +1,7 @@
 // Who is calling, and what their token allows.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,7 +21,11 @@ std::optional<Role> ParseRole(std::string_view name);
 struct Principal {
   std::string name;  // the token's name; recorded as the actor of writes
   Role role = Role::kViewer;
-  std::string zone;  // "" = every zone
+  std::string zone;           // "" = every zone
+  int64_t expires_at_ms = 0;  // Unix ms; 0 = never
+  // Which stored token this is (its secret's SHA-256, never the secret), so a
+  // long stream can re-check it with Authenticator::StillValid.
+  std::string token_id;
 
   // Whether this token may see `zone` at all.
   bool SeesZone(std::string_view z) const { return zone.empty() || zone == z; }

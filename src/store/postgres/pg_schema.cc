@@ -48,6 +48,11 @@ CREATE TABLE tokens (
   created_by TEXT NOT NULL
 );
 )sql",
+    // 2: token expiry and last use (0 = never).
+    R"sql(
+ALTER TABLE tokens ADD COLUMN expires_at_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN last_used_at_ms BIGINT NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == internal::kSchemaVersion);
 

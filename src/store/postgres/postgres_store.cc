@@ -31,10 +31,13 @@ TokenRecord TokenFromRow(const PgResult& r, int row) {
   t.secret_sha256_hex = r.Text(row, 3);
   t.created_at_ms = r.Int(row, 4);
   t.created_by = r.Text(row, 5);
+  t.expires_at_ms = r.Int(row, 6);
+  t.last_used_at_ms = r.Int(row, 7);
   return t;
 }
 
-constexpr const char* kTokenColumns = "name, role, zone, secret_sha256, created_at_ms, created_by";
+constexpr const char* kTokenColumns =
+    "name, role, zone, secret_sha256, created_at_ms, created_by, expires_at_ms, last_used_at_ms";
 
 // The whole batch in one statement: the rows travel as JSON arrays and are
 // unpacked server-side, so a commit costs the same four round trips (BEGIN,
@@ -275,9 +278,11 @@ absl::Status PostgresStore::CreateToken(const TokenRecord& token) {
   CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
   absl::Status status =
       ExecFirst(conn,
-                StrCat("INSERT INTO tokens (", kTokenColumns, ") VALUES ($1, $2, $3, $4, $5, $6)"),
+                StrCat("INSERT INTO tokens (", kTokenColumns,
+                       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
                 {token.name, token.role, token.zone, token.secret_sha256_hex,
-                 std::to_string(token.created_at_ms), token.created_by})
+                 std::to_string(token.created_at_ms), token.created_by,
+                 std::to_string(token.expires_at_ms), std::to_string(token.last_used_at_ms)})
           .status();
   if (absl::IsAlreadyExists(status)) {
     bool name_clash = status.message().find("tokens_pkey") != std::string_view::npos;
@@ -313,6 +318,21 @@ absl::Status PostgresStore::DeleteToken(const std::string& name) {
                       ExecFirst(conn, "DELETE FROM tokens WHERE name = $1", {name}));
   if (result.Affected() == 0) return absl::NotFoundError(StrCat("token \"", name, "\" not found"));
   return absl::OkStatus();
+}
+
+absl::Status PostgresStore::TouchTokens(const std::vector<std::pair<std::string, int64_t>>& used) {
+  if (used.empty()) return absl::OkStatus();
+  model::Json rows = model::Json::array();
+  for (const auto& [name, time_ms] : used) rows.push_back({{"name", name}, {"at", time_ms}});
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  // One statement: the batch travels as JSON; GREATEST keeps a later time
+  // written by another hub sharing the database.
+  return ExecFirst(conn,
+                   "UPDATE tokens t SET last_used_at_ms = GREATEST(t.last_used_at_ms, u.at) "
+                   "FROM jsonb_to_recordset($1::jsonb) AS u(name text, at bigint) "
+                   "WHERE t.name = u.name",
+                   {rows.dump()})
+      .status();
 }
 
 void PostgresStore::SetExternalChangeCallback(std::function<void()> callback) {

@@ -39,6 +39,7 @@ class PostgresStore final : public Store {
   absl::StatusOr<std::optional<TokenRecord>> FindTokenBySecretHash(
       const std::string& sha256_hex) override;
   absl::Status DeleteToken(const std::string& name) override;
+  absl::Status TouchTokens(const std::vector<std::pair<std::string, int64_t>>& used) override;
 
   // Starts (or, with an empty callback, stops) the LISTEN thread. Returns once
   // it listens, so any commit by another writer after this returns is

@@ -39,10 +39,13 @@ TokenRecord TokenFromRow(const SqliteQuery& q) {
   t.secret_sha256_hex = q.Text(3);
   t.created_at_ms = q.Int(4);
   t.created_by = q.Text(5);
+  t.expires_at_ms = q.Int(6);
+  t.last_used_at_ms = q.Int(7);
   return t;
 }
 
-constexpr const char* kTokenColumns = "name, role, zone, secret_sha256, created_at_ms, created_by";
+constexpr const char* kTokenColumns =
+    "name, role, zone, secret_sha256, created_at_ms, created_by, expires_at_ms, last_used_at_ms";
 
 }  // namespace
 
@@ -214,10 +217,12 @@ absl::Status SqliteStore::CommitLocked(int64_t expected_revision,
 
 absl::Status SqliteStore::CreateToken(const TokenRecord& token) {
   std::lock_guard<std::mutex> lock(writer_mu_);
-  CW_ASSIGN_OR_RETURN(SqliteQuery q, writer_->Prepare(StrCat("INSERT INTO tokens (", kTokenColumns,
-                                                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)")));
+  CW_ASSIGN_OR_RETURN(SqliteQuery q,
+                      writer_->Prepare(StrCat("INSERT INTO tokens (", kTokenColumns,
+                                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")));
   q.Bind(1, token.name).Bind(2, token.role).Bind(3, token.zone);
   q.Bind(4, token.secret_sha256_hex).Bind(5, token.created_at_ms).Bind(6, token.created_by);
+  q.Bind(7, token.expires_at_ms).Bind(8, token.last_used_at_ms);
   absl::Status status = q.Run();
   if (absl::IsAlreadyExists(status)) {
     bool name_clash = writer_->ExtendedErrorCode() == SQLITE_CONSTRAINT_PRIMARYKEY;
@@ -259,6 +264,21 @@ absl::Status SqliteStore::DeleteToken(const std::string& name) {
   CW_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return absl::NotFoundError(StrCat("token \"", name, "\" not found"));
   return q.Run();
+}
+
+absl::Status SqliteStore::TouchTokens(const std::vector<std::pair<std::string, int64_t>>& used) {
+  if (used.empty()) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  return InTransaction(*writer_, "BEGIN IMMEDIATE", [&]() -> absl::Status {
+    for (const auto& [name, time_ms] : used) {
+      CW_ASSIGN_OR_RETURN(SqliteQuery q,
+                          writer_->Prepare("UPDATE tokens SET last_used_at_ms = ?2 "
+                                           "WHERE name = ?1 AND last_used_at_ms < ?2"));
+      q.Bind(1, name).Bind(2, time_ms);
+      CW_RETURN_IF_ERROR(q.Run());
+    }
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace causeway::store

@@ -33,6 +33,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::optional<TokenRecord>> FindTokenBySecretHash(
       const std::string& sha256_hex) override;
   absl::Status DeleteToken(const std::string& name) override;
+  absl::Status TouchTokens(const std::vector<std::pair<std::string, int64_t>>& used) override;
 
  private:
   // A read connection borrowed from the pool, returned on destruction.
