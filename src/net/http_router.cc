@@ -23,6 +23,12 @@ void Router::Add(Route route) {
   routes_.push_back(std::move(compiled));
 }
 
+std::vector<std::pair<std::string, std::string>> Router::Patterns() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Compiled& c : routes_) out.emplace_back(c.route.method, c.route.pattern);
+  return out;
+}
+
 Router::Match Router::Find(std::string_view method, std::string_view path) const {
   Match match;
   std::vector<std::string_view> segments = SplitPath(path);

@@ -37,6 +37,10 @@ class Router {
   };
   Match Find(std::string_view method, std::string_view path) const;
 
+  // (method, pattern) of every route in the order added: what a test holds
+  // an API description to.
+  std::vector<std::pair<std::string, std::string>> Patterns() const;
+
  private:
   struct Compiled {
     Route route;

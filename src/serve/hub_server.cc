@@ -5,6 +5,7 @@
 #include "discovery/agent/agent.h"
 #include "discovery/sync/catalog_hub_api.h"
 #include "hub/auth/bootstrap.h"
+#include "serve/hub_routes.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -83,7 +84,7 @@ absl::Status HubServer::Start() {
   http_options.io_threads = options_.io_threads;
   http_options.worker_threads = options_.worker_threads;
   http_ = std::make_unique<http::HttpServer>(
-      http_options, hub::api::BuildRouter(ctx_),
+      http_options, BuildHubRouter(ctx_),
       [](int status, std::string_view code, std::string_view message) {
         return hub::api::ErrorResponse(status, code, message);
       },
