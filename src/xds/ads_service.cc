@@ -9,6 +9,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "common/status.h"
 #include "common/strings.h"
 #include "spdlog/spdlog.h"
 #include "xds/ads_session.h"
@@ -63,6 +64,7 @@ class PolledStream : public AdsStream {
  public:
   // Poller thread only.
   virtual void Deliver(const std::shared_ptr<const ZoneSnapshot>& snapshot) = 0;
+  virtual void EndNow(const grpc::Status& why) = 0;
 };
 
 // One completion queue and the thread that polls it.
@@ -99,11 +101,16 @@ class AdsPoller {
     if (stopping_) return;
     auto& slot = pending_[snapshot->zone()];
     if (!slot || slot->sequence() < snapshot->sequence()) slot = snapshot;
-    if (deliver_armed_) return;
-    deliver_armed_ = true;
-    // A fired alarm is not set again: a fresh one per delivery round.
-    deliver_alarm_ = std::make_unique<grpc::Alarm>();
-    deliver_alarm_->Set(cq_.get(), gpr_now(GPR_CLOCK_MONOTONIC), &deliver_tag_);
+    ArmDelivery();
+  }
+
+  // Any thread: end `stream` (if it still exists) with `why` on this
+  // poller's thread, in the next delivery round.
+  void PostEnd(std::weak_ptr<PolledStream> stream, grpc::Status why) {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    pending_ends_.emplace_back(std::move(stream), std::move(why));
+    ArmDelivery();
   }
 
   // Poller thread only.
@@ -117,6 +124,15 @@ class AdsPoller {
   }
 
  private:
+  // With mu_ held.
+  void ArmDelivery() {
+    if (deliver_armed_) return;
+    deliver_armed_ = true;
+    // A fired alarm is not set again: a fresh one per delivery round.
+    deliver_alarm_ = std::make_unique<grpc::Alarm>();
+    deliver_alarm_->Set(cq_.get(), gpr_now(GPR_CLOCK_MONOTONIC), &deliver_tag_);
+  }
+
   void Run() {
     void* tag = nullptr;
     bool ok = false;
@@ -125,10 +141,15 @@ class AdsPoller {
 
   void OnDeliver(bool) {
     std::map<std::string, std::shared_ptr<const ZoneSnapshot>> pending;
+    std::vector<std::pair<std::weak_ptr<PolledStream>, grpc::Status>> ends;
     {
       std::lock_guard lock(mu_);
       pending.swap(pending_);
+      ends.swap(pending_ends_);
       deliver_armed_ = false;
+    }
+    for (auto& [weak, why] : ends) {
+      if (auto stream = weak.lock()) stream->EndNow(why);
     }
     for (const auto& [zone, snapshot] : pending) {
       auto it = by_zone_.find(zone);
@@ -153,6 +174,7 @@ class AdsPoller {
 
   std::mutex mu_;  // guards the fields below that other threads touch
   std::map<std::string, std::shared_ptr<const ZoneSnapshot>> pending_;
+  std::vector<std::pair<std::weak_ptr<PolledStream>, grpc::Status>> pending_ends_;
   bool deliver_armed_ = false;
   std::unique_ptr<grpc::Alarm> deliver_alarm_;
   bool shutdown_requested_ = false;
@@ -200,7 +222,10 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
   // --- AdsStream (any thread) ---
   nlohmann::json Status() override {
     std::lock_guard lock(mu_);
-    return session_ ? session_->Status() : nlohmann::json::object();
+    if (!session_) return nlohmann::json::object();
+    nlohmann::json status = session_->Status();
+    if (identity_) status["token"] = identity_->token;
+    return status;
   }
   nlohmann::json AckedResources() override {
     std::lock_guard lock(mu_);
@@ -209,6 +234,26 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
   std::string proxy() override {
     std::lock_guard lock(mu_);
     return session_ ? session_->node().proxy : std::string();
+  }
+  std::string token_secret() override {
+    std::lock_guard lock(mu_);
+    return secret_;
+  }
+  std::optional<StreamIdentity> identity() override {
+    std::lock_guard lock(mu_);
+    return identity_;
+  }
+  void End(const absl::Status& why) override {
+    poller_->PostEnd(this->weak_from_this(), grpc::Status(static_cast<grpc::StatusCode>(why.code()),
+                                                          std::string(why.message())));
+  }
+
+  // --- PolledStream (poller thread) ---
+  void EndNow(const grpc::Status& why) override {
+    if (ending_ || finished_) return;
+    spdlog::info("xds: ending stream of {} ({}): {}", node_id_, zone_, why.error_message());
+    ending_ = why;
+    Next();
   }
 
   // --- PolledStream (poller thread) ---
@@ -237,7 +282,35 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
       session_.emplace(kDelta ? AdsSession::Variant::kDelta : AdsSession::Variant::kStateOfTheWorld,
                        context_.peer(), service()->time(), service()->metrics());
     }
+    if (absl::Status authenticated = Authenticate(); !authenticated.ok()) {
+      // Nothing is read or sent: the stream ends with the refusal.
+      spdlog::info("xds: refusing a stream from {}: {}", context_.peer(),
+                   std::string(authenticated.message()));
+      ending_ = grpc::Status(static_cast<grpc::StatusCode>(authenticated.code()),
+                             std::string(authenticated.message()));
+      Next();
+      return;
+    }
     Read();
+  }
+
+  // With an authenticator: the bearer token of the call's metadata.
+  absl::Status Authenticate() {
+    StreamAuthenticator* authenticator = service()->authenticator();
+    if (authenticator == nullptr) return absl::OkStatus();
+    const auto& metadata = context_.client_metadata();
+    auto header = metadata.find("authorization");
+    std::string_view value;
+    if (header != metadata.end())
+      value = std::string_view(header->second.data(), header->second.size());
+    auto secret = BearerSecret(value, header != metadata.end());
+    if (!secret.ok()) return secret.status();
+    auto identity = authenticator->Authenticate(*secret);
+    if (!identity.ok()) return identity.status();
+    std::lock_guard lock(mu_);
+    secret_ = *std::move(secret);
+    identity_ = *std::move(identity);
+    return absl::OkStatus();
   }
 
   void OnRead(bool ok) {
@@ -278,6 +351,9 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
     if (!session_->identified()) {
       auto node = AdsSession::NodeOf(request_.node(), request_.has_node());
       if (!node.ok()) return node.status();
+      node_id_ = node->id;
+      // Checked before the stream registers: a refused node is sent nothing.
+      if (identity_) CW_RETURN_IF_ERROR(AuthorizeNode(*identity_, node->zone));
       // Registered before the snapshot is read, so that a rebuild in
       // between is delivered (the session ignores snapshots older than the
       // one it has).
@@ -359,8 +435,10 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
   grpc::ServerContext context_;
   grpc::ServerAsyncReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer> stream_;
 
-  std::mutex mu_;  // guards session_ (status pages read it from other threads)
+  std::mutex mu_;  // guards session_, secret_ and identity_ (read from other threads)
   std::optional<AdsSession> session_;
+  std::string secret_;
+  std::optional<StreamIdentity> identity_;
 
   // Poller thread only.
   grpc::ByteBuffer read_buffer_;
@@ -396,8 +474,8 @@ void AdsPoller::Start() {
 }
 
 AdsService::AdsService(SnapshotCache* cache, const TimeSource* time, ServerMetrics* metrics,
-                       int threads)
-    : cache_(cache), time_(time), metrics_(metrics) {
+                       int threads, StreamAuthenticator* authenticator)
+    : cache_(cache), time_(time), metrics_(metrics), authenticator_(authenticator) {
   pollers_.resize(std::max(1, threads));
 }
 
@@ -447,6 +525,30 @@ std::vector<std::shared_ptr<AdsStream>> AdsService::StreamsOf(const std::string&
   out.reserve(it->second.size());
   for (const auto& [ptr, stream] : it->second) out.push_back(stream);
   return out;
+}
+
+void AdsService::RecheckTokens() {
+  if (authenticator_ == nullptr) return;
+  std::vector<std::shared_ptr<AdsStream>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [zone, streams] : streams_) {
+      for (const auto& [ptr, stream] : streams) all.push_back(stream);
+    }
+  }
+  // Outside mu_: a stream takes its own lock first, then mu_ (Register).
+  std::map<std::string, std::vector<std::shared_ptr<AdsStream>>> by_secret;
+  for (auto& stream : all) by_secret[stream->token_secret()].push_back(std::move(stream));
+  for (const auto& [secret, streams] : by_secret) {
+    if (secret.empty()) continue;
+    std::optional<StreamIdentity> identity = streams.front()->identity();
+    if (!identity) continue;
+    absl::Status valid = authenticator_->Recheck(secret, *identity);
+    if (valid.ok() || absl::IsUnavailable(valid)) continue;
+    const absl::Status why(valid.code(),
+                           StrCat("the stream's token no longer authenticates: ", valid.message()));
+    for (const auto& stream : streams) stream->End(why);
+  }
 }
 
 void AdsService::Publish(const std::shared_ptr<const ZoneSnapshot>& snapshot) {

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "xds/server_metrics.h"
 #include "xds/snapshot.h"
 #include "xds/snapshot_cache.h"
+#include "xds/stream_auth.h"
 
 namespace grpc {
 class ServerBuilder;
@@ -39,6 +41,13 @@ class AdsStream {
   virtual nlohmann::json Status() = 0;
   virtual nlohmann::json AckedResources() = 0;
   virtual std::string proxy() = 0;
+  // The bearer secret the stream authenticated with ("" without
+  // authentication).
+  virtual std::string token_secret() = 0;
+  // The identity it authenticated as (nullopt without authentication).
+  virtual std::optional<StreamIdentity> identity() = 0;
+  // Ends the stream with `why` soon, on its own thread (any thread may ask).
+  virtual void End(const absl::Status& why) = 0;
 };
 
 class AdsPoller;
@@ -46,7 +55,9 @@ class AdsPoller;
 class AdsService {
  public:
   // `threads`: completion queues, one polling thread each (at least 1).
-  AdsService(SnapshotCache* cache, const TimeSource* time, ServerMetrics* metrics, int threads);
+  // `authenticator` (not owned; null: none) checks every stream's token.
+  AdsService(SnapshotCache* cache, const TimeSource* time, ServerMetrics* metrics, int threads,
+             StreamAuthenticator* authenticator = nullptr);
   ~AdsService();
   AdsService(const AdsService&) = delete;
   AdsService& operator=(const AdsService&) = delete;
@@ -65,12 +76,18 @@ class AdsService {
 
   std::vector<std::shared_ptr<AdsStream>> StreamsOf(const std::string& zone) const;
 
+  // Asks the authenticator about the token of every registered stream (once
+  // per distinct token) and ends the streams whose token no longer
+  // authenticates. UNAVAILABLE (the store cannot be asked) ends nothing.
+  void RecheckTokens();
+
   // Used by the streams.
   void Register(const std::string& zone, const std::shared_ptr<AdsStream>& stream);
   void Unregister(const std::string& zone, const AdsStream* stream);
   SnapshotCache* cache() const { return cache_; }
   const TimeSource* time() const { return time_; }
   ServerMetrics* metrics() const { return metrics_; }
+  StreamAuthenticator* authenticator() const { return authenticator_; }
   // Both methods raw: requests are parsed by the streams, and responses go
   // out as the session serialized them (see AdsSession::WireMessage).
   using GrpcService = envoy::service::discovery::v3::AggregatedDiscoveryService::
@@ -84,6 +101,7 @@ class AdsService {
   SnapshotCache* const cache_;
   const TimeSource* const time_;
   ServerMetrics* const metrics_;
+  StreamAuthenticator* const authenticator_;
   GrpcService grpc_service_;
   std::vector<std::unique_ptr<AdsPoller>> pollers_;
 

@@ -42,16 +42,18 @@ void XdsServer::Init() {
       source_, time_, SnapshotCache::Options{options_.debounce, options_.max_delay},
       [this](const std::shared_ptr<const ZoneSnapshot>& snapshot) { service_->Publish(snapshot); });
   int threads = options_.threads > 0 ? options_.threads : UsableCpuCount() / 2;
-  service_ =
-      std::make_unique<AdsService>(cache_.get(), time_, metrics_.get(), std::clamp(threads, 1, 64));
+  service_ = std::make_unique<AdsService>(cache_.get(), time_, metrics_.get(),
+                                          std::clamp(threads, 1, 64), options_.authenticator);
 }
 
 XdsServer::~XdsServer() { Stop(); }
 
 absl::Status XdsServer::Start(const std::string& listen_addr) {
+  auto credentials = MakeServerCredentials(options_.tls, options_.tls_refresh);
+  if (!credentials.ok()) return credentials.status();
   grpc::ServerBuilder builder;
   int selected = 0;
-  builder.AddListeningPort(listen_addr, grpc::InsecureServerCredentials(), &selected);
+  builder.AddListeningPort(listen_addr, *credentials, &selected);
   service_->AddTo(&builder);
   // Proxies keep their streams for days; detect dead peers without waiting
   // for TCP to notice.
@@ -71,10 +73,30 @@ absl::Status XdsServer::Start(const std::string& listen_addr) {
   port_ = selected;
   service_->Start();
   cache_->Start();
+  if (options_.authenticator != nullptr) {
+    recheck_thread_ = std::thread([this] { RecheckTokens(); });
+  }
   return absl::OkStatus();
 }
 
+void XdsServer::RecheckTokens() {
+  std::unique_lock lock(recheck_mu_);
+  while (!recheck_cv_.wait_for(lock, options_.auth_recheck, [this] { return recheck_stop_; })) {
+    lock.unlock();
+    service_->RecheckTokens();
+    lock.lock();
+  }
+}
+
 void XdsServer::Stop() {
+  if (recheck_thread_.joinable()) {
+    {
+      std::lock_guard lock(recheck_mu_);
+      recheck_stop_ = true;
+    }
+    recheck_cv_.notify_all();
+    recheck_thread_.join();
+  }
   if (cache_) cache_->Stop();
   if (server_) {
     // Streams never end on their own; cancel them after a short grace.

@@ -16,9 +16,12 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,6 +29,8 @@
 #include "common/time_source.h"
 #include "nlohmann/json.hpp"
 #include "xds/config_source.h"
+#include "xds/server_tls.h"
+#include "xds/stream_auth.h"
 
 namespace grpc {
 class Server;
@@ -62,6 +67,19 @@ class XdsServer {
     // NACK); must be quick. The agent uses it to report its proxies to the
     // hub soon after a change.
     std::function<void()> on_stream_change;
+    // TLS from PEM files (none: plaintext). The files are read again every
+    // `tls_refresh`, so replaced files serve new connections while
+    // established streams stay up.
+    ServerTlsFiles tls;
+    std::chrono::seconds tls_refresh{1};
+    // With an authenticator every stream needs a bearer token
+    // (xds/stream_auth.h has the rules); null: no authentication. Not owned;
+    // must outlive Stop().
+    StreamAuthenticator* authenticator = nullptr;
+    // How often the tokens of live streams are asked about again: a revoked
+    // or expired token ends its streams within this (plus the
+    // authenticator's own caching).
+    std::chrono::milliseconds auth_recheck{250};
   };
 
   // Serves `source` (not owned), e.g. an agent's copy of its zone.
@@ -75,7 +93,8 @@ class XdsServer {
   XdsServer& operator=(const XdsServer&) = delete;
 
   // Listens on `listen_addr` ("host:port"; port 0 picks one, see port()).
-  // FailedPrecondition when the address cannot be bound.
+  // FailedPrecondition when the address cannot be bound; InvalidArgument
+  // naming the flag when a TLS file is unusable.
   absl::Status Start(const std::string& listen_addr);
   // The bound port (after Start).
   int port() const { return port_; }
@@ -83,7 +102,8 @@ class XdsServer {
   void Stop();
 
   // {"zone", "revision", "proxies": [per connected stream: node_id, proxy,
-  //  peer, variant, registered, types: {cds|eds|lds|rds: {version_sent,
+  //  peer, variant, registered, token (the name of the token it
+  //  authenticated with, when the server asks for tokens), types: {cds|eds|lds|rds: {version_sent,
   //  version_acked, last_ack_time, last_nack: {message, version, time}}}],
   //  "registered_proxies": [{name, streams, error}], "errors": [...]}
   nlohmann::json ZoneStatus(const std::string& zone) const;
@@ -100,6 +120,8 @@ class XdsServer {
 
  private:
   void Init();
+  // The re-check thread's loop (with an authenticator).
+  void RecheckTokens();
 
   std::unique_ptr<ConfigSource> owned_source_;
   ConfigSource* const source_;
@@ -110,6 +132,11 @@ class XdsServer {
   std::unique_ptr<AdsService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+
+  std::thread recheck_thread_;
+  std::mutex recheck_mu_;
+  std::condition_variable recheck_cv_;
+  bool recheck_stop_ = false;
 };
 
 }  // namespace causeway::xds

@@ -90,10 +90,12 @@ void AdsTest::SetUp() {
   // More completion queues than this machine may have cores: streams are
   // spread over several polling threads whatever the machine.
   options.threads = 3;
+  AdjustOptions(&options);
   server_ = std::make_unique<XdsServer>(catalog_.get(), &RealTime::Instance(), options);
-  const std::string addr = "127.0.0.1:" + std::to_string(::causeway::testing::FreePort());
+  address_ = "127.0.0.1:" + std::to_string(::causeway::testing::FreePort());
+  const std::string& addr = address_;
   ASSERT_TRUE(server_->Start(addr).ok());
-  channel_ = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
+  channel_ = grpc::CreateChannel(addr, ClientCredentials());
   stub_ = AggregatedDiscoveryService::NewStub(channel_);
 }
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,7 +47,10 @@ inline constexpr auto kQuiet = std::chrono::milliseconds(300);
 template <typename Request, typename Response>
 class RawStream {
  public:
-  explicit RawStream(AggregatedDiscoveryService::Stub* stub) {
+  // `metadata`: sent with the call (e.g. {"authorization", "Bearer ..."}).
+  explicit RawStream(AggregatedDiscoveryService::Stub* stub,
+                     const std::multimap<std::string, std::string>& metadata = {}) {
+    for (const auto& [key, value] : metadata) context_.AddMetadata(key, value);
     if constexpr (std::is_same_v<Request, DeltaDiscoveryRequest>) {
       stream_ = stub->DeltaAggregatedResources(&context_);
     } else {
@@ -166,6 +170,12 @@ class AdsTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Hooks for fixtures that serve differently (TLS, tokens): the server's
+  // options, and the credentials the test's channel dials with.
+  virtual void AdjustOptions(XdsServer::Options*) {}
+  virtual std::shared_ptr<grpc::ChannelCredentials> ClientCredentials() {
+    return grpc::InsecureChannelCredentials();
+  }
 
   // Writes objects (JSON documents with "kind" and "name") into zone "z".
   void Upsert(model::Kind kind, const std::string& name, const model::Json& body);
@@ -198,6 +208,7 @@ class AdsTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<XdsServer> server_;
+  std::string address_;  // the server's, "127.0.0.1:PORT"
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<AggregatedDiscoveryService::Stub> stub_;
 };
