@@ -4,6 +4,7 @@
 #include "common/status.h"
 #include "discovery/agent/agent.h"
 #include "discovery/sync/catalog_hub_api.h"
+#include "hub/api/console_api.h"
 #include "hub/auth/bootstrap.h"
 #include "serve/hub_routes.h"
 #include "spdlog/sinks/stdout_sinks.h"
@@ -83,8 +84,10 @@ absl::Status HubServer::Start() {
   http_options.address = options_.api_address;
   http_options.io_threads = options_.io_threads;
   http_options.worker_threads = options_.worker_threads;
+  http::Router router = BuildHubRouter(ctx_);
+  hub::api::AddConsoleRoutes(router);  // the web console (ui/) at / and its page URLs
   http_ = std::make_unique<http::HttpServer>(
-      http_options, BuildHubRouter(ctx_),
+      http_options, std::move(router),
       [](int status, std::string_view code, std::string_view message) {
         return hub::api::ErrorResponse(status, code, message);
       },

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Browser tests of the web console: Debian's chromium (headless) against a
+// real `causeway serve` from the build folder, a real causeway-proxy and the
+// CLI. Prints the measurements and writes a screenshot of each page to
+// BUILD/browser-screenshots/. Exit status 1 when a scenario fails.
+//
+//   node test/browser/run.mjs [BUILD_DIR]     (default build/release)
+//   CAUSEWAY_BROWSER_ONLY=name,...            run only these scenarios
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Hub } from './lib/hub.mjs';
+import { launch, Shots, CHROMIUM } from './lib/browser.mjs';
+import { scenarios } from './scenarios.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const build = resolve(process.argv[2] || process.env.CAUSEWAY_BUILD_DIR || join(root, 'build/release'));
+const bindir = join(build, 'src/exe');
+for (const f of [join(bindir, 'causeway'), join(bindir, 'causeway-proxy'), CHROMIUM]) {
+  if (!existsSync(f)) {
+    console.error(`browser tests: ${f} is missing (build the release binaries; chromium comes from scripts/bootstrap)`);
+    process.exit(1);
+  }
+}
+
+const only = (process.env.CAUSEWAY_BROWSER_ONLY || '').split(',').filter(Boolean);
+const shots = new Shots(join(build, 'browser-screenshots'));
+const browser = await launch();
+const measurements = [];
+let failed = 0;
+const started = Date.now();
+for (const s of scenarios) {
+  if (only.length && !only.includes(s.name)) continue;
+  const hub = await new Hub(bindir).start();
+  const t0 = Date.now();
+  const cleanups = [];
+  try {
+    await s.run({ hub, browser, shots, bindir, measure: (m) => measurements.push(m), cleanup: (f) => cleanups.push(f) });
+    console.log(`ok    ${((Date.now() - t0) / 1000).toFixed(1)}s  ${s.name}`);
+  } catch (e) {
+    failed = 1;
+    console.log(`FAIL  ${((Date.now() - t0) / 1000).toFixed(1)}s  ${s.name}\n${e.stack || e}`);
+    if (process.env.CAUSEWAY_BROWSER_VERBOSE) console.log(hub.proc.logText());
+  } finally {
+    for (const f of cleanups.reverse()) await f().catch(() => {});
+    await hub.stop();
+  }
+}
+await browser.cleanup();
+if (measurements.length) {
+  console.log('\nmeasured:');
+  for (const m of measurements) console.log(`  ${m}`);
+}
+console.log(`\nscreenshots in ${shots.dir}; ${((Date.now() - started) / 1000).toFixed(1)}s in all`);
+process.exit(failed);

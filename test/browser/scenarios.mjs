@@ -1,0 +1,6 @@
+// The browser scenarios, in the order they run; each gets its own hub.
+import { signInAndZones } from './scenarios/sign_in.mjs';
+
+export const scenarios = [
+  { name: 'sign-in', run: signInAndZones },
+];

@@ -1,0 +1,2 @@
+export function ObjectPage() { return <p>Coming soon</p>; }
+export function ObjectCreate() { return <p>Coming soon</p>; }

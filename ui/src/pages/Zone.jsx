@@ -1,0 +1,1 @@
+export function Zone() { return <p>Coming soon</p>; }
