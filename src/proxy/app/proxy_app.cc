@@ -99,6 +99,23 @@ std::string DefaultNodeId(const std::string& proxy) {
 void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
   app.add_option("--xds", o->xds, "Control plane (the hub's --xds) host:port")
       ->envname("CAUSEWAY_XDS");
+  app.add_flag("--xds-tls", o->xds_tls,
+               "Dial the control plane over TLS (verified against --xds-ca, or the system's "
+               "roots)")
+      ->envname("CAUSEWAY_XDS_TLS");
+  app.add_option("--xds-ca", o->xds_ca,
+                 "PEM file of the CA that signed the control plane's certificate (implies "
+                 "--xds-tls)")
+      ->envname("CAUSEWAY_XDS_CA");
+  app.add_option("--xds-token", o->xds_token,
+                 "Token sent as \"authorization: Bearer TOKEN\" on xDS streams (a proxy or agent "
+                 "token of this zone); prefer the environment variable or --xds-token-file, since "
+                 "a command line is visible to other users")
+      ->envname("CAUSEWAY_XDS_TOKEN");
+  app.add_option("--xds-token-file", o->xds_token_file,
+                 "File holding the xDS token, read again before every connection (a rotated "
+                 "token is used once the stream of the old one ends)")
+      ->envname("CAUSEWAY_XDS_TOKEN_FILE");
   app.add_option("--config", o->config_file,
                  "Static mode: a YAML/JSON file of causeway objects instead of a control plane")
       ->envname("CAUSEWAY_CONFIG");
@@ -266,10 +283,22 @@ int RunProxy(const ProxyAppOptions& options) {
     xo.proxy_name = options.proxy;
     xo.zone = options.zone;
     xo.node_id = node_id;
+    xo.tls = options.xds_tls || !options.xds_ca.empty();
+    xo.ca_file = options.xds_ca;
+    xo.token = options.xds_token;
+    xo.token_file = options.xds_token_file;
+    if (auto s = XdsClient::CheckOptions(xo); !s.ok()) {
+      std::fprintf(stderr, "causeway-proxy: %s\n", std::string(s.message()).c_str());
+      return 2;
+    }
+    if (!xo.tls && (!xo.token.empty() || !xo.token_file.empty())) {
+      spdlog::warn("proxy: the xDS token goes to {} without TLS (--xds-tls)", options.xds);
+    }
     client = std::make_unique<XdsClient>(xo, apply);
     client->Start();
-    spdlog::info("proxy: {} in zone {} (node {}) following {}", options.proxy, options.zone,
-                 xo.node_id, options.xds);
+    spdlog::info("proxy: {} in zone {} (node {}) following {}{}{}", options.proxy, options.zone,
+                 xo.node_id, options.xds, xo.tls ? " over TLS" : "",
+                 xo.token.empty() && xo.token_file.empty() ? "" : " with a token");
   }
 
   AdminSources sources;
@@ -310,6 +339,7 @@ int RunProxy(const ProxyAppOptions& options) {
       s["xds_connects_total"] = static_cast<double>(x.connects);
       s["xds_updates_accepted_total"] = static_cast<double>(x.updates_accepted);
       s["xds_updates_rejected_total"] = static_cast<double>(x.updates_rejected);
+      s["xds_auth_refusals_total"] = static_cast<double>(x.auth_refusals);
     }
     if (watcher) {
       s["static_config_loads_total"] = static_cast<double>(watcher->loads());

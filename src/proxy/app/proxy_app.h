@@ -13,6 +13,10 @@ namespace causeway::proxy {
 
 struct ProxyAppOptions {
   std::string xds;             // control plane host:port (xDS mode)
+  bool xds_tls = false;        // TLS to the control plane
+  std::string xds_ca;          // PEM roots for it ("" = the system's); implies xds_tls
+  std::string xds_token;       // bearer token for xDS streams
+  std::string xds_token_file;  // ...or a file holding it, read again at every connection
   std::string config_file;     // static mode: YAML/JSON causeway objects
   int config_check_ms = 1000;  // static mode: how often the file is checked
   std::string proxy;           // node.cluster

@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <deque>
+#include <fstream>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <utility>
 
 #include "common/logging.h"
@@ -41,6 +44,40 @@ envoy::config::core::v3::Node MakeNode(const XdsClient::Options& options) {
   return node;
 }
 
+// A whole small file (a CA bundle, a token).
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(StrCat(path, ": cannot be read"));
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(StrCat(path, ": read failed"));
+  return out.str();
+}
+
+std::string TrimToken(std::string text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  size_t start = 0;
+  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
+  return text.substr(start);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const XdsClient::Options& options) {
+  if (!options.tls) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  if (!options.ca_file.empty()) {
+    // CheckOptions has read it; a file gone since leaves the system roots,
+    // and the handshake says what failed.
+    auto ca = ReadFile(options.ca_file);
+    if (ca.ok()) ssl.pem_root_certs = *ca;
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+bool IsAuthRefusal(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+         status.error_code() == grpc::StatusCode::PERMISSION_DENIED;
+}
+
 std::string StatusText(const grpc::Status& status) {
   return StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
                 status.error_message().empty() ? "" : ": ", status.error_message());
@@ -70,7 +107,7 @@ class XdsClient::Loop {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveMs);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
     args.SetMaxReceiveMessageSize(options.max_message_bytes);
-    channel_ = grpc::CreateCustomChannel(options.server, grpc::InsecureChannelCredentials(), args);
+    channel_ = grpc::CreateCustomChannel(options.server, Credentials(options), args);
     stub_ = AggregatedDiscoveryService::NewStub(channel_);
   }
 
@@ -154,9 +191,26 @@ class XdsClient::Loop {
   void Connect() {
     reconnect_at_.reset();
     stream_ = std::make_unique<Stream>();
+    if (std::string token = Token(); !token.empty()) {
+      stream_->context.AddMetadata("authorization", "Bearer " + token);
+    }
     stream_->rw = stub_->PrepareAsyncStreamAggregatedResources(&stream_->context, &cq_);
     stream_->rw->StartCall(&stream_->start_op);
     ++stream_->outstanding;
+  }
+
+  // The token for the next stream: the file's current contents when one is
+  // named (the last good contents if it cannot be read now).
+  std::string Token() {
+    if (options_.token_file.empty()) return options_.token;
+    auto read = ReadFile(options_.token_file);
+    if (read.ok() && !TrimToken(*read).empty()) {
+      file_token_ = TrimToken(*std::move(read));
+    } else {
+      spdlog::warn("xds: token file {} cannot be read now; using the token read before",
+                   JsonEscape(options_.token_file));
+    }
+    return file_token_;
   }
 
   void OnWake() {
@@ -247,6 +301,7 @@ class XdsClient::Loop {
 
   void EndStream() {
     const bool was_connected = stream_->answered;
+    const bool refused = !stop_ && IsAuthRefusal(stream_->status);
     const std::string why = StatusText(stream_->status);
     state_.OnStreamEnd();
     stream_.reset();
@@ -254,6 +309,7 @@ class XdsClient::Loop {
       std::lock_guard lock(mu_);
       stats_.connected = false;
       if (was_connected) ++stats_.disconnects;
+      if (refused) ++stats_.auth_refusals;
       if (!stop_) stats_.last_error = StrCat("stream: ", why);
     }
     if (stop_) {
@@ -262,7 +318,14 @@ class XdsClient::Loop {
     }
     const auto delay = backoff_.Next();
     reconnect_at_ = time_->Monotonic() + delay;
-    if (was_connected) {
+    if (refused) {
+      // A revoked or expired token, a token of another zone, or none: the
+      // last configuration keeps serving until credentials are fixed.
+      spdlog::warn(
+          "xds: {} refused this proxy's credentials ({}), keeping the last configuration; "
+          "retrying in {} ms",
+          JsonEscape(options_.server), JsonEscape(why), delay.count());
+    } else if (was_connected) {
       spdlog::warn(
           "xds: disconnected from {} ({}), keeping the last configuration; retrying in {} ms",
           JsonEscape(options_.server), JsonEscape(why), delay.count());
@@ -327,6 +390,7 @@ class XdsClient::Loop {
   std::unique_ptr<Stream> stream_;
   std::optional<Clock::time_point> reconnect_at_;
   std::string last_counter_error_;
+  std::string file_token_;  // the token file's last good contents
 
   std::mutex wake_mu_;
   std::atomic<bool> stop_{false};
@@ -337,6 +401,32 @@ class XdsClient::Loop {
   Stats stats_;
   std::shared_ptr<const XdsResources> published_applied_;
 };
+
+absl::Status XdsClient::CheckOptions(const Options& options) {
+  if (!options.ca_file.empty()) {
+    auto ca = ReadFile(options.ca_file);
+    if (!ca.ok()) return absl::InvalidArgumentError(StrCat("--xds-ca ", ca.status().message()));
+    if (ca->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      return absl::InvalidArgumentError(
+          StrCat("--xds-ca ", options.ca_file, ": holds no PEM certificate"));
+    }
+  }
+  if (!options.token_file.empty()) {
+    auto token = ReadFile(options.token_file);
+    if (!token.ok()) {
+      return absl::InvalidArgumentError(StrCat("--xds-token-file ", token.status().message()));
+    }
+    if (TrimToken(*token).empty()) {
+      return absl::InvalidArgumentError(
+          StrCat("--xds-token-file ", options.token_file, ": is empty"));
+    }
+  }
+  if (!options.token.empty() && !options.token_file.empty()) {
+    return absl::InvalidArgumentError(
+        "give the xDS token either in CAUSEWAY_XDS_TOKEN or in --xds-token-file, not both");
+  }
+  return absl::OkStatus();
+}
 
 XdsClient::XdsClient(Options options, ApplyFn apply)
     : options_(std::move(options)), loop_(std::make_unique<Loop>(options_, std::move(apply))) {}

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/time_source.h"
 #include "nlohmann/json.hpp"
 #include "proxy/xds_client/backoff.h"
@@ -32,6 +33,16 @@ class XdsClient {
     std::string proxy_name;  // node.cluster
     std::string zone;        // node.locality.zone
     std::string node_id;     // node.id (this instance); defaults to proxy_name
+    // TLS to the control plane, verified against the PEM roots in `ca_file`
+    // ("" = the system's roots).
+    bool tls = false;
+    std::string ca_file;
+    // The bearer token sent as `authorization` metadata on every stream:
+    // `token`, or the contents of `token_file`, read again before every
+    // connection attempt so that a rotated file is used from the next
+    // stream on. Neither: no token.
+    std::string token;
+    std::string token_file;
     Backoff::Options backoff;
     // A set still missing resources after this long is applied anyway.
     std::chrono::milliseconds warming_timeout{15000};
@@ -50,6 +61,7 @@ class XdsClient {
     uint64_t updates_accepted = 0;        // responses ACKed
     uint64_t updates_rejected = 0;        // responses NACKed
     uint64_t applies = 0;                 // resource sets handed to apply successfully
+    uint64_t auth_refusals = 0;           // streams the server ended for their credentials
     std::string last_error;               // last rejection or stream error
     std::string versions[kXdsTypeCount];  // last accepted version, by XdsType
   };
@@ -58,6 +70,10 @@ class XdsClient {
   // status NACKs the update (its message becomes error_detail) and the
   // previous set keeps serving, so apply must have no effect when it fails.
   using ApplyFn = std::function<absl::Status(const XdsResources&)>;
+
+  // Whether the files the options name can be read (the CA as PEM, the
+  // token file non-empty): InvalidArgument naming the flag and file.
+  static absl::Status CheckOptions(const Options& options);
 
   XdsClient(Options options, ApplyFn apply);
   ~XdsClient();  // Stop()s
