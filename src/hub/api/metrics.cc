@@ -18,12 +18,26 @@ std::string PromLabel(std::string_view value) {
   return out;
 }
 
+std::string_view MethodLabel(std::string_view method) {
+  static constexpr std::array<std::string_view, 7> kKnown = {"GET",    "HEAD",    "POST", "PUT",
+                                                             "DELETE", "OPTIONS", "PATCH"};
+  for (std::string_view known : kKnown) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 void RequestMetrics::Observe(std::string_view method, std::string_view route, int status,
                              std::chrono::steady_clock::duration elapsed) {
   double seconds = std::chrono::duration<double>(elapsed).count();
+  // Every label comes from a fixed set: the route is a registered pattern
+  // (or "unmatched"), the method one of the standard ones, the status a
+  // code the server itself chose. A client, even without a token, cannot
+  // make new series.
   std::string label = route.empty() ? "unmatched" : std::string(route);
+  if (status < 100 || status > 599) status = 0;
   std::lock_guard<std::mutex> lock(mu_);
-  ++requests_[{label, std::string(method), status}];
+  ++requests_[{label, std::string(MethodLabel(method)), status}];
   Histogram& h = latency_[label];
   ++h.count;
   h.sum += seconds;

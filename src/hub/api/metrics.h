@@ -33,6 +33,10 @@ class RequestMetrics {
   std::map<std::string, Histogram> latency_;
 };
 
+// The method's metrics label: the standard method names as they are,
+// anything else "other" (methods are client-chosen strings).
+std::string_view MethodLabel(std::string_view method);
+
 // Escapes a Prometheus label value.
 std::string PromLabel(std::string_view value);
 
