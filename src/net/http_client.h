@@ -14,6 +14,10 @@
 
 #include "absl/status/statusor.h"
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace causeway {
 
 struct HttpResponse {
@@ -38,9 +42,16 @@ class HttpClient {
   struct Options {
     // Limit for connecting and for each whole request/response exchange.
     std::chrono::milliseconds timeout{30000};
+    // For https:// URLs: a PEM file of the CA(s) to trust instead of the
+    // system's (a private CA such as `causeway tls init`'s ca.crt).
+    std::string ca_file;
   };
 
-  // `base_url` is "http://host:port" (a trailing path is ignored) or "host:port".
+  // `base_url` is "http://host:port", "https://host:port" (a trailing path
+  // is ignored) or "host:port" (plain HTTP). https:// verifies the server's
+  // certificate (Options::ca_file, else the system store), sends SNI and
+  // checks the host name or IP address; a failed check is UNAVAILABLE with
+  // OpenSSL's reason and the CA that was trusted.
   static absl::StatusOr<std::unique_ptr<HttpClient>> Create(std::string_view base_url,
                                                             Options options);
   static absl::StatusOr<std::unique_ptr<HttpClient>> Create(std::string_view base_url) {
@@ -95,6 +106,7 @@ class HttpClient {
   std::string host_;
   std::string port_;
   Options options_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // null: plain HTTP
   std::unique_ptr<Connection> conn_;
 };
 

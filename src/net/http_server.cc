@@ -1,6 +1,7 @@
 #include "net/http_server.h"
 
 #include <exception>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -13,6 +14,7 @@
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "boost/beast/ssl.hpp"
 #include "common/strings.h"
 #include "spdlog/spdlog.h"
 
@@ -38,10 +40,12 @@ struct HttpServer::Connection {
 
 namespace {
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <typename Stream>
 class Writer final : public StreamWriter {
  public:
-  Writer(beast::tcp_stream& stream, std::chrono::milliseconds io_timeout,
-         const std::atomic<bool>& stopping)
+  Writer(Stream& stream, std::chrono::milliseconds io_timeout, const std::atomic<bool>& stopping)
       : stream_(stream),
         timer_(stream.get_executor()),
         io_timeout_(io_timeout),
@@ -50,10 +54,10 @@ class Writer final : public StreamWriter {
   awaitable<bool> Write(std::string data) override {
     if (data.empty() || broken_) co_return !broken_;
     beast::error_code ec;
-    stream_.expires_after(io_timeout_);
+    beast::get_lowest_layer(stream_).expires_after(io_timeout_);
     co_await asio::async_write(stream_, bhttp::make_chunk(asio::buffer(data)),
                                asio::redirect_error(use_awaitable, ec));
-    stream_.expires_never();
+    beast::get_lowest_layer(stream_).expires_never();
     if (ec) broken_ = true;
     co_return !broken_;
   }
@@ -81,7 +85,7 @@ class Writer final : public StreamWriter {
   ~Writer() override { *alive_ = false; }
 
  private:
-  beast::tcp_stream& stream_;
+  Stream& stream_;
   asio::steady_timer timer_;
   std::chrono::milliseconds io_timeout_;
   const std::atomic<bool>& stopping_;
@@ -105,29 +109,69 @@ Request ToRequest(const bhttp::request<bhttp::string_body>& msg, const std::stri
 
 }  // namespace
 
+// One connection: S is beast::tcp_stream (plain HTTP) or TlsStream.
+template <typename S>
 class HttpServer::Session {
  public:
-  Session(HttpServer* server, tcp::socket socket, std::shared_ptr<Connection> conn)
+  Session(HttpServer* server, tcp::socket socket,
+          std::shared_ptr<Connection> conn) requires std::is_same_v<S, beast::tcp_stream>
       : server_(server), stream_(std::move(socket)), conn_(std::move(conn)) {}
+  // `tls` is kept for the connection's life: replacing the server's
+  // certificate must not pull the context out from under an open stream.
+  Session(HttpServer* server, tcp::socket socket, std::shared_ptr<Connection> conn,
+          std::shared_ptr<asio::ssl::context> tls) requires std::is_same_v<S, TlsStream>
+      : server_(server),
+        tls_(std::move(tls)),
+        stream_(std::move(socket), *tls_),
+        conn_(std::move(conn)) {}
 
   awaitable<void> Run() {
     beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto& tcp_stream = beast::get_lowest_layer(stream_);
+    auto endpoint = tcp_stream.socket().remote_endpoint(ec);
     remote_ = ec ? "?" : StrCat(endpoint.address().to_string(), ":", endpoint.port());
-    stream_.socket().set_option(tcp::no_delay(true), ec);
-    conn_->stream = &stream_;
+    tcp_stream.socket().set_option(tcp::no_delay(true), ec);
+    conn_->stream = &tcp_stream;
     try {
-      co_await Loop();
+      if (co_await Handshake()) {
+        co_await Loop();
+        co_await CloseTls();
+      }
     } catch (const std::exception& e) {
       spdlog::warn("connection from {} failed: {}", remote_, e.what());
     }
     conn_->stream = nullptr;
     conn_->wait_timer = nullptr;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    tcp_stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    tcp_stream.socket().close(ec);
   }
 
  private:
+  // The TLS handshake, bounded by the I/O timeout. A failure is the client's
+  // problem (plain HTTP on this port, a CA it does not trust): debug level.
+  awaitable<bool> Handshake() {
+    if constexpr (std::is_same_v<S, TlsStream>) {
+      beast::error_code ec;
+      beast::get_lowest_layer(stream_).expires_after(server_->options_.io_timeout);
+      co_await stream_.async_handshake(asio::ssl::stream_base::server,
+                                       asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        spdlog::debug("TLS handshake with {} failed: {}", remote_, ec.message());
+        co_return false;
+      }
+    }
+    co_return true;
+  }
+
+  // Sends TLS close_notify, waiting a moment at most for the peer's.
+  awaitable<void> CloseTls() {
+    if constexpr (std::is_same_v<S, TlsStream>) {
+      beast::error_code ec;
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(1));
+      co_await stream_.async_shutdown(asio::redirect_error(use_awaitable, ec));
+    }
+  }
+
   awaitable<void> Loop() {
     const Options& options = server_->options_;
     for (;;) {
@@ -137,13 +181,13 @@ class HttpServer::Session {
       parser.body_limit(options.body_limit);
       beast::error_code ec;
       conn_->idle = true;
-      stream_.expires_after(options.idle_timeout);
+      beast::get_lowest_layer(stream_).expires_after(options.idle_timeout);
       co_await bhttp::async_read_header(stream_, buffer_, parser,
                                         asio::redirect_error(use_awaitable, ec));
       conn_->idle = false;
       auto started = std::chrono::steady_clock::now();
       if (!ec) {
-        stream_.expires_after(options.io_timeout);
+        beast::get_lowest_layer(stream_).expires_after(options.io_timeout);
         co_await bhttp::async_read(stream_, buffer_, parser,
                                    asio::redirect_error(use_awaitable, ec));
       }
@@ -240,7 +284,7 @@ class HttpServer::Session {
     out.prepare_payload();
     if (req.method == "HEAD") out.body().clear();
     beast::error_code ec;
-    stream_.expires_after(server_->options_.io_timeout);
+    beast::get_lowest_layer(stream_).expires_after(server_->options_.io_timeout);
     co_await bhttp::async_write(stream_, out, asio::redirect_error(use_awaitable, ec));
     co_return !ec;
   }
@@ -258,12 +302,12 @@ class HttpServer::Session {
     head.chunked(true);
     bhttp::response_serializer<bhttp::empty_body> serializer(head);
     beast::error_code ec;
-    stream_.expires_after(server_->options_.io_timeout);
+    beast::get_lowest_layer(stream_).expires_after(server_->options_.io_timeout);
     co_await bhttp::async_write_header(stream_, serializer,
                                        asio::redirect_error(use_awaitable, ec));
-    stream_.expires_never();
+    beast::get_lowest_layer(stream_).expires_never();
     if (!ec) {
-      Writer writer(stream_, server_->options_.io_timeout, server_->stopping_);
+      Writer<S> writer(stream_, server_->options_.io_timeout, server_->stopping_);
       conn_->wait_timer = &writer.timer();
       ++server_->streams_;
       try {
@@ -274,7 +318,7 @@ class HttpServer::Session {
       --server_->streams_;
       conn_->wait_timer = nullptr;
       if (!writer.broken()) {
-        stream_.expires_after(server_->options_.io_timeout);
+        beast::get_lowest_layer(stream_).expires_after(server_->options_.io_timeout);
         co_await asio::async_write(stream_, bhttp::make_chunk_last(),
                                    asio::redirect_error(use_awaitable, ec));
       }
@@ -291,9 +335,9 @@ class HttpServer::Session {
     req.remote = remote_;
     co_await Send(req, res, 11, false);
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
     std::array<char, 16384> sink;
-    stream_.expires_after(std::chrono::seconds(2));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
     size_t drained = 0;
     while (!ec && drained < (8u << 20)) {
       drained += co_await stream_.async_read_some(asio::buffer(sink),
@@ -303,7 +347,8 @@ class HttpServer::Session {
   }
 
   HttpServer* server_;
-  beast::tcp_stream stream_;
+  std::shared_ptr<asio::ssl::context> tls_;  // before stream_, which uses it
+  S stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<Connection> conn_;
   std::string remote_;
@@ -364,10 +409,18 @@ void HttpServer::Accept() {
     } else {
       auto conn = std::make_shared<Connection>(strand);
       uint64_t id = Register(conn);
-      auto session = std::make_shared<Session>(this, std::move(socket), conn);
-      asio::co_spawn(
-          strand, [session]() { return session->Run(); },
-          [this, session, id](const std::exception_ptr&) { Unregister(id); });
+      if (options_.tls) {
+        auto session = std::make_shared<Session<TlsStream>>(this, std::move(socket), conn,
+                                                            options_.tls->Current());
+        asio::co_spawn(
+            strand, [session]() { return session->Run(); },
+            [this, session, id](const std::exception_ptr&) { Unregister(id); });
+      } else {
+        auto session = std::make_shared<Session<beast::tcp_stream>>(this, std::move(socket), conn);
+        asio::co_spawn(
+            strand, [session]() { return session->Run(); },
+            [this, session, id](const std::exception_ptr&) { Unregister(id); });
+      }
     }
     Accept();
   });

@@ -4,6 +4,12 @@
 // connections. Limits: header and body size (431/413), idle and I/O
 // timeouts. Shutdown() stops accepting, lets in-flight requests finish,
 // closes idle connections and ends streamed responses.
+//
+// With Options::tls set, every connection is TLS (OpenSSL through Asio's SSL
+// stream): the handshake happens before the first request; a client that
+// fails it (plain HTTP, an unknown CA) is logged at debug level and
+// disconnected. The certificate is taken per connection from the
+// TlsServerContext, so replaced files reach new connections only.
 #pragma once
 
 #include <atomic>
@@ -24,6 +30,7 @@
 #include "boost/asio/thread_pool.hpp"
 #include "net/http_message.h"
 #include "net/http_router.h"
+#include "net/tls_server_context.h"
 
 namespace causeway::http {
 
@@ -38,6 +45,7 @@ class HttpServer {
     std::chrono::milliseconds idle_timeout{60000};    // waiting for the next request
     std::chrono::milliseconds io_timeout{30000};      // reading one request / writing one response
     std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests at Shutdown()
+    std::shared_ptr<TlsServerContext> tls;            // null: plain HTTP
   };
 
   // Renders a protocol-level error (unknown path, bad method, limits).
@@ -65,7 +73,9 @@ class HttpServer {
 
  private:
   struct Connection;
+  template <typename S>
   class Session;
+  template <typename S>
   friend class Session;
 
   void Accept();

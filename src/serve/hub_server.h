@@ -43,6 +43,11 @@ struct HubOptions {
   std::string collector_zone;
   bool collector_delete_missing = false;
   discovery::CollectorEnvironment collector_environment;  // dns server, kubeconfig
+  // TLS from PEM files (re-read while serving), for the REST API and xDS;
+  // `client_ca` makes xDS clients present a certificate it signed.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string client_ca;
 };
 
 class HubServer {

@@ -33,6 +33,7 @@ struct ServeFlags {
   std::string collector_zone;
   bool collector_delete_missing = false;
   discovery::CollectorEnvironment collector_environment;
+  std::string tls_cert, tls_key, client_ca;
 };
 
 std::string DefaultDataDir() {
@@ -65,6 +66,9 @@ int Serve(const ServeFlags& flags) {
   options.collector_zone = flags.collector_zone;
   options.collector_delete_missing = flags.collector_delete_missing;
   options.collector_environment = flags.collector_environment;
+  options.tls_cert = flags.tls_cert;
+  options.tls_key = flags.tls_key;
+  options.client_ca = flags.client_ca;
 
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
@@ -153,6 +157,12 @@ void AddServeCommand(CLI::App& app) {
                   "Delete the collector zone's clusters that no collector reports (once all "
                   "have reported)");
   discovery::AddCollectorEnvironmentFlags(*serve, flags->collector_environment);
+  serve->add_option("--tls-cert", flags->tls_cert,
+                    "PEM certificate chain: serve over TLS (read again when the file changes; "
+                    "open streams keep theirs)");
+  serve->add_option("--tls-key", flags->tls_key, "PEM private key of --tls-cert");
+  serve->add_option("--client-ca", flags->client_ca,
+                    "PEM CA bundle: xDS clients must present a certificate it signed (mTLS)");
   serve->callback([flags] {
     int code = Serve(*flags);
     if (code != 0) throw CLI::RuntimeError(code);
