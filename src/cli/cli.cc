@@ -21,6 +21,10 @@ void AddConnectionFlags(CLI::App* cmd, Globals* globals) {
   cmd->add_option("--context", globals->connection.context,
                   "Use this saved context instead of the current one")
       ->group("Connection");
+  cmd->add_option("--ca", globals->connection.ca,
+                  "PEM file of the CA that signed an https:// hub's certificate (default: "
+                  "$CAUSEWAY_CA, the context's, or the system's trusted CAs)")
+      ->group("Connection");
 }
 
 CLI::App* AddVerb(CLI::App& parent, const std::string& name, const std::string& description,
@@ -96,12 +100,13 @@ void AddCliCommands(CLI::App& app) {
   static Globals globals;
   std::string footer = app.get_footer();
   if (footer.find("Exit codes") == std::string::npos) {
-    app.footer(StrCat(footer, footer.empty() ? "" : "\n",
-                      "\nConnection: --hub URL --token T, or $CAUSEWAY_HUB / "
-                      "$CAUSEWAY_TOKEN, or `causeway login`;\nwith none, the hub at "
-                      "http://127.0.0.1:8380 and its "
-                      "~/.local/share/causeway/admin.token.\n\n",
-                      kExitCodesHelp, "\n"));
+    app.footer(
+        StrCat(footer, footer.empty() ? "" : "\n",
+               "\nConnection: --hub URL --token T [--ca FILE], or $CAUSEWAY_HUB / "
+               "$CAUSEWAY_TOKEN [/ $CAUSEWAY_CA], or `causeway login`;\nwith none, the hub at "
+               "http://127.0.0.1:8380 and its "
+               "~/.local/share/causeway/admin.token.\n\n",
+               kExitCodesHelp, "\n"));
   }
   // Connection flags also before the verb (`causeway --hub URL get zones`),
   // as kubectl, git and docker take theirs; both bind the same storage, so
@@ -115,6 +120,7 @@ void AddCliCommands(CLI::App& app) {
   AddZoneCommands(app, &globals);
   AddAdminCommands(app, &globals);
   AddCompletionCommand(app);
+  AddTlsCommands(app);
 }
 
 std::optional<int> RejectUnknownVerb(const CLI::App& app, int argc, const char* const* argv) {
@@ -123,7 +129,7 @@ std::optional<int> RejectUnknownVerb(const CLI::App& app, int argc, const char* 
     if (arg == "--") return std::nullopt;
     if (arg.starts_with("-")) {
       // The top level's options that take a value as the next word.
-      if (arg == "--hub" || arg == "--token" || arg == "--context") ++i;
+      if (arg == "--hub" || arg == "--token" || arg == "--context" || arg == "--ca") ++i;
       continue;
     }
     const auto verbs =

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "absl/strings/ascii.h"
@@ -76,6 +77,12 @@ absl::Status Login(const Globals& globals, const LoginFlags& flags) {
   conn.hub = NormalizeHub(cf.hub);
   conn.token = cf.token;
   conn.hub_source = "login";
+  conn.ca = cf.ca;
+  if (conn.ca.empty()) {
+    if (auto ca = env("CAUSEWAY_CA"); ca && !ca->empty()) conn.ca = *ca;
+  }
+  // Saved absolute: the context is used from any directory.
+  if (!conn.ca.empty()) conn.ca = std::filesystem::absolute(conn.ca).string();
   if (!flags.no_verify) {
     // Refuse to save credentials the hub does not accept.
     CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, HubClient::Create(conn));
@@ -85,7 +92,7 @@ absl::Status Login(const Globals& globals, const LoginFlags& flags) {
   const std::string path = ConfigPath(env);
   CW_ASSIGN_OR_RETURN(ConfigFile config, LoadConfig(path));
   Context context{flags.name.empty() ? ContextNameFor(conn.hub) : flags.name, conn.hub, conn.token,
-                  flags.zone};
+                  flags.zone, conn.ca};
   std::string name = context.name;
   config.Put(std::move(context));
   config.current = name;
@@ -144,6 +151,7 @@ absl::Status ContextCurrent(const Globals& globals) {
             << (conn.token.empty() ? "<none>" : StrCat("set (from ", conn.token_source, ")"))
             << "\n";
   if (!conn.zone.empty()) std::cout << "zone:  " << conn.zone << "\n";
+  if (!conn.ca.empty()) std::cout << "ca:    " << conn.ca << " (from " << conn.ca_source << ")\n";
   return absl::OkStatus();
 }
 
@@ -156,6 +164,7 @@ void AddConnectionCommands(CLI::App& app, Globals* globals) {
       "  causeway login http://hub.staging:8380 --token \"$TOKEN\" --name staging --zone "
       "dev-local\n"
       "  echo \"$TOKEN\" | causeway login http://hub.staging:8380\n"
+      "  causeway login https://hub.staging:8443 --ca ca.crt --token \"$TOKEN\"\n"
       "The file is ~/.config/causeway/config.yaml (mode 0600; $CAUSEWAY_CONFIG overrides).");
   login->add_option("url", login_flags.hub_arg, "Hub URL (or --hub, $CAUSEWAY_HUB)");
   login->add_option("--name", login_flags.name, "Context name (default: from the hub's host)");

@@ -53,5 +53,6 @@ void AddEditCommand(CLI::App& app, Globals* globals);         // edit
 void AddZoneCommands(CLI::App& app, Globals* globals);        // export-zone, status
 void AddAdminCommands(CLI::App& app, Globals* globals);       // history, token
 void AddCompletionCommand(CLI::App& app);                     // completion
+void AddTlsCommands(CLI::App& app);                           // tls init
 
 }  // namespace causeway::cli

@@ -94,6 +94,7 @@ absl::StatusOr<ConfigFile> LoadConfig(const std::string& path) {
         c.hub = node["hub"].as<std::string>("");
         c.token = node["token"].as<std::string>("");
         c.zone = node["zone"].as<std::string>("");
+        c.ca = node["ca"].as<std::string>("");
         if (c.name.empty())
           return absl::InvalidArgumentError(StrCat(path, ": a context has no name"));
         config.contexts.push_back(std::move(c));
@@ -116,6 +117,7 @@ absl::Status SaveConfig(const std::string& path, const ConfigFile& config) {
     out << YAML::Key << "hub" << YAML::Value << c.hub;
     out << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << c.token;
     if (!c.zone.empty()) out << YAML::Key << "zone" << YAML::Value << c.zone;
+    if (!c.ca.empty()) out << YAML::Key << "ca" << YAML::Value << c.ca;
     out << YAML::EndMap;
   }
   out << YAML::EndSeq << YAML::EndMap;
@@ -212,6 +214,17 @@ absl::StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const
 
   const bool context_hub = context != nullptr && NormalizeHub(context->hub) == conn.hub;
   if (context_hub) conn.zone = context->zone;
+
+  if (!flags.ca.empty()) {
+    conn.ca = flags.ca;
+    conn.ca_source = "--ca";
+  } else if (auto ca = NonEmpty(env, "CAUSEWAY_CA")) {
+    conn.ca = *ca;
+    conn.ca_source = "CAUSEWAY_CA";
+  } else if (context_hub && !context->ca.empty()) {
+    conn.ca = context->ca;
+    conn.ca_source = StrCat("context ", context->name);
+  }
 
   if (!flags.token.empty()) {
     conn.token = flags.token;

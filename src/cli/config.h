@@ -21,6 +21,7 @@ struct Context {
   std::string hub;
   std::string token;
   std::string zone;  // default for -z; may be empty
+  std::string ca;    // PEM CA file for an https:// hub with a private CA; may be empty
 };
 
 // ~/.config/causeway/config.yaml.
@@ -55,6 +56,7 @@ struct ConnectionFlags {
   std::string hub;
   std::string token;
   std::string context;  // --context NAME
+  std::string ca;       // --ca FILE
 };
 
 struct Connection {
@@ -63,6 +65,8 @@ struct Connection {
   std::string zone;          // the context's default zone, may be empty
   std::string hub_source;    // "--hub", "CAUSEWAY_HUB", "context NAME", "default"
   std::string token_source;  // likewise, or "admin.token", or ""
+  std::string ca;            // CA file for https://; "" = the system's trusted CAs
+  std::string ca_source;     // "--ca", "CAUSEWAY_CA", "context NAME", or ""
 };
 
 // "host:port" → "http://host:port"; drops a trailing "/".
@@ -75,6 +79,8 @@ bool IsLoopbackHub(std::string_view hub);
 //   hub:   --hub, $CAUSEWAY_HUB, the context (--context or the current one), kDefaultHub
 //   token: --token, $CAUSEWAY_TOKEN, the context's token when the hub is the
 //          context's hub, the local admin.token when the hub is on loopback.
+//   ca:    --ca, $CAUSEWAY_CA, the context's ca when the hub is the context's
+//          hub; none means the system's trusted CAs.
 absl::StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const Getenv& env);
 
 }  // namespace causeway::cli

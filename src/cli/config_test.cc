@@ -92,6 +92,36 @@ TEST_F(ConfigTest, FlagsBeatEnvironmentBeatsContext) {
   EXPECT_FALSE(ResolveConnection({"", "", "nope"}, env()).ok());
 }
 
+TEST_F(ConfigTest, CaFromFlagEnvironmentOrTheContextOfTheHub) {
+  ConfigFile config;
+  config.contexts.push_back(
+      {"secure", "https://hub.staging:8443", "t", "", "/etc/causeway/staging-ca.crt"});
+  config.current = "secure";
+  ASSERT_TRUE(SaveConfig(ConfigPath(env()), config).ok());
+  auto loaded = LoadConfig(ConfigPath(env()));
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->Find("secure")->ca, "/etc/causeway/staging-ca.crt");
+
+  auto conn = ResolveConnection({}, env());
+  ASSERT_TRUE(conn.ok());
+  EXPECT_EQ(conn->ca, "/etc/causeway/staging-ca.crt");
+  EXPECT_EQ(conn->ca_source, "context secure");
+  // Another hub does not get the context's CA.
+  conn = ResolveConnection({"https://elsewhere:8443", "", ""}, env());
+  ASSERT_TRUE(conn.ok());
+  EXPECT_EQ(conn->ca, "");
+  env_vars_["CAUSEWAY_CA"] = "/env/ca.crt";
+  conn = ResolveConnection({}, env());
+  ASSERT_TRUE(conn.ok());
+  EXPECT_EQ(conn->ca, "/env/ca.crt");
+  ConnectionFlags flags;
+  flags.ca = "/flag/ca.crt";
+  conn = ResolveConnection(flags, env());
+  ASSERT_TRUE(conn.ok());
+  EXPECT_EQ(conn->ca, "/flag/ca.crt");
+  EXPECT_EQ(conn->ca_source, "--ca");
+}
+
 TEST_F(ConfigTest, ContextTokenOnlyGoesToTheContextsHub) {
   SaveContexts();
   WriteAdminToken("admin");

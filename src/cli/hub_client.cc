@@ -78,7 +78,12 @@ std::vector<Json> ListItems(const Json& response) {
 }
 
 absl::StatusOr<std::unique_ptr<HubClient>> HubClient::Create(const Connection& connection) {
-  CW_ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http, HttpClient::Create(connection.hub));
+  HttpClient::Options options;
+  // A CA applies to https:// only; one from the environment or a context
+  // must not break a plain http:// hub.
+  if (connection.hub.starts_with("https://")) options.ca_file = connection.ca;
+  CW_ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http,
+                      HttpClient::Create(connection.hub, options));
   return std::unique_ptr<HubClient>(new HubClient(connection, std::move(http)));
 }
 

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -24,9 +25,11 @@ void HubProcess::Launch(const std::vector<std::string>& extra) {
                   "--xds",
                   "127.0.0.1:" + std::to_string(xds_port_),
                   "--data-dir",
-                  dir_.path(),
-                  "--log-level",
-                  "info"};
+                  dir_.path()};
+  // `extra` may choose its own log level.
+  if (std::find(extra.begin(), extra.end(), "--log-level") == extra.end()) {
+    options.argv.insert(options.argv.end(), {"--log-level", "info"});
+  }
   options.argv.insert(options.argv.end(), extra.begin(), extra.end());
   options.log_path = dir_.File("hub-" + std::to_string(starts_++) + ".log");
   process_ = std::make_unique<Subprocess>(options);
@@ -41,7 +44,9 @@ void HubProcess::Start(const std::vector<std::string>& extra) {
   bool ready = WaitFor(
       [&] {
         if (!process_->Running()) return true;
-        auto client = HttpClient::Create(url(), HttpClient::Options{std::chrono::seconds(2)});
+        HttpClient::Options options{std::chrono::seconds(2)};
+        options.ca_file = ca_file_;
+        auto client = HttpClient::Create(url(), options);
         if (!client.ok()) return false;
         auto res = (*client)->Send("GET", "/readyz");
         return res.ok() && res->status == 200;
@@ -66,8 +71,11 @@ void HubProcess::Kill() {
   process_->Wait();
 }
 
-Api::Api(const std::string& url, std::string token) : token_(std::move(token)) {
-  auto client = HttpClient::Create(url);
+Api::Api(const std::string& url, std::string token, const std::string& ca_file)
+    : token_(std::move(token)) {
+  HttpClient::Options options;
+  if (url.starts_with("https://")) options.ca_file = ca_file;
+  auto client = HttpClient::Create(url, options);
   EXPECT_TRUE(client.ok()) << client.status();
   client_ = std::move(*client);
 }

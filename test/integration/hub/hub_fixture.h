@@ -36,7 +36,13 @@ class HubProcess {
 
   int port() const { return port_; }
   int xds_port() const { return xds_port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const {
+    return (ca_file_.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") + std::to_string(port_);
+  }
+  // For a hub started with --tls-cert/--tls-key (in Start's `extra`): url()
+  // and the readiness probe speak https, trusting the CA in `ca_file`.
+  void UseTls(std::string ca_file) { ca_file_ = std::move(ca_file); }
+  const std::string& ca_file() const { return ca_file_; }
   const std::string& data_dir() const { return dir_.path(); }
   const std::string& admin_token() const { return admin_token_; }
   std::string Log() const { return process_ ? process_->Log() : ""; }
@@ -46,6 +52,7 @@ class HubProcess {
   int port_;
   int xds_port_;
   int starts_ = 0;
+  std::string ca_file_;  // "": plain HTTP
   std::unique_ptr<Subprocess> process_;
   std::string admin_token_;
 };
@@ -53,7 +60,8 @@ class HubProcess {
 // A keep-alive connection with a token; JSON in and out.
 class Api {
  public:
-  Api(const std::string& url, std::string token);
+  // `ca_file`: the CA to trust for an https:// `url`.
+  Api(const std::string& url, std::string token, const std::string& ca_file = "");
 
   struct Result {
     int status = 0;
