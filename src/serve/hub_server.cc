@@ -31,6 +31,8 @@ absl::Status HubServer::Start() {
           StrCat("--collector ", spec, ": ", FromAbsl(collector.status().message())));
     }
   }
+  auto xds_auth = xds::ResolveXdsAuth(options_.xds_auth, options_.xds_address);
+  if (!xds_auth.ok()) return xds_auth.status();
   access_log_ = spdlog::get("access");
   if (access_log_ == nullptr) {
     // Access lines are complete JSON objects, written as they are.
@@ -55,9 +57,16 @@ absl::Status HubServer::Start() {
 
   xds::XdsServer::Options xds_options;
   xds_options.threads = options_.xds_threads;
+  xds_options.tls = {options_.tls_cert, options_.tls_key, options_.client_ca};
+  if (*xds_auth == xds::XdsAuth::kToken) {
+    xds_authenticator_ = std::make_unique<XdsStreamAuthenticator>(authenticator_.get());
+    xds_options.authenticator = xds_authenticator_.get();
+  }
   xds_ = std::make_unique<xds::XdsServer>(catalog_.get(), time_, xds_options);
   CW_RETURN_IF_ERROR(xds_->Start(options_.xds_address));
-  spdlog::info("serving xDS (ADS) on {} (port {})", options_.xds_address, xds_->port());
+  spdlog::info("serving xDS (ADS) on {} (port {}, {}, {})", options_.xds_address, xds_->port(),
+               xds_options.tls.enabled() ? "TLS" : "plaintext",
+               xds_options.authenticator ? "tokens required" : "no authentication");
   ctx_.zone_status = [this](const std::string& zone) { return xds_->ZoneStatus(zone); };
   ctx_.proxy_config = [this](const std::string& zone, const std::string& proxy) {
     return xds_->ProxyConfig(zone, proxy);
@@ -84,13 +93,6 @@ absl::Status HubServer::Start() {
   http_options.address = options_.api_address;
   http_options.io_threads = options_.io_threads;
   http_options.worker_threads = options_.worker_threads;
-  if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
-    if (options_.tls_cert.empty() || options_.tls_key.empty()) {
-      return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
-    }
-    CW_ASSIGN_OR_RETURN(http_options.tls,
-                        http::TlsServerContext::Load(options_.tls_cert, options_.tls_key));
-  }
   http::Router router = BuildHubRouter(ctx_);
   hub::api::AddConsoleRoutes(router);  // the web console (ui/) at / and its page URLs
   http_ = std::make_unique<http::HttpServer>(
@@ -105,8 +107,8 @@ absl::Status HubServer::Start() {
   CW_RETURN_IF_ERROR(http_->Start());
   CW_RETURN_IF_ERROR(StartCollectors());
   ready_.store(true);
-  spdlog::info("serving the API on {} (port {}, {}), revision {}", options_.api_address,
-               http_->port(), http_options.tls ? "https" : "http", catalog_->Revision());
+  spdlog::info("serving the API on {} (port {}), revision {}", options_.api_address, http_->port(),
+               catalog_->Revision());
   return absl::OkStatus();
 }
 

@@ -15,6 +15,7 @@
 #include "hub/api/metrics.h"
 #include "hub/auth/authenticator.h"
 #include "net/http_server.h"
+#include "serve/xds_stream_authenticator.h"
 #include "store/store.h"
 #include "xds/server.h"
 
@@ -48,6 +49,9 @@ struct HubOptions {
   std::string tls_cert;
   std::string tls_key;
   std::string client_ca;
+  // xDS authentication: "token", "none", or "" for the default (token unless
+  // `xds_address` is loopback); xds/stream_auth.h has the rules.
+  std::string xds_auth;
 };
 
 class HubServer {
@@ -81,6 +85,7 @@ class HubServer {
   std::atomic<bool> ready_{false};
   std::atomic<bool> follow_store_{false};  // external-change callback active
   hub::api::ApiContext ctx_;
+  std::unique_ptr<XdsStreamAuthenticator> xds_authenticator_;  // outlives xds_
   std::unique_ptr<xds::XdsServer> xds_;
   // Agents' reports of the proxies on their relay xDS servers (in memory).
   std::unique_ptr<hub::api::RelayReports> relay_reports_;

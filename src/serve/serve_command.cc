@@ -34,6 +34,7 @@ struct ServeFlags {
   bool collector_delete_missing = false;
   discovery::CollectorEnvironment collector_environment;
   std::string tls_cert, tls_key, client_ca;
+  std::string xds_auth;
 };
 
 std::string DefaultDataDir() {
@@ -69,6 +70,7 @@ int Serve(const ServeFlags& flags) {
   options.tls_cert = flags.tls_cert;
   options.tls_key = flags.tls_key;
   options.client_ca = flags.client_ca;
+  options.xds_auth = flags.xds_auth;
 
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
@@ -163,6 +165,12 @@ void AddServeCommand(CLI::App& app) {
   serve->add_option("--tls-key", flags->tls_key, "PEM private key of --tls-cert");
   serve->add_option("--client-ca", flags->client_ca,
                     "PEM CA bundle: xDS clients must present a certificate it signed (mTLS)");
+  serve
+      ->add_option("--xds-auth", flags->xds_auth,
+                   "xDS streams need a bearer token of role proxy, agent or admin whose zone is "
+                   "the node's (token), or nothing (none, refused unless --xds is a loopback "
+                   "address) [default: token, none on loopback]")
+      ->check(CLI::IsMember({"token", "none"}));
   serve->callback([flags] {
     int code = Serve(*flags);
     if (code != 0) throw CLI::RuntimeError(code);
