@@ -93,6 +93,13 @@ absl::Status HubServer::Start() {
   http_options.address = options_.api_address;
   http_options.io_threads = options_.io_threads;
   http_options.worker_threads = options_.worker_threads;
+  if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
+    if (options_.tls_cert.empty() || options_.tls_key.empty()) {
+      return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
+    }
+    CW_ASSIGN_OR_RETURN(http_options.tls,
+                        http::TlsServerContext::Load(options_.tls_cert, options_.tls_key));
+  }
   http::Router router = BuildHubRouter(ctx_);
   hub::api::AddConsoleRoutes(router);  // the web console (ui/) at / and its page URLs
   http_ = std::make_unique<http::HttpServer>(
@@ -107,8 +114,8 @@ absl::Status HubServer::Start() {
   CW_RETURN_IF_ERROR(http_->Start());
   CW_RETURN_IF_ERROR(StartCollectors());
   ready_.store(true);
-  spdlog::info("serving the API on {} (port {}), revision {}", options_.api_address, http_->port(),
-               catalog_->Revision());
+  spdlog::info("serving the API on {} (port {}, {}), revision {}", options_.api_address,
+               http_->port(), http_options.tls ? "https" : "http", catalog_->Revision());
   return absl::OkStatus();
 }
 
