@@ -58,6 +58,7 @@ absl::StatusOr<int> BindListener(const std::string& address, uint16_t port, uint
 ProxyServer::ProxyServer(ProxyServerOptions options)
     : options_(options), shared_(std::make_unique<ServerShared>()) {
   shared_->access_log = options_.access_log;
+  if (options_.time != nullptr) shared_->time = options_.time;
   int n = options_.workers > 0 ? options_.workers : UsableCpuCount();
   for (int i = 0; i < n; ++i)
     workers_.push_back(

@@ -24,6 +24,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "common/time_source.h"
 #include "proxy/config/proxy_config.h"
 #include "proxy/server/access_log.h"
 #include "proxy/upstream/connection_pool.h"
@@ -57,6 +58,8 @@ struct ProxyServerOptions {
   // host name it has not looked up before; one not answered by then starts
   // without addresses and gets them when the answer comes.
   std::chrono::milliseconds dns_first_answer_wait{2000};
+  // The request path's clock and timers (not owned); null: real time.
+  TimeSource* time = nullptr;
 };
 
 class ProxyServer {

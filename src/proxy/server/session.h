@@ -1,19 +1,23 @@
-// One downstream HTTP/1.1 connection: reads requests, routes them, forwards
-// them upstream with bodies streamed both ways, and writes the responses.
+// One downstream HTTP/1.1 connection: reads request heads (the codec,
+// codec/http1.h) and carries each request through the stages of the
+// request path: the router stage decides where it goes (router_stage.h),
+// upstream requests carry its attempts under a retry state
+// (upstream_request.h, retry_state.h), a tunnel takes over after an upgrade
+// (tunnel.h). The session itself keeps the connection: idle and header
+// timeouts, pipelining, draining, local replies and the access log.
 #pragma once
 
 #include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <chrono>
 #include <memory>
-#include <string>
+#include <string_view>
 
-#include "proxy/codec/buffer.h"
-#include "proxy/codec/http1.h"
-#include "proxy/server/access_log.h"
 #include "proxy/server/message_builder.h"
-#include "proxy/server/watchdog.h"
+#include "proxy/server/retry_state.h"
+#include "proxy/server/router_stage.h"
+#include "proxy/server/stream.h"
+#include "proxy/server/upstream_request.h"
 #include "proxy/server/worker.h"
 
 namespace causeway::proxy {
@@ -34,39 +38,37 @@ class Session {
   void OnDrain();
 
  private:
-  struct RequestContext;
   enum class HeadResult { kOk, kClosed };
 
   boost::asio::awaitable<HeadResult> ReadHead(size_t* head_size);
+  // Waits for more of a request head; false when the connection ended.
+  boost::asio::awaitable<bool> ReadMore();
   // Returns whether the connection stays open for another request.
-  boost::asio::awaitable<bool> HandleRequest(RequestContext& ctx);
-  boost::asio::awaitable<bool> Forward(RequestContext& ctx);
-  boost::asio::awaitable<bool> LocalReply(RequestContext& ctx, int status, std::string_view body,
+  boost::asio::awaitable<bool> ServeRequest(size_t head_size);
+  boost::asio::awaitable<bool> HandleRequest(StreamInfo& info);
+  // Carries a request the router stage sends to a cluster: attempts under
+  // the route's retry policy, then the response.
+  boost::asio::awaitable<bool> Forward(StreamInfo& info, const RouteDecision& decision);
+  // The upstream request head (into down_.up_out) and how the body goes;
+  // false if the buffered part of a chunked body is malformed.
+  bool PrepareUpstream(StreamInfo& info, const RouteDecision& decision,
+                       UpstreamRequest::Body* body);
+  // Waits out the back-off before a retry; false if the route's deadline
+  // passes first.
+  boost::asio::awaitable<bool> BackOff(RetryState& retry);
+  boost::asio::awaitable<bool> LocalReply(StreamInfo& info, int status, std::string_view body,
                                           std::string_view flags, Mutations mutations = {});
-  boost::asio::awaitable<void> Tunnel(UpstreamConnection& upstream);
-  // Consumes a request body that is wholly buffered; false if it is not.
-  bool SkipBufferedBody();
-  void LogRequest(RequestContext& ctx);
+  void StartInfo(StreamInfo& info) const;
+  void LogRequest(StreamInfo& info);
   bool ShouldClose() const;
-  // Whether reads and writes finish at once when ready (a lightly loaded
-  // worker) or queue like any Asio operation: server/immediate_io.h.
-  bool AtOnce() const;
 
   Worker* worker_;
   std::shared_ptr<ListenerState> listener_;
-  boost::asio::ip::tcp::socket socket_;
-  Watchdog watchdog_;
-  ByteBuffer in_;
+  Downstream down_;
   // Where an idle connection's next request is first read (ReadHead): small
   // enough to keep per connection, large enough for most request heads.
   std::array<char, 512> idle_read_;
-  std::string head_;  // copy of the current request head; req_ points into it
-  http1::RequestHead req_;
-  http1::ResponseHead resp_;
-  std::string out_;     // serialized downstream head
-  std::string up_out_;  // serialized upstream head
-  bool idle_ = false;   // waiting for the first byte of a request
-  bool body_consumed_ = true;
+  bool idle_ = false;  // waiting for the first byte of a request
 };
 
 }  // namespace causeway::proxy

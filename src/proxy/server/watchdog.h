@@ -4,9 +4,10 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+
+#include "common/time_source.h"
 
 namespace causeway::proxy {
 
@@ -16,15 +17,19 @@ namespace causeway::proxy {
 // the timer each time. When the pending wait ends before the current
 // deadline it simply waits again; the timer is only restarted when a
 // deadline earlier than the pending wait is armed.
+//
+// Time comes from a TimeSource (a SimulatedTime in tests) through the Timer
+// abstraction rather than a clock-parameterised Asio timer: the virtual calls
+// happen per Arm (a clock read) and per timer restart, a few per request and
+// none per read or byte, while a basic_waitable_timer over a simulated clock
+// would still sleep in real time between polls of its clock.
 class Watchdog {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit Watchdog(const boost::asio::any_io_executor& ex) : state_(std::make_shared<State>(ex)) {}
-  ~Watchdog() {
-    Disarm();
-    if (state_->pending) state_->timer.cancel();
-  }
+  Watchdog(TimeSource& time, boost::asio::io_context& io)
+      : time_(time), timer_(time.CreateTimer(io)) {}
+  ~Watchdog() = default;  // the timer drops its callback with it
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
@@ -34,51 +39,49 @@ class Watchdog {
       Disarm();
       return;
     }
-    State& s = *state_;
-    s.fired = false;
-    s.socket = socket;
-    s.deadline = Clock::now() + timeout;
-    if (s.pending && s.expiry <= s.deadline) return;  // that wait re-waits if need be
-    Start(state_);
+    ArmAt(time_.Monotonic() + timeout, socket);
   }
-  void Disarm() { state_->socket = nullptr; }
-  bool fired() const { return state_->fired; }
+  // Arms for an absolute deadline of the TimeSource's clock.
+  void ArmAt(Clock::time_point deadline, boost::asio::ip::tcp::socket* socket) {
+    fired_ = false;
+    socket_ = socket;
+    deadline_ = deadline;
+    if (pending_ && expiry_ <= deadline_) return;  // that wait re-waits if need be
+    Start();
+  }
+  void Disarm() { socket_ = nullptr; }
+  bool fired() const { return fired_; }
 
  private:
-  struct State {
-    explicit State(const boost::asio::any_io_executor& ex) : timer(ex) {}
-    boost::asio::steady_timer timer;
-    boost::asio::ip::tcp::socket* socket = nullptr;  // null: disarmed
-    Clock::time_point deadline;
-    Clock::time_point expiry;  // of the pending wait
-    bool pending = false;
-    uint64_t generation = 0;  // of the latest wait; older ones were cancelled
-    bool fired = false;
-  };
-
-  // Starts (or restarts, cancelling the pending one) a wait until the deadline.
-  static void Start(const std::shared_ptr<State>& state) {
-    ++state->generation;
-    state->pending = true;
-    state->expiry = state->deadline;
-    state->timer.expires_at(state->expiry);
-    // The handler owns the state: it may run after this Watchdog is gone.
-    state->timer.async_wait([state, gen = state->generation](boost::system::error_code ec) {
-      if (gen != state->generation) return;  // superseded by a later Start
-      state->pending = false;
-      if (ec || state->socket == nullptr) return;
-      if (Clock::now() < state->deadline) {
-        Start(state);  // re-armed meanwhile with a later deadline
-        return;
-      }
-      state->fired = true;
-      boost::asio::ip::tcp::socket* socket = state->socket;
-      state->socket = nullptr;
-      socket->close(ec);
-    });
+  // Starts (or restarts, replacing the pending one) a wait until the deadline.
+  // A replaced callback never runs and none runs after the timer is gone
+  // (Timer), so capturing `this` is safe.
+  void Start() {
+    pending_ = true;
+    expiry_ = deadline_;
+    timer_->Schedule(expiry_, [this] { OnExpiry(); });
+  }
+  void OnExpiry() {
+    pending_ = false;
+    if (socket_ == nullptr) return;
+    if (time_.Monotonic() < deadline_) {
+      Start();  // re-armed meanwhile with a later deadline
+      return;
+    }
+    fired_ = true;
+    boost::asio::ip::tcp::socket* socket = socket_;
+    socket_ = nullptr;
+    boost::system::error_code ec;
+    socket->close(ec);
   }
 
-  std::shared_ptr<State> state_;
+  TimeSource& time_;
+  std::unique_ptr<Timer> timer_;
+  boost::asio::ip::tcp::socket* socket_ = nullptr;  // null: disarmed
+  Clock::time_point deadline_;
+  Clock::time_point expiry_;  // of the pending wait
+  bool pending_ = false;
+  bool fired_ = false;
 };
 
 }  // namespace causeway::proxy

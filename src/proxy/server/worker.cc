@@ -22,7 +22,7 @@ Worker::Worker(int index, ServerShared* shared, ConnectionPool::Options pool_opt
       index_(index),
       slice_(slice),
       shared_(shared),
-      pool_(pool_options),
+      pool_(pool_options, *shared->time),
       endpoint_stats_(&shared->endpoint_stats) {}
 
 Worker::~Worker() {

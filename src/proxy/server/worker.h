@@ -17,6 +17,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "common/time_source.h"
 #include "proxy/config/proxy_config.h"
 #include "proxy/server/access_log.h"
 #include "proxy/upstream/connection_pool.h"
@@ -30,6 +31,9 @@ class Session;
 // State shared by all workers of a server (thread-safe members only).
 struct ServerShared {
   AccessLog* access_log = nullptr;
+  // The clock and timers of the request path: timeouts, retry back-off,
+  // the pools' idle expiry (a SimulatedTime in tests).
+  TimeSource* time = &RealTime::Instance();
   std::atomic<int64_t> active_connections{0};
   std::atomic<uint64_t> requests_total{0};
   EndpointStatsRegistry endpoint_stats;
@@ -76,6 +80,7 @@ class Worker {
     return endpoint_stats_.Get(cluster, endpoint);
   }
   ServerShared& shared() { return *shared_; }
+  TimeSource& time() { return *shared_->time; }
   bool draining() const { return draining_; }
   int index() const { return index_; }
 
@@ -90,6 +95,7 @@ class Worker {
   void RequestBegan() { AddInProgress(1); }
   void RequestEnded() { AddInProgress(-1); }
   int requests_in_progress() const { return requests_in_progress_.load(std::memory_order_relaxed); }
+  const std::atomic<int>& requests_in_progress_counter() const { return requests_in_progress_; }
 
  private:
   struct ActiveListener {

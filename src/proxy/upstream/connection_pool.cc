@@ -66,7 +66,7 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::TakeIdle(const std::string& 
   if (it == endpoints_.end()) return nullptr;
   auto& list = it->second->idle;
   if (list.empty()) return nullptr;
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = time_.Monotonic();
   while (!list.empty()) {
     std::unique_ptr<UpstreamConnection> conn = std::move(list.back());
     list.pop_back();
@@ -151,7 +151,8 @@ void ConnectionPool::Park(PerEndpoint& state, std::unique_ptr<UpstreamConnection
   const bool over = state.idle.size() >= options_.max_idle_per_endpoint;
   if (over && options_.idle_trim_delay.count() <= 0) return;  // closes it
   conn->buffer.ReleaseIfEmpty();
-  conn->idle_since = std::chrono::steady_clock::now();
+  conn->parked = true;
+  conn->idle_since = time_.Monotonic();
   asio::any_io_executor ex = conn->socket.get_executor();
   state.idle.push_back(std::move(conn));
   if (over) ScheduleTrim(ex, state.idle.front()->idle_since + options_.idle_trim_delay);
@@ -160,18 +161,17 @@ void ConnectionPool::Park(PerEndpoint& state, std::unique_ptr<UpstreamConnection
 void ConnectionPool::ScheduleTrim(const asio::any_io_executor& ex,
                                   std::chrono::steady_clock::time_point when) {
   if (trim_scheduled_) return;
-  if (trim_timer_ == nullptr) trim_timer_ = std::make_unique<asio::steady_timer>(ex);
+  if (trim_timer_ == nullptr) trim_timer_ = time_.CreateTimer(IoContextOf(ex));
   trim_scheduled_ = true;
-  trim_timer_->expires_at(when);
-  trim_timer_->async_wait([this, alive = alive_](boost::system::error_code ec) {
-    if (ec || !*alive) return;
+  // The timer is the pool's: its callback never runs once the pool is gone.
+  trim_timer_->Schedule(when, [this] {
     trim_scheduled_ = false;
     Trim();
   });
 }
 
 void ConnectionPool::Trim() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = time_.Monotonic();
   std::optional<std::chrono::steady_clock::time_point> next;
   asio::any_io_executor ex;
   for (auto& [key, state] : endpoints_) {

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "common/time_source.h"
 #include "proxy/codec/buffer.h"
 #include "proxy/config/proxy_config.h"
 #include "proxy/upstream/endpoint_stats.h"
@@ -31,7 +32,8 @@ struct UpstreamConnection {
   std::string key;                                   // Endpoint::Key()
   std::string peer;                                  // resolved "ip:port" for the access log
   uint32_t requests = 0;                             // requests served, >0 means reused
-  std::chrono::steady_clock::time_point idle_since;  // when last parked
+  bool parked = false;                               // has waited in the pool
+  std::chrono::steady_clock::time_point idle_since;  // when last parked (pool's TimeSource)
   // The counters of the endpoint (in the cluster that opened it), counting
   // this connection among the active ones while it lives.
   std::shared_ptr<EndpointStats> stats;
@@ -60,7 +62,9 @@ class ConnectionPool {
     std::chrono::milliseconds idle_trim_delay{1000};
   };
   ConnectionPool() : ConnectionPool(Options{}) {}
-  explicit ConnectionPool(Options options) : options_(options) {}
+  // Idle ages and the trim delay are measured by `time`.
+  explicit ConnectionPool(Options options, TimeSource& time = RealTime::Instance())
+      : options_(options), time_(time) {}
   ~ConnectionPool();
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
@@ -109,12 +113,23 @@ class ConnectionPool {
                     std::chrono::steady_clock::time_point when);
 
   Options options_;
+  TimeSource& time_;
   // Boxed: PerEndpoint addresses stay valid for connects in flight.
   absl::flat_hash_map<std::string, std::unique_ptr<PerEndpoint>> endpoints_;
-  std::unique_ptr<boost::asio::steady_timer> trim_timer_;
+  std::unique_ptr<Timer> trim_timer_;
   bool trim_scheduled_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
+
+// The io_context behind an executor: every executor of the proxy is an
+// io_context's (workers run one each).
+inline boost::asio::io_context& IoContextOf(const boost::asio::any_io_executor& ex) {
+  return static_cast<boost::asio::io_context&>(
+      boost::asio::query(ex, boost::asio::execution::context));
+}
+inline boost::asio::io_context& IoContextOf(boost::asio::ip::tcp::socket& socket) {
+  return IoContextOf(socket.get_executor());
+}
 
 // Connects to `endpoint` (resolving a host name if needed) within `timeout`.
 // Never throws; errors are Unavailable (refused, reset) or DeadlineExceeded.

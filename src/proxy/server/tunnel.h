@@ -1,0 +1,58 @@
+// The byte pump behind an upgraded request (101 Switching Protocols): bytes
+// copied both ways until each side ends, each end half-closing the other,
+// and both sockets closed once neither carried a byte for the idle timeout
+// (Envoy's stream idle timeout covers upgraded streams as well).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "common/time_source.h"
+#include "proxy/codec/buffer.h"
+
+namespace causeway::proxy {
+
+class Tunnel {
+ public:
+  // `idle_timeout` 0: no idle timeout.
+  Tunnel(TimeSource& time, boost::asio::io_context& io, std::chrono::milliseconds idle_timeout);
+  Tunnel(const Tunnel&) = delete;
+  Tunnel& operator=(const Tunnel&) = delete;
+
+  // Pumps until both directions have ended. Bytes that arrived with the
+  // heads go first: `downstream_pending` (read from the client past the
+  // request) to the upstream, `upstream_pending` (past the 101 response) to
+  // the client; both buffers are left empty. `at_once`: the first write to
+  // the client may finish at once (server/immediate_io.h).
+  boost::asio::awaitable<void> Run(boost::asio::ip::tcp::socket& downstream,
+                                   ByteBuffer& downstream_pending,
+                                   boost::asio::ip::tcp::socket& upstream,
+                                   ByteBuffer& upstream_pending, bool at_once);
+
+  bool idle_timed_out() const { return idle_timed_out_; }
+  uint64_t bytes_to_upstream() const { return bytes_[0]; }
+  uint64_t bytes_to_downstream() const { return bytes_[1]; }
+
+ private:
+  boost::asio::awaitable<void> Pipe(boost::asio::ip::tcp::socket& from,
+                                    boost::asio::ip::tcp::socket& to, int direction);
+  // A byte moved: the idle deadline moves with it (a clock read per chunk,
+  // the timer is only rescheduled when it fires early).
+  void Touch();
+  void ScheduleIdleCheck();
+  void OnIdleCheck();
+
+  TimeSource& time_;
+  std::unique_ptr<Timer> timer_;
+  const std::chrono::milliseconds idle_timeout_;
+  std::chrono::steady_clock::time_point last_activity_;
+  boost::asio::ip::tcp::socket* sockets_[2] = {nullptr, nullptr};
+  uint64_t bytes_[2] = {0, 0};  // to upstream, to downstream
+  bool idle_timed_out_ = false;
+};
+
+}  // namespace causeway::proxy

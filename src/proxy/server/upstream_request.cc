@@ -1,0 +1,279 @@
+#include "proxy/server/upstream_request.h"
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "proxy/server/immediate_io.h"
+#include "proxy/server/tunnel.h"
+
+namespace causeway::proxy {
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+}  // namespace
+
+UpstreamRequest::UpstreamRequest(Worker& worker, Downstream& down, StreamInfo& info,
+                                 RetryState& retry, const ClusterConfig& cluster)
+    : worker_(worker), down_(down), info_(info), retry_(retry), cluster_(cluster) {}
+
+UpstreamRequest::~UpstreamRequest() {
+  if (!active_) return;
+  worker_.lb().OnRequestEnd(*endpoint_);
+  if (stats_ != nullptr) stats_->active_requests.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void UpstreamRequest::CountError() {
+  if (stats_ != nullptr) stats_->errors.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Counts the request against least-request for the endpoint, and as in
+// flight on the admin page, until the attempt ends.
+void UpstreamRequest::BeginActive() {
+  worker_.lb().OnRequestStart(*endpoint_);
+  if (stats_ != nullptr) stats_->active_requests.fetch_add(1, std::memory_order_relaxed);
+  active_ = true;
+}
+
+asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& subset,
+                                                              const Endpoint* avoid, Body body) {
+  endpoint_ = worker_.lb().Choose(cluster_, subset, avoid);
+  if (endpoint_ == nullptr) co_return Result::kNoHealthyUpstream;
+  info_.upstream_address = endpoint_->Key();
+  stats_ = worker_.EndpointStatsFor(cluster_.name, info_.upstream_address);
+  // An idle connection, or the first one another request releases or the
+  // pool opens (see ConnectionPool).
+  absl::StatusOr<std::unique_ptr<UpstreamConnection>> acquired = co_await worker_.pool().Acquire(
+      *endpoint_, cluster_.connect_timeout,
+      /*can_retry_stale=*/body.replayable && retry_.stale_retry_available());
+  if (!acquired.ok()) {
+    CountError();
+    co_return Result::kConnectFailure;
+  }
+  conn_ = *std::move(acquired);
+  // The upstream may have closed a reused connection meanwhile, which earns
+  // the request one replay (RetryState::TakeStaleRetry).
+  reused_ = conn_->requests > 0 || conn_->parked;
+  if (conn_->stats == nullptr && stats_ != nullptr) {
+    stats_->active_connections.fetch_add(1, std::memory_order_relaxed);
+    conn_->stats = stats_;
+  }
+  info_.upstream_address = conn_->peer;
+  BeginActive();
+  Result sent = co_await Send(body);
+  if (sent != Result::kResponse) co_return sent;
+  if (stats_ != nullptr) stats_->requests.fetch_add(1, std::memory_order_relaxed);
+  co_return co_await AwaitHead();
+}
+
+// kResponse here means "sent"; the head is awaited next.
+asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Send(Body body) {
+  // At once, resuming through the queue, at any load (Asio's own
+  // async_write; why not WriteAll: immediate_io.h).
+  boost::system::error_code ec;
+  if (body.replayable) {
+    std::array<asio::const_buffer, 2> bufs = {asio::buffer(down_.up_out),
+                                              asio::buffer(down_.in.data(), body.buffered)};
+    std::tie(ec, std::ignore) = co_await asio::async_write(conn_->socket, bufs, kNoThrow);
+  } else {
+    if (down_.req.expect_continue && down_.req.version_minor == 1) {
+      // Envoy's default: the proxy answers 100-continue itself.
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [cec, n] = co_await WriteAll(down_.socket, asio::buffer(kContinue), down_.AtOnce());
+      if (cec) co_return Result::kContinueFailed;
+    }
+    std::tie(ec, std::ignore) =
+        co_await asio::async_write(conn_->socket, asio::buffer(down_.up_out), kNoThrow);
+    if (!ec) {
+      retry_.OnBodyStreamed();
+      Result streamed = co_await StreamBody();
+      if (streamed != Result::kResponse) co_return streamed;
+    }
+  }
+  if (!ec) co_return Result::kResponse;
+  if (reused_ && retry_.stale_retry_available()) co_return Result::kStale;
+  CountError();
+  co_return Result::kReset;
+}
+
+// The body as it arrives from the client; kResponse when all of it went.
+asio::awaitable<UpstreamRequest::Result> UpstreamRequest::StreamBody() {
+  http1::BodyFramer framer(down_.req.body, down_.req.content_length);
+  while (true) {
+    http1::BodyFramer::Step step = framer.Feed(down_.in.View());
+    if (step.error) co_return Result::kBadRequestBody;
+    if (step.consumed > 0) {
+      // Body loops go through the scheduler on every step (plain async
+      // operations), so a long body cannot hold the worker: immediate_io.h.
+      auto [wec, w] = co_await asio::async_write(
+          conn_->socket, asio::buffer(down_.in.data(), step.consumed), kNoThrow);
+      down_.in.Consume(step.consumed);
+      info_.bytes_received += step.consumed;
+      if (wec) {
+        CountError();
+        co_return Result::kReset;  // never stale: the body cannot be sent again
+      }
+    }
+    if (step.done) break;
+    char* dst = down_.in.Prepare(kReadChunk);
+    auto [rec, got] =
+        co_await down_.socket.async_read_some(asio::buffer(dst, down_.in.writable()), kNoThrow);
+    if (rec) co_return Result::kClientGone;
+    down_.in.Commit(got);
+  }
+  down_.body_consumed = true;
+  co_return Result::kResponse;
+}
+
+// Reads the response head within the attempt's deadline, skipping interim
+// responses other than 101.
+asio::awaitable<UpstreamRequest::Result> UpstreamRequest::AwaitHead() {
+  sent_ = down_.time.Monotonic();
+  RetryState::TryDeadline deadline = retry_.OnRequestSent(sent_);
+  per_try_ = deadline.per_try;
+  if (deadline.at) down_.watchdog.ArmAt(*deadline.at, &conn_->socket);
+  bool too_large = false;
+  Result r = co_await ReadHead(&too_large);
+  if (r != Result::kResponse) co_return HeadMissing(too_large);
+  http1::ParseResult parsed = http1::ParseResponseHead(conn_->buffer.View().substr(0, head_size_),
+                                                       down_.req.is_head, &down_.resp);
+  if (parsed.status != http1::ParseStatus::kOk) {
+    CountError();
+    down_.watchdog.Disarm();
+    co_return Result::kInvalidResponse;
+  }
+  info_.upstream_time =
+      std::chrono::duration_cast<std::chrono::microseconds>(down_.time.Monotonic() - sent_);
+  if (down_.resp.status >= 500) CountError();
+  co_return Result::kResponse;
+}
+
+// kResponse with head_size_ set, or kReset for any failure (HeadMissing
+// tells which).
+asio::awaitable<UpstreamRequest::Result> UpstreamRequest::ReadHead(bool* too_large) {
+  ByteBuffer& buf = conn_->buffer;
+  while (true) {
+    size_t n = http1::FindHeadEnd(buf.View(), too_large);
+    if (n > 0) {
+      http1::ParseResult parsed =
+          http1::ParseResponseHead(buf.View().substr(0, n), down_.req.is_head, &down_.resp);
+      const int status = down_.resp.status;
+      if (parsed.status == http1::ParseStatus::kOk && status >= 100 && status < 200 &&
+          status != 101) {
+        buf.Consume(n);  // interim responses are not forwarded
+        continue;
+      }
+      head_size_ = n;
+      co_return Result::kResponse;
+    }
+    if (*too_large) co_return Result::kReset;
+    char* dst = buf.Prepare(kReadChunk);
+    auto [ec, got] =
+        co_await ReadSome(conn_->socket, asio::buffer(dst, buf.writable()), down_.AtOnce());
+    if (ec) co_return Result::kReset;
+    buf.Commit(got);
+  }
+}
+
+UpstreamRequest::Result UpstreamRequest::HeadMissing(bool too_large) {
+  const bool timed_out = down_.watchdog.fired();
+  down_.watchdog.Disarm();
+  // A pooled connection closed while idle is no fault of the endpoint.
+  const bool stale = !timed_out && !too_large && reused_ && conn_->buffer.empty() &&
+                     retry_.stale_retry_available();
+  if (!stale) {
+    CountError();
+  } else if (stats_ != nullptr) {
+    stats_->requests.fetch_sub(1, std::memory_order_relaxed);  // sent again, counted then
+  }
+  if (timed_out) return Result::kTimeout;
+  if (too_large) return Result::kHeadersTooLarge;
+  return stale ? Result::kStale : Result::kReset;
+}
+
+asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardResponse(Mutations muts,
+                                                                          bool must_close) {
+  if (down_.resp.status == 101) co_return co_await ForwardUpgrade(muts);
+  const http1::ResponseHead& resp = down_.resp;
+  const bool close =
+      must_close || resp.body == http1::BodyKind::kUntilClose || !down_.body_consumed;
+  BuildDownstreamResponse(resp, down_.req.version_minor, close, muts, &down_.out);
+  conn_->buffer.Consume(head_size_);
+  info_.status = resp.status;
+  http1::BodyFramer framer(resp.body, resp.content_length);
+  http1::BodyFramer::Step step = framer.Feed(conn_->buffer.View());
+  Pump pump;
+  pump.upstream_ok = !step.error;
+  std::array<asio::const_buffer, 2> bufs = {asio::buffer(down_.out),
+                                            asio::buffer(conn_->buffer.data(), step.consumed)};
+  auto [ec, n] = co_await WriteAll(down_.socket, bufs, down_.AtOnce());
+  conn_->buffer.Consume(step.consumed);
+  info_.bytes_sent += step.consumed;
+  pump.downstream_ok = !ec;
+  co_await PumpResponseBody(framer, pump);
+  const bool timed_out = down_.watchdog.fired();
+  down_.watchdog.Disarm();
+  if (!framer.done() && !pump.eof_end) {
+    if (!pump.upstream_ok || timed_out) CountError();
+    // Mid-body failure: the head is out, so the only signal left is to
+    // cut the downstream connection (as Envoy does).
+    info_.flags = timed_out ? "UT" : (pump.downstream_ok ? "UR" : "DC");
+    co_return Ending{false, true};
+  }
+  if (resp.keep_alive && framer.done() && conn_->buffer.empty() &&
+      resp.body != http1::BodyKind::kUntilClose && conn_->socket.is_open()) {
+    ++conn_->requests;
+    worker_.pool().Release(std::move(conn_));
+  }
+  co_return Ending{pump.downstream_ok && !close, true};
+}
+
+// The rest of the body: asynchronous operations (see StreamBody).
+asio::awaitable<void> UpstreamRequest::PumpResponseBody(http1::BodyFramer& framer, Pump& pump) {
+  ByteBuffer& buf = conn_->buffer;
+  while (pump.downstream_ok && pump.upstream_ok && !framer.done()) {
+    char* dst = buf.Prepare(kReadChunk);
+    auto [ec, got] =
+        co_await conn_->socket.async_read_some(asio::buffer(dst, buf.writable()), kNoThrow);
+    if (ec) {
+      if (ec == asio::error::eof && framer.kind() == http1::BodyKind::kUntilClose) {
+        pump.eof_end = true;
+      } else {
+        pump.upstream_ok = false;
+      }
+      co_return;
+    }
+    buf.Commit(got);
+    http1::BodyFramer::Step step = framer.Feed(buf.View());
+    if (step.error) {
+      pump.upstream_ok = false;
+      co_return;
+    }
+    auto [wec, n] =
+        co_await asio::async_write(down_.socket, asio::buffer(buf.data(), step.consumed), kNoThrow);
+    buf.Consume(step.consumed);
+    info_.bytes_sent += step.consumed;
+    if (wec) pump.downstream_ok = false;
+  }
+}
+
+// A 101 to a request that asked for an upgrade: the head goes to the
+// client and the connection becomes a tunnel until either side ends it.
+asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardUpgrade(Mutations muts) {
+  down_.watchdog.Disarm();
+  if (!down_.req.upgrade) co_return Ending{false, false};
+  BuildDownstreamResponse(down_.resp, down_.req.version_minor, false, muts, &down_.out);
+  conn_->buffer.Consume(head_size_);
+  auto [ec, n] = co_await WriteAll(down_.socket, asio::buffer(down_.out), down_.AtOnce());
+  info_.status = 101;
+  if (!ec) {
+    Tunnel tunnel(down_.time, IoContextOf(conn_->socket), down_.tunnel_idle_timeout);
+    co_await tunnel.Run(down_.socket, down_.in, conn_->socket, conn_->buffer, down_.AtOnce());
+  }
+  co_return Ending{false, true};
+}
+
+}  // namespace causeway::proxy

@@ -1,0 +1,100 @@
+// One attempt to forward a request upstream: an endpoint picked by the
+// worker's load balancer, a connection from its pool, the request head and
+// body pumped to it (with 100-continue answered to the client when the body
+// streams), interim 1xx responses skipped, and the response head read under
+// the attempt's deadline. Once the router commits to the response, the
+// response body is pumped to the client (or the tunnel takes over after a
+// 101). Whether a failed attempt is followed by another is the retry
+// state's call (retry_state.h), made by the caller.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+
+#include "proxy/config/proxy_config.h"
+#include "proxy/server/message_builder.h"
+#include "proxy/server/retry_state.h"
+#include "proxy/server/stream.h"
+#include "proxy/server/worker.h"
+#include "proxy/upstream/connection_pool.h"
+
+namespace causeway::proxy {
+
+class UpstreamRequest {
+ public:
+  enum class Result {
+    kResponse,  // a response head is in down.resp (final, or 101)
+    kNoHealthyUpstream,
+    kConnectFailure,
+    kStale,    // a pooled connection the upstream had closed: replay it
+    kReset,    // the connection failed before a response head
+    kTimeout,  // the deadline passed first (per_try() says which)
+    kHeadersTooLarge,
+    kInvalidResponse,
+    kContinueFailed,  // writing 100 Continue to the client failed (nothing logged)
+    kClientGone,      // the client went away mid-body (logged: status 0, DC)
+    kBadRequestBody,  // the streamed body's chunked framing was malformed (400, DPE)
+  };
+  // How the request body goes with this attempt: wholly buffered in
+  // down.in (replayable) or streamed from the client as it arrives.
+  struct Body {
+    bool replayable = true;
+    size_t buffered = 0;  // bytes of down.in that are the body, if replayable
+  };
+
+  // `down.up_out` holds the serialized request head.
+  UpstreamRequest(Worker& worker, Downstream& down, StreamInfo& info, RetryState& retry,
+                  const ClusterConfig& cluster);
+  ~UpstreamRequest();  // ends the request's count against its endpoint
+  UpstreamRequest(const UpstreamRequest&) = delete;
+  UpstreamRequest& operator=(const UpstreamRequest&) = delete;
+
+  // Picks an endpoint matching `subset` (preferring one other than `avoid`),
+  // sends the request and waits for the response head.
+  boost::asio::awaitable<Result> Run(const LbMetadata& subset, const Endpoint* avoid, Body body);
+
+  // After kResponse, once no retry follows: the response to the client.
+  struct Ending {
+    bool keep_alive = false;  // the downstream connection serves another request
+    bool log = true;          // the request is logged (not after a stray 101)
+  };
+  // `must_close`: the connection ends after this response whatever the
+  // upstream says (the client asked, or the proxy drains).
+  boost::asio::awaitable<Ending> ForwardResponse(Mutations response_mutations, bool must_close);
+
+  const Endpoint* endpoint() const { return endpoint_; }
+  bool per_try() const { return per_try_; }
+
+ private:
+  void CountError();
+  void BeginActive();
+  boost::asio::awaitable<Result> Send(Body body);
+  boost::asio::awaitable<Result> StreamBody();
+  boost::asio::awaitable<Result> AwaitHead();
+  boost::asio::awaitable<Result> ReadHead(bool* too_large);
+  Result HeadMissing(bool too_large);
+  boost::asio::awaitable<Ending> ForwardUpgrade(Mutations response_mutations);
+  struct Pump {
+    bool upstream_ok = true;
+    bool downstream_ok = true;
+    bool eof_end = false;  // a body delimited by the connection's end ended
+  };
+  boost::asio::awaitable<void> PumpResponseBody(http1::BodyFramer& framer, Pump& pump);
+
+  Worker& worker_;
+  Downstream& down_;
+  StreamInfo& info_;
+  RetryState& retry_;
+  const ClusterConfig& cluster_;
+  const Endpoint* endpoint_ = nullptr;
+  std::shared_ptr<EndpointStats> stats_;  // a copy: the worker's cache may rehash meanwhile
+  std::unique_ptr<UpstreamConnection> conn_;
+  bool reused_ = false;  // served requests before or waited in the pool
+  bool active_ = false;  // counted in the load balancer's outstanding requests
+  bool per_try_ = false;
+  size_t head_size_ = 0;
+  std::chrono::steady_clock::time_point sent_;
+};
+
+}  // namespace causeway::proxy
