@@ -40,7 +40,21 @@ for (const s of scenarios) {
   } catch (e) {
     failed = 1;
     console.log(`FAIL  ${((Date.now() - t0) / 1000).toFixed(1)}s  ${s.name}\n${e.stack || e}`);
-    if (process.env.CAUSEWAY_BROWSER_VERBOSE) console.log(hub.proc.logText());
+    if (process.env.CAUSEWAY_BROWSER_VERBOSE) {
+      console.log(hub.proc.logText());
+      const t = Date.now();
+      const r = await fetch(`${hub.url}/v1/zones`, { headers: { Authorization: `Bearer ${hub.adminToken}` }, signal: AbortSignal.timeout(3000) })
+        .then((r) => r.status, (e) => e.message);
+      console.log(`hub answers GET /v1/zones: ${r} after ${Date.now() - t} ms`);
+      const m = await fetch(`${hub.url}/metrics`, { signal: AbortSignal.timeout(3000) }).then((r) => r.text(), (e) => e.message);
+      console.log(m.split('\n').filter((l) => /watch_streams|http_connections/.test(l)).join('\n'));
+    }
+    // What the browser showed when it failed.
+    let n = 0;
+    for (const page of await browser.pages()) {
+      const file = await shots.take(page, `FAILED-${s.name}-${n++}`).catch(() => '');
+      if (file) console.log(`  ${page.url()}: ${file}`);
+    }
   } finally {
     for (const f of cleanups.reverse()) await f().catch(() => {});
     await hub.stop();

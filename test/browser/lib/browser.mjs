@@ -41,6 +41,11 @@ export async function pageWithToken(browser, token, viewport = { width: 1280, he
   }
   page.consoleErrors = [];
   page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+  if (process.env.CAUSEWAY_BROWSER_VERBOSE) {
+    page.on('console', (m) => console.log(`[page] ${m.text()}`));
+    page.on('request', (r) => console.log(`[page] ${r.method()} ${r.url()}`));
+    page.on('requestfinished', (r) => console.log(`[page] done ${r.url()}`));
+  }
   return page;
 }
 

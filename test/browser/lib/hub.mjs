@@ -71,7 +71,7 @@ export class Hub {
     this.url = `http://127.0.0.1:${this.apiPort}`;
     this.proc = startProcess('causeway serve', join(this.bindir, 'causeway'), [
       'serve', '--api', `127.0.0.1:${this.apiPort}`, '--xds', `127.0.0.1:${this.xdsPort}`,
-      '--data-dir', this.dir, '--log-level', 'warn',
+      '--data-dir', this.dir, '--log-level', process.env.CAUSEWAY_BROWSER_VERBOSE ? 'info' : 'warn',
     ]);
     await waitFor('the hub to answer /readyz', async () => {
       if (this.proc.exitCode !== null) throw new Error(`hub exited: ${this.proc.logText()}`);
