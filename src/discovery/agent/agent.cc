@@ -61,6 +61,16 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
           ToAbsl(StrCat("--name: \"", options.name,
                         "\" is not a valid agent name (lowercase letters, digits, '-' and '.')")));
     }
+    auto auth = xds::ResolveXdsAuth(options.xds_auth, options.xds_address);
+    if (!auth.ok()) return auth.status();
+    if (*auth == xds::XdsAuth::kToken) {
+      return absl::InvalidArgumentError(
+          StrCat("--xds-auth token is not available on an agent's relay (it cannot check the hub's "
+                 "tokens); serve this host's proxies on loopback (--xds 127.0.0.1:PORT) with "
+                 "--xds-auth none, or point them at the hub (",
+                 options.xds_address, " is ",
+                 xds::IsLoopbackListenAddress(options.xds_address) ? "" : "not ", "loopback)"));
+    }
     const int64_t interval = options.status_interval.count();
     if (interval < xds::kMinReportIntervalMs || interval > xds::kMaxReportIntervalMs) {
       return absl::InvalidArgumentError(
@@ -74,10 +84,10 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
     if (!collector.ok()) return collector.status();
     agent->collectors_.Add(*std::move(collector));
   }
-  agent->api_ = api != nullptr
-                    ? std::move(api)
-                    : std::make_unique<RestHubApi>(agent->options_.hub, agent->options_.token,
-                                                   agent->options_.sync.zone);
+  agent->api_ = api != nullptr ? std::move(api)
+                               : std::make_unique<RestHubApi>(
+                                     agent->options_.hub, agent->options_.token,
+                                     agent->options_.sync.zone, agent->options_.ca_file);
   agent->syncer_ = std::make_unique<Syncer>(agent->api_.get(), agent->options_.sync);
   return agent;
 }
@@ -95,14 +105,17 @@ absl::Status Agent::Start() {
     report.interval = options_.status_interval;
     reporter_ = std::make_unique<ProxyReporter>(
         report, [this] { return xds_->ZoneStatus(options_.sync.zone); },
-        ProxyReporter::HttpSender(options_.hub, options_.token));
+        ProxyReporter::HttpSender(options_.hub, options_.token, options_.ca_file));
     xds::XdsServer::Options xds_options;
     xds_options.on_stream_change = [this] { reporter_->Changed(); };
+    xds_options.tls = options_.xds_tls;
     xds_ = std::make_unique<xds::XdsServer>(replica_.get(), &RealTime::Instance(), xds_options);
     CW_RETURN_IF_ERROR(xds_->Start(options_.xds_address));
     spdlog::info("discovery: serving xDS for zone {} on {} (port {})", options_.sync.zone,
                  options_.xds_address, xds_->port());
-    watcher_ = std::make_unique<ZoneWatcher>(options_.hub, options_.token, replica_.get());
+    ZoneWatcher::Options watch;
+    watch.ca_file = options_.ca_file;
+    watcher_ = std::make_unique<ZoneWatcher>(options_.hub, options_.token, replica_.get(), watch);
     watcher_->Start();
     reporter_->Start();
   }

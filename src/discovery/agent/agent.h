@@ -15,6 +15,7 @@
 #include "discovery/sync/rest_hub_api.h"
 #include "discovery/sync/syncer.h"
 #include "net/http_server.h"
+#include "xds/server_tls.h"
 
 namespace causeway::xds {
 class XdsServer;
@@ -23,8 +24,9 @@ class XdsServer;
 namespace causeway::discovery {
 
 struct AgentOptions {
-  std::string hub;    // base URL of the hub's REST API (unused with an explicit HubApi)
-  std::string token;  // an agent token limited to `sync.zone`
+  std::string hub;      // base URL of the hub's REST API (unused with an explicit HubApi)
+  std::string token;    // an agent token limited to `sync.zone`
+  std::string ca_file;  // PEM roots for an https:// hub ("" = the system's)
   std::vector<std::string> collectors;
   CollectorEnvironment environment;
   SyncOptions sync;  // zone, delete_missing, batching
@@ -33,6 +35,12 @@ struct AgentOptions {
   // host:port of an xDS (ADS) server for the zone's proxies, fed from a copy
   // of the zone (hub watch + the collectors' own changes); "" = none.
   std::string xds_address;
+  // With --xds: TLS of the relay's xDS server, and its authentication
+  // ("none", or "" for the default, which is none on loopback; the relay
+  // cannot check the hub's tokens, so "token" is refused and a relay off
+  // loopback cannot start).
+  xds::ServerTlsFiles xds_tls;
+  std::string xds_auth;
   // With --xds: this agent's name on the hub, under which it reports the
   // proxies connected to its xDS server ("" = the host name), and how often.
   std::string name;

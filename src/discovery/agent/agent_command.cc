@@ -33,6 +33,10 @@ void AddAgentCommand(CLI::App& app) {
       ->required();
   cmd->add_option("--token", options->token, "Agent token limited to the zone")
       ->envname("CAUSEWAY_TOKEN");
+  cmd->add_option("--ca", options->ca_file,
+                  "PEM file of the CA that signed an https:// hub's certificate (default: the "
+                  "system's roots)")
+      ->envname("CAUSEWAY_CA");
   cmd->add_option("--zone", options->sync.zone, "Zone whose clusters this agent writes")
       ->envname("CAUSEWAY_ZONE")
       ->required();
@@ -48,6 +52,17 @@ void AddAgentCommand(CLI::App& app) {
                   "the zone that follows the hub's watch stream and the collectors; it keeps "
                   "serving (and following the collectors) while the hub is unreachable "
                   "(default: none)");
+  cmd->add_option("--tls-cert", options->xds_tls.cert,
+                  "With --xds: PEM certificate chain; the relay serves xDS over TLS (read again "
+                  "when the file changes; open streams keep theirs)");
+  cmd->add_option("--tls-key", options->xds_tls.key, "With --xds: PEM private key of --tls-cert");
+  cmd->add_option("--client-ca", options->xds_tls.client_ca,
+                  "With --xds: PEM CA bundle; clients must present a certificate it signed (mTLS)");
+  cmd->add_option("--xds-auth", options->xds_auth,
+                  "With --xds: none (the only mode a relay has: it cannot check the hub's tokens, "
+                  "so it must listen on loopback, for proxyless gRPC clients and proxies of its "
+                  "own host); token is refused")
+      ->check(CLI::IsMember({"token", "none"}));
   cmd->add_option("--name", options->name,
                   "This agent's name on the hub, under which `causeway status` lists the proxies "
                   "connected to its --xds server (default: the host name)")

@@ -97,18 +97,21 @@ ProxyReporter::ProxyReporter(Options options, std::function<json()> zone_status,
 
 ProxyReporter::~ProxyReporter() { Stop(); }
 
-ProxyReporter::Sender ProxyReporter::HttpSender(std::string hub_url, std::string token) {
+ProxyReporter::Sender ProxyReporter::HttpSender(std::string hub_url, std::string token,
+                                                std::string ca_file) {
   // One connection, used by the reporting thread and then by Stop.
   struct State {
-    std::string url, token;
+    std::string url, token, ca_file;
     std::unique_ptr<HttpClient> client;
   };
-  auto state = std::make_shared<State>(State{std::move(hub_url), std::move(token), nullptr});
+  auto state = std::make_shared<State>(
+      State{std::move(hub_url), std::move(token), std::move(ca_file), nullptr});
   return [state](std::string_view method, const std::string& target,
                  const std::string& body) -> absl::StatusOr<HttpResponse> {
     if (state->client == nullptr) {
       HttpClient::Options options;
       options.timeout = std::chrono::seconds(5);
+      options.ca_file = state->ca_file;
       auto created = HttpClient::Create(state->url, options);
       if (!created.ok()) return created.status();
       state->client = *std::move(created);

@@ -63,7 +63,7 @@ class ProxyReporter {
   ProxyReporter& operator=(const ProxyReporter&) = delete;
 
   // A sender over one keep-alive connection to the hub's REST API.
-  static Sender HttpSender(std::string hub_url, std::string token);
+  static Sender HttpSender(std::string hub_url, std::string token, std::string ca_file = "");
 
   // Sends the first report at once, then keeps reporting.
   void Start();

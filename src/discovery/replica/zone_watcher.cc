@@ -69,7 +69,9 @@ void ZoneWatcher::Run() {
       if (stopping_) return;
     }
     absl::Status status;
-    auto client = HttpClient::Create(hub_url_, HttpClient::Options{std::chrono::seconds(5)});
+    HttpClient::Options client_options{std::chrono::seconds(5)};
+    client_options.ca_file = options_.ca_file;
+    auto client = HttpClient::Create(hub_url_, client_options);
     if (!client.ok()) {
       status = client.status();
     } else {

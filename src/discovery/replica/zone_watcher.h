@@ -23,6 +23,7 @@ class ZoneWatcher {
   struct Options {
     std::chrono::milliseconds min_backoff{250};
     std::chrono::milliseconds max_backoff{5000};
+    std::string ca_file;  // PEM roots for an https:// hub ("" = the system's)
   };
 
   ZoneWatcher(std::string hub_url, std::string token, ZoneReplica* replica, Options options);

@@ -49,8 +49,12 @@ absl::Status HttpError(const HttpResponse& response, std::string_view what) {
   }
 }
 
-RestHubApi::RestHubApi(std::string hub_url, std::string token, std::string zone)
-    : hub_url_(std::move(hub_url)), token_(std::move(token)), zone_(std::move(zone)) {}
+RestHubApi::RestHubApi(std::string hub_url, std::string token, std::string zone,
+                       std::string ca_file)
+    : hub_url_(std::move(hub_url)),
+      token_(std::move(token)),
+      zone_(std::move(zone)),
+      ca_file_(std::move(ca_file)) {}
 
 std::string RestHubApi::ClusterPath(const std::string& name) const {
   return StrCat("/v1/zones/", zone_, "/clusters/", name);
@@ -70,6 +74,7 @@ absl::StatusOr<HttpResponse> RestHubApi::Send(std::string_view method, const std
   if (client == nullptr) {
     HttpClient::Options options;
     options.timeout = std::chrono::seconds(10);
+    options.ca_file = ca_file_;
     auto created = HttpClient::Create(hub_url_, options);
     if (!created.ok()) return created.status();
     client = *std::move(created);

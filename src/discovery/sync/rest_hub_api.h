@@ -22,7 +22,8 @@ namespace causeway::discovery {
 
 class RestHubApi final : public HubApi {
  public:
-  RestHubApi(std::string hub_url, std::string token, std::string zone);
+  // `ca_file`: PEM roots for an https:// hub ("" = the system's).
+  RestHubApi(std::string hub_url, std::string token, std::string zone, std::string ca_file = "");
 
   absl::StatusOr<std::map<std::string, HubCluster>> ListClusters() override;
   absl::StatusOr<HubCluster> GetCluster(const std::string& name) override;
@@ -38,6 +39,7 @@ class RestHubApi final : public HubApi {
   const std::string hub_url_;
   const std::string token_;
   const std::string zone_;
+  const std::string ca_file_;
   std::mutex mu_;
   std::vector<std::unique_ptr<HttpClient>> idle_;  // connections not in use
 };
