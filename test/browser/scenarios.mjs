@@ -5,6 +5,7 @@ import { validationError, conflict } from './scenarios/editing.mjs';
 import { cliLive } from './scenarios/live.mjs';
 import { roles } from './scenarios/roles.mjs';
 import { scale } from './scenarios/scale.mjs';
+import { explain } from './scenarios/explain.mjs';
 
 export const scenarios = [
   { name: 'sign-in', run: signInAndZones },
@@ -14,4 +15,5 @@ export const scenarios = [
   { name: 'cli-live', run: cliLive },
   { name: 'roles', run: roles },
   { name: 'scale', run: scale },
+  { name: 'explain', run: explain },
 ];
