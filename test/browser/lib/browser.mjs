@@ -1,7 +1,7 @@
 // Debian's chromium, headless, driven by puppeteer-core; axe-core injected
 // into pages for the accessibility check.
 import puppeteer from 'puppeteer-core';
-import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,8 @@ export class Shots {
   constructor(dir) {
     this.dir = dir;
     mkdirSync(dir, { recursive: true });
+    // Only this run's pictures (a failure's from an earlier run would mislead).
+    for (const f of readdirSync(dir)) if (f.endsWith('.png')) rmSync(join(dir, f));
   }
   async take(page, name) {
     const path = join(this.dir, `${name}.png`);
