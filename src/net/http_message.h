@@ -22,7 +22,10 @@ struct Request {
   std::map<std::string, std::string> params;   // path captures, decoded (set by the Router)
   std::string body;
   std::string remote;  // "ip:port" of the peer
-  std::string actor;   // set once authenticated, for the access log
+  // "ip:port" this connection reached ("[ip]:port" for IPv6): the address
+  // the client dialled, even when the server listens on a wildcard.
+  std::string local;
+  std::string actor;  // set once authenticated, for the access log
 
   std::string Header(std::string_view name) const;
   // The query parameter or "" when absent.

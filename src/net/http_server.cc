@@ -94,11 +94,13 @@ class Writer final : public StreamWriter {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-Request ToRequest(const bhttp::request<bhttp::string_body>& msg, const std::string& remote) {
+Request ToRequest(const bhttp::request<bhttp::string_body>& msg, const std::string& remote,
+                  const std::string& local) {
   Request req;
   req.method = std::string(msg.method_string());
   req.target = std::string(msg.target());
   req.remote = remote;
+  req.local = local;
   for (const auto& field : msg) {
     std::string name(field.name_string());
     req.headers[absl::AsciiStrToLower(name)] = std::string(field.value());
@@ -130,6 +132,12 @@ class HttpServer::Session {
     auto& tcp_stream = beast::get_lowest_layer(stream_);
     auto endpoint = tcp_stream.socket().remote_endpoint(ec);
     remote_ = ec ? "?" : StrCat(endpoint.address().to_string(), ":", endpoint.port());
+    auto local = tcp_stream.socket().local_endpoint(ec);
+    if (!ec) {
+      std::string ip = local.address().to_string();
+      local_ = local.address().is_v6() ? StrCat("[", ip, "]:", local.port())
+                                       : StrCat(ip, ":", local.port());
+    }
     tcp_stream.socket().set_option(tcp::no_delay(true), ec);
     conn_->stream = &tcp_stream;
     try {
@@ -213,7 +221,7 @@ class HttpServer::Session {
       }
 
       bhttp::request<bhttp::string_body> msg = parser.release();
-      Request req = ToRequest(msg, remote_);
+      Request req = ToRequest(msg, remote_, local_);
       bool keep_alive = msg.keep_alive() && !server_->stopping_.load();
       std::string route_label;
       Response res = co_await Dispatch(req, &route_label);
@@ -352,6 +360,7 @@ class HttpServer::Session {
   beast::flat_buffer buffer_;
   std::shared_ptr<Connection> conn_;
   std::string remote_;
+  std::string local_;
 };
 
 HttpServer::HttpServer(Options options, Router router, ErrorRenderer errors, Observer observer)
