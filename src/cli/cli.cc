@@ -121,6 +121,7 @@ void AddCliCommands(CLI::App& app) {
   AddAdminCommands(app, &globals);
   AddCompletionCommand(app);
   AddTlsCommands(app);
+  AddExplainCommand(app, &globals);
 }
 
 std::optional<int> RejectUnknownVerb(const CLI::App& app, int argc, const char* const* argv) {

@@ -54,5 +54,6 @@ void AddZoneCommands(CLI::App& app, Globals* globals);        // export-zone, st
 void AddAdminCommands(CLI::App& app, Globals* globals);       // history, token
 void AddCompletionCommand(CLI::App& app);                     // completion
 void AddTlsCommands(CLI::App& app);                           // tls init
+void AddExplainCommand(CLI::App& app, Globals* globals);      // explain
 
 }  // namespace causeway::cli
