@@ -57,7 +57,11 @@ for (const s of scenarios) {
     }
   } finally {
     for (const f of cleanups.reverse()) await f().catch(() => {});
+    // The scenario's pages go before its hub, so no stream is left open.
+    for (const ctx of browser.browserContexts()) if (ctx !== browser.defaultBrowserContext()) await ctx.close();
+    const t = Date.now();
     await hub.stop();
+    if (Date.now() - t > 2000) console.log(`  (the hub took ${Date.now() - t} ms to stop)`);
   }
 }
 await browser.cleanup();

@@ -6,6 +6,7 @@ import { cliLive } from './scenarios/live.mjs';
 import { roles } from './scenarios/roles.mjs';
 import { scale } from './scenarios/scale.mjs';
 import { explain } from './scenarios/explain.mjs';
+import { lifecycle } from './scenarios/lifecycle.mjs';
 
 export const scenarios = [
   { name: 'sign-in', run: signInAndZones },
@@ -16,4 +17,5 @@ export const scenarios = [
   { name: 'roles', run: roles },
   { name: 'scale', run: scale },
   { name: 'explain', run: explain },
+  { name: 'lifecycle', run: lifecycle },
 ];

@@ -1,8 +1,8 @@
 // One form per kind, following the model: references are chosen from the
 // zone's objects, and each input shows the server's error for its field.
-// Rules (matches on headers, cookies and query) are edited in the YAML view.
 import { Field, errorAt } from '../ui.jsx';
 import { TargetsEditor } from './Targets.jsx';
+import { RulesEditor } from './Rules.jsx';
 
 const names = (map) => [...map.keys()].sort();
 
@@ -28,16 +28,6 @@ function Select({ id, label, value, options, onChange, error }) {
         ))}
       </select>
     </Field>
-  );
-}
-
-function RulesNote({ spec }) {
-  const n = (spec.rules || []).length;
-  return (
-    <p class="help">
-      {n ? `${n} rule${n > 1 ? 's' : ''} (header, cookie and query matches)` : 'No rules'}: edit
-      them in the YAML view.
-    </p>
   );
 }
 
@@ -155,7 +145,7 @@ function RouteGroupForm({ spec, set, refs, creating, error }) {
       <TargetsEditor id="f-default" legend="Default targets (weights sum to 100%)" errorField="default"
         targets={spec.default || []} clusters={names(refs.Cluster)} error={error}
         onChange={(t) => set({ ...spec, default: t })} />
-      <RulesNote spec={spec} />
+      <RulesEditor spec={spec} set={set} clusters={names(refs.Cluster)} error={error} />
     </>
   );
 }
@@ -175,7 +165,7 @@ function RouteForm({ spec, set, refs, creating, error }) {
         <input id="f-timeout" type="number" min="0" value={spec.timeout_ms ?? 0}
           onInput={(e) => set({ ...spec, timeout_ms: Number(e.currentTarget.value) })} />
       </Field>
-      <RulesNote spec={spec} />
+      <RulesEditor spec={spec} set={set} clusters={names(refs.Cluster)} error={error} />
     </>
   );
 }
@@ -193,6 +183,6 @@ export const FORM_FIELDS = {
   Proxy: ['name', 'domains'],
   Domain: ['name', 'host', 'port', 'aliases'],
   Cluster: ['name', 'instances'],
-  RouteGroup: ['name', 'default'],
-  Route: ['name', 'domain', 'path', 'route_group', 'timeout_ms'],
+  RouteGroup: ['name', 'default', 'rules'],
+  Route: ['name', 'domain', 'path', 'route_group', 'timeout_ms', 'rules'],
 };

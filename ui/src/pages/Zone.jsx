@@ -162,10 +162,10 @@ function DeleteZone({ zoneObj, objects, onCancel }) {
   async function remove() {
     setBusy(true);
     try {
-      // Children first is not needed: a delete request's references are
-      // checked against what the whole request leaves.
-      const items = docs.map((d) => ({ kind: d.kind, name: d.name, ...(d.zone ? { zone: d.zone } : {}) }));
-      await api('POST', '/v1/apply?op=delete', { items });
+      // One request, all or nothing: references are checked against what
+      // the whole request leaves, so the order does not matter. Documents
+      // are sent whole because the hub reads each as an object.
+      await api('POST', '/v1/apply?op=delete', { items: JSON.parse(JSON.stringify(docs)) });
       loc.route('/zones');
     } catch (e) {
       setError(e);
