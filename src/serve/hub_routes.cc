@@ -1,5 +1,6 @@
 #include "serve/hub_routes.h"
 
+#include "hub/api/console_api.h"
 #include "serve/explain_api.h"
 #include "serve/openapi_api.h"
 
@@ -9,6 +10,9 @@ http::Router BuildHubRouter(const hub::api::ApiContext& ctx) {
   http::Router router = hub::api::BuildRouter(ctx);
   AddExplainRoutes(router, ctx);
   AddOpenApiRoutes(router);
+  // The web console (ui/) at / and its page URLs; the API's literal routes
+  // win over its captures.
+  hub::api::AddConsoleRoutes(router);
   return router;
 }
 

@@ -9,7 +9,8 @@
 namespace causeway::serve {
 
 // The REST API of hub/api, plus what only the hub process can answer: route
-// explain (it needs the proxy's code) and the API description.
+// explain (it needs the proxy's code) and the API description; and the web
+// console.
 http::Router BuildHubRouter(const hub::api::ApiContext& ctx);
 
 }  // namespace causeway::serve

@@ -4,7 +4,6 @@
 #include "common/status.h"
 #include "discovery/agent/agent.h"
 #include "discovery/sync/catalog_hub_api.h"
-#include "hub/api/console_api.h"
 #include "hub/auth/bootstrap.h"
 #include "serve/hub_routes.h"
 #include "spdlog/sinks/stdout_sinks.h"
@@ -101,7 +100,6 @@ absl::Status HubServer::Start() {
                         http::TlsServerContext::Load(options_.tls_cert, options_.tls_key));
   }
   http::Router router = BuildHubRouter(ctx_);
-  hub::api::AddConsoleRoutes(router);  // the web console (ui/) at / and its page URLs
   http_ = std::make_unique<http::HttpServer>(
       http_options, std::move(router),
       [](int status, std::string_view code, std::string_view message) {
