@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/thread_slice.h"
+#include "common/time_source.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -274,7 +275,9 @@ class ProxyIntegrationTest : public ::testing::Test {
     prod_ = std::make_unique<TestOrigin>("prod");
     canary_ = std::make_unique<TestOrigin>("canary");
     bad_ = std::make_unique<TestOrigin>("bad", 503);
-    server_ = std::make_unique<ProxyServer>(ProxyServerOptions{2, &log_});
+    ProxyServerOptions options{2, &log_};
+    if (simulated_) options.time = &sim_;
+    server_ = std::make_unique<ProxyServer>(options);
     ASSERT_TRUE(server_->Start().ok());
     ASSERT_TRUE(Apply({MakeListener("main", "main")}).ok());
     port_ = *server_->ListenerPort("main");
@@ -301,6 +304,10 @@ class ProxyIntegrationTest : public ::testing::Test {
     return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + extra + "\r\n";
   }
 
+  // Set by fixtures whose proxy runs on simulated time (before the server,
+  // which it outlives).
+  bool simulated_ = false;
+  SimulatedTime sim_;
   MemoryAccessLog log_;
   std::unique_ptr<TestOrigin> prod_, canary_, bad_;
   std::unique_ptr<ProxyServer> server_;
@@ -465,6 +472,101 @@ TEST_F(ProxyIntegrationTest, PerTryTimeoutThenRouteTimeout) {
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GE(took, std::chrono::milliseconds(390));
   EXPECT_LT(took, std::chrono::milliseconds(690));
+}
+
+// The same proxy on simulated time: its timeouts and retry back-off move only
+// when the test advances the clock, so each is asserted at its exact time.
+// Sockets stay real; the test waits (with a deadline) for the proxy to reach
+// each step before it moves the clock.
+class ProxySimulatedTimeTest : public ProxyIntegrationTest {
+ protected:
+  ProxySimulatedTimeTest() { simulated_ = true; }
+  void SetUp() override {
+    ProxyIntegrationTest::SetUp();
+    t0_ = sim_.Monotonic();
+  }
+  // The earliest pending timer of the proxy, in ms since the start; -1: none.
+  int64_t NextDeadlineMs() {
+    std::chrono::steady_clock::time_point at;
+    if (!sim_.NextDeadline(&at)) return -1;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(at - t0_).count();
+  }
+  int OriginRequests() { return prod_->requests() + canary_->requests(); }
+  nlohmann::json LastLogLine() {
+    EXPECT_TRUE(WaitFor([&] { return !log_.Lines().empty(); }, std::chrono::seconds(5)));
+    auto lines = log_.Lines();
+    return lines.empty() ? nlohmann::json() : nlohmann::json::parse(lines.back());
+  }
+  std::chrono::steady_clock::time_point t0_;
+};
+
+TEST_F(ProxySimulatedTimeTest, PerTryTimeoutsAndBackoffAtTheirExactTimes) {
+  using std::chrono::milliseconds;
+  const auto wait = std::chrono::seconds(5);
+  RawClient c(port_);
+  ASSERT_TRUE(c.Send(Get("slow.test", "/hold")));  // neither endpoint answers
+  // Sent: the earliest deadline is the 200 ms per-try timeout (route: 5 s).
+  ASSERT_TRUE(WaitFor([&] { return OriginRequests() == 1 && NextDeadlineMs() == 200; }, wait));
+  sim_.Advance(milliseconds(199));
+  EXPECT_EQ(NextDeadlineMs(), 200);
+  sim_.Advance(milliseconds(1));
+  // Timed out at 200 ms; the retry waits out Envoy's back-off, below 25 ms
+  // for a first retry (none at all if the jitter drew 0).
+  int64_t backoff = -1;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        int64_t next = NextDeadlineMs();
+        if (next > 200 && next < 225 && OriginRequests() == 1) backoff = next - 200;
+        if (OriginRequests() == 2) backoff = std::max<int64_t>(backoff, 0);
+        return backoff >= 0;
+      },
+      wait));
+  if (OriginRequests() == 1) {
+    sim_.Advance(milliseconds(backoff - 1));
+    EXPECT_EQ(OriginRequests(), 1) << "the retry went before its back-off ended";
+    sim_.Advance(milliseconds(1));
+  }
+  // The second attempt, to the other endpoint, has its own 200 ms.
+  ASSERT_TRUE(
+      WaitFor([&] { return OriginRequests() == 2 && NextDeadlineMs() == 400 + backoff; }, wait));
+  EXPECT_EQ(prod_->requests(), 1);
+  EXPECT_EQ(canary_->requests(), 1);
+  sim_.Advance(milliseconds(199));
+  EXPECT_EQ(NextDeadlineMs(), 400 + backoff);
+  sim_.Advance(milliseconds(1));
+  RawClient::Response r = c.Read();
+  EXPECT_EQ(r.status, 504);
+  nlohmann::json j = LastLogLine();
+  EXPECT_EQ(j["status"], 504);
+  EXPECT_EQ(j["attempts"], 2);
+  EXPECT_EQ(j["flags"], "UT");
+  EXPECT_DOUBLE_EQ(j["duration_ms"].get<double>(), 400.0 + backoff);
+}
+
+TEST_F(ProxySimulatedTimeTest, RouteTimeoutAtEnvoysDefaultFifteenSeconds) {
+  using std::chrono::milliseconds;
+  RawClient c(port_);
+  ASSERT_TRUE(c.Send(Get("api.test", "/hold")));
+  ASSERT_TRUE(WaitFor([&] { return OriginRequests() == 1 && NextDeadlineMs() == 15000; },
+                      std::chrono::seconds(5)));
+  sim_.Advance(milliseconds(14999));
+  EXPECT_EQ(NextDeadlineMs(), 15000);
+  sim_.Advance(milliseconds(1));
+  EXPECT_EQ(c.Read().status, 504);
+  nlohmann::json j = LastLogLine();
+  EXPECT_EQ(j["attempts"], 1);
+  EXPECT_DOUBLE_EQ(j["duration_ms"].get<double>(), 15000.0);
+}
+
+TEST_F(ProxySimulatedTimeTest, SilentConnectionClosedAtTheIdleTimeout) {
+  using std::chrono::milliseconds;
+  RawClient c(port_);  // connects and sends nothing
+  // Waiting for a first byte: Envoy's default stream idle timeout, 5 minutes.
+  ASSERT_TRUE(WaitFor([&] { return NextDeadlineMs() == 300000; }, std::chrono::seconds(5)));
+  sim_.Advance(milliseconds(299999));
+  EXPECT_FALSE(c.WaitClosed(100)) << "closed before the idle timeout";
+  sim_.Advance(milliseconds(1));
+  EXPECT_TRUE(c.WaitClosed());
 }
 
 TEST_F(ProxyIntegrationTest, AccessLogLine) {
