@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hub } from './lib/hub.mjs';
-import { launch, Shots, CHROMIUM } from './lib/browser.mjs';
+import { launch, Shots, CHROMIUM, apiCalls } from './lib/browser.mjs';
+import { undescribedCalls } from './lib/openapi.mjs';
 import { scenarios } from './scenarios.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -65,6 +66,17 @@ for (const s of scenarios) {
   }
 }
 await browser.cleanup();
+// Every call the console made is one the API description documents.
+const openapi = join(root, 'docs/api/openapi.json');
+if (!only.length && existsSync(openapi)) {
+  const bad = undescribedCalls(openapi, apiCalls);
+  if (bad.length) {
+    failed = 1;
+    console.log(`FAIL  the console called what docs/api/openapi.json does not describe:\n  ${bad.join('\n  ')}`);
+  } else {
+    console.log(`ok    ${apiCalls.size} distinct API calls of the console are described in docs/api/openapi.json`);
+  }
+}
 if (measurements.length) {
   console.log('\nmeasured:');
   for (const m of measurements) console.log(`  ${m}`);

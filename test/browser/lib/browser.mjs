@@ -9,6 +9,10 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
+// Every API call ("METHOD /v1/path") the console made, for the check
+// against the OpenAPI description.
+export const apiCalls = new Set();
+
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 export async function launch() {
@@ -40,6 +44,10 @@ export async function pageWithToken(browser, token, viewport = { width: 1280, he
     await page.evaluateOnNewDocument((t) => sessionStorage.setItem('causeway.token', t), token);
   }
   page.consoleErrors = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/v1/')) apiCalls.add(`${r.method()} ${u.pathname}`);
+  });
   page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
   if (process.env.CAUSEWAY_BROWSER_VERBOSE) {
     page.on('console', (m) => console.log(`[page] ${m.text()}`));

@@ -56,13 +56,11 @@ const COLUMNS = {
     <a href={objHref(z, 'route-groups', o.route_group)}>{o.route_group}</a>,
   ],
   RouteGroup: (z, o) => [<Targets zone={z} targets={o.default} />, (o.rules || []).length],
+  // One text node per cluster: a zone of 500 clusters of 20 instances
+  // renders 500 nodes here, not 10,000.
   Cluster: (z, o) => [
-    <span class="chips">
-      {(o.instances || []).map((i) => (
-        <span class="chip" key={`${i.host}:${i.port}`}>
-          {i.host}:{i.port}
-        </span>
-      ))}
+    <span class="instances">
+      {(o.instances || []).map((i) => `${i.host}:${i.port}`).join(', ') || 'none'}
     </span>,
   ],
 };
