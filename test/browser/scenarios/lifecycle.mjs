@@ -50,6 +50,13 @@ export async function lifecycle({ hub, browser, shots }) {
   assert.deepEqual(group.rules[0].matches.map((m) => [m.kind, m.key, m.value]), [['header', 'x-version', '2']]);
   assert.deepEqual(group.rules[0].targets.map((t) => t.cluster), ['envoy-beta']);
 
+  // A cluster still in use cannot go: the hub's referrers are listed.
+  await page.goto(`${hub.url}/zones/shop/clusters/envoy-beta`);
+  await clickText(page, 'Delete');
+  await clickText(page, 'Delete cluster envoy-beta');
+  await waitText(page, '.banner', 'RouteGroup default uses it');
+  assert.equal((await hub.api('GET', '/v1/zones/shop/clusters/envoy-beta')).name, 'envoy-beta');
+
   // Export: every object of the zone as YAML documents.
   await page.goto(`${hub.url}/zones/shop`);
   await clickText(page, 'Export YAML');

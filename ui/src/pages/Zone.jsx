@@ -1,6 +1,6 @@
 // A zone: its proxies with live xDS state, domains, routes, route groups and
 // clusters with their instances, all current from the watch stream.
-import { useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, KINDS, enc } from '../api.js';
 import { session } from '../session.js';
@@ -137,7 +137,9 @@ function ExportYaml({ zoneObj, objects }) {
   const text = zoneDocuments(zoneObj, objects)
     .map((d) => toYaml(JSON.parse(JSON.stringify(d))))
     .join('---\n');
-  const href = URL.createObjectURL(new Blob([text], { type: 'application/yaml' }));
+  // One object URL per export text, released when it changes or closes.
+  const href = useMemo(() => URL.createObjectURL(new Blob([text], { type: 'application/yaml' })), [text]);
+  useEffect(() => () => URL.revokeObjectURL(href), [href]);
   return (
     <div class="notice">
       <p>
