@@ -42,6 +42,25 @@ export async function validationError({ hub, browser, shots }) {
   await clickText(page, 'Create cluster');
   await page.waitForFunction(() => location.pathname === '/zones/dev-local/clusters/envoy-simple', { polling: 100 });
   assert.equal((await hub.api('GET', '/v1/zones/dev-local/clusters/envoy-simple')).instances[0].port, 8080);
+
+  // The YAML view edits the same object: a YAML error stays in the page,
+  // a good edit is saved.
+  await page.goto(`${hub.url}/zones/dev-local/clusters/envoy-simple?view=yaml`);
+  await page.waitForSelector('#yaml');
+  const yaml = await page.$eval('#yaml', (e) => e.value);
+  assert.match(yaml, /kind: Cluster/);
+  const setYaml = (text) =>
+    page.$eval('#yaml', (e, t) => {
+      e.value = t;
+      e.dispatchEvent(new Event('input', { bubbles: true }));
+    }, text);
+  await setYaml(`${yaml}\ninstances: [unclosed`);
+  await clickText(page, 'Save YAML');
+  await waitText(page, '.field-error', 'YAML');
+  await setYaml(yaml.replace('port: 8080', 'port: 8081'));
+  await clickText(page, 'Save YAML');
+  await waitText(page, '[role=status]', 'Saved');
+  assert.equal((await hub.api('GET', '/v1/zones/dev-local/clusters/envoy-simple')).instances[0].port, 8081);
 }
 
 // Someone else changes the cluster while it is being edited: saving shows
