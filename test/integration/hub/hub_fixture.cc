@@ -3,14 +3,32 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "support/postgres_server.h"
 
 namespace causeway::testing {
 
-HubProcess::HubProcess() : port_(FreePort()), xds_port_(FreePort()) {}
+namespace {
+
+// With CAUSEWAY_TEST_HUB_STORE=postgresql every hub of the test process
+// stores its data in a fresh database of one PostgreSQL server, started on
+// first use; otherwise hubs use their default SQLite file. CTest runs the
+// hub suite both ways (test/integration/hub/CMakeLists.txt).
+std::string DatabaseForNewHub() {
+  const char* store = std::getenv("CAUSEWAY_TEST_HUB_STORE");
+  if (store == nullptr || std::string(store) != "postgresql") return "";
+  static PostgresServer server;  // stopped when the test process exits
+  return server.CreateDatabase();
+}
+
+}  // namespace
+
+HubProcess::HubProcess()
+    : port_(FreePort()), xds_port_(FreePort()), store_url_(DatabaseForNewHub()) {}
 
 HubProcess::~HubProcess() {
   if (process_ && process_->Running()) process_->Stop();
@@ -31,6 +49,9 @@ void HubProcess::Launch(const std::vector<std::string>& extra) {
     options.argv.insert(options.argv.end(), {"--log-level", "info"});
   }
   options.argv.insert(options.argv.end(), extra.begin(), extra.end());
+  if (!store_url_.empty() && std::find(extra.begin(), extra.end(), "--store") == extra.end()) {
+    options.argv.insert(options.argv.end(), {"--store", store_url_});
+  }
   options.log_path = dir_.File("hub-" + std::to_string(starts_++) + ".log");
   process_ = std::make_unique<Subprocess>(options);
 }

@@ -52,7 +52,8 @@ class HubProcess {
   int port_;
   int xds_port_;
   int starts_ = 0;
-  std::string ca_file_;  // "": plain HTTP
+  std::string ca_file_;    // "": plain HTTP
+  std::string store_url_;  // "": SQLite in the data directory
   std::unique_ptr<Subprocess> process_;
   std::string admin_token_;
 };
