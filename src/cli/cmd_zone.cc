@@ -117,7 +117,7 @@ absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
   }
   Json all = Json::array();
   std::vector<std::vector<std::string>> rows = {
-      {"ZONE", "PROXY", "NODE", "VIA", "ADDRESS", "IN SYNC", "CONNECTED"}};
+      {"ZONE", "PROXY", "NODE", "VIA", "TOKEN", "ADDRESS", "IN SYNC", "CONNECTED"}};
   std::vector<std::string> notes;
   auto now = std::chrono::system_clock::now();
   for (const std::string& z : zones) {
@@ -135,8 +135,10 @@ absl::Status ShowStatus(const Globals& globals, const StatusFlags& flags) {
       if (!entry.contains("zone")) entry["zone"] = z;
       all.push_back(entry);
       std::string connected = Field(p, {"connected_at", "since"});
+      // TOKEN: the name of the token the stream authenticated with (hubs
+      // with --xds-auth token).
       rows.push_back({z, Field(p, {"proxy", "name"}), Field(p, {"node_id", "node", "id"}), Via(p),
-                      Field(p, {"address", "peer"}), InSync(p),
+                      Field(p, {"token"}), Field(p, {"address", "peer"}), InSync(p),
                       connected.empty() ? "" : FormatAge(connected, now)});
     }
     // Proxies an agent could not fit in its report.
@@ -184,13 +186,14 @@ void AddZoneCommands(CLI::App& app, Globals* globals) {
   exp->callback([globals] { RunVerb([&] { return ExportZone(*globals, export_flags); }); });
 
   static StatusFlags status_flags;
-  CLI::App* st =
-      AddVerb(app, "status",
-              "Show each connected proxy and whether its configuration is in sync; VIA is \"hub\" "
-              "for proxies on the hub's xDS, \"agent/NAME\" for those on agent NAME's "
-              "(`causeway agent --xds`), as that agent last reported them",
-              "  causeway status\n"
-              "  causeway status -z dev-local -o json");
+  CLI::App* st = AddVerb(
+      app, "status",
+      "Show each connected proxy and whether its configuration is in sync; VIA is \"hub\" "
+      "for proxies on the hub's xDS, \"agent/NAME\" for those on agent NAME's "
+      "(`causeway agent --xds`), as that agent last reported them; TOKEN is the name of the "
+      "token the proxy's stream authenticated with (hubs with --xds-auth token)",
+      "  causeway status\n"
+      "  causeway status -z dev-local -o json");
   st->add_option("-z,--zone", status_flags.zone, "Zone (default: the context's, else all)");
   st->add_option("-o,--output", status_flags.output, "table (default), json or yaml")
       ->check(CLI::IsMember({"table", "json", "yaml"}));

@@ -267,6 +267,13 @@ TEST_F(ProxyXdsAuthTest, RevokedTokenEndsTheStreamAndTheProxyKeepsServing) {
   std::ofstream(token_file) << CreateToken(*api_, "edge-1", "proxy", kZone) << "\n";
   ASSERT_NO_FATAL_FAILURE(StartProxy(token_file));
   EXPECT_THAT(ConnectedTokens(), ::testing::ElementsAre("edge-1"));
+  // `causeway status` shows it too (its TOKEN column).
+  Subprocess cli({.argv = {causeway::testing::BuiltBinary("causeway"), "status", "--zone", kZone,
+                           "--hub", hub_.url(), "--ca", ca_.cert(), "--token", hub_.admin_token()},
+                  .log_path = dir_.File("status.out")});
+  ASSERT_EQ(cli.Wait(), 0) << cli.Log();
+  EXPECT_THAT(cli.Log(), HasSubstr("TOKEN")) << cli.Log();
+  EXPECT_THAT(cli.Log(), HasSubstr("edge-1")) << cli.Log();
 
   const auto revoked_at = std::chrono::steady_clock::now();
   ASSERT_EQ(api_->Delete("/v1/tokens/edge-1").status, 200);
