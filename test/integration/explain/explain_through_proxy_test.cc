@@ -301,5 +301,30 @@ TEST_F(ExplainThroughProxyTest, CommandLineShowsTheSameAnswer) {
   EXPECT_THAT(help.out, HasSubstr("--proxy"));
 }
 
+TEST_F(ExplainThroughProxyTest, AnyTokenThatReadsTheZoneMayAsk) {
+  const std::string path = ZonePath(std::string("/proxies/") + kProxy + "/explain");
+  const Json body = {{"host", domain_}, {"path", "/api"}};
+  Api viewer(hub_.url(), causeway::testing::CreateToken(*api_, "watcher", "viewer", kZone));
+  Api::Result r = viewer.Post(path, body);
+  EXPECT_EQ(r.status, 200) << r.raw.body;
+  EXPECT_EQ(r.body["cluster"], "blue");
+  // A token of another zone does not see this one.
+  Api other(hub_.url(), causeway::testing::CreateToken(*api_, "elsewhere", "editor", "other"));
+  r = other.Post(path, body);
+  EXPECT_EQ(r.status, 404) << r.raw.body;
+  // Unknown proxy or zone, and a bad body, each say so.
+  r = api_->Post(ZonePath("/proxies/nobody/explain"), body);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.body["error"]["message"].get<std::string>(),
+              HasSubstr("proxy \"nobody\" does not exist"));
+  r = api_->Post("/v1/zones/nowhere/proxies/edge/explain", body);
+  EXPECT_EQ(r.status, 404);
+  r = api_->Post(path, {{"host", domain_}, {"path", "/"}, {"headers", {{"Host", "x"}}}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.field(), "headers.Host");
+  r = api_->Post(path, nullptr);
+  EXPECT_EQ(r.status, 400) << r.raw.body;
+}
+
 }  // namespace
 }  // namespace causeway
