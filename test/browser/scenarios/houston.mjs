@@ -103,6 +103,7 @@ export async function houston({ hub, browser, shots, bindir, cleanup }) {
   await page.goto(`${hub.url}/zones/dev-local/proxies/dev-proxy`);
   await page.waitForSelector('[data-sync=in-sync]');
   await waitText(page, 'details summary', 'listeners (1)');
+  await waitText(page, '.ack-history', 'Listeners version');
   await check(page, shots, 'proxy');
   await page.goto(`${hub.url}/zones/dev-local/route-groups/default`);
   await page.waitForSelector('#f-default-0-weight');
@@ -118,6 +119,12 @@ export async function houston({ hub, browser, shots, bindir, cleanup }) {
   await page.goto(`${hub.url}/tokens`);
   await page.waitForSelector('#t-name');
   await check(page, shots, 'tokens');
+  // Dark by the system setting, with the same contrast checks.
+  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+  await page.goto(`${hub.url}/zones/dev-local`);
+  await waitText(page, 'section[data-kind=Proxy]', 'in sync');
+  await check(page, shots, 'zone-dark');
+  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
   // The narrow window keeps everything reachable.
   await page.setViewport({ width: 390, height: 800 });
   await page.goto(`${hub.url}/zones/dev-local`);

@@ -9,8 +9,37 @@ import { when } from '../ui.jsx';
 const TYPES = ['cds', 'eds', 'lds', 'rds'];
 const TYPE_NAMES = { cds: 'Clusters', eds: 'Endpoints', lds: 'Listeners', rds: 'Routes' };
 
+// What changed in the streams' ACK/NACK state between two polls, newest
+// first: the status API keeps the last of each, the page keeps the rest.
+function events(prev, next, name) {
+  const out = [];
+  const before = new Map(((prev && prev.proxies) || []).filter((p) => p.proxy === name).map((p) => [p.node_id, p]));
+  for (const s of ((next && next.proxies) || []).filter((p) => p.proxy === name)) {
+    for (const t of TYPES) {
+      const now = (s.types || {})[t];
+      const was = ((before.get(s.node_id) || {}).types || {})[t] || {};
+      if (!now) continue;
+      if (now.version_acked && now.version_acked !== was.version_acked) {
+        out.push({ key: `${s.node_id}/${t}/ack/${now.version_acked}`, ok: true,
+          text: `${s.node_id}: ${TYPE_NAMES[t]} version ${now.version_acked} acknowledged`, time: now.last_ack_time });
+      }
+      const nack = now.last_nack;
+      if (nack && (!was.last_nack || was.last_nack.time !== nack.time)) {
+        out.push({ key: `${s.node_id}/${t}/nack/${nack.time}`, ok: false,
+          text: `${s.node_id}: ${TYPE_NAMES[t]} version ${nack.version} rejected: ${nack.message}`, time: nack.time });
+      }
+    }
+  }
+  return out;
+}
+
 export function ProxyStatus({ zone, name }) {
   const status = useZoneStatus(zone);
+  const [history, setHistory] = useState({ last: null, items: [] });
+  useEffect(() => {
+    if (!status || status.error) return;
+    setHistory((h) => ({ last: status, items: [...events(h.last, status, name), ...h.items].slice(0, 100) }));
+  }, [status]);
   const [config, setConfig] = useState(null);
   const revision = status && status.revision;
   useEffect(() => {
@@ -81,6 +110,19 @@ export function ProxyStatus({ zone, name }) {
           </div>
         </>
       )}
+      <h2>ACK/NACK history</h2>
+      {history.items.length === 0 ? (
+        <p class="help">Nothing yet.</p>
+      ) : (
+        <ul class="ack-history">
+          {history.items.map((e) => (
+            <li key={e.key} class={e.ok ? '' : 'bad'}>
+              {when(e.time)} {e.text}
+            </li>
+          ))}
+        </ul>
+      )}
+      <p class="help">Since this page opened; the hub keeps the last ACK and NACK of each type.</p>
       <h2>Resources sent</h2>
       {!config ? (
         <p aria-busy="true">Loading…</p>
