@@ -171,11 +171,12 @@ class HttpServer::Session {
     co_return true;
   }
 
-  // Sends TLS close_notify, waiting a moment at most for the peer's.
+  // Sends TLS close_notify, waiting a moment at most for the peer's (HTTP
+  // framing does not need it; a shutdown should not wait on idle clients).
   awaitable<void> CloseTls() {
     if constexpr (std::is_same_v<S, TlsStream>) {
       beast::error_code ec;
-      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(1));
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(250));
       co_await stream_.async_shutdown(asio::redirect_error(use_awaitable, ec));
     }
   }

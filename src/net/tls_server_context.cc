@@ -45,6 +45,9 @@ absl::StatusOr<std::shared_ptr<ssl::context>> TlsServerContext::Build() const {
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                    ssl::context::single_dh_use);
+  // Idle connections (watch streams by the thousand) give their read and
+  // write buffers back between records.
+  SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(cert_file_, ec);
   if (ec) {

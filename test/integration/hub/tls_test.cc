@@ -257,15 +257,27 @@ TEST_F(TlsTest, ReplacedCertificateReachesNewConnectionsAndOpenStreamsStayUp) {
   auto event = (*stream)->NextEvent(milliseconds(5000));
   ASSERT_TRUE(event.ok() && event->has_value());
 
-  // New files from a new CA, moved into place as a deployment tool would.
+  // New files from a new CA, moved into place one at a time as a careless
+  // deployment would: the certificate first.
   TempDir next;
   TlsInit(next.path());
   const std::string second_serial = FileSerial(next.File("hub.crt"));
   ASSERT_NE(second_serial, first_serial);
-  std::filesystem::copy_file(next.File("hub.key"), certs_.File("hub.key.new"));
   std::filesystem::copy_file(next.File("hub.crt"), certs_.File("hub.crt.new"));
-  std::filesystem::rename(certs_.File("hub.key.new"), certs_.File("hub.key"));
   std::filesystem::rename(certs_.File("hub.crt.new"), certs_.File("hub.crt"));
+  // A certificate that does not match the key is not taken: the old pair
+  // keeps serving (each probe is a new connection, which makes the check).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        ServedSerial(hub_.port());
+        return hub_.Log().find("do not load") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << hub_.Log();
+  EXPECT_EQ(ServedSerial(hub_.port()), first_serial);
+  EXPECT_EQ(admin.Get("/v1/zones").status, 200);
+  std::filesystem::copy_file(next.File("hub.key"), certs_.File("hub.key.new"));
+  std::filesystem::rename(certs_.File("hub.key.new"), certs_.File("hub.key"));
 
   EXPECT_TRUE(
       WaitFor([&] { return ServedSerial(hub_.port()) == second_serial; }, std::chrono::seconds(10)))
