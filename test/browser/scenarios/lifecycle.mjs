@@ -11,6 +11,7 @@ const weights = (page) =>
 export async function lifecycle({ hub, browser, shots }) {
   const page = await pageWithToken(browser, hub.adminToken);
   await page.goto(`${hub.url}/zones/new`);
+  await page.waitForSelector('#name');
   await page.type('#name', 'shop');
   await page.click('input[type=checkbox]');
   await page.waitForSelector('#ex-domain');
@@ -69,6 +70,7 @@ export async function lifecycle({ hub, browser, shots }) {
   await page.goto(`${hub.url}/tokens`);
   await page.waitForSelector('#t-name');
   await page.type('#t-name', 'ci-reader');
+  await page.waitForFunction(() => [...document.querySelectorAll('#t-zone option')].some((o) => o.value === 'shop'));
   await page.select('#t-zone', 'shop');
   await page.type('#t-ttl', '1h');
   await clickText(page, 'Create token');
