@@ -19,15 +19,13 @@
 #include "gtest/gtest.h"
 #include "hub_fixture.h"
 #include "nlohmann/json.hpp"
+#include "routed_zone.h"
 #include "support/postgres_server.h"
 #include "support/process.h"
-#include "test_origin.h"
 
 namespace causeway::testing {
 namespace {
 
-using proxy::testing::RawClient;
-using proxy::testing::TestOrigin;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
@@ -44,9 +42,8 @@ class TwoHubsTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(StartSecond());
     api1_ = std::make_unique<Api>(first_.url(), first_.admin_token());
     api2_ = std::make_unique<Api>(second_.url(), first_.admin_token());
-    listen_port_ = FreePort();
-    domain_ = "app.test:" + std::to_string(listen_port_);
-    ASSERT_NO_FATAL_FAILURE(Seed(*api1_));
+    zone_ = std::make_unique<RoutedZone>(api1_.get(), kZone, FreePort());
+    ASSERT_NO_FATAL_FAILURE(zone_->Seed());
   }
 
   void TearDown() override {
@@ -75,73 +72,17 @@ class TwoHubsTest : public ::testing::Test {
     ASSERT_TRUE(ready) << "the second hub did not become ready:\n" << second_.Log();
   }
 
-  static void Created(const Api::Result& r) { ASSERT_EQ(r.status, 201) << r.raw.body; }
+  std::string ZonePath(const std::string& rest) const { return zone_->Path(rest); }
 
-  std::string ZonePath(const std::string& rest) const {
-    return std::string("/v1/zones/") + kZone + rest;
-  }
-
-  // Zone, clusters blue and green, the domain on the proxy's port, route
-  // group main (→ blue), route / → main, proxy edge.
-  void Seed(Api& api) {
-    Created(api.Post("/v1/zones", {{"name", kZone}}));
-    for (const TestOrigin* o : {&blue_, &green_}) {
-      Created(api.Post(
-          ZonePath("/clusters"),
-          {{"name", o->name()}, {"instances", {{{"host", "127.0.0.1"}, {"port", o->port()}}}}}));
-    }
-    Created(api.Post(ZonePath("/domains"), {{"host", "app.test"}, {"port", listen_port_}}));
-    Created(api.Post(ZonePath("/route-groups"),
-                     {{"name", "main"}, {"default", {{{"cluster", "blue"}, {"weight", 1}}}}}));
-    Created(
-        api.Post(ZonePath("/routes"),
-                 {{"name", "root"}, {"domain", domain_}, {"path", "/"}, {"route_group", "main"}}));
-    Created(api.Post(ZonePath("/proxies"), {{"name", "edge"}, {"domains", {domain_}}}));
-  }
-
-  // Points route group main at `cluster` through `api`.
-  void SendTo(Api& api, const std::string& cluster) {
-    Api::Result current = api.Get(ZonePath("/route-groups/main"));
-    ASSERT_EQ(current.status, 200) << current.raw.body;
-    Json body = current.body;
-    body["default"] = Json::array({{{"cluster", cluster}, {"weight", 1}}});
-    Api::Result put = api.Put(ZonePath("/route-groups/main"), body);
-    ASSERT_EQ(put.status, 200) << put.raw.body;
-  }
-
-  // causeway-proxy with `xds_target` (a gRPC target: one address, or
-  // "ipv4:A,B" for several) until it serves the seeded route.
+  // Starts causeway-proxy with `xds_target` (a gRPC target: one address,
+  // or "ipv4:A,B" for several) until it serves the seeded route.
   void StartProxy(const std::string& xds_target) {
-    Subprocess::Options options;
-    options.argv = {BuiltBinary("causeway-proxy"),
-                    "--xds",
-                    xds_target,
-                    "--proxy",
-                    "edge",
-                    "--zone",
-                    kZone,
-                    "--admin",
-                    "127.0.0.1:" + std::to_string(FreePort()),
-                    "--listen-address",
-                    "127.0.0.1",
-                    "--workers",
-                    "1",
-                    "--access-log",
-                    "off"};
-    options.log_path = dir_.File("proxy.log");
-    proxy_ = std::make_unique<Subprocess>(options);
-    ASSERT_TRUE(WaitFor([&] { return !proxy_->Running() || Origin() == "blue"; }, seconds(30)) &&
-                proxy_->Running())
-        << "the proxy did not serve:\n"
-        << proxy_->Log();
+    proxy_ = std::make_unique<ProxyProcess>(zone_.get(), xds_target);
+    ASSERT_NO_FATAL_FAILURE(proxy_->Start("blue"));
   }
 
   // Which origin a request through the proxy reaches ("" if none).
-  std::string Origin() {
-    RawClient::Response r =
-        proxy::testing::Request(listen_port_, "GET / HTTP/1.1\r\nHost: " + domain_ + "\r\n\r\n");
-    return r.status == 200 ? r.Header("x-origin") : "";
-  }
+  std::string Origin() { return zone_->Through(); }
 
   // The number of proxy streams `api`'s hub serves in the zone.
   size_t ConnectedProxies(Api& api) {
@@ -164,12 +105,8 @@ class TwoHubsTest : public ::testing::Test {
   HubProcess second_;
   std::unique_ptr<Api> api1_;
   std::unique_ptr<Api> api2_;
-  TempDir dir_;
-  TestOrigin blue_{"blue"};
-  TestOrigin green_{"green"};
-  int listen_port_ = 0;
-  std::string domain_;
-  std::unique_ptr<Subprocess> proxy_;
+  std::unique_ptr<RoutedZone> zone_;
+  std::unique_ptr<ProxyProcess> proxy_;
 };
 
 TEST_F(TwoHubsTest, AWriteOnOneHubReachesAProxyOfTheOther) {
@@ -179,7 +116,7 @@ TEST_F(TwoHubsTest, AWriteOnOneHubReachesAProxyOfTheOther) {
   ASSERT_EQ(read.status, 200) << read.raw.body;
 
   const Clock::time_point written = Clock::now();
-  ASSERT_NO_FATAL_FAILURE(SendTo(*api1_, "green"));
+  ASSERT_NO_FATAL_FAILURE(zone_->PointMainAt("green", api1_.get()));
   milliseconds took = TimeUntilServedBy("green", written);
   std::cout << "write on the first hub → served by a proxy of the second: " << took.count()
             << " ms\n";
@@ -190,7 +127,7 @@ TEST_F(TwoHubsTest, AWriteOnOneHubReachesAProxyOfTheOther) {
 
   // And the other way round.
   const Clock::time_point back = Clock::now();
-  ASSERT_NO_FATAL_FAILURE(SendTo(*api2_, "blue"));
+  ASSERT_NO_FATAL_FAILURE(zone_->PointMainAt("blue", api2_.get()));
   took = TimeUntilServedBy("blue", back);
   std::cout << "write on the second hub → served: " << took.count() << " ms\n";
   EXPECT_LT(took, seconds(3));
@@ -262,7 +199,7 @@ TEST_F(TwoHubsTest, KillingAHubUnderWritesLosesNoAcknowledgedWriteAndTheProxyMov
             << " sent before the kill\n";
 
   // ...and the proxy moves to the second hub: a write there reaches it.
-  ASSERT_NO_FATAL_FAILURE(SendTo(*api2_, "green"));
+  ASSERT_NO_FATAL_FAILURE(zone_->PointMainAt("green", api2_.get()));
   milliseconds took = TimeUntilServedBy("green", killed);
   std::cout << "kill -9 of the proxy's hub → a write on the other served: " << took.count()
             << " ms\n";
