@@ -110,5 +110,71 @@ TEST_F(AuthenticatorTest, InvalidateDropsNegativeEntries) {
   EXPECT_EQ(p->zone, "dev");
 }
 
+int64_t NowMs(const TimeSource& time) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(time.Now().time_since_epoch())
+      .count();
+}
+
+TEST_F(AuthenticatorTest, ExpiryIsCheckedOnEveryCallCachedOrNot) {
+  Authenticator auth(store_.get(), &time_);
+  std::string secret = *GenerateSecret();
+  store::TokenRecord record{"brief", "viewer", "", Sha256Hex(secret), NowMs(time_), "test"};
+  record.expires_at_ms = NowMs(time_) + 60000;
+  ASSERT_TRUE(store_->CreateToken(record).ok());
+  auto p = auth.Authenticate("Bearer " + secret);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->expires_at_ms, record.expires_at_ms);
+  EXPECT_FALSE(p->token_id.empty());
+  EXPECT_TRUE(auth.StillValid(*p).ok());
+  time_.Advance(std::chrono::seconds(61));
+  auto expired = auth.Authenticate("Bearer " + secret);
+  EXPECT_TRUE(absl::IsUnauthenticated(expired.status()));
+  EXPECT_NE(expired.status().message().find("expired"), std::string::npos) << expired.status();
+  absl::Status still = auth.StillValid(*p);
+  EXPECT_TRUE(absl::IsUnauthenticated(still)) << still;
+  EXPECT_NE(still.message().find("expired"), std::string::npos) << still;
+}
+
+TEST_F(AuthenticatorTest, StillValidSeesARevocationWithinHalfASecond) {
+  Authenticator auth(store_.get(), &time_);
+  std::string secret = *GenerateSecret();
+  ASSERT_TRUE(
+      store_->CreateToken({"watcher", "viewer", "", Sha256Hex(secret), NowMs(time_), "test"}).ok());
+  auto p = auth.Authenticate("Bearer " + secret);
+  ASSERT_TRUE(p.ok()) << p.status();
+  // Revoked through another hub: this one's cache does not know yet.
+  ASSERT_TRUE(store_->DeleteToken("watcher").ok());
+  EXPECT_TRUE(auth.StillValid(*p).ok()) << "cached for up to 500 ms";
+  time_.Advance(std::chrono::milliseconds(600));
+  absl::Status still = auth.StillValid(*p);
+  EXPECT_TRUE(absl::IsUnauthenticated(still)) << still;
+  EXPECT_NE(still.message().find("revoked"), std::string::npos) << still;
+  // A principal that did not come from a token has nothing to re-check.
+  EXPECT_TRUE(auth.StillValid(Principal{"internal", Role::kAdmin, ""}).ok());
+}
+
+TEST_F(AuthenticatorTest, LastUseIsWrittenOncePerResolution) {
+  std::string secret = *GenerateSecret();
+  ASSERT_TRUE(store_->CreateToken({"ci", "viewer", "", Sha256Hex(secret), 0, "test"}).ok());
+  {
+    // A flush interval longer than the test: only explicit flushes write.
+    LastUsedRecorder recorder(store_.get(), &time_, std::chrono::minutes(1), std::chrono::hours(1));
+    const int64_t first = NowMs(time_);
+    recorder.Note("ci");
+    time_.Advance(std::chrono::seconds(30));
+    recorder.Note("ci");  // within the minute: not written again
+    recorder.Flush();
+    auto tokens = store_->ListTokens();
+    ASSERT_TRUE(tokens.ok());
+    EXPECT_EQ((*tokens)[0].last_used_at_ms, first);
+    time_.Advance(std::chrono::seconds(31));
+    recorder.Note("ci");
+    // Not flushed explicitly: the destructor writes what is pending.
+  }
+  auto tokens = store_->ListTokens();
+  ASSERT_TRUE(tokens.ok());
+  EXPECT_EQ((*tokens)[0].last_used_at_ms, NowMs(time_));
+}
+
 }  // namespace
 }  // namespace causeway::hub::auth
