@@ -60,7 +60,8 @@ void RunAt(grpc::CompletionQueue* cq, Clock::time_point deadline, std::function<
 }
 
 AdsClient::AdsClient(const std::string& target, envoy::config::core::v3::Node node,
-                     grpc::CompletionQueue* cq, ClientReports* reports)
+                     grpc::CompletionQueue* cq, ClientReports* reports,
+                     const ClientSecurity& security)
     : cq_(cq),
       reports_(reports),
       // Nothing is applied to a data plane: every complete set is accepted.
@@ -72,7 +73,14 @@ AdsClient::AdsClient(const std::string& target, envoy::config::core::v3::Node no
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // Envoy does no gRPC BDP pings either; they would double the packets.
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  channel_ = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!security.ca_pem.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = security.ca_pem;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  if (!security.token.empty()) context_.AddMetadata("authorization", "Bearer " + security.token);
+  channel_ = grpc::CreateCustomChannel(target, credentials, args);
   stub_ = envoy::service::discovery::v3::AggregatedDiscoveryService::NewStub(channel_);
 }
 

@@ -65,12 +65,19 @@ class ClientReports {
   ~ClientReports() = default;
 };
 
+// How a client dials: plaintext, or TLS trusting `ca_pem`; with `token`, an
+// `authorization: Bearer` header on its stream (as causeway-proxy sends).
+struct ClientSecurity {
+  std::string ca_pem;  // "" = plaintext
+  std::string token;   // "" = none
+};
+
 class AdsClient {
  public:
   // A channel of its own to `target` (its own TCP connection, as separate
   // proxies have), identified by `node`.
   AdsClient(const std::string& target, envoy::config::core::v3::Node node,
-            grpc::CompletionQueue* cq, ClientReports* reports);
+            grpc::CompletionQueue* cq, ClientReports* reports, const ClientSecurity& security = {});
   AdsClient(const AdsClient&) = delete;
   AdsClient& operator=(const AdsClient&) = delete;
 

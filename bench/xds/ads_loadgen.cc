@@ -35,9 +35,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -63,7 +65,22 @@ struct Options {
   int proxies = 1;  // > 1: clients identify as PROXY-0 .. PROXY-(M-1), round robin
   int clients = 100;
   double timeout_s = 60;
+  std::string ca_file;     // TLS, trusting this CA
+  std::string token_file;  // a bearer token on every stream
 };
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "xds_loadgen: cannot read %s\n", path.c_str());
+    std::exit(2);
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  std::string text = out.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
@@ -238,7 +255,8 @@ void PrintAcked(uint32_t port, Clock::time_point armed, const std::vector<Clock:
 void Usage() {
   std::fprintf(stderr,
                "usage: xds_loadgen --xds HOST:PORT [--zone Z] [--proxy NAME] [--proxies M]\n"
-               "                   [--clients N] [--timeout SECONDS]\n");
+               "                   [--clients N] [--timeout SECONDS] [--ca FILE]\n"
+               "                   [--token-file FILE]\n");
   std::exit(2);
 }
 
@@ -260,6 +278,10 @@ Options Parse(int argc, char** argv) {
       o.clients = std::stoi(value);
     } else if (flag == "--timeout") {
       o.timeout_s = std::stod(value);
+    } else if (flag == "--ca") {
+      o.ca_file = value;
+    } else if (flag == "--token-file") {
+      o.token_file = value;
     } else {
       Usage();
     }
@@ -289,8 +311,12 @@ int main(int argc, char** argv) {
   clients.reserve(options.clients);
   const auto launch = Clock::now();
   auto configured = tally.AwaitConfigured(launch);
+  causeway::bench::ClientSecurity security;
+  if (!options.ca_file.empty()) security.ca_pem = ReadFile(options.ca_file);
+  if (!options.token_file.empty()) security.token = ReadFile(options.token_file);
   for (int i = 0; i < options.clients; ++i) {
-    clients.push_back(std::make_unique<AdsClient>(options.xds, MakeNode(i, options), &cq, &tally));
+    clients.push_back(
+        std::make_unique<AdsClient>(options.xds, MakeNode(i, options), &cq, &tally, security));
     clients.back()->Start();
   }
   const auto launched = Clock::now();
