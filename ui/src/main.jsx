@@ -1,7 +1,7 @@
 // The console's shell: sign-in gate, navigation and the page routes. Every
 // page has its own URL, so any view can be bookmarked or shared.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { LocationProvider, Router, Route, useLocation } from 'preact-iso';
 import { session, signIn, signOut } from './session.js';
 import { useSignal } from './state.js';
@@ -44,6 +44,17 @@ function Shell() {
         });
     }
   }, [s.token, s.caps, onSignIn]);
+  // After a navigation inside the console, keyboard and screen reader
+  // users start at the new page's content, not on a link that is gone.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const main = document.getElementById('main');
+    if (main && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
+  }, [loc.path]);
   if (onSignIn) return <SignIn />;
   if (!s.token) return null;
   if (!s.caps) return <main id="main">{error ? <p role="alert">{error}</p> : <p>Loading…</p>}</main>;
