@@ -116,6 +116,9 @@ export async function houston({ hub, browser, shots, bindir, cleanup }) {
   await clickText(page, 'Show');
   await page.waitForSelector('pre.diff');
   await check(page, shots, 'history');
+  // The history follows the log: a change made elsewhere appears without a reload.
+  await hub.api('POST', '/v1/zones/dev-local/clusters', { name: 'late', instances: [] });
+  await waitText(page, 'table', 'create Cluster dev-local/late');
   await page.goto(`${hub.url}/tokens`);
   await page.waitForSelector('#t-name');
   await check(page, shots, 'tokens');

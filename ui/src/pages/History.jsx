@@ -1,6 +1,7 @@
 // The change log: who changed what and when, with a diff per change;
 // filtered by zone, kind and object name (kept in the URL).
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { watch } from '../watch.js';
 import { useLocation } from 'preact-iso';
 import { api, KINDS, specOf } from '../api.js';
 import { useLoad, Loading, toYaml, when } from '../ui.jsx';
@@ -32,6 +33,28 @@ export function History() {
     setPages([]);
     return api('GET', `/v1/changelog?${params}`);
   }, [q.zone, q.kind, q.name]);
+  // Once the last page is loaded the log is followed live: changes made
+  // anywhere appear at the end without a reload.
+  const [live, setLive] = useState([]);
+  const all = state.data ? [state.data, ...pages] : [];
+  const last = all[all.length - 1];
+  const complete = last && (last.items || []).length < 100;
+  const since = complete ? last.next : null;
+  useEffect(() => {
+    setLive([]);
+    if (!since) return undefined;
+    const got = [];
+    return watch({
+      since,
+      zone: q.zone,
+      kind: q.kind,
+      onChange: (c) => {
+        if (q.name && c.name !== q.name) return;
+        got.push(c);
+        setLive([...got]);
+      },
+    });
+  }, [since, q.zone, q.kind, q.name]);
   const setFilter = (e) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
@@ -77,10 +100,8 @@ export function History() {
         <button type="submit">Filter</button>
       </form>
       <Loading state={state}>
-        {(first) => {
-          const all = [first, ...pages];
-          const items = all.flatMap((p) => p.items || []);
-          const last = all[all.length - 1];
+        {() => {
+          const items = [...all.flatMap((p) => p.items || []), ...live];
           return (
             <>
               {items.length === 0 && <p>No changes match.</p>}
