@@ -10,6 +10,12 @@
 #
 #   hub:     causeway serve (SQLite) — REST :API_PORT, xDS :XDS_PORT
 #
+# With TLS=1 every connection to the hub is encrypted and every xDS stream
+# carries a token: `causeway tls init` makes a CA and the hub's certificate
+# in $WORK/tls, the hub serves REST and xDS over TLS with --xds-auth token,
+# the CLI and the agents trust the CA (CAUSEWAY_CA), and each proxy dials
+# xDS over TLS with a `proxy` token of its zone (--xds-token-file).
+#
 # "Staging" is described to its agent the way Kubernetes would: a file of
 # pods (staging-pods.yaml) that topology_reschedule_front_proxy rewrites when
 # the front proxy moves, as the scheduler would.
@@ -22,7 +28,8 @@
 : "${COLOR1:=00ff00}" "${COLOR2:=ff00ff}"
 
 EXAMPLE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-HUB_URL=http://127.0.0.1:$API_PORT
+: "${TLS:=0}"
+if [ "$TLS" = 1 ]; then HUB_URL=https://127.0.0.1:$API_PORT; else HUB_URL=http://127.0.0.1:$API_PORT; fi
 declare -A TOPOLOGY_PIDS=()
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -81,6 +88,27 @@ port_open() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
 
 cw() { CAUSEWAY_HUB=$HUB_URL CAUSEWAY_TOKEN=$ADMIN_TOKEN "$CAUSEWAY_BIN/causeway" "$@"; }
 
+# The hub; with TLS=1 over TLS, xDS streams needing a token.
+topology_start_hub() {
+  local tls=()
+  [ "$TLS" != 1 ] || tls=(--tls-cert "$WORK/tls/hub.crt" --tls-key "$WORK/tls/hub.key" --xds-auth token)
+  start hub "$CAUSEWAY_BIN/causeway" serve --api 127.0.0.1:$API_PORT --xds 127.0.0.1:$XDS_PORT \
+    --data-dir "$WORK/hub" --log-format text "${tls[@]}"
+}
+
+# secret_of ROLE ZONE NAME: creates a token and prints its secret.
+secret_of() {
+  cw token create "$3" --role "$1" -z "$2" -o json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])'
+}
+
+# proxy_xds_flags NAME: how proxy NAME dials the hub's xDS (with TLS=1: over
+# TLS, trusting the demo CA, with the token in $WORK/NAME.token).
+proxy_xds_flags() {
+  echo --xds 127.0.0.1:$XDS_PORT
+  [ "$TLS" != 1 ] || echo --xds-ca "$WORK/tls/ca.crt" --xds-token-file "$WORK/$1.token"
+}
+
 write_staging_pods() {  # the staging cluster's pods, as its agent sees them
   cat >"$WORK/staging-pods.yaml.tmp" <<YAML
 # testbed: every service of the staging cluster
@@ -101,9 +129,13 @@ YAML
 
 topology_start() {
   mkdir -p "$WORK"
+  if [ "$TLS" = 1 ]; then
+    log "tls: a CA and the hub's certificate in $WORK/tls (causeway tls init)"
+    "$CAUSEWAY_BIN/causeway" tls init "$WORK/tls" --name 127.0.0.1 --name localhost >/dev/null || return 1
+    export CAUSEWAY_CA=$WORK/tls/ca.crt  # the CLI and the agents trust it
+  fi
   log "hub: causeway serve (SQLite in $WORK/hub), REST $HUB_URL, xDS 127.0.0.1:$XDS_PORT"
-  start hub "$CAUSEWAY_BIN/causeway" serve --api 127.0.0.1:$API_PORT --xds 127.0.0.1:$XDS_PORT \
-    --data-dir "$WORK/hub" --log-format text
+  topology_start_hub
   wait_for hub 20 "write its admin token" test -s "$WORK/hub/admin.token" || return 1
   ADMIN_TOKEN=$(cat "$WORK/hub/admin.token")
   wait_for hub 20 "serve its REST API on :$API_PORT" port_open $API_PORT || return 1
@@ -121,8 +153,13 @@ topology_start() {
   start color1 python3 "$EXAMPLE_DIR/color_service.py" $COLOR1_PORT $COLOR1
   start color2 python3 "$EXAMPLE_DIR/color_service.py" $COLOR2_PORT $COLOR2
   write_staging_pods
-  AGENT_TESTBED_TOKEN=$(cw token create staging-agent-testbed --role agent -z testbed -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
-  AGENT_DEV_TOKEN=$(cw token create staging-agent-dev-local --role agent -z dev-local -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+  AGENT_TESTBED_TOKEN=$(secret_of agent testbed staging-agent-testbed)
+  AGENT_DEV_TOKEN=$(secret_of agent dev-local staging-agent-dev-local)
+  if [ "$TLS" = 1 ]; then
+    (umask 077
+     secret_of proxy testbed testbed-proxy >"$WORK/testbed-proxy.token"
+     secret_of proxy dev-local dev-proxy >"$WORK/dev-proxy.token")
+  fi
   log "staging: agents discovering services (zone testbed) and the front proxy (cluster envoy-simple in dev-local)"
   start agent-testbed "$CAUSEWAY_BIN/causeway" agent --hub $HUB_URL --token "$AGENT_TESTBED_TOKEN" \
     --zone testbed --collector "file:$WORK/staging-pods.yaml"
@@ -131,7 +168,8 @@ topology_start() {
   start_front_proxy
 
   log "laptop: dev-proxy sidecar on :$SIDECAR_PORT, pyservice on :$APP_PORT"
-  start dev-proxy "$CAUSEWAY_BIN/causeway-proxy" --xds 127.0.0.1:$XDS_PORT --proxy dev-proxy \
+  # shellcheck disable=SC2046  # the flags are words without spaces
+  start dev-proxy "$CAUSEWAY_BIN/causeway-proxy" $(proxy_xds_flags dev-proxy) --proxy dev-proxy \
     --zone dev-local --admin 127.0.0.1:$DEV_ADMIN_PORT --workers 1 --access-log "$WORK/dev-proxy.access.log"
   SERVICE_NAME=1 PORT=$APP_PORT SIDECAR=http://localhost:$SIDECAR_PORT \
     start pyservice python3 "$EXAMPLE_DIR/pyservice.py"
@@ -140,7 +178,8 @@ topology_start() {
 }
 
 start_front_proxy() {
-  start front-proxy "$CAUSEWAY_BIN/causeway-proxy" --xds 127.0.0.1:$XDS_PORT --proxy testbed-proxy \
+  # shellcheck disable=SC2046
+  start front-proxy "$CAUSEWAY_BIN/causeway-proxy" $(proxy_xds_flags testbed-proxy) --proxy testbed-proxy \
     --zone testbed --listen-address "$STAGING_ADDR" --admin 127.0.0.1:$FRONT_ADMIN_PORT --workers 1 \
     --access-log "$WORK/front-proxy.access.log"
   wait_for front-proxy 20 "get a listener on $STAGING_ADDR:$FRONT_PORT from the hub's xDS" \

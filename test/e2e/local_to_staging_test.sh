@@ -11,6 +11,10 @@
 #      local call works again within 2 s with no manual step;
 #   4. with the hub stopped, the call still works;
 #   5. after the hub is back, a route change made with the CLI takes effect.
+# With TLS=1 the whole topology runs over TLS with tokens on every xDS
+# stream (scripts/demo --tls), and a step checks that: plain HTTP to the
+# hub is refused, curl with the demo CA is answered, and each proxy's
+# stream used its own `proxy` token.
 # Prints the time each step took.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -98,14 +102,29 @@ log "  recovered $recovered ms after the front proxy came up at its new address"
 [ $recovered -le 2000 ] || fail "recovery took $recovered ms (> 2000 ms)"
 step_done
 
+if [ "$TLS" = 1 ]; then
+  step "tls. REST only over TLS; each proxy's xDS stream carries its own token"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$API_PORT/healthz")
+  [ "$code" != 200 ] || fail "plain HTTP to the TLS port was answered 200"
+  curl -sf --max-time 3 --cacert "$WORK/tls/ca.crt" "$HUB_URL/healthz" >/dev/null ||
+    fail "curl --cacert $HUB_URL/healthz failed"
+  proxy_tokens() {  # ZONE: the token names of its connected proxies
+    curl -sf --max-time 3 --cacert "$WORK/tls/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" \
+      "$HUB_URL/v1/zones/$1/status" |
+      python3 -c 'import json,sys; print(" ".join(sorted(p.get("token") or "none" for p in json.load(sys.stdin).get("proxies", []))))'
+  }
+  [ "$(proxy_tokens dev-local)" = dev-proxy ] || fail "dev-local's proxies used: $(proxy_tokens dev-local)"
+  [ "$(proxy_tokens testbed)" = testbed-proxy ] || fail "testbed's proxies used: $(proxy_tokens testbed)"
+  step_done
+fi
+
 step "4. with the hub stopped, the call still works"
 stop hub
 for _ in $(seq 1 10); do has_color || fail "call failed with the hub down: $(trace)"; done
 step_done
 
 step "5. hub back; a route change made with the CLI takes effect"
-start hub "$CAUSEWAY_BIN/causeway" serve --api 127.0.0.1:$API_PORT --xds 127.0.0.1:$XDS_PORT \
-  --data-dir "$WORK/hub" --log-format text
+topology_start_hub
 wait_until 20 port_open $API_PORT || fail "hub did not come back"
 cat >"$WORK/direct.yaml" <<YAML
 kind: Cluster
