@@ -184,6 +184,23 @@ TEST(ExplainTest, WhatDidNotMatch) {
   EXPECT_EQ(no_proxy.status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(ExplainTest, ConfigurationThatDoesNotTranslate) {
+  // A second domain on the proxy's port claiming the first one's host name:
+  // the xDS server would not send this, and explain says why.
+  std::vector<model::Object> objects = Zone();
+  objects.push_back(
+      Make(model::Kind::kDomain,
+           {{"host", "other.example"}, {"port", 8888}, {"aliases", {"demo.turbinelabs.io"}}}));
+  for (model::Object& o : objects) {
+    if (o.key.kind == model::Kind::kProxy) {
+      o.spec["domains"] = {"demo.turbinelabs.io:8888", "other.example:8888"};
+    }
+  }
+  auto answer = Explain(objects, "dev-proxy", Req("demo.turbinelabs.io:8888", "/api"));
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kFailedPrecondition) << answer.status();
+  EXPECT_THAT(answer.status().message(), HasSubstr("demo.turbinelabs.io"));
+}
+
 TEST(ExplainRequestTest, ReadsTheBody) {
   auto r = ParseExplainRequest({{"host", "demo.turbinelabs.io:8888"},
                                 {"path", "/api/x?y=1"},
