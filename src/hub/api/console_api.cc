@@ -36,14 +36,19 @@ std::vector<std::string_view> HeaderItems(std::string_view value) {
   return items;
 }
 
+// Whether a weight ("0", "0.0", "0.500") is zero: the coding is refused.
+bool ZeroWeight(std::string_view q) {
+  return q.find_first_not_of("0.") == std::string_view::npos && !q.empty();
+}
+
 bool AcceptsGzip(const http::Request& req) {
   std::string header = req.Header("accept-encoding");
   for (std::string_view item : HeaderItems(header)) {
-    // "gzip;q=0" refuses it; any other weight accepts.
-    if (item.starts_with("gzip") && item.find("q=0") == std::string_view::npos &&
-        (item.size() == 4 || item[4] == ';')) {
-      return true;
+    if (!item.starts_with("gzip") || (item.size() > 4 && item[4] != ';' && item[4] != ' ')) {
+      continue;
     }
+    size_t q = item.find("q=");
+    return q == std::string_view::npos || !ZeroWeight(item.substr(q + 2));
   }
   return false;
 }

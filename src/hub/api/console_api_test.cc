@@ -42,6 +42,12 @@ TEST(ConsoleTest, ServesHashedAssetsImmutableAndGzipWhenAccepted) {
   EXPECT_EQ(HeaderOf(packed, "Vary"), "Accept-Encoding");
   req.headers["accept-encoding"] = "gzip;q=0";
   EXPECT_EQ(ServeConsole(kAssets, req).body, "console.log(1)");
+  req.headers["accept-encoding"] = "deflate, gzip;q=0.5";
+  EXPECT_EQ(ServeConsole(kAssets, req).body, "GZ");
+  req.headers["accept-encoding"] = "gzip;q=0.000, identity";
+  EXPECT_EQ(ServeConsole(kAssets, req).body, "console.log(1)");
+  req.headers["accept-encoding"] = "gzipx";
+  EXPECT_EQ(ServeConsole(kAssets, req).body, "console.log(1)");
 }
 
 TEST(ConsoleTest, PagesGetIndexWithSecurityHeaders) {
