@@ -15,8 +15,10 @@
 #include <fstream>
 
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
+#include "gmock/gmock.h"
 #include "hub_fixture.h"
 #include "support/process.h"
+#include "support/test_certs.h"
 #include "test_origin.h"
 
 namespace causeway::discovery {
@@ -111,13 +113,26 @@ class AgentXdsTest : public ::testing::Test {
               201);
   }
 
-  void StartProxy(int xds_port) {
-    proxy_ = std::make_unique<Subprocess>(Subprocess::Options{
-        .argv = {BuiltBinary("causeway-proxy"), "--xds", "127.0.0.1:" + std::to_string(xds_port),
-                 "--proxy", "edge", "--zone", "staging", "--node-id", "edge-1", "--admin",
-                 "127.0.0.1:" + std::to_string(FreePort()), "--listen-address", "127.0.0.1",
-                 "--access-log", "off"},
-        .log_path = dir_.File("proxy.log")});
+  // `extra`: more causeway-proxy arguments (e.g. --xds-ca).
+  void StartProxy(int xds_port, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {BuiltBinary("causeway-proxy"),
+                                     "--xds",
+                                     "127.0.0.1:" + std::to_string(xds_port),
+                                     "--proxy",
+                                     "edge",
+                                     "--zone",
+                                     "staging",
+                                     "--node-id",
+                                     "edge-1",
+                                     "--admin",
+                                     "127.0.0.1:" + std::to_string(FreePort()),
+                                     "--listen-address",
+                                     "127.0.0.1",
+                                     "--access-log",
+                                     "off"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proxy_ = std::make_unique<Subprocess>(
+        Subprocess::Options{.argv = argv, .log_path = dir_.File("proxy.log")});
   }
 
   // Cluster "app" at `app` and "other" at `other` through the agent's file
@@ -153,6 +168,47 @@ class AgentXdsTest : public ::testing::Test {
   std::unique_ptr<Subprocess> agent_;
   std::unique_ptr<Subprocess> proxy_;
 };
+
+// The relay's own server options: TLS from PEM files (the proxy dials it
+// trusting the relay's CA); --xds-auth token is refused, since a relay
+// cannot check the hub's tokens.
+TEST_F(AgentXdsTest, RelayServesOverTlsAndRefusesTokenMode) {
+  TestOrigin blue("blue"), green("green");
+  WriteClusters(blue, green);
+  Subprocess refused(
+      {.argv = {BuiltBinary("causeway"), "agent", "--hub", hub_.url(), "--token", agent_token_,
+                "--zone", "staging", "--collector", "file:" + path_, "--xds",
+                "127.0.0.1:" + std::to_string(FreePort()), "--xds-auth", "token"},
+       .log_path = dir_.File("refused.log")});
+  const int status = refused.Wait(seconds(10));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+  EXPECT_THAT(refused.Log(),
+              ::testing::HasSubstr("--xds-auth token is not available on an agent's relay"));
+
+  causeway::testing::TestCa ca(dir_.path(), "relay");
+  ASSERT_TRUE(ca.ok());
+  auto cert = ca.Issue("relay", "relay");
+  agent_xds_ = StartAgent({"--tls-cert", cert.cert, "--tls-key", cert.key});
+  ASSERT_TRUE(WaitFor([&] { return ClustersOnHub(); }));
+  ASSERT_NO_FATAL_FAILURE(RouteTo("app"));
+  StartProxy(agent_xds_, {"--xds-ca", ca.cert()});
+  EXPECT_TRUE(WaitFor([&] { return Origin() == "blue"; }, seconds(30)));
+  // A client that does not speak TLS gets nothing from it.
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(agent_xds_),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = envoy::service::discovery::v3::AggregatedDiscoveryService::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + seconds(5));
+  auto stream = stub->StreamAggregatedResources(&context);
+  envoy::service::discovery::v3::DiscoveryRequest request;
+  request.set_type_url("type.googleapis.com/envoy.config.cluster.v3.Cluster");
+  request.mutable_node()->set_cluster("edge");
+  request.mutable_node()->mutable_locality()->set_zone("staging");
+  stream->Write(request);
+  envoy::service::discovery::v3::DiscoveryResponse response;
+  EXPECT_FALSE(stream->Read(&response)) << "a plaintext client was served";
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
 
 TEST_F(AgentXdsTest, ProxyFollowsTheCollectorsWithAndWithoutTheHub) {
   TestOrigin blue("blue"), green("green");
