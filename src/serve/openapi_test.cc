@@ -2,6 +2,7 @@
 // described and every described operation is registered, the document hangs
 // together, and real responses of a running hub carry what its schemas
 // require.
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -149,6 +150,10 @@ void Conform(const Json& doc, const Json& schema_ref, const Json& value, const s
     }
     if (!any) fail("matches none of the alternatives");
   }
+  if (schema.contains("enum") &&
+      std::find(schema["enum"].begin(), schema["enum"].end(), value) == schema["enum"].end()) {
+    fail("not one of " + schema["enum"].dump());
+  }
   if (!schema.contains("type")) return;
   const std::string type = schema["type"];
   if (type == "object") {
@@ -188,6 +193,10 @@ TEST(OpenApiTest, TheCheckOfResponsesNoticesAMissingField) {
   Conform(doc, error_schema, Json::parse(R"({"error": {"code": "not_found", "message": "x"}})"),
           "body", &errors);
   EXPECT_TRUE(errors.empty()) << errors[0];
+  errors.clear();
+  Conform(doc, error_schema, Json::parse(R"({"error": {"code": "oops", "message": "x"}})"), "body",
+          &errors);
+  EXPECT_EQ(errors.size(), 1u) << "a code the description does not list must not pass";
   errors.clear();
   // An object in a list must carry its version.
   Conform(doc, Json::object({{"$ref", "#/components/schemas/ObjectList"}}),
