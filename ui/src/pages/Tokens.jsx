@@ -1,6 +1,6 @@
 // Tokens (admins): create with a role, an optional zone and expiry; the
 // secret is shown once; list and revoke.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, enc } from '../api.js';
 import { useLoad, Loading, Field, ErrorBanner, errorAt, when } from '../ui.jsx';
 
@@ -8,6 +8,16 @@ const ROLES = ['viewer', 'editor', 'admin', 'agent', 'proxy'];
 
 export function Tokens() {
   const list = useLoad(() => api('GET', '/v1/tokens'), []);
+  // Tokens are not in the change log, so the list is asked for again every
+  // few seconds to show other admins' changes and last-used times.
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const t = setInterval(() => setTick((n) => n + 1), 5000);
+    return () => clearInterval(t);
+  }, []);
+  useEffect(() => {
+    if (tick) list.reload();
+  }, [tick]);
   const zones = useLoad(() => api('GET', '/v1/zones'), []);
   const [form, setForm] = useState({ name: '', role: 'viewer', zone: '', ttl: '' });
   const [error, setError] = useState(null);
