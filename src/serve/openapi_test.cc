@@ -317,6 +317,24 @@ TEST_F(OpenApiHubTest, ResponsesCarryWhatTheSchemasRequire) {
   Check("POST", "/v1/apply", "/v1/apply", 200,
         Json::array({{{"kind", "Cluster"}, {"zone", "shop"}, {"name", "api"}}}));
   Check("DELETE", "/v1/zones/{zone}/{kind}/{name}", "/v1/zones/shop/clusters/api", 200);
+  Check("GET", "/v1/{kind}", "/v1/clusters", 200);
+  Check("GET", "/v1/zones/{zone}/{kind}", "/v1/zones/shop/routes?route_group=main", 200);
+  Check("GET", "/v1/zones/{zone}/clusters/{name}/instances",
+        "/v1/zones/shop/clusters/web/instances", 200);
+  Check("PUT", "/v1/zones/{zone}/clusters/{name}/instances",
+        "/v1/zones/shop/clusters/web/instances", 200,
+        Json::array({{{"host", "127.0.0.2"}, {"port", 8080}}}));
+  Check("POST", "/v1/tokens", "/v1/tokens", 201,
+        {{"name", "reader"}, {"role", "viewer"}, {"ttl", "24h"}});
+  Check("DELETE", "/v1/tokens/{name}", "/v1/tokens/reader", 200);
+  Check("DELETE", "/v1/tokens/{name}", "/v1/tokens/reader", 404);
+  Check("PUT", "/v1/zones/{zone}/agents/{agent}/proxies", "/v1/zones/shop/agents/a1/proxies", 200,
+        {{"interval_ms", 1000}, {"proxies", Json::array()}});
+  Check("DELETE", "/v1/zones/{zone}/agents/{agent}/proxies", "/v1/zones/shop/agents/a1/proxies",
+        200);
+  Check("GET", "/healthz", "/healthz", 200);
+  Check("GET", "/readyz", "/readyz", 200);
+  Check("GET", "/v1/zones/{zone}", "/v1/zones/nowhere", 404);
 }
 
 }  // namespace
