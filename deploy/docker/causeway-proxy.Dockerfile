@@ -5,10 +5,17 @@
 # node_modules and .git out of it):
 #
 #   docker build -f deploy/docker/causeway-proxy.Dockerfile -t causeway-proxy:dev .
-#   docker run -e CAUSEWAY_XDS=hub:50000 -e CAUSEWAY_PROXY=dev-proxy -e CAUSEWAY_ZONE=dev-local causeway-proxy:dev
+#   export CAUSEWAY_XDS_TOKEN=$(causeway token create dev-proxy --role proxy --zone dev-local)
+#   docker run -e CAUSEWAY_XDS=hub.internal:50000 -e CAUSEWAY_PROXY=dev-proxy -e CAUSEWAY_ZONE=dev-local \
+#     -e CAUSEWAY_XDS_TOKEN -e CAUSEWAY_XDS_CA=/etc/causeway/ca.crt -v "$PWD/tls/ca.crt:/etc/causeway/ca.crt:ro" \
+#     causeway-proxy:dev
 # Configured like envoy-simple, by environment: CAUSEWAY_XDS, CAUSEWAY_PROXY,
 # CAUSEWAY_ZONE, and optionally CAUSEWAY_NODE_ID, CAUSEWAY_ADMIN,
-# CAUSEWAY_WORKERS, CAUSEWAY_LISTEN_ADDRESS, CAUSEWAY_ACCESS_LOG.
+# CAUSEWAY_WORKERS, CAUSEWAY_LISTEN_ADDRESS, CAUSEWAY_ACCESS_LOG. A hub off
+# loopback serves xDS over TLS and asks for a token: CAUSEWAY_XDS_CA (or
+# CAUSEWAY_XDS_TLS=1 for a certificate from the system's CAs) and
+# CAUSEWAY_XDS_TOKEN_FILE (a file readable by uid 10001, read again before
+# every connection, so a rotated token is picked up) or CAUSEWAY_XDS_TOKEN.
 
 # ---- build: Debian toolchain and libraries, Envoy protos from npm, Release build
 FROM debian:12 AS build

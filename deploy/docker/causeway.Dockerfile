@@ -5,8 +5,21 @@
 # node_modules and .git out of it):
 #
 #   docker build -f deploy/docker/causeway.Dockerfile -t causeway:dev .
-#   docker run -p 8380:8380 -p 50000:50000 -v causeway-data:/var/lib/causeway causeway:dev
-#   docker run causeway:dev causeway agent --hub URL --zone Z --collector SPEC   (CAUSEWAY_TOKEN in env)
+#
+# The default command is a hub reachable from other machines, so it serves
+# REST and xDS over TLS and asks every xDS stream for a token: it needs
+# /etc/causeway/tls/hub.crt and hub.key, and stops at start naming the file
+# it cannot read. A CA and certificate for trying it (ca.key lands in the
+# same volume; a real deployment's CA key stays elsewhere):
+#   docker run --rm -v causeway-tls:/etc/causeway/tls causeway:dev \
+#     causeway tls init /etc/causeway/tls --name hub.internal --name 127.0.0.1 --name localhost
+#   docker run -p 8380:8380 -p 50000:50000 -v causeway-tls:/etc/causeway/tls:ro \
+#     -v causeway-data:/var/lib/causeway causeway:dev
+# Without TLS files, give a command that keeps the hub on loopback, e.g.
+#   docker run causeway:dev causeway serve --data-dir /var/lib/causeway/hub
+#
+#   docker run causeway:dev causeway agent --hub https://hub.internal:8380 --ca /etc/causeway/tls/ca.crt \
+#     --zone Z --collector SPEC   (CAUSEWAY_TOKEN in env)
 
 # ---- build: Debian toolchain and libraries, Envoy protos from npm, Release build
 FROM debian:12 AS build
@@ -50,14 +63,18 @@ RUN apt-get update \
  && groupadd --system --gid 10001 causeway \
  && useradd --system --uid 10001 --gid causeway --home-dir /var/lib/causeway \
       --shell /usr/sbin/nologin causeway \
- && install -d -o causeway -g causeway -m 0700 /var/lib/causeway
+ && install -d -o causeway -g causeway -m 0700 /var/lib/causeway /etc/causeway/tls
 COPY --from=build /out/usr/bin/causeway /usr/bin/causeway
 USER 10001:10001
 ENV HOME=/var/lib/causeway
 WORKDIR /var/lib/causeway
 EXPOSE 8380 50000
-# The hub by default; `causeway agent …` and CLI verbs run from the same image.
+# The hub by default: TLS from /etc/causeway/tls (owned by the image's user,
+# so an empty volume mounted there can be written by `causeway tls init`),
+# tokens on xDS. `causeway agent …` and CLI verbs run from the same image.
 # No ENTRYPOINT: a command given to `docker run`, compose or Kubernetes is the
 # whole command line. causeway blocks SIGTERM/SIGINT and takes them with
 # sigwait, so it stops cleanly as PID 1 without an init.
-CMD ["causeway", "serve", "--api", "0.0.0.0:8380", "--xds", "0.0.0.0:50000", "--data-dir", "/var/lib/causeway/hub", "--log-format", "json"]
+CMD ["causeway", "serve", "--api", "0.0.0.0:8380", "--xds", "0.0.0.0:50000", \
+     "--tls-cert", "/etc/causeway/tls/hub.crt", "--tls-key", "/etc/causeway/tls/hub.key", "--xds-auth", "token", \
+     "--data-dir", "/var/lib/causeway/hub", "--log-format", "json"]
