@@ -46,7 +46,33 @@ struct KubeHttp::Connection {
       : config(config),
         cancelled(cancelled),
         ssl_ctx(ssl::context::tls_client),
+        context_status(Configure(config, ssl_ctx)),
         stream(ioc, ssl_ctx) {}
+
+  // The context is complete before the stream is made from it: OpenSSL
+  // copies the verify mode and the client certificate from the context into
+  // each connection when the connection is created, so settings applied
+  // later would silently not apply (no verification, no client
+  // certificate).
+  static absl::Status Configure(const KubeConfig& config, ssl::context& ctx) {
+    if (!config.tls) return absl::OkStatus();
+    ctx.set_verify_mode(config.insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
+    beast::error_code ec;
+    if (config.ca_pem.empty()) {
+      ctx.set_default_verify_paths(ec);
+    } else {
+      ctx.add_certificate_authority(asio::buffer(config.ca_pem), ec);
+    }
+    if (ec) return absl::InvalidArgumentError(ToAbsl(StrCat("CA certificates: ", ec.message())));
+    if (!config.client_cert_pem.empty()) {
+      ctx.use_certificate_chain(asio::buffer(config.client_cert_pem), ec);
+      if (!ec) ctx.use_private_key(asio::buffer(config.client_key_pem), ssl::context::pem, ec);
+      if (ec) {
+        return absl::InvalidArgumentError(ToAbsl(StrCat("client certificate: ", ec.message())));
+      }
+    }
+    return absl::OkStatus();
+  }
 
   // Drives the io_context until the operation started before finishes. The
   // operation's timeout is set before it starts (Beast requires it).
@@ -70,24 +96,8 @@ struct KubeHttp::Connection {
   }
 
   absl::Status Open(std::chrono::milliseconds timeout) {
+    CW_RETURN_IF_ERROR(context_status);
     if (config.tls) {
-      ssl_ctx.set_verify_mode(config.insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
-      beast::error_code ec;
-      if (config.ca_pem.empty()) {
-        ssl_ctx.set_default_verify_paths(ec);
-      } else {
-        ssl_ctx.add_certificate_authority(asio::buffer(config.ca_pem), ec);
-      }
-      if (ec) return absl::InvalidArgumentError(ToAbsl(StrCat("CA certificates: ", ec.message())));
-      if (!config.client_cert_pem.empty()) {
-        ssl_ctx.use_certificate_chain(asio::buffer(config.client_cert_pem), ec);
-        if (!ec) {
-          ssl_ctx.use_private_key(asio::buffer(config.client_key_pem), ssl::context::pem, ec);
-        }
-        if (ec) {
-          return absl::InvalidArgumentError(ToAbsl(StrCat("client certificate: ", ec.message())));
-        }
-      }
       if (!config.insecure_skip_verify) {
         stream.set_verify_callback(ssl::host_name_verification(config.host));
       }
@@ -191,6 +201,7 @@ struct KubeHttp::Connection {
   const std::atomic<bool>& cancelled;
   asio::io_context ioc;
   ssl::context ssl_ctx;
+  const absl::Status context_status;  // of Configure(); declared before `stream`
   beast::ssl_stream<beast::tcp_stream> stream;
   http::request<http::empty_body> request;
   beast::flat_buffer buffer;

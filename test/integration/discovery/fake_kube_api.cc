@@ -1,5 +1,6 @@
 #include "fake_kube_api.h"
 
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -64,6 +65,41 @@ bool Matches(const nlohmann::json& pod, const std::string& selector) {
 
 }  // namespace
 
+FakeKubeApi::FakeKubeApi(const Tls& tls, int port) : FakeKubeApi(port) {
+  // Set before any connection can be served: the accept thread reads tls_
+  // only for connections accepted after a client learns url(), which needs
+  // this constructor to have returned.
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->use_certificate_chain_file(tls.cert_file);
+  context->use_private_key_file(tls.key_file, asio::ssl::context::pem);
+  if (!tls.client_ca_file.empty()) {
+    context->load_verify_file(tls.client_ca_file);
+    context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+  }
+  std::lock_guard lock(mu_);
+  tls_ = std::move(context);
+}
+
+void FakeKubeApi::RequireToken(const std::string& token) {
+  std::lock_guard lock(mu_);
+  required_token_ = token;
+}
+
+std::vector<std::string> FakeKubeApi::tokens_seen() const {
+  std::lock_guard lock(mu_);
+  return tokens_seen_;
+}
+
+int FakeKubeApi::unauthorized() const {
+  std::lock_guard lock(mu_);
+  return unauthorized_;
+}
+
+int FakeKubeApi::failed_handshakes() const {
+  std::lock_guard lock(mu_);
+  return failed_handshakes_;
+}
+
 FakeKubeApi::FakeKubeApi(int port)
     : acceptor_(ioc_,
                 tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port))) {
@@ -100,11 +136,52 @@ void FakeKubeApi::AcceptLoop() {
 }
 
 void FakeKubeApi::Serve(tcp::socket socket) {
+  asio::ssl::context* tls = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    tls = tls_.get();
+  }
+  if (tls == nullptr) {
+    ServeOn(socket);
+    return;
+  }
+  asio::ssl::stream<tcp::socket> stream(std::move(socket), *tls);
+  beast::error_code ec;
+  stream.handshake(asio::ssl::stream_base::server, ec);
+  if (ec) {
+    std::lock_guard lock(mu_);
+    ++failed_handshakes_;
+    return;
+  }
+  ServeOn(stream);
+}
+
+template <class Stream>
+void FakeKubeApi::ServeOn(Stream& socket) {
   beast::flat_buffer buffer;
   http::request<http::string_body> request;
   beast::error_code ec;
   http::read(socket, buffer, request, ec);
   if (ec) return;
+  {
+    std::string_view authorization = request[http::field::authorization];
+    std::string token;
+    if (authorization.starts_with("Bearer ")) token = std::string(authorization.substr(7));
+    std::unique_lock lock(mu_);
+    tokens_seen_.push_back(token);
+    if (!required_token_.empty() && token != required_token_) {
+      ++unauthorized_;
+      lock.unlock();
+      http::response<http::string_body> denied{http::status::unauthorized, 11};
+      denied.set(http::field::content_type, "application/json");
+      denied.body() = R"({"kind":"Status","status":"Failure","reason":"Unauthorized","code":401})";
+      denied.keep_alive(false);
+      denied.prepare_payload();
+      http::write(socket, denied, ec);
+      beast::get_lowest_layer(socket).shutdown(tcp::socket::shutdown_both, ec);
+      return;
+    }
+  }
   const std::string target(request.target());
   const std::string path = target.substr(0, target.find('?'));
   auto query = Query(target);
@@ -138,7 +215,7 @@ void FakeKubeApi::Serve(tcp::socket socket) {
   }
   response.prepare_payload();
   http::write(socket, response, ec);
-  socket.shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(socket).shutdown(tcp::socket::shutdown_both, ec);
 }
 
 bool FakeKubeApi::ServeListPage(const std::string& ns, std::map<std::string, std::string>& query,
@@ -195,8 +272,9 @@ bool FakeKubeApi::ServeListPage(const std::string& ns, std::map<std::string, std
   return true;
 }
 
-void FakeKubeApi::ServeWatch(tcp::socket& socket, const std::string& ns,
-                             const std::string& selector, int64_t since, bool bookmarks) {
+template <class Stream>
+void FakeKubeApi::ServeWatch(Stream& socket, const std::string& ns, const std::string& selector,
+                             int64_t since, bool bookmarks) {
   beast::error_code ec;
   std::unique_lock lock(mu_);
   if (since < compacted_) {
@@ -272,8 +350,8 @@ void FakeKubeApi::ServeWatch(tcp::socket& socket, const std::string& ns,
   --open_watches_;
   lock.unlock();
   // Abrupt close: no last chunk, so the client sees a broken stream.
-  socket.shutdown(tcp::socket::shutdown_both, ec);
-  socket.close(ec);
+  beast::get_lowest_layer(socket).shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(socket).close(ec);
 }
 
 void FakeKubeApi::AddEvent(const std::string& ns, const std::string& type, const Json& object) {

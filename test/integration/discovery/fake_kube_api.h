@@ -14,13 +14,18 @@
 //       history gets 410 Gone (as an ERROR event in a 200 stream, as the real
 //       server does, or as an HTTP 410 status).
 // One resourceVersion counter is shared by all namespaces, as in etcd.
+// Optionally over TLS with its own certificate (and client certificates
+// required, as an API server with client-CA authentication does), and with
+// a bearer token required: a request without the expected token is 401.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -36,9 +41,27 @@ class FakeKubeApi {
 
   // Listens on `port` of 127.0.0.1 (0: one the kernel picks).
   explicit FakeKubeApi(int port = 0);
+  // The same over TLS: PEM files of the server's certificate and key, and,
+  // when `client_ca_file` is set, client certificates signed by it required.
+  struct Tls {
+    std::string cert_file;
+    std::string key_file;
+    std::string client_ca_file;
+  };
+  explicit FakeKubeApi(const Tls& tls, int port = 0);
   ~FakeKubeApi();
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const {
+    return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
+  }
+
+  // Only requests with `Authorization: Bearer TOKEN` are served; others get
+  // 401 (an empty token: no check).
+  void RequireToken(const std::string& token);
+  // Bearer tokens of the requests so far, in order ("" for none).
+  std::vector<std::string> tokens_seen() const;
+  int unauthorized() const;       // requests answered 401
+  int failed_handshakes() const;  // TLS handshakes that did not complete
 
   // Creates or replaces a pod (ADDED or MODIFIED event).
   void Apply(const std::string& ns, Json pod);
@@ -99,11 +122,16 @@ class FakeKubeApi {
                      boost::beast::http::response<boost::beast::http::string_body>& response);
   void CompactLocked();
   void Serve(boost::asio::ip::tcp::socket socket);
-  void ServeWatch(boost::asio::ip::tcp::socket& socket, const std::string& ns,
-                  const std::string& selector, int64_t since, bool bookmarks);
+  // One request on `stream` (a TCP socket, or a TLS stream over one).
+  template <class Stream>
+  void ServeOn(Stream& stream);
+  template <class Stream>
+  void ServeWatch(Stream& stream, const std::string& ns, const std::string& selector, int64_t since,
+                  bool bookmarks);
   void AddEvent(const std::string& ns, const std::string& type, const Json& object);
 
   boost::asio::io_context ioc_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // null: plain HTTP
   boost::asio::ip::tcp::acceptor acceptor_;
   int port_ = 0;
   std::thread accept_thread_;
@@ -128,6 +156,9 @@ class FakeKubeApi {
   std::vector<Event> events_;
   int lists_ = 0, watches_ = 0, open_watches_ = 0, gone_ = 0, bookmarks_sent_ = 0;
   std::string last_watch_version_;
+  std::string required_token_;
+  std::vector<std::string> tokens_seen_;
+  int unauthorized_ = 0, failed_handshakes_ = 0;
 };
 
 }  // namespace causeway::testing
