@@ -7,6 +7,7 @@
 
 #include "common/cpu_count.h"
 #include "common/strings.h"
+#include "spdlog/spdlog.h"
 #include "xds/ads_service.h"
 #include "xds/server_metrics.h"
 #include "xds/snapshot_cache.h"
@@ -51,6 +52,13 @@ XdsServer::~XdsServer() { Stop(); }
 absl::Status XdsServer::Start(const std::string& listen_addr) {
   auto credentials = MakeServerCredentials(options_.tls, options_.tls_refresh);
   if (!credentials.ok()) return credentials.status();
+  if (options_.authenticator != nullptr && !options_.tls.enabled() &&
+      !IsLoopbackListenAddress(listen_addr)) {
+    spdlog::warn(
+        "xds: tokens are required on {} but it serves plaintext: they cross the network in clear "
+        "text (add --tls-cert/--tls-key)",
+        listen_addr);
+  }
   grpc::ServerBuilder builder;
   int selected = 0;
   builder.AddListeningPort(listen_addr, *credentials, &selected);
