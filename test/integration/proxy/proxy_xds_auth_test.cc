@@ -3,6 +3,7 @@
 // file, raw ADS streams from this test (gRPC's client), certificates from
 // the openssl command line, all on loopback ports chosen at run time.
 #include <grpcpp/grpcpp.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <fstream>
@@ -119,16 +120,14 @@ class ProxyXdsAuthTest : public ::testing::Test {
   }
 
   // causeway-proxy over TLS (trusting the test CA) with the token in
-  // `token_file`; waits until a request through it reaches blue.
-  void StartProxy(const std::string& token_file) {
+  // `token_file`, or, without one, from its environment (CAUSEWAY_XDS_TLS,
+  // CAUSEWAY_XDS_CA, CAUSEWAY_XDS_TOKEN = `token`); waits until a request
+  // through it reaches blue.
+  void StartProxy(const std::string& token_file, const std::string& token = "") {
     Subprocess::Options options;
     options.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
                     "--xds",
                     "127.0.0.1:" + std::to_string(hub_.xds_port()),
-                    "--xds-ca",
-                    ca_.cert(),
-                    "--xds-token-file",
-                    token_file,
                     "--proxy",
                     kProxy,
                     "--zone",
@@ -141,6 +140,14 @@ class ProxyXdsAuthTest : public ::testing::Test {
                     "1",
                     "--access-log",
                     "off"};
+    if (!token_file.empty()) {
+      options.argv.insert(options.argv.end(),
+                          {"--xds-ca", ca_.cert(), "--xds-token-file", token_file});
+    } else {
+      options.env = {{"CAUSEWAY_XDS_TLS", "1"},
+                     {"CAUSEWAY_XDS_CA", ca_.cert()},
+                     {"CAUSEWAY_XDS_TOKEN", token}};
+    }
     options.log_path = dir_.File("proxy.log");
     proxy_ = std::make_unique<Subprocess>(options);
     bool serving = WaitFor(
@@ -307,10 +314,8 @@ TEST_F(ProxyXdsAuthTest, RevokedTokenEndsTheStreamAndTheProxyKeepsServing) {
 // certificate, while the proxy's stream, opened before, stays up and keeps
 // receiving changes.
 TEST_F(ProxyXdsAuthTest, ReplacedCertificateReachesNewConnectionsAndTheProxyStaysConnected) {
-  const std::string token_file = dir_.File("xds.token");
   const std::string secret = CreateToken(*api_, "edge-1", "proxy", kZone);
-  std::ofstream(token_file) << secret;
-  ASSERT_NO_FATAL_FAILURE(StartProxy(token_file));
+  ASSERT_NO_FATAL_FAILURE(StartProxy("", secret));  // TLS and token from the environment
   ASSERT_EQ(Open(secret).peer_name, "hub-one");
   ASSERT_EQ(Stat("xds_connects_total"), 1);
 
@@ -321,6 +326,32 @@ TEST_F(ProxyXdsAuthTest, ReplacedCertificateReachesNewConnectionsAndTheProxyStay
   EXPECT_TRUE(WaitFor([&] { return Through() == "green"; }, seconds(10)));
   EXPECT_EQ(Stat("xds_connects_total"), 1) << "the proxy's stream was re-established";
   EXPECT_EQ(Stat("xds_connected"), 1);
+}
+
+// Off loopback the hub asks for tokens unless told otherwise, and refuses
+// to serve xDS without them.
+TEST(HubXdsAuthFlagsTest, NoneIsRefusedOffLoopbackAndTokenIsTheDefaultThere) {
+  TempDir dir;
+  const std::string xds = "0.0.0.0:" + std::to_string(FreePort());
+  Subprocess refused({.argv = {causeway::testing::BuiltBinary("causeway"), "serve", "--api",
+                               "127.0.0.1:" + std::to_string(FreePort()), "--xds", xds,
+                               "--xds-auth", "none", "--data-dir", dir.path()},
+                      .log_path = dir.File("refused.log")});
+  const int status = refused.Wait(seconds(20));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << status;
+  EXPECT_THAT(refused.Log(), HasSubstr("--xds-auth none is refused on " + xds));
+
+  Subprocess hub({.argv = {causeway::testing::BuiltBinary("causeway"), "serve", "--api",
+                           "127.0.0.1:" + std::to_string(FreePort()), "--xds", xds, "--data-dir",
+                           dir.path(), "--log-format", "text"},
+                  .log_path = dir.File("hub.log")});
+  EXPECT_TRUE(WaitFor(
+      [&] { return hub.Log().find("tokens required") != std::string::npos || !hub.Running(); },
+      seconds(20)))
+      << hub.Log();
+  EXPECT_THAT(hub.Log(), HasSubstr("tokens required"));
+  EXPECT_THAT(hub.Log(), HasSubstr("they cross the network in clear text"));
+  hub.Stop();
 }
 
 }  // namespace
