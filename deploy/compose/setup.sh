@@ -30,12 +30,20 @@ make_tls() {
 }
 
 # put_secret FILE COMMAND...: runs COMMAND once, its stdout (a token's
-# secret) into FILE, readable by uid 10001 only.
+# secret) into FILE, readable by uid 10001 only. Its stderr is shown only
+# when it fails: for a proxy token it repeats the secret (a hint of where
+# to put it), which does not belong in the container's log.
 put_secret() {
-  local file=$1
+  local file=$1 err
   shift
   [ -s "$file" ] && return 0
-  "$@" >"$file.tmp"
+  err=$(mktemp)
+  if ! "$@" >"$file.tmp" 2>"$err"; then
+    cat "$err" >&2
+    rm -f "$err" "$file.tmp"
+    return 1
+  fi
+  rm -f "$err"
   chown "$owner" "$file.tmp"
   chmod 0400 "$file.tmp"
   mv "$file.tmp" "$file"
