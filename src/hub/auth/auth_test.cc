@@ -110,6 +110,29 @@ TEST_F(AuthenticatorTest, InvalidateDropsNegativeEntries) {
   EXPECT_EQ(p->zone, "dev");
 }
 
+TEST_F(AuthenticatorTest, SprayedUnknownSecretsCostNoStoreReads) {
+  ASSERT_TRUE(EnsureAdminToken(store_.get(), dir_.path(), &time_).ok());
+  std::string admin;
+  std::ifstream(dir_.File("admin.token")) >> admin;
+  Authenticator auth(store_.get(), &time_, std::chrono::seconds(2));
+  ASSERT_TRUE(auth.Authenticate("Bearer " + admin).ok());
+  const int reads = auth.table_reads();
+  for (int i = 0; i < 5000; ++i) {
+    EXPECT_TRUE(absl::IsUnauthenticated(
+        auth.Authenticate("Bearer cw_sprayed" + std::to_string(i)).status()));
+  }
+  // Every unknown secret was answered from the table read before them, and
+  // the real token still is.
+  EXPECT_EQ(auth.table_reads(), reads);
+  EXPECT_TRUE(auth.Authenticate("Bearer " + admin).ok());
+  // Once the table is older than the TTL, one read refreshes it for all.
+  time_.Advance(std::chrono::seconds(3));
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_FALSE(auth.Authenticate("Bearer cw_again" + std::to_string(i)).ok());
+  }
+  EXPECT_EQ(auth.table_reads(), reads + 1);
+}
+
 int64_t NowMs(const TimeSource& time) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(time.Now().time_since_epoch())
       .count();

@@ -9,10 +9,8 @@
 namespace causeway::hub::auth {
 
 namespace {
-// Bounds memory against clients spraying random tokens.
-constexpr size_t kMaxCacheEntries = 10000;
-// How stale a cached entry StillValid accepts: half the 1 s promise, the
-// other half is the streams' re-check period.
+// How stale a table StillValid accepts: half the 1 s promise, the other
+// half is the streams' re-check period.
 constexpr std::chrono::milliseconds kStreamRecheckAge(500);
 }  // namespace
 
@@ -22,37 +20,83 @@ Authenticator::Authenticator(store::Store* store, const TimeSource* time,
 
 Authenticator::~Authenticator() = default;
 
-absl::StatusOr<std::optional<Principal>> Authenticator::Lookup(const std::string& hash,
-                                                               std::chrono::milliseconds max_age) {
-  auto now = time_->Monotonic();
+int Authenticator::table_reads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return table_reads_;
+}
+
+absl::Status Authenticator::Reload() {
+  const auto started = time_->Monotonic();
+  uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(hash);
-    if (it != cache_.end() && now - it->second.loaded < max_age) return it->second.principal;
+    generation = generation_;
   }
-  auto record = store_->FindTokenBySecretHash(hash);
-  if (!record.ok()) {
-    return absl::UnavailableError(StrCat("cannot check the token: ", record.status().message()));
+  auto records = store_->ListTokens();
+  if (!records.ok()) {
+    return absl::UnavailableError(StrCat("cannot check the token: ", records.status().message()));
   }
-  Entry entry;
-  entry.loaded = now;
-  if (record->has_value()) {
-    const store::TokenRecord& r = **record;
+  std::map<std::string, Principal> tokens;
+  for (const store::TokenRecord& r : *records) {
     Principal p;
     p.name = r.name;
     p.zone = r.zone;
     // An unknown stored role is treated as the weakest, never as admin.
     p.role = ParseRole(r.role).value_or(Role::kViewer);
     p.expires_at_ms = r.expires_at_ms;
-    p.token_id = hash;
-    entry.principal = p;
+    p.token_id = r.secret_sha256_hex;
+    tokens.emplace(r.secret_sha256_hex, std::move(p));
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  tokens_ = std::move(tokens);
+  // Stamped with the time the read began: a revocation committed while it
+  // ran may be missing, so the table is no fresher than that.
+  loaded_ = started;
+  table_generation_ = generation;
+  have_table_ = true;
+  ++table_reads_;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<Principal>> Authenticator::Lookup(const std::string& hash,
+                                                               std::chrono::milliseconds max_age) {
+  // Holding mu_: the table has every token created or revoked through this
+  // hub (it was read after the last Invalidate()) ...
+  auto current = [&] { return have_table_ && table_generation_ == generation_; };
+  // ... and is young enough for this caller.
+  auto fresh_enough = [&] { return current() && time_->Monotonic() - loaded_ < max_age; };
+  bool answer_from_table = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-    cache_[hash] = entry;
+    answer_from_table = fresh_enough();
   }
-  return entry.principal;
+  if (!answer_from_table) {
+    std::unique_lock<std::mutex> reload(reload_mu_, std::try_to_lock);
+    if (!reload.owns_lock()) {
+      // Another caller is reading the table: answer from the one there is
+      // if only its age is against it; wait for the read otherwise.
+      std::lock_guard<std::mutex> lock(mu_);
+      answer_from_table = current();
+    }
+    if (!answer_from_table) {
+      if (!reload.owns_lock()) reload.lock();
+      bool still_stale = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        still_stale = !fresh_enough();
+      }
+      if (still_stale) {
+        absl::Status read = Reload();
+        std::lock_guard<std::mutex> lock(mu_);
+        // A store that cannot be asked: the last table still answers.
+        if (!read.ok() && !have_table_) return read;
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = tokens_.find(hash);
+  if (it == tokens_.end()) return std::optional<Principal>();
+  return std::optional<Principal>(it->second);
 }
 
 absl::Status Authenticator::CheckExpiry(const Principal& p) const {
@@ -102,7 +146,7 @@ absl::Status Authenticator::StillValid(const Principal& principal) {
 
 void Authenticator::Invalidate() {
   std::lock_guard<std::mutex> lock(mu_);
-  cache_.clear();
+  ++generation_;
 }
 
 }  // namespace causeway::hub::auth

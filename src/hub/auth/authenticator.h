@@ -1,10 +1,14 @@
 // Resolves `Authorization: Bearer <secret>` to a Principal.
 //
-// Lookups go to the Store by the secret's SHA-256 and are cached briefly in
-// memory, both hits and misses, so a busy client costs one hash and one map
-// lookup. Invalidate() (called when this hub creates or revokes a token)
-// drops the cache at once; revocations made through another hub sharing the
-// store take effect within the cache TTL.
+// Lookups are by the secret's SHA-256 in an in-memory copy of the whole
+// token table, read from the Store in one query when it is older than the
+// caller accepts (at most one reader at a time; the others answer from the
+// copy they have). A token nobody has therefore costs one hash and one map
+// lookup, however many different ones a client sprays: no store query per
+// unknown secret, no cache that grows with them. Invalidate() (called when
+// this hub creates or revokes a token) makes the next lookup read the table
+// again; revocations made through another hub sharing the store take effect
+// within the table's age limit.
 //
 // Expiry (a token created with a ttl) is checked on every call, cached or
 // not. When a token was last used is noted here and written to the store in
@@ -53,23 +57,30 @@ class Authenticator {
 
   void Invalidate();
 
- private:
-  struct Entry {
-    std::optional<Principal> principal;  // nullopt: no such token
-    std::chrono::steady_clock::time_point loaded;
-  };
+  // How many times the token table was read from the store (for tests).
+  int table_reads() const;
 
-  // The token with this secret hash, from the cache if its entry is younger
-  // than `max_age`, else from the store.
+ private:
+  // The token with this secret hash, from the table if it is younger than
+  // `max_age`, else after reading the table again.
   absl::StatusOr<std::optional<Principal>> Lookup(const std::string& hash,
                                                   std::chrono::milliseconds max_age);
+  // Reads every token from the store into a new table.
+  absl::Status Reload();
   absl::Status CheckExpiry(const Principal& p) const;
 
   store::Store* const store_;
   const TimeSource* const time_;
   const std::chrono::milliseconds ttl_;
-  std::mutex mu_;
-  std::map<std::string, Entry> cache_;  // by secret hash
+  // The table, when its read began, and which Invalidate() it followed.
+  mutable std::mutex mu_;
+  std::map<std::string, Principal> tokens_;  // by secret hash
+  std::chrono::steady_clock::time_point loaded_;
+  bool have_table_ = false;  // a table was read at least once
+  uint64_t generation_ = 0;  // bumped by Invalidate()
+  uint64_t table_generation_ = 0;
+  int table_reads_ = 0;
+  std::mutex reload_mu_;  // one reader of the store at a time
   LastUsedRecorder last_used_;
 };
 
