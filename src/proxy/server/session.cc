@@ -72,40 +72,44 @@ void Session::StartInfo(StreamInfo& info) const {
 
 asio::awaitable<void> Session::Run(std::shared_ptr<Session> self) {
   Session& s = *self;
+  Downstream& down = s.down_;
   while (true) {
     size_t head_size = 0;
     if (co_await s.ReadHead(&head_size) != HeadResult::kOk) break;
-    if (!co_await s.ServeRequest(head_size)) break;
+    bool keep = false;
+    {
+      RequestInProgress in_progress(s.worker_);
+      StreamInfo info;
+      s.StartInfo(info);
+      // Copy the head so the views in req survive reads into in.
+      down.head.assign(down.in.data(), head_size);
+      down.in.Consume(head_size);
+      http1::ParseResult r = http1::ParseRequestHead(down.head, &down.req);
+      if (r.status != http1::ParseStatus::kOk) {
+        down.req.keep_alive = false;
+        down.body_consumed = true;
+        co_await s.LocalReply(info, 400, std::string(r.reason) + "\n", "DPE");
+      } else {
+        down.body_consumed = down.req.body == http1::BodyKind::kNone;
+        // Awaited from here rather than through a routing coroutine: each
+        // coroutine call allocates a frame.
+        RouteDecision d = s.Decide(info);
+        keep = d.kind == RouteDecision::Kind::kForward
+                   ? co_await s.Forward(info, d)
+                   : co_await s.LocalReply(info, d.status, d.body, d.flags, d.response_mutations);
+        s.worker_->shared().requests_total.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (!keep) break;
     // The next request is already buffered (pipelining), so nothing below
     // would wait for a socket: let the worker's other connections go first
     // (immediate_io.h), or a client pipelining requests the proxy answers
     // itself could hold the worker for as long as it keeps sending.
-    if (!s.down_.in.empty())
-      co_await asio::post(s.down_.socket.get_executor(), asio::use_awaitable);
+    if (!down.in.empty()) co_await asio::post(down.socket.get_executor(), asio::use_awaitable);
   }
   boost::system::error_code ec;
-  s.down_.socket.shutdown(tcp::socket::shutdown_send, ec);
-  s.down_.socket.close(ec);
-}
-
-asio::awaitable<bool> Session::ServeRequest(size_t head_size) {
-  RequestInProgress in_progress(worker_);
-  StreamInfo info;
-  StartInfo(info);
-  // Copy the head so the views in req survive reads into in.
-  down_.head.assign(down_.in.data(), head_size);
-  down_.in.Consume(head_size);
-  http1::ParseResult r = http1::ParseRequestHead(down_.head, &down_.req);
-  if (r.status != http1::ParseStatus::kOk) {
-    down_.req.keep_alive = false;
-    down_.body_consumed = true;
-    co_await LocalReply(info, 400, std::string(r.reason) + "\n", "DPE");
-    co_return false;
-  }
-  down_.body_consumed = down_.req.body == http1::BodyKind::kNone;
-  bool keep = co_await HandleRequest(info);
-  worker_->shared().requests_total.fetch_add(1, std::memory_order_relaxed);
-  co_return keep;
+  down.socket.shutdown(tcp::socket::shutdown_send, ec);
+  down.socket.close(ec);
 }
 
 asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
@@ -141,34 +145,29 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
       down_.watchdog.Arm(timeout, &down_.socket);
       first = false;
     }
-    if (!co_await ReadMore()) {
+    boost::system::error_code ec;
+    size_t got = 0;
+    if (down_.in.empty()) {
+      // An idle keep-alive connection holds no read buffer: free it and wait
+      // for bytes before allocating one (10k idle connections x 16 KiB
+      // otherwise stay resident). The wait is a read into the session's
+      // small buffer, not async_wait, for the reason ReadSomeNow gives
+      // (immediate_io.h): no epoll_ctl per keep-alive request.
+      down_.in.ReleaseIfEmpty();
+      std::tie(ec, got) = co_await down_.socket.async_read_some(asio::buffer(idle_read_), kNoThrow);
+      if (!ec) std::memcpy(down_.in.Prepare(kReadChunk), idle_read_.data(), got);
+    } else {
+      char* dst = down_.in.Prepare(kReadChunk);
+      std::tie(ec, got) =
+          co_await ReadSome(down_.socket, asio::buffer(dst, down_.in.writable()), down_.AtOnce());
+    }
+    if (ec) {
       down_.watchdog.Disarm();
       idle_ = false;
       co_return HeadResult::kClosed;
     }
+    down_.in.Commit(got);
   }
-}
-
-asio::awaitable<bool> Session::ReadMore() {
-  boost::system::error_code ec;
-  size_t got = 0;
-  if (down_.in.empty()) {
-    // An idle keep-alive connection holds no read buffer: free it and wait
-    // for bytes before allocating one (10k idle connections x 16 KiB
-    // otherwise stay resident). The wait is a read into the session's
-    // small buffer, not async_wait, for the reason ReadSomeNow gives
-    // (immediate_io.h): no epoll_ctl per keep-alive request.
-    down_.in.ReleaseIfEmpty();
-    std::tie(ec, got) = co_await down_.socket.async_read_some(asio::buffer(idle_read_), kNoThrow);
-    if (!ec) std::memcpy(down_.in.Prepare(kReadChunk), idle_read_.data(), got);
-  } else {
-    char* dst = down_.in.Prepare(kReadChunk);
-    std::tie(ec, got) =
-        co_await ReadSome(down_.socket, asio::buffer(dst, down_.in.writable()), down_.AtOnce());
-  }
-  if (ec) co_return false;
-  down_.in.Commit(got);
-  co_return true;
 }
 
 asio::awaitable<bool> Session::LocalReply(StreamInfo& info, int status, std::string_view body,
@@ -211,7 +210,7 @@ void Session::LogRequest(StreamInfo& info) {
   log->Log(e);
 }
 
-asio::awaitable<bool> Session::HandleRequest(StreamInfo& info) {
+RouteDecision Session::Decide(StreamInfo& info) {
   info.config = worker_->config();
   if (info.config != nullptr) info.listener = info.config->FindListener(listener_->name);
   if (info.listener == nullptr) info.listener = &listener_->config;
@@ -219,14 +218,7 @@ asio::awaitable<bool> Session::HandleRequest(StreamInfo& info) {
                                 [this] { return worker_->lb().Random(); });
   info.route = d.route;
   info.cluster = d.cluster_name;
-  switch (d.kind) {
-    case RouteDecision::Kind::kForward:
-      co_return co_await Forward(info, d);
-    case RouteDecision::Kind::kDirectResponse:
-    case RouteDecision::Kind::kLocalReply:
-      co_return co_await LocalReply(info, d.status, d.body, d.flags, d.response_mutations);
-  }
-  co_return false;
+  return d;
 }
 
 }  // namespace causeway::proxy

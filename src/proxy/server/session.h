@@ -41,13 +41,12 @@ class Session {
   enum class HeadResult { kOk, kClosed };
 
   boost::asio::awaitable<HeadResult> ReadHead(size_t* head_size);
-  // Waits for more of a request head; false when the connection ended.
-  boost::asio::awaitable<bool> ReadMore();
-  // Returns whether the connection stays open for another request.
-  boost::asio::awaitable<bool> ServeRequest(size_t head_size);
-  boost::asio::awaitable<bool> HandleRequest(StreamInfo& info);
+  // The router stage's decision for the current request (and the request's
+  // configuration snapshot and listener, kept in `info`).
+  RouteDecision Decide(StreamInfo& info);
   // Carries a request the router stage sends to a cluster: attempts under
-  // the route's retry policy, then the response.
+  // the route's retry policy, then the response. Returns whether the
+  // connection stays open for another request (so does LocalReply).
   boost::asio::awaitable<bool> Forward(StreamInfo& info, const RouteDecision& decision);
   // The upstream request head (into down_.up_out) and how the body goes;
   // false if the buffered part of a chunked body is malformed.

@@ -63,40 +63,43 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
   }
   info_.upstream_address = conn_->peer;
   BeginActive();
-  Result sent = co_await Send(body);
-  if (sent != Result::kResponse) co_return sent;
-  if (stats_ != nullptr) stats_->requests.fetch_add(1, std::memory_order_relaxed);
-  co_return co_await AwaitHead();
-}
-
-// kResponse here means "sent"; the head is awaited next.
-asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Send(Body body) {
-  // At once, resuming through the queue, at any load (Asio's own
-  // async_write; why not WriteAll: immediate_io.h).
+  // Every co_await of a coroutine allocates its frame, so the common case
+  // (a buffered body) is sent here and only a streamed one takes a call.
   boost::system::error_code ec;
   if (body.replayable) {
+    // At once, resuming through the queue, at any load (Asio's own
+    // async_write; why not WriteAll: immediate_io.h).
     std::array<asio::const_buffer, 2> bufs = {asio::buffer(down_.up_out),
                                               asio::buffer(down_.in.data(), body.buffered)};
     std::tie(ec, std::ignore) = co_await asio::async_write(conn_->socket, bufs, kNoThrow);
   } else {
-    if (down_.req.expect_continue && down_.req.version_minor == 1) {
-      // Envoy's default: the proxy answers 100-continue itself.
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [cec, n] = co_await WriteAll(down_.socket, asio::buffer(kContinue), down_.AtOnce());
-      if (cec) co_return Result::kContinueFailed;
-    }
-    std::tie(ec, std::ignore) =
-        co_await asio::async_write(conn_->socket, asio::buffer(down_.up_out), kNoThrow);
-    if (!ec) {
-      retry_.OnBodyStreamed();
-      Result streamed = co_await StreamBody();
-      if (streamed != Result::kResponse) co_return streamed;
-    }
+    Result streamed = co_await SendStreamed(&ec);
+    if (streamed != Result::kResponse) co_return streamed;
   }
-  if (!ec) co_return Result::kResponse;
-  if (reused_ && retry_.stale_retry_available()) co_return Result::kStale;
-  CountError();
-  co_return Result::kReset;
+  if (ec) {
+    if (reused_ && retry_.stale_retry_available()) co_return Result::kStale;
+    CountError();
+    co_return Result::kReset;
+  }
+  if (stats_ != nullptr) stats_->requests.fetch_add(1, std::memory_order_relaxed);
+  co_return co_await AwaitHead();
+}
+
+// The head, then the body as it arrives from the client. kResponse: sent,
+// or the head's write failed (`ec`).
+asio::awaitable<UpstreamRequest::Result> UpstreamRequest::SendStreamed(
+    boost::system::error_code* ec) {
+  if (down_.req.expect_continue && down_.req.version_minor == 1) {
+    // Envoy's default: the proxy answers 100-continue itself.
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto [cec, n] = co_await WriteAll(down_.socket, asio::buffer(kContinue), down_.AtOnce());
+    if (cec) co_return Result::kContinueFailed;
+  }
+  std::tie(*ec, std::ignore) =
+      co_await asio::async_write(conn_->socket, asio::buffer(down_.up_out), kNoThrow);
+  if (*ec) co_return Result::kResponse;
+  retry_.OnBodyStreamed();
+  co_return co_await StreamBody();
 }
 
 // The body as it arrives from the client; kResponse when all of it went.
@@ -129,53 +132,45 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::StreamBody() {
 }
 
 // Reads the response head within the attempt's deadline, skipping interim
-// responses other than 101.
+// responses other than 101; on kResponse the head is in down_.resp and
+// head_size_ bytes of the connection's buffer.
 asio::awaitable<UpstreamRequest::Result> UpstreamRequest::AwaitHead() {
   sent_ = down_.time.Monotonic();
   RetryState::TryDeadline deadline = retry_.OnRequestSent(sent_);
   per_try_ = deadline.per_try;
   if (deadline.at) down_.watchdog.ArmAt(*deadline.at, &conn_->socket);
+  ByteBuffer& buf = conn_->buffer;
   bool too_large = false;
-  Result r = co_await ReadHead(&too_large);
-  if (r != Result::kResponse) co_return HeadMissing(too_large);
-  http1::ParseResult parsed = http1::ParseResponseHead(conn_->buffer.View().substr(0, head_size_),
-                                                       down_.req.is_head, &down_.resp);
-  if (parsed.status != http1::ParseStatus::kOk) {
-    CountError();
-    down_.watchdog.Disarm();
-    co_return Result::kInvalidResponse;
+  while (true) {
+    size_t n = http1::FindHeadEnd(buf.View(), &too_large);
+    if (n > 0) {
+      http1::ParseResult parsed =
+          http1::ParseResponseHead(buf.View().substr(0, n), down_.req.is_head, &down_.resp);
+      const bool ok = parsed.status == http1::ParseStatus::kOk;
+      const int status = down_.resp.status;
+      if (ok && status >= 100 && status < 200 && status != 101) {
+        buf.Consume(n);  // interim responses are not forwarded
+        continue;
+      }
+      head_size_ = n;
+      if (!ok) {
+        CountError();
+        down_.watchdog.Disarm();
+        co_return Result::kInvalidResponse;
+      }
+      break;
+    }
+    if (too_large) co_return HeadMissing(true);
+    char* dst = buf.Prepare(kReadChunk);
+    auto [ec, got] =
+        co_await ReadSome(conn_->socket, asio::buffer(dst, buf.writable()), down_.AtOnce());
+    if (ec) co_return HeadMissing(false);
+    buf.Commit(got);
   }
   info_.upstream_time =
       std::chrono::duration_cast<std::chrono::microseconds>(down_.time.Monotonic() - sent_);
   if (down_.resp.status >= 500) CountError();
   co_return Result::kResponse;
-}
-
-// kResponse with head_size_ set, or kReset for any failure (HeadMissing
-// tells which).
-asio::awaitable<UpstreamRequest::Result> UpstreamRequest::ReadHead(bool* too_large) {
-  ByteBuffer& buf = conn_->buffer;
-  while (true) {
-    size_t n = http1::FindHeadEnd(buf.View(), too_large);
-    if (n > 0) {
-      http1::ParseResult parsed =
-          http1::ParseResponseHead(buf.View().substr(0, n), down_.req.is_head, &down_.resp);
-      const int status = down_.resp.status;
-      if (parsed.status == http1::ParseStatus::kOk && status >= 100 && status < 200 &&
-          status != 101) {
-        buf.Consume(n);  // interim responses are not forwarded
-        continue;
-      }
-      head_size_ = n;
-      co_return Result::kResponse;
-    }
-    if (*too_large) co_return Result::kReset;
-    char* dst = buf.Prepare(kReadChunk);
-    auto [ec, got] =
-        co_await ReadSome(conn_->socket, asio::buffer(dst, buf.writable()), down_.AtOnce());
-    if (ec) co_return Result::kReset;
-    buf.Commit(got);
-  }
 }
 
 UpstreamRequest::Result UpstreamRequest::HeadMissing(bool too_large) {
@@ -213,7 +208,9 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardResponse(Mutati
   conn_->buffer.Consume(step.consumed);
   info_.bytes_sent += step.consumed;
   pump.downstream_ok = !ec;
-  co_await PumpResponseBody(framer, pump);
+  if (pump.downstream_ok && pump.upstream_ok && !framer.done()) {
+    co_await PumpResponseBody(framer, pump);
+  }
   const bool timed_out = down_.watchdog.fired();
   down_.watchdog.Disarm();
   if (!framer.done() && !pump.eof_end) {

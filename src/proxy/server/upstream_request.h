@@ -69,10 +69,9 @@ class UpstreamRequest {
  private:
   void CountError();
   void BeginActive();
-  boost::asio::awaitable<Result> Send(Body body);
+  boost::asio::awaitable<Result> SendStreamed(boost::system::error_code* ec);
   boost::asio::awaitable<Result> StreamBody();
   boost::asio::awaitable<Result> AwaitHead();
-  boost::asio::awaitable<Result> ReadHead(bool* too_large);
   Result HeadMissing(bool too_large);
   boost::asio::awaitable<Ending> ForwardUpgrade(Mutations response_mutations);
   struct Pump {
