@@ -315,8 +315,9 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
 
   void OnRead(bool ok) {
     reading_ = false;
-    if (!ok) {
-      // The client closed its side or the call is over.
+    if (!ok || ending_) {
+      // The client closed its side or the call is over; or the stream is
+      // being ended (EndNow): what the client sent meanwhile is dropped.
       if (!ending_) ending_ = grpc::Status::OK;
       Next();
       MaybeRelease();
