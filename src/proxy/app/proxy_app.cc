@@ -113,8 +113,8 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
                  "a command line is visible to other users")
       ->envname("CAUSEWAY_XDS_TOKEN");
   app.add_option("--xds-token-file", o->xds_token_file,
-                 "File holding the xDS token, read again before every connection (a rotated "
-                 "token is used once the stream of the old one ends)")
+                 "File holding the xDS token, read before every connection and checked every "
+                 "second: a new token in it replaces the stream at once")
       ->envname("CAUSEWAY_XDS_TOKEN_FILE");
   app.add_option("--config", o->config_file,
                  "Static mode: a YAML/JSON file of causeway objects instead of a control plane")

@@ -213,6 +213,26 @@ class XdsClient::Loop {
     return file_token_;
   }
 
+  // With a token file, once a second: whether it holds another token than
+  // the stream's. A rotated token is used at once: the stream is replaced
+  // by one with the new token (which re-requests everything), rather than
+  // kept on the old token until the hub ends it when that is revoked.
+  void CheckTokenFile() {
+    if (options_.token_file.empty() || stream_ == nullptr || stream_->cancelled) return;
+    const auto now = time_->Monotonic();
+    if (now < next_token_check_) return;
+    next_token_check_ = now + std::chrono::seconds(1);
+    auto read = ReadFile(options_.token_file);
+    if (!read.ok()) return;
+    const std::string token = TrimToken(*std::move(read));
+    if (token.empty() || token == file_token_) return;
+    spdlog::info("xds: the token in {} changed; reconnecting with it",
+                 JsonEscape(options_.token_file));
+    rotating_ = true;
+    stream_->cancelled = true;
+    stream_->context.TryCancel();
+  }
+
   void OnWake() {
     if (stream_ != nullptr && !stream_->cancelled) {
       stream_->cancelled = true;
@@ -301,7 +321,8 @@ class XdsClient::Loop {
 
   void EndStream() {
     const bool was_connected = stream_->answered;
-    const bool refused = !stop_ && IsAuthRefusal(stream_->status);
+    const bool rotated = std::exchange(rotating_, false) && !stop_;
+    const bool refused = !stop_ && !rotated && IsAuthRefusal(stream_->status);
     const std::string why = StatusText(stream_->status);
     state_.OnStreamEnd();
     stream_.reset();
@@ -310,10 +331,14 @@ class XdsClient::Loop {
       stats_.connected = false;
       if (was_connected) ++stats_.disconnects;
       if (refused) ++stats_.auth_refusals;
-      if (!stop_) stats_.last_error = StrCat("stream: ", why);
+      if (!stop_ && !rotated) stats_.last_error = StrCat("stream: ", why);
     }
     if (stop_) {
       spdlog::info("xds: stream to {} closed", JsonEscape(options_.server));
+      return;
+    }
+    if (rotated) {
+      reconnect_at_ = time_->Monotonic();  // at once, with the new token
       return;
     }
     const auto delay = backoff_.Next();
@@ -349,6 +374,7 @@ class XdsClient::Loop {
       Publish();
       Send(stream_.get(), std::move(requests));
     }
+    CheckTokenFile();
   }
 
   // How long the loop may sleep: until the next timer by the injected clock,
@@ -391,6 +417,8 @@ class XdsClient::Loop {
   std::optional<Clock::time_point> reconnect_at_;
   std::string last_counter_error_;
   std::string file_token_;  // the token file's last good contents
+  Clock::time_point next_token_check_{};
+  bool rotating_ = false;  // the stream is being replaced for a new token
 
   std::mutex wake_mu_;
   std::atomic<bool> stop_{false};

@@ -38,9 +38,9 @@ class XdsClient {
     bool tls = false;
     std::string ca_file;
     // The bearer token sent as `authorization` metadata on every stream:
-    // `token`, or the contents of `token_file`, read again before every
-    // connection attempt so that a rotated file is used from the next
-    // stream on. Neither: no token.
+    // `token`, or the contents of `token_file`, read before every
+    // connection attempt and checked once a second while connected (a
+    // changed token replaces the stream at once). Neither: no token.
     std::string token;
     std::string token_file;
     Backoff::Options backoff;

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -308,6 +309,29 @@ TEST_F(ProxyXdsAuthTest, RevokedTokenEndsTheStreamAndTheProxyKeepsServing) {
       WaitFor([&] { return ConnectedTokens() == std::vector<std::string>{"edge-2"}; }, seconds(20)))
       << Status().dump();
   EXPECT_TRUE(WaitFor([&] { return Through() == "green"; }, seconds(10)));
+}
+
+// A new token written to the token file while the old one is still valid
+// is used at once: the proxy replaces its stream, and is never refused.
+TEST_F(ProxyXdsAuthTest, RotatedTokenFileIsUsedAtOnceWithoutARefusal) {
+  const std::string token_file = dir_.File("xds.token");
+  std::ofstream(token_file) << CreateToken(*api_, "edge-1", "proxy", kZone);
+  ASSERT_NO_FATAL_FAILURE(StartProxy(token_file));
+  ASSERT_THAT(ConnectedTokens(), ::testing::ElementsAre("edge-1"));
+
+  const std::string next = CreateToken(*api_, "edge-2", "proxy", kZone);
+  const std::string tmp = dir_.File("xds.token.tmp");
+  std::ofstream(tmp) << next;
+  std::filesystem::rename(tmp, token_file);
+  EXPECT_TRUE(
+      WaitFor([&] { return ConnectedTokens() == std::vector<std::string>{"edge-2"}; }, seconds(10)))
+      << Status().dump();
+  // The old token can go now: nothing depends on it.
+  ASSERT_EQ(api_->Delete("/v1/tokens/edge-1").status, 200);
+  ASSERT_NO_FATAL_FAILURE(PointMainAt("green"));
+  EXPECT_TRUE(WaitFor([&] { return Through() == "green"; }, seconds(10)));
+  EXPECT_EQ(Stat("xds_auth_refusals_total"), 0);
+  EXPECT_THAT(proxy_->Log(), HasSubstr("changed; reconnecting with it"));
 }
 
 // Certificate files replaced on disk: a new connection is served the new
