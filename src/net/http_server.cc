@@ -1,5 +1,6 @@
 #include "net/http_server.h"
 
+#include <algorithm>
 #include <exception>
 #include <type_traits>
 
@@ -33,9 +34,12 @@ using asio::use_awaitable;
 struct HttpServer::Connection {
   explicit Connection(asio::strand<asio::io_context::executor_type> s) : strand(std::move(s)) {}
   asio::strand<asio::io_context::executor_type> strand;
-  beast::tcp_stream* stream = nullptr;       // null once the session ended
-  bool idle = true;                          // waiting for the next request
+  beast::tcp_stream* stream = nullptr;  // null once the session ended
+  // Waiting for the next request; read off the strand too, to pick a
+  // connection to close when the server is at its connection limit.
+  std::atomic<bool> idle{true};
   asio::steady_timer* wait_timer = nullptr;  // a streamed response's WaitUntil
+  bool closing = false;  // chosen by CloseOldestIdle (guarded by the server's mu_)
 };
 
 namespace {
@@ -413,26 +417,104 @@ void HttpServer::Accept() {
   acceptor_.async_accept(strand, [this, strand](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      spdlog::warn("accept failed: {}", ec.message());
-    } else if (stopping_.load()) {
-      return;  // the socket closes as it goes out of scope
+      AcceptFailed(ec);
+      return;
+    }
+    accept_backoff_ = std::chrono::milliseconds(0);
+    if (stopping_.load()) return;  // the socket closes as it goes out of scope
+    if (active_.load() >= options_.max_connections && !CloseOldestIdle()) {
+      Refuse(std::move(socket));
     } else {
-      auto conn = std::make_shared<Connection>(strand);
-      uint64_t id = Register(conn);
-      if (options_.tls) {
-        auto session = std::make_shared<Session<TlsStream>>(this, std::move(socket), conn,
-                                                            options_.tls->Current());
-        asio::co_spawn(
-            strand, [session]() { return session->Run(); },
-            [this, session, id](const std::exception_ptr&) { Unregister(id); });
-      } else {
-        auto session = std::make_shared<Session<beast::tcp_stream>>(this, std::move(socket), conn);
-        asio::co_spawn(
-            strand, [session]() { return session->Run(); },
-            [this, session, id](const std::exception_ptr&) { Unregister(id); });
-      }
+      Serve(std::move(socket), strand);
     }
     Accept();
+  });
+}
+
+void HttpServer::Serve(tcp::socket socket, asio::strand<asio::io_context::executor_type> strand) {
+  auto conn = std::make_shared<Connection>(strand);
+  uint64_t id = Register(conn);
+  if (options_.tls) {
+    auto session = std::make_shared<Session<TlsStream>>(this, std::move(socket), conn,
+                                                        options_.tls->Current());
+    asio::co_spawn(
+        strand, [session]() { return session->Run(); },
+        [this, session, id](const std::exception_ptr&) { Unregister(id); });
+  } else {
+    auto session = std::make_shared<Session<beast::tcp_stream>>(this, std::move(socket), conn);
+    asio::co_spawn(
+        strand, [session]() { return session->Run(); },
+        [this, session, id](const std::exception_ptr&) { Unregister(id); });
+  }
+}
+
+// At the limit with no idle connection to give way: a short 503 written
+// without waiting (a new socket's send buffer takes it whole) and the
+// connection closed, so an overloaded hub answers at once and its threads
+// stay with the clients it serves. Over TLS the client sees a failed
+// handshake instead, which it reports as an error as well.
+void HttpServer::Refuse(tcp::socket socket) {
+  ++refused_;
+  static constexpr std::string_view kBusy =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+      "Retry-After: 1\r\nConnection: close\r\nContent-Length: 80\r\n\r\n"
+      "{\"error\":{\"code\":\"unavailable\",\"message\":\"the hub is at its connection limit\"}}\n";
+  beast::error_code ec;
+  if (!options_.tls) {
+    socket.non_blocking(true, ec);
+    if (!ec) socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ec);
+  }
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_log_ > std::chrono::seconds(10)) {
+    last_refusal_log_ = now;
+    spdlog::warn("at the connection limit ({}): refusing new connections ({} so far)",
+                 options_.max_connections, refused_.load());
+  }
+}
+
+// Closes the longest-open idle keep-alive connection, if any: a client that
+// wants an answer now matters more than one that might ask later (nginx
+// does the same when it runs out of connections).
+bool HttpServer::CloseOldestIdle() {
+  std::shared_ptr<Connection> victim;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, conn] : connections_) {  // ids grow: oldest first
+      if (conn->idle.load() && !conn->closing) {
+        conn->closing = true;
+        victim = conn;
+        break;
+      }
+    }
+  }
+  if (victim == nullptr) return false;
+  ++evicted_;
+  asio::post(victim->strand, [victim] {
+    if (victim->stream != nullptr && victim->idle.load()) victim->stream->socket().cancel();
+  });
+  return true;
+}
+
+// accept() failing (out of file descriptors, buffers or memory) is retried
+// after a backoff, not at once: an immediate retry fails again and spins a
+// core while flooding the log. Running out of descriptors also closes an
+// idle connection to free one.
+void HttpServer::AcceptFailed(const beast::error_code& ec) {
+  if (ec == asio::error::no_descriptors) CloseOldestIdle();
+  accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
+                               std::chrono::milliseconds(1000));
+  ++accept_errors_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_error_log_ > std::chrono::seconds(10)) {
+    last_accept_error_log_ = now;
+    spdlog::warn("accept failed: {} ({} times so far); retrying in {} ms", ec.message(),
+                 accept_errors_.load(), accept_backoff_.count());
+  }
+  accept_timer_.expires_after(accept_backoff_);
+  accept_timer_.async_wait([this](const beast::error_code& wait_ec) {
+    if (!wait_ec && acceptor_.is_open()) Accept();
   });
 }
 

@@ -27,6 +27,8 @@
 #include "absl/status/status.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/strand.hpp"
 #include "boost/asio/thread_pool.hpp"
 #include "net/http_message.h"
 #include "net/http_router.h"
@@ -46,6 +48,10 @@ class HttpServer {
     std::chrono::milliseconds io_timeout{30000};      // reading one request / writing one response
     std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests at Shutdown()
     std::shared_ptr<TlsServerContext> tls;            // null: plain HTTP
+    // Open connections at most; at the limit the oldest idle keep-alive
+    // connection is closed to make room, or, with none idle, the new one is
+    // answered 503 and closed.
+    int max_connections = 10000;
   };
 
   // Renders a protocol-level error (unknown path, bad method, limits).
@@ -69,6 +75,9 @@ class HttpServer {
   void Shutdown();
 
   int active_connections() const { return active_.load(); }
+  // New connections answered 503 at the limit; idle ones closed to make room.
+  int64_t refused_connections() const { return refused_.load(); }
+  int64_t evicted_idle_connections() const { return evicted_.load(); }
   int active_streams() const { return streams_.load(); }
 
  private:
@@ -79,6 +88,11 @@ class HttpServer {
   friend class Session;
 
   void Accept();
+  void Serve(boost::asio::ip::tcp::socket socket,
+             boost::asio::strand<boost::asio::io_context::executor_type> strand);
+  void Refuse(boost::asio::ip::tcp::socket socket);
+  bool CloseOldestIdle();
+  void AcceptFailed(const boost::system::error_code& ec);
   uint64_t Register(const std::shared_ptr<Connection>& conn);
   void Unregister(uint64_t id);
 
@@ -95,6 +109,14 @@ class HttpServer {
 
   std::atomic<bool> stopping_{false};
   std::atomic<int> active_{0};
+  std::atomic<int64_t> refused_{0};
+  std::atomic<int64_t> evicted_{0};
+  std::atomic<int64_t> accept_errors_{0};
+  // Touched only by the accept chain (one accept at a time).
+  boost::asio::steady_timer accept_timer_{ioc_};
+  std::chrono::milliseconds accept_backoff_{0};
+  std::chrono::steady_clock::time_point last_accept_error_log_{};
+  std::chrono::steady_clock::time_point last_refusal_log_{};
   std::atomic<int> streams_{0};
   std::mutex mu_;
   std::condition_variable cv_;

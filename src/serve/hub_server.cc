@@ -85,6 +85,17 @@ absl::Status HubServer::Start() {
     *out += "# HELP causeway_http_connections Open HTTP connections.\n";
     *out += "# TYPE causeway_http_connections gauge\n";
     *out += StrCat("causeway_http_connections ", http_->active_connections(), "\n");
+    *out +=
+        "# HELP causeway_http_connections_refused_total Connections answered 503 at "
+        "--max-connections.\n"
+        "# TYPE causeway_http_connections_refused_total counter\n";
+    *out += StrCat("causeway_http_connections_refused_total ", http_->refused_connections(), "\n");
+    *out +=
+        "# HELP causeway_http_idle_connections_closed_total Idle connections closed to make room "
+        "at --max-connections.\n"
+        "# TYPE causeway_http_idle_connections_closed_total counter\n";
+    *out += StrCat("causeway_http_idle_connections_closed_total ",
+                   http_->evicted_idle_connections(), "\n");
     if (xds_) *out += xds_->PrometheusMetrics();
   };
 
@@ -92,6 +103,7 @@ absl::Status HubServer::Start() {
   http_options.address = options_.api_address;
   http_options.io_threads = options_.io_threads;
   http_options.worker_threads = options_.worker_threads;
+  http_options.max_connections = options_.max_connections;
   if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
     if (options_.tls_cert.empty() || options_.tls_key.empty()) {
       return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");

@@ -36,7 +36,8 @@ struct HubOptions {
   std::string store_spec;  // "" = SQLite in data_dir
   int io_threads = 2;
   int worker_threads = 32;
-  int xds_threads = 0;  // 0: half the usable CPUs, at least one
+  int xds_threads = 0;          // 0: half the usable CPUs, at least one
+  int max_connections = 10000;  // REST (http::HttpServer::Options::max_connections)
   // In-process collectors (`--collector`, src/discovery/README.md): their
   // clusters are written through the catalog into `collector_zone`, recorded
   // in the change log as made by "collector".

@@ -29,6 +29,7 @@ struct ServeFlags {
   int io_threads = 2;
   int worker_threads = 32;
   int xds_threads = 0;
+  int max_connections = 10000;
   std::vector<std::string> collectors;
   std::string collector_zone;
   bool collector_delete_missing = false;
@@ -61,6 +62,7 @@ int Serve(const ServeFlags& flags) {
   options.data_dir = ExpandHome(flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir);
   options.store_spec = flags.store;
   options.io_threads = flags.io_threads;
+  options.max_connections = flags.max_connections;
   options.worker_threads = flags.worker_threads;
   options.xds_threads = flags.xds_threads;
   options.collectors = flags.collectors;
@@ -138,6 +140,12 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve->add_option("--io-threads", flags->io_threads, "Threads doing network I/O")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  serve
+      ->add_option("--max-connections", flags->max_connections,
+                   "Open REST connections at most; beyond it the oldest idle one is closed, or, "
+                   "with none idle, a new one is answered 503 (keep it under the open-file limit)")
+      ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   serve
       ->add_option("--worker-threads", flags->worker_threads,
