@@ -220,3 +220,59 @@ TEST_F(AdsTest, DeltaMakeBeforeBreak) {
 
 }  // namespace
 }  // namespace causeway::xds::testing
+
+namespace causeway::xds::testing {
+namespace {
+
+// Bounds: a stream subscribing more names than a zone could have is ended
+// with RESOURCE_EXHAUSTED before they are kept; other streams carry on.
+TEST_F(AdsTest, DeltaSubscriptionBeyondTheBoundEndsTheStreamAlone) {
+  // A stream waiting for cluster red, which does not exist yet.
+  auto calm = OpenDelta();
+  ASSERT_TRUE(calm->Send(DeltaFirst(kCds, {"red"})));
+  auto first = calm->Next();
+  ASSERT_TRUE(first);
+  EXPECT_THAT(Removed(*first), ElementsAre("red"));
+  ASSERT_TRUE(calm->Send(DeltaAck(*first)));
+
+  auto greedy = OpenDelta();
+  std::vector<std::string> names;
+  for (int i = 0; i < 100000; ++i) names.push_back("c" + std::to_string(i));
+  ASSERT_TRUE(greedy->Send(DeltaFirst(kCds, names)));
+  auto status = greedy->WaitEnd();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status->error_message().find("more than the limit"), std::string::npos)
+      << status->error_message();
+
+  // Adding names a few at a time reaches the same bound.
+  auto creeping = OpenDelta();
+  ASSERT_TRUE(creeping->Send(DeltaFirst(kCds, {"blue"})));
+  std::optional<grpc::Status> ended;
+  for (int batch = 0; batch < 12 && !ended; ++batch) {
+    std::vector<std::string> more;
+    for (int i = 0; i < 1000; ++i) more.push_back("b" + std::to_string(batch * 1000 + i));
+    creeping->Send(DeltaReq(kCds, more));
+    ended = creeping->WaitEnd(std::chrono::milliseconds(200));
+  }
+  if (!ended) ended = creeping->WaitEnd();
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  Upsert(model::Kind::kCluster, "red", {{"instances", model::Json::array()}});
+  auto update = calm->Next();
+  ASSERT_TRUE(update);
+  EXPECT_THAT(Names(*update), ElementsAre("red"));
+}
+
+TEST_F(AdsTest, OverlongNamesAreRefused) {
+  auto s = OpenDelta();
+  ASSERT_TRUE(s->Send(DeltaFirst(kCds, {std::string(5000, 'x')})));
+  auto status = s->WaitEnd();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status->error_message().find("longer than the limit"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace causeway::xds::testing

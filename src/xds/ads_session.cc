@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/status.h"
 #include "common/strings.h"
 
 namespace causeway::xds {
@@ -54,6 +55,28 @@ absl::Status CheckTypeUrl(std::string_view type_url, ResourceType* type, bool* s
   return absl::OkStatus();
 }
 
+// A stream's names are bounded before they are trusted: a real proxy names
+// at most a zone's clusters, listeners or routes (thousands), and a name is
+// a resource name (a few hundred bytes). Beyond these a request is refused,
+// ending the stream, rather than growing the hub's memory for it.
+constexpr size_t kMaxNameBytes = 1024;
+
+absl::Status CheckName(std::string_view name) {
+  if (name.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError(StrCat("a resource name of ", name.size(),
+                                             " bytes is longer than the limit of ", kMaxNameBytes));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCount(size_t count, std::string_view what) {
+  if (count > AdsSession::kMaxNamesPerType) {
+    return absl::ResourceExhaustedError(StrCat(what, ": ", count, " names, more than the limit of ",
+                                               AdsSession::kMaxNamesPerType, " per type"));
+  }
+  return absl::OkStatus();
+}
+
 std::string Rfc3339(const std::optional<std::chrono::system_clock::time_point>& t) {
   return t ? FormatRfc3339(*t) : std::string();
 }
@@ -76,6 +99,12 @@ absl::StatusOr<NodeInfo> AdsSession::NodeOf(const envoy::config::core::v3::Node&
                                             bool present) {
   if (!present) {
     return absl::InvalidArgumentError("the first request of a stream must carry the node");
+  }
+  for (std::string_view field : {node.id(), node.cluster(), node.locality().zone()}) {
+    if (field.size() > kMaxNameBytes) {
+      return absl::InvalidArgumentError(StrCat(
+          "a node field of ", field.size(), " bytes is longer than the limit of ", kMaxNameBytes));
+    }
   }
   return NodeInfo{node.id(), node.cluster(), node.locality().zone()};
 }
@@ -269,6 +298,9 @@ absl::Status AdsSession::HandleRequest(const DiscoveryRequest& request, Outbox* 
     }
   }
 
+  CW_RETURN_IF_ERROR(CheckCount(request.resource_names_size(), request.type_url()));
+  for (const auto& name : request.resource_names()) CW_RETURN_IF_ERROR(CheckName(name));
+
   // Rules 7 and 10: this request's names replace the subscription.
   bool wildcard = false;
   std::set<std::string> names;
@@ -324,6 +356,18 @@ absl::Status AdsSession::HandleDeltaRequest(const DeltaDiscoveryRequest& request
     Settle(type, request.has_error_detail(),
            std::string(FromAbsl(request.error_detail().message())));
   }
+
+  for (const auto& name : request.resource_names_subscribe()) CW_RETURN_IF_ERROR(CheckName(name));
+  CW_RETURN_IF_ERROR(
+      CheckCount(request.initial_resource_versions_size(), "initial_resource_versions"));
+  for (const auto& [name, version] : request.initial_resource_versions()) {
+    CW_RETURN_IF_ERROR(CheckName(name));
+    CW_RETURN_IF_ERROR(CheckName(version));
+  }
+  // The subscription as it will be after this request, counted before any
+  // of it is kept.
+  size_t subscribed = s.names.size() + static_cast<size_t>(request.resource_names_subscribe_size());
+  CW_RETURN_IF_ERROR(CheckCount(subscribed, request.type_url()));
 
   // Rule 16: subscription changes count even on a request with a stale nonce.
   const bool first = !s.requested;

@@ -40,6 +40,12 @@ class AdsSession {
  public:
   enum class Variant { kStateOfTheWorld, kDelta };
 
+  // Names one stream may subscribe to per type (and list in Delta's
+  // initial_resource_versions); a request beyond it ends the stream with
+  // RESOURCE_EXHAUSTED. Resource and node names longer than 1 KiB end it
+  // with INVALID_ARGUMENT.
+  static constexpr size_t kMaxNamesPerType = 10000;
+
   // A response as it goes on the wire: the serialized message is `body`
   // followed by `nonce_field` (protobuf parses a concatenation as one
   // message). The body is written by reference, never copied per stream: a

@@ -250,6 +250,11 @@ const std::vector<std::string>& ZoneSnapshot::ClustersOfDomain(std::string_view 
   return it == domain_clusters_.end() ? kNone : it->second;
 }
 
+size_t DerivedValues::size() const {
+  std::lock_guard lock(mu_);
+  return values_.size();
+}
+
 std::shared_ptr<const void> DerivedValues::Get(
     const std::string& key, const std::function<std::shared_ptr<const void>()>& compute) {
   {
@@ -261,6 +266,10 @@ std::shared_ptr<const void> DerivedValues::Get(
   // and the first to finish is kept (the results are equal).
   std::shared_ptr<const void> value = compute();
   std::lock_guard lock(mu_);
+  // Keys follow what clients subscribe to, so a client could make them
+  // without end: past the bound, values are computed for the caller and not
+  // kept (the keys already there, the common subscriptions, still hit).
+  if (values_.size() >= kMaxValues && values_.count(key) == 0) return value;
   return values_.try_emplace(key, std::move(value)).first->second;
 }
 

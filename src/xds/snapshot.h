@@ -65,11 +65,16 @@ class DerivedValues {
     return *this;
   }
 
+  // Values kept per snapshot at most (a zone's streams share a handful of
+  // subscriptions; thousands of distinct ones are a client playing games).
+  static constexpr size_t kMaxValues = 4096;
+
   std::shared_ptr<const void> Get(const std::string& key,
                                   const std::function<std::shared_ptr<const void>()>& compute);
+  size_t size() const;
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const void>> values_;
 };
 

@@ -71,7 +71,41 @@ std::shared_ptr<const ZoneSnapshot> SnapshotCache::Get(const std::string& zone) 
     auto it = snapshots_.find(zone);
     if (it != snapshots_.end()) return it->second;
   }
+  if (!source_->HasZone(zone)) SweepUnknownZones();
   return Rebuild(zone, time_->Monotonic());
+}
+
+// A stream may name any zone. The snapshot of a zone that does not exist is
+// kept while a stream holds it (so that the stream hears when the zone is
+// created), and dropped after: a client cycling through made-up zone names
+// leaves at most kUnknownZonesBeforeSweep of them behind. build_mu_ is held.
+void SnapshotCache::SweepUnknownZones() {
+  std::vector<std::string> gone;
+  {
+    std::lock_guard lock(mu_);
+    if (++unknown_since_sweep_ < kUnknownZonesBeforeSweep) return;
+    unknown_since_sweep_ = 0;
+    for (const auto& [zone, snapshot] : snapshots_) {
+      // Only the cache holds it: no stream is on this zone now.
+      if (snapshot.use_count() == 1) gone.push_back(zone);
+    }
+  }
+  for (auto it = gone.begin(); it != gone.end();) {
+    it = source_->HasZone(*it) ? gone.erase(it) : it + 1;
+  }
+  std::lock_guard lock(mu_);
+  for (const std::string& zone : gone) {
+    auto it = snapshots_.find(zone);
+    if (it == snapshots_.end() || it->second.use_count() != 1) continue;
+    snapshots_.erase(it);
+    built_at_.erase(zone);
+    pending_.erase(zone);
+  }
+}
+
+size_t SnapshotCache::size() const {
+  std::lock_guard lock(mu_);
+  return snapshots_.size();
 }
 
 std::shared_ptr<const ZoneSnapshot> SnapshotCache::Peek(const std::string& zone) const {

@@ -53,6 +53,8 @@ class SnapshotCache {
   std::shared_ptr<const ZoneSnapshot> Peek(const std::string& zone) const;
 
   uint64_t rebuilds() const;
+  // Zones with a snapshot held now.
+  size_t size() const;
 
  private:
   struct Pending {
@@ -61,7 +63,12 @@ class SnapshotCache {
     bool leading = false;  // the zone was quiet: rebuild without waiting
   };
 
+  // Snapshots of zones that do not exist, asked for before a sweep drops
+  // those no stream holds.
+  static constexpr int kUnknownZonesBeforeSweep = 256;
+
   void OnChanges(const std::vector<std::string>& zones);
+  void SweepUnknownZones();
   void Loop();
   std::shared_ptr<const ZoneSnapshot> Rebuild(const std::string& zone,
                                               std::chrono::steady_clock::time_point change_time);
@@ -79,6 +86,7 @@ class SnapshotCache {
   std::map<std::string, std::chrono::steady_clock::time_point> built_at_;  // last rebuild
   uint64_t next_sequence_ = 1;
   uint64_t rebuilds_ = 0;
+  int unknown_since_sweep_ = 0;
   bool stopping_ = false;
   int listener_id_ = 0;
   std::thread thread_;

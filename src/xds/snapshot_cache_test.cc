@@ -89,5 +89,40 @@ TEST_F(SnapshotCacheTest, ZonesNobodyAskedForAreNotRebuilt) {
   EXPECT_EQ(cache_->Peek("z"), nullptr);
 }
 
+TEST_F(SnapshotCacheTest, MadeUpZonesAreDroppedOnceNoStreamHoldsThem) {
+  // A client cycling through zone names that do not exist, each stream
+  // closing before the next: the cache keeps no more than a sweep's worth.
+  auto held = cache_->Get("later");  // a stream waiting for a zone to be made
+  for (int i = 0; i < 100000; ++i) cache_->Get("made-up-" + std::to_string(i));
+  EXPECT_LE(cache_->size(), 260u);
+  EXPECT_EQ(cache_->Peek("later"), held);  // held by its stream: kept
+
+  // When the zone is made, the waiting stream is sent its snapshot.
+  const int before = published_;
+  Write(model::Kind::kZone, "later", model::Json::object());
+  clock_.Advance(milliseconds(200));  // past the debounce
+  EXPECT_TRUE(::causeway::testing::WaitFor([&] { return published_ > before; }));
+  EXPECT_NE(cache_->Peek("later"), held);
+}
+
+TEST(DerivedValuesTest, KeysBeyondTheBoundAreComputedButNotKept) {
+  DerivedValues values;
+  int computed = 0;
+  auto make = [&] {
+    ++computed;
+    return std::make_shared<const int>(computed);
+  };
+  for (size_t i = 0; i < DerivedValues::kMaxValues + 1000; ++i) {
+    values.Get("key-" + std::to_string(i), make);
+  }
+  EXPECT_EQ(values.size(), DerivedValues::kMaxValues);
+  // A kept key still hits; one past the bound is computed again each time.
+  const int before = computed;
+  values.Get("key-0", make);
+  EXPECT_EQ(computed, before);
+  values.Get("key-" + std::to_string(DerivedValues::kMaxValues + 10), make);
+  EXPECT_EQ(computed, before + 1);
+}
+
 }  // namespace
 }  // namespace causeway::xds
