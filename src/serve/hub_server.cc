@@ -56,6 +56,7 @@ absl::Status HubServer::Start() {
 
   xds::XdsServer::Options xds_options;
   xds_options.threads = options_.xds_threads;
+  xds_options.max_streams = options_.xds_max_streams;
   xds_options.tls = {options_.tls_cert, options_.tls_key, options_.client_ca};
   if (*xds_auth == xds::XdsAuth::kToken) {
     xds_authenticator_ = std::make_unique<XdsStreamAuthenticator>(authenticator_.get());

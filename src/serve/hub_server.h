@@ -38,6 +38,7 @@ struct HubOptions {
   int worker_threads = 32;
   int xds_threads = 0;          // 0: half the usable CPUs, at least one
   int max_connections = 10000;  // REST (http::HttpServer::Options::max_connections)
+  int xds_max_streams = 20000;  // xds::XdsServer::Options::max_streams
   // In-process collectors (`--collector`, src/discovery/README.md): their
   // clusters are written through the catalog into `collector_zone`, recorded
   // in the change log as made by "collector".

@@ -30,6 +30,7 @@ struct ServeFlags {
   int worker_threads = 32;
   int xds_threads = 0;
   int max_connections = 10000;
+  int xds_max_streams = 20000;
   std::vector<std::string> collectors;
   std::string collector_zone;
   bool collector_delete_missing = false;
@@ -63,6 +64,7 @@ int Serve(const ServeFlags& flags) {
   options.store_spec = flags.store;
   options.io_threads = flags.io_threads;
   options.max_connections = flags.max_connections;
+  options.xds_max_streams = flags.xds_max_streams;
   options.worker_threads = flags.worker_threads;
   options.xds_threads = flags.xds_threads;
   options.collectors = flags.collectors;
@@ -146,6 +148,12 @@ void AddServeCommand(CLI::App& app) {
                    "Open REST connections at most; beyond it the oldest idle one is closed, or, "
                    "with none idle, a new one is answered 503 (keep it under the open-file limit)")
       ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  serve
+      ->add_option("--xds-max-streams", flags->xds_max_streams,
+                   "xDS streams served at once; beyond it a new stream is refused with "
+                   "RESOURCE_EXHAUSTED (its proxy retries, or moves to another hub)")
+      ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
   serve
       ->add_option("--worker-threads", flags->worker_threads,

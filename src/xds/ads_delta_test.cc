@@ -276,3 +276,39 @@ TEST_F(AdsTest, OverlongNamesAreRefused) {
 
 }  // namespace
 }  // namespace causeway::xds::testing
+
+namespace causeway::xds::testing {
+namespace {
+
+class AdsStreamLimitTest : public AdsTest {
+ protected:
+  void AdjustOptions(XdsServer::Options* options) override { options->max_streams = 2; }
+};
+
+// At --xds-max-streams a new stream is refused at its first request; when
+// one of the served streams goes, a new one is served again.
+TEST_F(AdsStreamLimitTest, StreamsBeyondTheLimitAreRefusedUntilOneEnds) {
+  auto a = OpenDelta();
+  ASSERT_TRUE(a->Send(DeltaFirst(kCds)));
+  ASSERT_TRUE(a->Next());
+  auto b = OpenSotw();
+  ASSERT_TRUE(b->Send(First(kCds)));
+  ASSERT_TRUE(b->Next());
+
+  auto refused = OpenDelta();
+  ASSERT_TRUE(refused->Send(DeltaFirst(kCds)));
+  auto status = refused->WaitEnd();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status->error_message().find("limit of 2 xDS streams"), std::string::npos);
+
+  a.reset();  // cancels the stream
+  EXPECT_TRUE(::causeway::testing::WaitFor([&] {
+    auto again = OpenDelta();
+    if (!again->Send(DeltaFirst(kCds))) return false;
+    return again->Next(std::chrono::milliseconds(500)).has_value();
+  }));
+}
+
+}  // namespace
+}  // namespace causeway::xds::testing

@@ -358,10 +358,10 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
       // Registered before the snapshot is read, so that a rebuild in
       // between is delivered (the session ignores snapshots older than the
       // one it has).
+      CW_RETURN_IF_ERROR(service()->Register(node->zone, this->shared_from_this()));
       zone_ = node->zone;
       node_id_ = node->id;
       registered_ = true;
-      service()->Register(zone_, this->shared_from_this());
       poller_->Add(zone_, this);
       session_->Identify(*std::move(node), service()->cache()->Get(zone_));
     }
@@ -475,8 +475,12 @@ void AdsPoller::Start() {
 }
 
 AdsService::AdsService(SnapshotCache* cache, const TimeSource* time, ServerMetrics* metrics,
-                       int threads, StreamAuthenticator* authenticator)
-    : cache_(cache), time_(time), metrics_(metrics), authenticator_(authenticator) {
+                       int threads, StreamAuthenticator* authenticator, int max_streams)
+    : cache_(cache),
+      time_(time),
+      metrics_(metrics),
+      authenticator_(authenticator),
+      max_streams_(max_streams) {
   pollers_.resize(std::max(1, threads));
 }
 
@@ -499,12 +503,18 @@ void AdsService::Shutdown() {
   }
 }
 
-void AdsService::Register(const std::string& zone, const std::shared_ptr<AdsStream>& stream) {
+absl::Status AdsService::Register(const std::string& zone,
+                                  const std::shared_ptr<AdsStream>& stream) {
   {
     std::lock_guard lock(mu_);
-    streams_[zone][stream.get()] = stream;
+    if (registered_ >= max_streams_) {
+      return absl::ResourceExhaustedError(
+          StrCat("the server is at its limit of ", max_streams_, " xDS streams; try another"));
+    }
+    if (streams_[zone].emplace(stream.get(), stream).second) ++registered_;
   }
   metrics_->StreamChanged();
+  return absl::OkStatus();
 }
 
 void AdsService::Unregister(const std::string& zone, const AdsStream* stream) {
@@ -512,7 +522,7 @@ void AdsService::Unregister(const std::string& zone, const AdsStream* stream) {
     std::lock_guard lock(mu_);
     auto it = streams_.find(zone);
     if (it == streams_.end()) return;
-    it->second.erase(stream);
+    registered_ -= static_cast<int>(it->second.erase(stream));
     if (it->second.empty()) streams_.erase(it);
   }
   metrics_->StreamChanged();

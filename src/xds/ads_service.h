@@ -56,8 +56,10 @@ class AdsService {
  public:
   // `threads`: completion queues, one polling thread each (at least 1).
   // `authenticator` (not owned; null: none) checks every stream's token.
+  // `max_streams`: identified streams served at once; beyond it a new
+  // stream's first request is answered RESOURCE_EXHAUSTED.
   AdsService(SnapshotCache* cache, const TimeSource* time, ServerMetrics* metrics, int threads,
-             StreamAuthenticator* authenticator = nullptr);
+             StreamAuthenticator* authenticator = nullptr, int max_streams = 20000);
   ~AdsService();
   AdsService(const AdsService&) = delete;
   AdsService& operator=(const AdsService&) = delete;
@@ -82,7 +84,8 @@ class AdsService {
   void RecheckTokens();
 
   // Used by the streams.
-  void Register(const std::string& zone, const std::shared_ptr<AdsStream>& stream);
+  // RESOURCE_EXHAUSTED (and nothing registered) at max_streams.
+  absl::Status Register(const std::string& zone, const std::shared_ptr<AdsStream>& stream);
   void Unregister(const std::string& zone, const AdsStream* stream);
   SnapshotCache* cache() const { return cache_; }
   const TimeSource* time() const { return time_; }
@@ -102,11 +105,13 @@ class AdsService {
   const TimeSource* const time_;
   ServerMetrics* const metrics_;
   StreamAuthenticator* const authenticator_;
+  const int max_streams_;
   GrpcService grpc_service_;
   std::vector<std::unique_ptr<AdsPoller>> pollers_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::map<const AdsStream*, std::shared_ptr<AdsStream>>> streams_;
+  int registered_ = 0;  // streams in streams_
 };
 
 }  // namespace causeway::xds

@@ -43,8 +43,9 @@ void XdsServer::Init() {
       source_, time_, SnapshotCache::Options{options_.debounce, options_.max_delay},
       [this](const std::shared_ptr<const ZoneSnapshot>& snapshot) { service_->Publish(snapshot); });
   int threads = options_.threads > 0 ? options_.threads : UsableCpuCount() / 2;
-  service_ = std::make_unique<AdsService>(cache_.get(), time_, metrics_.get(),
-                                          std::clamp(threads, 1, 64), options_.authenticator);
+  service_ =
+      std::make_unique<AdsService>(cache_.get(), time_, metrics_.get(), std::clamp(threads, 1, 64),
+                                   options_.authenticator, options_.max_streams);
 }
 
 XdsServer::~XdsServer() { Stop(); }

@@ -62,6 +62,10 @@ class XdsServer {
     // (bench/xds/run). The other half is left to the REST API, the store and
     // snapshot rebuilds.
     int threads = 0;
+    // Streams served at once (`--xds-max-streams`); a stream beyond it ends
+    // with RESOURCE_EXHAUSTED at its first request, and the proxy's
+    // reconnect backoff (or its next hub) takes it from there.
+    int max_streams = 20000;
     // Called on the xDS threads whenever what ZoneStatus reports of a stream
     // may have changed (a stream registered or gone, a push, an ACK, a
     // NACK); must be quick. The agent uses it to report its proxies to the
