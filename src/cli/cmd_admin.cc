@@ -21,12 +21,6 @@ struct HistoryFlags {
   std::string output = "table";
 };
 
-std::string Text(const Json& v) {
-  if (v.is_null()) return "";
-  if (v.is_string()) return v.get<std::string>();
-  return v.dump();
-}
-
 // The object an entry is about: top-level fields, else its after/before image.
 Json Subject(const Json& e) {
   Json who = Json::object();
@@ -93,7 +87,7 @@ absl::Status History(const Globals& globals, const HistoryFlags& flags) {
     if (items.empty()) break;
     std::string next = page.contains("next") && page["next"].is_string()
                            ? page["next"].get<std::string>()
-                           : Text(items.back().value("revision", Json()));
+                           : CellText(items.back().value("revision", Json()));
     for (Json& item : items) page_items.push_back(std::move(item));
     if (next.empty() || next == after) break;
     after = next;
@@ -109,7 +103,7 @@ absl::Status History(const Globals& globals, const HistoryFlags& flags) {
     }
     if (!flags.name.empty() && who.value("name", "") != flags.name) continue;
     if (since) {
-      auto t = ParseTime(Text(e.value("time", Json())));
+      auto t = ParseTime(CellText(e.value("time", Json())));
       if (t.ok() && *t < *since) continue;
     }
     entries.push_back(e);
@@ -133,8 +127,8 @@ absl::Status History(const Globals& globals, const HistoryFlags& flags) {
   std::vector<std::vector<std::string>> rows = {
       {"REVISION", "TIME", "ACTOR", "OP", "OBJECT", "FIELDS"}};
   for (const Json& e : entries) {
-    rows.push_back({Text(e.value("revision", Json())), Text(e.value("time", Json())),
-                    Text(e.value("actor", Json())), Text(e.value("op", Json())),
+    rows.push_back({CellText(e.value("revision", Json())), CellText(e.value("time", Json())),
+                    CellText(e.value("actor", Json())), CellText(e.value("op", Json())),
                     ObjectLabel(Subject(e)), ChangedFields(e)});
   }
   std::cout << RenderTable(rows);
@@ -159,11 +153,11 @@ absl::Status TokenCreate(const Globals& globals, const TokenFlags& flags) {
     std::cout << created.dump(2) << "\n";
     return absl::OkStatus();
   }
-  std::string secret = Text(created.value("secret", created.value("token", Json())));
+  std::string secret = CellText(created.value("secret", created.value("token", Json())));
   std::cerr << "Token \"" << flags.name << "\" (" << flags.role
             << (flags.zone.empty() ? "" : StrCat(", zone ", flags.zone))
             << (created.value("expires_at", Json()).is_string()
-                    ? StrCat(", expires ", Text(created["expires_at"]))
+                    ? StrCat(", expires ", CellText(created["expires_at"]))
                     : "")
             << ") created. Its secret is shown only now:\n";
   std::cout << secret << "\n";
@@ -187,13 +181,13 @@ absl::Status TokenList(const Globals& globals, const TokenFlags& flags) {
   std::vector<std::vector<std::string>> rows = {
       {"NAME", "ROLE", "ZONE", "CREATED", "EXPIRES", "LAST USED"}};
   for (const Json& t : tokens) {
-    std::string expires = Text(t.value("expires_at", Json()));
+    std::string expires = CellText(t.value("expires_at", Json()));
     if (expires.empty()) expires = "never";
     if (t.value("expired", false)) expires += " (expired)";
-    std::string last_used = Text(t.value("last_used_at", Json()));
-    rows.push_back({Text(t.value("name", Json())), Text(t.value("role", Json())),
-                    Text(t.value("zone", Json())), Text(t.value("created_at", Json())), expires,
-                    last_used.empty() ? "never" : last_used});
+    std::string last_used = CellText(t.value("last_used_at", Json()));
+    rows.push_back({CellText(t.value("name", Json())), CellText(t.value("role", Json())),
+                    CellText(t.value("zone", Json())), CellText(t.value("created_at", Json())),
+                    expires, last_used.empty() ? "never" : last_used});
   }
   std::cout << RenderTable(rows);
   return absl::OkStatus();

@@ -59,17 +59,10 @@ struct StatusFlags {
   std::string output = "table";
 };
 
-std::string Text(const Json& v) {
-  if (v.is_null()) return "";
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
-  return v.dump();
-}
-
 // The first present field of `o` among `keys`, as text.
 std::string Field(const Json& o, std::initializer_list<const char*> keys) {
   for (const char* key : keys) {
-    if (o.contains(key) && !o[key].is_null()) return Text(o[key]);
+    if (o.contains(key) && !o[key].is_null()) return CellText(o[key]);
   }
   return "";
 }

@@ -135,6 +135,13 @@ absl::StatusOr<Format> ParseFormat(std::string_view text) {
       StrCat("unknown output format \"", text, "\" (table, wide, json or yaml)"));
 }
 
+std::string CellText(const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  return v.dump();
+}
+
 std::string RenderTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
   for (const auto& row : rows) {

@@ -44,6 +44,10 @@ absl::StatusOr<Format> ParseFormat(std::string_view text);
 // look). rows[0] is the header.
 std::string RenderTable(const std::vector<std::vector<std::string>>& rows);
 
+// A JSON value as a table cell: strings as they are, null as nothing,
+// booleans as yes/no, anything else as compact JSON.
+std::string CellText(const nlohmann::json& v);
+
 // "45s", "12m", "3h", "5d" between an RFC 3339 time and `now`; "" if unparsable.
 std::string FormatAge(std::string_view rfc3339, std::chrono::system_clock::time_point now);
 // Parses an RFC 3339 time.

@@ -75,3 +75,18 @@ TEST(OutputTest, FieldDiffIgnoresMetadata) {
 
 }  // namespace
 }  // namespace causeway::cli
+
+namespace causeway::cli {
+namespace {
+
+TEST(CellTextTest, Values) {
+  EXPECT_EQ(CellText(nullptr), "");
+  EXPECT_EQ(CellText("a b"), "a b");
+  EXPECT_EQ(CellText(true), "yes");
+  EXPECT_EQ(CellText(false), "no");
+  EXPECT_EQ(CellText(42), "42");
+  EXPECT_EQ(CellText(Json::array({1, "x"})), "[1,\"x\"]");
+}
+
+}  // namespace
+}  // namespace causeway::cli
