@@ -199,6 +199,18 @@ class HttpServer::Session {
                                         asio::redirect_error(use_awaitable, ec));
       conn_->idle = false;
       auto started = std::chrono::steady_clock::now();
+      if (!ec && options.before_body &&
+          (parser.chunked() || parser.content_length().value_or(0) > 0)) {
+        Request head = ToRequest(parser.get(), remote_, local_);
+        if (ParseTarget(head.target, &head.path, &head.query)) {
+          if (std::optional<Response> refused = options.before_body(head)) {
+            co_await Send(head, *refused, parser.get().version(), /*keep_alive=*/false);
+            server_->observer_(head, refused->status, "",
+                               std::chrono::steady_clock::now() - started);
+            co_return;
+          }
+        }
+      }
       if (!ec) {
         beast::get_lowest_layer(stream_).expires_after(options.io_timeout);
         co_await bhttp::async_read(stream_, buffer_, parser,

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +53,12 @@ class HttpServer {
     // connection is closed to make room, or, with none idle, the new one is
     // answered 503 and closed.
     int max_connections = 10000;
+    // Called with a request's head (no body yet) when the request has a
+    // body; a response returned here is sent instead, the body is never
+    // read, and the connection is closed. The hub checks the token here, so
+    // a client without one cannot make it read (and hold) a body. Runs on an
+    // I/O thread: it must be quick.
+    std::function<std::optional<Response>(const Request& head)> before_body;
   };
 
   // Renders a protocol-level error (unknown path, bad method, limits).

@@ -105,6 +105,9 @@ absl::Status HubServer::Start() {
   http_options.io_threads = options_.io_threads;
   http_options.worker_threads = options_.worker_threads;
   http_options.max_connections = options_.max_connections;
+  http_options.before_body = [this](const http::Request& head) {
+    return hub::api::RefuseBeforeBody(ctx_, head);
+  };
   if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
     if (options_.tls_cert.empty() || options_.tls_key.empty()) {
       return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");

@@ -2,6 +2,18 @@
 
 namespace causeway::hub::api {
 
+std::optional<http::Response> RefuseBeforeBody(const ApiContext& ctx, const http::Request& head) {
+  // The API's routes all authenticate, but for the description of the API.
+  if (!head.path.starts_with("/v1/") || head.path == "/v1/openapi.json") return std::nullopt;
+  absl::StatusOr<Principal> principal =
+      ctx.authenticator->Authenticate(head.Header("authorization"));
+  if (!principal.ok()) return ErrorResponse(principal.status());
+  if (absl::Status rest = auth::CheckRestAccess(*principal); !rest.ok()) {
+    return ErrorResponse(rest);
+  }
+  return std::nullopt;
+}
+
 http::Handler Authed(const ApiContext& ctx, AuthedHandler handler) {
   return [&ctx, handler = std::move(handler)](Request& req) -> Response {
     absl::StatusOr<Principal> principal =

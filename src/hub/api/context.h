@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -43,6 +44,11 @@ struct ApiContext {
 // responses.
 using AuthedHandler =
     std::function<absl::StatusOr<Response>(const ApiContext&, Request&, const Principal&)>;
+
+// For the HTTP server's before_body hook: the error answer for a request
+// to the API whose token does not authenticate (or may not use REST), so
+// that its body is never read; nothing for any other request.
+std::optional<http::Response> RefuseBeforeBody(const ApiContext& ctx, const http::Request& head);
 
 http::Handler Authed(const ApiContext& ctx, AuthedHandler handler);
 

@@ -1,4 +1,11 @@
 // Bad input gets a JSON 4xx naming the problem, and nothing is stored.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+
 #include "gtest/gtest.h"
 #include "hub_fixture.h"
 
@@ -94,6 +101,49 @@ TEST_F(BadInputTest, MissingOrBadTokenIs401) {
   Api wrong(hub_.url(), "cw_not-a-token");
   EXPECT_EQ(wrong.Get("/v1/zones").status, 401);
   EXPECT_EQ(anonymous.Raw("GET", "/v1/zones", "", {{"Authorization", "Basic abc"}}).status, 401);
+}
+
+// Sends `head` on a new connection and returns what comes back within
+// `within` (until the hub closes, or the time is up).
+std::string RawExchange(int port, const std::string& head, std::chrono::seconds within) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::send(fd, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size())) {
+    timeval tv{static_cast<time_t>(within.count()), 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, n);
+  }
+  ::close(fd);
+  return out;
+}
+
+// A body is read only once the headers authenticate: a client without a
+// valid token that announces a large body and sends none of it is answered
+// 401 at once, instead of holding the connection (and the hub's buffer)
+// until the body timeout.
+TEST_F(BadInputTest, TheTokenIsCheckedBeforeTheBodyIsRead) {
+  for (const std::string& auth : {std::string(), std::string("Authorization: Bearer nope\r\n")}) {
+    SCOPED_TRACE(auth);
+    std::string answer =
+        RawExchange(hub_.port(),
+                    "POST /v1/apply HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+                        auth + "Content-Length: 1000000\r\n\r\n{",
+                    std::chrono::seconds(5));
+    EXPECT_EQ(answer.rfind("HTTP/1.1 401", 0), 0u) << answer;
+    EXPECT_NE(answer.find("\"unauthenticated\""), std::string::npos) << answer;
+  }
+  // With a valid token the same head waits for its body, as it should.
+  std::string waiting = RawExchange(hub_.port(),
+                                    "POST /v1/apply HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                        hub_.admin_token() + "\r\nContent-Length: 1000000\r\n\r\n{",
+                                    std::chrono::seconds(1));
+  EXPECT_EQ(waiting, "");
 }
 
 }  // namespace
