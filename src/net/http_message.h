@@ -46,7 +46,8 @@ class StreamWriter {
       std::chrono::steady_clock::time_point deadline) = 0;
   // Thread-safe: ends a WaitUntil early.
   virtual void Wake() = 0;
-  // True once the server is shutting down; streams should end.
+  // True once the stream should end: the server is shutting down, or the
+  // client went away.
   virtual bool Stopping() const = 0;
 };
 

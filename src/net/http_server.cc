@@ -1,6 +1,7 @@
 #include "net/http_server.h"
 
 #include <algorithm>
+#include <array>
 #include <exception>
 #include <type_traits>
 
@@ -12,6 +13,7 @@
 #include "boost/asio/redirect_error.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
+#include "boost/asio/this_coro.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
@@ -81,10 +83,16 @@ class Writer final : public StreamWriter {
     });
   }
 
-  bool Stopping() const override { return stopping_.load(); }
+  bool Stopping() const override { return stopping_.load() || broken_; }
 
   asio::steady_timer& timer() { return timer_; }
   bool broken() const { return broken_; }
+  // The client closed its end: the stream's next write fails at once, and
+  // a stream waiting for something to send is woken to find out.
+  void PeerGone() {
+    broken_ = true;
+    Wake();
+  }
   // Posted wakes check this so they never touch a destroyed writer.
   ~Writer() override { *alive_ = false; }
 
@@ -204,9 +212,7 @@ class HttpServer::Session {
         Request head = ToRequest(parser.get(), remote_, local_);
         if (ParseTarget(head.target, &head.path, &head.query)) {
           if (std::optional<Response> refused = options.before_body(head)) {
-            co_await Send(head, *refused, parser.get().version(), /*keep_alive=*/false);
-            server_->observer_(head, refused->status, "",
-                               std::chrono::steady_clock::now() - started);
+            co_await AnswerAndDrain(head, *refused, started);
             co_return;
           }
         }
@@ -335,11 +341,18 @@ class HttpServer::Session {
       Writer<S> writer(stream_, server_->options_.io_timeout, server_->stopping_);
       conn_->wait_timer = &writer.timer();
       ++server_->streams_;
+      auto watch = std::make_shared<PeerWatch>();
+      watch->writer = &writer;
+      asio::co_spawn(co_await asio::this_coro::executor, WatchPeer(watch), asio::detached);
       try {
         co_await res.stream(writer);
       } catch (const std::exception& e) {
         spdlog::warn("stream {} failed: {}", req.path, e.what());
       }
+      // The watcher may not touch the writer past this point; its read is
+      // cancelled (it resumes on this strand, after this coroutine yields).
+      watch->writer = nullptr;
+      if (!watch->done) beast::get_lowest_layer(stream_).socket().cancel(ec);
       --server_->streams_;
       conn_->wait_timer = nullptr;
       if (!writer.broken()) {
@@ -351,6 +364,26 @@ class HttpServer::Session {
     server_->observer_(req, res.status, route_label, std::chrono::steady_clock::now() - started);
   }
 
+  // A streamed response's client sends nothing more; a read that ends
+  // (end of stream, reset) means it went away. Without this a closed client
+  // is noticed only when a write fails, which for a quiet stream is two
+  // keep-alive intervals later, holding the stream (and its slot) meanwhile.
+  struct PeerWatch {
+    Writer<S>* writer = nullptr;  // null once the stream is over
+    bool done = false;
+    std::array<char, 512> sink;
+  };
+  awaitable<void> WatchPeer(std::shared_ptr<PeerWatch> watch) {
+    beast::error_code ec;
+    while (!ec && watch->writer != nullptr) {
+      // Anything the client sends meanwhile is not a request: discarded.
+      co_await stream_.async_read_some(asio::buffer(watch->sink),
+                                       asio::redirect_error(use_awaitable, ec));
+    }
+    watch->done = true;
+    if (watch->writer != nullptr) watch->writer->PeerGone();
+  }
+
   // Answers and closes. The unread rest of the request is drained for a
   // moment first so the client sees the answer instead of a reset.
   awaitable<void> Reject(int status, std::string_view code, std::string message,
@@ -358,6 +391,12 @@ class HttpServer::Session {
     Response res = server_->errors_(status, code, message);
     Request req;
     req.remote = remote_;
+    co_await AnswerAndDrain(req, res, started);
+  }
+
+  awaitable<void> AnswerAndDrain(const Request& req, Response& res,
+                                 std::chrono::steady_clock::time_point started) {
+    const int status = res.status;
     co_await Send(req, res, 11, false);
     beast::error_code ec;
     beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);

@@ -80,6 +80,7 @@ absl::Status HubServer::Start() {
   ctx_.time = time_;
   ctx_.metrics = &metrics_;
   ctx_.watch_streams = &watch_streams_;
+  ctx_.watch_slots = &watch_slots_;
   ctx_.ready = &ready_;
   ctx_.extra_metrics = [this](std::string* out) {
     if (!http_) return;

@@ -84,6 +84,7 @@ class HubServer {
   std::unique_ptr<hub::auth::Authenticator> authenticator_;
   hub::api::RequestMetrics metrics_;
   std::atomic<int> watch_streams_{0};
+  hub::api::WatchSlots watch_slots_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> follow_store_{false};  // external-change callback active
   hub::api::ApiContext ctx_;

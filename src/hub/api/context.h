@@ -13,6 +13,7 @@
 #include "hub/api/errors.h"
 #include "hub/api/metrics.h"
 #include "hub/api/relay_status.h"
+#include "hub/api/watch_slots.h"
 #include "hub/auth/authenticator.h"
 #include "hub/auth/principal.h"
 #include "net/http_router.h"
@@ -29,6 +30,7 @@ struct ApiContext {
   const TimeSource* time = nullptr;
   RequestMetrics* metrics = nullptr;
   std::atomic<int>* watch_streams = nullptr;  // open /v1/watch streams
+  WatchSlots* watch_slots = nullptr;          // open /v1/watch streams per token
   std::atomic<bool>* ready = nullptr;         // set once the hub serves
   // Extra metric lines (connections, ...) supplied by the hub.
   std::function<void(std::string*)> extra_metrics;

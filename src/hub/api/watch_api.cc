@@ -207,11 +207,20 @@ absl::StatusOr<Response> Watch(const ApiContext& ctx, Request& req, const Princi
                                 "list's revision"),
                          field);
   }
+  std::shared_ptr<void> slot;
+  if (ctx.watch_slots != nullptr) {
+    slot = ctx.watch_slots->Acquire(p.name);
+    if (slot == nullptr) {
+      return ErrorResponse(429, "too_many_requests",
+                           StrCat("token \"", p.name, "\" already holds ", WatchSlots::kPerToken,
+                                  " open watch streams; close one first"));
+    }
+  }
   Response res;
   res.content_type = "text/event-stream";
   res.headers.emplace_back("X-Accel-Buffering", "no");
   const ApiContext* c = &ctx;
-  res.stream = [c, p, since, filter](http::StreamWriter& writer) {
+  res.stream = [c, p, since, filter, slot](http::StreamWriter& writer) {
     return RunWatch(c, p, since, filter, writer);
   };
   return res;

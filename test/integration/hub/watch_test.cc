@@ -179,5 +179,40 @@ TEST(WatchTest, ZoneFilterAndZoneLimitedTokens) {
   EXPECT_EQ(ahead.body["error"]["field"], "since") << ahead.body.dump();
 }
 
+// One token holds at most 32 open watch streams; the next is refused with
+// 429 naming the limit, another token is not affected, and closing one
+// frees its slot.
+TEST(WatchTest, OpenStreamsPerTokenAreBounded) {
+  HubProcess hub;
+  hub.Start();
+  Api admin(hub.url(), hub.admin_token());
+  const std::string viewer = CreateToken(admin, "watcher", "viewer", "");
+  std::vector<std::unique_ptr<HttpClient::Stream>> open;
+  for (int i = 0; i < 32; ++i) {
+    open.push_back(OpenWatch(hub, viewer, ""));
+    ASSERT_NE(open.back(), nullptr);
+  }
+  auto client = HttpClient::Create(hub.url());
+  ASSERT_TRUE(client.ok());
+  auto refused = (*client)->Send("GET", "/v1/watch", "", {{"Authorization", "Bearer " + viewer}});
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->status, 429) << refused->body;
+  EXPECT_NE(refused->body.find("32 open watch streams"), std::string::npos) << refused->body;
+
+  // Another token still watches.
+  EXPECT_NE(OpenWatch(hub, hub.admin_token(), ""), nullptr);
+  // A closed stream gives its slot back (once the hub notices it is gone).
+  open.pop_back();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto again = HttpClient::Create(hub.url());
+        if (!again.ok()) return false;
+        auto stream =
+            (*again)->OpenStream("GET", "/v1/watch", {{"Authorization", "Bearer " + viewer}});
+        return stream.ok() && (*stream)->head().status == 200;
+      },
+      seconds(30)));
+}
+
 }  // namespace
 }  // namespace causeway::testing
