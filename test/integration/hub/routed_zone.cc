@@ -50,8 +50,13 @@ std::string RoutedZone::Through(const std::string& path) const {
   return r.status == 200 ? r.Header("x-origin") : "";
 }
 
-ProxyProcess::ProxyProcess(const RoutedZone* zone, std::string xds, std::vector<std::string> extra)
-    : zone_(zone), xds_(std::move(xds)), extra_(std::move(extra)), admin_port_(FreePort()) {}
+ProxyProcess::ProxyProcess(const RoutedZone* zone, std::string xds, std::vector<std::string> extra,
+                           std::map<std::string, std::string> env)
+    : zone_(zone),
+      xds_(std::move(xds)),
+      extra_(std::move(extra)),
+      env_(std::move(env)),
+      admin_port_(FreePort()) {}
 
 void ProxyProcess::Start(const std::string& origin) {
   Subprocess::Options options;
@@ -71,6 +76,7 @@ void ProxyProcess::Start(const std::string& origin) {
                   "--access-log",
                   "off"};
   options.argv.insert(options.argv.end(), extra_.begin(), extra_.end());
+  options.env = env_;
   options.log_path = dir_.File("proxy.log");
   process_ = std::make_unique<Subprocess>(options);
   bool serving =

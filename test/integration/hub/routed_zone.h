@@ -4,6 +4,7 @@
 // the hub until it serves that route.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,8 +53,10 @@ class RoutedZone {
 class ProxyProcess {
  public:
   // `xds` is a gRPC target ("127.0.0.1:PORT", or "ipv4:A,B" for several
-  // hubs); `extra` flags go after the defaults.
-  ProxyProcess(const RoutedZone* zone, std::string xds, std::vector<std::string> extra = {});
+  // hubs); `extra` flags go after the defaults; `env` is added to the
+  // process's environment.
+  ProxyProcess(const RoutedZone* zone, std::string xds, std::vector<std::string> extra = {},
+               std::map<std::string, std::string> env = {});
 
   // Starts the process and waits until a request through it reaches
   // `origin` (a failed start fails the test with the proxy's log).
@@ -67,6 +70,7 @@ class ProxyProcess {
   const RoutedZone* zone_;
   const std::string xds_;
   const std::vector<std::string> extra_;
+  const std::map<std::string, std::string> env_;
   const int admin_port_;
   TempDir dir_;
   std::unique_ptr<Subprocess> process_;

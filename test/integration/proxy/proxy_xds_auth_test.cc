@@ -17,9 +17,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub_fixture.h"
+#include "routed_zone.h"
 #include "support/process.h"
 #include "support/test_certs.h"
-#include "test_origin.h"
 
 namespace causeway::proxy {
 namespace {
@@ -29,6 +29,8 @@ using causeway::testing::CertFiles;
 using causeway::testing::FreePort;
 using causeway::testing::HubProcess;
 using causeway::testing::Json;
+using causeway::testing::ProxyProcess;
+using causeway::testing::RoutedZone;
 using causeway::testing::Subprocess;
 using causeway::testing::TempDir;
 using causeway::testing::TestCa;
@@ -36,8 +38,6 @@ using causeway::testing::WaitFor;
 using envoy::service::discovery::v3::AggregatedDiscoveryService;
 using envoy::service::discovery::v3::DiscoveryRequest;
 using envoy::service::discovery::v3::DiscoveryResponse;
-using proxy::testing::RawClient;
-using proxy::testing::TestOrigin;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
@@ -72,10 +72,9 @@ class ProxyXdsAuthTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(hub_.Start({"--xds-threads", "1", "--xds-auth", "token", "--tls-cert",
                                         server_.cert, "--tls-key", server_.key}));
     api_ = std::make_unique<Api>(hub_.url(), hub_.admin_token(), ca_.cert());
-    listen_port_ = FreePort();
-    admin_port_ = FreePort();
-    domain_ = "app.test:" + std::to_string(listen_port_);
-    ASSERT_NO_FATAL_FAILURE(Seed());
+    zone_ = std::make_unique<RoutedZone>(api_.get(), kZone, FreePort());
+    ASSERT_NO_FATAL_FAILURE(zone_->Seed());
+    ASSERT_EQ(api_->Post("/v1/zones", {{"name", "other"}}).status, 201);
   }
 
   void TearDown() override {
@@ -89,82 +88,28 @@ class ProxyXdsAuthTest : public ::testing::Test {
     }
   }
 
-  std::string ZonePath(const std::string& rest) const {
-    return std::string("/v1/zones/") + kZone + rest;
-  }
-
-  static void Created(const Api::Result& r) { ASSERT_EQ(r.status, 201) << r.raw.body; }
-
-  void Seed() {
-    Created(api_->Post("/v1/zones", {{"name", kZone}}));
-    Created(api_->Post("/v1/zones", {{"name", "other"}}));
-    for (const TestOrigin* o : {&blue_, &green_}) {
-      Created(api_->Post(
-          ZonePath("/clusters"),
-          {{"name", o->name()}, {"instances", {{{"host", "127.0.0.1"}, {"port", o->port()}}}}}));
-    }
-    Created(api_->Post(ZonePath("/domains"), {{"host", "app.test"}, {"port", listen_port_}}));
-    Created(api_->Post(ZonePath("/route-groups"),
-                       {{"name", "main"}, {"default", {{{"cluster", "blue"}, {"weight", 1}}}}}));
-    Created(api_->Post(
-        ZonePath("/routes"),
-        {{"name", "root"}, {"domain", domain_}, {"path", "/"}, {"route_group", "main"}}));
-    Created(api_->Post(ZonePath("/proxies"), {{"name", kProxy}, {"domains", {domain_}}}));
-  }
-
-  void PointMainAt(const std::string& cluster) {
-    Api::Result current = api_->Get(ZonePath("/route-groups/main"));
-    ASSERT_EQ(current.status, 200) << current.raw.body;
-    Json body = current.body;
-    body["default"] = {{{"cluster", cluster}, {"weight", 1}}};
-    ASSERT_EQ(api_->Put(ZonePath("/route-groups/main"), body).status, 200);
-  }
+  std::string ZonePath(const std::string& rest) const { return zone_->Path(rest); }
+  void PointMainAt(const std::string& cluster) { zone_->PointMainAt(cluster); }
+  std::string Through() { return zone_->Through("/x"); }
 
   // causeway-proxy over TLS (trusting the test CA) with the token in
   // `token_file`, or, without one, from its environment (CAUSEWAY_XDS_TLS,
   // CAUSEWAY_XDS_CA, CAUSEWAY_XDS_TOKEN = `token`); waits until a request
   // through it reaches blue.
   void StartProxy(const std::string& token_file, const std::string& token = "") {
-    Subprocess::Options options;
-    options.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
-                    "--xds",
-                    "127.0.0.1:" + std::to_string(hub_.xds_port()),
-                    "--proxy",
-                    kProxy,
-                    "--zone",
-                    kZone,
-                    "--admin",
-                    "127.0.0.1:" + std::to_string(admin_port_),
-                    "--listen-address",
-                    "127.0.0.1",
-                    "--workers",
-                    "1",
-                    "--access-log",
-                    "off"};
+    const std::string xds = "127.0.0.1:" + std::to_string(hub_.xds_port());
     if (!token_file.empty()) {
-      options.argv.insert(options.argv.end(),
-                          {"--xds-ca", ca_.cert(), "--xds-token-file", token_file});
+      proxy_ = std::make_unique<ProxyProcess>(
+          zone_.get(), xds,
+          std::vector<std::string>{"--xds-ca", ca_.cert(), "--xds-token-file", token_file});
     } else {
-      options.env = {{"CAUSEWAY_XDS_TLS", "1"},
-                     {"CAUSEWAY_XDS_CA", ca_.cert()},
-                     {"CAUSEWAY_XDS_TOKEN", token}};
+      proxy_ = std::make_unique<ProxyProcess>(
+          zone_.get(), xds, std::vector<std::string>{},
+          std::map<std::string, std::string>{{"CAUSEWAY_XDS_TLS", "1"},
+                                             {"CAUSEWAY_XDS_CA", ca_.cert()},
+                                             {"CAUSEWAY_XDS_TOKEN", token}});
     }
-    options.log_path = dir_.File("proxy.log");
-    proxy_ = std::make_unique<Subprocess>(options);
-    bool serving = WaitFor(
-        [&] {
-          if (!proxy_->Running()) return true;
-          return Through() == "blue";
-        },
-        seconds(30));
-    ASSERT_TRUE(serving && proxy_->Running()) << "the proxy did not serve:\n" << proxy_->Log();
-  }
-
-  // The origin a request through the proxy reached ("" when it failed).
-  std::string Through() {
-    RawClient::Response r =
-        proxy::testing::Request(listen_port_, "GET /x HTTP/1.1\r\nHost: " + domain_ + "\r\n\r\n");
-    return r.status == 200 ? r.Header("x-origin") : "";
+    ASSERT_NO_FATAL_FAILURE(proxy_->Start("blue"));
   }
 
   Json Status() {
@@ -218,7 +163,7 @@ class ProxyXdsAuthTest : public ::testing::Test {
   }
 
   double Stat(const std::string& name) {
-    auto client = HttpClient::Create("127.0.0.1:" + std::to_string(admin_port_),
+    auto client = HttpClient::Create("127.0.0.1:" + std::to_string(proxy_->admin_port()),
                                      HttpClient::Options{seconds(5)});
     if (!client.ok()) return -1;
     auto res = (*client)->Send("GET", "/stats?format=json");
@@ -232,12 +177,8 @@ class ProxyXdsAuthTest : public ::testing::Test {
   CertFiles server_;
   HubProcess hub_;
   std::unique_ptr<Api> api_;
-  TestOrigin blue_{"blue"};
-  TestOrigin green_{"green"};
-  int listen_port_ = 0;
-  int admin_port_ = 0;
-  std::string domain_;
-  std::unique_ptr<Subprocess> proxy_;
+  std::unique_ptr<RoutedZone> zone_;
+  std::unique_ptr<ProxyProcess> proxy_;
   int probes_ = 0;
 };
 
