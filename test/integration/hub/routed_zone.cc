@@ -1,5 +1,7 @@
 #include "routed_zone.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 
 namespace causeway::testing {
@@ -60,21 +62,17 @@ ProxyProcess::ProxyProcess(const RoutedZone* zone, std::string xds, std::vector<
 
 void ProxyProcess::Start(const std::string& origin) {
   Subprocess::Options options;
-  options.argv = {BuiltBinary("causeway-proxy"),
-                  "--xds",
-                  xds_,
-                  "--proxy",
-                  "edge",
-                  "--zone",
-                  zone_->zone(),
-                  "--admin",
-                  "127.0.0.1:" + std::to_string(admin_port_),
-                  "--listen-address",
-                  "127.0.0.1",
-                  "--workers",
-                  "1",
-                  "--access-log",
-                  "off"};
+  options.argv = {BuiltBinary("causeway-proxy"), "--xds",  xds_,          "--proxy",
+                  "edge",                        "--zone", zone_->zone(), "--admin",
+                  "127.0.0.1:" + std::to_string(admin_port_)};
+  // Defaults that `extra` may set otherwise (a flag may be given once).
+  const std::vector<std::pair<std::string, std::string>> defaults = {
+      {"--listen-address", "127.0.0.1"}, {"--workers", "1"}, {"--access-log", "off"}};
+  for (const auto& [flag, value] : defaults) {
+    if (std::find(extra_.begin(), extra_.end(), flag) == extra_.end()) {
+      options.argv.insert(options.argv.end(), {flag, value});
+    }
+  }
   options.argv.insert(options.argv.end(), extra_.begin(), extra_.end());
   options.env = env_;
   options.log_path = dir_.File("proxy.log");

@@ -28,6 +28,7 @@
 #include "hub_fixture.h"
 #include "net/http_client.h"
 #include "nlohmann/json.hpp"
+#include "routed_zone.h"
 #include "support/process.h"
 #include "test_origin.h"
 
@@ -38,6 +39,8 @@ using causeway::testing::Api;
 using causeway::testing::FreePort;
 using causeway::testing::HubProcess;
 using causeway::testing::Json;
+using causeway::testing::ProxyProcess;
+using causeway::testing::RoutedZone;
 using causeway::testing::Subprocess;
 using causeway::testing::TempDir;
 using causeway::testing::WaitFor;
@@ -217,10 +220,10 @@ class ProxyWithHubTest : public ::testing::Test {
     // completion queue (the other tests run several).
     ASSERT_NO_FATAL_FAILURE(hub_.Start({"--xds-threads", "1"}));
     api_ = std::make_unique<Api>(hub_.url(), hub_.admin_token());
-    listen_port_ = FreePort();
-    admin_port_ = FreePort();
-    domain_ = "app.test:" + std::to_string(listen_port_);
-    ASSERT_NO_FATAL_FAILURE(Seed());
+    zone_ = std::make_unique<RoutedZone>(api_.get(), kZone, FreePort());
+    listen_port_ = zone_->listen_port();
+    domain_ = zone_->domain();
+    ASSERT_NO_FATAL_FAILURE(zone_->Seed());
   }
 
   void TearDown() override {
@@ -237,62 +240,19 @@ class ProxyWithHubTest : public ::testing::Test {
     }
   }
 
-  std::string ZonePath(const std::string& rest) const {
-    return std::string("/v1/zones/") + kZone + rest;
-  }
+  std::string ZonePath(const std::string& rest) const { return zone_->Path(rest); }
 
   static void Created(const Api::Result& r) { ASSERT_EQ(r.status, 201) << r.raw.body; }
 
-  // Zone, clusters "blue" and "green" (one test origin each), the domain on
-  // the proxy's listener port, route group "main" (default → blue), route
-  // "root" (/ → main) and the proxy.
-  void Seed() {
-    Created(api_->Post("/v1/zones", {{"name", kZone}}));
-    for (const TestOrigin* o : {&blue_, &green_}) {
-      Created(api_->Post(
-          ZonePath("/clusters"),
-          {{"name", o->name()}, {"instances", {{{"host", "127.0.0.1"}, {"port", o->port()}}}}}));
-    }
-    Created(api_->Post(ZonePath("/domains"), {{"host", "app.test"}, {"port", listen_port_}}));
-    Created(api_->Post(ZonePath("/route-groups"),
-                       {{"name", "main"}, {"default", {{{"cluster", "blue"}, {"weight", 1}}}}}));
-    Created(api_->Post(
-        ZonePath("/routes"),
-        {{"name", "root"}, {"domain", domain_}, {"path", "/"}, {"route_group", "main"}}));
-    Created(api_->Post(ZonePath("/proxies"), {{"name", kProxy}, {"domains", {domain_}}}));
-  }
-
-  // Starts causeway-proxy against the hub and waits until it serves the
-  // seeded route (a request through it reaches blue).
+  // Starts causeway-proxy (two workers) against the hub and waits until it
+  // serves the seeded route (a request through it reaches blue).
   void StartProxy(int drain_seconds = 10) {
-    Subprocess::Options options;
-    options.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
-                    "--xds",
-                    "127.0.0.1:" + std::to_string(hub_.xds_port()),
-                    "--proxy",
-                    kProxy,
-                    "--zone",
-                    kZone,
-                    "--admin",
-                    "127.0.0.1:" + std::to_string(admin_port_),
-                    "--listen-address",
-                    "127.0.0.1",
-                    "--workers",
-                    "2",
-                    "--access-log",
-                    "off",
-                    "--drain-seconds",
-                    std::to_string(drain_seconds)};
-    options.log_path = dir_.File("proxy.log");
-    proxy_ = std::make_unique<Subprocess>(options);
-    bool serving = WaitFor(
-        [&] {
-          if (!proxy_->Running()) return true;
-          RawClient::Response r = proxy::testing::Request(listen_port_, Get("/warmup"));
-          return r.status == 200 && r.Header("x-origin") == "blue";
-        },
-        seconds(30));
-    ASSERT_TRUE(serving && proxy_->Running()) << "the proxy did not serve:\n" << proxy_->Log();
+    proxy_ =
+        std::make_unique<ProxyProcess>(zone_.get(), "127.0.0.1:" + std::to_string(hub_.xds_port()),
+                                       std::vector<std::string>{"--workers", "2", "--drain-seconds",
+                                                                std::to_string(drain_seconds)});
+    ASSERT_NO_FATAL_FAILURE(proxy_->Start("blue"));
+    admin_port_ = proxy_->admin_port();
   }
 
   std::string Get(const std::string& path) const {
@@ -377,12 +337,11 @@ class ProxyWithHubTest : public ::testing::Test {
   TempDir dir_;
   HubProcess hub_;
   std::unique_ptr<Api> api_;
-  TestOrigin blue_{"blue"};
-  TestOrigin green_{"green"};
+  std::unique_ptr<RoutedZone> zone_;
   int listen_port_ = 0;
   int admin_port_ = 0;
   std::string domain_;
-  std::unique_ptr<Subprocess> proxy_;
+  std::unique_ptr<ProxyProcess> proxy_;
 };
 
 // The counters /clusters shows for the blue endpoint.
@@ -430,7 +389,7 @@ TEST_F(ProxyWithHubTest, RefusesAWorkerSliceOutsideTheKernelsRange) {
 
 TEST_F(ProxyWithHubTest, AdminEndpointsShowTheHubsConfiguration) {
   ASSERT_NO_FATAL_FAILURE(StartProxy());
-  const std::string blue_endpoint = "127.0.0.1:" + std::to_string(blue_.port());
+  const std::string blue_endpoint = "127.0.0.1:" + std::to_string(zone_->blue().port());
   const EndpointCounters before = CountersOf(AdminJson("/clusters"), "blue", blue_endpoint);
   ASSERT_GE(before.requests, 1);  // the warm-up
   for (int i = 0; i < 3; ++i) {
@@ -448,7 +407,7 @@ TEST_F(ProxyWithHubTest, AdminEndpointsShowTheHubsConfiguration) {
   // No --node-id: the default is the proxy's name, the host and the pid.
   const std::string node_id = info.value("node_id", "");
   EXPECT_THAT(node_id, ::testing::StartsWith("edge-"));
-  EXPECT_THAT(node_id, ::testing::EndsWith("-" + std::to_string(proxy_->pid())));
+  EXPECT_THAT(node_id, ::testing::EndsWith("-" + std::to_string(proxy_->process()->pid())));
   EXPECT_EQ(info.value("mode", ""), "xds");
   EXPECT_EQ(info.value("state", ""), "LIVE");
   EXPECT_EQ(info.value("workers", 0), 2);
@@ -696,20 +655,20 @@ TEST_F(ProxyWithHubTest, NackedUpdateWithARouteChangeLeavesTrafficUntouched) {
 TEST_F(ProxyWithHubTest, SigtermLetsTheRequestInFlightFinish) {
   constexpr int kDrainSeconds = 6;
   ASSERT_NO_FATAL_FAILURE(StartProxy(kDrainSeconds));
-  const int origin_requests = blue_.requests();
+  const int origin_requests = zone_->blue().requests();
 
   RawClient client(static_cast<uint16_t>(listen_port_));
   ASSERT_TRUE(client.connected());
   ASSERT_TRUE(client.Send(Get("/delay/1500")));
   // The request is at the origin: it is in flight when the signal comes.
-  ASSERT_TRUE(WaitFor([&] { return blue_.requests() > origin_requests; }, seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return zone_->blue().requests() > origin_requests; }, seconds(10)));
   const auto signalled = std::chrono::steady_clock::now();
-  proxy_->Signal(SIGTERM);
+  proxy_->process()->Signal(SIGTERM);
 
   RawClient::Response r = client.Read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "slow");
-  int status = proxy_->Wait(seconds(kDrainSeconds + 10));
+  int status = proxy_->process()->Wait(seconds(kDrainSeconds + 10));
   const auto took = std::chrono::steady_clock::now() - signalled;
   ASSERT_NE(status, -1) << "still running " << kDrainSeconds + 10 << " s after SIGTERM";
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
