@@ -62,8 +62,14 @@ ProxyProcess::ProxyProcess(const RoutedZone* zone, std::string xds, std::vector<
 
 void ProxyProcess::Start(const std::string& origin) {
   Subprocess::Options options;
-  options.argv = {BuiltBinary("causeway-proxy"), "--xds",  xds_,          "--proxy",
-                  "edge",                        "--zone", zone_->zone(), "--admin",
+  options.argv = {BuiltBinary("causeway-proxy"),
+                  "--xds",
+                  xds_,
+                  "--proxy",
+                  "edge",
+                  "--zone",
+                  zone_->zone(),
+                  "--admin",
                   "127.0.0.1:" + std::to_string(admin_port_)};
   // Defaults that `extra` may set otherwise (a flag may be given once).
   const std::vector<std::pair<std::string, std::string>> defaults = {
