@@ -68,6 +68,10 @@ namespace causeway::proxy {
 
 using IoResult = std::tuple<boost::system::error_code, std::size_t>;
 
+// The completion token of the request path's asynchronous calls: the
+// error comes back in a tuple with the result, never as an exception.
+inline constexpr auto kNoThrow = boost::asio::as_tuple(boost::asio::use_awaitable);
+
 // Reads what is available into `buffer` (at least one byte, or an error;
 // eof at the end of the stream), waiting for data if none is there.
 template <typename Socket>

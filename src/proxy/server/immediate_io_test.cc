@@ -16,7 +16,6 @@ namespace {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 // A connected pair of loopback TCP sockets, both non-blocking.
 struct SocketPair {

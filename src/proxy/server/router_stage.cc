@@ -4,8 +4,8 @@
 
 namespace causeway::proxy {
 namespace {
-RouteDecision Reply(int status, std::string_view body, std::string_view flags,
-                    Mutations response_mutations = {}) {
+RouteDecision NoRouteReply(int status, std::string_view body, std::string_view flags,
+                           Mutations response_mutations = {}) {
   RouteDecision d;
   d.kind = RouteDecision::Kind::kLocalReply;
   d.status = status;
@@ -19,17 +19,18 @@ RouteDecision Reply(int status, std::string_view body, std::string_view flags,
 RouteDecision DecideRoute(const ProxyConfig* config, const ListenerConfig& listener,
                           const http1::RequestHead& request, absl::FunctionRef<uint64_t()> random) {
   const RouteTable* table = config != nullptr ? config->RoutesFor(listener) : nullptr;
-  if (table == nullptr) return Reply(404, "no route configuration for this listener\n", "NR");
+  if (table == nullptr)
+    return NoRouteReply(404, "no route configuration for this listener\n", "NR");
   const VirtualHost* vhost = SelectVirtualHost(*table, request.host);
   if (vhost == nullptr) {
-    return Reply(404, "no virtual host matches the Host header\n", "NR",
-                 {&table->response_headers});
+    return NoRouteReply(404, "no virtual host matches the Host header\n", "NR",
+                        {&table->response_headers});
   }
   RouteRequest rr{request.method, request.host, request.target, &request.headers};
   const Route* route = SelectRoute(*vhost, rr);
   if (route == nullptr) {
-    return Reply(404, "no route matches the request\n", "NR",
-                 {&vhost->response_headers, &table->response_headers});
+    return NoRouteReply(404, "no route matches the request\n", "NR",
+                        {&vhost->response_headers, &table->response_headers});
   }
   RouteDecision d;
   d.route = route;

@@ -17,7 +17,6 @@ using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 // Counts a request in the worker's load from its head to its response's end.
 class RequestInProgress {

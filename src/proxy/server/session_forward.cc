@@ -31,7 +31,7 @@ struct Verdict {
   bool log = true;  // for kEnd
 };
 
-Verdict Reply(int status, std::string_view body, std::string_view flags) {
+Verdict FailureReply(int status, std::string_view body, std::string_view flags) {
   return {Verdict::Kind::kReply, status, body, flags};
 }
 
@@ -41,25 +41,25 @@ Verdict Judge(Result r, const UpstreamRequest& attempt, RetryState& retry, Strea
   using F = RetryState::Failure;
   switch (r) {
     case Result::kNoHealthyUpstream:
-      return Reply(503, "no healthy upstream\n", "UH");
+      return FailureReply(503, "no healthy upstream\n", "UH");
     case Result::kConnectFailure:
       if (retry.ShouldRetry(F::kConnectFailure)) return {Verdict::Kind::kRetry};
-      return Reply(503, "upstream connect failure\n", "UF");
+      return FailureReply(503, "upstream connect failure\n", "UF");
     case Result::kStale:
       retry.TakeStaleRetry();
       return {Verdict::Kind::kReplay};
     case Result::kReset:
       if (retry.ShouldRetry(F::kReset)) return {Verdict::Kind::kRetry};
-      return Reply(503, "upstream reset before response\n", "UR");
+      return FailureReply(503, "upstream reset before response\n", "UR");
     case Result::kTimeout:
       if (attempt.per_try() && retry.ShouldRetry(F::kPerTryTimeout)) {
         return {Verdict::Kind::kRetry};
       }
-      return Reply(504, "upstream request timeout\n", "UT");
+      return FailureReply(504, "upstream request timeout\n", "UT");
     case Result::kHeadersTooLarge:
-      return Reply(502, "upstream response headers too large\n", "UPE");
+      return FailureReply(502, "upstream response headers too large\n", "UPE");
     case Result::kInvalidResponse:
-      return Reply(502, "invalid upstream response\n", "UPE");
+      return FailureReply(502, "invalid upstream response\n", "UPE");
     case Result::kContinueFailed:
       return {Verdict::Kind::kEnd, 0, {}, {}, /*log=*/false};
     case Result::kClientGone:
@@ -138,7 +138,7 @@ asio::awaitable<bool> Session::Forward(StreamInfo& info, const RouteDecision& d)
     switch (v.kind) {
       case Verdict::Kind::kRetry:
         if (co_await BackOff(retry)) continue;
-        v = Reply(504, "upstream request timeout\n", "UT");
+        v = FailureReply(504, "upstream request timeout\n", "UT");
         break;
       case Verdict::Kind::kReplay:
         // Not an attempt of its own, and any endpoint will do.

@@ -12,10 +12,6 @@ namespace causeway::proxy {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-namespace {
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-}  // namespace
-
 Tunnel::Tunnel(TimeSource& time, asio::io_context& io, std::chrono::milliseconds idle_timeout)
     : time_(time), timer_(time.CreateTimer(io)), idle_timeout_(idle_timeout) {}
 

@@ -45,7 +45,7 @@ std::string ReadExactly(asio::io_context& io, tcp::socket& s, size_t n) {
   return out;
 }
 
-struct Fixture {
+struct TunnelFixture {
   SimulatedTime time;
   asio::io_context io;
   // client <-> down (the proxy's downstream side), up <-> origin.
@@ -70,7 +70,7 @@ struct Fixture {
 };
 
 TEST(Tunnel, PendingBytesFirstThenBothDirections) {
-  Fixture f;
+  TunnelFixture f;
   f.down_pending.Append("client-early|");
   f.up_pending.Append("origin-early|");
   Tunnel tunnel(f.time, f.io, milliseconds(0));
@@ -94,7 +94,7 @@ TEST(Tunnel, PendingBytesFirstThenBothDirections) {
 // The client ends its side; the origin's answer still flows back, and the
 // tunnel ends when the origin ends too.
 TEST(Tunnel, HalfCloseIsPassedOnAndTheOtherDirectionGoesOn) {
-  Fixture f;
+  TunnelFixture f;
   Tunnel tunnel(f.time, f.io, milliseconds(0));
   f.Start(tunnel);
   asio::write(f.client, asio::buffer(std::string("last words")));
@@ -118,7 +118,7 @@ TEST(Tunnel, HalfCloseIsPassedOnAndTheOtherDirectionGoesOn) {
 }
 
 TEST(Tunnel, IdleTimeoutClosesBothSidesAtTheSimulatedDeadline) {
-  Fixture f;
+  TunnelFixture f;
   Tunnel tunnel(f.time, f.io, milliseconds(5000));
   f.Start(tunnel);
   ASSERT_TRUE(RunUntil(f.io, [&] { return f.time.PendingTimers() == 1; }));
@@ -143,7 +143,7 @@ TEST(Tunnel, IdleTimeoutClosesBothSidesAtTheSimulatedDeadline) {
 }
 
 TEST(Tunnel, NoIdleTimeoutWhenZero) {
-  Fixture f;
+  TunnelFixture f;
   Tunnel tunnel(f.time, f.io, milliseconds(0));
   f.Start(tunnel);
   f.Advance(std::chrono::hours(24));

@@ -12,10 +12,6 @@ namespace causeway::proxy {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-}  // namespace
-
 UpstreamRequest::UpstreamRequest(Worker& worker, Downstream& down, StreamInfo& info,
                                  RetryState& retry, const ClusterConfig& cluster)
     : worker_(worker), down_(down), info_(info), retry_(retry), cluster_(cluster) {}

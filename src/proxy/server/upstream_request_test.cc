@@ -25,7 +25,7 @@ using std::chrono::milliseconds;
 using Result = UpstreamRequest::Result;
 
 template <typename Pred>
-bool RunUntil(asio::io_context& io, Pred done) {
+bool RunIoUntil(asio::io_context& io, Pred done) {
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!done()) {
     if (std::chrono::steady_clock::now() > give_up) return false;
@@ -87,12 +87,12 @@ class UpstreamRequestTest : public ::testing::Test {
         asio::detached);
   }
   std::string ReadAtOrigin(size_t n) {
-    EXPECT_TRUE(RunUntil(io(), [&] { return accepted_; })) << "the proxy never connected";
+    EXPECT_TRUE(RunIoUntil(io(), [&] { return accepted_; })) << "the proxy never connected";
     return ReadExactly(origin_, n);
   }
   std::string ReadAtClient(size_t n) { return ReadExactly(*client_, n); }
   std::string ReadExactly(tcp::socket& s, size_t n) {
-    EXPECT_TRUE(RunUntil(io(), [&] { return s.available() >= n; })) << "waiting for " << n;
+    EXPECT_TRUE(RunIoUntil(io(), [&] { return s.available() >= n; })) << "waiting for " << n;
     std::string out(n, '\0');
     asio::read(s, asio::buffer(out));
     return out;
@@ -135,7 +135,7 @@ TEST_F(UpstreamRequestTest, InterimResponsesAreSkippedAndTheBodyPumped) {
               asio::buffer(std::string("HTTP/1.1 100 Continue\r\n\r\n"
                                        "HTTP/1.1 103 Early Hints\r\nlink: </s>\r\n\r\n"
                                        "HTTP/1.1 200 OK\r\ncontent-length: 65536\r\n\r\n")));
-  ASSERT_TRUE(RunUntil(io(), [&] { return result_.has_value(); }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return result_.has_value(); }));
   EXPECT_EQ(*result_, Result::kResponse);
   EXPECT_EQ(down_->resp.status, 200);
   for (size_t off = 0; off < body.size(); off += 16 * 1024) {
@@ -143,7 +143,7 @@ TEST_F(UpstreamRequestTest, InterimResponsesAreSkippedAndTheBodyPumped) {
   }
   std::string head = ReadAtClient(std::string_view("HTTP/1.1 200 OK\r\n").size());
   EXPECT_EQ(head, "HTTP/1.1 200 OK\r\n");
-  ASSERT_TRUE(RunUntil(io(), [&] { return ending_.has_value(); }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return ending_.has_value(); }));
   EXPECT_TRUE(ending_->keep_alive);
   EXPECT_EQ(info_.status, 200);
   EXPECT_EQ(info_.bytes_sent, body.size());
@@ -165,7 +165,7 @@ TEST_F(UpstreamRequestTest, StreamedBodyAfterHundredContinue) {
   EXPECT_FALSE(retry_->stale_retry_available()) << "a streamed body cannot be replayed";
   asio::write(origin_,
               asio::buffer(std::string("HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n")));
-  ASSERT_TRUE(RunUntil(io(), [&] { return ending_.has_value(); }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return ending_.has_value(); }));
   EXPECT_EQ(*result_, Result::kResponse);
   EXPECT_EQ(info_.status, 201);
   EXPECT_EQ(info_.bytes_received, 10u);
@@ -178,7 +178,7 @@ TEST_F(UpstreamRequestTest, BufferedBodyGoesWithTheHead) {
   Start(RetryPolicy{}, milliseconds(15000), {true, 4});
   EXPECT_EQ(ReadAtOrigin(head.size() + 4), head + "data");
   asio::write(origin_, asio::buffer(std::string("HTTP/1.1 204 No Content\r\n\r\n")));
-  ASSERT_TRUE(RunUntil(io(), [&] { return ending_.has_value(); }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return ending_.has_value(); }));
   EXPECT_EQ(info_.status, 204);
 }
 
@@ -190,11 +190,11 @@ TEST_F(UpstreamRequestTest, PerTryTimeoutFiresExactlyAtItsDeadline) {
   Start(policy, milliseconds(1000), {});
   EXPECT_EQ(ReadAtOrigin(kGet.size()), kGet);  // and the origin never answers
   // Sent: the attempt now waits for the head under its deadline.
-  ASSERT_TRUE(RunUntil(io(), [&] { return time_.PendingTimers() == 1; }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return time_.PendingTimers() == 1; }));
   Advance(milliseconds(199));
   EXPECT_FALSE(result_.has_value());
   Advance(milliseconds(1));
-  ASSERT_TRUE(RunUntil(io(), [&] { return result_.has_value(); }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return result_.has_value(); }));
   EXPECT_EQ(*result_, Result::kTimeout);
   EXPECT_TRUE(attempt_->per_try());
   EXPECT_EQ(*retry_->route_deadline(), time_.Monotonic() + milliseconds(800));
@@ -206,11 +206,11 @@ TEST_F(UpstreamRequestTest, RouteTimeoutWhenEarlierThanPerTry) {
   policy.per_try_timeout = milliseconds(5000);
   Start(policy, milliseconds(300), {});
   EXPECT_EQ(ReadAtOrigin(kGet.size()), kGet);
-  ASSERT_TRUE(RunUntil(io(), [&] { return time_.PendingTimers() == 1; }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return time_.PendingTimers() == 1; }));
   Advance(milliseconds(299));
   EXPECT_FALSE(result_.has_value());
   Advance(milliseconds(1));
-  ASSERT_TRUE(RunUntil(io(), [&] { return result_.has_value(); }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return result_.has_value(); }));
   EXPECT_EQ(*result_, Result::kTimeout);
   EXPECT_FALSE(attempt_->per_try());
 }
@@ -220,7 +220,7 @@ TEST_F(UpstreamRequestTest, ResetBeforeTheHeadOnAFreshConnection) {
   Start(RetryPolicy{}, milliseconds(15000), {});
   EXPECT_EQ(ReadAtOrigin(kGet.size()), kGet);
   origin_.close();
-  ASSERT_TRUE(RunUntil(io(), [&] { return result_.has_value(); }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return result_.has_value(); }));
   EXPECT_EQ(*result_, Result::kReset) << "a fresh connection is not stale";
   auto stats = shared_.endpoint_stats.Get("origin", cluster_.endpoints[0].Key());
   EXPECT_EQ(stats->errors.load(), 1u);
@@ -230,7 +230,7 @@ TEST_F(UpstreamRequestTest, ConnectFailure) {
   cluster_.endpoints[0].port = 1;  // nothing listens there
   Request(std::string(kGet));
   Start(RetryPolicy{}, milliseconds(15000), {});
-  ASSERT_TRUE(RunUntil(io(), [&] { return result_.has_value(); }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return result_.has_value(); }));
   EXPECT_EQ(*result_, Result::kConnectFailure);
 }
 
@@ -238,7 +238,7 @@ TEST_F(UpstreamRequestTest, NoHealthyEndpoint) {
   cluster_.endpoints[0].healthy = false;
   Request(std::string(kGet));
   Start(RetryPolicy{}, milliseconds(15000), {});
-  ASSERT_TRUE(RunUntil(io(), [&] { return result_.has_value(); }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return result_.has_value(); }));
   EXPECT_EQ(*result_, Result::kNoHealthyUpstream);
 }
 
@@ -247,7 +247,7 @@ TEST_F(UpstreamRequestTest, InvalidResponseHead) {
   Start(RetryPolicy{}, milliseconds(15000), {});
   EXPECT_EQ(ReadAtOrigin(kGet.size()), kGet);
   asio::write(origin_, asio::buffer(std::string("HTTP/1.1 2x0 Nope\r\n\r\n")));
-  ASSERT_TRUE(RunUntil(io(), [&] { return result_.has_value(); }));
+  ASSERT_TRUE(RunIoUntil(io(), [&] { return result_.has_value(); }));
   EXPECT_EQ(*result_, Result::kInvalidResponse);
 }
 
