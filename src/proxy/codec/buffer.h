@@ -58,6 +58,7 @@ class ByteBuffer {
   void Commit(size_t n) { end_ += n; }
 
   void Append(std::string_view s) {
+    if (s.empty()) return;  // memcpy from a null data() is undefined even for 0 bytes
     std::memcpy(Prepare(s.size()), s.data(), s.size());
     Commit(s.size());
   }
