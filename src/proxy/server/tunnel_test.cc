@@ -10,6 +10,8 @@
 #include <boost/asio/write.hpp>
 #include <string>
 
+#include "proxy/server/io_test_util.h"
+
 namespace causeway::proxy {
 namespace {
 
@@ -17,17 +19,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using std::chrono::milliseconds;
 
-// Runs `io` until `done` holds; false after 10 s of real time (a failure).
-template <typename Pred>
-bool RunUntil(asio::io_context& io, Pred done) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    io.restart();
-    io.run_one_for(milliseconds(10));
-  }
-  return true;
-}
+using testing::RunIoUntil;
 
 // Two connected sockets on `io`.
 std::pair<tcp::socket, tcp::socket> Pair(asio::io_context& io) {
@@ -39,7 +31,8 @@ std::pair<tcp::socket, tcp::socket> Pair(asio::io_context& io) {
 }
 
 std::string ReadExactly(asio::io_context& io, tcp::socket& s, size_t n) {
-  EXPECT_TRUE(RunUntil(io, [&] { return s.available() >= n; })) << "waiting for " << n << " bytes";
+  EXPECT_TRUE(RunIoUntil(io, [&] { return s.available() >= n; }))
+      << "waiting for " << n << " bytes";
   std::string out(n, '\0');
   asio::read(s, asio::buffer(out));
   return out;
@@ -85,7 +78,7 @@ TEST(Tunnel, PendingBytesFirstThenBothDirections) {
   EXPECT_TRUE(f.up_pending.empty());
   f.client.close();
   f.origin.close();
-  ASSERT_TRUE(RunUntil(f.io, [&] { return f.done; }));
+  ASSERT_TRUE(RunIoUntil(f.io, [&] { return f.done; }));
   EXPECT_EQ(tunnel.bytes_to_upstream(), 17u);
   EXPECT_EQ(tunnel.bytes_to_downstream(), 18u);
   EXPECT_FALSE(tunnel.idle_timed_out());
@@ -103,7 +96,7 @@ TEST(Tunnel, HalfCloseIsPassedOnAndTheOtherDirectionGoesOn) {
   // The origin sees the end of the client's stream.
   std::array<char, 8> buf;
   boost::system::error_code ec;
-  ASSERT_TRUE(RunUntil(f.io, [&] {
+  ASSERT_TRUE(RunIoUntil(f.io, [&] {
     f.origin.non_blocking(true);
     f.origin.read_some(asio::buffer(buf), ec);
     return ec != asio::error::would_block;
@@ -114,14 +107,14 @@ TEST(Tunnel, HalfCloseIsPassedOnAndTheOtherDirectionGoesOn) {
   asio::write(f.origin, asio::buffer(std::string("reply after half-close")));
   EXPECT_EQ(ReadExactly(f.io, f.client, 22), "reply after half-close");
   f.origin.shutdown(tcp::socket::shutdown_send);
-  ASSERT_TRUE(RunUntil(f.io, [&] { return f.done; }));
+  ASSERT_TRUE(RunIoUntil(f.io, [&] { return f.done; }));
 }
 
 TEST(Tunnel, IdleTimeoutClosesBothSidesAtTheSimulatedDeadline) {
   TunnelFixture f;
   Tunnel tunnel(f.time, f.io, milliseconds(5000));
   f.Start(tunnel);
-  ASSERT_TRUE(RunUntil(f.io, [&] { return f.time.PendingTimers() == 1; }));
+  ASSERT_TRUE(RunIoUntil(f.io, [&] { return f.time.PendingTimers() == 1; }));
   f.Advance(milliseconds(3000));
   asio::write(f.client, asio::buffer(std::string("keepalive")));  // at 3 s: now due at 8 s
   EXPECT_EQ(ReadExactly(f.io, f.origin, 9), "keepalive");
@@ -131,7 +124,7 @@ TEST(Tunnel, IdleTimeoutClosesBothSidesAtTheSimulatedDeadline) {
   EXPECT_FALSE(f.done);
   EXPECT_FALSE(tunnel.idle_timed_out());
   f.Advance(milliseconds(1));  // 8 s
-  ASSERT_TRUE(RunUntil(f.io, [&] { return f.done; }));
+  ASSERT_TRUE(RunIoUntil(f.io, [&] { return f.done; }));
   EXPECT_TRUE(tunnel.idle_timed_out());
   // Both peers see their connection end.
   std::array<char, 4> buf;
@@ -151,7 +144,7 @@ TEST(Tunnel, NoIdleTimeoutWhenZero) {
   EXPECT_EQ(f.time.PendingTimers(), 0u);
   f.client.close();
   f.origin.close();
-  ASSERT_TRUE(RunUntil(f.io, [&] { return f.done; }));
+  ASSERT_TRUE(RunIoUntil(f.io, [&] { return f.done; }));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "common/time_source.h"
+#include "proxy/server/io_test_util.h"
 
 namespace causeway::proxy {
 namespace {
@@ -24,16 +25,7 @@ using asio::ip::tcp;
 using std::chrono::milliseconds;
 using Result = UpstreamRequest::Result;
 
-template <typename Pred>
-bool RunIoUntil(asio::io_context& io, Pred done) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    io.restart();
-    io.run_one_for(milliseconds(10));
-  }
-  return true;
-}
+using testing::RunIoUntil;
 
 // A worker whose io_context the test runs, a client connected to the
 // "downstream" socket an UpstreamRequest writes to, and an origin that
