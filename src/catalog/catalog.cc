@@ -373,6 +373,15 @@ absl::StatusOr<std::vector<store::Change>> Catalog::Validate(Overlay& overlay,
     change.key = m.key;
     if (before) change.before = *before;
 
+    // An instance list replaces only the instances: the cluster's other
+    // fields (its policies) stay as the last full write left them.
+    const model::Json* spec = &m.spec;
+    model::Json merged;
+    if (m.type == Mutation::Type::kSetInstances && before) {
+      merged = before->spec;
+      merged["instances"] = m.spec.value("instances", model::Json::array());
+      spec = &merged;
+    }
     Outcome outcome = Outcome::kUnchanged;
     switch (m.type) {
       case Mutation::Type::kCreate:
@@ -394,7 +403,7 @@ absl::StatusOr<std::vector<store::Change>> Catalog::Validate(Overlay& overlay,
       case Mutation::Type::kUpsert:
       case Mutation::Type::kSetInstances:
         outcome = !before ? Outcome::kCreated
-                          : (before->spec == m.spec ? Outcome::kUnchanged : Outcome::kUpdated);
+                          : (before->spec == *spec ? Outcome::kUnchanged : Outcome::kUpdated);
         break;
       case Mutation::Type::kDelete:
         if (!before) return fail(i, absl::NotFoundError(StrCat(what, " does not exist")));
@@ -423,7 +432,7 @@ absl::StatusOr<std::vector<store::Change>> Catalog::Validate(Overlay& overlay,
       after.version = change.revision;
       after.created_at_ms = before ? before->created_at_ms : now_ms;
       after.updated_at_ms = now_ms;
-      after.spec = m.spec;
+      after.spec = *spec;
       change.op = before ? store::Op::kUpdate : store::Op::kCreate;
       change.after = after;
       overlay.Put(m.key, after);

@@ -109,6 +109,35 @@ TEST_F(CatalogTest, StaleVersionConflictsWithCurrentObject) {
   EXPECT_EQ(ErrorField(missing.status()), "version");
 }
 
+TEST_F(CatalogTest, SetInstancesKeepsTheClusterPolicies) {
+  SeedZone();
+  auto cluster = catalog_->Get(ObjectKey{Kind::kCluster, "dev-local", "envoy-simple"});
+  ASSERT_TRUE(cluster.has_value());
+  auto policies = Write({Make(Mutation::Type::kReplace, Kind::kCluster, "dev-local",
+                              R"({"name":"envoy-simple","outlier_detection":{},)"
+                              R"("circuit_breakers":{"max_requests":2},)"
+                              R"("health_check":{"path":"/healthz"}})",
+                              cluster->version)});
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  // What an agent's instance sync sends: the instances alone.
+  auto sync =
+      Write({Make(Mutation::Type::kSetInstances, Kind::kCluster, "dev-local",
+                  R"({"name":"envoy-simple","instances":[{"host":"10.0.0.9","port":80}]})")});
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  EXPECT_EQ(sync->results[0].outcome, Outcome::kUpdated);
+  const Json& spec = sync->results[0].object->spec;
+  EXPECT_EQ(spec["instances"][0]["host"], "10.0.0.9");
+  EXPECT_EQ(spec["circuit_breakers"]["max_requests"], 2);
+  EXPECT_EQ(spec["outlier_detection"]["consecutive_5xx"], 5);
+  EXPECT_EQ(spec["health_check"]["path"], "/healthz");
+  // The same list again changes nothing.
+  auto again =
+      Write({Make(Mutation::Type::kSetInstances, Kind::kCluster, "dev-local",
+                  R"({"name":"envoy-simple","instances":[{"host":"10.0.0.9","port":80}]})")});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->results[0].outcome, Outcome::kUnchanged);
+}
+
 TEST_F(CatalogTest, ConcurrentReplacesWithOneVersionExactlyOneWins) {
   SeedZone();
   auto cluster = catalog_->Get(ObjectKey{Kind::kCluster, "dev-local", "envoy-simple"});

@@ -370,7 +370,25 @@ absl::Status ParseInstance(const Json& j, const std::string& path, Instance* in)
   return r.Finish(false);
 }
 
+// Reads the optional policy `key` with `parse` (see cluster_policies.h).
+template <typename T>
+absl::Status ParsePolicy(Reader& r, std::string_view key,
+                         absl::Status (*parse)(const Json&, std::string_view, T*),
+                         std::optional<T>* out) {
+  const Json* v = r.Find(key);
+  if (v == nullptr) return absl::OkStatus();
+  T policy;
+  CW_RETURN_IF_ERROR(parse(*v, r.Path(key), &policy));
+  *out = std::move(policy);
+  return absl::OkStatus();
+}
+
 absl::Status ParseClusterSpec(Reader& r, Cluster* c) {
+  CW_RETURN_IF_ERROR(ParsePolicy(r, "health_check", ParseHealthCheck, &c->health_check));
+  CW_RETURN_IF_ERROR(
+      ParsePolicy(r, "outlier_detection", ParseOutlierDetection, &c->outlier_detection));
+  CW_RETURN_IF_ERROR(
+      ParsePolicy(r, "circuit_breakers", ParseCircuitBreakers, &c->circuit_breakers));
   const Json* v = r.Find("instances");
   if (v == nullptr) return absl::OkStatus();
   CW_ASSIGN_OR_RETURN(c->instances, InstancesFromJson(*v));
@@ -493,7 +511,15 @@ Json ToSpec(const Route& v) {
           {"retry_policy", RetryToJson(v.retry_policy)},
           {"timeout_ms", v.timeout_ms}};
 }
-Json ToSpec(const Cluster& v) { return {{"instances", InstancesToJson(v.instances)}}; }
+Json ToSpec(const Cluster& v) {
+  Json j = {{"instances", InstancesToJson(v.instances)}};
+  // Only when given, so specs written before the policies existed stay
+  // canonical (and their versions unchanged).
+  if (v.health_check) j["health_check"] = ToJson(*v.health_check);
+  if (v.outlier_detection) j["outlier_detection"] = ToJson(*v.outlier_detection);
+  if (v.circuit_breakers) j["circuit_breakers"] = ToJson(*v.circuit_breakers);
+  return j;
+}
 
 Json InstancesToJson(const std::vector<Instance>& instances) {
   Json a = Json::array();

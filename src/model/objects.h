@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "model/cluster_policies.h"
 #include "nlohmann/json.hpp"
 
 namespace causeway::model {
@@ -134,6 +135,10 @@ struct Instance {
 struct Cluster {
   std::string name;
   std::vector<Instance> instances;
+  // Absent unless the spec says them (then they are omitted when serialized).
+  std::optional<HealthCheck> health_check;
+  std::optional<OutlierDetection> outlier_detection;
+  std::optional<CircuitBreakers> circuit_breakers;
 };
 
 // Typed views of a stored object (spec assumed canonical; errors name the field).

@@ -146,6 +146,80 @@ TEST(Parse, InstanceWeight) {
   EXPECT_NE(message.find("between 1 and 128"), std::string::npos) << message;
 }
 
+absl::StatusOr<ParsedObject> ParsePolicyCluster(const std::string& fields) {
+  std::string body = R"({"name":"c","instances":[{"host":"10.0.0.1","port":80}])" + fields + "}";
+  return ParseObject(Kind::kCluster, J(body.c_str()), "z", "");
+}
+
+TEST(ClusterPolicies, ParseFillDefaultsAndRoundTrip) {
+  auto p = ParsePolicyCluster(R"(,"health_check":{"path":"/healthz","interval_ms":2000},)"
+                              R"("outlier_detection":{"consecutive_5xx":3},)"
+                              R"("circuit_breakers":{"max_requests":2})");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->spec["health_check"], J(R"({"path":"/healthz","interval_ms":2000,"timeout_ms":1000,)"
+                                       R"("healthy_threshold":2,"unhealthy_threshold":3})"));
+  EXPECT_EQ(p->spec["outlier_detection"],
+            J(R"({"consecutive_5xx":3,"base_ejection_ms":30000,"max_ejection_percent":10})"));
+  EXPECT_EQ(p->spec["circuit_breakers"],
+            J(R"({"max_connections":1024,"max_pending_requests":1024,"max_requests":2,)"
+              R"("max_retries":3})"));
+  auto cluster = ClusterFromObject(Object{p->key, 1, 0, 0, p->spec});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  ASSERT_TRUE(cluster->health_check && cluster->outlier_detection && cluster->circuit_breakers);
+  EXPECT_EQ(cluster->health_check->path, "/healthz");
+  EXPECT_EQ(cluster->outlier_detection->consecutive_5xx, 3u);
+  EXPECT_EQ(cluster->circuit_breakers->max_requests, 2u);
+  EXPECT_EQ(ToSpec(*cluster), p->spec);
+}
+
+TEST(ClusterPolicies, OmittedWhenAbsent) {
+  auto p = ParsePolicyCluster("");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_FALSE(p->spec.contains("health_check"));
+  EXPECT_FALSE(p->spec.contains("outlier_detection"));
+  EXPECT_FALSE(p->spec.contains("circuit_breakers"));
+  auto cluster = ClusterFromObject(Object{p->key, 1, 0, 0, p->spec});
+  ASSERT_TRUE(cluster.ok());
+  EXPECT_FALSE(cluster->health_check || cluster->outlier_detection || cluster->circuit_breakers);
+}
+
+TEST(ClusterPolicies, BadValuesNameFieldAndValue) {
+  struct BadPolicyCase {
+    const char* fields;
+    const char* field;
+    const char* says;
+  };
+  const BadPolicyCase cases[] = {
+      {R"(,"health_check":{"interval_ms":5})", "health_check.path", "required"},
+      {R"(,"health_check":{"path":"healthz"})", "health_check.path", "\"healthz\""},
+      {R"(,"health_check":{"path":"/h","timeout_ms":0})", "health_check.timeout_ms", "not 0"},
+      {R"(,"health_check":{"path":"/h","interval_ms":3600001})", "health_check.interval_ms",
+       "between 1 and 3600000"},
+      {R"(,"health_check":{"path":"/h","healthy_threshold":101})", "health_check.healthy_threshold",
+       "not 101"},
+      {R"(,"health_check":{"path":"/h","unhealthy_threshold":0})",
+       "health_check.unhealthy_threshold", "between 1 and 100"},
+      {R"(,"health_check":"/h")", "health_check", "object"},
+      {R"(,"outlier_detection":{"consecutive_5xx":0})", "outlier_detection.consecutive_5xx",
+       "not 0"},
+      {R"(,"outlier_detection":{"max_ejection_percent":101})",
+       "outlier_detection.max_ejection_percent", "between 0 and 100"},
+      {R"(,"outlier_detection":{"base_ejection_ms":"30s"})", "outlier_detection.base_ejection_ms",
+       "\"30s\""},
+      {R"(,"outlier_detection":{"interval_ms":10})", "outlier_detection.interval_ms", "unknown"},
+      {R"(,"circuit_breakers":{"max_requests":1000001})", "circuit_breakers.max_requests",
+       "between 1 and 1000000"},
+      {R"(,"circuit_breakers":{"max_retries":-1})", "circuit_breakers.max_retries", "not -1"},
+  };
+  for (const BadPolicyCase& c : cases) {
+    auto p = ParsePolicyCluster(c.fields);
+    ASSERT_FALSE(p.ok()) << c.fields;
+    EXPECT_EQ(ErrorField(p.status()), c.field) << c.fields;
+    EXPECT_NE(p.status().message().find(c.says), std::string::npos) << p.status();
+  }
+  EXPECT_TRUE(ParsePolicyCluster(R"(,"outlier_detection":{"max_ejection_percent":0})").ok());
+}
+
 TEST(Parse, DuplicateInstanceRejected) {
   auto p = ParseObject(
       Kind::kCluster,
