@@ -12,6 +12,7 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/struct.pb.h"
+#include "google/protobuf/wrappers.pb.h"
 
 // Deprecated v3 fields (HeaderValueOption.append, HeaderMatcher.exact_match
 // and friends) are still sent by control planes, so they are honoured.
@@ -183,6 +184,108 @@ absl::Status CheckTargetPrefix(const std::string& where, absl::string_view targe
     }
   }
   return absl::OkStatus();
+}
+
+// The fields of `message` that are set and not in `implemented`, named
+// "where.field": what the proxy would otherwise silently ignore.
+absl::Status RefuseUnimplemented(const std::string& where, const google::protobuf::Message& message,
+                                 std::initializer_list<absl::string_view> implemented) {
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  message.GetReflection()->ListFields(message, &set);
+  for (const google::protobuf::FieldDescriptor* field : set) {
+    if (std::find(implemented.begin(), implemented.end(), field->name()) == implemented.end()) {
+      return Invalid(absl::StrCat(where, ".", field->name()), "is not supported by this proxy");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> HealthThreshold(const std::string& where, bool has,
+                                         const google::protobuf::UInt32Value& value) {
+  if (!has) return Invalid(where, "is required");
+  if (value.value() < 1) return Invalid(where, "must be at least 1");
+  return value.value();
+}
+
+absl::StatusOr<std::chrono::milliseconds> HealthDuration(const std::string& where, bool has,
+                                                         const google::protobuf::Duration& d) {
+  if (!has) return Invalid(where, "is required");
+  std::chrono::milliseconds ms = ToMillis(d);
+  if (ms.count() <= 0) return Invalid(where, "must be at least 1 ms");
+  return ms;
+}
+
+// HttpHealthCheck: path, host and expected_statuses.
+absl::Status BuildHttpHealthCheck(const std::string& where,
+                                  const envoy::config::core::v3::HealthCheck::HttpHealthCheck& http,
+                                  HealthCheckConfig* out) {
+  if (absl::Status s = RefuseUnimplemented(where, http, {"path", "host", "expected_statuses"});
+      !s.ok()) {
+    return s;
+  }
+  if (http.path().empty() || http.path().front() != '/') {
+    return Invalid(where + ".path", absl::StrCat("must start with '/', got \"",
+                                                 absl::CHexEscape(http.path()), "\""));
+  }
+  if (absl::Status s = CheckTargetPrefix(where + ".path", http.path()); !s.ok()) return s;
+  if (absl::Status s = CheckHost(where + ".host", http.host()); !s.ok()) return s;
+  out->path = http.path();
+  out->host = http.host();
+  if (http.expected_statuses_size() > 0) out->expected_statuses.clear();
+  for (int i = 0; i < http.expected_statuses_size(); ++i) {
+    const auto& range = http.expected_statuses(i);
+    // Envoy's bounds: [100, 600), start below end.
+    if (range.start() < 100 || range.end() > 600 || range.start() >= range.end()) {
+      return Invalid(absl::StrCat(where, ".expected_statuses[", i, "]"),
+                     absl::StrCat("[", range.start(), ", ", range.end(),
+                                  ") is not a range of statuses within [100, 600)"));
+    }
+    out->expected_statuses.emplace_back(range.start(), range.end());
+  }
+  return absl::OkStatus();
+}
+
+// Cluster.health_checks: at most one, an HTTP check (upstream/health_checker.h).
+absl::StatusOr<std::optional<HealthCheckConfig>> BuildHealthCheck(
+    const std::string& where, const envoy::config::cluster::v3::Cluster& cluster) {
+  if (cluster.health_checks_size() == 0) return std::nullopt;
+  if (cluster.health_checks_size() > 1) {
+    return Invalid(where + ".health_checks",
+                   absl::StrCat("has ", cluster.health_checks_size(),
+                                " entries; this proxy runs at most one health check per cluster"));
+  }
+  const envoy::config::core::v3::HealthCheck& hc = cluster.health_checks(0);
+  const std::string hwhere = where + ".health_checks[0]";
+  if (!hc.has_http_health_check()) {
+    return Invalid(hwhere, "only http_health_check is supported (not tcp, grpc or custom)");
+  }
+  if (absl::Status s =
+          RefuseUnimplemented(hwhere, hc,
+                              {"timeout", "interval", "interval_jitter", "healthy_threshold",
+                               "unhealthy_threshold", "http_health_check"});
+      !s.ok()) {
+    return s;
+  }
+  HealthCheckConfig out;
+  CW_RC_ASSIGN(out.timeout, HealthDuration(hwhere + ".timeout", hc.has_timeout(), hc.timeout()));
+  CW_RC_ASSIGN(out.interval,
+               HealthDuration(hwhere + ".interval", hc.has_interval(), hc.interval()));
+  if (hc.has_interval_jitter()) out.interval_jitter = ToMillis(hc.interval_jitter());
+  if (out.interval_jitter.count() < 0) {
+    return Invalid(hwhere + ".interval_jitter", "must not be negative");
+  }
+  CW_RC_ASSIGN(out.healthy_threshold,
+               HealthThreshold(hwhere + ".healthy_threshold", hc.has_healthy_threshold(),
+                               hc.healthy_threshold()));
+  CW_RC_ASSIGN(out.unhealthy_threshold,
+               HealthThreshold(hwhere + ".unhealthy_threshold", hc.has_unhealthy_threshold(),
+                               hc.unhealthy_threshold()));
+  if (absl::Status s =
+          BuildHttpHealthCheck(hwhere + ".http_health_check", hc.http_health_check(), &out);
+      !s.ok()) {
+    return s;
+  }
+  return std::optional<HealthCheckConfig>(std::move(out));
 }
 
 absl::StatusOr<HeaderMutation> BuildMutation(
@@ -623,6 +726,7 @@ absl::StatusOr<std::shared_ptr<const ClusterConfig>> BuildCluster(
     default:
       return Invalid(where + ".type", "only EDS, STATIC, STRICT_DNS and LOGICAL_DNS are supported");
   }
+  CW_RC_ASSIGN(out->health_check, BuildHealthCheck(where, cluster));
   if (cla == nullptr) return std::shared_ptr<const ClusterConfig>(std::move(out));
   for (int l = 0; l < cla->endpoints_size(); ++l) {
     const auto& loc = cla->endpoints(l);

@@ -230,6 +230,130 @@ TEST(BuildConfigTest, DiscoveryTypeAndDnsSettings) {
               HasSubstr("cluster 'd'.dns_refresh_rate: must be greater than 1 ms"));
 }
 
+TEST(BuildConfigTest, HttpHealthCheck) {
+  auto built = BuildCluster(ParseText<Cluster>(R"pb(
+                              name: "api"
+                              type: EDS
+                              health_checks {
+                                timeout { nanos: 250000000 }
+                                interval { seconds: 2 }
+                                interval_jitter { nanos: 100000000 }
+                                healthy_threshold { value: 2 }
+                                unhealthy_threshold { value: 3 }
+                                http_health_check {
+                                  path: "/healthz?deep=1"
+                                  host: "api.internal"
+                                  expected_statuses { start: 200 end: 300 }
+                                  expected_statuses { start: 404 end: 405 }
+                                }
+                              }
+                            )pb"),
+                            nullptr);
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_TRUE((*built)->health_check.has_value());
+  const HealthCheckConfig& hc = *(*built)->health_check;
+  EXPECT_EQ(hc.path, "/healthz?deep=1");
+  EXPECT_EQ(hc.host, "api.internal");
+  EXPECT_EQ(hc.timeout.count(), 250);
+  EXPECT_EQ(hc.interval.count(), 2000);
+  EXPECT_EQ(hc.interval_jitter.count(), 100);
+  EXPECT_EQ(hc.healthy_threshold, 2u);
+  EXPECT_EQ(hc.unhealthy_threshold, 3u);
+  EXPECT_EQ(hc.expected_statuses,
+            (std::vector<std::pair<uint32_t, uint32_t>>{{200, 300}, {404, 405}}));
+
+  // Envoy's default: only 200 passes; no host means the cluster's name.
+  auto plain = BuildCluster(ParseText<Cluster>(R"pb(
+                              name: "api"
+                              type: EDS
+                              health_checks {
+                                timeout { seconds: 1 }
+                                interval { seconds: 1 }
+                                healthy_threshold { value: 1 }
+                                unhealthy_threshold { value: 1 }
+                                http_health_check { path: "/" }
+                              }
+                            )pb"),
+                            nullptr);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ((*plain)->health_check->expected_statuses,
+            (std::vector<std::pair<uint32_t, uint32_t>>{{200, 201}}));
+  EXPECT_EQ((*plain)->health_check->host, "");
+  EXPECT_EQ((*plain)->health_check->interval_jitter.count(), 0);
+
+  auto none = BuildCluster(ParseText<Cluster>(R"pb(name: "api" type: EDS)pb"), nullptr);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE((*none)->health_check.has_value());
+}
+
+TEST(BuildConfigTest, HealthCheckErrorsNameTheField) {
+  const std::string good_head = R"pb(
+    timeout { seconds: 1 }
+    interval { seconds: 1 }
+    healthy_threshold { value: 1 }
+    unhealthy_threshold { value: 1 }
+  )pb";
+  auto error = [](const std::string& health_checks) {
+    auto c = BuildCluster(ParseText<Cluster>("name: \"api\" type: EDS " + health_checks), nullptr);
+    return c.ok() ? std::string("accepted") : std::string(c.status().message());
+  };
+  const std::string http = R"pb(http_health_check { path: "/h" })pb";
+  EXPECT_THAT(
+      error("health_checks {" + good_head + http + "} health_checks {" + good_head + http + "}"),
+      HasSubstr("cluster 'api'.health_checks: has 2 entries"));
+  EXPECT_THAT(error("health_checks {" + good_head + "tcp_health_check {} }"),
+              HasSubstr("cluster 'api'.health_checks[0]: only http_health_check is supported"));
+  EXPECT_THAT(error("health_checks {" + good_head +
+                    R"pb(                         grpc_health_check {} })pb"),
+              HasSubstr("only http_health_check is supported"));
+  EXPECT_THAT(error("health_checks {" + good_head + http +
+                    R"pb(                         no_traffic_interval { seconds: 5 } })pb"),
+              HasSubstr("health_checks[0].no_traffic_interval: is not supported"));
+  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                         http_health_check {
+                                                            path: "/h"
+                                                            retriable_statuses { start: 500 end: 501 }
+                                                          } })pb"),
+              HasSubstr("health_checks[0].http_health_check.retriable_statuses: is not supported"));
+  EXPECT_THAT(error(R"pb(health_checks {
+                           interval { seconds: 1 }
+                           healthy_threshold { value: 1 }
+                           unhealthy_threshold { value: 1 }
+                           http_health_check { path: "/h" }
+                         })pb"),
+              HasSubstr("health_checks[0].timeout: is required"));
+  EXPECT_THAT(error(R"pb(health_checks {
+                           timeout { seconds: 1 }
+                           interval { seconds: 1 }
+                           healthy_threshold { value: 0 }
+                           unhealthy_threshold { value: 1 }
+                           http_health_check { path: "/h" }
+                         })pb"),
+              HasSubstr("health_checks[0].healthy_threshold: must be at least 1"));
+  EXPECT_THAT(error(R"pb(health_checks {
+                           timeout { seconds: 1 }
+                           interval { seconds: 1 }
+                           healthy_threshold { value: 1 }
+                           http_health_check { path: "/h" }
+                         })pb"),
+              HasSubstr("health_checks[0].unhealthy_threshold: is required"));
+  EXPECT_THAT(error("health_checks {" + good_head +
+                    R"pb(                         http_health_check { path: "h" } })pb"),
+              HasSubstr("health_checks[0].http_health_check.path: must start with '/', got \"h\""));
+  EXPECT_THAT(
+      error("health_checks {" + good_head +
+            R"pb(                 http_health_check { path: "/a b" } })pb"),
+      HasSubstr("http_health_check.path: character ' ' is not allowed in a request target"));
+  EXPECT_THAT(
+      error("health_checks {" + good_head +
+            R"pb(                 http_health_check { path: "/h" host: "a\r\nx: y" } })pb"),
+      HasSubstr("http_health_check.host: contains CR/LF"));
+  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                         http_health_check {
+                                                            path: "/h"
+                                                            expected_statuses { start: 300 end: 200 }
+                                                          } })pb"),
+              HasSubstr("http_health_check.expected_statuses[0]: [300, 200) is not a range"));
+}
+
 TEST(BuildConfigTest, PreciseErrors) {
   auto bad_regex = ParseText<RouteConfiguration>(R"pb(
     name: "r"

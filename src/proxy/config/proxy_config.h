@@ -133,7 +133,11 @@ struct Endpoint {
   // LbEndpoint.load_balancing_weight (at least 1): the endpoint's share of
   // its cluster's picks relative to the others (upstream/load_balancer.h).
   uint32_t weight = 1;
-  bool healthy = true;
+  bool healthy = true;  // as EDS says (health_status)
+  // The cluster's active health check has found it down
+  // (upstream/health_checker.h). Kept apart from `healthy` so the load
+  // balancer's panic mode covers what the checks found, not what EDS says.
+  bool failed_active_hc = false;
   LbMetadata metadata;
 
   // "host:port" as logged and used as the pool key.
@@ -159,6 +163,22 @@ class UniqueId {
   uint64_t value_;
 };
 
+// envoy.config.core.v3.HealthCheck with http_health_check: a GET of `path`
+// on each endpoint every interval (upstream/health_checker.h).
+struct HealthCheckConfig {
+  std::string path;
+  std::string host;  // Host header; empty: the cluster's name
+  std::chrono::milliseconds interval{5000};
+  std::chrono::milliseconds timeout{1000};
+  std::chrono::milliseconds interval_jitter{0};  // up to this much more, at random
+  uint32_t healthy_threshold = 1;
+  uint32_t unhealthy_threshold = 1;
+  // Half-open ranges [start, end) of statuses that pass; Envoy's default is
+  // 200 only.
+  std::vector<std::pair<uint32_t, uint32_t>> expected_statuses{{200, 201}};
+  bool operator==(const HealthCheckConfig&) const = default;
+};
+
 struct ClusterConfig {
   std::string name;
   enum class LbPolicy { kRoundRobin, kLeastRequest };
@@ -182,6 +202,8 @@ struct ClusterConfig {
   // the reverse; ALL both.
   enum class DnsFamily { kAuto, kV4Only, kV6Only, kV4Preferred, kAll };
   DnsFamily dns_family = DnsFamily::kAuto;
+  // Cluster.health_checks[0], when there is one.
+  std::optional<HealthCheckConfig> health_check;
 
   // The load balancer keeps each worker's pick state per id: a cluster is
   // not modified once it has served a pick (a change is a new ClusterConfig).
