@@ -22,6 +22,35 @@ absl::StatusOr<const model::Cluster*> Lookup(const ZoneIndex& zone, std::string_
   return cluster;
 }
 
+google::protobuf::Duration Millis(uint32_t ms) {
+  return google::protobuf::util::TimeUtil::MillisecondsToDuration(ms);
+}
+
+void AddHealthCheck(const model::HealthCheck& hc, Cluster* out) {
+  auto* check = out->add_health_checks();
+  *check->mutable_interval() = Millis(hc.interval_ms);
+  *check->mutable_timeout() = Millis(hc.timeout_ms);
+  check->mutable_healthy_threshold()->set_value(hc.healthy_threshold);
+  check->mutable_unhealthy_threshold()->set_value(hc.unhealthy_threshold);
+  check->mutable_http_health_check()->set_path(hc.path);
+}
+
+void AddOutlierDetection(const model::OutlierDetection& od, Cluster* out) {
+  auto* detection = out->mutable_outlier_detection();
+  detection->mutable_consecutive_5xx()->set_value(od.consecutive_5xx);
+  *detection->mutable_base_ejection_time() = Millis(od.base_ejection_ms);
+  detection->mutable_max_ejection_percent()->set_value(od.max_ejection_percent);
+}
+
+void AddCircuitBreakers(const model::CircuitBreakers& cb, Cluster* out) {
+  auto* thresholds = out->mutable_circuit_breakers()->add_thresholds();
+  thresholds->set_priority(envoy::config::core::v3::DEFAULT);
+  thresholds->mutable_max_connections()->set_value(cb.max_connections);
+  thresholds->mutable_max_pending_requests()->set_value(cb.max_pending_requests);
+  thresholds->mutable_max_requests()->set_value(cb.max_requests);
+  thresholds->mutable_max_retries()->set_value(cb.max_retries);
+}
+
 }  // namespace
 
 absl::StatusOr<Cluster> TranslateCluster(const ZoneIndex& zone, std::string_view name) {
@@ -57,6 +86,9 @@ Cluster TranslateCluster(const ZoneIndex& zone, const model::Cluster& model_clus
       for (const std::string& key : keys) selector->add_keys(key);
     }
   }
+  if (cluster->health_check) AddHealthCheck(*cluster->health_check, &out);
+  if (cluster->outlier_detection) AddOutlierDetection(*cluster->outlier_detection, &out);
+  if (cluster->circuit_breakers) AddCircuitBreakers(*cluster->circuit_breakers, &out);
   return out;
 }
 

@@ -218,6 +218,48 @@ TEST(TranslateClusterTest, InstanceWeightBecomesLoadBalancingWeight) {
   EXPECT_FALSE(locality.lb_endpoints(1).has_load_balancing_weight());
 }
 
+TEST(TranslateClusterTest, PoliciesBecomeEnvoyClusterFields) {
+  ZoneBuilder zone;
+  zone.AddCluster("svc", {{"10.0.0.1", 80, {}}});
+  ZoneIndex index = *ZoneIndex::Build(zone.View());
+  model::Cluster svc{"svc", {{"10.0.0.1", 80, {}}}};
+  svc.health_check = model::HealthCheck{"/healthz", 2000, 500, 2, 4};
+  svc.outlier_detection = model::OutlierDetection{3, 1500, 40};
+  svc.circuit_breakers = model::CircuitBreakers{10, 20, 30, 4};
+  Cluster out = TranslateCluster(index, svc);
+
+  ASSERT_EQ(out.health_checks_size(), 1);
+  const auto& hc = out.health_checks(0);
+  EXPECT_EQ(hc.http_health_check().path(), "/healthz");
+  EXPECT_EQ(hc.interval().seconds(), 2);
+  EXPECT_EQ(hc.timeout().nanos(), 500000000);
+  EXPECT_EQ(hc.healthy_threshold().value(), 2u);
+  EXPECT_EQ(hc.unhealthy_threshold().value(), 4u);
+
+  EXPECT_EQ(out.outlier_detection().consecutive_5xx().value(), 3u);
+  EXPECT_EQ(out.outlier_detection().base_ejection_time().seconds(), 1);
+  EXPECT_EQ(out.outlier_detection().base_ejection_time().nanos(), 500000000);
+  EXPECT_EQ(out.outlier_detection().max_ejection_percent().value(), 40u);
+
+  ASSERT_EQ(out.circuit_breakers().thresholds_size(), 1);
+  const auto& t = out.circuit_breakers().thresholds(0);
+  EXPECT_EQ(t.priority(), envoy::config::core::v3::DEFAULT);
+  EXPECT_EQ(t.max_connections().value(), 10u);
+  EXPECT_EQ(t.max_pending_requests().value(), 20u);
+  EXPECT_EQ(t.max_requests().value(), 30u);
+  EXPECT_EQ(t.max_retries().value(), 4u);
+}
+
+TEST(TranslateClusterTest, NoPoliciesMeansNoPolicyFields) {
+  ZoneBuilder zone;
+  zone.AddCluster("svc", {{"10.0.0.1", 80, {}}});
+  ZoneIndex index = *ZoneIndex::Build(zone.View());
+  Cluster out = *TranslateCluster(index, "svc");
+  EXPECT_EQ(out.health_checks_size(), 0);
+  EXPECT_FALSE(out.has_outlier_detection());
+  EXPECT_FALSE(out.has_circuit_breakers());
+}
+
 TEST(TranslateClusterTest, NoInstancesMeansNoLocality) {
   ZoneBuilder zone;
   zone.AddCluster("empty");
