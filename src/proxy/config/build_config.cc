@@ -13,6 +13,7 @@
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "proxy/config/supported_fields.h"
 
 // Deprecated v3 fields (HeaderValueOption.append, HeaderMatcher.exact_match
 // and friends) are still sent by control planes, so they are honoured.
@@ -817,6 +818,8 @@ absl::StatusOr<ListenerConfig> BuildListener(const envoy::config::listener::v3::
 }
 
 absl::StatusOr<ProxyConfigSnapshot> BuildConfig(const ConfigInput& input) {
+  // Fields the proxy does not implement are refused, never ignored.
+  if (absl::Status s = CheckSupportedFields(input); !s.ok()) return s;
   auto config = std::make_shared<ProxyConfig>();
   absl::flat_hash_set<std::pair<std::string, uint16_t>> addresses;
   for (const auto* listener : input.listeners) {

@@ -1,0 +1,544 @@
+#include "proxy/config/supported_fields.h"
+
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "envoy/config/route/v3/route_components.pb.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "google/protobuf/any.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/unknown_field_set.h"
+
+// WeightedCluster.total_weight is deprecated but still sent (gRPC reads it).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+// Names of their own namespace: a unity build compiles this file together
+// with build_config.cc.
+namespace causeway::proxy::supported_fields_internal {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+using ConnectionManagerProto =
+    envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager;
+
+constexpr absl::string_view kRouterType = "envoy.extensions.filters.http.router.v3.Router";
+constexpr absl::string_view kRouterName = "envoy.filters.http.router";
+constexpr absl::string_view kHcmType =
+    "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+
+// How a set field is looked into once it is allowed.
+enum class Walk {
+  kValue,    // taken whole: a scalar, an enum (values limited by `only`), a
+             // Duration, a wrapper or Metadata whose every part the proxy reads
+  kMessage,  // its own fields are checked against its type's table
+  kAny,      // an Any whose type must be in `only`; its payload is checked
+  kCustom,   // checked by its message type's `extra` function
+};
+constexpr Walk kMsg = Walk::kMessage;
+constexpr Walk kAny = Walk::kAny;
+
+struct FieldRule {
+  absl::string_view field;
+  Walk walk = Walk::kValue;
+  // For an enum: the value names implemented (empty: all of them). For an
+  // Any: the full names of the message types it may hold.
+  std::vector<absl::string_view> only = {};
+};
+
+struct SupportedFieldsWalk;
+using ExtraCheck = absl::Status (*)(const Message&, const std::string& path,
+                                    const SupportedFieldsWalk&);
+
+struct TypeRules {
+  std::vector<FieldRule> fields;
+  ExtraCheck extra = nullptr;  // what one field's rule cannot say alone
+};
+using RuleBook = absl::flat_hash_map<std::string, TypeRules>;  // by full message name
+
+// One check: the resource it names in errors and the tables.
+struct SupportedFieldsWalk {
+  absl::string_view where;
+  const RuleBook* book;
+
+  absl::Status Refuse(const std::string& path, absl::string_view what) const {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", path, what));
+  }
+  absl::Status CheckMessage(const google::protobuf::Message& m, const std::string& path) const;
+  absl::Status CheckField(const google::protobuf::Message& m, const FieldDescriptor& f,
+                          const FieldRule& rule, const std::string& path) const;
+  absl::Status CheckElement(const google::protobuf::Message& m, const FieldDescriptor& f, int index,
+                            const FieldRule& rule, const std::string& path) const;
+  absl::Status CheckAny(const google::protobuf::Message& any, const FieldRule& rule,
+                        const std::string& path) const;
+};
+
+constexpr absl::string_view kNotSupported = " is not supported by causeway-proxy";
+
+std::string Join(const std::string& path, absl::string_view field) {
+  return path.empty() ? std::string(field) : absl::StrCat(path, ".", field);
+}
+
+absl::string_view TypeNameOfUrl(absl::string_view type_url) {
+  size_t slash = type_url.rfind('/');
+  return slash == absl::string_view::npos ? type_url : type_url.substr(slash + 1);
+}
+
+// Listeners: one filter chain holding the HTTP connection manager.
+void AddListenerRules(RuleBook& book) {
+  book["envoy.config.listener.v3.Listener"] = {{
+      {"name"},
+      {"stat_prefix"},  // ignored because it only names statistics
+      {"address", kMsg},
+      {"filter_chains", kMsg},  // build_config: exactly one
+  }};
+  book["envoy.config.core.v3.Address"] = {{{"socket_address", kMsg}}};
+  book["envoy.config.core.v3.SocketAddress"] = {{
+      {"protocol", Walk::kValue, {"TCP"}},
+      {"address"},
+      {"port_value"},
+  }};
+  // filter_chain_match and transport_socket (TLS) are not implemented: the
+  // one chain takes every connection in clear text.
+  book["envoy.config.listener.v3.FilterChain"] = {{
+      {"name"},  // ignored because it only names the chain
+      {"filters", kMsg},
+  }};
+  book["envoy.config.listener.v3.Filter"] = {{
+      {"name"},  // the filter is chosen by its typed_config's type, as in Envoy
+      {"typed_config", kAny, {kHcmType}},
+  }};
+}
+
+absl::Status CheckHttpFilters(const Message& m, const std::string& path,
+                              const SupportedFieldsWalk& walk);
+
+// The HTTP connection manager: routes from RDS or inline, the router filter
+// and two timeouts. codec_type: HTTP/1.1 only (AUTO is taken to mean it).
+void AddConnectionManagerRules(RuleBook& book) {
+  book[std::string(kHcmType)] = {{
+                                     {"codec_type", Walk::kValue, {"AUTO", "HTTP1"}},
+                                     {"stat_prefix"},  // ignored because it only names statistics
+                                     {"rds", kMsg},
+                                     {"route_config", kMsg},
+                                     {"http_filters", Walk::kCustom},
+                                     {"stream_idle_timeout"},
+                                     {"request_headers_timeout"},
+                                 },
+                                 CheckHttpFilters};
+  book["envoy.extensions.filters.network.http_connection_manager.v3.Rds"] = {{
+      {"route_config_name"},
+      {"config_source", kMsg},
+  }};
+  book["envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter"] = {{
+      {"name"},
+      {"typed_config", kAny, {kRouterType}},
+      {"is_optional"},  // CheckHttpFilters skips an optional filter it does not know
+  }};
+  // None of the router's options is implemented.
+  book[std::string(kRouterType)] = {};
+  // Only ADS: routes and endpoints come on the stream the listener came on.
+  book["envoy.config.core.v3.ConfigSource"] = {{
+      {"ads", kMsg},
+      {"resource_api_version", Walk::kValue, {"AUTO", "V3"}},
+  }};
+  book["envoy.config.core.v3.AggregatedConfigSource"] = {};
+}
+
+// Route configurations down to the route's action.
+void AddRouteRules(RuleBook& book) {
+  book["envoy.config.route.v3.RouteConfiguration"] = {{
+      {"name"},
+      {"virtual_hosts", kMsg},
+      {"request_headers_to_add", kMsg},
+      {"request_headers_to_remove"},
+      {"response_headers_to_add", kMsg},
+      {"response_headers_to_remove"},
+  }};
+  book["envoy.config.route.v3.VirtualHost"] = {{
+      {"name"},
+      {"domains"},
+      {"routes", kMsg},
+      {"request_headers_to_add", kMsg},
+      {"request_headers_to_remove"},
+      {"response_headers_to_add", kMsg},
+      {"response_headers_to_remove"},
+      {"retry_policy", kMsg},
+  }};
+  book["envoy.config.route.v3.Route"] = {{
+      {"name"},
+      {"stat_prefix"},  // ignored because it only names statistics
+      {"match", kMsg},
+      {"route", kMsg},
+      {"direct_response", kMsg},
+      {"request_headers_to_add", kMsg},
+      {"request_headers_to_remove"},
+      {"response_headers_to_add", kMsg},
+      {"response_headers_to_remove"},
+  }};
+  book["envoy.config.route.v3.RouteMatch"] = {{
+      {"prefix"},
+      {"path"},
+      {"safe_regex", kMsg},
+      {"case_sensitive"},
+      {"headers", kMsg},
+      {"query_parameters", kMsg},
+  }};
+  book["envoy.config.core.v3.HeaderValueOption"] = {{
+      {"header", kMsg}, {"append"}, {"append_action"},  // all four actions are implemented
+  }};
+  book["envoy.config.core.v3.HeaderValue"] = {{{"key"}, {"value"}, {"raw_value"}}};
+  book["envoy.config.route.v3.DirectResponseAction"] = {{{"status"}, {"body", kMsg}}};
+  book["envoy.config.core.v3.DataSource"] = {{{"inline_string"}, {"inline_bytes"}}};
+}
+
+// Header, query and string matchers.
+void AddMatcherRules(RuleBook& book) {
+  book["envoy.config.route.v3.HeaderMatcher"] = {{
+      {"name"},
+      {"exact_match"},
+      {"safe_regex_match", kMsg},
+      {"range_match", kMsg},
+      {"present_match"},
+      {"prefix_match"},
+      {"suffix_match"},
+      {"contains_match"},
+      {"string_match", kMsg},
+      {"invert_match"},
+  }};
+  book["envoy.config.route.v3.QueryParameterMatcher"] = {{
+      {"name"},
+      {"string_match", kMsg},
+      {"present_match"},
+  }};
+  book["envoy.type.matcher.v3.StringMatcher"] = {{
+      {"exact"},
+      {"prefix"},
+      {"suffix"},
+      {"safe_regex", kMsg},
+      {"contains"},
+      {"ignore_case"},
+  }};
+  book["envoy.type.matcher.v3.RegexMatcher"] = {{
+      {"google_re2", kMsg},  // selects RE2, the only engine there is
+      {"regex"},
+  }};
+  book["envoy.type.matcher.v3.RegexMatcher.GoogleRE2"] = {};  // max_program_size: not enforced
+  book["envoy.type.v3.Int64Range"] = {{{"start"}, {"end"}}};
+}
+
+absl::Status CheckTotalWeight(const Message& m, const std::string& path,
+                              const SupportedFieldsWalk& walk);
+
+// The route's action: clusters, rewrites, timeout and retries.
+void AddRouteActionRules(RuleBook& book) {
+  book["envoy.config.route.v3.RouteAction"] = {{
+      {"cluster"},
+      {"weighted_clusters", kMsg},
+      {"metadata_match"},  // its envoy.lb entries select endpoints (as in Envoy)
+      {"prefix_rewrite"},
+      {"host_rewrite_literal"},
+      {"timeout"},
+      {"retry_policy", kMsg},
+  }};
+  book["envoy.config.route.v3.WeightedCluster"] = {
+      {
+          {"clusters", kMsg}, {"total_weight"},  // CheckTotalWeight
+      },
+      CheckTotalWeight};
+  book["envoy.config.route.v3.WeightedCluster.ClusterWeight"] = {{
+      {"name"},
+      {"weight"},
+      {"metadata_match"},
+  }};
+  // retry_on conditions the proxy does not know are ignored (build_config).
+  book["envoy.config.route.v3.RetryPolicy"] = {{
+      {"retry_on"},
+      {"num_retries"},
+      {"per_try_timeout"},
+  }};
+}
+
+// Clusters. type and lb_policy are checked value by value in build_config
+// (with their own messages), so any value passes here. health_checks,
+// outlier_detection and circuit_breakers join this table once they are built.
+void AddClusterRules(RuleBook& book) {
+  book["envoy.config.cluster.v3.Cluster"] = {{
+      {"name"},
+      {"alt_stat_name"},  // ignored because it only names statistics
+      {"type"},
+      {"eds_cluster_config", kMsg},
+      {"connect_timeout"},
+      {"lb_policy"},
+      {"least_request_lb_config", kMsg},
+      {"load_assignment", kMsg},
+      {"dns_refresh_rate"},
+      {"dns_lookup_family"},  // every family is implemented
+      {"lb_subset_config", kMsg},
+  }};
+  book["envoy.config.cluster.v3.Cluster.EdsClusterConfig"] = {{
+      {"eds_config", kMsg},
+      {"service_name"},
+  }};
+  book["envoy.config.cluster.v3.Cluster.LeastRequestLbConfig"] = {{{"choice_count"}}};
+  // A route's metadata_match picks the endpoints whose envoy.lb metadata hold
+  // all of it, and none is a 503: NO_FALLBACK. The selectors are accepted as
+  // declarations: the proxy matches any key set a route names.
+  book["envoy.config.cluster.v3.Cluster.LbSubsetConfig"] = {{
+      {"fallback_policy", Walk::kValue, {"NO_FALLBACK"}},
+      {"subset_selectors", kMsg},
+  }};
+  book["envoy.config.cluster.v3.Cluster.LbSubsetConfig.LbSubsetSelector"] = {{{"keys"}}};
+}
+
+// Endpoints: one flat list per cluster.
+void AddEndpointRules(RuleBook& book) {
+  book["envoy.config.endpoint.v3.ClusterLoadAssignment"] = {{
+      {"cluster_name"},
+      {"endpoints", kMsg},
+  }};
+  // priority is not implemented (every endpoint is one flat list); a locality
+  // weight is read by Envoy only under locality_weighted_lb_config, which is
+  // not allowed, so it is ignored as Envoy would ignore it.
+  book["envoy.config.endpoint.v3.LocalityLbEndpoints"] = {{
+      {"locality"},  // ignored because it only describes where endpoints are
+      {"lb_endpoints", kMsg},
+      {"load_balancing_weight"},
+  }};
+  book["envoy.config.endpoint.v3.LbEndpoint"] = {{
+      {"endpoint", kMsg},
+      {"health_status"},  // UNHEALTHY, DRAINING and TIMEOUT take it out
+      {"metadata"},       // its envoy.lb entries are matched by routes
+      {"load_balancing_weight"},
+  }};
+  book["envoy.config.endpoint.v3.Endpoint"] = {{
+      {"address", kMsg}, {"hostname"},  // ignored because it only describes the endpoint
+  }};
+}
+
+const RuleBook& Book() {
+  static const RuleBook* book = [] {
+    auto* b = new RuleBook;
+    AddListenerRules(*b);
+    AddConnectionManagerRules(*b);
+    AddRouteRules(*b);
+    AddMatcherRules(*b);
+    AddRouteActionRules(*b);
+    AddClusterRules(*b);
+    AddEndpointRules(*b);
+    return b;
+  }();
+  return *book;
+}
+
+const FieldRule* FindRule(const TypeRules& rules, absl::string_view field) {
+  for (const FieldRule& rule : rules.fields) {
+    if (rule.field == field) return &rule;
+  }
+  return nullptr;
+}
+
+absl::Status SupportedFieldsWalk::CheckMessage(const google::protobuf::Message& m,
+                                               const std::string& path) const {
+  const Reflection* reflection = m.GetReflection();
+  const google::protobuf::UnknownFieldSet& unknown = reflection->GetUnknownFields(m);
+  if (!unknown.empty()) {
+    // A field of a newer Envoy API than the one built in: its meaning is
+    // unknown, so it cannot be known to be harmless.
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": ", path.empty() ? "" : path + ": ", "field number ", unknown.field(0).number(),
+        " (unknown to this build's Envoy API)", kNotSupported));
+  }
+  auto it = book->find(m.GetDescriptor()->full_name());
+  if (it == book->end()) {
+    return Refuse(path, absl::StrCat(" (", m.GetDescriptor()->full_name(), ")", kNotSupported));
+  }
+  if (it->second.extra != nullptr) {
+    if (absl::Status s = it->second.extra(m, path, *this); !s.ok()) return s;
+  }
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const FieldDescriptor* f : fields) {
+    std::string fpath = Join(path, f->name());
+    const FieldRule* rule = FindRule(it->second, f->name());
+    if (rule == nullptr) return Refuse(fpath, kNotSupported);
+    if (absl::Status s = CheckField(m, *f, *rule, fpath); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SupportedFieldsWalk::CheckField(const google::protobuf::Message& m,
+                                             const FieldDescriptor& f, const FieldRule& rule,
+                                             const std::string& path) const {
+  if (rule.walk == Walk::kCustom) return absl::OkStatus();
+  if (!f.is_repeated()) return CheckElement(m, f, -1, rule, path);
+  const int size = m.GetReflection()->FieldSize(m, &f);
+  for (int i = 0; i < size; ++i) {
+    if (absl::Status s = CheckElement(m, f, i, rule, absl::StrCat(path, "[", i, "]")); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// One value of a field (`index` -1 for a singular one).
+absl::Status SupportedFieldsWalk::CheckElement(const google::protobuf::Message& m,
+                                               const FieldDescriptor& f, int index,
+                                               const FieldRule& rule,
+                                               const std::string& path) const {
+  const Reflection* r = m.GetReflection();
+  if (f.cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+    if (rule.only.empty()) return absl::OkStatus();
+    const auto* value = index < 0 ? r->GetEnum(m, &f) : r->GetRepeatedEnum(m, &f, index);
+    for (absl::string_view allowed : rule.only) {
+      if (value->name() == allowed) return absl::OkStatus();
+    }
+    return Refuse(path, absl::StrCat(" ", value->name(), kNotSupported, " (only ",
+                                     absl::StrJoin(rule.only, ", "), ")"));
+  }
+  if (f.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || rule.walk == Walk::kValue) {
+    return absl::OkStatus();
+  }
+  const google::protobuf::Message& sub =
+      index < 0 ? r->GetMessage(m, &f) : r->GetRepeatedMessage(m, &f, index);
+  if (rule.walk == Walk::kAny) return CheckAny(sub, rule, path);
+  return CheckMessage(sub, path);
+}
+
+absl::Status SupportedFieldsWalk::CheckAny(const google::protobuf::Message& any_message,
+                                           const FieldRule& rule, const std::string& path) const {
+  google::protobuf::Any any;
+  any.CopyFrom(any_message);
+  absl::string_view type = TypeNameOfUrl(any.type_url());
+  bool allowed = false;
+  for (absl::string_view t : rule.only) allowed = allowed || t == type;
+  if (!allowed) return Refuse(path, absl::StrCat(" of type ", type, kNotSupported));
+  const Descriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(std::string(type));
+  const google::protobuf::Message* prototype =
+      descriptor == nullptr
+          ? nullptr
+          : google::protobuf::MessageFactory::generated_factory()->GetPrototype(descriptor);
+  if (prototype == nullptr) return Refuse(path, absl::StrCat(" of type ", type, kNotSupported));
+  std::unique_ptr<google::protobuf::Message> payload(prototype->New());
+  if (!payload->ParseFromString(any.value())) {
+    return Refuse(path, absl::StrCat(": cannot decode ", type));
+  }
+  return CheckMessage(*payload, path);
+}
+
+// The router must be the last filter, and is the only one implemented. An
+// optional filter of any other type is skipped: `is_optional` is the control
+// plane saying a client that lacks the filter may go without it (Envoy and
+// gRPC read it the same way).
+absl::Status CheckHttpFilters(const Message& m, const std::string& path,
+                              const SupportedFieldsWalk& walk) {
+  const auto* hcm = google::protobuf::DynamicCastToGenerated<ConnectionManagerProto>(&m);
+  if (hcm == nullptr) return walk.Refuse(path, ": not an HttpConnectionManager");
+  FieldRule rule{"http_filters", kMsg};
+  for (int i = 0; i < hcm->http_filters_size(); ++i) {
+    const auto& filter = hcm->http_filters(i);
+    std::string fpath = absl::StrCat(Join(path, "http_filters"), "[", i, "]");
+    const bool router =
+        filter.has_typed_config() && TypeNameOfUrl(filter.typed_config().type_url()) == kRouterType;
+    if (!router) {
+      if (filter.is_optional()) continue;
+      std::string type = filter.has_typed_config()
+                             ? std::string(TypeNameOfUrl(filter.typed_config().type_url()))
+                             : "no typed_config";
+      return walk.Refuse(
+          fpath, absl::StrCat(" (http filter '", filter.name(), "', ", type, ")", kNotSupported,
+                              "; only the router (", kRouterName, ") is"));
+    }
+    if (i != hcm->http_filters_size() - 1) {
+      return walk.Refuse(fpath, ": the router must be the last http filter");
+    }
+    if (absl::Status s = walk.CheckMessage(filter, fpath); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Envoy requires a set total_weight to equal the sum of the weights; the
+// proxy divides by the sum, so any other value would split traffic otherwise
+// than Envoy would (or than Envoy would accept at all).
+absl::Status CheckTotalWeight(const Message& m, const std::string& path,
+                              const SupportedFieldsWalk& walk) {
+  const auto* wc =
+      google::protobuf::DynamicCastToGenerated<envoy::config::route::v3::WeightedCluster>(&m);
+  if (wc == nullptr) return walk.Refuse(path, ": not a WeightedCluster");
+  if (!wc->has_total_weight()) return absl::OkStatus();
+  uint64_t sum = 0;
+  for (const auto& c : wc->clusters()) sum += c.has_weight() ? c.weight().value() : 0;
+  if (wc->total_weight().value() == sum) return absl::OkStatus();
+  return walk.Refuse(Join(path, "total_weight"),
+                     absl::StrCat(" ", wc->total_weight().value(),
+                                  " is not the sum of the clusters' weights (", sum, ")"));
+}
+
+}  // namespace
+}  // namespace causeway::proxy::supported_fields_internal
+
+namespace causeway::proxy {
+
+absl::Status CheckSupportedFields(const std::string& where,
+                                  const google::protobuf::Message& message) {
+  supported_fields_internal::SupportedFieldsWalk walk{where, &supported_fields_internal::Book()};
+  return walk.CheckMessage(message, "");
+}
+
+absl::Status CheckSupportedFields(const ConfigInput& input) {
+  for (const auto* l : input.listeners) {
+    if (l->has_api_listener()) continue;  // for proxyless gRPC clients, not served here
+    absl::Status s = CheckSupportedFields(absl::StrCat("listener '", l->name(), "'"), *l);
+    if (!s.ok()) return s;
+  }
+  for (const auto* r : input.routes) {
+    absl::Status s =
+        CheckSupportedFields(absl::StrCat("route_configuration '", r->name(), "'"), *r);
+    if (!s.ok()) return s;
+  }
+  for (const auto* c : input.clusters) {
+    absl::Status s = CheckSupportedFields(absl::StrCat("cluster '", c->name(), "'"), *c);
+    if (!s.ok()) return s;
+  }
+  for (const auto* e : input.endpoints) {
+    absl::Status s =
+        CheckSupportedFields(absl::StrCat("cluster_load_assignment '", e->cluster_name(), "'"), *e);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSupportedFieldTables() {
+  using google::protobuf::FieldDescriptor;
+  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+  for (const auto& [type, rules] : supported_fields_internal::Book()) {
+    const google::protobuf::Descriptor* d = pool->FindMessageTypeByName(type);
+    if (d == nullptr) return absl::InternalError(absl::StrCat("no message type ", type));
+    for (const auto& rule : rules.fields) {
+      const FieldDescriptor* f = d->FindFieldByName(std::string(rule.field));
+      if (f == nullptr) {
+        return absl::InternalError(absl::StrCat(type, " has no field ", rule.field));
+      }
+      if (f->cpp_type() != FieldDescriptor::CPPTYPE_ENUM) continue;
+      for (absl::string_view value : rule.only) {
+        if (f->enum_type()->FindValueByName(std::string(value)) == nullptr) {
+          return absl::InternalError(absl::StrCat(type, ".", rule.field, " has no value ", value));
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace causeway::proxy
+
+#pragma GCC diagnostic pop
