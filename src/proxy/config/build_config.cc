@@ -289,6 +289,164 @@ absl::StatusOr<std::optional<HealthCheckConfig>> BuildHealthCheck(
   return std::optional<HealthCheckConfig>(std::move(out));
 }
 
+// An OutlierDetection enforcing_* percentage: the proxy ejects always or
+// never, so only 0 and 100 are taken.
+absl::StatusOr<bool> Enforcing(const std::string& where, bool has,
+                               const google::protobuf::UInt32Value& value, bool fallback) {
+  if (!has) return fallback;
+  if (value.value() != 0 && value.value() != 100) {
+    return Invalid(where, absl::StrCat("is ", value.value(),
+                                       "; this proxy implements only 0 (never) and 100 (always)"));
+  }
+  return value.value() == 100;
+}
+
+// Detectors the proxy does not run may be named only to switch them off.
+absl::Status RequireOff(const std::string& where, bool has,
+                        const google::protobuf::UInt32Value& value) {
+  if (has && value.value() != 0) {
+    return Invalid(where, absl::StrCat("is ", value.value(),
+                                       "; this proxy implements only the consecutive-failure "
+                                       "detectors, so it may only be 0"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::chrono::milliseconds> PositiveMillis(const std::string& where,
+                                                         const google::protobuf::Duration& d) {
+  std::chrono::milliseconds ms = ToMillis(d);
+  if (ms.count() <= 0) {
+    return Invalid(where,
+                   absl::StrCat("must be at least 1 ms, not ", d.seconds(), "s ", d.nanos(), "ns"));
+  }
+  return ms;
+}
+
+absl::Status CheckOutlierFields(const std::string& where,
+                                const envoy::config::cluster::v3::OutlierDetection& od) {
+  if (absl::Status s = RefuseUnimplemented(
+          where, od,
+          {"consecutive_5xx", "consecutive_gateway_failure", "interval", "base_ejection_time",
+           "max_ejection_time", "max_ejection_percent", "enforcing_consecutive_5xx",
+           "enforcing_consecutive_gateway_failure", "always_eject_one_host",
+           "enforcing_success_rate", "enforcing_local_origin_success_rate",
+           "enforcing_failure_percentage", "enforcing_failure_percentage_local_origin",
+           "max_ejection_time_jitter"});
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = RequireOff(where + ".enforcing_success_rate",
+                                  od.has_enforcing_success_rate(), od.enforcing_success_rate());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = RequireOff(where + ".enforcing_local_origin_success_rate",
+                                  od.has_enforcing_local_origin_success_rate(),
+                                  od.enforcing_local_origin_success_rate());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          RequireOff(where + ".enforcing_failure_percentage", od.has_enforcing_failure_percentage(),
+                     od.enforcing_failure_percentage());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = RequireOff(where + ".enforcing_failure_percentage_local_origin",
+                                  od.has_enforcing_failure_percentage_local_origin(),
+                                  od.enforcing_failure_percentage_local_origin());
+      !s.ok()) {
+    return s;
+  }
+  if (od.has_max_ejection_time_jitter() && ToMillis(od.max_ejection_time_jitter()).count() != 0) {
+    return Invalid(where + ".max_ejection_time_jitter", "is not supported by this proxy (only 0)");
+  }
+  return absl::OkStatus();
+}
+
+// Cluster.outlier_detection: the consecutive 5xx and gateway-failure
+// detectors (upstream/outlier_detector.h).
+absl::StatusOr<std::optional<OutlierDetectionConfig>> BuildOutlierDetection(
+    const std::string& cluster_where, const envoy::config::cluster::v3::Cluster& cluster) {
+  if (!cluster.has_outlier_detection()) return std::nullopt;
+  const auto& od = cluster.outlier_detection();
+  const std::string where = cluster_where + ".outlier_detection";
+  if (absl::Status s = CheckOutlierFields(where, od); !s.ok()) return s;
+  OutlierDetectionConfig out;
+  if (od.has_consecutive_5xx()) out.consecutive_5xx = od.consecutive_5xx().value();
+  if (od.has_consecutive_gateway_failure()) {
+    out.consecutive_gateway_failure = od.consecutive_gateway_failure().value();
+  }
+  if (out.consecutive_5xx == 0) return Invalid(where + ".consecutive_5xx", "must be at least 1");
+  if (out.consecutive_gateway_failure == 0) {
+    return Invalid(where + ".consecutive_gateway_failure", "must be at least 1");
+  }
+  CW_RC_ASSIGN(out.enforcing_consecutive_5xx,
+               Enforcing(where + ".enforcing_consecutive_5xx", od.has_enforcing_consecutive_5xx(),
+                         od.enforcing_consecutive_5xx(), true));
+  CW_RC_ASSIGN(out.enforcing_consecutive_gateway_failure,
+               Enforcing(where + ".enforcing_consecutive_gateway_failure",
+                         od.has_enforcing_consecutive_gateway_failure(),
+                         od.enforcing_consecutive_gateway_failure(), false));
+  if (od.has_interval())
+    CW_RC_ASSIGN(out.interval, PositiveMillis(where + ".interval", od.interval()));
+  if (od.has_base_ejection_time()) {
+    CW_RC_ASSIGN(out.base_ejection_time,
+                 PositiveMillis(where + ".base_ejection_time", od.base_ejection_time()));
+  }
+  if (od.has_max_ejection_time()) {
+    CW_RC_ASSIGN(out.max_ejection_time,
+                 PositiveMillis(where + ".max_ejection_time", od.max_ejection_time()));
+  }
+  // Envoy's rule: the cap is never below one base ejection time.
+  out.max_ejection_time = std::max(out.max_ejection_time, out.base_ejection_time);
+  if (od.has_max_ejection_percent()) {
+    out.max_ejection_percent = od.max_ejection_percent().value();
+    if (out.max_ejection_percent > 100) {
+      return Invalid(where + ".max_ejection_percent",
+                     absl::StrCat("is ", out.max_ejection_percent, "; must be at most 100"));
+    }
+  }
+  if (od.has_always_eject_one_host())
+    out.always_eject_one_host = od.always_eject_one_host().value();
+  return std::optional<OutlierDetectionConfig>(out);
+}
+
+// Cluster.circuit_breakers: the DEFAULT priority's thresholds (the proxy has
+// no request priorities). Without the field Envoy's defaults apply.
+absl::StatusOr<CircuitBreakerConfig> BuildCircuitBreakers(
+    const std::string& cluster_where, const envoy::config::cluster::v3::Cluster& cluster) {
+  CircuitBreakerConfig out;
+  if (!cluster.has_circuit_breakers()) return out;
+  const auto& cb = cluster.circuit_breakers();
+  const std::string where = cluster_where + ".circuit_breakers";
+  if (absl::Status s = RefuseUnimplemented(where, cb, {"thresholds"}); !s.ok()) return s;
+  bool seen_default = false;
+  for (int i = 0; i < cb.thresholds_size(); ++i) {
+    const auto& t = cb.thresholds(i);
+    const std::string twhere = absl::StrCat(where, ".thresholds[", i, "]");
+    if (t.priority() != envoy::config::core::v3::DEFAULT) {
+      return Invalid(
+          twhere + ".priority",
+          absl::StrCat("is ", envoy::config::core::v3::RoutingPriority_Name(t.priority()),
+                       "; this proxy has no request priorities, only DEFAULT"));
+    }
+    if (seen_default) return Invalid(twhere, "a second DEFAULT threshold");
+    seen_default = true;
+    if (absl::Status s = RefuseUnimplemented(
+            twhere, t,
+            {"priority", "max_connections", "max_pending_requests", "max_requests", "max_retries"});
+        !s.ok()) {
+      return s;
+    }
+    if (t.has_max_connections()) out.max_connections = t.max_connections().value();
+    if (t.has_max_pending_requests()) out.max_pending_requests = t.max_pending_requests().value();
+    if (t.has_max_requests()) out.max_requests = t.max_requests().value();
+    if (t.has_max_retries()) out.max_retries = t.max_retries().value();
+  }
+  return out;
+}
+
 absl::StatusOr<HeaderMutation> BuildMutation(
     const std::string& where,
     const google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>& add,
@@ -728,6 +886,8 @@ absl::StatusOr<std::shared_ptr<const ClusterConfig>> BuildCluster(
       return Invalid(where + ".type", "only EDS, STATIC, STRICT_DNS and LOGICAL_DNS are supported");
   }
   CW_RC_ASSIGN(out->health_check, BuildHealthCheck(where, cluster));
+  CW_RC_ASSIGN(out->outlier_detection, BuildOutlierDetection(where, cluster));
+  CW_RC_ASSIGN(out->circuit_breakers, BuildCircuitBreakers(where, cluster));
   if (cla == nullptr) return std::shared_ptr<const ClusterConfig>(std::move(out));
   for (int l = 0; l < cla->endpoints_size(); ++l) {
     const auto& loc = cla->endpoints(l);

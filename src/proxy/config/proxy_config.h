@@ -179,6 +179,38 @@ struct HealthCheckConfig {
   bool operator==(const HealthCheckConfig&) const = default;
 };
 
+// envoy.config.cluster.v3.OutlierDetection, the consecutive-failure kinds
+// (upstream/outlier_detector.h). Defaults are Envoy's.
+struct OutlierDetectionConfig {
+  // 5xx answers, and failures of the proxy's own (connect failure, reset,
+  // timeout), in a row.
+  uint32_t consecutive_5xx = 5;
+  // 502, 503 and 504 answers and the proxy's own failures, in a row.
+  uint32_t consecutive_gateway_failure = 5;
+  // Whether each kind ejects (Envoy's percentages; 0 or 100 here).
+  bool enforcing_consecutive_5xx = true;
+  bool enforcing_consecutive_gateway_failure = false;
+  // How often an endpoint that stayed in earns back one of its ejections.
+  std::chrono::milliseconds interval{10000};
+  std::chrono::milliseconds base_ejection_time{30000};
+  std::chrono::milliseconds max_ejection_time{300000};
+  uint32_t max_ejection_percent = 10;
+  // Eject one endpoint even when that one is above max_ejection_percent.
+  bool always_eject_one_host = false;
+  bool operator==(const OutlierDetectionConfig&) const = default;
+};
+
+// envoy.config.cluster.v3.CircuitBreakers, the DEFAULT priority's
+// thresholds (upstream/circuit_breaker.h). Envoy applies these defaults to
+// every cluster, with or without the field.
+struct CircuitBreakerConfig {
+  uint32_t max_connections = 1024;
+  uint32_t max_pending_requests = 1024;
+  uint32_t max_requests = 1024;
+  uint32_t max_retries = 3;
+  bool operator==(const CircuitBreakerConfig&) const = default;
+};
+
 struct ClusterConfig {
   std::string name;
   enum class LbPolicy { kRoundRobin, kLeastRequest };
@@ -204,6 +236,9 @@ struct ClusterConfig {
   DnsFamily dns_family = DnsFamily::kAuto;
   // Cluster.health_checks[0], when there is one.
   std::optional<HealthCheckConfig> health_check;
+  // Cluster.outlier_detection, when there is one.
+  std::optional<OutlierDetectionConfig> outlier_detection;
+  CircuitBreakerConfig circuit_breakers;
 
   // The load balancer keeps each worker's pick state per id: a cluster is
   // not modified once it has served a pick (a change is a new ClusterConfig).
