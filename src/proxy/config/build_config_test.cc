@@ -303,13 +303,16 @@ TEST(BuildConfigTest, HealthCheckErrorsNameTheField) {
       HasSubstr("cluster 'api'.health_checks: has 2 entries"));
   EXPECT_THAT(error("health_checks {" + good_head + "tcp_health_check {} }"),
               HasSubstr("cluster 'api'.health_checks[0]: only http_health_check is supported"));
-  EXPECT_THAT(error("health_checks {" + good_head +
-                    R"pb(                         grpc_health_check {} })pb"),
-              HasSubstr("only http_health_check is supported"));
-  EXPECT_THAT(error("health_checks {" + good_head + http +
-                    R"pb(                         no_traffic_interval { seconds: 5 } })pb"),
-              HasSubstr("health_checks[0].no_traffic_interval: is not supported"));
-  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                         http_health_check {
+  EXPECT_THAT(
+      error("health_checks {" + good_head +
+            R"pb(                                          grpc_health_check {} })pb"),
+      HasSubstr("only http_health_check is supported"));
+  EXPECT_THAT(
+      error(
+          "health_checks {" + good_head + http +
+          R"pb(                                        no_traffic_interval { seconds: 5 } })pb"),
+      HasSubstr("health_checks[0].no_traffic_interval: is not supported"));
+  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                                                                                  http_health_check {
                                                             path: "/h"
                                                             retriable_statuses { start: 500 end: 501 }
                                                           } })pb"),
@@ -336,22 +339,133 @@ TEST(BuildConfigTest, HealthCheckErrorsNameTheField) {
                            http_health_check { path: "/h" }
                          })pb"),
               HasSubstr("health_checks[0].unhealthy_threshold: is required"));
-  EXPECT_THAT(error("health_checks {" + good_head +
-                    R"pb(                         http_health_check { path: "h" } })pb"),
-              HasSubstr("health_checks[0].http_health_check.path: must start with '/', got \"h\""));
   EXPECT_THAT(
       error("health_checks {" + good_head +
-            R"pb(                 http_health_check { path: "/a b" } })pb"),
+            R"pb(                                          http_health_check { path: "h" } })pb"),
+      HasSubstr("health_checks[0].http_health_check.path: must start with '/', got \"h\""));
+  EXPECT_THAT(
+      error("health_checks {" + good_head +
+            R"pb(                                  http_health_check { path: "/a b" } })pb"),
       HasSubstr("http_health_check.path: character ' ' is not allowed in a request target"));
   EXPECT_THAT(
-      error("health_checks {" + good_head +
-            R"pb(                 http_health_check { path: "/h" host: "a\r\nx: y" } })pb"),
+      error(
+          "health_checks {" + good_head +
+          R"pb(                                http_health_check { path: "/h" host: "a\r\nx: y" } })pb"),
       HasSubstr("http_health_check.host: contains CR/LF"));
-  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                         http_health_check {
+  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                                                                                  http_health_check {
                                                             path: "/h"
                                                             expected_statuses { start: 300 end: 200 }
                                                           } })pb"),
               HasSubstr("http_health_check.expected_statuses[0]: [300, 200) is not a range"));
+}
+
+TEST(BuildConfigTest, OutlierDetectionWithEnvoyDefaults) {
+  auto built = BuildCluster(ParseText<Cluster>(R"pb(
+                              name: "api"
+                              type: EDS
+                              outlier_detection {
+                                consecutive_5xx { value: 3 }
+                                consecutive_gateway_failure { value: 2 }
+                                enforcing_consecutive_gateway_failure { value: 100 }
+                                interval { seconds: 1 }
+                                base_ejection_time { nanos: 500000000 }
+                                max_ejection_time { seconds: 4 }
+                                max_ejection_percent { value: 34 }
+                                always_eject_one_host { value: true }
+                                enforcing_success_rate { value: 0 }
+                              }
+                            )pb"),
+                            nullptr);
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_TRUE((*built)->outlier_detection.has_value());
+  const OutlierDetectionConfig& od = *(*built)->outlier_detection;
+  EXPECT_EQ(od.consecutive_5xx, 3u);
+  EXPECT_EQ(od.consecutive_gateway_failure, 2u);
+  EXPECT_TRUE(od.enforcing_consecutive_5xx);
+  EXPECT_TRUE(od.enforcing_consecutive_gateway_failure);
+  EXPECT_EQ(od.interval.count(), 1000);
+  EXPECT_EQ(od.base_ejection_time.count(), 500);
+  EXPECT_EQ(od.max_ejection_time.count(), 4000);
+  EXPECT_EQ(od.max_ejection_percent, 34u);
+  EXPECT_TRUE(od.always_eject_one_host);
+
+  auto empty = BuildCluster(ParseText<Cluster>(R"pb(name: "api"
+                                                    type: EDS
+                                                    outlier_detection {})pb"),
+                            nullptr);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(*(*empty)->outlier_detection, OutlierDetectionConfig{});
+  EXPECT_EQ((*empty)->outlier_detection->consecutive_5xx, 5u);
+  EXPECT_FALSE((*empty)->outlier_detection->enforcing_consecutive_gateway_failure);
+  EXPECT_EQ((*empty)->outlier_detection->max_ejection_time.count(), 300000);
+
+  // The cap is never below the base (Envoy's rule).
+  auto capped = BuildCluster(ParseText<Cluster>(R"pb(
+                               name: "api"
+                               type: EDS
+                               outlier_detection { base_ejection_time { seconds: 400 } }
+                             )pb"),
+                             nullptr);
+  ASSERT_TRUE(capped.ok()) << capped.status();
+  EXPECT_EQ((*capped)->outlier_detection->max_ejection_time.count(), 400000);
+
+  auto none = BuildCluster(ParseText<Cluster>(R"pb(name: "api" type: EDS)pb"), nullptr);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE((*none)->outlier_detection.has_value());
+}
+
+TEST(BuildConfigTest, CircuitBreakersDefaultPriorityOnly) {
+  auto built = BuildCluster(ParseText<Cluster>(R"pb(
+                              name: "api"
+                              type: EDS
+                              circuit_breakers {
+                                thresholds {
+                                  max_connections { value: 10 }
+                                  max_pending_requests { value: 20 }
+                                  max_requests { value: 30 }
+                                  max_retries { value: 0 }
+                                }
+                              }
+                            )pb"),
+                            nullptr);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_EQ((*built)->circuit_breakers, (CircuitBreakerConfig{10, 20, 30, 0}));
+  // Envoy's defaults apply to every cluster.
+  auto none = BuildCluster(ParseText<Cluster>(R"pb(name: "api" type: EDS)pb"), nullptr);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ((*none)->circuit_breakers, (CircuitBreakerConfig{1024, 1024, 1024, 3}));
+}
+
+TEST(BuildConfigTest, OutlierAndBreakerErrorsNameTheField) {
+  auto error = [](const std::string& fields) {
+    auto c = BuildCluster(ParseText<Cluster>("name: \"api\" type: EDS " + fields), nullptr);
+    return c.ok() ? std::string("accepted") : std::string(c.status().message());
+  };
+  EXPECT_THAT(error("outlier_detection { success_rate_minimum_hosts { value: 3 } }"),
+              HasSubstr("cluster 'api'.outlier_detection.success_rate_minimum_hosts: is not "
+                        "supported"));
+  EXPECT_THAT(error("outlier_detection { split_external_local_origin_errors: true }"),
+              HasSubstr("outlier_detection.split_external_local_origin_errors: is not supported"));
+  EXPECT_THAT(error("outlier_detection { enforcing_consecutive_5xx { value: 50 } }"),
+              HasSubstr("outlier_detection.enforcing_consecutive_5xx: is 50; this proxy "
+                        "implements only 0 (never) and 100 (always)"));
+  EXPECT_THAT(error("outlier_detection { enforcing_success_rate { value: 100 } }"),
+              HasSubstr("outlier_detection.enforcing_success_rate: is 100"));
+  EXPECT_THAT(error("outlier_detection { consecutive_5xx { value: 0 } }"),
+              HasSubstr("outlier_detection.consecutive_5xx: must be at least 1"));
+  EXPECT_THAT(error("outlier_detection { max_ejection_percent { value: 101 } }"),
+              HasSubstr("outlier_detection.max_ejection_percent: is 101; must be at most 100"));
+  EXPECT_THAT(error("outlier_detection { base_ejection_time { seconds: 0 } }"),
+              HasSubstr("outlier_detection.base_ejection_time: must be at least 1 ms"));
+  EXPECT_THAT(error("circuit_breakers { thresholds { priority: HIGH max_requests { value: 1 } } }"),
+              HasSubstr("cluster 'api'.circuit_breakers.thresholds[0].priority: is HIGH; this "
+                        "proxy has no request priorities, only DEFAULT"));
+  EXPECT_THAT(error("circuit_breakers { thresholds { } thresholds { } }"),
+              HasSubstr("circuit_breakers.thresholds[1]: a second DEFAULT threshold"));
+  EXPECT_THAT(error("circuit_breakers { thresholds { track_remaining: true } }"),
+              HasSubstr("circuit_breakers.thresholds[0].track_remaining: is not supported"));
+  EXPECT_THAT(error("circuit_breakers { per_host_thresholds { } }"),
+              HasSubstr("circuit_breakers.per_host_thresholds: is not supported"));
 }
 
 TEST(BuildConfigTest, PreciseErrors) {
