@@ -268,8 +268,8 @@ void AddRouteActionRules(RuleBook& book) {
 }
 
 // Clusters. type and lb_policy are checked value by value in build_config
-// (with their own messages), so any value passes here. health_checks,
-// outlier_detection and circuit_breakers join this table once they are built.
+// (with their own messages), so any value passes here. health_checks
+// joins this table once it is built.
 void AddClusterRules(RuleBook& book) {
   book["envoy.config.cluster.v3.Cluster"] = {{
       {"name"},
@@ -283,6 +283,35 @@ void AddClusterRules(RuleBook& book) {
       {"dns_refresh_rate"},
       {"dns_lookup_family"},  // every family is implemented
       {"lb_subset_config", kMsg},
+      {"outlier_detection", kMsg},  // upstream/outlier_detector.h
+      {"circuit_breakers", kMsg},   // upstream/circuit_breaker.h
+  }};
+  // The consecutive-failure detectors. The other detectors' enforcing_*
+  // fields and the jitter pass here so that they may switch those off;
+  // build_config refuses any other value of them.
+  book["envoy.config.cluster.v3.OutlierDetection"] = {{
+      {"consecutive_5xx"},
+      {"consecutive_gateway_failure"},
+      {"interval"},
+      {"base_ejection_time"},
+      {"max_ejection_time"},
+      {"max_ejection_percent"},
+      {"enforcing_consecutive_5xx"},
+      {"enforcing_consecutive_gateway_failure"},
+      {"always_eject_one_host"},
+      {"enforcing_success_rate"},
+      {"enforcing_local_origin_success_rate"},
+      {"enforcing_failure_percentage"},
+      {"enforcing_failure_percentage_local_origin"},
+      {"max_ejection_time_jitter"},
+  }};
+  book["envoy.config.cluster.v3.CircuitBreakers"] = {{{"thresholds", kMsg}}};
+  book["envoy.config.cluster.v3.CircuitBreakers.Thresholds"] = {{
+      {"priority", Walk::kValue, {"DEFAULT"}},
+      {"max_connections"},
+      {"max_pending_requests"},
+      {"max_requests"},
+      {"max_retries"},
   }};
   book["envoy.config.cluster.v3.Cluster.EdsClusterConfig"] = {{
       {"eds_config", kMsg},

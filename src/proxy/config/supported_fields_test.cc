@@ -478,10 +478,14 @@ TEST(SupportedFieldsTest, ClusterFieldsNotImplementedAreRefusedByPath) {
           // Refused until the proxy implements them (then they join the table).
           {"Cluster.health_checks", [](C& c) { c.add_health_checks(); },
            "cluster 'api': health_checks is not supported"},
-          {"Cluster.outlier_detection", [](C& c) { c.mutable_outlier_detection(); },
-           "cluster 'api': outlier_detection is not supported"},
-          {"Cluster.circuit_breakers", [](C& c) { c.mutable_circuit_breakers(); },
-           "cluster 'api': circuit_breakers is not supported"},
+          {"OutlierDetection.success_rate_minimum_hosts",
+           [](C& c) {
+             c.mutable_outlier_detection()->mutable_success_rate_minimum_hosts()->set_value(3);
+           },
+           "cluster 'api': outlier_detection.success_rate_minimum_hosts is not supported"},
+          {"CircuitBreakers.per_host_thresholds",
+           [](C& c) { c.mutable_circuit_breakers()->add_per_host_thresholds(); },
+           "cluster 'api': circuit_breakers.per_host_thresholds is not supported"},
           {"unknown field",
            [](C& c) { c.GetReflection()->MutableUnknownFields(&c)->AddVarint(7777, 1); },
            "cluster 'api': field number 7777"},
