@@ -88,6 +88,25 @@ class Current {
   bool applied_ = false;
 };
 
+// Each endpoint's active health check on the /clusters page: "pending"
+// until its first check, then "healthy" or "unhealthy", with why the last
+// failed check failed.
+void AddHealthChecks(const std::map<std::pair<std::string, std::string>, EndpointHealth>& health,
+                     nlohmann::json& clusters) {
+  for (nlohmann::json& cluster : clusters) {
+    for (nlohmann::json& endpoint : cluster["endpoints"]) {
+      auto it =
+          health.find({cluster["name"].get<std::string>(), endpoint["address"].get<std::string>()});
+      if (it == health.end()) continue;
+      const EndpointHealth& h = it->second;
+      endpoint["health_check"] = {{"state", !h.checked  ? "pending"
+                                            : h.healthy ? "healthy"
+                                                        : "unhealthy"},
+                                  {"last_failure", h.last_failure}};
+    }
+  }
+}
+
 std::string DefaultNodeId(const std::string& proxy) {
   char host[256] = {0};
   ::gethostname(host, sizeof(host) - 1);
@@ -323,7 +342,9 @@ int RunProxy(const ProxyAppOptions& options) {
     return watcher->Dump();
   };
   sources.clusters = [&](const std::string& name) {
-    return current.Clusters(server.EndpointStats(), name);
+    nlohmann::json clusters = current.Clusters(server.EndpointStats(), name);
+    AddHealthChecks(server.health_checker().Endpoints(), clusters);
+    return clusters;
   };
   sources.stats = [&] {
     std::map<std::string, double> s = AllocatorStats();
@@ -333,6 +354,13 @@ int RunProxy(const ProxyAppOptions& options) {
     ProxyServer::DnsCounters dns = server.DnsStats();
     s["dns_lookups_total"] = static_cast<double>(dns.lookups);
     s["dns_failures_total"] = static_cast<double>(dns.failures);
+    for (const auto& [cluster, hc] : server.health_checker().ClusterCounters()) {
+      const std::string prefix = StrCat("cluster.", cluster, ".health_check.");  // Envoy's names
+      s[prefix + "attempt"] = static_cast<double>(hc.attempt);
+      s[prefix + "success"] = static_cast<double>(hc.success);
+      s[prefix + "failure"] = static_cast<double>(hc.failure);
+      s[prefix + "healthy"] = static_cast<double>(hc.healthy);
+    }
     if (client) {
       XdsClient::Stats x = client->stats();
       s["xds_connected"] = x.connected ? 1 : 0;

@@ -59,6 +59,7 @@ ProxyServer::ProxyServer(ProxyServerOptions options)
     : options_(options), shared_(std::make_unique<ServerShared>()) {
   shared_->access_log = options_.access_log;
   if (options_.time != nullptr) shared_->time = options_.time;
+  health_ = std::make_unique<HealthChecker>(shared_->time, [this] { OnEndpointsChange(false); });
   int n = options_.workers > 0 ? options_.workers : UsableCpuCount();
   for (int i = 0; i < n; ++i)
     workers_.push_back(
@@ -86,15 +87,22 @@ absl::Status ProxyServer::UpdateConfig(ProxyConfigSnapshot base) {
   // publish_mu_: the resolver thread takes it to hand out its answers.
   const std::vector<DnsName> names = StrictDnsNames(*base);
   if (!names.empty() && dns_ == nullptr) {
-    auto dns = std::make_unique<StrictDnsResolver>(options_.dns_server, [this] { OnDnsChange(); });
+    auto dns = std::make_unique<StrictDnsResolver>(options_.dns_server,
+                                                   [this] { OnEndpointsChange(true); });
     if (absl::Status s = dns->Start(); !s.ok()) return s;
     std::lock_guard lock(publish_mu_);
     dns_ = std::move(dns);
   }
   if (dns_ != nullptr) dns_->Follow(names, options_.dns_first_answer_wait);
+  auto expand = [&] { return names.empty() ? base : ExpandStrictDns(*base, dns_->Current()); };
+  // New endpoints' first health checks, before they are served (bounded).
+  health_->Follow(*expand(), options_.health_first_check_wait);
 
   std::lock_guard publish(publish_mu_);
-  ProxyConfigSnapshot config = names.empty() ? base : ExpandStrictDns(*base, dns_->Current());
+  ProxyConfigSnapshot expanded = expand();
+  // Again under the lock: a DNS update in between followed the old base.
+  health_->Follow(*expanded, std::chrono::milliseconds(0));
+  ProxyConfigSnapshot config = health_->Apply(expanded);
   std::vector<std::string> removes;
   for (const auto& [name, b] : bound_) {
     const ListenerConfig* l = config->FindListener(name);
@@ -142,10 +150,12 @@ absl::Status ProxyServer::UpdateConfig(ProxyConfigSnapshot base) {
   return absl::OkStatus();
 }
 
-void ProxyServer::OnDnsChange() {
+void ProxyServer::OnEndpointsChange(bool follow_health) {
   std::lock_guard publish(publish_mu_);
-  if (base_ == nullptr || dns_ == nullptr) return;
-  ProxyConfigSnapshot config = ExpandStrictDns(*base_, dns_->Current());
+  if (base_ == nullptr) return;
+  ProxyConfigSnapshot expanded = dns_ != nullptr ? ExpandStrictDns(*base_, dns_->Current()) : base_;
+  if (follow_health) health_->Follow(*expanded, std::chrono::milliseconds(0));
+  ProxyConfigSnapshot config = health_->Apply(expanded);
   for (auto& w : workers_) {
     Worker* worker = w.get();
     boost::asio::post(worker->io_context(), [worker, config] { worker->Apply(config, {}, {}); });
@@ -176,7 +186,8 @@ bool ProxyServer::Drain(std::chrono::milliseconds timeout) {
 }
 
 void ProxyServer::Stop() {
-  // First the resolver thread, which hands snapshots to the workers.
+  // First the threads that hand snapshots to the workers.
+  health_->Stop();
   if (dns_ != nullptr) dns_->Stop();
   for (auto& w : workers_) w->Stop();
 }

@@ -29,6 +29,7 @@
 #include "proxy/server/access_log.h"
 #include "proxy/upstream/connection_pool.h"
 #include "proxy/upstream/endpoint_stats.h"
+#include "proxy/upstream/health_checker.h"
 #include "proxy/upstream/strict_dns.h"
 
 namespace causeway::proxy {
@@ -58,6 +59,10 @@ struct ProxyServerOptions {
   // host name it has not looked up before; one not answered by then starts
   // without addresses and gets them when the answer comes.
   std::chrono::milliseconds dns_first_answer_wait{2000};
+  // How long UpdateConfig waits for the first health check of endpoints new
+  // to it (upstream/health_checker.h); one not checked by then is served as
+  // failed (panic routing still reaches it) until its check passes.
+  std::chrono::milliseconds health_first_check_wait{2000};
   // The request path's clock and timers (not owned); null: real time.
   TimeSource* time = nullptr;
 };
@@ -106,6 +111,8 @@ class ProxyServer {
     uint64_t failures = 0;
   };
   DnsCounters DnsStats() const;
+  // Active health checking of the clusters that ask for it.
+  const HealthChecker& health_checker() const { return *health_; }
   int workers() const { return static_cast<int>(workers_.size()); }
 
  private:
@@ -115,9 +122,10 @@ class ProxyServer {
     uint16_t port = 0;
   };
 
-  // The resolver thread's news: the workers get the last snapshot again,
-  // with the new addresses (no listener changes).
-  void OnDnsChange();
+  // The resolver thread's news (`follow_health`: new addresses to check
+  // too) or the health checker's: the workers get the last snapshot again,
+  // with the current addresses and health (no listener changes).
+  void OnEndpointsChange(bool follow_health);
 
   ProxyServerOptions options_;
   std::unique_ptr<ServerShared> shared_;
@@ -129,6 +137,7 @@ class ProxyServer {
   ProxyConfigSnapshot base_;  // the last snapshot given to UpdateConfig
   // Started with the first snapshot that has STRICT_DNS host names.
   std::unique_ptr<StrictDnsResolver> dns_;
+  std::unique_ptr<HealthChecker> health_;  // its thread starts with the first check
 };
 
 }  // namespace causeway::proxy

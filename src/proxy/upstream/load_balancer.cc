@@ -49,7 +49,16 @@ void LoadBalancer::Build(const ClusterConfig& cluster, Picker& picker) {
   picker.hosts.clear();
   picker.heap.clear();
   for (const Endpoint& e : cluster.endpoints) {
-    if (e.healthy && MatchesSubset(e, picker.subset)) picker.hosts.push_back(&e);
+    if (e.healthy && !e.failed_active_hc && MatchesSubset(e, picker.subset)) {
+      picker.hosts.push_back(&e);
+    }
+  }
+  // Panic (upstream/health_checker.h): every endpoint failed its health
+  // checks, so all of them are tried rather than none.
+  if (picker.hosts.empty()) {
+    for (const Endpoint& e : cluster.endpoints) {
+      if (e.healthy && MatchesSubset(e, picker.subset)) picker.hosts.push_back(&e);
+    }
   }
   picker.weighted = false;
   for (const Endpoint* e : picker.hosts) {
