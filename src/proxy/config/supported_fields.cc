@@ -268,8 +268,7 @@ void AddRouteActionRules(RuleBook& book) {
 }
 
 // Clusters. type and lb_policy are checked value by value in build_config
-// (with their own messages), so any value passes here. health_checks
-// joins this table once it is built.
+// (with their own messages), so any value passes here.
 void AddClusterRules(RuleBook& book) {
   book["envoy.config.cluster.v3.Cluster"] = {{
       {"name"},
@@ -285,6 +284,21 @@ void AddClusterRules(RuleBook& book) {
       {"lb_subset_config", kMsg},
       {"outlier_detection", kMsg},  // upstream/outlier_detector.h
       {"circuit_breakers", kMsg},   // upstream/circuit_breaker.h
+      {"health_checks", kMsg},      // upstream/health_checker.h
+  }};
+  // One HTTP check; build_config refuses a second entry.
+  book["envoy.config.core.v3.HealthCheck"] = {{
+      {"timeout"},
+      {"interval"},
+      {"interval_jitter"},
+      {"healthy_threshold"},
+      {"unhealthy_threshold"},
+      {"http_health_check", kMsg},
+  }};
+  book["envoy.config.core.v3.HealthCheck.HttpHealthCheck"] = {{
+      {"path"},
+      {"host"},
+      {"expected_statuses"},
   }};
   // The consecutive-failure detectors. The other detectors' enforcing_*
   // fields and the jitter pass here so that they may switch those off;

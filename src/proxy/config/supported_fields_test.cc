@@ -476,8 +476,12 @@ TEST(SupportedFieldsTest, ClusterFieldsNotImplementedAreRefusedByPath) {
            },
            "cluster 'api': eds_cluster_config.eds_config.api_config_source is not supported"},
           // Refused until the proxy implements them (then they join the table).
-          {"Cluster.health_checks", [](C& c) { c.add_health_checks(); },
-           "cluster 'api': health_checks is not supported"},
+          {"HealthCheck.no_traffic_interval",
+           [](C& c) { c.add_health_checks()->mutable_no_traffic_interval()->set_seconds(5); },
+           "cluster 'api': health_checks[0].no_traffic_interval is not supported"},
+          {"HealthCheck.tcp_health_check",
+           [](C& c) { c.add_health_checks()->mutable_tcp_health_check(); },
+           "cluster 'api': health_checks[0].tcp_health_check is not supported"},
           {"OutlierDetection.success_rate_minimum_hosts",
            [](C& c) {
              c.mutable_outlier_detection()->mutable_success_rate_minimum_hosts()->set_value(3);
