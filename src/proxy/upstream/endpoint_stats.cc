@@ -6,8 +6,25 @@ std::shared_ptr<EndpointStats> EndpointStatsRegistry::Get(const std::string& clu
                                                           const std::string& endpoint) {
   std::lock_guard lock(mu_);
   auto& slot = stats_[{cluster, endpoint}];
-  if (slot == nullptr) slot = std::make_shared<EndpointStats>();
+  if (slot == nullptr) {
+    slot = std::make_shared<EndpointStats>();
+    auto& owner = clusters_[cluster];
+    if (owner == nullptr) owner = std::make_shared<ClusterStats>();
+    slot->cluster = owner;
+  }
   return slot;
+}
+
+std::shared_ptr<ClusterStats> EndpointStatsRegistry::GetCluster(const std::string& cluster) {
+  std::lock_guard lock(mu_);
+  auto& owner = clusters_[cluster];
+  if (owner == nullptr) owner = std::make_shared<ClusterStats>();
+  return owner;
+}
+
+std::map<std::string, std::shared_ptr<ClusterStats>> EndpointStatsRegistry::Clusters() const {
+  std::lock_guard lock(mu_);
+  return {clusters_.begin(), clusters_.end()};
 }
 
 std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values>
@@ -18,7 +35,9 @@ EndpointStatsRegistry::Snapshot() const {
     out[key] = Values{s->requests.load(std::memory_order_relaxed),
                       s->errors.load(std::memory_order_relaxed),
                       s->active_connections.load(std::memory_order_relaxed),
-                      s->active_requests.load(std::memory_order_relaxed)};
+                      s->active_requests.load(std::memory_order_relaxed),
+                      s->ejected_until_ms.load(std::memory_order_relaxed),
+                      s->times_ejected.load(std::memory_order_relaxed)};
   }
   return out;
 }

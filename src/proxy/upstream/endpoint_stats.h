@@ -13,11 +13,41 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "proxy/config/proxy_config.h"
 
 namespace causeway::proxy {
+
+// What all workers share about one cluster: its circuit breakers' gauges
+// and overflow counters (upstream/circuit_breaker.h) and its outlier
+// ejections (upstream/outlier_detector.h).
+struct ClusterStats {
+  // Circuit breaker gauges, across workers.
+  std::atomic<int64_t> open_connections{0};
+  std::atomic<int64_t> pending_requests{0};  // waiting for a connection
+  std::atomic<int64_t> active_requests{0};
+  std::atomic<int64_t> active_retries{0};
+  // Named as Envoy names them.
+  std::atomic<uint64_t> upstream_cx_overflow{0};
+  std::atomic<uint64_t> upstream_rq_pending_overflow{0};
+  std::atomic<uint64_t> upstream_rq_retry_overflow{0};
+
+  // Outlier detection. Ejecting is rare and must see the other ejections of
+  // the cluster (max_ejection_percent), so it takes `outlier_mu`; picks read
+  // only each endpoint's ejected_until_ms.
+  std::mutex outlier_mu;
+  std::vector<std::shared_ptr<struct EndpointStats>> ejected;  // guarded by outlier_mu
+  std::atomic<uint64_t> ejections_active{0};
+  std::atomic<uint64_t> ejections_total{0};  // every ejection, Envoy's deprecated total
+  std::atomic<uint64_t> ejections_enforced_total{0};
+  std::atomic<uint64_t> ejections_detected_consecutive_5xx{0};
+  std::atomic<uint64_t> ejections_enforced_consecutive_5xx{0};
+  std::atomic<uint64_t> ejections_detected_consecutive_gateway_failure{0};
+  std::atomic<uint64_t> ejections_enforced_consecutive_gateway_failure{0};
+  std::atomic<uint64_t> ejections_overflow{0};  // held back by max_ejection_percent
+};
 
 struct EndpointStats {
   std::atomic<uint64_t> requests{0};  // requests written to a connection to the endpoint
@@ -26,6 +56,16 @@ struct EndpointStats {
   std::atomic<uint64_t> errors{0};
   std::atomic<int64_t> active_connections{0};  // open upstream connections, idle ones included
   std::atomic<int64_t> active_requests{0};
+
+  // Outlier detection (upstream/outlier_detector.h). Times are the
+  // TimeSource's Monotonic() in milliseconds.
+  std::atomic<uint32_t> consecutive_5xx{0};
+  std::atomic<uint32_t> consecutive_gateway_failures{0};
+  std::atomic<int64_t> ejected_until_ms{0};  // 0: not ejected
+  std::atomic<uint32_t> times_ejected{0};    // the ejection time's multiplier
+  std::atomic<int64_t> unejected_at_ms{0};   // when the last ejection ended
+  // The cluster the endpoint belongs to; set when created, never changed.
+  std::shared_ptr<ClusterStats> cluster;
 };
 
 class EndpointStatsRegistry {
@@ -33,14 +73,21 @@ class EndpointStatsRegistry {
   // The counters of `endpoint` ("host:port") in `cluster`, created at zero.
   std::shared_ptr<EndpointStats> Get(const std::string& cluster, const std::string& endpoint);
 
+  // The shared state of `cluster`, created empty.
+  std::shared_ptr<ClusterStats> GetCluster(const std::string& cluster);
+
   struct Values {
     uint64_t requests = 0;
     uint64_t errors = 0;
     int64_t active_connections = 0;
     int64_t active_requests = 0;
+    int64_t ejected_until_ms = 0;  // Monotonic ms; 0: not ejected
+    uint32_t times_ejected = 0;
   };
   // (cluster, endpoint) → current values; endpoints never used are absent.
   std::map<std::pair<std::string, std::string>, Values> Snapshot() const;
+  // Cluster name → its shared state (read its atomics; never null).
+  std::map<std::string, std::shared_ptr<ClusterStats>> Clusters() const;
 
   // Drops the counters of endpoints outside `keep` ((cluster, "host:port"))
   // that have no connection or request open. Entries otherwise stay when an
@@ -62,6 +109,8 @@ class EndpointStatsRegistry {
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<EndpointStats>> stats_;
+  // Kept while the process lives: one per cluster name ever configured.
+  std::map<std::string, std::shared_ptr<ClusterStats>, std::less<>> clusters_;
   std::atomic<uint64_t> generation_{0};
 };
 

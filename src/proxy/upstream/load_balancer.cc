@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "proxy/upstream/outlier_detector.h"
+
 namespace causeway::proxy {
 
 bool MatchesSubset(const Endpoint& endpoint, const LbMetadata& subset) {
@@ -18,8 +20,7 @@ bool MatchesSubset(const Endpoint& endpoint, const LbMetadata& subset) {
   return true;
 }
 
-LoadBalancer::Picker& LoadBalancer::PickerFor(const ClusterConfig& cluster,
-                                              const LbMetadata& subset) {
+LoadBalancer::PerCluster& LoadBalancer::PerClusterFor(const ClusterConfig& cluster) {
   auto it = clusters_.find(cluster.name);
   if (it == clusters_.end()) it = clusters_.try_emplace(cluster.name).first;
   PerCluster& per = it->second;
@@ -28,7 +29,21 @@ LoadBalancer::Picker& LoadBalancer::PickerFor(const ClusterConfig& cluster,
     // asked for (their endpoints belong to the snapshot they came from).
     per.id = cluster.id.value();
     for (Picker& p : per.pickers) p.current = false;
+    per.stats.clear();
+    if (cluster.outlier_detection && registry_ != nullptr && time_ != nullptr) {
+      // The registry's lock, once per endpoint per configuration change.
+      per.stats.reserve(cluster.endpoints.size());
+      for (const Endpoint& e : cluster.endpoints) {
+        per.stats.push_back(registry_->Get(cluster.name, e.Key()));
+      }
+    }
   }
+  return per;
+}
+
+LoadBalancer::Picker& LoadBalancer::PickerFor(const ClusterConfig& cluster,
+                                              const LbMetadata& subset) {
+  PerCluster& per = PerClusterFor(cluster);
   Picker* picker = nullptr;
   for (Picker& p : per.pickers) {
     if (p.subset == subset) {
@@ -117,6 +132,34 @@ const Endpoint* LoadBalancer::PickEdf(Picker& picker, const Endpoint* avoid, boo
 const Endpoint* LoadBalancer::Choose(const ClusterConfig& cluster, const LbMetadata& subset,
                                      const Endpoint* avoid) {
   Picker& picker = PickerFor(cluster, subset);
+  const PerCluster& per = clusters_.find(cluster.name)->second;
+  if (per.stats.empty() || picker.hosts.size() < 2) return Pick(cluster, picker, avoid);
+  return PickNotEjected(cluster, per, picker, avoid);
+}
+
+const Endpoint* LoadBalancer::PickNotEjected(const ClusterConfig& cluster, const PerCluster& per,
+                                             Picker& picker, const Endpoint* avoid) {
+  const int64_t now_ms = OutlierNowMs(*time_);
+  // Endpoints point into cluster.endpoints, which per.stats follows.
+  auto ejected = [&](const Endpoint* e) {
+    return IsEjected(*per.stats[static_cast<size_t>(e - cluster.endpoints.data())], now_ms);
+  };
+  // As many picks as there are endpoints visit each of them under round
+  // robin; the other policies may repeat one, hence the scan after.
+  const Endpoint* first = nullptr;
+  for (size_t i = 0; i < picker.hosts.size(); ++i) {
+    const Endpoint* e = Pick(cluster, picker, avoid);
+    if (!ejected(e)) return e;
+    if (first == nullptr) first = e;
+  }
+  for (const Endpoint* e : picker.hosts) {
+    if (!ejected(e)) return e;
+  }
+  return first;  // every one is ejected: panic
+}
+
+const Endpoint* LoadBalancer::Pick(const ClusterConfig& cluster, Picker& picker,
+                                   const Endpoint* avoid) {
   const std::vector<const Endpoint*>& hosts = picker.hosts;
   const size_t n = hosts.size();
   if (n == 0) return nullptr;

@@ -30,15 +30,25 @@
 // Weighted least request (Envoy's rule with active_request_bias 1): after a
 // pick an endpoint's deadline moves on by (active requests + 1)/weight, so a
 // loaded endpoint is picked later in proportion to its load.
+//
+// Outlier ejections (upstream/outlier_detector.h) are read at pick time from
+// the endpoints' shared counters, so an ejection on one worker takes effect
+// on all at once and its end needs no timer: a picked endpoint that is
+// ejected is passed over for the next, and when every endpoint the pick may
+// use is ejected one of them is returned anyway (panic: better a doubtful
+// endpoint than a certain 503).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "common/time_source.h"
 #include "proxy/config/proxy_config.h"
+#include "proxy/upstream/endpoint_stats.h"
 
 namespace causeway::proxy {
 
@@ -48,6 +58,14 @@ bool MatchesSubset(const Endpoint& endpoint, const LbMetadata& subset);
 class LoadBalancer {
  public:
   explicit LoadBalancer(uint64_t seed = std::random_device{}()) : rng_(seed) {}
+
+  // Where ejections are read (clusters with outlier_detection): the shared
+  // counters and the clock they are timed by. Without this nothing is
+  // skipped.
+  void SetEjectionSource(EndpointStatsRegistry* registry, const TimeSource* time) {
+    registry_ = registry;
+    time_ = time;
+  }
 
   // Picks a healthy endpoint of `cluster` matching `subset`, preferring one
   // other than `avoid` (the endpoint of a failed previous try; compared by
@@ -88,14 +106,24 @@ class LoadBalancer {
   struct PerCluster {
     uint64_t id = 0;  // ClusterConfig::id the pickers were built from
     std::vector<Picker> pickers;
+    // Shared counters of each of the cluster's endpoints (same index), when
+    // it has outlier detection and there is a registry.
+    std::vector<std::shared_ptr<EndpointStats>> stats;
   };
 
   Picker& PickerFor(const ClusterConfig& cluster, const LbMetadata& subset);
+  PerCluster& PerClusterFor(const ClusterConfig& cluster);
+  const Endpoint* Pick(const ClusterConfig& cluster, Picker& picker, const Endpoint* avoid);
+  // A pick passing over ejected endpoints (see the top of this file).
+  const Endpoint* PickNotEjected(const ClusterConfig& cluster, const PerCluster& per,
+                                 Picker& picker, const Endpoint* avoid);
   static void Build(const ClusterConfig& cluster, Picker& picker);
   const Endpoint* PickEdf(Picker& picker, const Endpoint* avoid, bool least_request);
   static bool Earlier(const Entry& a, const Entry& b);
   static void SiftDown(std::vector<Entry>& heap, size_t i);
 
+  EndpointStatsRegistry* registry_ = nullptr;
+  const TimeSource* time_ = nullptr;
   std::mt19937_64 rng_;
   absl::flat_hash_map<std::string, PerCluster> clusters_;  // by cluster name
   absl::flat_hash_map<std::string, uint32_t> active_;
