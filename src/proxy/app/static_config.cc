@@ -43,11 +43,17 @@ absl::StatusOr<XdsResources> LoadStaticConfig(const std::string& path,
     return absl::Status(translated.status().code(),
                         StrCat(path, ": ", FromAbsl(translated.status().message())));
   }
+  // The key is taken before the resource is moved: in `map[key] = value`
+  // the right side is evaluated first (C++17), so map[r.name()] =
+  // Share(std::move(r)) keys every resource by an empty name.
   XdsResources out;
-  for (auto& l : translated->listeners) out.listeners[l.name()] = Share(std::move(l));
-  for (auto& r : translated->routes) out.routes[r.name()] = Share(std::move(r));
-  for (auto& c : translated->clusters) out.clusters[c.name()] = Share(std::move(c));
-  for (auto& e : translated->endpoints) out.endpoints[e.cluster_name()] = Share(std::move(e));
+  auto add = [](auto& map, std::string key, auto& resource) {
+    map[std::move(key)] = Share(std::move(resource));
+  };
+  for (auto& l : translated->listeners) add(out.listeners, l.name(), l);
+  for (auto& r : translated->routes) add(out.routes, r.name(), r);
+  for (auto& c : translated->clusters) add(out.clusters, c.name(), c);
+  for (auto& e : translated->endpoints) add(out.endpoints, e.cluster_name(), e);
   return out;
 }
 
