@@ -6,6 +6,13 @@ namespace causeway::proxy {
 
 bool RetryState::Use(bool condition) {
   if (!condition || retries_left_ == 0 || body_streamed_) return false;
+  if (breaker_cluster_ != nullptr) {
+    retry_slot_.Release();  // the previous retry has had its answer
+    bool overflow = false;
+    retry_slot_ = TakeCircuitBreakerSlot(breaker_cluster_, breaker_limits_,
+                                         CircuitBreakerResource::kRetries, &overflow);
+    if (overflow) return false;
+  }
   --retries_left_;
   return true;
 }

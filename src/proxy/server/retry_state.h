@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "proxy/config/proxy_config.h"
+#include "proxy/upstream/circuit_breaker.h"
 
 namespace causeway::proxy {
 
@@ -66,6 +67,13 @@ class RetryState {
   bool Expired(Clock::time_point now) const { return route_deadline_ && now >= *route_deadline_; }
   std::optional<Clock::time_point> route_deadline() const { return route_deadline_; }
   uint32_t retries_left() const { return retries_left_; }
+  // Retries from now on count against `cluster`'s max_retries: one over it
+  // is not made (upstream/circuit_breaker.h). Set by the first attempt.
+  void SetCircuitBreaker(std::shared_ptr<ClusterStats> cluster,
+                         const CircuitBreakerConfig& limits) {
+    if (breaker_cluster_ == nullptr) breaker_cluster_ = std::move(cluster);
+    breaker_limits_ = limits;
+  }
 
  private:
   bool Use(bool condition);
@@ -78,6 +86,9 @@ class RetryState {
   bool stale_retry_used_ = false;
   bool body_streamed_ = false;
   std::optional<Clock::time_point> route_deadline_;
+  std::shared_ptr<ClusterStats> breaker_cluster_;
+  CircuitBreakerConfig breaker_limits_;
+  CircuitBreakerSlot retry_slot_;  // the retry in flight, if any
 };
 
 }  // namespace causeway::proxy

@@ -42,6 +42,8 @@ Verdict Judge(Result r, const UpstreamRequest& attempt, RetryState& retry, Strea
   switch (r) {
     case Result::kNoHealthyUpstream:
       return FailureReply(503, "no healthy upstream\n", "UH");
+    case Result::kOverflow:
+      return FailureReply(503, "upstream overflow\n", "UO");
     case Result::kConnectFailure:
       if (retry.ShouldRetry(F::kConnectFailure)) return {Verdict::Kind::kRetry};
       return FailureReply(503, "upstream connect failure\n", "UF");

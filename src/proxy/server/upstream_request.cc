@@ -22,8 +22,9 @@ UpstreamRequest::~UpstreamRequest() {
   if (stats_ != nullptr) stats_->active_requests.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void UpstreamRequest::CountError() {
+void UpstreamRequest::CountError(int status) {
   if (stats_ != nullptr) stats_->errors.fetch_add(1, std::memory_order_relaxed);
+  RecordOutcome(status);
 }
 
 // Counts the request against least-request for the endpoint, and as in
@@ -40,11 +41,18 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
   if (endpoint_ == nullptr) co_return Result::kNoHealthyUpstream;
   info_.upstream_address = endpoint_->Key();
   stats_ = worker_.EndpointStatsFor(cluster_.name, info_.upstream_address);
+  if (!TakeRequestSlot()) co_return Result::kOverflow;
+  bool pending_overflow = false;
+  CircuitBreakerSlot pending = TakeCircuitBreakerSlot(
+      stats_ ? stats_->cluster : nullptr, cluster_.circuit_breakers,
+      CircuitBreakerResource::kPendingRequests, &pending_overflow);
+  if (pending_overflow) co_return Result::kOverflow;
   // An idle connection, or the first one another request releases or the
   // pool opens (see ConnectionPool).
   absl::StatusOr<std::unique_ptr<UpstreamConnection>> acquired = co_await worker_.pool().Acquire(
       *endpoint_, cluster_.connect_timeout,
       /*can_retry_stale=*/body.replayable && retry_.stale_retry_available());
+  pending.Release();
   if (!acquired.ok()) {
     CountError();
     co_return Result::kConnectFailure;
@@ -56,6 +64,7 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
   if (conn_->stats == nullptr && stats_ != nullptr) {
     stats_->active_connections.fetch_add(1, std::memory_order_relaxed);
     conn_->stats = stats_;
+    if (!CountNewConnection()) co_return Result::kOverflow;
   }
   info_.upstream_address = conn_->peer;
   BeginActive();
@@ -165,7 +174,11 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::AwaitHead() {
   }
   info_.upstream_time =
       std::chrono::duration_cast<std::chrono::microseconds>(down_.time.Monotonic() - sent_);
-  if (down_.resp.status >= 500) CountError();
+  if (down_.resp.status >= 500) {
+    CountError(down_.resp.status);
+  } else {
+    RecordOutcome(down_.resp.status);
+  }
   co_return Result::kResponse;
 }
 

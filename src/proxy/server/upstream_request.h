@@ -17,6 +17,7 @@
 #include "proxy/server/retry_state.h"
 #include "proxy/server/stream.h"
 #include "proxy/server/worker.h"
+#include "proxy/upstream/circuit_breaker.h"
 #include "proxy/upstream/connection_pool.h"
 
 namespace causeway::proxy {
@@ -35,6 +36,7 @@ class UpstreamRequest {
     kContinueFailed,  // writing 100 Continue to the client failed (nothing logged)
     kClientGone,      // the client went away mid-body (logged: status 0, DC)
     kBadRequestBody,  // the streamed body's chunked framing was malformed (400, DPE)
+    kOverflow,        // over a circuit breaker limit of the cluster (503, UO)
   };
   // How the request body goes with this attempt: wholly buffered in
   // down.in (replayable) or streamed from the client as it arrives.
@@ -67,7 +69,12 @@ class UpstreamRequest {
   bool per_try() const { return per_try_; }
 
  private:
-  void CountError();
+  // `status`: the 5xx answered, or 0 for a failure of the proxy's own.
+  void CountError(int status = 0);
+  // Outlier detection and circuit breakers (upstream_request_policies.cc).
+  void RecordOutcome(int status);
+  bool TakeRequestSlot();
+  bool CountNewConnection();
   void BeginActive();
   boost::asio::awaitable<Result> SendStreamed(boost::system::error_code* ec);
   boost::asio::awaitable<Result> StreamBody();
@@ -89,6 +96,7 @@ class UpstreamRequest {
   const Endpoint* endpoint_ = nullptr;
   std::shared_ptr<EndpointStats> stats_;  // a copy: the worker's cache may rehash meanwhile
   std::unique_ptr<UpstreamConnection> conn_;
+  CircuitBreakerSlot request_slot_;  // the cluster's max_requests
   bool reused_ = false;  // served requests before or waited in the pool
   bool active_ = false;  // counted in the load balancer's outstanding requests
   bool per_try_ = false;

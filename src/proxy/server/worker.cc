@@ -23,7 +23,9 @@ Worker::Worker(int index, ServerShared* shared, ConnectionPool::Options pool_opt
       slice_(slice),
       shared_(shared),
       pool_(pool_options, *shared->time),
-      endpoint_stats_(&shared->endpoint_stats) {}
+      endpoint_stats_(&shared->endpoint_stats) {
+  lb_.SetEjectionSource(&shared->endpoint_stats, shared->time);
+}
 
 Worker::~Worker() {
   Stop();

@@ -23,7 +23,12 @@ namespace causeway::proxy {
 struct UpstreamConnection {
   explicit UpstreamConnection(const boost::asio::any_io_executor& ex) : socket(ex) {}
   ~UpstreamConnection() {
-    if (stats != nullptr) stats->active_connections.fetch_sub(1, std::memory_order_relaxed);
+    if (stats == nullptr) return;
+    stats->active_connections.fetch_sub(1, std::memory_order_relaxed);
+    // Counted when `stats` was set (UpstreamRequest::CountNewConnection).
+    if (stats->cluster != nullptr) {
+      stats->cluster->open_connections.fetch_sub(1, std::memory_order_relaxed);
+    }
   }
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
