@@ -18,8 +18,8 @@
 namespace causeway::proxy {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
-using tcp = asio::ip::tcp;
+namespace beast_http = boost::beast::http;
+using HcTcp = asio::ip::tcp;
 
 bool ExpectedStatus(const HealthCheckConfig& config, uint32_t status) {
   for (const auto& [start, end] : config.expected_statuses) {
@@ -68,13 +68,13 @@ struct HealthChecker::Target {
 struct HealthChecker::Probe {
   explicit Probe(asio::io_context& io, Target t) : target(std::move(t)), socket(io), resolver(io) {}
   Target target;
-  tcp::socket socket;
-  tcp::resolver resolver;
+  HcTcp::socket socket;
+  HcTcp::resolver resolver;
   std::unique_ptr<Timer> next;      // the next check
   std::unique_ptr<Timer> deadline;  // the timeout of the check in progress
-  http::request<http::empty_body> request;
+  beast_http::request<beast_http::empty_body> request;
   boost::beast::flat_buffer buffer;
-  std::optional<http::response_parser<http::string_body>> parser;
+  std::optional<beast_http::response_parser<beast_http::string_body>> parser;
   bool in_check = false;
   bool stopped = false;
 };
@@ -160,7 +160,7 @@ void HealthChecker::Io::StartCheck(const std::shared_ptr<Probe>& p) {
   const asio::ip::address ip = asio::ip::make_address(p->target.address, ec);
   if (!ec) {
     p->socket.async_connect(
-        tcp::endpoint(ip, p->target.port), [this, p](const boost::system::error_code& error) {
+        HcTcp::endpoint(ip, p->target.port), [this, p](const boost::system::error_code& error) {
           if (p->stopped || !p->in_check) return;
           if (error) {
             Complete(p, {CheckResult::Kind::kNoResponse, "connect: " + error.message()});
@@ -176,7 +176,7 @@ void HealthChecker::Io::StartCheck(const std::shared_ptr<Probe>& p) {
 void HealthChecker::Io::Connect(const std::shared_ptr<Probe>& p) {
   p->resolver.async_resolve(
       p->target.address, std::to_string(p->target.port),
-      [this, p](const boost::system::error_code& error, tcp::resolver::results_type results) {
+      [this, p](const boost::system::error_code& error, HcTcp::resolver::results_type results) {
         if (p->stopped || !p->in_check) return;
         if (error) {
           Complete(p, {CheckResult::Kind::kNoResponse, "resolve: " + error.message()});
@@ -184,7 +184,7 @@ void HealthChecker::Io::Connect(const std::shared_ptr<Probe>& p) {
         }
         asio::async_connect(
             p->socket, results,
-            [this, p](const boost::system::error_code& e, const tcp::endpoint&) {
+            [this, p](const boost::system::error_code& e, const HcTcp::endpoint&) {
               if (p->stopped || !p->in_check) return;
               if (e) {
                 Complete(p, {CheckResult::Kind::kNoResponse, "connect: " + e.message()});
@@ -197,13 +197,13 @@ void HealthChecker::Io::Connect(const std::shared_ptr<Probe>& p) {
 
 void HealthChecker::Io::SendRequest(const std::shared_ptr<Probe>& p) {
   p->request = {};
-  p->request.method(http::verb::get);
+  p->request.method(beast_http::verb::get);
   p->request.target(p->target.config.path);
   p->request.version(11);
-  p->request.set(http::field::host, p->target.host_header);
-  p->request.set(http::field::user_agent, "causeway-proxy-health-check");
-  p->request.set(http::field::connection, "close");
-  http::async_write(
+  p->request.set(beast_http::field::host, p->target.host_header);
+  p->request.set(beast_http::field::user_agent, "causeway-proxy-health-check");
+  p->request.set(beast_http::field::connection, "close");
+  beast_http::async_write(
       p->socket, p->request, [this, p](const boost::system::error_code& error, size_t) {
         if (p->stopped || !p->in_check) return;
         if (error) {
@@ -213,7 +213,7 @@ void HealthChecker::Io::SendRequest(const std::shared_ptr<Probe>& p) {
         p->buffer.clear();
         p->parser.emplace();
         p->parser->body_limit(64 * 1024);  // a health page, not a download
-        http::async_read(
+        beast_http::async_read(
             p->socket, p->buffer, *p->parser,
             [this, p](const boost::system::error_code& e, size_t) {
               if (p->stopped || !p->in_check) return;
