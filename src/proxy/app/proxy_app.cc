@@ -14,11 +14,13 @@
 #include "common/strings.h"
 #include "proxy/app/admin.h"
 #include "proxy/app/allocator.h"
+#include "proxy/app/cluster_policy_state.h"
 #include "proxy/app/static_config_watcher.h"
 #include "proxy/config/build_config.h"
 #include "proxy/server/access_log.h"
 #include "proxy/server/proxy_server.h"
 #include "proxy/upstream/dns_lookup.h"
+#include "proxy/upstream/outlier_detector.h"
 #include "proxy/xds_client/xds_client.h"
 #include "spdlog/spdlog.h"
 
@@ -78,6 +80,7 @@ class Current {
         }
       }
       out.push_back({{"name", name}, {"endpoints", endpoints}});
+      AddPolicyConfig(cluster, out.back());
     }
     return out;
   }
@@ -344,6 +347,8 @@ int RunProxy(const ProxyAppOptions& options) {
   sources.clusters = [&](const std::string& name) {
     nlohmann::json clusters = current.Clusters(server.EndpointStats(), name);
     AddHealthChecks(server.health_checker().Endpoints(), clusters);
+    AddPolicyState(server.ClusterStatsByName(), server.EndpointStats(),
+                   OutlierNowMs(RealTime::Instance()), clusters);
     return clusters;
   };
   sources.stats = [&] {
@@ -351,6 +356,7 @@ int RunProxy(const ProxyAppOptions& options) {
     s["downstream_connections_active"] = static_cast<double>(server.ActiveConnections());
     s["downstream_requests_total"] = static_cast<double>(server.RequestsTotal());
     s["downstream_requests_active"] = static_cast<double>(server.RequestsInProgress());
+    AddPolicyStats(server.ClusterStatsByName(), OutlierNowMs(RealTime::Instance()), s);
     ProxyServer::DnsCounters dns = server.DnsStats();
     s["dns_lookups_total"] = static_cast<double>(dns.lookups);
     s["dns_failures_total"] = static_cast<double>(dns.failures);

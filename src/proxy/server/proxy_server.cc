@@ -206,4 +206,8 @@ ProxyServer::EndpointStats() const {
   return shared_->endpoint_stats.Snapshot();
 }
 
+std::map<std::string, std::shared_ptr<ClusterStats>> ProxyServer::ClusterStatsByName() const {
+  return shared_->endpoint_stats.Clusters();
+}
+
 }  // namespace causeway::proxy

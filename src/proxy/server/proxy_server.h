@@ -105,6 +105,8 @@ class ProxyServer {
   // Counters of every upstream endpoint used so far, by (cluster, "host:port").
   std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values> EndpointStats()
       const;
+  // Each cluster's outlier detection and circuit breaker state, by name.
+  std::map<std::string, std::shared_ptr<ClusterStats>> ClusterStatsByName() const;
   // STRICT_DNS lookups so far, and how many of them failed.
   struct DnsCounters {
     uint64_t lookups = 0;
