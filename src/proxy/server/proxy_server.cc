@@ -53,6 +53,11 @@ absl::StatusOr<int> BindListener(const std::string& address, uint16_t port, uint
   return fd;
 }
 
+// `base` with the current addresses of its STRICT_DNS host names.
+ProxyConfigSnapshot Expanded(const ProxyConfigSnapshot& base, const StrictDnsResolver* dns) {
+  return dns != nullptr ? ExpandStrictDns(*base, dns->Current()) : base;
+}
+
 }  // namespace
 
 ProxyServer::ProxyServer(ProxyServerOptions options)
@@ -128,6 +133,8 @@ absl::Status ProxyServer::UpdateConfig(ProxyConfigSnapshot base) {
       absl::StatusOr<int> fd = BindListener(l.address, w == 0 ? l.port : b.port, &actual);
       if (!fd.ok()) {
         release();
+        // The previous configuration serves on: its endpoints are checked.
+        if (base_ != nullptr) health_->Follow(*Expanded(base_, dns_.get()), {});
         return absl::Status(fd.status().code(),
                             absl::StrCat("listener '", l.name, "': ", fd.status().message()));
       }
@@ -153,7 +160,7 @@ absl::Status ProxyServer::UpdateConfig(ProxyConfigSnapshot base) {
 void ProxyServer::OnEndpointsChange(bool follow_health) {
   std::lock_guard publish(publish_mu_);
   if (base_ == nullptr) return;
-  ProxyConfigSnapshot expanded = dns_ != nullptr ? ExpandStrictDns(*base_, dns_->Current()) : base_;
+  ProxyConfigSnapshot expanded = Expanded(base_, dns_.get());
   if (follow_health) health_->Follow(*expanded, std::chrono::milliseconds(0));
   ProxyConfigSnapshot config = health_->Apply(expanded);
   for (auto& w : workers_) {

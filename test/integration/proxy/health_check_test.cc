@@ -14,6 +14,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "nlohmann/json.hpp"
+#include "proxy/server/proxy_server.h"
 #include "support/process.h"
 #include "test_origin.h"
 
@@ -27,12 +28,13 @@ using causeway::testing::WaitFor;
 using std::chrono::seconds;
 
 // An origin whose GET /healthz answers `health` and whose GET / answers 200
-// with x-origin: its name, counting those requests.
+// with x-origin: its name, counting both.
 class CheckedOrigin {
  public:
   explicit CheckedOrigin(std::string name) : name_(std::move(name)) {
     http::Router router;
     router.Add({"GET", "/healthz", [this](http::Request&) {
+                  ++checks;
                   return http::Response::Text(health.load(), "health\n");
                 }});
     router.Add({"GET", "/", [this](http::Request&) {
@@ -60,6 +62,7 @@ class CheckedOrigin {
 
   std::atomic<int> health{200};
   std::atomic<int> served{0};
+  std::atomic<int> checks{0};  // GET /healthz
 
  private:
   std::string name_;
@@ -218,6 +221,44 @@ TEST_F(HealthCheckTest, EveryOriginFailingStillGetsRequests) {
   for (int i = 0; i < 10; ++i) answered.insert(Origin());
   EXPECT_EQ(answered, (std::set<std::string>{"a", "b"}));
   EXPECT_EQ(Stat(".health_check.healthy"), 0);
+}
+
+// In process: an update whose listener cannot bind changes nothing, so the
+// endpoints of the configuration still serving are the ones checked.
+TEST(HealthCheckServerTest, UpdateThatFailsKeepsCheckingTheServingEndpoints) {
+  CheckedOrigin a("a"), b("b");
+  auto config = [](const CheckedOrigin& origin, int listener_port) {
+    auto c = std::make_shared<ProxyConfig>();
+    auto cluster = std::make_shared<ClusterConfig>();
+    cluster->name = "api";
+    HealthCheckConfig hc;
+    hc.path = "/healthz";
+    hc.interval = std::chrono::milliseconds(100);
+    cluster->health_check = hc;
+    cluster->endpoints.push_back({.address = "127.0.0.1", .port = origin.port()});
+    c->clusters["api"] = cluster;
+    if (listener_port != 0) {
+      c->listeners.push_back(
+          {.name = "busy", .address = "127.0.0.1", .port = static_cast<uint16_t>(listener_port)});
+    }
+    return ProxyConfigSnapshot(c);
+  };
+  ProxyServer server({.workers = 1});
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_TRUE(server.UpdateConfig(config(a, 0)).ok());
+  auto state = [&](const CheckedOrigin& o) {
+    auto all = server.health_checker().Endpoints();
+    auto it = all.find({"api", o.address()});
+    return it == all.end() ? std::string("absent") : it->second.healthy ? "healthy" : "unhealthy";
+  };
+  ASSERT_TRUE(WaitFor([&] { return state(a) == "healthy"; }, seconds(30)));
+  // a's port is taken (by a, without SO_REUSEPORT): the listener cannot bind.
+  ASSERT_FALSE(server.UpdateConfig(config(b, a.port())).ok());
+  EXPECT_EQ(state(b), "absent");
+  ASSERT_TRUE(WaitFor([&] { return state(a) == "healthy"; }, seconds(30)));
+  const int checks = a.checks.load();
+  ASSERT_TRUE(WaitFor([&] { return a.checks.load() > checks; }, seconds(30)));
+  server.Stop();
 }
 
 }  // namespace
