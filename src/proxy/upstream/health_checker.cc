@@ -278,7 +278,11 @@ void HealthChecker::Finish(const Key& key, const HealthCheckConfig& config,
     const bool first = !it->second.checked;
     changed = RecordCheck(config, result, it->second);
     if (changed) {
-      counters.healthy += it->second.healthy ? 1 : -1;
+      if (it->second.healthy) {
+        ++counters.healthy;
+      } else {
+        --counters.healthy;
+      }
       spdlog::info("proxy: cluster {} endpoint {} is {}{}", key.first, key.second,
                    it->second.healthy ? "healthy" : "unhealthy",
                    it->second.healthy ? "" : " (" + result.reason + ")");
