@@ -195,7 +195,8 @@ TEST_F(HealthCheckerTest, ChecksFlipHealthAndTheSnapshotFollows) {
   ASSERT_TRUE(WaitFor([&] { return !Health(origin.port()).healthy; }, milliseconds(30000)));
   EXPECT_EQ(Health(origin.port()).last_failure, "status 503");
   EXPECT_TRUE(checker_.Apply(config)->clusters.at("api")->endpoints[0].failed_active_hc);
-  EXPECT_EQ(changes_.load(), 2);
+  // on_change runs just after the state moves (outside the checker's lock).
+  EXPECT_TRUE(WaitFor([&] { return changes_.load() == 2; }, milliseconds(30000)));
 
   origin.status = 200;
   Step();
@@ -211,7 +212,7 @@ TEST_F(HealthCheckerTest, ChecksFlipHealthAndTheSnapshotFollows) {
   EXPECT_EQ(origin.requests.load(), 4);
 }
 
-TEST_F(HealthCheckerTest, TimeoutsAndRefusalsCountToTheThreshold) {
+TEST_F(HealthCheckerTest, TimeoutsFailAndFailedEndpointsAreNotPicked) {
   HealthOrigin origin;
   SilentListener silent;
   HealthCheckConfig hc = HcConfig(1, 2);
@@ -232,6 +233,53 @@ TEST_F(HealthCheckerTest, TimeoutsAndRefusalsCountToTheThreshold) {
     EXPECT_EQ(lb.Choose(*applied->clusters.at("api"), {})->port, origin.port());
   }
   EXPECT_EQ(Counters().healthy, 1u);
+}
+
+TEST_F(HealthCheckerTest, RefusedConnectionsCountToTheThreshold) {
+  auto origin = std::make_unique<HealthOrigin>();
+  const uint16_t port = origin->port();
+  checker_.Follow(*CheckedConfig({port}, HcConfig(1, 2)), milliseconds(30000));
+  ASSERT_TRUE(Health(port).healthy);
+  origin.reset();  // nothing listens there any more
+  Step();
+  ASSERT_TRUE(WaitFor([&] { return Counters().failure == 1; }, milliseconds(30000)));
+  EXPECT_TRUE(Health(port).healthy);  // one of two failures
+  EXPECT_EQ(Health(port).last_failure.rfind("connect: ", 0), 0u) << Health(port).last_failure;
+  Step();
+  ASSERT_TRUE(WaitFor([&] { return !Health(port).healthy; }, milliseconds(30000)));
+  EXPECT_EQ(Counters().healthy, 0u);
+}
+
+TEST_F(HealthCheckerTest, NextCheckComesWithinTheJitter) {
+  HealthOrigin origin;
+  HealthCheckConfig hc = HcConfig(1, 1);
+  hc.interval_jitter = milliseconds(300);
+  checker_.Follow(*CheckedConfig({origin.port()}, hc), milliseconds(30000));
+  std::set<std::chrono::steady_clock::duration> waits;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(WaitFor([&] { return Counters().success == static_cast<uint64_t>(i + 1); },
+                        milliseconds(30000)));
+    std::chrono::steady_clock::time_point at;
+    ASSERT_TRUE(time_.NextDeadline(&at));
+    EXPECT_GE(at - time_.Monotonic(), milliseconds(1000));
+    EXPECT_LE(at - time_.Monotonic(), milliseconds(1300));
+    waits.insert(at - time_.Monotonic());
+    Step();
+  }
+  EXPECT_GT(waits.size(), 1u);  // five draws from 301 values, all equal: 1 in 8e9
+}
+
+TEST_F(HealthCheckerTest, HostNamesAreLookedUp) {
+  HealthOrigin origin;
+  auto config = std::make_shared<ProxyConfig>(*CheckedConfig({origin.port()}, HcConfig(1, 1)));
+  auto cluster = std::make_shared<ClusterConfig>(*config->clusters.at("api"));
+  cluster->endpoints[0].address = "localhost";  // LOGICAL_DNS keeps the name
+  config->clusters["api"] = cluster;
+  checker_.Follow(*config, milliseconds(30000));
+  auto all = checker_.Endpoints();
+  auto it = all.find({"api", "localhost:" + std::to_string(origin.port())});
+  ASSERT_NE(it, all.end());
+  EXPECT_TRUE(it->second.healthy) << it->second.last_failure;
 }
 
 TEST_F(HealthCheckerTest, AllUnhealthyPanicsToEveryEndpoint) {
