@@ -522,6 +522,40 @@ TEST_F(ProxyWithHubTest, AdminEndpointsShowTheHubsConfiguration) {
   EXPECT_EQ(types["causeway_proxy_downstream_requests_active"], "gauge");
 }
 
+// A Cluster's outlier detection and circuit breakers, written through the
+// REST API, reach the proxy as Envoy's fields (translated by the hub) and
+// are ACKed and applied; an agent's instance sync leaves them in place.
+TEST_F(ProxyWithHubTest, ClusterPoliciesReachTheProxy) {
+  ASSERT_NO_FATAL_FAILURE(StartProxy());
+  ASSERT_NO_FATAL_FAILURE(
+      Update(ZonePath("/clusters/blue"),
+             {{"circuit_breakers", {{"max_requests", 7}}},
+              {"outlier_detection", {{"consecutive_5xx", 4}, {"max_ejection_percent", 50}}}}));
+  auto blue_page = [&] {
+    Json page = AdminJson("/clusters?name=blue");
+    return page.is_array() && !page.empty() ? page[0] : Json::object();
+  };
+  ASSERT_TRUE(WaitFor([&] { return blue_page()["circuit_breakers"].value("max_requests", 0) == 7; },
+                      seconds(15)))
+      << blue_page().dump();
+  Json blue = blue_page();
+  EXPECT_EQ(blue["circuit_breakers"].value("max_retries", 0), 3);  // the default, filled in
+  EXPECT_EQ(blue["outlier_detection"].value("consecutive_5xx", 0), 4) << blue.dump();
+  EXPECT_EQ(blue["outlier_detection"].value("max_ejection_percent", 0), 50) << blue.dump();
+  EXPECT_EQ(blue["outlier_detection"].value("base_ejection_ms", 0), 30000) << blue.dump();
+  ASSERT_TRUE(WaitFor([&] { return InSync(); }, seconds(10))) << ProxyStatus().dump();
+  EXPECT_TRUE(Nacks().empty());
+  EXPECT_EQ(zone_->Through("/"), "blue");
+
+  // The instances alone, as an agent writes them: the policies stay.
+  Json instances = {{"instances", {{{"host", "127.0.0.1"}, {"port", zone_->blue().port()}}}}};
+  ASSERT_EQ(api_->Put(ZonePath("/clusters/blue/instances"), instances).status, 200);
+  Api::Result cluster = api_->Get(ZonePath("/clusters/blue"));
+  ASSERT_EQ(cluster.status, 200);
+  EXPECT_EQ(cluster.body["circuit_breakers"].value("max_requests", 0), 7) << cluster.body.dump();
+  EXPECT_EQ(cluster.body["outlier_detection"].value("consecutive_5xx", 0), 4);
+}
+
 TEST_F(ProxyWithHubTest, RouteChangeUnderLoadLosesNoRequest) {
   ASSERT_NO_FATAL_FAILURE(StartProxy());
   Load load(listen_port_, domain_, 4);
