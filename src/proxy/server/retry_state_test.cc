@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 
 namespace causeway::proxy {
 namespace {
@@ -28,6 +29,29 @@ TEST(RetryState, CountsRetriesDownToNone) {
   EXPECT_TRUE(r.ShouldRetry(Failure::kReset));
   EXPECT_FALSE(r.ShouldRetry(Failure::kReset));
   EXPECT_EQ(r.retries_left(), 0u);
+}
+
+// Retries in flight count against the cluster's max_retries across
+// requests; one over is not made and counted as Envoy counts it.
+TEST(RetryState, RetriesInFlightHeldToTheClustersMaxRetries) {
+  RetryPolicy p = Policy(3);
+  p.on_5xx = true;
+  auto cluster = std::make_shared<ClusterStats>();
+  CircuitBreakerConfig limits;
+  limits.max_retries = 1;
+  auto first = std::make_unique<RetryState>(p, milliseconds(0));
+  RetryState second(p, milliseconds(0));
+  first->SetCircuitBreaker(cluster, limits);
+  second.SetCircuitBreaker(cluster, limits);
+  EXPECT_TRUE(first->ShouldRetryStatus(503));
+  EXPECT_TRUE(first->ShouldRetryStatus(503));  // its own next retry replaces the last
+  EXPECT_EQ(cluster->active_retries.load(), 1);
+  EXPECT_FALSE(second.ShouldRetryStatus(503));
+  EXPECT_EQ(second.retries_left(), 3u);  // not spent on a retry not made
+  EXPECT_EQ(cluster->upstream_rq_retry_overflow.load(), 1u);
+  first.reset();  // its request ended
+  EXPECT_EQ(cluster->active_retries.load(), 0);
+  EXPECT_TRUE(second.ShouldRetryStatus(503));
 }
 
 TEST(RetryState, NoRetriesWithoutAPolicy) {

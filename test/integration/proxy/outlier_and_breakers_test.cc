@@ -39,7 +39,8 @@ class OutlierAndBreakersTest : public ::testing::Test {
 
   // One route to cluster "svc" with `instances` and the policy fields
   // `policies` (YAML lines of the Cluster, indented by two).
-  void Start(const std::vector<const TestOrigin*>& instances, const std::string& policies) {
+  void Start(const std::vector<const TestOrigin*>& instances, const std::string& policies,
+             int workers = 2) {
     const std::string port = std::to_string(listen_port_);
     std::string yaml =
         "kind: Zone\nname: shop\n---\n"
@@ -71,7 +72,7 @@ class OutlierAndBreakersTest : public ::testing::Test {
                     "--listen-address",
                     "127.0.0.1",
                     "--workers",
-                    "2",  // the state is shared between workers
+                    std::to_string(workers),  // two by default: the state is shared
                     "--access-log",
                     access_log_};
     options.log_path = dir_.File("proxy.log");
@@ -232,6 +233,29 @@ TEST_F(OutlierAndBreakersTest, MaxRequestsOverflowIs503WithUO) {
   ASSERT_NE(proxy_->Wait(seconds(30)), -1);
   EXPECT_EQ(AccessLogLinesWith("\"flags\":\"UO\""), 3);
   EXPECT_EQ(AccessLogLinesWith("\"status\":503"), 3);
+}
+
+TEST_F(OutlierAndBreakersTest, MaxConnectionsOverflowIs503WithUO) {
+  TestOrigin slow{"slow"};
+  // One worker, so that the connection Start()'s request left in the pool
+  // is the one the next request is given.
+  Start({&slow}, "circuit_breakers: {max_connections: 1}\n", /*workers=*/1);
+  ASSERT_EQ(slow.connections(), 1);
+  // The pooled connection serves one held request; a second at the same
+  // time would need another connection, which the limit refuses.
+  RawClient first(listen_port_), second(listen_port_);
+  const std::string hold =
+      "GET /hold HTTP/1.1\r\nHost: app.test:" + std::to_string(listen_port_) + "\r\n\r\n";
+  ASSERT_TRUE(first.Send(hold));
+  ASSERT_TRUE(WaitFor([&] { return slow.held() == 1; }, seconds(30)));
+  ASSERT_TRUE(second.Send(hold));
+  RawClient::Response refused = second.Read();
+  slow.ReleaseHeld();
+  EXPECT_EQ(first.Read().status, 200);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(Stat("cluster.svc.upstream_cx_overflow"), 1.0);
+  EXPECT_EQ(slow.held(), 0);
+  EXPECT_TRUE(WaitFor([&] { return Stat("cluster.svc.upstream_cx_active") <= 1.0; }, seconds(30)));
 }
 
 }  // namespace
