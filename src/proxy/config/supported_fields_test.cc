@@ -64,94 +64,94 @@ Listener FieldsListenerWith(const FieldsHcm& hcm) {
 }
 
 // Every route field build_config reads, once.
-RouteConfiguration FieldsGoodRoutes() {
-  return ParseText<RouteConfiguration>(R"pb(
-    name: "edge:80"
-    request_headers_to_add {
-      header { key: "x-a" value: "1" }
-      append_action: ADD_IF_ABSENT
+constexpr char kFieldsGoodRoutes[] = R"pb(
+  name: "edge:80"
+  request_headers_to_add {
+    header { key: "x-a" value: "1" }
+    append_action: ADD_IF_ABSENT
+  }
+  response_headers_to_remove: "server"
+  virtual_hosts {
+    name: "app"
+    domains: [ "app.test", "app.test:80" ]
+    retry_policy {
+      retry_on: "5xx"
+      num_retries { value: 2 }
     }
-    response_headers_to_remove: "server"
-    virtual_hosts {
-      name: "app"
-      domains: [ "app.test", "app.test:80" ]
-      retry_policy {
-        retry_on: "5xx"
-        num_retries { value: 2 }
-      }
-      response_headers_to_add {
-        header { key: "x-b" raw_value: "2" }
-        append { value: true }
-      }
-      routes {
-        name: "api"
-        match {
-          prefix: "/api"
-          case_sensitive { value: false }
-          headers {
-            name: ":method"
-            string_match { safe_regex { regex: "GET|HEAD" } }
-          }
-          headers {
-            name: "x-range"
-            range_match { start: 1 end: 9 }
-            invert_match: true
-          }
-          headers { name: "x-old" exact_match: "v" }
-          query_parameters { name: "q" present_match: true }
-          query_parameters {
-            name: "r"
-            string_match { prefix: "a" ignore_case: true }
-          }
+    response_headers_to_add {
+      header { key: "x-b" raw_value: "2" }
+      append { value: true }
+    }
+    routes {
+      name: "api"
+      match {
+        prefix: "/api"
+        case_sensitive { value: false }
+        headers {
+          name: ":method"
+          string_match { safe_regex { regex: "GET|HEAD" } }
         }
-        route {
-          weighted_clusters {
-            clusters {
-              name: "api"
-              weight { value: 3 }
-            }
-            clusters {
-              name: "api"
-              weight { value: 1 }
-              metadata_match {
-                filter_metadata {
-                  key: "envoy.lb"
-                  value {
-                    fields {
-                      key: "stage"
-                      value { string_value: "canary" }
-                    }
+        headers {
+          name: "x-range"
+          range_match { start: 1 end: 9 }
+          invert_match: true
+        }
+        headers { name: "x-old" exact_match: "v" }
+        query_parameters { name: "q" present_match: true }
+        query_parameters {
+          name: "r"
+          string_match { prefix: "a" ignore_case: true }
+        }
+      }
+      route {
+        weighted_clusters {
+          clusters {
+            name: "api"
+            weight { value: 3 }
+          }
+          clusters {
+            name: "api"
+            weight { value: 1 }
+            metadata_match {
+              filter_metadata {
+                key: "envoy.lb"
+                value {
+                  fields {
+                    key: "stage"
+                    value { string_value: "canary" }
                   }
                 }
               }
             }
-            total_weight { value: 4 }
           }
-          prefix_rewrite: "/v2"
-          host_rewrite_literal: "api.internal"
-          timeout { seconds: 2 }
-          retry_policy {
-            retry_on: "connect-failure,reset"
-            num_retries { value: 1 }
-            per_try_timeout { nanos: 500000000 }
-          }
+          total_weight { value: 4 }
         }
-      }
-      routes {
-        match {
-          safe_regex {
-            google_re2 {}
-            regex: "/h.*"
-          }
-        }
-        direct_response {
-          status: 200
-          body { inline_string: "ok" }
+        prefix_rewrite: "/v2"
+        host_rewrite_literal: "api.internal"
+        timeout { seconds: 2 }
+        retry_policy {
+          retry_on: "connect-failure,reset"
+          num_retries { value: 1 }
+          per_try_timeout { nanos: 500000000 }
         }
       }
     }
-  )pb");
-}
+    routes {
+      match {
+        safe_regex {
+          google_re2 {}
+          regex: "/h.*"
+        }
+      }
+      direct_response {
+        status: 200
+        body { inline_string: "ok" }
+      }
+    }
+  }
+)pb";
+
+RouteConfiguration FieldsGoodRoutes() { return ParseText<RouteConfiguration>(kFieldsGoodRoutes); }
 
 // An EDS cluster with subsets as the hub writes it, and a STRICT_DNS one.
 Cluster FieldsGoodCluster() {
