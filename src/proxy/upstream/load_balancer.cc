@@ -41,9 +41,8 @@ LoadBalancer::PerCluster& LoadBalancer::PerClusterFor(const ClusterConfig& clust
   return per;
 }
 
-LoadBalancer::Picker& LoadBalancer::PickerFor(const ClusterConfig& cluster,
+LoadBalancer::Picker& LoadBalancer::PickerFor(PerCluster& per, const ClusterConfig& cluster,
                                               const LbMetadata& subset) {
-  PerCluster& per = PerClusterFor(cluster);
   Picker* picker = nullptr;
   for (Picker& p : per.pickers) {
     if (p.subset == subset) {
@@ -131,8 +130,8 @@ const Endpoint* LoadBalancer::PickEdf(Picker& picker, const Endpoint* avoid, boo
 
 const Endpoint* LoadBalancer::Choose(const ClusterConfig& cluster, const LbMetadata& subset,
                                      const Endpoint* avoid) {
-  Picker& picker = PickerFor(cluster, subset);
-  const PerCluster& per = clusters_.find(cluster.name)->second;
+  PerCluster& per = PerClusterFor(cluster);
+  Picker& picker = PickerFor(per, cluster, subset);
   if (per.stats.empty() || picker.hosts.size() < 2) return Pick(cluster, picker, avoid);
   return PickNotEjected(cluster, per, picker, avoid);
 }

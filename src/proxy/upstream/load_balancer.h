@@ -111,7 +111,7 @@ class LoadBalancer {
     std::vector<std::shared_ptr<EndpointStats>> stats;
   };
 
-  Picker& PickerFor(const ClusterConfig& cluster, const LbMetadata& subset);
+  Picker& PickerFor(PerCluster& per, const ClusterConfig& cluster, const LbMetadata& subset);
   PerCluster& PerClusterFor(const ClusterConfig& cluster);
   const Endpoint* Pick(const ClusterConfig& cluster, Picker& picker, const Endpoint* avoid);
   // A pick passing over ejected endpoints (see the top of this file).
