@@ -7,31 +7,31 @@
 namespace causeway::proxy {
 namespace {
 
-double Load(const std::atomic<uint64_t>& v) { return static_cast<double>(v.load()); }
-double Load(const std::atomic<int64_t>& v) { return static_cast<double>(v.load()); }
+double PolicyValue(const std::atomic<uint64_t>& v) { return static_cast<double>(v.load()); }
+double PolicyValue(const std::atomic<int64_t>& v) { return static_cast<double>(v.load()); }
 
 // Each counter of `c` with its Envoy name (relative to "cluster.<name>.").
 template <typename F>
 void ForEachPolicyCounter(const ClusterStats& c, F&& f) {
-  f("outlier_detection.ejections_active", Load(c.ejections_active));
-  f("outlier_detection.ejections_total", Load(c.ejections_total));
-  f("outlier_detection.ejections_enforced_total", Load(c.ejections_enforced_total));
-  f("outlier_detection.ejections_overflow", Load(c.ejections_overflow));
+  f("outlier_detection.ejections_active", PolicyValue(c.ejections_active));
+  f("outlier_detection.ejections_total", PolicyValue(c.ejections_total));
+  f("outlier_detection.ejections_enforced_total", PolicyValue(c.ejections_enforced_total));
+  f("outlier_detection.ejections_overflow", PolicyValue(c.ejections_overflow));
   f("outlier_detection.ejections_detected_consecutive_5xx",
-    Load(c.ejections_detected_consecutive_5xx));
+    PolicyValue(c.ejections_detected_consecutive_5xx));
   f("outlier_detection.ejections_enforced_consecutive_5xx",
-    Load(c.ejections_enforced_consecutive_5xx));
+    PolicyValue(c.ejections_enforced_consecutive_5xx));
   f("outlier_detection.ejections_detected_consecutive_gateway_failure",
-    Load(c.ejections_detected_consecutive_gateway_failure));
+    PolicyValue(c.ejections_detected_consecutive_gateway_failure));
   f("outlier_detection.ejections_enforced_consecutive_gateway_failure",
-    Load(c.ejections_enforced_consecutive_gateway_failure));
-  f("upstream_cx_overflow", Load(c.upstream_cx_overflow));
-  f("upstream_rq_pending_overflow", Load(c.upstream_rq_pending_overflow));
-  f("upstream_rq_retry_overflow", Load(c.upstream_rq_retry_overflow));
-  f("upstream_cx_active", Load(c.open_connections));
-  f("upstream_rq_active", Load(c.active_requests));
-  f("upstream_rq_pending_active", Load(c.pending_requests));
-  f("upstream_rq_retry_active", Load(c.active_retries));
+    PolicyValue(c.ejections_enforced_consecutive_gateway_failure));
+  f("upstream_cx_overflow", PolicyValue(c.upstream_cx_overflow));
+  f("upstream_rq_pending_overflow", PolicyValue(c.upstream_rq_pending_overflow));
+  f("upstream_rq_retry_overflow", PolicyValue(c.upstream_rq_retry_overflow));
+  f("upstream_cx_active", PolicyValue(c.open_connections));
+  f("upstream_rq_active", PolicyValue(c.active_requests));
+  f("upstream_rq_pending_active", PolicyValue(c.pending_requests));
+  f("upstream_rq_retry_active", PolicyValue(c.active_retries));
 }
 
 }  // namespace

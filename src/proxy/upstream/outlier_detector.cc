@@ -6,7 +6,9 @@
 namespace causeway::proxy {
 namespace {
 
-void Bump(std::atomic<uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+void BumpOutlierCounter(std::atomic<uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
 
 // Under the cluster's lock.
 void SweepLocked(ClusterStats& cluster, int64_t now_ms) {
@@ -45,8 +47,9 @@ void Eject(const ClusterConfig& config, const std::shared_ptr<EndpointStats>& en
   ClusterStats& cluster = *endpoint->cluster;
   const bool enforcing = detector == Detector::k5xx ? od.enforcing_consecutive_5xx
                                                     : od.enforcing_consecutive_gateway_failure;
-  Bump(detector == Detector::k5xx ? cluster.ejections_detected_consecutive_5xx
-                                  : cluster.ejections_detected_consecutive_gateway_failure);
+  BumpOutlierCounter(detector == Detector::k5xx
+                         ? cluster.ejections_detected_consecutive_5xx
+                         : cluster.ejections_detected_consecutive_gateway_failure);
   // The count starts over whatever comes of it (as in Envoy), so a next
   // bout of failures is detected again even with no success in between.
   (detector == Detector::k5xx ? endpoint->consecutive_5xx : endpoint->consecutive_gateway_failures)
@@ -59,7 +62,7 @@ void Eject(const ClusterConfig& config, const std::shared_ptr<EndpointStats>& en
   const uint64_t hosts = std::max<size_t>(config.endpoints.size(), 1);
   const bool within = (active + 1) * 100 <= uint64_t{od.max_ejection_percent} * hosts;
   if (!within && !(od.always_eject_one_host && active == 0)) {
-    Bump(cluster.ejections_overflow);
+    BumpOutlierCounter(cluster.ejections_overflow);
     return;
   }
   const uint32_t times = NextMultiplier(*endpoint, od, now_ms);
@@ -71,10 +74,11 @@ void Eject(const ClusterConfig& config, const std::shared_ptr<EndpointStats>& en
   endpoint->consecutive_gateway_failures.store(0, std::memory_order_relaxed);
   cluster.ejected.push_back(endpoint);
   cluster.ejections_active.store(cluster.ejected.size(), std::memory_order_relaxed);
-  Bump(cluster.ejections_total);
-  Bump(cluster.ejections_enforced_total);
-  Bump(detector == Detector::k5xx ? cluster.ejections_enforced_consecutive_5xx
-                                  : cluster.ejections_enforced_consecutive_gateway_failure);
+  BumpOutlierCounter(cluster.ejections_total);
+  BumpOutlierCounter(cluster.ejections_enforced_total);
+  BumpOutlierCounter(detector == Detector::k5xx
+                         ? cluster.ejections_enforced_consecutive_5xx
+                         : cluster.ejections_enforced_consecutive_gateway_failure);
 }
 
 }  // namespace
