@@ -54,8 +54,27 @@ struct FieldRule {
   std::vector<absl::string_view> only = {};
 };
 
+// Where a field is, as a chain of links on the stack from the field up to
+// the resource. Rendered ("filter_chains[0].transport_socket") only when an
+// error names it: building the text for every field walked would cost more
+// than the walk.
+struct FieldPath {
+  const FieldPath* parent = nullptr;  // nullptr: the resource itself
+  absl::string_view field;
+  int index = -1;  // of a repeated field's element; -1 for none
+
+  std::string Render() const {
+    if (parent == nullptr) return "";
+    std::string out = parent->Render();
+    if (!out.empty()) out += ".";
+    absl::StrAppend(&out, field);
+    if (index >= 0) absl::StrAppend(&out, "[", index, "]");
+    return out;
+  }
+};
+
 struct SupportedFieldsWalk;
-using ExtraCheck = absl::Status (*)(const Message&, const std::string& path,
+using ExtraCheck = absl::Status (*)(const Message&, const FieldPath& path,
                                     const SupportedFieldsWalk&);
 
 struct TypeRules {
@@ -64,28 +83,35 @@ struct TypeRules {
 };
 using RuleBook = absl::flat_hash_map<std::string, TypeRules>;  // by full message name
 
-// One check: the resource it names in errors and the tables.
-struct SupportedFieldsWalk {
-  absl::string_view where;
-  const RuleBook* book;
+// The tables resolved against the descriptors, for the walk: a message's
+// rules by its descriptor, a field's rule by its number.
+struct ResolvedRules {
+  const TypeRules* rules = nullptr;
+  absl::flat_hash_map<int, const FieldRule*> by_number;
+};
+using ResolvedBook = absl::flat_hash_map<const Descriptor*, ResolvedRules>;
 
-  absl::Status Refuse(const std::string& path, absl::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": ", path, what));
+// One check: the resource it names in errors ("cluster 'api'": `kind`, then
+// `name` quoted unless empty; rendered on error only) and the tables.
+struct SupportedFieldsWalk {
+  absl::string_view kind;
+  absl::string_view name;
+  const ResolvedBook* book;
+
+  absl::Status Refuse(const FieldPath& path, absl::string_view what) const {
+    std::string where = name.empty() ? std::string(kind) : absl::StrCat(kind, " '", name, "'");
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", path.Render(), what));
   }
-  absl::Status CheckMessage(const google::protobuf::Message& m, const std::string& path) const;
+  absl::Status CheckMessage(const google::protobuf::Message& m, const FieldPath& path) const;
   absl::Status CheckField(const google::protobuf::Message& m, const FieldDescriptor& f,
-                          const FieldRule& rule, const std::string& path) const;
-  absl::Status CheckElement(const google::protobuf::Message& m, const FieldDescriptor& f, int index,
-                            const FieldRule& rule, const std::string& path) const;
+                          const FieldRule& rule, const FieldPath& path) const;
+  absl::Status CheckElement(const google::protobuf::Message& m, const FieldDescriptor& f,
+                            const FieldRule& rule, const FieldPath& path) const;
   absl::Status CheckAny(const google::protobuf::Message& any, const FieldRule& rule,
-                        const std::string& path) const;
+                        const FieldPath& path) const;
 };
 
 constexpr absl::string_view kNotSupported = " is not supported by causeway-proxy";
-
-std::string Join(const std::string& path, absl::string_view field) {
-  return path.empty() ? std::string(field) : absl::StrCat(path, ".", field);
-}
 
 absl::string_view TypeNameOfUrl(absl::string_view type_url) {
   size_t slash = type_url.rfind('/');
@@ -118,7 +144,7 @@ void AddListenerRules(RuleBook& book) {
   }};
 }
 
-absl::Status CheckHttpFilters(const Message& m, const std::string& path,
+absl::Status CheckHttpFilters(const Message& m, const FieldPath& path,
                               const SupportedFieldsWalk& walk);
 
 // The HTTP connection manager: routes from RDS or inline, the router filter
@@ -235,7 +261,7 @@ void AddMatcherRules(RuleBook& book) {
   book["envoy.type.v3.Int64Range"] = {{{"start"}, {"end"}}};
 }
 
-absl::Status CheckTotalWeight(const Message& m, const std::string& path,
+absl::Status CheckTotalWeight(const Message& m, const FieldPath& path,
                               const SupportedFieldsWalk& walk);
 
 // The route's action: clusters, rewrites, timeout and retries.
@@ -382,62 +408,74 @@ const RuleBook& Book() {
   return *book;
 }
 
-const FieldRule* FindRule(const TypeRules& rules, absl::string_view field) {
-  for (const FieldRule& rule : rules.fields) {
-    if (rule.field == field) return &rule;
-  }
-  return nullptr;
+const ResolvedBook& Resolved() {
+  static const ResolvedBook* resolved = [] {
+    auto* out = new ResolvedBook;
+    const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+    for (const auto& [type, rules] : Book()) {
+      const Descriptor* d = pool->FindMessageTypeByName(type);
+      if (d == nullptr) continue;  // CheckSupportedFieldTables says so
+      ResolvedRules& r = (*out)[d];
+      r.rules = &rules;
+      for (const FieldRule& rule : rules.fields) {
+        const FieldDescriptor* f = d->FindFieldByName(std::string(rule.field));
+        if (f != nullptr) r.by_number[f->number()] = &rule;
+      }
+    }
+    return out;
+  }();
+  return *resolved;
 }
 
 absl::Status SupportedFieldsWalk::CheckMessage(const google::protobuf::Message& m,
-                                               const std::string& path) const {
+                                               const FieldPath& path) const {
   const Reflection* reflection = m.GetReflection();
   const google::protobuf::UnknownFieldSet& unknown = reflection->GetUnknownFields(m);
   if (!unknown.empty()) {
     // A field of a newer Envoy API than the one built in: its meaning is
     // unknown, so it cannot be known to be harmless.
-    return absl::InvalidArgumentError(absl::StrCat(
-        where, ": ", path.empty() ? "" : path + ": ", "field number ", unknown.field(0).number(),
-        " (unknown to this build's Envoy API)", kNotSupported));
+    std::string at = path.Render();
+    return Refuse(FieldPath{}, absl::StrCat(at, at.empty() ? "" : ": ", "field number ",
+                                            unknown.field(0).number(),
+                                            " (unknown to this build's Envoy API)", kNotSupported));
   }
-  auto it = book->find(m.GetDescriptor()->full_name());
+  auto it = book->find(m.GetDescriptor());
   if (it == book->end()) {
     return Refuse(path, absl::StrCat(" (", m.GetDescriptor()->full_name(), ")", kNotSupported));
   }
-  if (it->second.extra != nullptr) {
-    if (absl::Status s = it->second.extra(m, path, *this); !s.ok()) return s;
+  if (it->second.rules->extra != nullptr) {
+    if (absl::Status s = it->second.rules->extra(m, path, *this); !s.ok()) return s;
   }
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(m, &fields);
   for (const FieldDescriptor* f : fields) {
-    std::string fpath = Join(path, f->name());
-    const FieldRule* rule = FindRule(it->second, f->name());
-    if (rule == nullptr) return Refuse(fpath, kNotSupported);
-    if (absl::Status s = CheckField(m, *f, *rule, fpath); !s.ok()) return s;
+    FieldPath fpath{&path, f->name()};
+    auto rule = it->second.by_number.find(f->number());
+    if (rule == it->second.by_number.end()) return Refuse(fpath, kNotSupported);
+    if (absl::Status s = CheckField(m, *f, *rule->second, fpath); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
 absl::Status SupportedFieldsWalk::CheckField(const google::protobuf::Message& m,
                                              const FieldDescriptor& f, const FieldRule& rule,
-                                             const std::string& path) const {
+                                             const FieldPath& path) const {
   if (rule.walk == Walk::kCustom) return absl::OkStatus();
-  if (!f.is_repeated()) return CheckElement(m, f, -1, rule, path);
+  if (!f.is_repeated()) return CheckElement(m, f, rule, path);
   const int size = m.GetReflection()->FieldSize(m, &f);
   for (int i = 0; i < size; ++i) {
-    if (absl::Status s = CheckElement(m, f, i, rule, absl::StrCat(path, "[", i, "]")); !s.ok()) {
-      return s;
-    }
+    FieldPath element{path.parent, path.field, i};
+    if (absl::Status s = CheckElement(m, f, rule, element); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
-// One value of a field (`index` -1 for a singular one).
+// One value of a field (the path's index says which of a repeated one).
 absl::Status SupportedFieldsWalk::CheckElement(const google::protobuf::Message& m,
-                                               const FieldDescriptor& f, int index,
-                                               const FieldRule& rule,
-                                               const std::string& path) const {
+                                               const FieldDescriptor& f, const FieldRule& rule,
+                                               const FieldPath& path) const {
   const Reflection* r = m.GetReflection();
+  const int index = path.index;
   if (f.cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
     if (rule.only.empty()) return absl::OkStatus();
     const auto* value = index < 0 ? r->GetEnum(m, &f) : r->GetRepeatedEnum(m, &f, index);
@@ -457,7 +495,7 @@ absl::Status SupportedFieldsWalk::CheckElement(const google::protobuf::Message& 
 }
 
 absl::Status SupportedFieldsWalk::CheckAny(const google::protobuf::Message& any_message,
-                                           const FieldRule& rule, const std::string& path) const {
+                                           const FieldRule& rule, const FieldPath& path) const {
   google::protobuf::Any any;
   any.CopyFrom(any_message);
   absl::string_view type = TypeNameOfUrl(any.type_url());
@@ -482,14 +520,14 @@ absl::Status SupportedFieldsWalk::CheckAny(const google::protobuf::Message& any_
 // optional filter of any other type is skipped: `is_optional` is the control
 // plane saying a client that lacks the filter may go without it (Envoy and
 // gRPC read it the same way).
-absl::Status CheckHttpFilters(const Message& m, const std::string& path,
+absl::Status CheckHttpFilters(const Message& m, const FieldPath& path,
                               const SupportedFieldsWalk& walk) {
   const auto* hcm = google::protobuf::DynamicCastToGenerated<ConnectionManagerProto>(&m);
   if (hcm == nullptr) return walk.Refuse(path, ": not an HttpConnectionManager");
   FieldRule rule{"http_filters", kMsg};
   for (int i = 0; i < hcm->http_filters_size(); ++i) {
     const auto& filter = hcm->http_filters(i);
-    std::string fpath = absl::StrCat(Join(path, "http_filters"), "[", i, "]");
+    FieldPath fpath{&path, "http_filters", i};
     const bool router =
         filter.has_typed_config() && TypeNameOfUrl(filter.typed_config().type_url()) == kRouterType;
     if (!router) {
@@ -512,7 +550,7 @@ absl::Status CheckHttpFilters(const Message& m, const std::string& path,
 // Envoy requires a set total_weight to equal the sum of the weights; the
 // proxy divides by the sum, so any other value would split traffic otherwise
 // than Envoy would (or than Envoy would accept at all).
-absl::Status CheckTotalWeight(const Message& m, const std::string& path,
+absl::Status CheckTotalWeight(const Message& m, const FieldPath& path,
                               const SupportedFieldsWalk& walk) {
   const auto* wc =
       google::protobuf::DynamicCastToGenerated<envoy::config::route::v3::WeightedCluster>(&m);
@@ -521,7 +559,7 @@ absl::Status CheckTotalWeight(const Message& m, const std::string& path,
   uint64_t sum = 0;
   for (const auto& c : wc->clusters()) sum += c.has_weight() ? c.weight().value() : 0;
   if (wc->total_weight().value() == sum) return absl::OkStatus();
-  return walk.Refuse(Join(path, "total_weight"),
+  return walk.Refuse(FieldPath{&path, "total_weight"},
                      absl::StrCat(" ", wc->total_weight().value(),
                                   " is not the sum of the clusters' weights (", sum, ")"));
 }
@@ -533,28 +571,39 @@ namespace causeway::proxy {
 
 absl::Status CheckSupportedFields(const std::string& where,
                                   const google::protobuf::Message& message) {
-  supported_fields_internal::SupportedFieldsWalk walk{where, &supported_fields_internal::Book()};
-  return walk.CheckMessage(message, "");
+  supported_fields_internal::SupportedFieldsWalk walk{where, "",
+                                                      &supported_fields_internal::Resolved()};
+  return walk.CheckMessage(message, supported_fields_internal::FieldPath{});
 }
+
+namespace {
+
+// The check of one resource, naming it as "KIND 'NAME'".
+absl::Status CheckResource(absl::string_view kind, absl::string_view name,
+                           const google::protobuf::Message& message) {
+  supported_fields_internal::SupportedFieldsWalk walk{kind, name,
+                                                      &supported_fields_internal::Resolved()};
+  return walk.CheckMessage(message, supported_fields_internal::FieldPath{});
+}
+
+}  // namespace
 
 absl::Status CheckSupportedFields(const ConfigInput& input) {
   for (const auto* l : input.listeners) {
     if (l->has_api_listener()) continue;  // for proxyless gRPC clients, not served here
-    absl::Status s = CheckSupportedFields(absl::StrCat("listener '", l->name(), "'"), *l);
+    absl::Status s = CheckResource("listener", l->name(), *l);
     if (!s.ok()) return s;
   }
   for (const auto* r : input.routes) {
-    absl::Status s =
-        CheckSupportedFields(absl::StrCat("route_configuration '", r->name(), "'"), *r);
+    absl::Status s = CheckResource("route_configuration", r->name(), *r);
     if (!s.ok()) return s;
   }
   for (const auto* c : input.clusters) {
-    absl::Status s = CheckSupportedFields(absl::StrCat("cluster '", c->name(), "'"), *c);
+    absl::Status s = CheckResource("cluster", c->name(), *c);
     if (!s.ok()) return s;
   }
   for (const auto* e : input.endpoints) {
-    absl::Status s =
-        CheckSupportedFields(absl::StrCat("cluster_load_assignment '", e->cluster_name(), "'"), *e);
+    absl::Status s = CheckResource("cluster_load_assignment", e->cluster_name(), *e);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
