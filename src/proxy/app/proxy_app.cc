@@ -25,6 +25,10 @@
 #include "spdlog/spdlog.h"
 
 namespace causeway::proxy {
+
+// How often the access log is flushed; under Envoy's 1 s default
+// (file_flush_interval), so tests and `tail -f` see a request sooner.
+constexpr std::chrono::milliseconds kAccessLogFlushInterval{200};
 namespace {
 
 template <typename Map, typename Message>
@@ -165,6 +169,18 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
          "Worker threads, each with its own event loop (0 = one per CPU this process may run on)")
       ->envname("CAUSEWAY_WORKERS")
       ->capture_default_str();
+  app.add_option("--max-connections", o->max_connections,
+                 "Downstream connections open at once in the whole proxy; beyond, a new "
+                 "connection is reset as soon as it is accepted and the open ones are served on "
+                 "(0: no limit but file descriptors)")
+      ->envname("CAUSEWAY_MAX_CONNECTIONS")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--max-connections-per-listener", o->max_connections_per_listener,
+                 "The same limit for each listener (0: none)")
+      ->envname("CAUSEWAY_MAX_CONNECTIONS_PER_LISTENER")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--worker-slice-us", o->worker_slice_us,
                  "Scheduling slice the worker threads ask for, in microseconds (Linux 6.12 and "
                  "later): a short one lets a worker woken by a request run before busier "
@@ -218,7 +234,7 @@ int RunProxy(const ProxyAppOptions& options) {
   }
 
   std::FILE* log_file = nullptr;
-  std::unique_ptr<AccessLog> access_log;
+  std::unique_ptr<StreamAccessLog> access_log;
   if (options.access_log == "-") {
     access_log = std::make_unique<StreamAccessLog>(stdout);
   } else if (options.access_log != "off" && !options.access_log.empty()) {
@@ -244,7 +260,9 @@ int RunProxy(const ProxyAppOptions& options) {
   ProxyServer server({.workers = options.workers,
                       .access_log = access_log.get(),
                       .worker_slice = std::chrono::microseconds(options.worker_slice_us),
-                      .dns_server = options.dns_server});
+                      .dns_server = options.dns_server,
+                      .max_connections = options.max_connections,
+                      .max_connections_per_listener = options.max_connections_per_listener});
   if (auto s = server.Start(); !s.ok()) {
     spdlog::error("proxy: cannot start: {}", std::string(s.message()));
     return 1;
@@ -356,6 +374,7 @@ int RunProxy(const ProxyAppOptions& options) {
     s["downstream_connections_active"] = static_cast<double>(server.ActiveConnections());
     s["downstream_requests_total"] = static_cast<double>(server.RequestsTotal());
     s["downstream_requests_active"] = static_cast<double>(server.RequestsInProgress());
+    for (const auto& [name, value] : server.Counters()) s[name] = static_cast<double>(value);
     AddPolicyStats(server.ClusterStatsByName(), OutlierNowMs(RealTime::Instance()), s);
     ProxyServer::DnsCounters dns = server.DnsStats();
     s["dns_lookups_total"] = static_cast<double>(dns.lookups);
@@ -390,7 +409,13 @@ int RunProxy(const ProxyAppOptions& options) {
 
   int signal_number = 0;
   while (true) {
-    sigwait(&stop_signals, &signal_number);
+    // Woken every flush interval to flush the access log, else by a signal.
+    const timespec flush_every = {0, kAccessLogFlushInterval.count() * 1000000};
+    signal_number = sigtimedwait(&stop_signals, nullptr, &flush_every);
+    if (signal_number < 0) {
+      if (access_log) access_log->Flush();
+      continue;
+    }
     if (signal_number != SIGHUP) break;
     if (watcher) {
       watcher->Reload();
@@ -406,6 +431,7 @@ int RunProxy(const ProxyAppOptions& options) {
   if (watcher) watcher->Stop();
   admin.Shutdown();
   server.Stop();
+  if (access_log) access_log->Flush();  // before the file goes
   if (log_file != nullptr) std::fclose(log_file);
   spdlog::info("proxy: stopped ({})", drained ? "drained" : "drain timed out");
   return 0;

@@ -25,6 +25,9 @@ struct ProxyAppOptions {
   std::string admin = "127.0.0.1:9901";
   std::string listen_address;  // overrides the listeners' 0.0.0.0 (e.g. a pod or host IP)
   int workers = 0;             // 0: one per usable CPU
+  // Downstream connections open at once (0: no limit but file descriptors).
+  int64_t max_connections = 0;
+  int64_t max_connections_per_listener = 0;
   // Scheduling slice of the worker threads; 0: the kernel's.
   int worker_slice_us = static_cast<int>(kDefaultWorkerSlice.count());
   // STRICT_DNS clusters' DNS server, "IPv4:PORT"; empty: the system's resolver.

@@ -974,6 +974,7 @@ absl::StatusOr<ListenerConfig> BuildListener(const envoy::config::listener::v3::
   if (hcm.has_request_headers_timeout()) {
     out.request_headers_timeout = ToMillis(hcm.request_headers_timeout());
   }
+  if (hcm.has_request_timeout()) out.request_timeout = ToMillis(hcm.request_timeout());
   return out;
 }
 

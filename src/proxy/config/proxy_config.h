@@ -251,9 +251,12 @@ struct ListenerConfig {
   uint16_t port = 0;    // 0: any free port (tests)
   std::string route_config_name;
   std::shared_ptr<const RouteTable> inline_routes;  // HCM route_config
-  // Envoy HCM stream_idle_timeout default 5 min; request_headers_timeout off.
+  // Envoy HCM stream_idle_timeout default 5 min; request_headers_timeout
+  // and request_timeout (the whole request received) off, as in Envoy; the
+  // hub's listeners set a request_headers_timeout (xds/translate_listener.cc).
   std::chrono::milliseconds idle_timeout{300000};
   std::chrono::milliseconds request_headers_timeout{0};
+  std::chrono::milliseconds request_timeout{0};
 };
 
 struct ProxyConfig {

@@ -79,9 +79,12 @@ std::string FormatAccessLogJson(const AccessLogEntry& e) {
   }
   absl::StrAppend(&out, ",\"attempts\":", e.attempts);
   AppendField(&out, "flags", e.flags);
+  AppendField(&out, "details", e.details);
   out.push_back('}');
   return out;
 }
+
+void StreamAccessLog::Flush() { std::fflush(out_); }
 
 void StreamAccessLog::Log(const AccessLogEntry& entry) {
   std::string line = FormatAccessLogJson(entry);

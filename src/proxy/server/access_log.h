@@ -29,8 +29,14 @@ struct AccessLogEntry {
   uint32_t attempts = 0;
   // Envoy-style response flags: NR no route, UH no healthy upstream,
   // UF upstream connect failure, UT upstream timeout, UR upstream reset,
-  // DC downstream closed, NC cluster not found.
+  // DC downstream closed, NC cluster not found, SI stream idle timeout,
+  // UO upstream overflow (a circuit breaker), DPE downstream protocol error.
   std::string_view flags;
+  // Why, in Envoy's %RESPONSE_CODE_DETAILS% words, when flags alone do not
+  // say: request_header_timeout, request_overall_timeout,
+  // stream_idle_timeout, upstream_per_try_timeout,
+  // upstream_response_timeout. Empty otherwise.
+  std::string_view details;
 };
 
 std::string FormatAccessLogJson(const AccessLogEntry& entry);
@@ -43,10 +49,15 @@ class AccessLog {
 };
 
 // Writes lines to a stdio stream (one fwrite per line, so lines never mix).
+// The stream stays buffered (a write per request would cost a system call
+// each); its owner calls Flush periodically (causeway-proxy: every second,
+// as Envoy's file access log does) so that `tail -f` sees requests promptly.
 class StreamAccessLog final : public AccessLog {
  public:
   explicit StreamAccessLog(std::FILE* out) : out_(out) {}
   void Log(const AccessLogEntry& entry) override;
+  // Thread-safe (stdio locks the stream).
+  void Flush();
 
  private:
   std::FILE* out_;

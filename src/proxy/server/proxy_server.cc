@@ -64,6 +64,8 @@ ProxyServer::ProxyServer(ProxyServerOptions options)
     : options_(options), shared_(std::make_unique<ServerShared>()) {
   shared_->access_log = options_.access_log;
   if (options_.time != nullptr) shared_->time = options_.time;
+  shared_->max_connections = options_.max_connections;
+  shared_->max_connections_per_listener = options_.max_connections_per_listener;
   health_ = std::make_unique<HealthChecker>(shared_->time, [this] { OnEndpointsChange(false); });
   int n = options_.workers > 0 ? options_.workers : UsableCpuCount();
   for (int i = 0; i < n; ++i)
@@ -201,6 +203,14 @@ void ProxyServer::Stop() {
 
 int64_t ProxyServer::ActiveConnections() const { return shared_->active_connections.load(); }
 uint64_t ProxyServer::RequestsTotal() const { return shared_->requests_total.load(); }
+
+std::map<std::string, uint64_t> ProxyServer::Counters() const {
+  std::map<std::string, uint64_t> out;
+  shared_->counters.ForEach([&](std::string_view name, const std::atomic<uint64_t>& value) {
+    out.emplace(name, value.load(std::memory_order_relaxed));
+  });
+  return out;
+}
 
 int64_t ProxyServer::RequestsInProgress() const {
   int64_t n = 0;

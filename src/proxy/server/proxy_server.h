@@ -65,6 +65,11 @@ struct ProxyServerOptions {
   std::chrono::milliseconds health_first_check_wait{2000};
   // The request path's clock and timers (not owned); null: real time.
   TimeSource* time = nullptr;
+  // Downstream connections allowed open at once, in the whole process and
+  // on each listener (0: no limit but file descriptors); the connection
+  // beyond is reset as soon as it is accepted (ServerShared).
+  int64_t max_connections = 0;
+  int64_t max_connections_per_listener = 0;
 };
 
 class ProxyServer {
@@ -102,6 +107,8 @@ class ProxyServer {
   // Requests between their head and the end of their response, all workers.
   int64_t RequestsInProgress() const;
   uint64_t RequestsTotal() const;
+  // The request path's counters (proxy_counters.h) by name.
+  std::map<std::string, uint64_t> Counters() const;
   // Counters of every upstream endpoint used so far, by (cluster, "host:port").
   std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values> EndpointStats()
       const;

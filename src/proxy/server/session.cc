@@ -51,9 +51,13 @@ Session::Session(Worker* worker, std::shared_ptr<ListenerState> listener, tcp::s
   down_.socket.non_blocking(true, ec);  // for ReadSome / WriteAll at once (immediate_io.h)
   down_.requests_in_progress = &worker_->requests_in_progress_counter();
   worker_->Register(this);
+  listener_->connections->fetch_add(1, std::memory_order_relaxed);
 }
 
-Session::~Session() { worker_->Unregister(this); }
+Session::~Session() {
+  listener_->connections->fetch_sub(1, std::memory_order_relaxed);
+  worker_->Unregister(this);
+}
 
 void Session::OnDrain() {
   if (idle_) {
@@ -114,6 +118,7 @@ asio::awaitable<void> Session::Run(std::shared_ptr<Session> self) {
 asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
   const ListenerConfig& lc = listener_->config;
   bool first = true;
+  bool header_clock = false;  // request_headers_timeout is running
   while (true) {
     bool too_large = false;
     size_t n = http1::FindHeadEnd(down_.in.View(), &too_large);
@@ -126,24 +131,22 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
       co_return HeadResult::kOk;
     }
     if (too_large) {
-      StreamInfo info;
-      StartInfo(info);
-      down_.req = {};
-      down_.req.keep_alive = false;
-      co_await LocalReply(info, 431, "request headers too large\n", "DPE");
+      co_await RefuseHead(431, "request headers too large\n", "DPE", {});
       co_return HeadResult::kClosed;
     }
     idle_ = down_.in.empty();
     if (idle_ && ShouldClose()) co_return HeadResult::kClosed;
-    if (first) {
-      // Idle connections wait up to the idle timeout; a started head must
-      // complete within request_headers_timeout when one is set.
-      auto timeout = (!down_.in.empty() && lc.request_headers_timeout.count() > 0)
-                         ? lc.request_headers_timeout
-                         : lc.idle_timeout;
-      down_.watchdog.Arm(timeout, &down_.socket);
-      first = false;
+    // Idle connections wait up to the idle timeout; a head, from its first
+    // bytes on, must complete within request_headers_timeout when one is
+    // set (a client trickling a head byte by byte is not idle). That one
+    // only cancels the read, so the client is told why (408).
+    if (!header_clock && !down_.in.empty() && lc.request_headers_timeout.count() > 0) {
+      down_.watchdog.Arm(lc.request_headers_timeout, &down_.socket, Watchdog::OnExpiry::kCancel);
+      header_clock = true;
+    } else if (first && !header_clock) {
+      down_.watchdog.Arm(lc.idle_timeout, &down_.socket);
     }
+    first = false;
     boost::system::error_code ec;
     size_t got = 0;
     if (down_.in.empty()) {
@@ -161,12 +164,27 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
           co_await ReadSome(down_.socket, asio::buffer(dst, down_.in.writable()), down_.AtOnce());
     }
     if (ec) {
+      const bool header_timeout = header_clock && down_.watchdog.fired();
       down_.watchdog.Disarm();
       idle_ = false;
+      if (header_timeout) {
+        Count(worker_->shared().counters.downstream_rq_header_timeout);
+        co_await RefuseHead(408, "request headers timeout\n", "", "request_header_timeout");
+      }
       co_return HeadResult::kClosed;
     }
     down_.in.Commit(got);
   }
+}
+
+asio::awaitable<void> Session::RefuseHead(int status, std::string_view body, std::string_view flags,
+                                          std::string_view details) {
+  StreamInfo info;
+  StartInfo(info);
+  info.details = details;
+  down_.req = {};
+  down_.req.keep_alive = false;
+  co_await LocalReply(info, status, body, flags);
 }
 
 asio::awaitable<bool> Session::LocalReply(StreamInfo& info, int status, std::string_view body,
@@ -206,6 +224,7 @@ void Session::LogRequest(StreamInfo& info) {
   e.upstream_time = info.upstream_time;
   e.attempts = info.attempts;
   e.flags = info.flags;
+  e.details = info.details;
   log->Log(e);
 }
 

@@ -41,6 +41,9 @@ class Session {
   enum class HeadResult { kOk, kClosed };
 
   boost::asio::awaitable<HeadResult> ReadHead(size_t* head_size);
+  // Answers a head that cannot be read (too large, too slow) and closes.
+  boost::asio::awaitable<void> RefuseHead(int status, std::string_view body, std::string_view flags,
+                                          std::string_view details);
   // The router stage's decision for the current request (and the request's
   // configuration snapshot and listener, kept in `info`).
   RouteDecision Decide(StreamInfo& info);

@@ -4,6 +4,7 @@
 
 #include "proxy/router/router.h"
 #include "proxy/server/session.h"
+#include "proxy/server/sleep_until.h"
 #include "proxy/server/upstream_request.h"
 
 namespace causeway::proxy {
@@ -12,14 +13,6 @@ using Clock = std::chrono::steady_clock;
 using Result = UpstreamRequest::Result;
 
 namespace {
-// Resumes the awaiting coroutine when `timer` fires (on its io_context).
-asio::awaitable<void> SleepUntil(Timer& timer, Clock::time_point at) {
-  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-      [&timer, at](auto handler) {
-        timer.Schedule(at, [h = std::move(handler)]() mutable { std::move(h)(); });
-      },
-      asio::use_awaitable);
-}
 
 // What follows an attempt that produced no response to forward.
 struct Verdict {
@@ -35,9 +28,24 @@ Verdict FailureReply(int status, std::string_view body, std::string_view flags) 
   return {Verdict::Kind::kReply, status, body, flags};
 }
 
+// An upstream timeout, counted and named for the access log.
+Verdict TimeoutVerdict(const UpstreamRequest& attempt, RetryState& retry, StreamInfo& info,
+                       ProxyCounters& counters) {
+  if (attempt.per_try()) {
+    Count(counters.upstream_rq_per_try_timeout);
+    if (retry.ShouldRetry(RetryState::Failure::kPerTryTimeout)) return {Verdict::Kind::kRetry};
+    info.details = "upstream_per_try_timeout";
+  } else {
+    Count(counters.upstream_rq_timeout);
+    info.details = "upstream_response_timeout";
+  }
+  return FailureReply(504, "upstream request timeout\n", "UT");
+}
+
 // A failed attempt: retried (RetryState decides), replayed on a fresh
 // connection, answered locally, or the end of the request.
-Verdict Judge(Result r, const UpstreamRequest& attempt, RetryState& retry, StreamInfo& info) {
+Verdict Judge(Result r, const UpstreamRequest& attempt, RetryState& retry, StreamInfo& info,
+              ProxyCounters& counters) {
   using F = RetryState::Failure;
   switch (r) {
     case Result::kNoHealthyUpstream:
@@ -54,10 +62,13 @@ Verdict Judge(Result r, const UpstreamRequest& attempt, RetryState& retry, Strea
       if (retry.ShouldRetry(F::kReset)) return {Verdict::Kind::kRetry};
       return FailureReply(503, "upstream reset before response\n", "UR");
     case Result::kTimeout:
-      if (attempt.per_try() && retry.ShouldRetry(F::kPerTryTimeout)) {
-        return {Verdict::Kind::kRetry};
-      }
-      return FailureReply(504, "upstream request timeout\n", "UT");
+      return TimeoutVerdict(attempt, retry, info, counters);
+    case Result::kStreamIdleTimeout:
+      info.details = "stream_idle_timeout";
+      return FailureReply(408, "stream timeout\n", "SI");
+    case Result::kRequestTimeout:
+      info.details = "request_overall_timeout";
+      return FailureReply(408, "request timeout\n", "");
     case Result::kHeadersTooLarge:
       return FailureReply(502, "upstream response headers too large\n", "UPE");
     case Result::kInvalidResponse:
@@ -135,11 +146,14 @@ asio::awaitable<bool> Session::Forward(StreamInfo& info, const RouteDecision& d)
         co_return end.keep_alive;
       }
       if (r == Result::kResponse) down_.watchdog.Disarm();  // dropped with its unread body
-      v = r == Result::kResponse ? Verdict{Verdict::Kind::kRetry} : Judge(r, attempt, retry, info);
+      v = r == Result::kResponse ? Verdict{Verdict::Kind::kRetry}
+                                 : Judge(r, attempt, retry, info, worker_->shared().counters);
     }
     switch (v.kind) {
       case Verdict::Kind::kRetry:
         if (co_await BackOff(retry)) continue;
+        Count(worker_->shared().counters.upstream_rq_timeout);
+        info.details = "upstream_response_timeout";
         v = FailureReply(504, "upstream request timeout\n", "UT");
         break;
       case Verdict::Kind::kReplay:

@@ -77,6 +77,7 @@ struct StreamInfo {
   std::chrono::microseconds upstream_time{-1};
   uint32_t attempts = 0;
   std::string_view flags;
+  std::string_view details;  // AccessLogEntry::details
 };
 
 }  // namespace causeway::proxy

@@ -13,35 +13,14 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 Tunnel::Tunnel(TimeSource& time, asio::io_context& io, std::chrono::milliseconds idle_timeout)
-    : time_(time), timer_(time.CreateTimer(io)), idle_timeout_(idle_timeout) {}
-
-void Tunnel::Touch() {
-  if (idle_timeout_.count() > 0) last_activity_ = time_.Monotonic();
-}
-
-void Tunnel::ScheduleIdleCheck() {
-  // The timer (a member) drops its callback when it goes: `this` is safe.
-  timer_->Schedule(last_activity_ + idle_timeout_, [this] { OnIdleCheck(); });
-}
-
-void Tunnel::OnIdleCheck() {
-  if (sockets_[0] == nullptr) return;  // both directions ended
-  if (time_.Monotonic() < last_activity_ + idle_timeout_) {
-    ScheduleIdleCheck();  // bytes moved meanwhile
-    return;
-  }
-  idle_timed_out_ = true;
-  boost::system::error_code ec;
-  sockets_[0]->close(ec);
-  sockets_[1]->close(ec);
-}
+    : idle_(time, io, idle_timeout) {}
 
 asio::awaitable<void> Tunnel::Pipe(tcp::socket& from, tcp::socket& to, int direction) {
   std::array<char, 16 * 1024> buf;
   while (true) {
     auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kNoThrow);
     if (ec) break;
-    Touch();
+    idle_.Touch();
     auto [wec, w] = co_await asio::async_write(to, asio::buffer(buf.data(), n), kNoThrow);
     if (wec) {
       boost::system::error_code ignored;
@@ -72,16 +51,10 @@ asio::awaitable<void> Tunnel::Run(tcp::socket& downstream, ByteBuffer& downstrea
     downstream_pending.Clear();
     if (ec) co_return;
   }
-  sockets_[0] = &downstream;
-  sockets_[1] = &upstream;
-  if (idle_timeout_.count() > 0) {
-    Touch();
-    ScheduleIdleCheck();
-  }
+  idle_.Watch(&downstream, &upstream, StreamIdleTimeout::Action::kClose);
   using asio::experimental::awaitable_operators::operator&&;
   co_await (Pipe(downstream, upstream, 0) && Pipe(upstream, downstream, 1));
-  sockets_[0] = sockets_[1] = nullptr;
-  timer_->Cancel();
+  idle_.Stop();
 }
 
 }  // namespace causeway::proxy

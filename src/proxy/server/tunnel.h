@@ -13,6 +13,7 @@
 
 #include "common/time_source.h"
 #include "proxy/codec/buffer.h"
+#include "proxy/server/stream_idle_timeout.h"
 
 namespace causeway::proxy {
 
@@ -33,26 +34,16 @@ class Tunnel {
                                    boost::asio::ip::tcp::socket& upstream,
                                    ByteBuffer& upstream_pending, bool at_once);
 
-  bool idle_timed_out() const { return idle_timed_out_; }
+  bool idle_timed_out() const { return idle_.fired() != StreamIdleTimeout::Fired::kNo; }
   uint64_t bytes_to_upstream() const { return bytes_[0]; }
   uint64_t bytes_to_downstream() const { return bytes_[1]; }
 
  private:
   boost::asio::awaitable<void> Pipe(boost::asio::ip::tcp::socket& from,
                                     boost::asio::ip::tcp::socket& to, int direction);
-  // A byte moved: the idle deadline moves with it (a clock read per chunk,
-  // the timer is only rescheduled when it fires early).
-  void Touch();
-  void ScheduleIdleCheck();
-  void OnIdleCheck();
-
-  TimeSource& time_;
-  std::unique_ptr<Timer> timer_;
-  const std::chrono::milliseconds idle_timeout_;
-  std::chrono::steady_clock::time_point last_activity_;
-  boost::asio::ip::tcp::socket* sockets_[2] = {nullptr, nullptr};
+  // Closes both sockets once no byte moved for the idle timeout.
+  StreamIdleTimeout idle_;
   uint64_t bytes_[2] = {0, 0};  // to upstream, to downstream
-  bool idle_timed_out_ = false;
 };
 
 }  // namespace causeway::proxy

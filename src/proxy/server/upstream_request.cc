@@ -43,9 +43,9 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
   stats_ = worker_.EndpointStatsFor(cluster_.name, info_.upstream_address);
   if (!TakeRequestSlot()) co_return Result::kOverflow;
   bool pending_overflow = false;
-  CircuitBreakerSlot pending = TakeCircuitBreakerSlot(
-      stats_ ? stats_->cluster : nullptr, cluster_.circuit_breakers,
-      CircuitBreakerResource::kPendingRequests, &pending_overflow);
+  CircuitBreakerSlot pending =
+      TakeCircuitBreakerSlot(stats_ ? stats_->cluster : nullptr, cluster_.circuit_breakers,
+                             CircuitBreakerResource::kPendingRequests, &pending_overflow);
   if (pending_overflow) co_return Result::kOverflow;
   // An idle connection, or the first one another request releases or the
   // pool opens (see ConnectionPool).
@@ -107,9 +107,38 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::SendStreamed(
   co_return co_await StreamBody();
 }
 
+StreamIdleTimeout& UpstreamRequest::WatchStream() {
+  if (stream_idle_ == nullptr) {
+    const std::chrono::milliseconds idle =
+        info_.listener != nullptr ? info_.listener->idle_timeout : std::chrono::milliseconds(0);
+    stream_idle_ =
+        std::make_unique<StreamIdleTimeout>(down_.time, IoContextOf(conn_->socket), idle);
+  }
+  stream_idle_->Watch(&down_.socket, &conn_->socket, StreamIdleTimeout::Action::kCancel);
+  return *stream_idle_;
+}
+
+UpstreamRequest::Result UpstreamRequest::BodyTimedOut(StreamIdleTimeout::Fired fired) {
+  ProxyCounters& counters = worker_.shared().counters;
+  if (fired == StreamIdleTimeout::Fired::kDeadline) {
+    Count(counters.downstream_rq_timeout);
+    return Result::kRequestTimeout;
+  }
+  Count(counters.downstream_rq_idle_timeout);
+  return Result::kStreamIdleTimeout;
+}
+
 // The body as it arrives from the client; kResponse when all of it went.
+// A client that stops sending, or an upstream that stops taking it, is cut
+// by the stream idle timeout; the whole body must be in within the
+// listener's request_timeout if it has one.
 asio::awaitable<UpstreamRequest::Result> UpstreamRequest::StreamBody() {
   http1::BodyFramer framer(down_.req.body, down_.req.content_length);
+  StreamIdleTimeout& guard = WatchStream();
+  if (info_.listener != nullptr && info_.listener->request_timeout.count() > 0) {
+    guard.SetDeadline(info_.start + info_.listener->request_timeout);
+  }
+  using Fired = StreamIdleTimeout::Fired;
   while (true) {
     http1::BodyFramer::Step step = framer.Feed(down_.in.View());
     if (step.error) co_return Result::kBadRequestBody;
@@ -118,6 +147,8 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::StreamBody() {
       // operations), so a long body cannot hold the worker: immediate_io.h.
       auto [wec, w] = co_await asio::async_write(
           conn_->socket, asio::buffer(down_.in.data(), step.consumed), kNoThrow);
+      if (guard.fired() != Fired::kNo) co_return BodyTimedOut(guard.fired());
+      guard.Touch();
       down_.in.Consume(step.consumed);
       info_.bytes_received += step.consumed;
       if (wec) {
@@ -129,9 +160,12 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::StreamBody() {
     char* dst = down_.in.Prepare(kReadChunk);
     auto [rec, got] =
         co_await down_.socket.async_read_some(asio::buffer(dst, down_.in.writable()), kNoThrow);
+    if (guard.fired() != Fired::kNo) co_return BodyTimedOut(guard.fired());
+    guard.Touch();
     if (rec) co_return Result::kClientGone;
     down_.in.Commit(got);
   }
+  guard.Stop();
   down_.body_consumed = true;
   co_return Result::kResponse;
 }
@@ -211,6 +245,9 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardResponse(Mutati
   http1::BodyFramer::Step step = framer.Feed(conn_->buffer.View());
   Pump pump;
   pump.upstream_ok = !step.error;
+  // A body still to come waits on both peers: a client that stops reading
+  // or an upstream that stops sending is cut by the stream idle timeout.
+  if (!framer.done() && !step.error) WatchStream();
   std::array<asio::const_buffer, 2> bufs = {asio::buffer(down_.out),
                                             asio::buffer(conn_->buffer.data(), step.consumed)};
   auto [ec, n] = co_await WriteAll(down_.socket, bufs, down_.AtOnce());
@@ -222,11 +259,12 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardResponse(Mutati
   }
   const bool timed_out = down_.watchdog.fired();
   down_.watchdog.Disarm();
+  if (stream_idle_ != nullptr) {
+    pump.idle = pump.idle || stream_idle_->fired() != StreamIdleTimeout::Fired::kNo;
+    stream_idle_->Stop();
+  }
   if (!framer.done() && !pump.eof_end) {
-    if (!pump.upstream_ok || timed_out) CountError();
-    // Mid-body failure: the head is out, so the only signal left is to
-    // cut the downstream connection (as Envoy does).
-    info_.flags = timed_out ? "UT" : (pump.downstream_ok ? "UR" : "DC");
+    LogMidBodyFailure(pump, timed_out);
     co_return Ending{false, true};
   }
   if (resp.keep_alive && framer.done() && conn_->buffer.empty() &&
@@ -237,6 +275,26 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardResponse(Mutati
   co_return Ending{pump.downstream_ok && !close, true};
 }
 
+// Mid-body failure: the head is out, so the only signal left is to cut the
+// downstream connection (as Envoy does).
+void UpstreamRequest::LogMidBodyFailure(const Pump& pump, bool timed_out) {
+  ProxyCounters& counters = worker_.shared().counters;
+  if (pump.idle) {
+    Count(counters.downstream_rq_idle_timeout);
+    info_.flags = "SI";
+    info_.details = "stream_idle_timeout";
+    return;
+  }
+  if (!pump.upstream_ok || timed_out) CountError();
+  if (timed_out) {
+    Count(counters.upstream_rq_timeout);
+    info_.flags = "UT";
+    info_.details = "upstream_response_timeout";
+    return;
+  }
+  info_.flags = pump.downstream_ok ? "UR" : "DC";
+}
+
 // The rest of the body: asynchronous operations (see StreamBody).
 asio::awaitable<void> UpstreamRequest::PumpResponseBody(http1::BodyFramer& framer, Pump& pump) {
   ByteBuffer& buf = conn_->buffer;
@@ -244,6 +302,11 @@ asio::awaitable<void> UpstreamRequest::PumpResponseBody(http1::BodyFramer& frame
     char* dst = buf.Prepare(kReadChunk);
     auto [ec, got] =
         co_await conn_->socket.async_read_some(asio::buffer(dst, buf.writable()), kNoThrow);
+    if (stream_idle_->fired() != StreamIdleTimeout::Fired::kNo) {
+      pump.idle = true;
+      co_return;
+    }
+    stream_idle_->Touch();
     if (ec) {
       if (ec == asio::error::eof && framer.kind() == http1::BodyKind::kUntilClose) {
         pump.eof_end = true;
@@ -260,6 +323,11 @@ asio::awaitable<void> UpstreamRequest::PumpResponseBody(http1::BodyFramer& frame
     }
     auto [wec, n] =
         co_await asio::async_write(down_.socket, asio::buffer(buf.data(), step.consumed), kNoThrow);
+    if (stream_idle_->fired() != StreamIdleTimeout::Fired::kNo) {
+      pump.idle = true;
+      co_return;
+    }
+    stream_idle_->Touch();
     buf.Consume(step.consumed);
     info_.bytes_sent += step.consumed;
     if (wec) pump.downstream_ok = false;
@@ -278,6 +346,11 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardUpgrade(Mutatio
   if (!ec) {
     Tunnel tunnel(down_.time, IoContextOf(conn_->socket), down_.tunnel_idle_timeout);
     co_await tunnel.Run(down_.socket, down_.in, conn_->socket, conn_->buffer, down_.AtOnce());
+    if (tunnel.idle_timed_out()) {
+      Count(worker_.shared().counters.downstream_rq_idle_timeout);
+      info_.flags = "SI";
+      info_.details = "stream_idle_timeout";
+    }
   }
   co_return Ending{false, true};
 }

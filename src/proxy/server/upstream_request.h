@@ -16,6 +16,7 @@
 #include "proxy/server/message_builder.h"
 #include "proxy/server/retry_state.h"
 #include "proxy/server/stream.h"
+#include "proxy/server/stream_idle_timeout.h"
 #include "proxy/server/worker.h"
 #include "proxy/upstream/circuit_breaker.h"
 #include "proxy/upstream/connection_pool.h"
@@ -33,10 +34,12 @@ class UpstreamRequest {
     kTimeout,  // the deadline passed first (per_try() says which)
     kHeadersTooLarge,
     kInvalidResponse,
-    kContinueFailed,  // writing 100 Continue to the client failed (nothing logged)
-    kClientGone,      // the client went away mid-body (logged: status 0, DC)
-    kBadRequestBody,  // the streamed body's chunked framing was malformed (400, DPE)
-    kOverflow,        // over a circuit breaker limit of the cluster (503, UO)
+    kContinueFailed,     // writing 100 Continue to the client failed (nothing logged)
+    kClientGone,         // the client went away mid-body (logged: status 0, DC)
+    kBadRequestBody,     // the streamed body's chunked framing was malformed (400, DPE)
+    kStreamIdleTimeout,  // the streamed body made no progress for stream_idle_timeout (408)
+    kRequestTimeout,     // the body was not all in within request_timeout (408)
+    kOverflow,           // over a circuit breaker limit of the cluster (503, UO)
   };
   // How the request body goes with this attempt: wholly buffered in
   // down.in (replayable) or streamed from the client as it arrives.
@@ -85,7 +88,15 @@ class UpstreamRequest {
     bool upstream_ok = true;
     bool downstream_ok = true;
     bool eof_end = false;  // a body delimited by the connection's end ended
+    bool idle = false;     // no progress for stream_idle_timeout
   };
+  // The stream idle timeout over both sockets, made on first use: only
+  // bodies that wait on a peer need it (stream_idle_timeout.h).
+  StreamIdleTimeout& WatchStream();
+  // The end of a streamed body that timed out, counted.
+  Result BodyTimedOut(StreamIdleTimeout::Fired fired);
+  // Mid-response failure: the flags and details the access log gets.
+  void LogMidBodyFailure(const Pump& pump, bool timed_out);
   boost::asio::awaitable<void> PumpResponseBody(http1::BodyFramer& framer, Pump& pump);
 
   Worker& worker_;
@@ -97,6 +108,7 @@ class UpstreamRequest {
   std::shared_ptr<EndpointStats> stats_;  // a copy: the worker's cache may rehash meanwhile
   std::unique_ptr<UpstreamConnection> conn_;
   CircuitBreakerSlot request_slot_;  // the cluster's max_requests
+  std::unique_ptr<StreamIdleTimeout> stream_idle_;
   bool reused_ = false;  // served requests before or waited in the pool
   bool active_ = false;  // counted in the load balancer's outstanding requests
   bool per_try_ = false;

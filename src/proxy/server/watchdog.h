@@ -33,18 +33,25 @@ class Watchdog {
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
+  // What expiry does to the socket: close it, or only cancel its pending
+  // operations so that the owner can still answer (a 408) before closing.
+  enum class OnExpiry { kClose, kCancel };
+
   // Arms (or re-arms) for `timeout` from now; a zero timeout disarms.
-  void Arm(Clock::duration timeout, boost::asio::ip::tcp::socket* socket) {
+  void Arm(Clock::duration timeout, boost::asio::ip::tcp::socket* socket,
+           OnExpiry action = OnExpiry::kClose) {
     if (timeout <= Clock::duration::zero()) {
       Disarm();
       return;
     }
-    ArmAt(time_.Monotonic() + timeout, socket);
+    ArmAt(time_.Monotonic() + timeout, socket, action);
   }
   // Arms for an absolute deadline of the TimeSource's clock.
-  void ArmAt(Clock::time_point deadline, boost::asio::ip::tcp::socket* socket) {
+  void ArmAt(Clock::time_point deadline, boost::asio::ip::tcp::socket* socket,
+             OnExpiry action = OnExpiry::kClose) {
     fired_ = false;
     socket_ = socket;
+    action_ = action;
     deadline_ = deadline;
     if (pending_ && expiry_ <= deadline_) return;  // that wait re-waits if need be
     Start();
@@ -59,9 +66,9 @@ class Watchdog {
   void Start() {
     pending_ = true;
     expiry_ = deadline_;
-    timer_->Schedule(expiry_, [this] { OnExpiry(); });
+    timer_->Schedule(expiry_, [this] { Expire(); });
   }
-  void OnExpiry() {
+  void Expire() {
     pending_ = false;
     if (socket_ == nullptr) return;
     if (time_.Monotonic() < deadline_) {
@@ -72,7 +79,11 @@ class Watchdog {
     boost::asio::ip::tcp::socket* socket = socket_;
     socket_ = nullptr;
     boost::system::error_code ec;
-    socket->close(ec);
+    if (action_ == OnExpiry::kCancel) {
+      socket->cancel(ec);
+    } else {
+      socket->close(ec);
+    }
   }
 
   TimeSource& time_;
@@ -80,6 +91,7 @@ class Watchdog {
   boost::asio::ip::tcp::socket* socket_ = nullptr;  // null: disarmed
   Clock::time_point deadline_;
   Clock::time_point expiry_;  // of the pending wait
+  OnExpiry action_ = OnExpiry::kClose;
   bool pending_ = false;
   bool fired_ = false;
 };

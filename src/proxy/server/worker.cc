@@ -9,7 +9,9 @@
 #include <future>
 
 #include "common/thread_slice.h"
+#include "proxy/server/accept_backoff.h"
 #include "proxy/server/session.h"
+#include "proxy/server/sleep_until.h"
 #include "spdlog/spdlog.h"
 
 namespace causeway::proxy {
@@ -85,6 +87,7 @@ void Worker::Apply(ProxyConfigSnapshot config, std::vector<ListenerAdd> adds,
     auto state = std::make_shared<ListenerState>();
     state->name = add.config.name;
     state->config = add.config;
+    state->connections = shared_->ListenerConnections(state->name);
     auto acceptor = std::make_unique<tcp::acceptor>(*ioc_);
     boost::system::error_code ec;
     sockaddr_storage ss{};
@@ -102,21 +105,67 @@ void Worker::Apply(ProxyConfigSnapshot config, std::vector<ListenerAdd> adds,
   }
 }
 
+std::shared_ptr<std::atomic<int64_t>> ServerShared::ListenerConnections(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto& counter = listener_connections[name];
+  if (counter == nullptr) counter = std::make_shared<std::atomic<int64_t>>(0);
+  return counter;
+}
+
+bool Worker::Admits(const ListenerState& listener) const {
+  if (shared_->max_connections > 0 &&
+      shared_->active_connections.load(std::memory_order_relaxed) >= shared_->max_connections) {
+    return false;
+  }
+  return shared_->max_connections_per_listener <= 0 ||
+         listener.connections->load(std::memory_order_relaxed) <
+             shared_->max_connections_per_listener;
+}
+
 void Worker::StartAccepting(const std::shared_ptr<ListenerState>& state, tcp::acceptor* acceptor) {
-  asio::co_spawn(
-      *ioc_,
-      [this, state, acceptor]() -> asio::awaitable<void> {
-        while (acceptor->is_open()) {
-          auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
-          if (ec) {
-            if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
-            continue;  // EMFILE, ECONNABORTED...: keep accepting
-          }
-          auto session = std::make_shared<Session>(this, state, std::move(socket));
-          asio::co_spawn(*ioc_, Session::Run(std::move(session)), asio::detached);
-        }
-      },
-      asio::detached);
+  asio::co_spawn(*ioc_, AcceptLoop(state, acceptor), asio::detached);
+}
+
+asio::awaitable<void> Worker::AcceptLoop(std::shared_ptr<ListenerState> state,
+                                         tcp::acceptor* acceptor) {
+  AcceptBackoff backoff;
+  std::unique_ptr<Timer> timer;
+  while (acceptor->is_open()) {
+    auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
+    if (ec && !AcceptBackoff::IsResourceError(ec)) continue;  // ECONNABORTED...
+    if (ec) {
+      Count(shared_->counters.downstream_cx_accept_resource_errors);
+      const auto now = shared_->time->Monotonic();
+      if (!backoff.backing_off()) {
+        spdlog::warn("listener {}: accept failed: {}; backing off ({} ms, doubling up to {} ms)",
+                     state->name, ec.message(), AcceptBackoff::kFirst.count(),
+                     AcceptBackoff::kMax.count());
+      }
+      const auto delay = backoff.OnFailure(now);
+      if (timer == nullptr) timer = shared_->time->CreateTimer(*ioc_);
+      co_await SleepUntil(*timer, now + delay);
+      continue;
+    }
+    if (backoff.backing_off()) {
+      const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+          shared_->time->Monotonic() - backoff.since());
+      spdlog::info("listener {}: accepting again after {} failures in {} ms", state->name,
+                   backoff.failures(), took.count());
+      backoff.Reset();
+    }
+    if (!Admits(*state)) {
+      // Refused with a reset: the client learns at once, and no TIME_WAIT
+      // is left behind on the proxy's side.
+      Count(shared_->counters.downstream_cx_overflow);
+      boost::system::error_code ignored;
+      socket.set_option(asio::socket_base::linger(true, 0), ignored);
+      socket.close(ignored);
+      continue;
+    }
+    auto session = std::make_shared<Session>(this, state, std::move(socket));
+    asio::co_spawn(*ioc_, Session::Run(std::move(session)), asio::detached);
+  }
 }
 
 void Worker::BeginDrain() {

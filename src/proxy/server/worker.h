@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
@@ -20,6 +21,7 @@
 #include "common/time_source.h"
 #include "proxy/config/proxy_config.h"
 #include "proxy/server/access_log.h"
+#include "proxy/server/proxy_counters.h"
 #include "proxy/upstream/connection_pool.h"
 #include "proxy/upstream/endpoint_stats.h"
 #include "proxy/upstream/load_balancer.h"
@@ -36,9 +38,19 @@ struct ServerShared {
   TimeSource* time = &RealTime::Instance();
   std::atomic<int64_t> active_connections{0};
   std::atomic<uint64_t> requests_total{0};
+  ProxyCounters counters;
+  // Downstream connection limits (0: none): beyond them a new connection is
+  // closed as soon as it is accepted, and the ones open are served on.
+  int64_t max_connections = 0;               // for the whole process
+  int64_t max_connections_per_listener = 0;  // for each listener, over all workers
+  // Open connections per listener name, shared by the workers' acceptors of
+  // that listener.
+  std::shared_ptr<std::atomic<int64_t>> ListenerConnections(const std::string& name);
   EndpointStatsRegistry endpoint_stats;
   std::mutex mu;
   std::condition_variable cv;  // signalled when active_connections drops to 0
+  // Guarded by mu.
+  absl::flat_hash_map<std::string, std::shared_ptr<std::atomic<int64_t>>> listener_connections;
 };
 
 // A listener as one worker sees it.
@@ -46,6 +58,8 @@ struct ListenerState {
   std::string name;
   ListenerConfig config;  // as last configured; sessions prefer the snapshot's
   bool draining = false;  // removed from the configuration
+  // Open connections of this listener on every worker (ServerShared).
+  std::shared_ptr<std::atomic<int64_t>> connections;
 };
 
 class Worker {
@@ -108,6 +122,10 @@ class Worker {
   }
   void StartAccepting(const std::shared_ptr<ListenerState>& state,
                       boost::asio::ip::tcp::acceptor* acceptor);
+  boost::asio::awaitable<void> AcceptLoop(std::shared_ptr<ListenerState> state,
+                                          boost::asio::ip::tcp::acceptor* acceptor);
+  // Whether a new connection of `listener` stays within the limits.
+  bool Admits(const ListenerState& listener) const;
 
   std::unique_ptr<boost::asio::io_context> ioc_;
   int index_;

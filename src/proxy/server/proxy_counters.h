@@ -1,0 +1,46 @@
+// Process-wide counters of the request path that are not per cluster or
+// endpoint: why requests and connections were cut short. Named as Envoy
+// names them (without its listener/HCM prefixes), shown on the admin page's
+// /stats. Workers add with relaxed atomics; readers only sum.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+namespace causeway::proxy {
+
+struct ProxyCounters {
+  // A request head not complete within request_headers_timeout (408).
+  std::atomic<uint64_t> downstream_rq_header_timeout{0};
+  // A request body not complete within request_timeout (408).
+  std::atomic<uint64_t> downstream_rq_timeout{0};
+  // A stream with no progress for stream_idle_timeout: a stalled upload
+  // (408), a client not reading its response, an idle tunnel.
+  std::atomic<uint64_t> downstream_rq_idle_timeout{0};
+  // The route's timeout passed before the response (504) or mid-body.
+  std::atomic<uint64_t> upstream_rq_timeout{0};
+  // One try's per_try_timeout passed (retried, or 504).
+  std::atomic<uint64_t> upstream_rq_per_try_timeout{0};
+  // Connections refused because the process or listener limit was reached.
+  std::atomic<uint64_t> downstream_cx_overflow{0};
+  // accept() failed for lack of descriptors or memory (the listener backs off).
+  std::atomic<uint64_t> downstream_cx_accept_resource_errors{0};
+
+  template <typename F>
+  void ForEach(F&& f) const {
+    f("downstream_rq_header_timeout", downstream_rq_header_timeout);
+    f("downstream_rq_timeout", downstream_rq_timeout);
+    f("downstream_rq_idle_timeout", downstream_rq_idle_timeout);
+    f("upstream_rq_timeout", upstream_rq_timeout);
+    f("upstream_rq_per_try_timeout", upstream_rq_per_try_timeout);
+    f("downstream_cx_overflow", downstream_cx_overflow);
+    f("downstream_cx_accept_resource_errors", downstream_cx_accept_resource_errors);
+  }
+};
+
+inline void Count(std::atomic<uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace causeway::proxy
