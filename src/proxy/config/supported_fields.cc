@@ -148,7 +148,7 @@ absl::Status CheckHttpFilters(const Message& m, const FieldPath& path,
                               const SupportedFieldsWalk& walk);
 
 // The HTTP connection manager: routes from RDS or inline, the router filter
-// and two timeouts. codec_type: HTTP/1.1 only (AUTO is taken to mean it).
+// and three timeouts. codec_type: HTTP/1.1 only (AUTO is taken to mean it).
 void AddConnectionManagerRules(RuleBook& book) {
   book[std::string(kHcmType)] = {{
                                      {"codec_type", Walk::kValue, {"AUTO", "HTTP1"}},
@@ -158,6 +158,7 @@ void AddConnectionManagerRules(RuleBook& book) {
                                      {"http_filters", Walk::kCustom},
                                      {"stream_idle_timeout"},
                                      {"request_headers_timeout"},
+                                     {"request_timeout"},
                                  },
                                  CheckHttpFilters};
   book["envoy.extensions.filters.network.http_connection_manager.v3.Rds"] = {{
