@@ -67,6 +67,8 @@ absl::Status CheckUniqueHostNames(const RouteConfiguration& config) {
   return absl::OkStatus();
 }
 
+constexpr int64_t kRequestHeadersTimeoutSeconds = 10;
+
 Listener ProxyListener(std::string_view name, uint32_t port) {
   Listener out;
   out.set_name(std::string(name));
@@ -78,6 +80,12 @@ Listener ProxyListener(std::string_view name, uint32_t port) {
   rds->set_route_config_name(std::string(name));
   rds->mutable_config_source()->mutable_ads();
   rds->mutable_config_source()->set_resource_api_version(envoy::config::core::v3::V3);
+  // Envoy leaves the request headers timeout off; a proxy in front of a
+  // shared staging environment must not let a client hold a connection by
+  // trickling a head (slowloris), so the hub's listeners set one. 10 s is
+  // far above any real client's head time. The stream idle timeout stays
+  // at Envoy's default (5 min), which covers bodies and tunnels.
+  hcm.mutable_request_headers_timeout()->set_seconds(kRequestHeadersTimeoutSeconds);
   auto* filter = out.add_filter_chains()->add_filters();
   filter->set_name(kHttpConnectionManagerName);
   *filter->mutable_typed_config() = PackDeterministic(hcm);

@@ -81,6 +81,8 @@ TEST(TranslateProxyTest, SeedListenerUsesRdsOverAds) {
   EXPECT_TRUE(hcm.rds().config_source().has_ads());
   EXPECT_EQ(hcm.rds().config_source().resource_api_version(), envoy::config::core::v3::V3);
   ExpectRouterLast(hcm);
+  // A trickled head cannot hold a connection (Envoy leaves this off).
+  EXPECT_EQ(hcm.request_headers_timeout().seconds(), 10);
 }
 
 TEST(TranslateProxyTest, SeedRouteConfiguration) {
