@@ -65,7 +65,12 @@ TestOrigin::TestOrigin(std::string name, const std::string& ipv4, uint16_t port)
 }
 
 void TestOrigin::Listen(const std::string& ipv4, uint16_t port) {
+  ipv4_ = ipv4;
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // So that StartListening() binds the port again while connections the
+  // origin closed are in TIME_WAIT (an active listener still refuses it).
+  int one = 1;
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -75,6 +80,7 @@ void TestOrigin::Listen(const std::string& ipv4, uint16_t port) {
     socklen_t len = sizeof(addr);
     ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
+    accepting_ = true;
     acceptor_ = std::thread([this] { AcceptLoop(); });
   }
 }
@@ -82,6 +88,10 @@ void TestOrigin::Listen(const std::string& ipv4, uint16_t port) {
 TestOrigin::~TestOrigin() {
   stopping_ = true;
   ReleaseHeld();
+  {
+    std::lock_guard<std::mutex> lock(switch_mu_);  // no waiter misses it
+  }
+  delay_cv_.notify_all();
   ::shutdown(listen_fd_, SHUT_RDWR);
   ::close(listen_fd_);
   if (acceptor_.joinable()) acceptor_.join();
@@ -102,13 +112,14 @@ void TestOrigin::AcceptLoop() {
   while (!stopping_) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
-      if (stopping_) return;
+      if (stopping_ || !accepting_) return;
       continue;
     }
     int id = ++connections_;
     ++open_;
     std::lock_guard<std::mutex> lock(mu_);
     fds_.push_back(fd);
+    live_fds_.insert(fd);
     threads_.emplace_back([this, fd, id] { Serve(fd, id); });
   }
 }
@@ -149,9 +160,9 @@ void TestOrigin::Serve(int fd, int conn_id) {
         "x-origin: " + name_ + "\r\nx-origin-conn: " + std::to_string(conn_id) + "\r\n";
     std::string target(req.target);
     std::string response;
-    if (forced_status_ != 0) {
-      response = "HTTP/1.1 " + std::to_string(forced_status_) + " X\r\n" + common +
-                 "content-length: 0\r\n\r\n";
+    if (int forced = ForcedStatusFor(target); forced != 0) {
+      response =
+          "HTTP/1.1 " + std::to_string(forced) + " X\r\n" + common + "content-length: 0\r\n\r\n";
     } else if (target.rfind("/status/", 0) == 0) {
       std::string code = target.substr(8, 3);
       response = "HTTP/1.1 " + code + " X\r\n" + common + "content-length: 0\r\n\r\n";
@@ -195,12 +206,68 @@ void TestOrigin::Serve(int fd, int conn_id) {
                  "content-type: text/plain\r\ncontent-length: " + std::to_string(echo.size()) +
                  "\r\n\r\n" + echo;
     }
+    WaitDelay();
     if (!SendAll(fd, response)) break;
     if (!req.keep_alive || target == "/then-close") break;
   }
-  ::shutdown(fd, SHUT_RDWR);
-  ::close(fd);
+  {
+    // Under the lock, so that StopListening() never shuts down a number
+    // the kernel has given to another socket since.
+    std::lock_guard<std::mutex> lock(mu_);
+    live_fds_.erase(fd);
+    ::shutdown(fd, SHUT_RDWR);
+    ::close(fd);
+  }
   --open_;
+}
+
+int TestOrigin::ForcedStatusFor(const std::string& target) {
+  const int status = forced_status_.load();
+  if (status == 0) return 0;
+  std::lock_guard<std::mutex> lock(switch_mu_);
+  return !spared_path_.empty() && target == spared_path_ ? 0 : status;
+}
+
+void TestOrigin::WaitDelay() {
+  std::unique_lock<std::mutex> lock(switch_mu_);
+  if (delay_.count() == 0) return;
+  delay_cv_.wait_for(lock, delay_, [&] { return stopping_.load() || delay_.count() == 0; });
+}
+
+void TestOrigin::SetForcedStatus(int status, const std::string& spared_path) {
+  std::lock_guard<std::mutex> lock(switch_mu_);
+  spared_path_ = spared_path;
+  forced_status_ = status;
+}
+
+void TestOrigin::SetDelay(std::chrono::milliseconds delay) {
+  {
+    std::lock_guard<std::mutex> lock(switch_mu_);
+    delay_ = delay;
+  }
+  delay_cv_.notify_all();
+}
+
+void TestOrigin::StopListening() {
+  accepting_ = false;
+  ::shutdown(listen_fd_, SHUT_RDWR);  // wakes the acceptor's accept()
+  if (acceptor_.joinable()) acceptor_.join();
+  ::close(listen_fd_);
+  listen_fd_ = -1;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int fd : live_fds_) ::shutdown(fd, SHUT_RDWR);
+}
+
+bool TestOrigin::StartListening() {
+  if (accepting_) return true;
+  const uint16_t port = port_;
+  port_ = 0;
+  Listen(ipv4_, port);
+  if (port_ != 0) return true;
+  ::close(listen_fd_);
+  listen_fd_ = -1;
+  port_ = port;  // still the origin's address to the proxy
+  return false;
 }
 
 RawClient::RawClient(uint16_t port) {

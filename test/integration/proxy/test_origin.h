@@ -15,9 +15,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,13 +46,35 @@ class TestOrigin {
   int held() const { return held_.load(); }
   void ReleaseHeld();
 
+  // Switches a test turns while traffic flows (a bad day for the origin).
+  // Answer every request with `status` from now on (0: behave again),
+  // except requests for `spared_path` (e.g. "/healthz": a sick origin whose
+  // health endpoint still says it is fine).
+  void SetForcedStatus(int status, const std::string& spared_path = "");
+  // Hold every response `delay` before sending it (zero: answer at once,
+  // releasing the responses being held).
+  void SetDelay(std::chrono::milliseconds delay);
+  // Close the listening socket and every open connection, as a killed
+  // process would: connects are refused from now on.
+  void StopListening();
+  // Listen again on the same port; false if it could not be bound.
+  bool StartListening();
+
  private:
   void Listen(const std::string& ipv4, uint16_t port);
   void AcceptLoop();
   void Serve(int fd, int conn_id);
+  int ForcedStatusFor(const std::string& target);
+  void WaitDelay();
 
   std::string name_;
-  int forced_status_ = 0;
+  std::atomic<int> forced_status_{0};
+  std::mutex switch_mu_;
+  std::string spared_path_;             // guarded by switch_mu_
+  std::chrono::milliseconds delay_{0};  // guarded by switch_mu_
+  std::condition_variable delay_cv_;
+  std::string ipv4_ = "127.0.0.1";
+  std::atomic<bool> accepting_{false};
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -65,6 +89,7 @@ class TestOrigin {
   std::mutex mu_;
   std::vector<std::thread> threads_;
   std::vector<int> fds_;
+  std::set<int> live_fds_;  // connections not yet closed; guarded by mu_
 };
 
 // A blocking client connection with a receive deadline.
