@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -30,6 +31,20 @@ std::optional<Op> ParseOp(std::string_view name) {
     if (OpName(op) == name) return op;
   }
   return std::nullopt;
+}
+
+absl::Status CompactedError(int64_t since, int64_t compacted) {
+  return absl::OutOfRangeError(StrCat("the change log is compacted through revision ", compacted,
+                                      "; changes after revision ", since,
+                                      " are no longer all there"));
+}
+
+int64_t CompactionLimit(const Retention& retention, int64_t revision, int64_t compacted,
+                        int64_t max_rows) {
+  if (retention.max_age_ms <= 0 && retention.max_count <= 0) return compacted;
+  int64_t limit = std::min(revision, compacted + std::max<int64_t>(max_rows, 0));
+  if (retention.max_count > 0) limit = std::min(limit, revision - retention.max_count);
+  return std::max(limit, compacted);
 }
 
 namespace {

@@ -6,6 +6,11 @@
 // Commit() is the only write of objects and is atomic: either every change in
 // the batch is durable (objects, change-log rows and the revision), or none.
 //
+// History: the change log may be compacted (CompactChangelog): its oldest
+// entries are deleted, never the objects. ChangesSince from a revision below
+// the compacted one fails with OUT_OF_RANGE instead of returning a log with a
+// hole in it; the caller lists again (Load) and follows from there.
+//
 // Multi-writer safety (several hubs on one PostgreSQL): Commit() takes the
 // revision the caller last saw; if the stored revision moved, it fails with
 // ABORTED and writes nothing, and the caller catches up with ChangesSince().
@@ -52,6 +57,19 @@ struct ChangeFilter {
   std::optional<int64_t> since_time_ms;  // time_ms >= this
 };
 
+// How much of the change log to keep; a zero field sets no limit. With both
+// set, an entry goes when either says so.
+struct Retention {
+  int64_t max_age_ms = 0;  // entries older than this (by time_ms) go
+  int64_t max_count = 0;   // only the newest this many entries stay
+};
+
+// What one compaction pass did.
+struct Compaction {
+  int64_t removed = 0;            // log entries deleted by this pass
+  int64_t compacted_through = 0;  // every revision up to this is gone
+};
+
 // A stored API token. The secret itself is never stored, only its SHA-256.
 struct TokenRecord {
   std::string name;  // unique, a valid object name
@@ -75,7 +93,8 @@ class Store {
   virtual absl::StatusOr<int64_t> Revision() = 0;
 
   // Changes with revision > `since`, in revision order, at most `limit`,
-  // filtered by `filter`.
+  // filtered by `filter`. OUT_OF_RANGE (CompactedError) when `since` is below
+  // the compacted revision: some changes after `since` are gone.
   virtual absl::StatusOr<std::vector<Change>> ChangesSince(int64_t since, size_t limit,
                                                            const ChangeFilter& filter = {}) = 0;
 
@@ -84,6 +103,19 @@ class Store {
   // and sets the revision to the last change's. Fails with ABORTED (writing
   // nothing) when the stored revision is not `expected_revision`.
   virtual absl::Status Commit(int64_t expected_revision, const std::vector<Change>& changes) = 0;
+
+  // The revision the log is compacted through (0: nothing compacted); every
+  // change after it is still in the log.
+  virtual absl::StatusOr<int64_t> CompactedRevision() = 0;
+
+  // One bounded pass: deletes at most `max_rows` of the oldest log entries
+  // that `retention` no longer keeps (ages judged against `now_ms`), in one
+  // transaction that also records the new compacted revision, so a crash
+  // leaves either all of it or none. Deletes a prefix of the log only: an
+  // entry young enough stops the pass even when older-stamped ones follow
+  // (clocks of several hubs). Safe to run from several processes at once.
+  virtual absl::StatusOr<Compaction> CompactChangelog(const Retention& retention, int64_t now_ms,
+                                                      int64_t max_rows) = 0;
 
   // Tokens.
   virtual absl::Status CreateToken(const TokenRecord& token) = 0;  // ALREADY_EXISTS on name clash
@@ -100,6 +132,16 @@ class Store {
   // backends that can tell (PostgreSQL LISTEN/NOTIFY). Optional.
   virtual void SetExternalChangeCallback(std::function<void()> callback) {}
 };
+
+// The OUT_OF_RANGE status of ChangesSince from a compacted revision.
+absl::Status CompactedError(int64_t since, int64_t compacted);
+
+// The last revision a compaction pass may delete before looking at ages:
+// bounded by `max_rows` past `compacted`, and by `max_count` below
+// `revision`. Returns `compacted` when there is nothing to do (no retention,
+// or nothing beyond it).
+int64_t CompactionLimit(const Retention& retention, int64_t revision, int64_t compacted,
+                        int64_t max_rows);
 
 // Opens a store from `--store` / `--data-dir`: "" or "sqlite:PATH" → SQLite
 // (default PATH: <data_dir>/causeway.db); "postgresql://..." or

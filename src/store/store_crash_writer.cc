@@ -1,7 +1,11 @@
 // Crash-test child: commits to a store in a loop and reports every commit it
 // has been told succeeded, until it is killed.
 //
-//   store_crash_writer SPEC DATA_DIR
+//   store_crash_writer SPEC DATA_DIR [compact]
+//
+// With "compact", every commit is followed by a compaction pass keeping the
+// newest 50 changes (at most 7 rows a pass), so a kill also lands inside
+// compactions.
 //
 // Each acknowledged commit is reported as "REVISION\n" on stdout with a
 // direct write(2), so a line is out of this process before the next commit
@@ -18,7 +22,7 @@ namespace {
 
 using causeway::store::Change;
 
-int Run(const std::string& spec, const std::string& data_dir) {
+int Run(const std::string& spec, const std::string& data_dir, bool compact) {
   auto store = causeway::store::OpenStore(spec, data_dir);
   if (!store.ok()) {
     std::fprintf(stderr, "open: %s\n", std::string(store.status().message()).c_str());
@@ -49,6 +53,13 @@ int Run(const std::string& spec, const std::string& data_dir) {
       return 1;
     }
     rev = batch.back().revision;
+    if (compact) {
+      auto pass = (*store)->CompactChangelog({.max_count = 50}, 0, 7);
+      if (!pass.ok()) {
+        std::fprintf(stderr, "compact: %s\n", std::string(pass.status().message()).c_str());
+        return 1;
+      }
+    }
     std::string line = std::to_string(rev) + "\n";
     if (::write(1, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return 1;
   }
@@ -57,9 +68,9 @@ int Run(const std::string& spec, const std::string& data_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s SPEC DATA_DIR\n", argv[0]);
+  if (argc != 3 && !(argc == 4 && std::string(argv[3]) == "compact")) {
+    std::fprintf(stderr, "usage: %s SPEC DATA_DIR [compact]\n", argv[0]);
     return 2;
   }
-  return Run(argv[1], argv[2]);
+  return Run(argv[1], argv[2], argc == 4);
 }

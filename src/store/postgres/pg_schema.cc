@@ -53,6 +53,10 @@ CREATE TABLE tokens (
 ALTER TABLE tokens ADD COLUMN expires_at_ms BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE tokens ADD COLUMN last_used_at_ms BIGINT NOT NULL DEFAULT 0;
 )sql",
+    // 3: the revision the change log is compacted through (0 = nothing).
+    R"sql(
+ALTER TABLE meta ADD COLUMN compacted_through BIGINT NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == internal::kSchemaVersion);
 

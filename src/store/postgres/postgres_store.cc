@@ -71,6 +71,28 @@ WITH log AS (
 SELECT pg_notify('causeway_changes', $7)
 )sql";
 
+// Arbitrary, fixed: the advisory lock a compaction pass holds, so of several
+// hubs passing at once one deletes and the others skip their turn.
+constexpr const char* kCompactionLock = "SELECT pg_try_advisory_xact_lock(7346282911)";
+
+// One statement per pass: the end of the old prefix within (from, upto] (the
+// entry before the first young one), the rows deleted, and the new compacted
+// revision (GREATEST: it never moves back). $4 is 0 for no age limit.
+constexpr const char* kCompactPass = R"sql(
+WITH bound AS (
+  SELECT COALESCE((SELECT MIN(revision) - 1 FROM changelog
+                   WHERE revision > $1::bigint AND revision <= $2::bigint
+                     AND $4::bigint > 0 AND time_ms >= $3::bigint), $2::bigint) AS upto
+), removed AS (
+  DELETE FROM changelog WHERE revision > $1::bigint AND revision <= (SELECT upto FROM bound)
+  RETURNING 1
+), marked AS (
+  UPDATE meta SET compacted_through = GREATEST(compacted_through, (SELECT upto FROM bound))
+  WHERE id = 1
+)
+SELECT (SELECT count(*) FROM removed), (SELECT upto FROM bound)
+)sql";
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url) {
@@ -205,7 +227,59 @@ absl::StatusOr<std::vector<Change>> PostgresStore::ChangesSince(int64_t since, s
       CW_ASSIGN_OR_RETURN(c.after, internal::ImageFromJson(c.key, rows.Text(i, 8)));
     }
   }
+  // Read after the changes: compaction only moves forward, so a value at or
+  // below `since` now was so while they were read, and nothing is missing.
+  CW_ASSIGN_OR_RETURN(PgResult meta, conn->Exec("SELECT compacted_through FROM meta WHERE id = 1"));
+  if (meta.Rows() != 1) {
+    return absl::DataLossError(StrCat("postgres: ", target_.display, ": meta row is missing"));
+  }
+  if (since < meta.Int(0, 0)) return CompactedError(since, meta.Int(0, 0));
   return changes;
+}
+
+absl::StatusOr<int64_t> PostgresStore::CompactedRevision() {
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  CW_ASSIGN_OR_RETURN(PgResult meta,
+                      ExecFirst(conn, "SELECT compacted_through FROM meta WHERE id = 1"));
+  if (meta.Rows() != 1) {
+    return absl::DataLossError(StrCat("postgres: ", target_.display, ": meta row is missing"));
+  }
+  return meta.Int(0, 0);
+}
+
+absl::StatusOr<Compaction> PostgresStore::CompactChangelog(const Retention& retention,
+                                                           int64_t now_ms, int64_t max_rows) {
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  CW_RETURN_IF_ERROR(ExecFirst(conn, "BEGIN").status());
+  auto pass = [&]() -> absl::StatusOr<Compaction> {
+    Compaction result;
+    CW_ASSIGN_OR_RETURN(PgResult locked, conn->Exec(kCompactionLock));
+    CW_ASSIGN_OR_RETURN(PgResult meta,
+                        conn->Exec("SELECT revision, compacted_through FROM meta WHERE id = 1"));
+    if (meta.Rows() != 1) {
+      return absl::DataLossError(StrCat("postgres: ", target_.display, ": meta row is missing"));
+    }
+    result.compacted_through = meta.Int(0, 1);
+    // Another hub holds the lock: it is compacting this very prefix now.
+    if (locked.Text(0, 0) != "t") return result;
+    const int64_t from = result.compacted_through;
+    const int64_t upto = CompactionLimit(retention, meta.Int(0, 0), from, max_rows);
+    if (upto <= from) return result;
+    CW_ASSIGN_OR_RETURN(PgResult done,
+                        conn->Exec(kCompactPass, {std::to_string(from), std::to_string(upto),
+                                                  std::to_string(now_ms - retention.max_age_ms),
+                                                  std::to_string(retention.max_age_ms)}));
+    result.removed = done.Int(0, 0);
+    result.compacted_through = std::max(from, done.Int(0, 1));
+    return result;
+  };
+  absl::StatusOr<Compaction> result = pass();
+  if (result.ok()) {
+    CW_RETURN_IF_ERROR(conn->ExecSimple("COMMIT"));
+  } else if (!conn->Broken()) {
+    (void)conn->ExecSimple("ROLLBACK");
+  }
+  return result;
 }
 
 absl::Status PostgresStore::Commit(int64_t expected_revision, const std::vector<Change>& changes) {

@@ -31,6 +31,27 @@ absl::StatusOr<int64_t> ReadRevision(SqliteDb& db) {
   return query.Int(0);
 }
 
+absl::StatusOr<int64_t> ReadCompacted(SqliteDb& db) {
+  CW_ASSIGN_OR_RETURN(SqliteQuery query,
+                      db.Prepare("SELECT compacted_through FROM meta WHERE id = 1"));
+  CW_ASSIGN_OR_RETURN(bool row, query.Step());
+  if (!row) return absl::DataLossError(StrCat("sqlite: ", db.path(), ": meta row is missing"));
+  return query.Int(0);
+}
+
+// The last revision of [after+1, limit] that is older than `cutoff_ms` with
+// every revision before it: the first young entry ends the prefix.
+absl::StatusOr<int64_t> OldPrefixEnd(SqliteDb& db, int64_t after, int64_t limit,
+                                     int64_t cutoff_ms) {
+  CW_ASSIGN_OR_RETURN(SqliteQuery q, db.Prepare("SELECT MIN(revision) FROM changelog "
+                                                "WHERE revision > ?1 AND revision <= ?2 "
+                                                "AND time_ms >= ?3"));
+  q.Bind(1, after).Bind(2, limit).Bind(3, cutoff_ms);
+  CW_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row || q.IsNull(0)) return limit;
+  return q.Int(0) - 1;
+}
+
 TokenRecord TokenFromRow(const SqliteQuery& q) {
   TokenRecord t;
   t.name = q.Text(0);
@@ -150,7 +171,50 @@ absl::StatusOr<std::vector<Change>> SqliteStore::ChangesSince(int64_t since, siz
       CW_ASSIGN_OR_RETURN(c.after, internal::ImageFromJson(c.key, q.Text(8)));
     }
   }
+  // Read after the changes: compaction only moves forward, so a value at or
+  // below `since` now was so while they were read, and nothing is missing.
+  CW_ASSIGN_OR_RETURN(int64_t compacted, ReadCompacted(*db));
+  if (since < compacted) return CompactedError(since, compacted);
   return changes;
+}
+
+absl::StatusOr<int64_t> SqliteStore::CompactedRevision() {
+  CW_ASSIGN_OR_RETURN(Reader db, AcquireReader());
+  return ReadCompacted(*db);
+}
+
+absl::StatusOr<Compaction> SqliteStore::CompactChangelog(const Retention& retention, int64_t now_ms,
+                                                         int64_t max_rows) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  Compaction result;
+  SqliteDb& db = *writer_;
+  CW_RETURN_IF_ERROR(InTransaction(db, "BEGIN IMMEDIATE", [&]() -> absl::Status {
+    CW_ASSIGN_OR_RETURN(int64_t revision, ReadRevision(db));
+    CW_ASSIGN_OR_RETURN(result.compacted_through, ReadCompacted(db));
+    const int64_t from = result.compacted_through;
+    int64_t upto = CompactionLimit(retention, revision, from, max_rows);
+    if (upto > from && retention.max_age_ms > 0) {
+      CW_ASSIGN_OR_RETURN(upto, OldPrefixEnd(db, from, upto, now_ms - retention.max_age_ms));
+    }
+    if (upto <= from) return absl::OkStatus();
+    {
+      CW_ASSIGN_OR_RETURN(SqliteQuery q, db.Prepare("DELETE FROM changelog WHERE revision > ?1 "
+                                                    "AND revision <= ?2 RETURNING revision"));
+      q.Bind(1, from).Bind(2, upto);
+      while (true) {
+        CW_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        ++result.removed;
+      }
+    }
+    CW_ASSIGN_OR_RETURN(SqliteQuery q,
+                        db.Prepare("UPDATE meta SET compacted_through = ?1 WHERE id = 1"));
+    q.Bind(1, upto);
+    CW_RETURN_IF_ERROR(q.Run());
+    result.compacted_through = upto;
+    return absl::OkStatus();
+  }));
+  return result;
 }
 
 absl::Status SqliteStore::Commit(int64_t expected_revision, const std::vector<Change>& changes) {

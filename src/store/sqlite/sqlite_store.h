@@ -27,6 +27,9 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<Change>> ChangesSince(int64_t since, size_t limit,
                                                    const ChangeFilter& filter) override;
   absl::Status Commit(int64_t expected_revision, const std::vector<Change>& changes) override;
+  absl::StatusOr<int64_t> CompactedRevision() override;
+  absl::StatusOr<Compaction> CompactChangelog(const Retention& retention, int64_t now_ms,
+                                              int64_t max_rows) override;
 
   absl::Status CreateToken(const TokenRecord& token) override;
   absl::StatusOr<std::vector<TokenRecord>> ListTokens() override;
