@@ -9,8 +9,10 @@
 #include <sstream>
 #include <thread>
 
+#include "common/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "store/history_compactor.h"
 #include "store/store.h"
 #include "support/store/store_test_env.h"
 
@@ -251,6 +253,51 @@ TEST(CompactionLimit, BoundsAndCounts) {
   EXPECT_EQ(CompactionLimit({.max_count = 30}, 100, 70, 10), 70);
   EXPECT_EQ(CompactionLimit({.max_count = 300}, 100, 0, 10), 0);
   EXPECT_EQ(CompactionLimit({.max_age_ms = 1}, 100, 95, 10), 100);
+}
+
+}  // namespace
+}  // namespace causeway::store::testing
+
+namespace causeway::store::testing {
+namespace {
+
+TEST(ParseRetention, AgesCountsAndErrors) {
+  auto days = ParseRetention("7d");
+  ASSERT_TRUE(days.ok()) << days.status();
+  EXPECT_EQ(days->max_age_ms, int64_t{7} * 24 * 3600 * 1000);
+  EXPECT_EQ(days->max_count, 0);
+  EXPECT_EQ(RetentionString(*days), "7d");
+  EXPECT_EQ(ParseRetention("24h")->max_age_ms, int64_t{24} * 3600 * 1000);
+  EXPECT_EQ(ParseRetention("30m")->max_age_ms, int64_t{30} * 60 * 1000);
+  auto count = ParseRetention("100000");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->max_count, 100000);
+  EXPECT_EQ(RetentionString(*count), "100000 changes");
+  EXPECT_EQ(RetentionString(*ParseRetention("0")), "everything");
+  for (const char* bad : {"", "7x", "-5", "d", "0d", "-1h", "10ms", "seven days"}) {
+    auto parsed = ParseRetention(bad);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(parsed.status().message()),
+                ::testing::HasSubstr(StrCat("\"", bad, "\"")));
+  }
+}
+
+TEST(HistoryCompactor, CompactsOnItsOwnThreadWhenStarted) {
+  StoreEnv env(Backend::kSqlite);
+  auto store = env.Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int64_t r = 1; r <= 30; ++r) {
+    ASSERT_TRUE(
+        (*store)->Commit(r - 1, {Create(r, MakeObject("z", "o" + std::to_string(r), r, ""))}).ok());
+  }
+  HistoryCompactor compactor(store->get(), &RealTime::Instance(), {.max_count = 10},
+                             std::chrono::hours(1));
+  EXPECT_TRUE(::causeway::testing::WaitFor(
+      [&] { return (*store)->CompactedRevision().value_or(0) == 20; }));
+  // Another wake finds nothing to do.
+  auto removed = compactor.RunOnce();
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 0);
 }
 
 }  // namespace
