@@ -11,15 +11,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "hub_fixture.h"
+#include "overload_hub.h"
 #include "support/process.h"
 
 namespace causeway::testing {
@@ -28,136 +28,55 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// A connected socket that sends nothing: an idle keep-alive client.
-class IdleConnection {
- public:
-  explicit IdleConnection(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
-  ~IdleConnection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  bool ok() const { return ok_; }
-
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-};
-
-// Raises this process's open-file limit to `n` (root may); false if not.
-bool RaiseFileLimit(rlim_t n) {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
-  if (limit.rlim_cur >= n) return true;
-  limit.rlim_cur = n;
-  limit.rlim_max = std::max(limit.rlim_max, n);
-  return ::setrlimit(RLIMIT_NOFILE, &limit) == 0;
-}
-
-long RssKb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
-// `causeway serve` with an open-file limit of its own (set by the shell
-// that execs it) and the given flags, on SQLite in a temporary directory.
-class LimitedHub {
- public:
-  LimitedHub(int open_files, const std::vector<std::string>& flags) {
-    Subprocess::Options options;
-    options.argv = {"/bin/bash",
-                    "-c",
-                    "ulimit -n " + std::to_string(open_files) + " && exec \"$0\" \"$@\"",
-                    BuiltBinary("causeway"),
-                    "serve",
-                    "--api",
-                    "127.0.0.1:" + std::to_string(port_),
-                    "--xds",
-                    "127.0.0.1:" + std::to_string(FreePort()),
-                    "--data-dir",
-                    dir_.path(),
-                    "--log-level",
-                    "info"};
-    options.argv.insert(options.argv.end(), flags.begin(), flags.end());
-    options.log_path = dir_.File("hub.log");
-    process_ = std::make_unique<Subprocess>(options);
-    ready_ = WaitFor([&] { return Status("/readyz", "") == 200; }, seconds(30));
-    std::ifstream in(dir_.File("admin.token"));
-    in >> token_;
-  }
-  bool ready() const { return ready_ && !token_.empty(); }
-  int port() const { return port_; }
-  pid_t pid() const { return process_->pid(); }
-  const std::string& token() const { return token_; }
-  std::string Log() const { return process_->Log(); }
-
-  // The status of GET `path` on a new connection (0 when it fails).
-  int Status(const std::string& path, const std::string& token) {
-    auto client = HttpClient::Create("http://127.0.0.1:" + std::to_string(port_),
-                                     HttpClient::Options{seconds(10)});
-    if (!client.ok()) return 0;
-    HttpClient::Headers headers;
-    if (!token.empty()) headers["Authorization"] = "Bearer " + token;
-    auto res = (*client)->Send("GET", path, "", headers);
-    return res.ok() ? res->status : 0;
-  }
-  // The body of GET `path` with the admin token (on a new connection).
-  std::string Body(const std::string& path) {
-    auto client = HttpClient::Create("http://127.0.0.1:" + std::to_string(port_),
-                                     HttpClient::Options{seconds(10)});
-    if (!client.ok()) return "";
-    auto res = (*client)->Send("GET", path, "", {{"Authorization", "Bearer " + token_}});
-    return res.ok() ? res->body : "";
-  }
-
- private:
-  TempDir dir_;
-  const int port_ = FreePort();
-  std::unique_ptr<Subprocess> process_;
-  bool ready_ = false;
-  std::string token_;
-};
-
-// Latencies of `n` authenticated reads, each on a new connection, sorted.
-std::vector<double> ReadLatenciesMs(LimitedHub& hub, int n) {
-  std::vector<double> out;
-  for (int i = 0; i < n; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    EXPECT_EQ(hub.Status("/v1/zones", hub.token()), 200);
-    out.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-            .count());
-  }
-  std::sort(out.begin(), out.end());
+// Sends `request` on a new loopback connection and returns everything the
+// hub answers until it closes the connection (empty if it cannot connect).
+std::string RestExchangeToClose(int port, const std::string& request) {
+  IdleSocket socket(port);
+  if (!socket.ok()) return "";
+  timeval timeout{10, 0};
+  ::setsockopt(socket.fd(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  if (::send(socket.fd(), request.data(), request.size(), MSG_NOSIGNAL) < 0) return "";
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(socket.fd(), buf, sizeof(buf), 0)) > 0;) out.append(buf, n);
   return out;
 }
 
-double P99(const std::vector<double>& sorted) {
-  return sorted[std::min(sorted.size() - 1, sorted.size() * 99 / 100)];
+// Counts the clients answered 503 by a hub at --max-connections during
+// `period`, from `threads` threads each opening one connection after another;
+// `unexpected` counts any other answer.
+int64_t CountShedRestClients(int port, int threads, std::chrono::milliseconds period,
+                             std::atomic<int64_t>* unexpected) {
+  std::atomic<int64_t> shed{0};
+  const auto end = std::chrono::steady_clock::now() + period;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < threads; ++t) {
+    clients.emplace_back([&] {
+      while (std::chrono::steady_clock::now() < end) {
+        std::string answer =
+            RestExchangeToClose(port, "GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n");
+        ++(answer.rfind("HTTP/1.1 503", 0) == 0 ? shed : *unexpected);
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  return shed.load();
 }
 
-TEST(OverloadTest, TenThousandIdleConnectionsLeaveTheHubAnswering) {
+TEST(OverloadTest, TenThousandIdleSocketsLeaveTheHubAnswering) {
   constexpr int kIdle = 10000;
-  ASSERT_TRUE(RaiseFileLimit(kIdle + 1000)) << "cannot raise the open-file limit";
+  ASSERT_TRUE(RaiseOpenFileLimit(kIdle + 1000)) << "cannot raise the open-file limit";
   // The limit above the flood, so that all of it is held (at the default
   // of 10,000 the hub would close the oldest to make room).
   LimitedHub hub(kIdle + 1000, {"--max-connections", std::to_string(kIdle + 100)});
   ASSERT_TRUE(hub.ready()) << hub.Log();
-  const std::vector<double> before = ReadLatenciesMs(hub, 200);
-  const long rss_before = RssKb(hub.pid());
+  const std::vector<double> before = AuthenticatedReadLatenciesMs(hub, 200);
+  const long rss_before = ResidentKb(hub.pid());
 
-  std::vector<std::unique_ptr<IdleConnection>> idle;
+  std::vector<std::unique_ptr<IdleSocket>> idle;
   idle.reserve(kIdle);
   for (int i = 0; i < kIdle; ++i) {
-    idle.push_back(std::make_unique<IdleConnection>(hub.port()));
+    idle.push_back(std::make_unique<IdleSocket>(hub.port()));
     ASSERT_TRUE(idle.back()->ok()) << "connection " << i;
   }
   // Every one of them accepted and held by the hub.
@@ -169,25 +88,25 @@ TEST(OverloadTest, TenThousandIdleConnectionsLeaveTheHubAnswering) {
       },
       seconds(60)))
       << hub.Body("/metrics").substr(0, 2000);
-  const long rss_after = RssKb(hub.pid());
+  const long rss_after = ResidentKb(hub.pid());
 
   EXPECT_EQ(hub.Status("/healthz", ""), 200);
-  const std::vector<double> during = ReadLatenciesMs(hub, 200);
-  std::cout << "authenticated GET p99: " << P99(before) << " ms idle hub, " << P99(during)
+  const std::vector<double> during = AuthenticatedReadLatenciesMs(hub, 200);
+  std::cout << "authenticated GET p99: " << P99Of(before) << " ms idle hub, " << P99Of(during)
             << " ms with " << kIdle << " idle connections; RSS " << rss_before << " kB → "
             << rss_after << " kB (" << (rss_after - rss_before) * 1024 / kIdle
             << " bytes per idle connection)\n";
   // Within 3x of the idle hub's (plus a millisecond of scheduling noise on
   // a shared machine).
-  EXPECT_LE(P99(during), 3 * P99(before) + 1.0);
+  EXPECT_LE(P99Of(during), 3 * P99Of(before) + 1.0);
 }
 
-TEST(OverloadTest, AtTheConnectionLimitIdleConnectionsMakeRoom) {
+TEST(OverloadTest, AtTheConnectionLimitIdleSocketsMakeRoom) {
   LimitedHub hub(4096, {"--max-connections", "50"});
   ASSERT_TRUE(hub.ready()) << hub.Log();
-  std::vector<std::unique_ptr<IdleConnection>> idle;
+  std::vector<std::unique_ptr<IdleSocket>> idle;
   for (int i = 0; i < 200; ++i) {
-    idle.push_back(std::make_unique<IdleConnection>(hub.port()));
+    idle.push_back(std::make_unique<IdleSocket>(hub.port()));
     ASSERT_TRUE(idle.back()->ok());
   }
   EXPECT_EQ(hub.Status("/healthz", ""), 200);
@@ -201,9 +120,9 @@ TEST(OverloadTest, OutOfFileDescriptorsBacksOffAndKeepsAnswering) {
   // Room for the store, the xDS server and a few dozen connections.
   LimitedHub hub(96, {});
   ASSERT_TRUE(hub.ready()) << hub.Log();
-  std::vector<std::unique_ptr<IdleConnection>> idle;
+  std::vector<std::unique_ptr<IdleSocket>> idle;
   for (int i = 0; i < 300; ++i) {
-    idle.push_back(std::make_unique<IdleConnection>(hub.port()));
+    idle.push_back(std::make_unique<IdleSocket>(hub.port()));
   }
   // New clients still get answers: each accept past the limit frees an
   // idle connection's descriptor.
@@ -218,6 +137,50 @@ TEST(OverloadTest, OutOfFileDescriptorsBacksOffAndKeepsAnswering) {
   }
   EXPECT_GE(lines, 1u) << "the hub never ran out of descriptors; the test proves nothing";
   EXPECT_LE(lines, 5u) << log.substr(0, 4000);
+}
+
+// Every slot held by a request whose body is still on its way (not idle, so
+// nothing gives way): each new client is answered 503 and closed. The rate
+// at which the hub sheds them is printed.
+TEST(OverloadTest, BeyondMaxConnectionsNewClientsAreShedAtOnce) {
+  constexpr int kSlots = 20;
+  LimitedHub hub(4096, {"--max-connections", std::to_string(kSlots)});
+  ASSERT_TRUE(hub.ready()) << hub.Log();
+  const std::string slow_upload = "POST /v1/apply HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer " +
+                                  hub.token() +
+                                  "\r\nContent-Type: application/json\r\nContent-Length: "
+                                  "100000\r\n\r\n{";
+  std::vector<std::unique_ptr<IdleSocket>> busy;
+  for (int i = 0; i < kSlots; ++i) {
+    busy.push_back(std::make_unique<IdleSocket>(hub.port()));
+    ASSERT_TRUE(busy.back()->ok());
+    ASSERT_GT(::send(busy.back()->fd(), slow_upload.data(), slow_upload.size(), MSG_NOSIGNAL), 0);
+  }
+  // Once every upload's head is read, a new client finds no idle slot.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return RestExchangeToClose(hub.port(), "GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n")
+                   .rfind("HTTP/1.1 503", 0) == 0;
+      },
+      seconds(30)));
+  std::atomic<int64_t> unexpected{0};
+  const auto period = milliseconds(3000);
+  const int64_t shed = CountShedRestClients(hub.port(), 2, period, &unexpected);
+  std::cout << "REST at --max-connections " << kSlots << ": " << shed << " clients shed in "
+            << period.count() << " ms (" << shed * 1000 / period.count() << " per second), "
+            << unexpected.load() << " answered otherwise\n";
+  EXPECT_GT(shed, 0);
+  EXPECT_EQ(unexpected.load(), 0);
+  // The uploads still hold their slots (none was closed to make room), and
+  // once they go the hub answers again and has counted what it refused.
+  busy.clear();
+  ASSERT_TRUE(WaitFor([&] { return hub.Status("/healthz", "") == 200; }, seconds(30)));
+  const std::string metrics = hub.Body("/metrics");
+  EXPECT_NE(metrics.find("causeway_http_idle_connections_closed_total 0\n"), std::string::npos);
+  const std::string counter = "\ncauseway_http_connections_refused_total ";
+  const size_t at = metrics.find(counter);
+  ASSERT_NE(at, std::string::npos) << metrics.substr(0, 3000);
+  EXPECT_GE(std::stoll(metrics.substr(at + counter.size())), shed);
 }
 
 }  // namespace
