@@ -63,7 +63,7 @@ int64_t CountShedRestClients(int port, int threads, std::chrono::milliseconds pe
   return shed.load();
 }
 
-TEST(OverloadTest, TenThousandIdleSocketsLeaveTheHubAnswering) {
+TEST(OverloadTest, TenThousandIdleConnectionsLeaveTheHubAnswering) {
   constexpr int kIdle = 10000;
   ASSERT_TRUE(RaiseOpenFileLimit(kIdle + 1000)) << "cannot raise the open-file limit";
   // The limit above the flood, so that all of it is held (at the default
@@ -101,7 +101,7 @@ TEST(OverloadTest, TenThousandIdleSocketsLeaveTheHubAnswering) {
   EXPECT_LE(P99Of(during), 3 * P99Of(before) + 1.0);
 }
 
-TEST(OverloadTest, AtTheConnectionLimitIdleSocketsMakeRoom) {
+TEST(OverloadTest, AtTheConnectionLimitIdleConnectionsMakeRoom) {
   LimitedHub hub(4096, {"--max-connections", "50"});
   ASSERT_TRUE(hub.ready()) << hub.Log();
   std::vector<std::unique_ptr<IdleSocket>> idle;
