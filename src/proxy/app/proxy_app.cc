@@ -14,6 +14,7 @@
 #include "common/strings.h"
 #include "proxy/app/admin.h"
 #include "proxy/app/allocator.h"
+#include "proxy/app/overload_monitor.h"
 #include "proxy/app/cluster_policy_state.h"
 #include "proxy/app/static_config_watcher.h"
 #include "proxy/config/build_config.h"
@@ -26,9 +27,10 @@
 
 namespace causeway::proxy {
 
-// How often the access log is flushed; under Envoy's 1 s default
-// (file_flush_interval), so tests and `tail -f` see a request sooner.
-constexpr std::chrono::milliseconds kAccessLogFlushInterval{200};
+// How often the main thread flushes the access log (under Envoy's 1 s
+// file_flush_interval, so tests and `tail -f` see a request sooner) and
+// reads the memory in use for the overload actions.
+constexpr std::chrono::milliseconds kHousekeepingTick{200};
 namespace {
 
 template <typename Map, typename Message>
@@ -181,6 +183,18 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
       ->envname("CAUSEWAY_MAX_CONNECTIONS_PER_LISTENER")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--overload-disable-keepalive-at", o->overload_disable_keepalive_at,
+                 "Memory in use (bytes: the allocator's figure, else the resident set) at which "
+                 "responses close their connections, so idle keep-alive connections stop holding "
+                 "memory (Envoy's disable_http_keepalive overload action; 0: off)")
+      ->envname("CAUSEWAY_OVERLOAD_DISABLE_KEEPALIVE_AT")
+      ->capture_default_str();
+  app.add_option("--overload-stop-accepting-at", o->overload_stop_accepting_at,
+                 "Memory in use (bytes) at which new connections are no longer accepted; they "
+                 "wait in the kernel's queue while the open ones are served "
+                 "(stop_accepting_connections; 0: off)")
+      ->envname("CAUSEWAY_OVERLOAD_STOP_ACCEPTING_AT")
+      ->capture_default_str();
   app.add_option("--worker-slice-us", o->worker_slice_us,
                  "Scheduling slice the worker threads ask for, in microseconds (Linux 6.12 and "
                  "later): a short one lets a worker woken by a request run before busier "
@@ -267,6 +281,10 @@ int RunProxy(const ProxyAppOptions& options) {
     spdlog::error("proxy: cannot start: {}", std::string(s.message()));
     return 1;
   }
+  OverloadMonitor overload({.disable_keepalive_at = options.overload_disable_keepalive_at,
+                            .stop_accepting_at = options.overload_stop_accepting_at},
+                           &server.overload());
+  if (overload.enabled()) overload.Update(OverloadMonitor::MemoryInUse());
   Current current;
   const auto started = std::chrono::steady_clock::now();
 
@@ -375,6 +393,7 @@ int RunProxy(const ProxyAppOptions& options) {
     s["downstream_requests_total"] = static_cast<double>(server.RequestsTotal());
     s["downstream_requests_active"] = static_cast<double>(server.RequestsInProgress());
     for (const auto& [name, value] : server.Counters()) s[name] = static_cast<double>(value);
+    overload.AddStats(&s);
     AddPolicyStats(server.ClusterStatsByName(), OutlierNowMs(RealTime::Instance()), s);
     ProxyServer::DnsCounters dns = server.DnsStats();
     s["dns_lookups_total"] = static_cast<double>(dns.lookups);
@@ -409,11 +428,13 @@ int RunProxy(const ProxyAppOptions& options) {
 
   int signal_number = 0;
   while (true) {
-    // Woken every flush interval to flush the access log, else by a signal.
-    const timespec flush_every = {0, kAccessLogFlushInterval.count() * 1000000};
-    signal_number = sigtimedwait(&stop_signals, nullptr, &flush_every);
+    // Woken every tick to flush the access log and read the memory in use
+    // for the overload actions, else by a signal.
+    const timespec tick = {0, kHousekeepingTick.count() * 1000000};
+    signal_number = sigtimedwait(&stop_signals, nullptr, &tick);
     if (signal_number < 0) {
       if (access_log) access_log->Flush();
+      if (overload.enabled()) overload.Update(OverloadMonitor::MemoryInUse());
       continue;
     }
     if (signal_number != SIGHUP) break;

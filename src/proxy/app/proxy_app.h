@@ -28,6 +28,9 @@ struct ProxyAppOptions {
   // Downstream connections open at once (0: no limit but file descriptors).
   int64_t max_connections = 0;
   int64_t max_connections_per_listener = 0;
+  // Overload actions by memory in use (bytes; 0: off).
+  uint64_t overload_disable_keepalive_at = 0;
+  uint64_t overload_stop_accepting_at = 0;
   // Scheduling slice of the worker threads; 0: the kernel's.
   int worker_slice_us = static_cast<int>(kDefaultWorkerSlice.count());
   // STRICT_DNS clusters' DNS server, "IPv4:PORT"; empty: the system's resolver.

@@ -204,6 +204,8 @@ void ProxyServer::Stop() {
 int64_t ProxyServer::ActiveConnections() const { return shared_->active_connections.load(); }
 uint64_t ProxyServer::RequestsTotal() const { return shared_->requests_total.load(); }
 
+OverloadState& ProxyServer::overload() { return shared_->overload; }
+
 std::map<std::string, uint64_t> ProxyServer::Counters() const {
   std::map<std::string, uint64_t> out;
   shared_->counters.ForEach([&](std::string_view name, const std::atomic<uint64_t>& value) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "proxy/server/overload_state.h"
 #include "absl/status/status.h"
 #include "common/time_source.h"
 #include "proxy/config/proxy_config.h"
@@ -109,6 +110,8 @@ class ProxyServer {
   uint64_t RequestsTotal() const;
   // The request path's counters (proxy_counters.h) by name.
   std::map<std::string, uint64_t> Counters() const;
+  // The overload actions the workers obey (overload_state.h).
+  OverloadState& overload();
   // Counters of every upstream endpoint used so far, by (cluster, "host:port").
   std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values> EndpointStats()
       const;

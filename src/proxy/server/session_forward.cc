@@ -139,7 +139,8 @@ asio::awaitable<bool> Session::Forward(StreamInfo& info, const RouteDecision& d)
       if (r == Result::kResponse && !retry.ShouldRetryStatus(down_.resp.status)) {
         // Committed: this response goes downstream.
         consume_body();
-        const bool must_close = !down_.req.keep_alive || ShouldClose();
+        const bool must_close =
+            !down_.req.keep_alive || worker_->ResponsesClose() || listener_->draining;
         UpstreamRequest::Ending end =
             co_await attempt.ForwardResponse(d.response_mutations, must_close);
         if (end.log) LogRequest(info);

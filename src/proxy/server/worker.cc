@@ -131,6 +131,12 @@ asio::awaitable<void> Worker::AcceptLoop(std::shared_ptr<ListenerState> state,
   AcceptBackoff backoff;
   std::unique_ptr<Timer> timer;
   while (acceptor->is_open()) {
+    // Overloaded: new connections wait in the kernel's queue (checked every
+    // 100 ms, the monitor's pace) while the open ones are served.
+    while (shared_->overload.accepting_stopped() && acceptor->is_open()) {
+      if (timer == nullptr) timer = shared_->time->CreateTimer(*ioc_);
+      co_await SleepUntil(*timer, shared_->time->Monotonic() + std::chrono::milliseconds(100));
+    }
     auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
     if (ec && !AcceptBackoff::IsResourceError(ec)) continue;  // ECONNABORTED...

@@ -21,6 +21,7 @@
 #include "common/time_source.h"
 #include "proxy/config/proxy_config.h"
 #include "proxy/server/access_log.h"
+#include "proxy/server/overload_state.h"
 #include "proxy/server/proxy_counters.h"
 #include "proxy/upstream/connection_pool.h"
 #include "proxy/upstream/endpoint_stats.h"
@@ -39,6 +40,7 @@ struct ServerShared {
   std::atomic<int64_t> active_connections{0};
   std::atomic<uint64_t> requests_total{0};
   ProxyCounters counters;
+  OverloadState overload;  // set by the overload monitor (app/overload_monitor.h)
   // Downstream connection limits (0: none): beyond them a new connection is
   // closed as soon as it is accepted, and the ones open are served on.
   int64_t max_connections = 0;               // for the whole process
@@ -96,6 +98,10 @@ class Worker {
   ServerShared& shared() { return *shared_; }
   TimeSource& time() { return *shared_->time; }
   bool draining() const { return draining_; }
+  // Responses close their connections: draining, or keep-alive disabled by
+  // the overload monitor (which, unlike draining, leaves a connection that
+  // has not sent its request yet alone).
+  bool ResponsesClose() const { return draining_ || shared_->overload.keepalive_disabled(); }
   int index() const { return index_; }
 
   void Register(Session* s);

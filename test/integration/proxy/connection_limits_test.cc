@@ -1,8 +1,10 @@
-// Downstream connection limits and descriptor exhaustion on the real
-// causeway-proxy binary: beyond --max-connections (or the per-listener
-// limit) a new connection is reset at once while the open ones are served;
-// when accept() fails for lack of descriptors the listener backs off
-// instead of spinning, and accepts again once descriptors are free.
+// Downstream connection limits, descriptor exhaustion and memory overload
+// on the real causeway-proxy binary: beyond --max-connections (or the
+// per-listener limit) a new connection is reset at once while the open ones
+// are served; when accept() fails for lack of descriptors the listener
+// backs off instead of spinning, and accepts again once descriptors are
+// free; over the overload thresholds responses close their connections and
+// new connections wait.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -175,6 +177,41 @@ TEST(ConnectionLimitsTest, OutOfDescriptorsTheListenerBacksOffAndRecovers) {
   EXPECT_EQ(StatusOn(fd, proxy.port()), 200);
   ::close(fd);
   EXPECT_GE(proxy.Stat("downstream_cx_accept_resource_errors"), 1);
+}
+
+// The overload actions with a threshold of one byte: always over it.
+TEST(ConnectionLimitsTest, UnderMemoryPressureResponsesCloseTheirConnections) {
+  TestOrigin origin("origin");
+  ScriptedProxy proxy(
+      {.origin_port = origin.port(), .extra_args = {"--overload-disable-keepalive-at", "1"}});
+  ASSERT_TRUE(proxy.Start());
+  EXPECT_EQ(proxy.Stat("overload_disable_http_keepalive"), 1);
+  EXPECT_GT(proxy.Stat("overload_memory_bytes"), 0);
+  RawClient client(proxy.port());
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: app.test\r\n\r\n"));
+  RawClient::Response r = client.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("connection"), "close");
+  EXPECT_TRUE(client.WaitClosed());
+}
+
+TEST(ConnectionLimitsTest, UnderMemoryPressureNewConnectionsWaitAndOpenOnesAreServed) {
+  TestOrigin origin("origin");
+  ScriptedProxy proxy(
+      {.origin_port = origin.port(), .extra_args = {"--overload-stop-accepting-at", "1"}});
+  ASSERT_TRUE(proxy.Start());
+  EXPECT_EQ(proxy.Stat("overload_stop_accepting_connections"), 1);
+  // The kernel completes the handshake; the proxy does not take the
+  // connection, so the request gets no answer.
+  int fd = ConnectTo(proxy.port());
+  ASSERT_GE(fd, 0);
+  const std::string req = "GET / HTTP/1.1\r\nHost: app.test\r\n\r\n";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 1000), 0) << "a connection was served while accepting is stopped";
+  ::close(fd);
+  EXPECT_EQ(proxy.Stat("downstream_connections_active"), 0);
+  EXPECT_EQ(origin.requests(), 0);
 }
 
 }  // namespace
