@@ -51,6 +51,11 @@ absl::Status HubServer::Start() {
       spdlog::warn("catching up with the store failed: {}", refreshed.ToString());
   });
   follow_store_.store(true);
+  spdlog::info("change log retention: {} (checked every {} ms)",
+               store::RetentionString(options_.history_retention),
+               options_.compaction_interval.count());
+  compactor_ = std::make_unique<store::HistoryCompactor>(
+      store_.get(), time_, options_.history_retention, options_.compaction_interval);
   CW_RETURN_IF_ERROR(hub::auth::EnsureAdminToken(store_.get(), options_.data_dir, time_));
   authenticator_ = std::make_unique<hub::auth::Authenticator>(store_.get(), time_);
 
@@ -189,6 +194,7 @@ void HubServer::Shutdown() {
   // Writes the pending last-used times while the store is still open.
   authenticator_.reset();
   if (catalog_) catalog_->Close();
+  compactor_.reset();
   // The store goes first: it stops its notification thread, which may still
   // be inside the callback above using the catalog.
   store_.reset();

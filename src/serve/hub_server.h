@@ -16,6 +16,7 @@
 #include "hub/auth/authenticator.h"
 #include "net/http_server.h"
 #include "serve/xds_stream_authenticator.h"
+#include "store/history_compactor.h"
 #include "store/store.h"
 #include "xds/server.h"
 
@@ -54,6 +55,10 @@ struct HubOptions {
   // xDS authentication: "token", "none", or "" for the default (token unless
   // `xds_address` is loopback); xds/stream_auth.h has the rules.
   std::string xds_auth;
+  // The change log's retention (`--history-retention`; Retention{} keeps
+  // everything) and how often the compactor wakes to enforce it.
+  store::Retention history_retention{.max_age_ms = int64_t{7} * 24 * 3600 * 1000};
+  std::chrono::milliseconds compaction_interval = std::chrono::minutes(1);
 };
 
 class HubServer {
@@ -81,6 +86,7 @@ class HubServer {
   const TimeSource* time_ = &RealTime::Instance();
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<store::HistoryCompactor> compactor_;
   std::unique_ptr<hub::auth::Authenticator> authenticator_;
   hub::api::RequestMetrics metrics_;
   std::atomic<int> watch_streams_{0};

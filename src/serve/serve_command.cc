@@ -9,11 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "common/logging.h"
 #include "common/strings.h"
 #include "discovery/agent/collector_spec.h"
 #include "serve/hub_server.h"
 #include "spdlog/spdlog.h"
+#include "store/history_compactor.h"
 
 namespace causeway::serve {
 
@@ -37,7 +39,24 @@ struct ServeFlags {
   discovery::CollectorEnvironment collector_environment;
   std::string tls_cert, tls_key, client_ca;
   std::string xds_auth;
+  std::string history_retention = "7d";
+  std::string compaction_interval = "1m";
 };
+
+// CLI11 validators: an empty string accepts the value.
+std::string CheckRetention(const std::string& text) {
+  auto parsed = store::ParseRetention(text);
+  return parsed.ok() ? "" : std::string(parsed.status().message());
+}
+
+std::string CheckInterval(const std::string& text) {
+  absl::Duration d;
+  if (absl::ParseDuration(text, &d) && d >= absl::Milliseconds(10) && d <= absl::Hours(24)) {
+    return "";
+  }
+  return StrCat("--history-compaction-interval: \"", text,
+                "\" is not a duration between 10ms and 24h (e.g. 1m, 30s, 500ms)");
+}
 
 std::string DefaultDataDir() {
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
@@ -75,6 +94,13 @@ int Serve(const ServeFlags& flags) {
   options.tls_key = flags.tls_key;
   options.client_ca = flags.client_ca;
   options.xds_auth = flags.xds_auth;
+  // Both were checked when the command line was parsed.
+  options.history_retention =
+      store::ParseRetention(flags.history_retention).value_or(options.history_retention);
+  absl::Duration interval;
+  if (absl::ParseDuration(flags.compaction_interval, &interval)) {
+    options.compaction_interval = absl::ToChronoMilliseconds(interval);
+  }
 
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
@@ -187,6 +213,18 @@ void AddServeCommand(CLI::App& app) {
                    "the node's (token), or nothing (none, refused unless --xds is a loopback "
                    "address) [default: token, none on loopback]")
       ->check(CLI::IsMember({"token", "none"}));
+  serve
+      ->add_option("--history-retention", flags->history_retention,
+                   "How much of the change log to keep: an age (7d, 24h, 30m) or a count of "
+                   "changes (100000); 0 keeps everything. Older entries are deleted (objects "
+                   "never are); a changelog or watch request from before them gets 410 Gone")
+      ->check(CheckRetention)
+      ->capture_default_str();
+  serve
+      ->add_option("--history-compaction-interval", flags->compaction_interval,
+                   "How often the change log is trimmed to --history-retention (10ms to 24h)")
+      ->check(CheckInterval)
+      ->capture_default_str();
   serve->callback([flags] {
     int code = Serve(*flags);
     if (code != 0) throw CLI::RuntimeError(code);

@@ -1,7 +1,9 @@
 // GET /v1/changelog: who changed what, when. Filters: zone, kind, name,
 // since (revision, exclusive), since_time (RFC 3339 or ms since the epoch,
 // inclusive), limit (default 100, at most 1000). Pages forward: pass the
-// returned "next" as `since`.
+// returned "next" as `since`. The log keeps only what --history-retention
+// says: without `since` a page starts at the oldest entry kept; a `since`
+// below that is 410 Gone, naming the oldest revision still there.
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
 #include "common/status.h"
@@ -41,11 +43,13 @@ absl::StatusOr<Response> Changelog(const ApiContext& ctx, Request& req, const Pr
     filter.kind = *parsed;
   }
   if (std::string name = req.Query("name"); !name.empty()) filter.name = name;
-  int64_t since = 0;
+  std::optional<int64_t> since_given;
   if (std::string text = req.Query("since"); !text.empty()) {
+    int64_t since = 0;
     if (!absl::SimpleAtoi(text, &since) || since < 0) {
       return FieldError("since", "must be a revision (a non-negative integer)");
     }
+    since_given = since;
   }
   if (std::string text = req.Query("since_time"); !text.empty()) {
     CW_ASSIGN_OR_RETURN(filter.since_time_ms, ParseTimeMs(text));
@@ -62,11 +66,22 @@ absl::StatusOr<Response> Changelog(const ApiContext& ctx, Request& req, const Pr
       return FieldError(param, "unknown filter (zone, kind, name, since, since_time, limit)");
     }
   }
-  CW_ASSIGN_OR_RETURN(std::vector<store::Change> changes,
-                      ctx.store->ChangesSince(since, limit, filter));
+  CW_ASSIGN_OR_RETURN(int64_t compacted, ctx.store->CompactedRevision());
+  if (since_given && *since_given < compacted) {
+    return CompactedResponse("since", *since_given, compacted);
+  }
+  const int64_t since = since_given.value_or(compacted);
+  absl::StatusOr<std::vector<store::Change>> changes =
+      ctx.store->ChangesSince(since, limit, filter);
+  if (absl::IsOutOfRange(changes.status())) {
+    // Compacted between the two reads.
+    CW_ASSIGN_OR_RETURN(compacted, ctx.store->CompactedRevision());
+    return CompactedResponse("since", since, compacted);
+  }
+  CW_RETURN_IF_ERROR(changes.status());
   Json items = Json::array();
   int64_t next = since;
-  for (const store::Change& c : changes) {
+  for (const store::Change& c : *changes) {
     items.push_back(ChangeToJson(c));
     next = c.revision;
   }

@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "catalog/catalog.h"
 #include "common/status.h"
+#include "common/strings.h"
 #include "model/bounded_json.h"
 
 namespace causeway::hub::api {
@@ -65,6 +66,21 @@ Response ErrorResponse(int status, std::string_view code, std::string_view messa
   Json error = {{"code", code}, {"message", message}};
   if (!field.empty()) error["field"] = field;
   return JsonResponse(status, Json{{"error", error}});
+}
+
+Response CompactedResponse(std::string_view field, int64_t since, int64_t compacted) {
+  Json error = {
+      {"code", "gone"},
+      {"message", StrCat("revision ", since,
+                         " is older than the change log's history, which starts after "
+                         "revision ",
+                         compacted,
+                         " (older entries were removed by --history-retention); list again and "
+                         "follow from the list's revision")},
+      {"field", field},
+      {"oldest_revision", std::to_string(compacted + 1)},
+  };
+  return JsonResponse(410, Json{{"error", error}});
 }
 
 Response ErrorResponse(const absl::Status& status) {

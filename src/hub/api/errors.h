@@ -19,6 +19,10 @@ using model::Json;
 Response JsonResponse(int status, const Json& body);
 Response ErrorResponse(int status, std::string_view code, std::string_view message,
                        std::string_view field = "");
+// 410 Gone for a `since` (named by `field`) below the change log's
+// compacted revision: the error names the oldest revision still served
+// ("oldest_revision", compacted + 1) and the revision to list again from.
+Response CompactedResponse(std::string_view field, int64_t since, int64_t compacted);
 // Maps a Status (with the catalog's payloads) to the HTTP error.
 Response ErrorResponse(const absl::Status& status);
 

@@ -12,7 +12,11 @@
 // A `since` beyond the hub's revision means the client saw another history
 // (the hub was restored from a backup, or its database replaced): 410 Gone,
 // like Kubernetes' expired resourceVersion, so the client lists again
-// instead of silently skipping every change up to its old revision.
+// instead of silently skipping every change up to its old revision. A
+// `since` below the change log's compacted revision (--history-retention
+// removed what followed it) is 410 Gone as well, naming the oldest revision
+// kept; a compaction that overtakes a replay already under way ends the
+// stream with an error event of code "gone".
 #include <algorithm>
 #include <deque>
 #include <memory>
@@ -110,8 +114,9 @@ awaitable<void> RunWatch(const ApiContext* ctx, Principal principal, int64_t sin
     if (writer.Stopping()) co_return;
     auto page = ctx->store->ChangesSince(last, kReplayPage, store_filter);
     if (!page.ok()) {
-      spdlog::warn("watch replay from {} failed: {}", last, page.status().ToString());
-      std::string error = ErrorEvent(page.status());
+      const bool gone = absl::IsOutOfRange(page.status());
+      if (!gone) spdlog::warn("watch replay from {} failed: {}", last, page.status().ToString());
+      std::string error = ErrorEvent(page.status(), gone ? "gone" : "unavailable");
       co_await writer.Write(std::move(error));
       co_return;
     }
@@ -206,6 +211,10 @@ absl::StatusOr<Response> Watch(const ApiContext& ctx, Request& req, const Princi
                                 "): its history was replaced; list again and watch from the "
                                 "list's revision"),
                          field);
+  }
+  if (!since_text.empty()) {
+    CW_ASSIGN_OR_RETURN(int64_t compacted, ctx.store->CompactedRevision());
+    if (since < compacted) return CompactedResponse(field, since, compacted);
   }
   std::shared_ptr<void> slot;
   if (ctx.watch_slots != nullptr) {
