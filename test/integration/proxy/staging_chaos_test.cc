@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -221,13 +222,45 @@ class StagingChaosTest : public ::testing::Test {
     return e.contains("health_check") ? e["health_check"].value("state", "") : "";
   }
   // In the picks: passing its checks and not ejected.
+  static bool In(const nlohmann::json& endpoints, const TestOrigin& o) {
+    const nlohmann::json* e = Find(endpoints, o);
+    return e != nullptr && HealthState(*e) == "healthy" && !e->value("ejected", false);
+  }
   bool AllIn(const std::vector<const TestOrigin*>& origins) {
     nlohmann::json endpoints = Endpoints();
-    for (const TestOrigin* o : origins) {
-      const nlohmann::json* e = Find(endpoints, *o);
-      if (e == nullptr || HealthState(*e) != "healthy" || e->value("ejected", false)) return false;
+    return std::all_of(origins.begin(), origins.end(),
+                       [&](const TestOrigin* o) { return In(endpoints, *o); });
+  }
+  // The proxy's own account: how often it retried (from the access log,
+  // once every request is in it) and what its counters say.
+  void PrintProxyAccount(int requests) {
+    int lines = 0, retried = 0;
+    WaitFor(
+        [&] {
+          std::ifstream log(access_log_);
+          lines = retried = 0;
+          for (std::string line; std::getline(log, line);) {
+            ++lines;
+            const size_t at = line.find("\"attempts\":");
+            retried += at != std::string::npos && std::atoi(line.c_str() + at + 11) > 1;
+          }
+          return lines >= requests;
+        },
+        seconds(10));
+    std::printf("[chaos] access log: %d requests, %d of them retried\n", lines, retried);
+    auto client = HttpClient::Create("127.0.0.1:" + std::to_string(admin_port_),
+                                     HttpClient::Options{seconds(5)});
+    auto res = client.ok() ? (*client)->Send("GET", "/stats?format=json")
+                           : absl::StatusOr<HttpResponse>(client.status());
+    nlohmann::json stats =
+        res.ok() ? nlohmann::json::parse(res->body, nullptr, false) : nlohmann::json();
+    if (!stats.is_object()) return;
+    for (const char* key : {"upstream_rq_per_try_timeout", "cluster.svc.health_check.failure",
+                            "cluster.svc.outlier_detection.ejections_total",
+                            "cluster.svc.outlier_detection.ejections_overflow",
+                            "cluster.svc.upstream_rq_retry_overflow"}) {
+      std::printf("[chaos] %s %lld\n", key, static_cast<long long>(stats.value(key, -1.0)));
     }
-    return true;
   }
 
   // Watches `harmed` on /clusters for `length`, noting when it first shows
@@ -277,7 +310,7 @@ void ReportChaosPhase(const ChaosBuckets& buckets, const ChaosPhase& p) {
       Ms(p.ejected_after_ms).c_str());
   std::fflush(stdout);
   // Enough requests that the goal means something (a stalled load fails).
-  EXPECT_GE(settled.requests, 200) << p.name;
+  EXPECT_GE(settled.requests, 100) << p.name;
   EXPECT_LT(settled.errors * 1000, std::max(settled.requests, 1)) << p.name << ": " << rate << " %";
 }
 
@@ -312,20 +345,35 @@ TEST_F(StagingChaosTest, RetriesHealthChecksAndOutlierDetectionKeepErrorsBelowOn
   ASSERT_TRUE(a.StartListening());
   b.SetForcedStatus(0);
   c.SetDelay(milliseconds(0));
-  const bool back = WaitFor([&] { return AllIn(all); }, seconds(20));
+  std::vector<std::optional<int64_t>> back_ms(all.size());
+  const bool back = WaitFor(
+      [&] {
+        nlohmann::json endpoints = Endpoints();
+        for (size_t i = 0; i < all.size(); ++i) {
+          if (!back_ms[i] && In(endpoints, *all[i])) back_ms[i] = load.NowMs() - restored_ms;
+        }
+        return std::all_of(back_ms.begin(), back_ms.end(), [](const auto& v) { return v; });
+      },
+      seconds(20));
   if (back) phases[4].back_after_ms = load.NowMs() - restored_ms;
   Watch(load, phases[4], nullptr, milliseconds(1500));
   phases[4].start_ms = restored_ms;
   load.Stop();
 
   for (const ChaosPhase& p : phases) ReportChaosPhase(load.buckets(), p);
-  std::printf("[chaos] every origin back in the picks %s after the restore\n",
-              Ms(phases[4].back_after_ms).c_str());
+  for (size_t i = 1; i < 4; ++i) {
+    std::printf("[chaos] %s back in the picks %s after the restore\n", all[i - 1]->name().c_str(),
+                Ms(back_ms[i - 1]).c_str());
+  }
+  const ChaosCount total = CountBetween(load.buckets(), 0, load.NowMs() + kChaosBucketMs);
+  PrintProxyAccount(total.requests);
   for (const std::string& f : load.failures()) std::printf("[chaos] failure %s\n", f.c_str());
   std::fflush(stdout);
 
   EXPECT_TRUE(back) << "not every origin came back after the restore";
-  EXPECT_TRUE(phases[1].unhealthy_after_ms || phases[1].ejected_after_ms) << "a stayed in";
+  // A dead origin fails its checks even with no traffic; one that answers
+  // 503 but passes its checks is left to outlier detection.
+  EXPECT_TRUE(phases[1].unhealthy_after_ms) << "a never failed its checks";
   EXPECT_TRUE(phases[2].ejected_after_ms) << "b was never ejected";
   EXPECT_TRUE(phases[3].unhealthy_after_ms || phases[3].ejected_after_ms) << "c stayed in";
 }
