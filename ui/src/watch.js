@@ -4,6 +4,9 @@
 // A hidden page (navigated away from, possibly kept in the back/forward
 // cache) lets go of its stream: browsers allow six HTTP/1.1 connections per
 // host, and frozen pages holding streams would starve the visible one.
+// 410 Gone (the change log no longer reaches back to the revision, or the
+// hub's history was replaced) ends the watch and calls onGone: the caller
+// lists again and watches from the new list's revision.
 import { token } from './session.js';
 
 function parseBlock(block) {
@@ -18,9 +21,10 @@ function parseBlock(block) {
   return { id, event, data };
 }
 
-export function watch({ since, zone, kind, onChange, onState }) {
+export function watch({ since, zone, kind, onChange, onState, onGone }) {
   let last = since;
   let stopped = false;
+  let gone = false;
   let ctrl = null;
   let running = false;
   const url = () =>
@@ -35,6 +39,10 @@ export function watch({ since, zone, kind, onChange, onState }) {
       cache: 'no-store',
       credentials: 'omit',
     });
+    if (res.status === 410) {
+      gone = true;
+      return;
+    }
     if (!res.ok) throw new Error(`watch: HTTP ${res.status}`);
     onState && onState('live');
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -64,6 +72,12 @@ export function watch({ since, zone, kind, onChange, onState }) {
         await follow(ctrl.signal);
       } catch {
         // Reconnect below unless stopped or hidden.
+      }
+      if (gone) {
+        stopped = true;
+        onState && onState('gone');
+        onGone && onGone();
+        break;
       }
       if (stopped || ctrl.signal.aborted) break;
       onState && onState('reconnecting');

@@ -8,6 +8,8 @@ import { watch } from './watch.js';
 export function useZoneObjects(zone) {
   const store = useRef(null);
   const [state, setState] = useState({ objects: null, zone: null, error: null, live: 'connecting', tick: 0 });
+  // Bumped when the watch is gone (410): the zone is listed again.
+  const [listing, setListing] = useState(0);
   useEffect(() => {
     let live = true;
     let stop = () => {};
@@ -38,6 +40,7 @@ export function useZoneObjects(zone) {
         since,
         zone,
         onState: (l) => live && setState((prev) => ({ ...prev, live: l })),
+        onGone: () => live && setListing((n) => n + 1),
         onChange: (c) => {
           if (c.kind === 'Zone') {
             if (c.name === zone) s.zone = c.after || null;
@@ -62,7 +65,7 @@ export function useZoneObjects(zone) {
       live = false;
       stop();
     };
-  }, [zone]);
+  }, [zone, listing]);
   return state;
 }
 

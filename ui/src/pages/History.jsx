@@ -48,6 +48,9 @@ export function History() {
       since,
       zone: q.zone,
       kind: q.kind,
+      // The log was compacted past `since` (410): load it again from the
+      // oldest entry kept.
+      onGone: () => state.reload(),
       onChange: (c) => {
         if (q.name && c.name !== q.name) return;
         got.push(c);

@@ -10,6 +10,8 @@ export function Zones() {
   const caps = session.value.caps;
   const [zones, setZones] = useState(null);
   const [error, setError] = useState(null);
+  // Bumped when the watch is gone (410): the zones are listed again.
+  const [listing, setListing] = useState(0);
   useEffect(() => {
     let stop = () => {};
     let live = true;
@@ -20,6 +22,7 @@ export function Zones() {
       stop = watch({
         since: list.revision,
         kind: 'Zone',
+        onGone: () => live && setListing((n) => n + 1),
         onChange: (c) => {
           if (c.kind !== 'Zone') return;
           if (c.after) map.set(c.name, c.after);
@@ -32,7 +35,7 @@ export function Zones() {
       live = false;
       stop();
     };
-  }, []);
+  }, [listing]);
   return (
     <section>
       <div class="title-row">
