@@ -218,6 +218,7 @@ class OpenApiHubTest : public ::testing::Test {
     options.io_threads = 1;
     options.worker_threads = 2;
     options.xds_threads = 1;
+    Configure(options);
     hub_ = std::make_unique<HubServer>(options);
     ASSERT_TRUE(hub_->Start().ok());
     std::ifstream token_file(dir_.File("admin.token"));
@@ -228,6 +229,8 @@ class OpenApiHubTest : public ::testing::Test {
     client_ = *std::move(client);
     doc_ = Document();
   }
+
+  virtual void Configure(HubOptions& options) {}
 
   // Sends a request and checks its answer against the operation's response
   // for that status (or "default").
@@ -264,6 +267,30 @@ class OpenApiHubTest : public ::testing::Test {
   std::unique_ptr<HttpClient> client_;
   Json doc_;
 };
+
+// A hub that keeps one change: the 410 of a compacted revision, as described.
+class OpenApiRetentionTest : public OpenApiHubTest {
+ protected:
+  void Configure(HubOptions& options) override {
+    options.history_retention = {.max_count = 1};
+    options.compaction_interval = std::chrono::milliseconds(20);
+  }
+};
+
+TEST_F(OpenApiRetentionTest, CompactedRevisionsAnswerGoneAsDescribed) {
+  Check("POST", "/v1/zones", "/v1/zones", 201, {{"name", "shop"}});
+  Check("POST", "/v1/zones/{zone}/{kind}", "/v1/zones/shop/clusters", 201, {{"name", "web"}});
+  ASSERT_TRUE(causeway::testing::WaitFor([&] {
+    auto res =
+        client_->Send("GET", "/v1/changelog?since=0", "", {{"Authorization", "Bearer " + token_}});
+    return res.ok() && res->status == 410;
+  }));
+  Json gone = Check("GET", "/v1/changelog", "/v1/changelog?since=0", 410);
+  EXPECT_EQ(gone["error"]["oldest_revision"], "2");
+  Check("GET", "/v1/watch", "/v1/watch?since=0", 410);
+  Json page = Check("GET", "/v1/changelog", "/v1/changelog", 200);
+  EXPECT_EQ(page["items"].size(), 1u);
+}
 
 TEST_F(OpenApiHubTest, ServedWithoutATokenAsBuilt) {
   auto res = client_->Send("GET", "/v1/openapi.json");
