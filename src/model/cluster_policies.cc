@@ -48,6 +48,19 @@ class PolicyReader {
     return absl::OkStatus();
   }
 
+  // A nested policy object: `parse` reads it under this reader's path.
+  template <typename T>
+  absl::Status Object(std::string_view key, std::optional<T>* out,
+                      absl::Status (*parse)(const Json&, std::string_view, T*)) {
+    seen_.insert(std::string(key));
+    auto it = j_.find(std::string(key));
+    if (it == j_.end() || it->is_null()) return absl::OkStatus();
+    T value;
+    CW_RETURN_IF_ERROR(parse(*it, Path(key), &value));
+    *out = value;
+    return absl::OkStatus();
+  }
+
   absl::Status Finish() const {
     for (auto it = j_.begin(); it != j_.end(); ++it) {
       if (!seen_.count(it.key())) return FieldError(Path(it.key()), "unknown field");
@@ -91,6 +104,15 @@ absl::Status ParseOutlierDetection(const Json& j, std::string_view path, Outlier
   return r.Finish();
 }
 
+absl::Status ParseRetryBudget(const Json& j, std::string_view path, RetryBudget* out) {
+  PolicyReader r(j, path);
+  CW_RETURN_IF_ERROR(r.CheckObject());
+  CW_RETURN_IF_ERROR(r.Uint("budget_percent", 1, 100, &out->budget_percent));
+  CW_RETURN_IF_ERROR(
+      r.Uint("min_retry_concurrency", 1, kMaxPolicyCount, &out->min_retry_concurrency));
+  return r.Finish();
+}
+
 absl::Status ParseCircuitBreakers(const Json& j, std::string_view path, CircuitBreakers* out) {
   PolicyReader r(j, path);
   CW_RETURN_IF_ERROR(r.CheckObject());
@@ -99,6 +121,7 @@ absl::Status ParseCircuitBreakers(const Json& j, std::string_view path, CircuitB
       r.Uint("max_pending_requests", 1, kMaxPolicyCount, &out->max_pending_requests));
   CW_RETURN_IF_ERROR(r.Uint("max_requests", 1, kMaxPolicyCount, &out->max_requests));
   CW_RETURN_IF_ERROR(r.Uint("max_retries", 1, kMaxPolicyCount, &out->max_retries));
+  CW_RETURN_IF_ERROR(r.Object("retry_budget", &out->retry_budget, ParseRetryBudget));
   return r.Finish();
 }
 
@@ -117,10 +140,15 @@ Json ToJson(const OutlierDetection& v) {
 }
 
 Json ToJson(const CircuitBreakers& v) {
-  return {{"max_connections", v.max_connections},
-          {"max_pending_requests", v.max_pending_requests},
-          {"max_requests", v.max_requests},
-          {"max_retries", v.max_retries}};
+  Json out = {{"max_connections", v.max_connections},
+              {"max_pending_requests", v.max_pending_requests},
+              {"max_requests", v.max_requests},
+              {"max_retries", v.max_retries}};
+  if (v.retry_budget) {
+    out["retry_budget"] = {{"budget_percent", v.retry_budget->budget_percent},
+                           {"min_retry_concurrency", v.retry_budget->min_retry_concurrency}};
+  }
+  return out;
 }
 
 }  // namespace causeway::model

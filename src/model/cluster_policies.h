@@ -31,12 +31,22 @@ struct OutlierDetection {
   auto operator<=>(const OutlierDetection&) const = default;
 };
 
+// Retries in flight as a share of the requests in flight (Envoy's
+// retry_budget): at most budget_percent of the active and pending requests,
+// but always min_retry_concurrency. When given it replaces max_retries.
+struct RetryBudget {
+  uint32_t budget_percent = 20;
+  uint32_t min_retry_concurrency = 3;
+  auto operator<=>(const RetryBudget&) const = default;
+};
+
 // Limits on the cluster's concurrency (Envoy's DEFAULT-priority thresholds).
 struct CircuitBreakers {
   uint32_t max_connections = 1024;
   uint32_t max_pending_requests = 1024;
   uint32_t max_requests = 1024;
   uint32_t max_retries = 3;
+  std::optional<RetryBudget> retry_budget;
   auto operator<=>(const CircuitBreakers&) const = default;
 };
 

@@ -172,6 +172,21 @@ TEST(ClusterPolicies, ParseFillDefaultsAndRoundTrip) {
   EXPECT_EQ(ToSpec(*cluster), p->spec);
 }
 
+TEST(ClusterPolicies, RetryBudgetIsOptionalWithEnvoysDefaults) {
+  auto p = ParsePolicyCluster(R"(,"circuit_breakers":{"retry_budget":{"budget_percent":25}})");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->spec["circuit_breakers"]["retry_budget"],
+            J(R"({"budget_percent":25,"min_retry_concurrency":3})"));
+  auto cluster = ClusterFromObject(Object{p->key, 1, 0, 0, p->spec});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  ASSERT_TRUE(cluster->circuit_breakers->retry_budget);
+  EXPECT_EQ(cluster->circuit_breakers->retry_budget->budget_percent, 25u);
+  EXPECT_EQ(ToSpec(*cluster), p->spec);
+  auto plain = ParsePolicyCluster(R"(,"circuit_breakers":{"max_retries":2})");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->spec["circuit_breakers"].contains("retry_budget"));
+}
+
 TEST(ClusterPolicies, OmittedWhenAbsent) {
   auto p = ParsePolicyCluster("");
   ASSERT_TRUE(p.ok()) << p.status();
@@ -210,6 +225,11 @@ TEST(ClusterPolicies, BadValuesNameFieldAndValue) {
       {R"(,"circuit_breakers":{"max_requests":1000001})", "circuit_breakers.max_requests",
        "between 1 and 1000000"},
       {R"(,"circuit_breakers":{"max_retries":-1})", "circuit_breakers.max_retries", "not -1"},
+      {R"(,"circuit_breakers":{"retry_budget":{"budget_percent":0}})",
+       "circuit_breakers.retry_budget.budget_percent", "between 1 and 100"},
+      {R"(,"circuit_breakers":{"retry_budget":{"percent":10}})",
+       "circuit_breakers.retry_budget.percent", "unknown"},
+      {R"(,"circuit_breakers":{"retry_budget":20})", "circuit_breakers.retry_budget", "object"},
   };
   for (const BadPolicyCase& c : cases) {
     auto p = ParsePolicyCluster(c.fields);

@@ -49,6 +49,11 @@ void AddCircuitBreakers(const model::CircuitBreakers& cb, Cluster* out) {
   thresholds->mutable_max_pending_requests()->set_value(cb.max_pending_requests);
   thresholds->mutable_max_requests()->set_value(cb.max_requests);
   thresholds->mutable_max_retries()->set_value(cb.max_retries);
+  if (cb.retry_budget) {
+    auto* budget = thresholds->mutable_retry_budget();
+    budget->mutable_budget_percent()->set_value(cb.retry_budget->budget_percent);
+    budget->mutable_min_retry_concurrency()->set_value(cb.retry_budget->min_retry_concurrency);
+  }
 }
 
 }  // namespace

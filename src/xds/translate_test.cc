@@ -250,6 +250,13 @@ TEST(TranslateClusterTest, PoliciesBecomeEnvoyClusterFields) {
   EXPECT_EQ(t.max_pending_requests().value(), 20u);
   EXPECT_EQ(t.max_requests().value(), 30u);
   EXPECT_EQ(t.max_retries().value(), 4u);
+  EXPECT_FALSE(t.has_retry_budget());
+
+  svc.circuit_breakers->retry_budget = model::RetryBudget{25, 5};
+  Cluster budgeted = TranslateCluster(index, svc);
+  const auto& bt = budgeted.circuit_breakers().thresholds(0);
+  EXPECT_EQ(bt.retry_budget().budget_percent().value(), 25.0);
+  EXPECT_EQ(bt.retry_budget().min_retry_concurrency().value(), 5u);
 }
 
 TEST(TranslateClusterTest, NoPoliciesMeansNoPolicyFields) {

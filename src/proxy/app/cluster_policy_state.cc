@@ -46,6 +46,11 @@ void AddPolicyConfig(const envoy::config::cluster::v3::Cluster& cluster, nlohman
                              {"max_pending_requests", cb.max_pending_requests},
                              {"max_requests", cb.max_requests},
                              {"max_retries", cb.max_retries}};
+  if (cb.retry_budget) {
+    out["circuit_breakers"]["retry_budget"] = {
+        {"budget_percent", cb.retry_budget->budget_percent},
+        {"min_retry_concurrency", cb.retry_budget->min_retry_concurrency}};
+  }
   if (const auto& od = (*built)->outlier_detection) {
     out["outlier_detection"] = {{"consecutive_5xx", od->consecutive_5xx},
                                 {"consecutive_gateway_failure", od->consecutive_gateway_failure},

@@ -433,9 +433,9 @@ absl::StatusOr<CircuitBreakerConfig> BuildCircuitBreakers(
     }
     if (seen_default) return Invalid(twhere, "a second DEFAULT threshold");
     seen_default = true;
-    if (absl::Status s = RefuseUnimplemented(
-            twhere, t,
-            {"priority", "max_connections", "max_pending_requests", "max_requests", "max_retries"});
+    if (absl::Status s = RefuseUnimplemented(twhere, t,
+                                             {"priority", "max_connections", "max_pending_requests",
+                                              "max_requests", "max_retries", "retry_budget"});
         !s.ok()) {
       return s;
     }
@@ -443,6 +443,19 @@ absl::StatusOr<CircuitBreakerConfig> BuildCircuitBreakers(
     if (t.has_max_pending_requests()) out.max_pending_requests = t.max_pending_requests().value();
     if (t.has_max_requests()) out.max_requests = t.max_requests().value();
     if (t.has_max_retries()) out.max_retries = t.max_retries().value();
+    if (t.has_retry_budget()) {
+      CircuitBreakerConfig::RetryBudget budget;
+      const auto& b = t.retry_budget();
+      if (b.has_budget_percent()) budget.budget_percent = b.budget_percent().value();
+      if (budget.budget_percent < 0 || budget.budget_percent > 100) {
+        return Invalid(twhere + ".retry_budget.budget_percent",
+                       absl::StrCat("is ", budget.budget_percent, "; must be between 0 and 100"));
+      }
+      if (b.has_min_retry_concurrency()) {
+        budget.min_retry_concurrency = b.min_retry_concurrency().value();
+      }
+      out.retry_budget = budget;
+    }
   }
   return out;
 }

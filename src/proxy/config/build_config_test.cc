@@ -304,15 +304,16 @@ TEST(BuildConfigTest, HealthCheckErrorsNameTheField) {
   EXPECT_THAT(error("health_checks {" + good_head + "tcp_health_check {} }"),
               HasSubstr("cluster 'api'.health_checks[0]: only http_health_check is supported"));
   EXPECT_THAT(
-      error("health_checks {" + good_head +
-            R"pb(                                          grpc_health_check {} })pb"),
+      error(
+          "health_checks {" + good_head +
+          R"pb(                                                         grpc_health_check {} })pb"),
       HasSubstr("only http_health_check is supported"));
   EXPECT_THAT(
       error(
           "health_checks {" + good_head + http +
-          R"pb(                                        no_traffic_interval { seconds: 5 } })pb"),
+          R"pb(                                                       no_traffic_interval { seconds: 5 } })pb"),
       HasSubstr("health_checks[0].no_traffic_interval: is not supported"));
-  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                                                                                  http_health_check {
+  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                                                                                                                                           http_health_check {
                                                             path: "/h"
                                                             retriable_statuses { start: 500 end: 501 }
                                                           } })pb"),
@@ -340,19 +341,21 @@ TEST(BuildConfigTest, HealthCheckErrorsNameTheField) {
                          })pb"),
               HasSubstr("health_checks[0].unhealthy_threshold: is required"));
   EXPECT_THAT(
-      error("health_checks {" + good_head +
-            R"pb(                                          http_health_check { path: "h" } })pb"),
+      error(
+          "health_checks {" + good_head +
+          R"pb(                                                         http_health_check { path: "h" } })pb"),
       HasSubstr("health_checks[0].http_health_check.path: must start with '/', got \"h\""));
   EXPECT_THAT(
-      error("health_checks {" + good_head +
-            R"pb(                                  http_health_check { path: "/a b" } })pb"),
+      error(
+          "health_checks {" + good_head +
+          R"pb(                                                 http_health_check { path: "/a b" } })pb"),
       HasSubstr("http_health_check.path: character ' ' is not allowed in a request target"));
   EXPECT_THAT(
       error(
           "health_checks {" + good_head +
-          R"pb(                                http_health_check { path: "/h" host: "a\r\nx: y" } })pb"),
+          R"pb(                                               http_health_check { path: "/h" host: "a\r\nx: y" } })pb"),
       HasSubstr("http_health_check.host: contains CR/LF"));
-  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                                                                                  http_health_check {
+  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                                                                                                                                           http_health_check {
                                                             path: "/h"
                                                             expected_statuses { start: 300 end: 200 }
                                                           } })pb"),
@@ -434,6 +437,30 @@ TEST(BuildConfigTest, CircuitBreakersDefaultPriorityOnly) {
   auto none = BuildCluster(ParseText<Cluster>(R"pb(name: "api" type: EDS)pb"), nullptr);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ((*none)->circuit_breakers, (CircuitBreakerConfig{1024, 1024, 1024, 3}));
+  EXPECT_FALSE((*none)->circuit_breakers.retry_budget.has_value());
+}
+
+TEST(BuildConfigTest, RetryBudgetWithEnvoysDefaults) {
+  auto built = BuildCluster(ParseText<Cluster>(R"pb(
+                              name: "api"
+                              type: EDS
+                              circuit_breakers { thresholds { retry_budget {} } }
+                            )pb"),
+                            nullptr);
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_TRUE((*built)->circuit_breakers.retry_budget.has_value());
+  EXPECT_EQ((*built)->circuit_breakers.retry_budget->budget_percent, 20.0);
+  EXPECT_EQ((*built)->circuit_breakers.retry_budget->min_retry_concurrency, 3u);
+  auto bad = BuildCluster(
+      ParseText<Cluster>(R"pb(
+        name: "api"
+        type: EDS
+        circuit_breakers { thresholds { retry_budget { budget_percent { value: 150 } } } }
+      )pb"),
+      nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("retry_budget.budget_percent"), std::string::npos)
+      << bad.status();
 }
 
 TEST(BuildConfigTest, OutlierAndBreakerErrorsNameTheField) {

@@ -208,6 +208,15 @@ struct CircuitBreakerConfig {
   uint32_t max_pending_requests = 1024;
   uint32_t max_requests = 1024;
   uint32_t max_retries = 3;
+  // Envoy's retry_budget: when set, retries in flight may be
+  // budget_percent of the requests in flight and pending, and at least
+  // min_retry_concurrency; max_retries no longer applies.
+  struct RetryBudget {
+    double budget_percent = 20.0;
+    uint32_t min_retry_concurrency = 3;
+    bool operator==(const RetryBudget&) const = default;
+  };
+  std::optional<RetryBudget> retry_budget;
   bool operator==(const CircuitBreakerConfig&) const = default;
 };
 

@@ -353,6 +353,11 @@ void AddClusterRules(RuleBook& book) {
       {"max_pending_requests"},
       {"max_requests"},
       {"max_retries"},
+      {"retry_budget", kMsg},
+  }};
+  book["envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget"] = {{
+      {"budget_percent"},
+      {"min_retry_concurrency"},
   }};
   book["envoy.config.cluster.v3.Cluster.EdsClusterConfig"] = {{
       {"eds_config", kMsg},

@@ -1,5 +1,7 @@
 #include "proxy/upstream/circuit_breaker.h"
 
+#include <algorithm>
+
 namespace causeway::proxy {
 
 CircuitBreakerSlot& CircuitBreakerSlot::operator=(CircuitBreakerSlot&& other) noexcept {
@@ -33,6 +35,15 @@ std::atomic<int64_t>& CircuitBreakerGauge(ClusterStats& cluster, CircuitBreakerR
   return cluster.active_retries;
 }
 
+uint32_t RetryBudgetLimit(const CircuitBreakerConfig::RetryBudget& budget,
+                          const ClusterStats& cluster) {
+  const int64_t outstanding = cluster.active_requests.load(std::memory_order_relaxed) +
+                              cluster.pending_requests.load(std::memory_order_relaxed);
+  const auto share = static_cast<uint32_t>(static_cast<double>(std::max<int64_t>(outstanding, 0)) *
+                                           budget.budget_percent / 100.0);
+  return std::max(share, budget.min_retry_concurrency);
+}
+
 uint32_t CircuitBreakerLimit(const CircuitBreakerConfig& limits, CircuitBreakerResource resource) {
   switch (resource) {
     case CircuitBreakerResource::kConnections:
@@ -63,8 +74,11 @@ CircuitBreakerSlot TakeCircuitBreakerSlot(const std::shared_ptr<ClusterStats>& c
   std::atomic<int64_t>& gauge = CircuitBreakerGauge(*cluster, resource);
   // Taken first and given back if over: two workers racing for the last
   // unit cannot both have it.
+  const uint32_t limit = resource == CircuitBreakerResource::kRetries && limits.retry_budget
+                             ? RetryBudgetLimit(*limits.retry_budget, *cluster)
+                             : CircuitBreakerLimit(limits, resource);
   const int64_t before = gauge.fetch_add(1, std::memory_order_relaxed);
-  if (before >= static_cast<int64_t>(CircuitBreakerLimit(limits, resource))) {
+  if (before >= static_cast<int64_t>(limit)) {
     gauge.fetch_sub(1, std::memory_order_relaxed);
     CountCircuitBreakerOverflow(*cluster, resource);
     *overflow = true;

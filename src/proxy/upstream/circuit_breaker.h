@@ -47,6 +47,12 @@ class CircuitBreakerSlot {
   std::atomic<int64_t>* gauge_ = nullptr;
 };
 
+// With a retry budget (Envoy's retry_budget) the retries' limit moves with
+// the load: budget_percent of the requests in flight and pending, at least
+// min_retry_concurrency.
+uint32_t RetryBudgetLimit(const CircuitBreakerConfig::RetryBudget& budget,
+                          const ClusterStats& cluster);
+
 // The gauge of `resource` in `cluster` and its limit in `limits`.
 std::atomic<int64_t>& CircuitBreakerGauge(ClusterStats& cluster, CircuitBreakerResource resource);
 uint32_t CircuitBreakerLimit(const CircuitBreakerConfig& limits, CircuitBreakerResource resource);

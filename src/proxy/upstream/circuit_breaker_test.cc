@@ -10,6 +10,29 @@
 namespace causeway::proxy {
 namespace {
 
+// Envoy's retry budget: a share of the requests in flight and pending, at
+// least min_retry_concurrency; max_retries no longer applies.
+TEST(CircuitBreakerTest, RetryBudgetFollowsTheLoad) {
+  auto cluster = std::make_shared<ClusterStats>();
+  CircuitBreakerConfig limits{1024, 1024, 1024, 1};
+  limits.retry_budget = CircuitBreakerConfig::RetryBudget{20.0, 3};
+  EXPECT_EQ(RetryBudgetLimit(*limits.retry_budget, *cluster), 3u);  // the floor
+  cluster->active_requests = 40;
+  cluster->pending_requests = 10;
+  EXPECT_EQ(RetryBudgetLimit(*limits.retry_budget, *cluster), 10u);  // 20% of 50
+  bool overflow = false;
+  std::vector<CircuitBreakerSlot> retries;
+  for (int i = 0; i < 10; ++i) {
+    retries.push_back(
+        TakeCircuitBreakerSlot(cluster, limits, CircuitBreakerResource::kRetries, &overflow));
+    EXPECT_TRUE(retries.back().held()) << "retry " << i << " (max_retries 1 does not apply)";
+  }
+  auto over = TakeCircuitBreakerSlot(cluster, limits, CircuitBreakerResource::kRetries, &overflow);
+  EXPECT_FALSE(over.held());
+  EXPECT_TRUE(overflow);
+  EXPECT_EQ(cluster->upstream_rq_retry_overflow.load(), 1u);
+}
+
 TEST(CircuitBreakerTest, LimitPerResourceAndOverflowCounters) {
   auto cluster = std::make_shared<ClusterStats>();
   CircuitBreakerConfig limits{1, 1, 2, 1};
