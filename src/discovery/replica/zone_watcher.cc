@@ -169,9 +169,11 @@ absl::Status ZoneWatcher::Follow(HttpClient& client) {
       // Not caught: a replaced hub that has already passed our revision when
       // we reconnect (telling that apart needs a fingerprint of the change
       // at our revision).
+      // Also when the hub's change log no longer reaches back to our
+      // revision (--history-retention compacted it): the same remedy.
       spdlog::warn(
-          "discovery: zone {}: the hub is at an older revision than this copy ({}); "
-          "its history was replaced, loading the zone again",
+          "discovery: zone {}: the hub cannot replay its changes after revision {} (its "
+          "history was compacted or replaced), loading the zone again",
           replica_->zone(), since);
       relist_ = true;
     }
