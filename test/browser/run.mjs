@@ -32,7 +32,7 @@ let failed = 0;
 const started = Date.now();
 for (const s of scenarios) {
   if (only.length && !only.includes(s.name)) continue;
-  const hub = await new Hub(bindir).start();
+  const hub = await new Hub(bindir, s.hubArgs).start();
   const t0 = Date.now();
   const cleanups = [];
   try {

@@ -7,6 +7,7 @@ import { roles } from './scenarios/roles.mjs';
 import { scale } from './scenarios/scale.mjs';
 import { explain } from './scenarios/explain.mjs';
 import { lifecycle } from './scenarios/lifecycle.mjs';
+import { historyGone } from './scenarios/history_gone.mjs';
 
 export const scenarios = [
   { name: 'sign-in', run: signInAndZones },
@@ -18,4 +19,5 @@ export const scenarios = [
   { name: 'scale', run: scale },
   { name: 'explain', run: explain },
   { name: 'lifecycle', run: lifecycle },
+  { name: 'history-gone', run: historyGone, hubArgs: ['--history-retention', '2', '--history-compaction-interval', '50ms'] },
 ];

@@ -61,8 +61,9 @@ export async function stopProcess(child) {
 }
 
 export class Hub {
-  constructor(bindir) {
+  constructor(bindir, extraArgs = []) {
     this.bindir = bindir;
+    this.extraArgs = extraArgs;
     this.dir = mkdtempSync(join(tmpdir(), 'causeway-browser-'));
   }
   async start() {
@@ -72,6 +73,7 @@ export class Hub {
     this.proc = startProcess('causeway serve', join(this.bindir, 'causeway'), [
       'serve', '--api', `127.0.0.1:${this.apiPort}`, '--xds', `127.0.0.1:${this.xdsPort}`,
       '--data-dir', this.dir, '--log-level', process.env.CAUSEWAY_BROWSER_VERBOSE ? 'info' : 'warn',
+      ...this.extraArgs,
     ]);
     await waitFor('the hub to answer /readyz', async () => {
       if (this.proc.exitCode !== null) throw new Error(`hub exited: ${this.proc.logText()}`);
