@@ -1,9 +1,11 @@
 // The hub's REST side under connection floods, on the real binary: ten
 // thousand idle keep-alive connections (the hub's open-file limit raised
 // for them) leave health and an authenticated read answering about as fast
-// as an idle hub (read in turn); a --max-connections limit closes idle connections to make room;
-// a hub out of file descriptors backs off instead of spinning and keeps
-// answering. Resident memory per idle connection is printed.
+// as an idle hub (read in turn); a --max-connections limit closes idle
+// connections to make room, and with none idle sheds new clients with 503
+// (the rate printed); a hub out of file descriptors backs off instead of
+// spinning and keeps answering. Resident memory per idle connection is
+// printed.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
