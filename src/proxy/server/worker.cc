@@ -99,9 +99,10 @@ void Worker::Apply(ProxyConfigSnapshot config, std::vector<ListenerAdd> adds,
       continue;
     }
     if (draining_) acceptor->close(ec);
-    StartAccepting(state, acceptor.get());
     std::string name = state->name;
-    listeners_[name] = ActiveListener{std::move(state), std::move(acceptor)};
+    ActiveListener& active = listeners_[name] =
+        ActiveListener{std::move(state), std::move(acceptor), shared_->time->CreateTimer(*ioc_)};
+    StartAccepting(active);
   }
 }
 
@@ -122,19 +123,19 @@ bool Worker::Admits(const ListenerState& listener) const {
              shared_->max_connections_per_listener;
 }
 
-void Worker::StartAccepting(const std::shared_ptr<ListenerState>& state, tcp::acceptor* acceptor) {
-  asio::co_spawn(*ioc_, AcceptLoop(state, acceptor), asio::detached);
+void Worker::StartAccepting(ActiveListener& listener) {
+  asio::co_spawn(*ioc_,
+                 AcceptLoop(listener.state, listener.acceptor.get(), listener.accept_timer.get()),
+                 asio::detached);
 }
 
 asio::awaitable<void> Worker::AcceptLoop(std::shared_ptr<ListenerState> state,
-                                         tcp::acceptor* acceptor) {
+                                         tcp::acceptor* acceptor, Timer* timer) {
   AcceptBackoff backoff;
-  std::unique_ptr<Timer> timer;
   while (acceptor->is_open()) {
     // Overloaded: new connections wait in the kernel's queue (checked every
     // 100 ms, the monitor's pace) while the open ones are served.
     while (shared_->overload.accepting_stopped() && acceptor->is_open()) {
-      if (timer == nullptr) timer = shared_->time->CreateTimer(*ioc_);
       co_await SleepUntil(*timer, shared_->time->Monotonic() + std::chrono::milliseconds(100));
     }
     auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
@@ -149,7 +150,6 @@ asio::awaitable<void> Worker::AcceptLoop(std::shared_ptr<ListenerState> state,
                      AcceptBackoff::kMax.count());
       }
       const auto delay = backoff.OnFailure(now);
-      if (timer == nullptr) timer = shared_->time->CreateTimer(*ioc_);
       co_await SleepUntil(*timer, now + delay);
       continue;
     }

@@ -124,15 +124,19 @@ class Worker {
   struct ActiveListener {
     std::shared_ptr<ListenerState> state;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+    // The accept loop's back-off and overload waits. Owned here, not by the
+    // loop's coroutine frame: a frame owning the timer that holds its own
+    // resumption would keep itself alive when the worker goes; dropping
+    // the timer with the listener ends a waiting loop.
+    std::unique_ptr<Timer> accept_timer;
   };
   void AddInProgress(int delta) {
     requests_in_progress_.store(requests_in_progress_.load(std::memory_order_relaxed) + delta,
                                 std::memory_order_relaxed);
   }
-  void StartAccepting(const std::shared_ptr<ListenerState>& state,
-                      boost::asio::ip::tcp::acceptor* acceptor);
+  void StartAccepting(ActiveListener& listener);
   boost::asio::awaitable<void> AcceptLoop(std::shared_ptr<ListenerState> state,
-                                          boost::asio::ip::tcp::acceptor* acceptor);
+                                          boost::asio::ip::tcp::acceptor* acceptor, Timer* timer);
   // Whether a new connection of `listener` stays within the limits.
   bool Admits(const ListenerState& listener) const;
 
