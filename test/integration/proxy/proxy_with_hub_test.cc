@@ -390,7 +390,15 @@ TEST_F(ProxyWithHubTest, RefusesAWorkerSliceOutsideTheKernelsRange) {
 TEST_F(ProxyWithHubTest, AdminEndpointsShowTheHubsConfiguration) {
   ASSERT_NO_FATAL_FAILURE(StartProxy());
   const std::string blue_endpoint = "127.0.0.1:" + std::to_string(zone_->blue().port());
-  const EndpointCounters before = CountersOf(AdminJson("/clusters"), "blue", blue_endpoint);
+  // The admin page records a configuration just after the workers serve
+  // it, so on a loaded machine the warm-up can come back first.
+  EndpointCounters before;
+  WaitFor(
+      [&] {
+        before = CountersOf(AdminJson("/clusters"), "blue", blue_endpoint);
+        return before.requests >= 1;
+      },
+      seconds(10));
   ASSERT_GE(before.requests, 1);  // the warm-up
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(proxy::testing::Request(listen_port_, Get("/x")).status, 200);
