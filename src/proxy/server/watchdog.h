@@ -12,7 +12,7 @@
 namespace causeway::proxy {
 
 // Written here for speed: sessions arm and disarm it several times per
-// request (header timeout, then the route timeout), so it keeps one timer wait
+// request (idle timeout, then the route timeout), so it keeps one timer wait
 // pending and only moves the deadline, instead of cancelling and restarting
 // the timer each time. When the pending wait ends before the current
 // deadline it simply waits again; the timer is only restarted when a
