@@ -58,7 +58,6 @@ Session::Session(Worker* worker, std::shared_ptr<ListenerState> listener, tcp::s
 }
 
 Session::~Session() {
-  IdleList::Remove(&idle_node_);
   listener_->connections->fetch_sub(1, std::memory_order_relaxed);
   worker_->Unregister(this);
 }
@@ -164,15 +163,7 @@ void Session::WaitForRequest(std::shared_ptr<Session> self) {
     return;
   }
   session.idle_ = true;
-  // The idle timeout is the listener's idle list's, not the watchdog's:
-  // an idle connection keeps no timer of its own.
-  session.down_.watchdog.Release();
-  session.idle_node_.deadline = {};
-  if (const auto timeout = session.listener_->config.idle_timeout; timeout.count() > 0) {
-    Worker& worker = *session.worker_;
-    session.listener_->idle.For(worker.time(), worker.io_context(), timeout)
-        .Add(&session.idle_node_, &session.down_.socket);
-  }
+  session.down_.watchdog.Arm(session.listener_->config.idle_timeout, &session.down_.socket);
   // An idle keep-alive connection holds no read buffer: free it and wait
   // for bytes before allocating one (10k idle connections x 16 KiB
   // otherwise stay resident). The wait is a read into the session's small
@@ -185,8 +176,8 @@ void Session::WaitForRequest(std::shared_ptr<Session> self) {
       [self = std::move(self)](boost::system::error_code ec, size_t got) mutable {
         Session& s = *self;
         s.idle_ = false;
-        IdleList::Remove(&s.idle_node_);
         if (ec) {
+          s.down_.watchdog.Disarm();
           s.Close();
           return;
         }
@@ -224,14 +215,8 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size, bool i
     if (!header_clock && lc.request_headers_timeout.count() > 0) {
       down_.watchdog.Arm(lc.request_headers_timeout, &down_.socket, Watchdog::OnExpiry::kCancel);
       header_clock = true;
-    } else if (first && !header_clock) {
-      // After an idle wait the head has what is left of that wait's
-      // timeout (none if the timeout is off).
-      if (!idle_armed) {
-        down_.watchdog.Arm(lc.idle_timeout, &down_.socket);
-      } else if (idle_node_.deadline != IdleList::Clock::time_point{}) {
-        down_.watchdog.ArmAt(idle_node_.deadline, &down_.socket);
-      }
+    } else if (first && !header_clock && !idle_armed) {
+      down_.watchdog.Arm(lc.idle_timeout, &down_.socket);
     }
     first = false;
     char* dst = down_.in.Prepare(kReadChunk);
@@ -264,8 +249,9 @@ asio::awaitable<bool> Session::LocalReply(StreamInfo& info, int status, std::str
                                           std::string_view flags, Mutations mutations) {
   const http1::RequestHead& req = down_.req;
   // A body left unread on the wire would be parsed as the next request.
-  bool close = !req.keep_alive || worker_->ResponsesClose() || listener_->draining ||
-               !down_.SkipBufferedBody() || req.version_minor == 0;
+  bool close =
+      !req.keep_alive || worker_->ResponsesClose() || listener_->draining ||
+      !down_.SkipBufferedBody() || req.version_minor == 0;
   BuildLocalReply(status, body, close, req.is_head, mutations, &down_.out);
   auto [ec, n] = co_await WriteAll(down_.socket, asio::buffer(down_.out), down_.AtOnce());
   info.status = status;

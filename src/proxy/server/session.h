@@ -13,7 +13,6 @@
 #include <memory>
 #include <string_view>
 
-#include "proxy/server/idle_list.h"
 #include "proxy/server/message_builder.h"
 #include "proxy/server/retry_state.h"
 #include "proxy/server/router_stage.h"
@@ -53,8 +52,7 @@ class Session {
   void ReleaseIdleMemory();
   // Reads, parses and carries one request; its locals live only as long as
   // the request. Returns whether the connection stays open for another.
-  // `idle_armed`: the connection waited idle (WaitForRequest) and a partial
-  // head gets what is left of that wait's timeout.
+  // `idle_armed`: the idle timeout is already running (WaitForRequest).
   boost::asio::awaitable<bool> ServeRequest(bool idle_armed);
   boost::asio::awaitable<HeadResult> ReadHead(size_t* head_size, bool idle_armed);
   // Answers a head that cannot be read (too large, too slow) and closes.
@@ -87,11 +85,8 @@ class Session {
   // enough to keep per connection, large enough for most request heads.
   std::array<char, 512> idle_read_;
   bool idle_ = false;  // waiting for the first byte of a request
-  // In the listener's idle list while waiting (idle_list.h): the idle
-  // timeout without a timer per connection.
-  IdleList::Node idle_node_;
-  // The head that woke an idle connection has what is left of the idle
-  // wait's timeout (Run passes it on to ReadHead).
+  // The idle timeout armed by WaitForRequest still runs for the head that
+  // woke the connection (Run passes it on to ReadHead).
   bool woke_from_idle_ = false;
 };
 
