@@ -191,8 +191,8 @@ asio::awaitable<bool> Session::LocalReply(StreamInfo& info, int status, std::str
                                           std::string_view flags, Mutations mutations) {
   const http1::RequestHead& req = down_.req;
   // A body left unread on the wire would be parsed as the next request.
-  bool close =
-      !req.keep_alive || ShouldClose() || !down_.SkipBufferedBody() || req.version_minor == 0;
+  bool close = !req.keep_alive || worker_->ResponsesClose() || listener_->draining ||
+               !down_.SkipBufferedBody() || req.version_minor == 0;
   BuildLocalReply(status, body, close, req.is_head, mutations, &down_.out);
   auto [ec, n] = co_await WriteAll(down_.socket, asio::buffer(down_.out), down_.AtOnce());
   info.status = status;
