@@ -1,10 +1,13 @@
 #include "proxy/server/session.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstring>
 #include <tuple>
+#include <utility>
 
 #include "proxy/router/router.h"
 #include "proxy/server/immediate_io.h"
@@ -55,6 +58,7 @@ Session::Session(Worker* worker, std::shared_ptr<ListenerState> listener, tcp::s
 }
 
 Session::~Session() {
+  IdleList::Remove(&idle_node_);
   listener_->connections->fetch_sub(1, std::memory_order_relaxed);
   worker_->Unregister(this);
 }
@@ -73,59 +77,137 @@ void Session::StartInfo(StreamInfo& info) const {
   info.start = down_.time.Monotonic();
 }
 
+// An idle connection holds no coroutine: when nothing is buffered, Run
+// leaves a plain read pending (WaitForRequest) and returns, and that read's
+// handler starts Run again when bytes come. Coroutine frames stay alive as
+// long as they are suspended, and an idle connection in Run held about
+// 1.9 KB of them (co_spawn's entry point, Run, the waiting function, Asio's
+// frame for an awaited read and its larger operation). Starting Run again
+// costs a co_spawn per request that found the connection idle (no change
+// bench/proxy/run could see). The locals of a request live in
+// ServeRequest's frame, which exists only while a request is in flight.
+// src/proxy/README.md, "Memory of an idle connection", has the breakdown.
 asio::awaitable<void> Session::Run(std::shared_ptr<Session> self) {
   Session& s = *self;
-  Downstream& down = s.down_;
+  bool idle_armed = std::exchange(s.woke_from_idle_, false);
   while (true) {
-    size_t head_size = 0;
-    if (co_await s.ReadHead(&head_size) != HeadResult::kOk) break;
-    bool keep = false;
-    {
-      RequestInProgress in_progress(s.worker_);
-      StreamInfo info;
-      s.StartInfo(info);
-      // Copy the head so the views in req survive reads into in.
-      down.head.assign(down.in.data(), head_size);
-      down.in.Consume(head_size);
-      http1::ParseResult r = http1::ParseRequestHead(down.head, &down.req);
-      if (r.status != http1::ParseStatus::kOk) {
-        down.req.keep_alive = false;
-        down.body_consumed = true;
-        co_await s.LocalReply(info, 400, std::string(r.reason) + "\n", "DPE");
-      } else {
-        down.body_consumed = down.req.body == http1::BodyKind::kNone;
-        // Awaited from here rather than through a routing coroutine: each
-        // coroutine call allocates a frame.
-        RouteDecision d = s.Decide(info);
-        keep = d.kind == RouteDecision::Kind::kForward
-                   ? co_await s.Forward(info, d)
-                   : co_await s.LocalReply(info, d.status, d.body, d.flags, d.response_mutations);
-        s.worker_->shared().requests_total.fetch_add(1, std::memory_order_relaxed);
-      }
+    if (s.down_.in.empty()) {
+      WaitForRequest(std::move(self));
+      co_return;
     }
-    if (!keep) break;
+    if (!co_await s.ServeRequest(idle_armed)) break;
+    idle_armed = false;
     // The next request is already buffered (pipelining), so nothing below
     // would wait for a socket: let the worker's other connections go first
     // (immediate_io.h), or a client pipelining requests the proxy answers
     // itself could hold the worker for as long as it keeps sending.
-    if (!down.in.empty()) co_await asio::post(down.socket.get_executor(), asio::use_awaitable);
+    if (!s.down_.in.empty()) {
+      co_await asio::post(s.down_.socket.get_executor(), asio::use_awaitable);
+    }
   }
-  boost::system::error_code ec;
-  down.socket.shutdown(tcp::socket::shutdown_send, ec);
-  down.socket.close(ec);
+  s.Close();
 }
 
-asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
+void Session::Close() {
+  boost::system::error_code ec;
+  down_.socket.shutdown(tcp::socket::shutdown_send, ec);
+  down_.socket.close(ec);
+}
+
+asio::awaitable<bool> Session::ServeRequest(bool idle_armed) {
+  Downstream& down = down_;
+  size_t head_size = 0;
+  if (co_await ReadHead(&head_size, idle_armed) != HeadResult::kOk) co_return false;
+  RequestInProgress in_progress(worker_);
+  StreamInfo info;
+  StartInfo(info);
+  // Copy the head so the views in req survive reads into in.
+  down.head.assign(down.in.data(), head_size);
+  down.in.Consume(head_size);
+  http1::ParseResult r = http1::ParseRequestHead(down.head, &down.req);
+  if (r.status != http1::ParseStatus::kOk) {
+    down.req.keep_alive = false;
+    down.body_consumed = true;
+    co_await LocalReply(info, 400, std::string(r.reason) + "\n", "DPE");
+    co_return false;
+  }
+  down.body_consumed = down.req.body == http1::BodyKind::kNone;
+  // Awaited from here rather than through a routing coroutine: each
+  // coroutine call allocates a frame.
+  RouteDecision d = Decide(info);
+  const bool keep =
+      d.kind == RouteDecision::Kind::kForward
+          ? co_await Forward(info, d)
+          : co_await LocalReply(info, d.status, d.body, d.flags, d.response_mutations);
+  worker_->shared().requests_total.fetch_add(1, std::memory_order_relaxed);
+  co_return keep;
+}
+
+void Session::ReleaseIdleMemory() {
+  // What the last request left: the copy of its head, the serialized heads
+  // and the header lists keep their capacity (about 500 B with small heads).
+  // Freed whenever nothing is buffered; pipelined requests keep reusing
+  // them, and the cost for the others is a few small allocations per
+  // request (no change bench/proxy/run could see).
+  down_.req = {};
+  down_.resp = {};
+  std::string().swap(down_.head);
+  std::string().swap(down_.out);
+  std::string().swap(down_.up_out);
+  down_.in.ReleaseIfEmpty();
+}
+
+void Session::WaitForRequest(std::shared_ptr<Session> self) {
+  Session& session = *self;
+  if (session.ShouldClose()) {
+    session.Close();
+    return;
+  }
+  session.idle_ = true;
+  // The idle timeout is the listener's idle list's, not the watchdog's:
+  // an idle connection keeps no timer of its own.
+  session.down_.watchdog.Release();
+  session.idle_node_.deadline = {};
+  if (const auto timeout = session.listener_->config.idle_timeout; timeout.count() > 0) {
+    Worker& worker = *session.worker_;
+    session.listener_->idle.For(worker.time(), worker.io_context(), timeout)
+        .Add(&session.idle_node_, &session.down_.socket);
+  }
+  // An idle keep-alive connection holds no read buffer: free it and wait
+  // for bytes before allocating one (10k idle connections x 16 KiB
+  // otherwise stay resident). The wait is a read into the session's small
+  // buffer, not async_wait, for the reason ReadSomeNow gives
+  // (immediate_io.h): no epoll_ctl per keep-alive request. Asio tries the
+  // read at once, so a request already there costs no wait.
+  session.ReleaseIdleMemory();
+  session.down_.socket.async_read_some(
+      asio::buffer(session.idle_read_),
+      [self = std::move(self)](boost::system::error_code ec, size_t got) mutable {
+        Session& s = *self;
+        s.idle_ = false;
+        IdleList::Remove(&s.idle_node_);
+        if (ec) {
+          s.Close();
+          return;
+        }
+        std::memcpy(s.down_.in.Prepare(kReadChunk), s.idle_read_.data(), got);
+        s.down_.in.Commit(got);
+        s.woke_from_idle_ = true;
+        // co_spawn dispatches: Run starts here, inside this handler, rather
+        // than after another trip through the worker's queue.
+        auto executor = s.down_.socket.get_executor();
+        asio::co_spawn(executor, Run(std::move(self)), asio::detached);
+      });
+}
+
+asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size, bool idle_armed) {
   const ListenerConfig& lc = listener_->config;
   bool first = true;
   bool header_clock = false;  // request_headers_timeout is running
   while (true) {
     bool too_large = false;
     size_t n = http1::FindHeadEnd(down_.in.View(), &too_large);
-    if (n > 0 || too_large) {
-      idle_ = false;
-      down_.watchdog.Disarm();
-    }
+    if (n > 0 || too_large) down_.watchdog.Disarm();
     if (n > 0) {
       *head_size = n;
       co_return HeadResult::kOk;
@@ -134,39 +216,30 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size) {
       co_await RefuseHead(431, "request headers too large\n", "DPE", {});
       co_return HeadResult::kClosed;
     }
-    idle_ = down_.in.empty();
-    if (idle_ && ShouldClose()) co_return HeadResult::kClosed;
-    // Idle connections wait up to the idle timeout; a head, from its first
-    // bytes on, must complete within request_headers_timeout when one is
-    // set (a client trickling a head byte by byte is not idle). That one
-    // only cancels the read, so the client is told why (408).
-    if (!header_clock && !down_.in.empty() && lc.request_headers_timeout.count() > 0) {
+    // A partial head waits up to the idle timeout (still running from the
+    // idle wait, if there was one); from its first bytes on it must
+    // complete within request_headers_timeout when one is set (a client
+    // trickling a head byte by byte is not idle). That one only cancels
+    // the read, so the client is told why (408).
+    if (!header_clock && lc.request_headers_timeout.count() > 0) {
       down_.watchdog.Arm(lc.request_headers_timeout, &down_.socket, Watchdog::OnExpiry::kCancel);
       header_clock = true;
     } else if (first && !header_clock) {
-      down_.watchdog.Arm(lc.idle_timeout, &down_.socket);
+      // After an idle wait the head has what is left of that wait's
+      // timeout (none if the timeout is off).
+      if (!idle_armed) {
+        down_.watchdog.Arm(lc.idle_timeout, &down_.socket);
+      } else if (idle_node_.deadline != IdleList::Clock::time_point{}) {
+        down_.watchdog.ArmAt(idle_node_.deadline, &down_.socket);
+      }
     }
     first = false;
-    boost::system::error_code ec;
-    size_t got = 0;
-    if (down_.in.empty()) {
-      // An idle keep-alive connection holds no read buffer: free it and wait
-      // for bytes before allocating one (10k idle connections x 16 KiB
-      // otherwise stay resident). The wait is a read into the session's
-      // small buffer, not async_wait, for the reason ReadSomeNow gives
-      // (immediate_io.h): no epoll_ctl per keep-alive request.
-      down_.in.ReleaseIfEmpty();
-      std::tie(ec, got) = co_await down_.socket.async_read_some(asio::buffer(idle_read_), kNoThrow);
-      if (!ec) std::memcpy(down_.in.Prepare(kReadChunk), idle_read_.data(), got);
-    } else {
-      char* dst = down_.in.Prepare(kReadChunk);
-      std::tie(ec, got) =
-          co_await ReadSome(down_.socket, asio::buffer(dst, down_.in.writable()), down_.AtOnce());
-    }
+    char* dst = down_.in.Prepare(kReadChunk);
+    auto [ec, got] =
+        co_await ReadSome(down_.socket, asio::buffer(dst, down_.in.writable()), down_.AtOnce());
     if (ec) {
       const bool header_timeout = header_clock && down_.watchdog.fired();
       down_.watchdog.Disarm();
-      idle_ = false;
       if (header_timeout) {
         Count(worker_->shared().counters.downstream_rq_header_timeout);
         co_await RefuseHead(408, "request headers timeout\n", "", "request_header_timeout");

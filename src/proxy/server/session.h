@@ -13,6 +13,7 @@
 #include <memory>
 #include <string_view>
 
+#include "proxy/server/idle_list.h"
 #include "proxy/server/message_builder.h"
 #include "proxy/server/retry_state.h"
 #include "proxy/server/router_stage.h"
@@ -30,7 +31,9 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Serves the connection until it closes; `self` keeps the session alive.
+  // Serves the connection until it closes or goes idle; `self` keeps the
+  // session alive. An idle connection waits without a coroutine
+  // (WaitForRequest), and Run starts again when its next request comes.
   static boost::asio::awaitable<void> Run(std::shared_ptr<Session> self);
 
   // The server is draining: close now if between requests, otherwise after
@@ -40,7 +43,20 @@ class Session {
  private:
   enum class HeadResult { kOk, kClosed };
 
-  boost::asio::awaitable<HeadResult> ReadHead(size_t* head_size);
+  // Waits on an idle connection (nothing buffered) for the first bytes of
+  // the next request, under the idle timeout, holding as little as it can:
+  // a pending read whose handler holds `self` and starts Run again. Closes
+  // the connection if it times out or drains first.
+  static void WaitForRequest(std::shared_ptr<Session> self);
+  void Close();
+  // Frees what an idle connection need not keep (WaitForRequest).
+  void ReleaseIdleMemory();
+  // Reads, parses and carries one request; its locals live only as long as
+  // the request. Returns whether the connection stays open for another.
+  // `idle_armed`: the connection waited idle (WaitForRequest) and a partial
+  // head gets what is left of that wait's timeout.
+  boost::asio::awaitable<bool> ServeRequest(bool idle_armed);
+  boost::asio::awaitable<HeadResult> ReadHead(size_t* head_size, bool idle_armed);
   // Answers a head that cannot be read (too large, too slow) and closes.
   boost::asio::awaitable<void> RefuseHead(int status, std::string_view body, std::string_view flags,
                                           std::string_view details);
@@ -71,6 +87,12 @@ class Session {
   // enough to keep per connection, large enough for most request heads.
   std::array<char, 512> idle_read_;
   bool idle_ = false;  // waiting for the first byte of a request
+  // In the listener's idle list while waiting (idle_list.h): the idle
+  // timeout without a timer per connection.
+  IdleList::Node idle_node_;
+  // The head that woke an idle connection has what is left of the idle
+  // wait's timeout (Run passes it on to ReadHead).
+  bool woke_from_idle_ = false;
 };
 
 }  // namespace causeway::proxy

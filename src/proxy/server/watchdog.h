@@ -12,7 +12,7 @@
 namespace causeway::proxy {
 
 // Written here for speed: sessions arm and disarm it several times per
-// request (idle timeout, then the route timeout), so it keeps one timer wait
+// request (header timeout, then the route timeout), so it keeps one timer wait
 // pending and only moves the deadline, instead of cancelling and restarting
 // the timer each time. When the pending wait ends before the current
 // deadline it simply waits again; the timer is only restarted when a
@@ -27,8 +27,8 @@ class Watchdog {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Watchdog(TimeSource& time, boost::asio::io_context& io)
-      : time_(time), timer_(time.CreateTimer(io)) {}
+  // The timer is created by the first Arm (and again after Release).
+  Watchdog(TimeSource& time, boost::asio::io_context& io) : time_(time), io_(io) {}
   ~Watchdog() = default;  // the timer drops its callback with it
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -57,6 +57,13 @@ class Watchdog {
     Start();
   }
   void Disarm() { socket_ = nullptr; }
+  // Disarms and drops the timer with its pending wait: an idle keep-alive
+  // connection keeps neither (about 460 B; idle_list.h has its timeout).
+  void Release() {
+    socket_ = nullptr;
+    pending_ = false;
+    timer_.reset();
+  }
   bool fired() const { return fired_; }
 
  private:
@@ -64,6 +71,7 @@ class Watchdog {
   // A replaced callback never runs and none runs after the timer is gone
   // (Timer), so capturing `this` is safe.
   void Start() {
+    if (timer_ == nullptr) timer_ = time_.CreateTimer(io_);
     pending_ = true;
     expiry_ = deadline_;
     timer_->Schedule(expiry_, [this] { Expire(); });
@@ -87,6 +95,7 @@ class Watchdog {
   }
 
   TimeSource& time_;
+  boost::asio::io_context& io_;
   std::unique_ptr<Timer> timer_;
   boost::asio::ip::tcp::socket* socket_ = nullptr;  // null: disarmed
   Clock::time_point deadline_;

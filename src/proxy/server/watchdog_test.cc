@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "common/time_source.h"
+#include "proxy/server/idle_list.h"
 
 namespace causeway::proxy {
 namespace {
@@ -115,6 +116,97 @@ TEST(Watchdog, EarlierDeadlineAndDisarm) {
   g.Advance(milliseconds(1000));
   EXPECT_TRUE(g.socket.is_open());
   EXPECT_FALSE(v.fired());
+}
+
+}  // namespace
+}  // namespace causeway::proxy
+
+namespace causeway::proxy {
+namespace {
+
+// A connected socket pair's one end, for the idle list to close.
+struct IdleListFixture {
+  SimulatedTime time;
+  asio::io_context io;
+  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)};
+  tcp::socket a{io};
+  tcp::socket b{io};
+  IdleListFixture() {
+    a.connect(acceptor.local_endpoint());
+    b.connect(acceptor.local_endpoint());
+  }
+  void Advance(milliseconds d) {
+    time.Advance(d);
+    io.restart();
+    io.poll();
+  }
+};
+
+TEST(IdleList, ClosesEachSocketAtItsOwnDeadlineInTheOrderTheyWent) {
+  IdleListFixture f;
+  IdleList list(f.time, f.io, milliseconds(100));
+  IdleList::Node first, second;
+  list.Add(&first, &f.a);
+  f.Advance(milliseconds(30));
+  list.Add(&second, &f.b);
+  f.Advance(milliseconds(69));
+  EXPECT_TRUE(f.a.is_open()) << "closed before its deadline";
+  f.Advance(milliseconds(1));
+  EXPECT_FALSE(f.a.is_open()) << "not closed at 100 ms";
+  EXPECT_TRUE(f.b.is_open());
+  f.Advance(milliseconds(29));
+  EXPECT_TRUE(f.b.is_open());
+  f.Advance(milliseconds(1));
+  EXPECT_FALSE(f.b.is_open()) << "the second not closed 100 ms after it went idle";
+  EXPECT_TRUE(list.empty());
+}
+
+TEST(IdleList, ANodeThatLeavesIsNotClosedAndTheNextKeepsItsDeadline) {
+  IdleListFixture f;
+  IdleList list(f.time, f.io, milliseconds(100));
+  IdleList::Node first, second;
+  list.Add(&first, &f.a);
+  f.Advance(milliseconds(50));
+  list.Add(&second, &f.b);
+  IdleList::Remove(&first);  // its request came
+  IdleList::Remove(&first);  // leaving twice is harmless
+  f.Advance(milliseconds(60));
+  EXPECT_TRUE(f.a.is_open()) << "closed after leaving the list";
+  EXPECT_TRUE(f.b.is_open());
+  f.Advance(milliseconds(39));
+  EXPECT_TRUE(f.b.is_open());
+  f.Advance(milliseconds(1));
+  EXPECT_FALSE(f.b.is_open()) << "the wait for the first did not move on to the second";
+}
+
+TEST(IdleLists, OneListPerTimeout) {
+  IdleListFixture f;
+  IdleLists lists;
+  IdleList& a = lists.For(f.time, f.io, milliseconds(100));
+  EXPECT_EQ(&lists.For(f.time, f.io, milliseconds(100)), &a);
+  IdleList::Node waiting;
+  a.Add(&waiting, &f.a);  // a connection still waits under the old timeout
+  IdleList& b = lists.For(f.time, f.io, milliseconds(50));
+  EXPECT_NE(&a, &b);
+  EXPECT_EQ(b.timeout(), milliseconds(50));
+  EXPECT_EQ(&lists.For(f.time, f.io, milliseconds(100)), &a) << "a list in use was dropped";
+  f.Advance(milliseconds(100));
+  EXPECT_FALSE(f.a.is_open()) << "the old timeout's list stopped closing";
+}
+
+TEST(Watchdog, ReleaseDropsTheTimerAndTheNextArmMakesOne) {
+  Fixture f;
+  Watchdog dog(f.time, f.io);
+  dog.Arm(milliseconds(10), &f.socket);
+  EXPECT_EQ(f.time.PendingTimers(), 1u);
+  dog.Release();
+  EXPECT_EQ(f.time.PendingTimers(), 0u);
+  f.Advance(milliseconds(20));
+  EXPECT_TRUE(f.socket.is_open());
+  dog.Arm(milliseconds(10), &f.socket);
+  f.Advance(milliseconds(10));
+  EXPECT_FALSE(f.socket.is_open());
+  EXPECT_TRUE(dog.fired());
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "common/time_source.h"
 #include "proxy/config/proxy_config.h"
 #include "proxy/server/access_log.h"
+#include "proxy/server/idle_list.h"
 #include "proxy/server/overload_state.h"
 #include "proxy/server/proxy_counters.h"
 #include "proxy/upstream/connection_pool.h"
@@ -62,6 +63,8 @@ struct ListenerState {
   bool draining = false;  // removed from the configuration
   // Open connections of this listener on every worker (ServerShared).
   std::shared_ptr<std::atomic<int64_t>> connections;
+  // The idle timeouts of this worker's idle connections of the listener.
+  IdleLists idle;
 };
 
 class Worker {
