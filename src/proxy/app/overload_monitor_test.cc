@@ -41,9 +41,7 @@ TEST(OverloadMonitorTest, ZeroThresholdsLeaveTheActionsOff) {
   EXPECT_TRUE(stats.empty());
 }
 
-TEST(OverloadMonitorTest, MemoryInUseIsMeasured) {
-  EXPECT_GT(OverloadMonitor::MemoryInUse(), 0u);
-}
+TEST(OverloadMonitorTest, MemoryInUseIsMeasured) { EXPECT_GT(OverloadMonitor::MemoryInUse(), 0u); }
 
 }  // namespace
 }  // namespace causeway::proxy

@@ -303,21 +303,16 @@ TEST(BuildConfigTest, HealthCheckErrorsNameTheField) {
       HasSubstr("cluster 'api'.health_checks: has 2 entries"));
   EXPECT_THAT(error("health_checks {" + good_head + "tcp_health_check {} }"),
               HasSubstr("cluster 'api'.health_checks[0]: only http_health_check is supported"));
+  EXPECT_THAT(error("health_checks {" + good_head + R"txt(grpc_health_check {} })txt"),
+              HasSubstr("only http_health_check is supported"));
+  EXPECT_THAT(
+      error("health_checks {" + good_head + http + R"txt(no_traffic_interval { seconds: 5 } })txt"),
+      HasSubstr("health_checks[0].no_traffic_interval: is not supported"));
   EXPECT_THAT(
       error(
           "health_checks {" + good_head +
-          R"pb(                                                         grpc_health_check {} })pb"),
-      HasSubstr("only http_health_check is supported"));
-  EXPECT_THAT(
-      error(
-          "health_checks {" + good_head + http +
-          R"pb(                                                       no_traffic_interval { seconds: 5 } })pb"),
-      HasSubstr("health_checks[0].no_traffic_interval: is not supported"));
-  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                                                                                                                                           http_health_check {
-                                                            path: "/h"
-                                                            retriable_statuses { start: 500 end: 501 }
-                                                          } })pb"),
-              HasSubstr("health_checks[0].http_health_check.retriable_statuses: is not supported"));
+          R"txt(http_health_check { path: "/h" retriable_statuses { start: 500 end: 501 } } })txt"),
+      HasSubstr("health_checks[0].http_health_check.retriable_statuses: is not supported"));
   EXPECT_THAT(error(R"pb(health_checks {
                            interval { seconds: 1 }
                            healthy_threshold { value: 1 }
@@ -340,26 +335,19 @@ TEST(BuildConfigTest, HealthCheckErrorsNameTheField) {
                            http_health_check { path: "/h" }
                          })pb"),
               HasSubstr("health_checks[0].unhealthy_threshold: is required"));
+  EXPECT_THAT(error("health_checks {" + good_head + R"txt(http_health_check { path: "h" } })txt"),
+              HasSubstr("health_checks[0].http_health_check.path: must start with '/', got \"h\""));
   EXPECT_THAT(
-      error(
-          "health_checks {" + good_head +
-          R"pb(                                                         http_health_check { path: "h" } })pb"),
-      HasSubstr("health_checks[0].http_health_check.path: must start with '/', got \"h\""));
-  EXPECT_THAT(
-      error(
-          "health_checks {" + good_head +
-          R"pb(                                                 http_health_check { path: "/a b" } })pb"),
+      error("health_checks {" + good_head + R"txt(http_health_check { path: "/a b" } })txt"),
       HasSubstr("http_health_check.path: character ' ' is not allowed in a request target"));
+  EXPECT_THAT(error("health_checks {" + good_head +
+                    R"txt(http_health_check { path: "/h" host: "a\r\nx: y" } })txt"),
+              HasSubstr("http_health_check.host: contains CR/LF"));
   EXPECT_THAT(
       error(
           "health_checks {" + good_head +
-          R"pb(                                               http_health_check { path: "/h" host: "a\r\nx: y" } })pb"),
-      HasSubstr("http_health_check.host: contains CR/LF"));
-  EXPECT_THAT(error("health_checks {" + good_head + R"pb(                                                                                                                                                                           http_health_check {
-                                                            path: "/h"
-                                                            expected_statuses { start: 300 end: 200 }
-                                                          } })pb"),
-              HasSubstr("http_health_check.expected_statuses[0]: [300, 200) is not a range"));
+          R"txt(http_health_check { path: "/h" expected_statuses { start: 300 end: 200 } } })txt"),
+      HasSubstr("http_health_check.expected_statuses[0]: [300, 200) is not a range"));
 }
 
 TEST(BuildConfigTest, OutlierDetectionWithEnvoyDefaults) {
@@ -577,27 +565,13 @@ TEST(BuildConfigTest, PreciseErrors) {
 // (the fields of one Route) and whose virtual host carries `vhost_text`.
 RouteConfiguration EdgeRoutes(const std::string& route_text, const std::string& vhost_text = "",
                               const std::string& config_text = "") {
-  return ParseText<RouteConfiguration>(R"pb(
-                                         name: "edge:8080"
-                                       )pb" +
-                                       config_text + R"pb(
-                                         virtual_hosts { name: "v" domains: "*"
-                                       )pb" +
-                                       vhost_text + R"pb(
-                                         routes {
-                                           match { path: "/a" }
-                                           route { cluster: "c" }
-                                         }
-                                         routes {
-                                           match { path: "/b" }
-                                           route { cluster: "c" }
-                                         }
-                                         routes {
-                                       )pb" +
-                                       route_text + R"pb(
-    }
-    }
-  )pb");
+  return ParseText<RouteConfiguration>(
+      R"pb(
+        name: "edge:8080"
+      )pb" +
+      config_text + R"txt(virtual_hosts { name: "v" domains: "*")txt" + vhost_text +
+      R"txt(routes { match { path: "/a" } route { cluster: "c" } } routes { match { path: "/b" } route { cluster: "c" } } routes {)txt" +
+      route_text + R"txt(} })txt");
 }
 
 std::string NackOf(const RouteConfiguration& config) {

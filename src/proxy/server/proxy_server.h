@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "proxy/server/overload_state.h"
 #include "absl/status/status.h"
 #include "common/time_source.h"
 #include "proxy/config/proxy_config.h"
 #include "proxy/server/access_log.h"
+#include "proxy/server/overload_state.h"
 #include "proxy/upstream/connection_pool.h"
 #include "proxy/upstream/endpoint_stats.h"
 #include "proxy/upstream/health_checker.h"
