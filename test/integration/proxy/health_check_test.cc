@@ -15,6 +15,7 @@
 #include "net/http_server.h"
 #include "nlohmann/json.hpp"
 #include "proxy/server/proxy_server.h"
+#include "static_proxy_argv.h"
 #include "support/process.h"
 #include "test_origin.h"
 
@@ -25,6 +26,7 @@ using causeway::testing::FreePort;
 using causeway::testing::Subprocess;
 using causeway::testing::TempDir;
 using causeway::testing::WaitFor;
+using proxy::testing::StaticProxyArgv;
 using std::chrono::seconds;
 
 // An origin whose GET /healthz answers `health` and whose GET / answers 200
@@ -94,19 +96,7 @@ class HealthCheckTest : public ::testing::Test {
     }
     std::ofstream(config_) << doc;
     Subprocess::Options options;
-    options.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
-                    "--config",
-                    config_,
-                    "--proxy",
-                    "edge",
-                    "--admin",
-                    "127.0.0.1:" + std::to_string(admin_port_),
-                    "--listen-address",
-                    "127.0.0.1",
-                    "--workers",
-                    "2",
-                    "--access-log",
-                    "off"};
+    options.argv = StaticProxyArgv(config_, admin_port_, 2, "off");
     options.log_path = dir_.File("proxy.log");
     proxy_ = std::make_unique<Subprocess>(options);
   }

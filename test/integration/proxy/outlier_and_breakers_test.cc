@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "net/http_client.h"
 #include "nlohmann/json.hpp"
+#include "static_proxy_argv.h"
 #include "support/process.h"
 #include "test_origin.h"
 
@@ -25,6 +26,7 @@ using causeway::testing::Subprocess;
 using causeway::testing::TempDir;
 using causeway::testing::WaitFor;
 using proxy::testing::RawClient;
+using proxy::testing::StaticProxyArgv;
 using proxy::testing::TestOrigin;
 using std::chrono::seconds;
 
@@ -62,19 +64,7 @@ class OutlierAndBreakersTest : public ::testing::Test {
     yaml += policies;
     std::ofstream(config_) << yaml;
     Subprocess::Options options;
-    options.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
-                    "--config",
-                    config_,
-                    "--proxy",
-                    "edge",
-                    "--admin",
-                    "127.0.0.1:" + std::to_string(admin_port_),
-                    "--listen-address",
-                    "127.0.0.1",
-                    "--workers",
-                    std::to_string(workers),  // two by default: the state is shared
-                    "--access-log",
-                    access_log_};
+    options.argv = StaticProxyArgv(config_, admin_port_, workers, access_log_);
     options.log_path = dir_.File("proxy.log");
     proxy_ = std::make_unique<Subprocess>(options);
     ASSERT_TRUE(WaitFor([&] { return Get("/").status != 0 && Admin("/clusters").is_array(); },

@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "net/http_client.h"
 #include "nlohmann/json.hpp"
+#include "static_proxy_argv.h"
 #include "support/process.h"
 #include "test_origin.h"
 
@@ -35,6 +36,7 @@ using causeway::testing::Subprocess;
 using causeway::testing::TempDir;
 using causeway::testing::WaitFor;
 using proxy::testing::RawClient;
+using proxy::testing::StaticProxyArgv;
 using proxy::testing::TestOrigin;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -183,19 +185,7 @@ class StagingChaosTest : public ::testing::Test {
     }
     std::ofstream(config_) << yaml;
     Subprocess::Options options;
-    options.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
-                    "--config",
-                    config_,
-                    "--proxy",
-                    "edge",
-                    "--admin",
-                    "127.0.0.1:" + std::to_string(admin_port_),
-                    "--listen-address",
-                    "127.0.0.1",
-                    "--workers",
-                    "2",
-                    "--access-log",
-                    access_log_};
+    options.argv = StaticProxyArgv(config_, admin_port_, 2, access_log_);
     options.log_path = dir_.File("proxy.log");
     proxy_ = std::make_unique<Subprocess>(options);
   }
