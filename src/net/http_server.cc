@@ -1,5 +1,7 @@
 #include "net/http_server.h"
 
+#include <sys/ioctl.h>
+
 #include <algorithm>
 #include <array>
 #include <exception>
@@ -40,6 +42,9 @@ struct HttpServer::Connection {
   // Waiting for the next request; read off the strand too, to pick a
   // connection to close when the server is at its connection limit.
   std::atomic<bool> idle{true};
+  // The socket's descriptor, to ask from the accepting thread whether an
+  // "idle" connection has a request waiting unread (then it is not idle).
+  std::atomic<int> fd{-1};
   asio::steady_timer* wait_timer = nullptr;  // a streamed response's WaitUntil
   bool closing = false;  // chosen by CloseOldestIdle (guarded by the server's mu_)
 };
@@ -152,6 +157,7 @@ class HttpServer::Session {
     }
     tcp_stream.socket().set_option(tcp::no_delay(true), ec);
     conn_->stream = &tcp_stream;
+    conn_->fd = tcp_stream.socket().native_handle();
     try {
       if (co_await Handshake()) {
         co_await Loop();
@@ -161,6 +167,7 @@ class HttpServer::Session {
       spdlog::warn("connection from {} failed: {}", remote_, e.what());
     }
     conn_->stream = nullptr;
+    conn_->fd = -1;
     conn_->wait_timer = nullptr;
     tcp_stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     tcp_stream.socket().close(ec);
@@ -525,6 +532,14 @@ void HttpServer::Refuse(tcp::socket socket) {
   }
 }
 
+// Whether the kernel holds bytes the server has not read yet on `fd`: a
+// connection waiting for its next request whose request has arrived is about
+// to be busy, and closing it would drop that request.
+static bool HasUnreadBytes(int fd) {
+  int pending = 0;
+  return fd >= 0 && ::ioctl(fd, FIONREAD, &pending) == 0 && pending > 0;
+}
+
 // Closes the longest-open idle keep-alive connection, if any: a client that
 // wants an answer now matters more than one that might ask later (nginx
 // does the same when it runs out of connections).
@@ -533,7 +548,7 @@ bool HttpServer::CloseOldestIdle() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [id, conn] : connections_) {  // ids grow: oldest first
-      if (conn->idle.load() && !conn->closing) {
+      if (conn->idle.load() && !conn->closing && !HasUnreadBytes(conn->fd.load())) {
         conn->closing = true;
         victim = conn;
         break;
