@@ -256,6 +256,12 @@ Json DropEmpty(const Json& value) {
     Json out = Json::object();
     for (auto it = value.begin(); it != value.end(); ++it) {
       Json v = DropEmpty(it.value());
+      // An empty `tls` is not an empty value: it turns TLS on with the
+      // defaults (the system's CA bundle, no SNI).
+      if (it.key() == "tls" && v.is_object()) {
+        out[it.key()] = std::move(v);
+        continue;
+      }
       if (v.is_null() || ((v.is_array() || v.is_object()) && v.empty()) ||
           (v.is_string() && v.get<std::string>().empty())) {
         continue;

@@ -193,5 +193,27 @@ TEST(DocumentsTest, PortableJsonDropsMetadataAndEmptyValues) {
   EXPECT_EQ(a->spec, b->spec);
 }
 
+// `tls: {}` means TLS with the defaults, so an exported cluster keeps it.
+TEST(DocumentsTest, PortableJsonKeepsAnEmptyTls) {
+  Json api = {{"kind", "Cluster"},
+              {"name", "svc"},
+              {"zone", "z"},
+              {"version", "3"},
+              {"tls", Json::object()},
+              {"protocol", "auto"},
+              {"instances", Json::array()}};
+  Json portable = PortableJson(api);
+  EXPECT_EQ(portable, Json({{"kind", "Cluster"},
+                            {"name", "svc"},
+                            {"zone", "z"},
+                            {"tls", Json::object()},
+                            {"protocol", "auto"}}));
+  auto a = model::ParseAnyObject(api);
+  auto b = model::ParseAnyObject(portable);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(a->spec, b->spec);
+}
+
 }  // namespace
 }  // namespace causeway::model

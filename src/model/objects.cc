@@ -137,7 +137,8 @@ bool IsDnsLabelChar(char c) {
          std::isdigit(static_cast<unsigned char>(c)) || c == '-';
 }
 
-// A host name: lowercase DNS labels separated by dots, or an IPv4 address.
+}  // namespace
+
 bool IsValidHost(std::string_view host) {
   if (host.empty() || host.size() > 253) return false;
   size_t start = 0;
@@ -153,6 +154,8 @@ bool IsValidHost(std::string_view host) {
   }
   return true;
 }
+
+namespace {
 
 // Aliases: exact host, "*.suffix" or "prefix.*".
 bool IsValidAlias(std::string_view alias) {
@@ -309,6 +312,19 @@ absl::Status ParseProxySpec(Reader& r, Proxy* p) {
   return absl::OkStatus();
 }
 
+// Reads the optional policy `key` with `parse` (see cluster_policies.h).
+template <typename T>
+absl::Status ParsePolicy(Reader& r, std::string_view key,
+                         absl::Status (*parse)(const Json&, std::string_view, T*),
+                         std::optional<T>* out) {
+  const Json* v = r.Find(key);
+  if (v == nullptr) return absl::OkStatus();
+  T policy;
+  CW_RETURN_IF_ERROR(parse(*v, r.Path(key), &policy));
+  *out = std::move(policy);
+  return absl::OkStatus();
+}
+
 absl::Status ParseDomainSpec(Reader& r, Domain* d) {
   CW_RETURN_IF_ERROR(r.String("host", &d->host, false));
   CW_RETURN_IF_ERROR(r.Uint("port", &d->port, false, 65535));
@@ -320,7 +336,7 @@ absl::Status ParseDomainSpec(Reader& r, Domain* d) {
                         StrCat("\"", d->aliases[i], "\" is not a host, *.suffix or prefix.*"));
     }
   }
-  return absl::OkStatus();
+  return ParsePolicy(r, "tls", ParseDownstreamTls, &d->tls);
 }
 
 absl::Status ParseRouteGroupSpec(Reader& r, RouteGroup* g) {
@@ -370,25 +386,21 @@ absl::Status ParseInstance(const Json& j, const std::string& path, Instance* in)
   return r.Finish(false);
 }
 
-// Reads the optional policy `key` with `parse` (see cluster_policies.h).
-template <typename T>
-absl::Status ParsePolicy(Reader& r, std::string_view key,
-                         absl::Status (*parse)(const Json&, std::string_view, T*),
-                         std::optional<T>* out) {
-  const Json* v = r.Find(key);
-  if (v == nullptr) return absl::OkStatus();
-  T policy;
-  CW_RETURN_IF_ERROR(parse(*v, r.Path(key), &policy));
-  *out = std::move(policy);
-  return absl::OkStatus();
-}
-
 absl::Status ParseClusterSpec(Reader& r, Cluster* c) {
   CW_RETURN_IF_ERROR(ParsePolicy(r, "health_check", ParseHealthCheck, &c->health_check));
   CW_RETURN_IF_ERROR(
       ParsePolicy(r, "outlier_detection", ParseOutlierDetection, &c->outlier_detection));
   CW_RETURN_IF_ERROR(
       ParsePolicy(r, "circuit_breakers", ParseCircuitBreakers, &c->circuit_breakers));
+  CW_RETURN_IF_ERROR(ParsePolicy(r, "tls", ParseUpstreamTls, &c->tls));
+  if (const Json* protocol = r.Find("protocol"); protocol != nullptr) {
+    CW_RETURN_IF_ERROR(ParseClusterProtocol(*protocol, "protocol", &c->protocol));
+  }
+  // ALPN is an extension of the TLS handshake: in clear text nothing can
+  // choose the protocol.
+  if (c->protocol == ClusterProtocol::kAuto && !c->tls) {
+    return FieldError("protocol", "\"auto\" needs tls (the protocol is chosen by TLS ALPN)");
+  }
   const Json* v = r.Find("instances");
   if (v == nullptr) return absl::OkStatus();
   CW_ASSIGN_OR_RETURN(c->instances, InstancesFromJson(*v));
@@ -496,7 +508,10 @@ Json ToApiJson(const Object& object) {
 Json ToSpec(const Zone& v) { return {{"description", v.description}}; }
 Json ToSpec(const Proxy& v) { return {{"domains", v.domains}}; }
 Json ToSpec(const Domain& v) {
-  return {{"host", v.host}, {"port", v.port}, {"aliases", v.aliases}};
+  Json j = {{"host", v.host}, {"port", v.port}, {"aliases", v.aliases}};
+  // Only when given, so specs written before TLS existed stay canonical.
+  if (v.tls) j["tls"] = ToJson(*v.tls);
+  return j;
 }
 Json ToSpec(const RouteGroup& v) {
   return {{"default", TargetsToJson(v.default_targets)},
@@ -518,6 +533,8 @@ Json ToSpec(const Cluster& v) {
   if (v.health_check) j["health_check"] = ToJson(*v.health_check);
   if (v.outlier_detection) j["outlier_detection"] = ToJson(*v.outlier_detection);
   if (v.circuit_breakers) j["circuit_breakers"] = ToJson(*v.circuit_breakers);
+  if (v.tls) j["tls"] = ToJson(*v.tls);
+  if (v.protocol != ClusterProtocol::kHttp1) j["protocol"] = std::string(ProtocolName(v.protocol));
   return j;
 }
 

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "model/cluster_policies.h"
+#include "model/tls_settings.h"
 #include "nlohmann/json.hpp"
 
 namespace causeway::model {
@@ -99,6 +100,8 @@ struct Domain {
   std::string host;
   uint32_t port = 0;
   std::vector<std::string> aliases;  // "*.x", "x.*", exact
+  // The proxy terminates TLS for this domain (absent: clear text only).
+  std::optional<DownstreamTls> tls;
   std::string Name() const { return host + ":" + std::to_string(port); }
 };
 
@@ -139,6 +142,9 @@ struct Cluster {
   std::optional<HealthCheck> health_check;
   std::optional<OutlierDetection> outlier_detection;
   std::optional<CircuitBreakers> circuit_breakers;
+  // How the proxy speaks to the instances; kAuto requires tls.
+  ClusterProtocol protocol = ClusterProtocol::kHttp1;
+  std::optional<UpstreamTls> tls;
 };
 
 // Typed views of a stored object (spec assumed canonical; errors name the field).
@@ -186,6 +192,8 @@ bool IsValidName(std::string_view name);
 // Domain names "host:port" (host is a DNS name, possibly with a leading "*."
 // or trailing ".*" in aliases only; port 1..65535).
 bool IsValidDomainName(std::string_view name);
+// A host name: lowercase DNS labels separated by dots, or an IPv4 address.
+bool IsValidHost(std::string_view host);
 
 // A reference from one object to another in the same zone.
 struct Reference {
