@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
 #include "common/status.h"
 #include "common/strings.h"
 #include "common/time_source.h"
+#include "discovery/agent/failover_hub_api.h"
 #include "model/objects.h"
 #include "spdlog/spdlog.h"
 #include "xds/relay_report.h"
@@ -31,6 +33,16 @@ std::string HostAgentName() {
   return name.substr(start, 253);
 }
 
+// "the local catalog", "hub URL", or "hub URL (first of URL1, URL2)".
+std::string HubsForLog(const HubList* hubs) {
+  if (hubs == nullptr) return "the local catalog";
+  std::string text = StrCat("hub ", hubs->Current());
+  if (hubs->urls().size() > 1) {
+    text += StrCat(" (first of ", absl::StrJoin(hubs->urls(), ", "), ")");
+  }
+  return text;
+}
+
 }  // namespace
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)) {}
@@ -43,7 +55,12 @@ Agent::~Agent() {
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
                                                      std::unique_ptr<HubApi> api) {
-  if (api == nullptr && options.hub.empty()) return absl::InvalidArgumentError("--hub is required");
+  std::shared_ptr<HubList> hubs;
+  if (api == nullptr) {
+    auto listed = HubList::Create(options.hubs);
+    if (!listed.ok()) return listed.status();
+    hubs = *std::move(listed);
+  }
   if (!model::IsValidName(options.sync.zone)) {
     return absl::InvalidArgumentError(
         ToAbsl(StrCat("--zone: \"", options.sync.zone, "\" is not a valid zone name")));
@@ -79,15 +96,16 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
     }
   }
   std::unique_ptr<Agent> agent(new Agent(std::move(options)));
+  agent->hubs_ = std::move(hubs);
   for (const std::string& spec : agent->options_.collectors) {
     auto collector = MakeCollector(spec, agent->options_.environment);
     if (!collector.ok()) return collector.status();
     agent->collectors_.Add(*std::move(collector));
   }
   agent->api_ = api != nullptr ? std::move(api)
-                               : std::make_unique<RestHubApi>(
-                                     agent->options_.hub, agent->options_.token,
-                                     agent->options_.sync.zone, agent->options_.ca_file);
+                               : std::make_unique<FailoverHubApi>(
+                                     agent->hubs_, agent->options_.token, agent->options_.sync.zone,
+                                     agent->options_.ca_file);
   agent->syncer_ = std::make_unique<Syncer>(agent->api_.get(), agent->options_.sync);
   return agent;
 }
@@ -96,74 +114,99 @@ int Agent::metrics_port() const { return metrics_server_ ? metrics_server_->port
 
 int Agent::xds_port() const { return xds_ ? xds_->port() : 0; }
 
+absl::Status Agent::StartRelay() {
+  replica_ = std::make_unique<ZoneReplica>(options_.sync.zone);
+  ProxyReporter::Options report;
+  report.zone = options_.sync.zone;
+  report.agent = options_.name;
+  report.interval = options_.status_interval;
+  reporter_ = std::make_unique<ProxyReporter>(
+      report, [this] { return xds_->ZoneStatus(options_.sync.zone); },
+      ProxyReporter::HttpSender(hubs_, options_.token, options_.ca_file));
+  xds::XdsServer::Options xds_options;
+  xds_options.on_stream_change = [this] { reporter_->Changed(); };
+  xds_options.tls = options_.xds_tls;
+  xds_ = std::make_unique<xds::XdsServer>(replica_.get(), &RealTime::Instance(), xds_options);
+  CW_RETURN_IF_ERROR(xds_->Start(options_.xds_address));
+  spdlog::info("discovery: serving xDS for zone {} on {} (port {})", options_.sync.zone,
+               options_.xds_address, xds_->port());
+  // The watch follows the agent's current hub: a new connection asks which
+  // one, and a failed or closed watch moves the agent to the next.
+  ZoneWatcher::Options watch;
+  watch.ca_file = options_.ca_file;
+  watch.hub_url = [hubs = hubs_] { return hubs->Current(); };
+  watch.hub_failed = [hubs = hubs_](const std::string& url, const absl::Status& why) {
+    hubs->Failed(url, why);
+  };
+  watcher_ = std::make_unique<ZoneWatcher>(hubs_->Current(), options_.token, replica_.get(), watch);
+  watcher_->Start();
+  reporter_->Start();
+  return absl::OkStatus();
+}
+
+std::string Agent::MetricsText() const {
+  std::string text = syncer_->metrics().RenderPrometheus();
+  if (hubs_) {
+    text +=
+        "# HELP causeway_agent_hub_moves_total Times the agent moved to the next of its --hub "
+        "URLs because the one in use failed.\n";
+    text += "# TYPE causeway_agent_hub_moves_total counter\n";
+    text += StrCat("causeway_agent_hub_moves_total ", hubs_->moves(), "\n");
+    text += "# HELP causeway_agent_hub_in_use 1 for the --hub URL the agent uses now.\n";
+    text += "# TYPE causeway_agent_hub_in_use gauge\n";
+    const std::string current = hubs_->Current();
+    for (const std::string& url : hubs_->urls()) {
+      text += StrCat("causeway_agent_hub_in_use{url=\"", url, "\"} ", url == current ? 1 : 0, "\n");
+    }
+  }
+  if (xds_) {
+    text +=
+        "# HELP causeway_agent_hub_watch_connected 1 while the zone copy follows the hub's "
+        "watch stream.\n";
+    text += "# TYPE causeway_agent_hub_watch_connected gauge\n";
+    text += StrCat("causeway_agent_hub_watch_connected ", watcher_->connected() ? 1 : 0, "\n");
+    text += xds_->PrometheusMetrics();
+    text +=
+        "# HELP causeway_agent_proxy_reports_total Reports of the xDS server's proxies sent to "
+        "the hub, by result.\n";
+    text += "# TYPE causeway_agent_proxy_reports_total counter\n";
+    text +=
+        StrCat("causeway_agent_proxy_reports_total{result=\"ok\"} ", reporter_->reports_ok(), "\n");
+    text += StrCat("causeway_agent_proxy_reports_total{result=\"error\"} ",
+                   reporter_->reports_failed(), "\n");
+  }
+  return text;
+}
+
+absl::Status Agent::StartMetrics() {
+  http::Router router;
+  router.Add({"GET", "/metrics", [this](http::Request&) {
+                return http::Response::Text(200, MetricsText(), "text/plain; version=0.0.4");
+              }});
+  router.Add({"GET", "/healthz", [](http::Request&) { return http::Response::Text(200, "ok\n"); }});
+  // Ready once the hub holds what the collectors report.
+  router.Add({"GET", "/readyz", [this](http::Request&) {
+                return syncer_->InSync() ? http::Response::Text(200, "ok\n")
+                                         : http::Response::Text(503, "syncing\n");
+              }});
+  http::HttpServer::Options http_options;
+  http_options.address = options_.metrics_address;
+  http_options.io_threads = 1;
+  http_options.worker_threads = 1;
+  metrics_server_ = std::make_unique<http::HttpServer>(
+      http_options, std::move(router),
+      [](int status, std::string_view, std::string_view message) {
+        return http::Response::Text(status, std::string(message) + "\n");
+      },
+      [](const http::Request&, int, std::string_view, std::chrono::steady_clock::duration) {});
+  return metrics_server_->Start();
+}
+
 absl::Status Agent::Start() {
-  if (!options_.xds_address.empty()) {
-    replica_ = std::make_unique<ZoneReplica>(options_.sync.zone);
-    ProxyReporter::Options report;
-    report.zone = options_.sync.zone;
-    report.agent = options_.name;
-    report.interval = options_.status_interval;
-    reporter_ = std::make_unique<ProxyReporter>(
-        report, [this] { return xds_->ZoneStatus(options_.sync.zone); },
-        ProxyReporter::HttpSender(options_.hub, options_.token, options_.ca_file));
-    xds::XdsServer::Options xds_options;
-    xds_options.on_stream_change = [this] { reporter_->Changed(); };
-    xds_options.tls = options_.xds_tls;
-    xds_ = std::make_unique<xds::XdsServer>(replica_.get(), &RealTime::Instance(), xds_options);
-    CW_RETURN_IF_ERROR(xds_->Start(options_.xds_address));
-    spdlog::info("discovery: serving xDS for zone {} on {} (port {})", options_.sync.zone,
-                 options_.xds_address, xds_->port());
-    ZoneWatcher::Options watch;
-    watch.ca_file = options_.ca_file;
-    watcher_ = std::make_unique<ZoneWatcher>(options_.hub, options_.token, replica_.get(), watch);
-    watcher_->Start();
-    reporter_->Start();
-  }
-  if (!options_.metrics_address.empty()) {
-    http::Router router;
-    router.Add({"GET", "/metrics", [this](http::Request&) {
-                  std::string text = syncer_->metrics().RenderPrometheus();
-                  if (xds_) {
-                    text +=
-                        "# HELP causeway_agent_hub_watch_connected 1 while the zone copy "
-                        "follows the hub's watch stream.\n";
-                    text += "# TYPE causeway_agent_hub_watch_connected gauge\n";
-                    text += StrCat("causeway_agent_hub_watch_connected ",
-                                   watcher_->connected() ? 1 : 0, "\n");
-                    text += xds_->PrometheusMetrics();
-                    text +=
-                        "# HELP causeway_agent_proxy_reports_total Reports of the xDS server's "
-                        "proxies sent to the hub, by result.\n";
-                    text += "# TYPE causeway_agent_proxy_reports_total counter\n";
-                    text += StrCat("causeway_agent_proxy_reports_total{result=\"ok\"} ",
-                                   reporter_->reports_ok(), "\n");
-                    text += StrCat("causeway_agent_proxy_reports_total{result=\"error\"} ",
-                                   reporter_->reports_failed(), "\n");
-                  }
-                  return http::Response::Text(200, std::move(text), "text/plain; version=0.0.4");
-                }});
-    router.Add(
-        {"GET", "/healthz", [](http::Request&) { return http::Response::Text(200, "ok\n"); }});
-    // Ready once the hub holds what the collectors report.
-    router.Add({"GET", "/readyz", [this](http::Request&) {
-                  return syncer_->InSync() ? http::Response::Text(200, "ok\n")
-                                           : http::Response::Text(503, "syncing\n");
-                }});
-    http::HttpServer::Options http_options;
-    http_options.address = options_.metrics_address;
-    http_options.io_threads = 1;
-    http_options.worker_threads = 1;
-    metrics_server_ = std::make_unique<http::HttpServer>(
-        http_options, std::move(router),
-        [](int status, std::string_view, std::string_view message) {
-          return http::Response::Text(status, std::string(message) + "\n");
-        },
-        [](const http::Request&, int, std::string_view, std::chrono::steady_clock::duration) {});
-    CW_RETURN_IF_ERROR(metrics_server_->Start());
-  }
+  if (!options_.xds_address.empty()) CW_RETURN_IF_ERROR(StartRelay());
+  if (!options_.metrics_address.empty()) CW_RETURN_IF_ERROR(StartMetrics());
   spdlog::info("discovery: agent for zone {} syncing to {} from {} collector(s){}",
-               options_.sync.zone, options_.hub.empty() ? "the local catalog" : options_.hub,
-               collectors_.size(),
+               options_.sync.zone, HubsForLog(hubs_.get()), collectors_.size(),
                options_.sync.delete_missing ? ", deleting missing clusters" : "");
   syncer_->Start();
   started_ = true;

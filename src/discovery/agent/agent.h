@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "discovery/agent/collector_spec.h"
+#include "discovery/agent/hub_list.h"
 #include "discovery/agent/proxy_reporter.h"
 #include "discovery/collector_group.h"
 #include "discovery/replica/zone_replica.h"
@@ -24,7 +25,9 @@ class XdsServer;
 namespace causeway::discovery {
 
 struct AgentOptions {
-  std::string hub;      // base URL of the hub's REST API (unused with an explicit HubApi)
+  // Base URLs of the hubs' REST APIs, used one at a time in this order
+  // (HubList; unused with an explicit HubApi).
+  std::vector<std::string> hubs;
   std::string token;    // an agent token limited to `sync.zone`
   std::string ca_file;  // PEM roots for an https:// hub ("" = the system's)
   std::vector<std::string> collectors;
@@ -50,7 +53,7 @@ struct AgentOptions {
 class Agent {
  public:
   // Validates the options and builds the collectors (nothing runs yet).
-  // Writes go to `api`, or to the hub's REST API at options.hub when null
+  // Writes go to `api`, or to the hubs' REST APIs at options.hubs when null
   // (`causeway serve --collector` passes a CatalogHubApi instead).
   static absl::StatusOr<std::unique_ptr<Agent>> Create(AgentOptions options,
                                                        std::unique_ptr<HubApi> api = nullptr);
@@ -64,11 +67,19 @@ class Agent {
   int metrics_port() const;
   // The bound port of the xDS server (after Start), or 0.
   int xds_port() const;
+  // The hubs this agent uses, or null with an explicit HubApi.
+  const HubList* hubs() const { return hubs_.get(); }
 
  private:
   explicit Agent(AgentOptions options);
+  // Start's parts: the relay (zone copy, its watch, xDS server, reports) and
+  // the /metrics, /healthz and /readyz server.
+  absl::Status StartRelay();
+  absl::Status StartMetrics();
+  std::string MetricsText() const;
 
   AgentOptions options_;
+  std::shared_ptr<HubList> hubs_;  // null with an explicit HubApi
   std::unique_ptr<HubApi> api_;
   std::unique_ptr<Syncer> syncer_;
   CollectorGroup collectors_;

@@ -28,8 +28,14 @@ void AddAgentCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "agent",
       "Run collectors where the services run and sync their clusters into one zone of the hub");
-  cmd->add_option("--hub", options->hub, "Hub REST API base URL")
+  cmd->add_option("--hub", options->hubs,
+                  "Hub REST API base URL; several hubs of one store as URL1,URL2 or a repeated "
+                  "--hub (CAUSEWAY_HUB takes the same comma list): the agent uses one at a time, "
+                  "in this order, and moves to the next when the one in use cannot be reached, "
+                  "answers 5xx or closes its watch, retrying with backoff; it logs each move, "
+                  "and its --xds relay keeps serving its copy of the zone meanwhile")
       ->envname("CAUSEWAY_HUB")
+      ->delimiter(',')
       ->required();
   cmd->add_option("--token", options->token, "Agent token limited to the zone")
       ->envname("CAUSEWAY_TOKEN");

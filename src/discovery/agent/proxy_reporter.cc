@@ -97,30 +97,42 @@ ProxyReporter::ProxyReporter(Options options, std::function<json()> zone_status,
 
 ProxyReporter::~ProxyReporter() { Stop(); }
 
-ProxyReporter::Sender ProxyReporter::HttpSender(std::string hub_url, std::string token,
+ProxyReporter::Sender ProxyReporter::HttpSender(std::shared_ptr<HubList> hubs, std::string token,
                                                 std::string ca_file) {
-  // One connection, used by the reporting thread and then by Stop.
+  // One connection, used by the reporting thread and then by Stop; opened
+  // again when the agent has moved to another hub.
   struct State {
-    std::string url, token, ca_file;
+    std::shared_ptr<HubList> hubs;
+    std::string token, ca_file;
+    std::string url;  // the hub `client` is connected to
     std::unique_ptr<HttpClient> client;
   };
   auto state = std::make_shared<State>(
-      State{std::move(hub_url), std::move(token), std::move(ca_file), nullptr});
+      State{std::move(hubs), std::move(token), std::move(ca_file), "", nullptr});
   return [state](std::string_view method, const std::string& target,
                  const std::string& body) -> absl::StatusOr<HttpResponse> {
+    const std::string url = state->hubs->Current();
+    if (url != state->url) state->client.reset();
     if (state->client == nullptr) {
       HttpClient::Options options;
       options.timeout = std::chrono::seconds(5);
       options.ca_file = state->ca_file;
-      auto created = HttpClient::Create(state->url, options);
+      auto created = HttpClient::Create(url, options);
       if (!created.ok()) return created.status();
       state->client = *std::move(created);
+      state->url = url;
     }
     HttpClient::Headers headers;
     if (!state->token.empty()) headers["Authorization"] = "Bearer " + state->token;
     if (!body.empty()) headers["Content-Type"] = "application/json";
     auto response = state->client->Send(method, target, body, headers);
-    if (!response.ok()) state->client.reset();  // a new connection next time
+    if (!response.ok()) {
+      state->client.reset();  // a new connection next time
+      state->hubs->Failed(url, response.status());
+    } else if (response->status >= 500) {
+      state->hubs->Failed(
+          url, absl::UnavailableError(ToAbsl(StrCat("proxy report: HTTP ", response->status))));
+    }
     return response;
   };
 }

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "discovery/agent/hub_list.h"
 #include "net/http_client.h"
 #include "nlohmann/json.hpp"
 
@@ -62,8 +64,11 @@ class ProxyReporter {
   ProxyReporter(const ProxyReporter&) = delete;
   ProxyReporter& operator=(const ProxyReporter&) = delete;
 
-  // A sender over one keep-alive connection to the hub's REST API.
-  static Sender HttpSender(std::string hub_url, std::string token, std::string ca_file = "");
+  // A sender over one keep-alive connection to the current hub of `hubs`'s
+  // REST API; a hub that cannot be reached or answers 5xx is reported to
+  // `hubs`, and the next report goes to the hub in use then.
+  static Sender HttpSender(std::shared_ptr<HubList> hubs, std::string token,
+                           std::string ca_file = "");
 
   // Sends the first report at once, then keeps reporting.
   void Start();

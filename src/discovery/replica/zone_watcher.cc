@@ -71,7 +71,8 @@ void ZoneWatcher::Run() {
     absl::Status status;
     HttpClient::Options client_options{std::chrono::seconds(5)};
     client_options.ca_file = options_.ca_file;
-    auto client = HttpClient::Create(hub_url_, client_options);
+    const std::string url = options_.hub_url ? options_.hub_url() : hub_url_;
+    auto client = HttpClient::Create(url, client_options);
     if (!client.ok()) {
       status = client.status();
     } else {
@@ -92,6 +93,9 @@ void ZoneWatcher::Run() {
     {
       std::unique_lock lock(mu_);
       if (stopping_) return;
+      if (options_.hub_failed && !relist_ && (was_connected || !status.ok())) {
+        options_.hub_failed(url, status.ok() ? absl::UnavailableError("watch closed") : status);
+      }
       if (was_connected || !status.ok()) {
         spdlog::warn(
             "discovery: watch of zone {} on the hub ended ({}); serving the last copy "

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -24,6 +25,10 @@ class ZoneWatcher {
     std::chrono::milliseconds min_backoff{250};
     std::chrono::milliseconds max_backoff{5000};
     std::string ca_file;  // PEM roots for an https:// hub ("" = the system's)
+    // With several hubs: the URL of each new connection (instead of
+    // hub_url), and told when the watch on one failed or closed.
+    std::function<std::string()> hub_url;
+    std::function<void(const std::string& url, const absl::Status& why)> hub_failed;
   };
 
   ZoneWatcher(std::string hub_url, std::string token, ZoneReplica* replica, Options options);
