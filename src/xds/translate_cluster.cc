@@ -94,6 +94,8 @@ Cluster TranslateCluster(const ZoneIndex& zone, const model::Cluster& model_clus
   if (cluster->health_check) AddHealthCheck(*cluster->health_check, &out);
   if (cluster->outlier_detection) AddOutlierDetection(*cluster->outlier_detection, &out);
   if (cluster->circuit_breakers) AddCircuitBreakers(*cluster->circuit_breakers, &out);
+  internal::AddUpstreamTls(*cluster, &out);
+  internal::AddProtocolOptions(*cluster, &out);
   return out;
 }
 

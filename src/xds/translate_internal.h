@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/status.h"
@@ -37,5 +38,21 @@ absl::Status CollectClusters(const ZoneIndex& zone, const model::Domain& domain,
 // the caller sets the route specifier (rds or route_config).
 envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager
 BaseConnectionManager(std::string stat_prefix);
+
+// Cluster `tls`: a transport socket with an UpstreamTlsContext that verifies
+// the peer (ca_file, else the system bundle; sni as the name to match);
+// nothing when the cluster has no tls.
+void AddUpstreamTls(const model::Cluster& cluster, envoy::config::cluster::v3::Cluster* out);
+
+// Cluster `protocol`: HttpProtocolOptions under typed_extension_protocol_options
+// for http2 and auto; nothing for http1 (Envoy's default).
+void AddProtocolOptions(const model::Cluster& cluster, envoy::config::cluster::v3::Cluster* out);
+
+// Domain `tls`: when any of `domains` (one port's, sorted by name) has tls,
+// adds the TLS inspector and one filter chain per TLS domain, matched by SNI
+// and carrying the plain chain's filters, before the plain chain, which stays
+// last without a match. `listener` must hold exactly its plain chain.
+void AddDownstreamTls(const std::vector<const model::Domain*>& domains,
+                      envoy::config::listener::v3::Listener* listener);
 
 }  // namespace causeway::xds::internal

@@ -125,6 +125,7 @@ absl::StatusOr<ProxyResources> TranslateProxy(const ZoneIndex& zone, std::string
   for (const auto& [port, domains] : by_port) {
     const std::string name = ListenerName(proxy->name, port);
     out.listeners.push_back(ProxyListener(name, port));
+    internal::AddDownstreamTls(domains, &out.listeners.back());
     RouteConfiguration config;
     config.set_name(name);
     for (const model::Domain* domain : domains) {
