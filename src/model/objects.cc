@@ -618,6 +618,38 @@ bool IsValidDomainName(std::string_view name) {
   return IsValidHost(name.substr(0, colon));
 }
 
+namespace {
+
+// A domain's name is derived: host:port. The body may give host+port, the
+// name (`given`, from the path or the body), or both (then they must agree).
+absl::Status DeriveDomainName(const std::string& given, ParsedObject* out) {
+  std::string host = out->spec["host"].get<std::string>();
+  uint32_t port = out->spec["port"].get<uint32_t>();
+  if (host.empty() && port == 0 && !given.empty()) {
+    if (!IsValidDomainName(given))
+      return FieldError("name", StrCat("\"", given, "\" is not host:port"));
+    size_t colon = given.rfind(':');
+    host = given.substr(0, colon);
+    if (!absl::SimpleAtoi(given.substr(colon + 1), &port)) {
+      return FieldError("name", StrCat("\"", given, "\" is not host:port"));
+    }
+  }
+  host = absl::AsciiStrToLower(host);
+  if (host.empty()) return FieldError("host", "is required");
+  if (!IsValidHost(host)) return FieldError("host", StrCat("\"", host, "\" is not a host name"));
+  if (port == 0) return FieldError("port", "is required (1-65535)");
+  out->spec["host"] = host;
+  out->spec["port"] = port;
+  out->key.name = StrCat(host, ":", port);
+  if (!given.empty() && given != out->key.name) {
+    return FieldError("name",
+                      StrCat("is \"", given, "\" but host and port say \"", out->key.name, "\""));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<ParsedObject> ParseObject(Kind kind, const Json& body, std::string_view zone,
                                          std::string_view name) {
   if (!body.is_object()) return FieldError("", "the body must be a JSON object");
@@ -651,29 +683,7 @@ absl::StatusOr<ParsedObject> ParseObject(Kind kind, const Json& body, std::strin
   CW_ASSIGN_OR_RETURN(out.spec, CanonicalSpec(kind, body, body_name));
 
   if (kind == Kind::kDomain) {
-    // A domain's name is derived: host:port. The body may give host+port,
-    // the name, or both (then they must agree).
-    std::string host = out.spec["host"].get<std::string>();
-    uint32_t port = out.spec["port"].get<uint32_t>();
-    std::string given = !name.empty() ? std::string(name) : body_name;
-    if (host.empty() && port == 0 && !given.empty()) {
-      if (!IsValidDomainName(given))
-        return FieldError("name", StrCat("\"", given, "\" is not host:port"));
-      size_t colon = given.rfind(':');
-      host = given.substr(0, colon);
-      absl::SimpleAtoi(given.substr(colon + 1), &port);
-    }
-    host = absl::AsciiStrToLower(host);
-    if (host.empty()) return FieldError("host", "is required");
-    if (!IsValidHost(host)) return FieldError("host", StrCat("\"", host, "\" is not a host name"));
-    if (port == 0) return FieldError("port", "is required (1-65535)");
-    out.spec["host"] = host;
-    out.spec["port"] = port;
-    out.key.name = StrCat(host, ":", port);
-    if (!given.empty() && given != out.key.name) {
-      return FieldError("name",
-                        StrCat("is \"", given, "\" but host and port say \"", out.key.name, "\""));
-    }
+    CW_RETURN_IF_ERROR(DeriveDomainName(!name.empty() ? std::string(name) : body_name, &out));
   } else {
     if (!name.empty() && !body_name.empty() && body_name != name) {
       return FieldError("name", StrCat("is \"", body_name, "\" but the path says \"", name, "\""));
