@@ -9,11 +9,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "proxy/config/supported_fields.h"
+#include "proxy/config/tls_context.h"
 
 // Deprecated v3 fields (HeaderValueOption.append, HeaderMatcher.exact_match
 // and friends) are still sent by control planes, so they are honoured.
@@ -774,6 +777,86 @@ absl::Status IndexDomain(const std::string& where, const std::string& raw, size_
   return absl::OkStatus();
 }
 
+// Cluster.transport_socket: an UpstreamTlsContext (config/tls_context.h).
+absl::StatusOr<std::shared_ptr<const UpstreamTls>> BuildClusterTls(
+    const std::string& where, const envoy::config::cluster::v3::Cluster& cluster) {
+  if (!cluster.has_transport_socket()) return nullptr;
+  const std::string at = where + ": transport_socket";
+  envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext tls;
+  if (!cluster.transport_socket().typed_config().UnpackTo(&tls)) {
+    return Invalid(at + ".typed_config", "not an UpstreamTlsContext");
+  }
+  return BuildUpstreamTls(at, tls);
+}
+
+bool HasTlsInspector(const envoy::config::listener::v3::Listener& l) {
+  for (const auto& f : l.listener_filters()) {
+    if (f.typed_config()
+            .Is<envoy::extensions::filters::listener::tls_inspector::v3::TlsInspector>())
+      return true;
+  }
+  return false;
+}
+
+// One filter chain with a transport_socket: a TLS chain chosen by SNI.
+absl::Status BuildTlsChain(const std::string& where,
+                           const envoy::config::listener::v3::FilterChain& chain,
+                           ListenerConfig& out) {
+  const auto& match = chain.filter_chain_match();
+  if (!match.transport_protocol().empty() && match.transport_protocol() != "tls") {
+    return Invalid(
+        where + ".filter_chain_match.transport_protocol",
+        absl::StrCat("'", match.transport_protocol(), "' with a transport_socket (only tls)"));
+  }
+  envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext tls;
+  if (!chain.transport_socket().typed_config().UnpackTo(&tls)) {
+    return Invalid(where + ".transport_socket.typed_config", "not a DownstreamTlsContext");
+  }
+  std::vector<std::string> names(match.server_names().begin(), match.server_names().end());
+  auto built = BuildDownstreamTlsChain(where + ".transport_socket", names, tls);
+  if (!built.ok()) return built.status();
+  out.tls_chains.push_back(*std::move(built));
+  return absl::OkStatus();
+}
+
+// The listener's filter chains: TLS chains (each with a DownstreamTlsContext
+// and the server_names it serves) and at most one clear-text chain without
+// a filter_chain_match. Every chain carries the same filters (the hub gives
+// each the same HTTP connection manager); the index of the chain whose
+// filters the listener serves is returned.
+absl::StatusOr<int> BuildListenerChains(const std::string& where,
+                                        const envoy::config::listener::v3::Listener& l,
+                                        ListenerConfig& out) {
+  if (l.filter_chains_size() == 0) return Invalid(where + ".filter_chains", "none");
+  int plain = -1;
+  out.plain_chain = false;
+  for (int i = 0; i < l.filter_chains_size(); ++i) {
+    const auto& chain = l.filter_chains(i);
+    const std::string at = absl::StrCat(where, ".filter_chains[", i, "]");
+    if (!chain.filters().empty() && i > 0 &&
+        !google::protobuf::util::MessageDifferencer::Equals(l.filter_chains(0).filters(0),
+                                                            chain.filters(0))) {
+      return Invalid(at + ".filters",
+                     "must be the same as filter_chains[0]'s (one HTTP connection manager)");
+    }
+    if (chain.has_transport_socket()) {
+      if (absl::Status s = BuildTlsChain(at, chain, out); !s.ok()) return s;
+      continue;
+    }
+    if (chain.has_filter_chain_match()) {
+      return Invalid(at + ".filter_chain_match", "only with a transport_socket (TLS)");
+    }
+    if (plain >= 0) return Invalid(at, "a second chain without filter_chain_match");
+    plain = i;
+    out.plain_chain = true;
+  }
+  if (!out.tls_chains.empty() && !HasTlsInspector(l)) {
+    return Invalid(where + ".listener_filters",
+                   "envoy.filters.listener.tls_inspector is required for TLS filter chains");
+  }
+  return plain >= 0 ? plain : 0;
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const RouteTable>> BuildRouteTable(
@@ -901,6 +984,7 @@ absl::StatusOr<std::shared_ptr<const ClusterConfig>> BuildCluster(
   CW_RC_ASSIGN(out->health_check, BuildHealthCheck(where, cluster));
   CW_RC_ASSIGN(out->outlier_detection, BuildOutlierDetection(where, cluster));
   CW_RC_ASSIGN(out->circuit_breakers, BuildCircuitBreakers(where, cluster));
+  CW_RC_ASSIGN(out->tls, BuildClusterTls(where, cluster));
   if (cla == nullptr) return std::shared_ptr<const ClusterConfig>(std::move(out));
   for (int l = 0; l < cla->endpoints_size(); ++l) {
     const auto& loc = cla->endpoints(l);
@@ -949,28 +1033,26 @@ absl::StatusOr<ListenerConfig> BuildListener(const envoy::config::listener::v3::
   out.address = sa.address().empty() ? "0.0.0.0" : sa.address();
   if (sa.port_value() > 65535) return Invalid(where + ".address.port_value", "out of range");
   out.port = static_cast<uint16_t>(sa.port_value());
-  if (l.filter_chains_size() != 1) {
-    return Invalid(where + ".filter_chains", "exactly one filter chain is supported");
-  }
-  const auto& chain = l.filter_chains(0);
+  int http_chain = 0;
+  CW_RC_ASSIGN(http_chain, BuildListenerChains(where, l, out));
+  const auto& chain = l.filter_chains(http_chain);
+  const std::string chain_where = absl::StrCat(where, ".filter_chains[", http_chain, "]");
   const HcmProto* found = nullptr;
   HcmProto hcm;
   for (int i = 0; i < chain.filters_size(); ++i) {
     const auto& f = chain.filters(i);
     if (f.has_typed_config() && f.typed_config().Is<HcmProto>()) {
       if (!f.typed_config().UnpackTo(&hcm)) {
-        return Invalid(absl::StrCat(where, ".filter_chains[0].filters[", i, "].typed_config"),
+        return Invalid(absl::StrCat(chain_where, ".filters[", i, "].typed_config"),
                        "cannot unpack HttpConnectionManager");
       }
       found = &hcm;
     } else {
-      return Invalid(absl::StrCat(where, ".filter_chains[0].filters[", i, "]"),
+      return Invalid(absl::StrCat(chain_where, ".filters[", i, "]"),
                      absl::StrCat("unsupported network filter '", f.name(), "'"));
     }
   }
-  if (found == nullptr) {
-    return Invalid(where + ".filter_chains[0].filters", "no HttpConnectionManager");
-  }
+  if (found == nullptr) return Invalid(chain_where + ".filters", "no HttpConnectionManager");
   if (hcm.has_rds()) {
     out.route_config_name = hcm.rds().route_config_name();
     if (out.route_config_name.empty()) {

@@ -17,6 +17,11 @@
 
 namespace causeway::proxy {
 
+// TLS settings of a cluster and of a listener's filter chains, with their
+// OpenSSL contexts (config/tls_context.h).
+struct UpstreamTls;
+struct DownstreamTlsChain;
+
 // envoy.type.matcher.v3.StringMatcher.
 struct StringMatch {
   enum class Kind { kExact, kPrefix, kSuffix, kContains, kRegex };
@@ -248,6 +253,9 @@ struct ClusterConfig {
   // Cluster.outlier_detection, when there is one.
   std::optional<OutlierDetectionConfig> outlier_detection;
   CircuitBreakerConfig circuit_breakers;
+  // transport_socket with an UpstreamTlsContext: connections to the
+  // endpoints speak TLS (nullptr: clear text).
+  std::shared_ptr<const UpstreamTls> tls;
 
   // The load balancer keeps each worker's pick state per id: a cluster is
   // not modified once it has served a pick (a change is a new ClusterConfig).
@@ -266,6 +274,11 @@ struct ListenerConfig {
   std::chrono::milliseconds idle_timeout{300000};
   std::chrono::milliseconds request_headers_timeout{0};
   std::chrono::milliseconds request_timeout{0};
+  // Filter chains with a DownstreamTlsContext, chosen by SNI (tls_inspector
+  // among the listener_filters). Empty: the listener speaks clear text only.
+  std::vector<std::shared_ptr<const DownstreamTlsChain>> tls_chains;
+  // Whether a chain without filter_chain_match serves clear-text clients.
+  bool plain_chain = true;
 };
 
 struct ProxyConfig {

@@ -34,6 +34,12 @@ constexpr absl::string_view kRouterType = "envoy.extensions.filters.http.router.
 constexpr absl::string_view kRouterName = "envoy.filters.http.router";
 constexpr absl::string_view kHcmType =
     "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+constexpr absl::string_view kUpstreamTlsType =
+    "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
+constexpr absl::string_view kDownstreamTlsType =
+    "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
+constexpr absl::string_view kTlsInspectorType =
+    "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
 
 // How a set field is looked into once it is allowed.
 enum class Walk {
@@ -124,19 +130,32 @@ void AddListenerRules(RuleBook& book) {
       {"name"},
       {"stat_prefix"},  // ignored because it only names statistics
       {"address", kMsg},
-      {"filter_chains", kMsg},  // build_config: exactly one
+      {"filter_chains", kMsg},  // build_config: TLS chains by SNI, one plain chain
+      {"listener_filters", kMsg},
   }};
+  // The TLS inspector reads SNI from the ClientHello; it is the only
+  // listener filter.
+  book["envoy.config.listener.v3.ListenerFilter"] = {{
+      {"name"},
+      {"typed_config", kAny, {kTlsInspectorType}},
+  }};
+  book[std::string(kTlsInspectorType)] = {};
   book["envoy.config.core.v3.Address"] = {{{"socket_address", kMsg}}};
   book["envoy.config.core.v3.SocketAddress"] = {{
       {"protocol", Walk::kValue, {"TCP"}},
       {"address"},
       {"port_value"},
   }};
-  // filter_chain_match and transport_socket (TLS) are not implemented: the
-  // one chain takes every connection in clear text.
+  // A chain with a DownstreamTlsContext serves TLS clients whose SNI is
+  // among its server_names; the chain without a match serves clear text.
   book["envoy.config.listener.v3.FilterChain"] = {{
       {"name"},  // ignored because it only names the chain
       {"filters", kMsg},
+      {"filter_chain_match", kMsg},
+      {"transport_socket", kMsg},
+  }};
+  book["envoy.config.listener.v3.FilterChainMatch"] = {{
+      {"server_names"}, {"transport_protocol"},  // build_config: "tls" only
   }};
   book["envoy.config.listener.v3.Filter"] = {{
       {"name"},  // the filter is chosen by its typed_config's type, as in Envoy
@@ -312,6 +331,7 @@ void AddClusterRules(RuleBook& book) {
       {"outlier_detection", kMsg},  // upstream/outlier_detector.h
       {"circuit_breakers", kMsg},   // upstream/circuit_breaker.h
       {"health_checks", kMsg},      // upstream/health_checker.h
+      {"transport_socket", kMsg},   // config/tls_context.h
   }};
   // One HTTP check; build_config refuses a second entry.
   book["envoy.config.core.v3.HealthCheck"] = {{
@@ -374,6 +394,40 @@ void AddClusterRules(RuleBook& book) {
   book["envoy.config.cluster.v3.Cluster.LbSubsetConfig.LbSubsetSelector"] = {{{"keys"}}};
 }
 
+// TLS (config/tls_context.h): certificates, keys and CAs from files.
+void AddTlsRules(RuleBook& book) {
+  book["envoy.config.core.v3.TransportSocket"] = {{
+      {"name"},  // the socket is chosen by its typed_config's type, as in Envoy
+      {"typed_config", kAny, {kUpstreamTlsType, kDownstreamTlsType}},
+  }};
+  book[std::string(kUpstreamTlsType)] = {{
+      {"sni"},
+      {"common_tls_context", kMsg},
+  }};
+  book[std::string(kDownstreamTlsType)] = {{
+      {"common_tls_context", kMsg},
+      {"require_client_certificate"},
+  }};
+  book["envoy.extensions.transport_sockets.tls.v3.CommonTlsContext"] = {{
+      {"tls_certificates", kMsg},
+      {"validation_context", kMsg},
+      {"alpn_protocols"},
+  }};
+  book["envoy.extensions.transport_sockets.tls.v3.TlsCertificate"] = {{
+      // DataSources: build_config takes a filename only (a route's direct
+      // response takes inline text only, so the type has no one rule).
+      {"certificate_chain"},
+      {"private_key"},
+  }};
+  book["envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext"] = {{
+      {"trusted_ca"},  // a filename (build_config)
+      {"match_typed_subject_alt_names", kMsg},
+  }};
+  book["envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher"] = {{
+      {"san_type", Walk::kValue, {"DNS"}}, {"matcher", kMsg},  // build_config: exact only
+  }};
+}
+
 // Endpoints: one flat list per cluster.
 void AddEndpointRules(RuleBook& book) {
   book["envoy.config.endpoint.v3.ClusterLoadAssignment"] = {{
@@ -409,6 +463,7 @@ const RuleBook& Book() {
     AddRouteActionRules(*b);
     AddClusterRules(*b);
     AddEndpointRules(*b);
+    AddTlsRules(*b);
     return b;
   }();
   return *book;

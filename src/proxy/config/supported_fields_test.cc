@@ -4,6 +4,7 @@
 
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "support/proxy/test_protos.h"
@@ -261,24 +262,34 @@ TEST(SupportedFieldsTest, ListenerFieldsNotImplementedAreRefusedByPath) {
   ExpectFieldsRefused<L>(
       "listener 'edge:80'", FieldsListenerWith(FieldsGoodHcm()),
       {
-          {"Listener.listener_filters",
-           [](L& l) { l.add_listener_filters()->set_name("envoy.filters.listener.tls_inspector"); },
-           "listener 'edge:80': listener_filters is not supported by causeway-proxy"},
-          {"FilterChain.transport_socket",
+          {"ListenerFilter.typed_config (proxy protocol)",
            [](L& l) {
-             auto* ts = l.mutable_filter_chains(0)->mutable_transport_socket();
-             ts->set_name("envoy.transport_sockets.tls");
-             ts->mutable_typed_config()->set_type_url(
+             l.add_listener_filters()->mutable_typed_config()->set_type_url(
                  "type.googleapis.com/"
-                 "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext");
+                 "envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol");
            },
-           "listener 'edge:80': filter_chains[0].transport_socket is not supported by "
-           "causeway-proxy"},
-          {"FilterChain.filter_chain_match",
+           "listener 'edge:80': listener_filters[0].typed_config of type "
+           "envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol is not supported"},
+          {"DownstreamTlsContext.session_timeout",
            [](L& l) {
-             l.mutable_filter_chains(0)->mutable_filter_chain_match()->add_server_names("a.test");
+             envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext tls;
+             tls.mutable_session_timeout()->set_seconds(5);
+             l.mutable_filter_chains(0)
+                 ->mutable_transport_socket()
+                 ->mutable_typed_config()
+                 ->PackFrom(tls);
            },
-           "listener 'edge:80': filter_chains[0].filter_chain_match is not supported"},
+           "listener 'edge:80': filter_chains[0].transport_socket.typed_config.session_timeout "
+           "is not supported by causeway-proxy"},
+          {"FilterChainMatch.destination_port",
+           [](L& l) {
+             l.mutable_filter_chains(0)
+                 ->mutable_filter_chain_match()
+                 ->mutable_destination_port()
+                 ->set_value(443);
+           },
+           "listener 'edge:80': filter_chains[0].filter_chain_match.destination_port is not "
+           "supported"},
           {"Address.pipe", [](L& l) { l.mutable_address()->mutable_pipe()->set_path("/p"); },
            "listener 'edge:80': address.pipe is not supported"},
           {"Filter.typed_config TcpProxy",
@@ -431,17 +442,19 @@ TEST(SupportedFieldsTest, RouteFieldsNotImplementedAreRefusedByPath) {
 
 TEST(SupportedFieldsTest, ClusterFieldsNotImplementedAreRefusedByPath) {
   using C = Cluster;
+  // A TLS field the proxy does not implement.
   auto tls = [](C& c) {
-    auto* ts = c.mutable_transport_socket();
-    ts->set_name("envoy.transport_sockets.tls");
-    ts->mutable_typed_config()->set_type_url(
-        "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext");
+    envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext ctx;
+    ctx.set_allow_renegotiation(true);
+    c.mutable_transport_socket()->set_name("envoy.transport_sockets.tls");
+    c.mutable_transport_socket()->mutable_typed_config()->PackFrom(ctx);
   };
   ExpectFieldsRefused<C>(
       "cluster 'api'", FieldsGoodCluster(),
       {
-          {"Cluster.transport_socket", tls,
-           "cluster 'api': transport_socket is not supported by causeway-proxy"},
+          {"UpstreamTlsContext.allow_renegotiation", tls,
+           "cluster 'api': transport_socket.typed_config.allow_renegotiation is not supported by "
+           "causeway-proxy"},
           {"Cluster.transport_socket_matches",
            [](C& c) { c.add_transport_socket_matches()->set_name("tls"); },
            "cluster 'api': transport_socket_matches is not supported by causeway-proxy"},
@@ -522,12 +535,16 @@ TEST(SupportedFieldsTest, EndpointFieldsNotImplementedAreRefusedByPath) {
 // proxyless gRPC listeners (api_listener) alone as BuildConfig does.
 TEST(SupportedFieldsTest, BuildConfigRefusesAndSkipsApiListeners) {
   Cluster tls = FieldsGoodCluster();
+  envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext context;
+  context.set_allow_renegotiation(true);
   tls.mutable_transport_socket()->set_name("envoy.transport_sockets.tls");
+  tls.mutable_transport_socket()->mutable_typed_config()->PackFrom(context);
   auto built = BuildConfig({FieldsListenerWith(FieldsGoodHcm())}, {FieldsGoodRoutes()}, {tls},
                            {FieldsGoodAssignment()});
   ASSERT_FALSE(built.ok());
   EXPECT_EQ(built.status().message(),
-            "cluster 'api': transport_socket is not supported by causeway-proxy");
+            "cluster 'api': transport_socket.typed_config.allow_renegotiation is not supported by "
+            "causeway-proxy");
 
   Listener api;
   api.set_name("grpc.test:50051");

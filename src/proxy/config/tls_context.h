@@ -1,0 +1,96 @@
+// TLS of the proxy's connections, built from Envoy's tls.v3 messages:
+// UpstreamTlsContext on a cluster (the proxy originates TLS to its
+// endpoints) and DownstreamTlsContext on a listener's filter chains (the
+// proxy terminates TLS for the chain's server_names). The files they name
+// are read when the configuration is built, so a file that cannot be read
+// or parsed NACKs the update (naming the file and the field) and the last
+// good configuration stays.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/ssl/context.hpp"
+#include "boost/asio/ssl/stream.hpp"
+#include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+
+namespace causeway::proxy {
+
+// TLS over a connection's socket, which the connection owns alongside (so
+// the clear-text path keeps reading and writing the socket itself).
+using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
+
+struct UpstreamTls {
+  std::string sni;      // sent as SNI; else the endpoint's host name, if it is one
+  std::string ca_file;  // trusted_ca; "" means the peer is not verified (as Envoy)
+  // match_typed_subject_alt_names, DNS exact: the peer's certificate must
+  // name one of these.
+  std::vector<std::string> san_exact;
+  // Prefix of the pool's key for connections with these settings, so that
+  // a TLS and a clear-text cluster with the same endpoint never share one,
+  // and configuration updates with the same settings keep the idle ones.
+  std::string pool_prefix;
+  std::shared_ptr<boost::asio::ssl::context> context;
+};
+
+// `where` names the field in errors ("cluster 'api': transport_socket").
+absl::StatusOr<std::shared_ptr<const UpstreamTls>> BuildUpstreamTls(
+    const std::string& where,
+    const envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext& proto);
+
+// A certificate and key (and the CA that client certificates must chain
+// to), re-read when the files change: Current() looks at the files' inode,
+// size and modification time at most once a second and, when they changed
+// and load, builds a new context; new handshakes get it, connections already
+// open keep theirs. A change that does not load (one file of the pair
+// replaced before the other) keeps the previous one and is looked at again
+// when the files change once more.
+class ServerCertificates {
+ public:
+  struct Files {
+    std::string cert, key, client_ca;  // client_ca "" : no client certificate asked
+    bool require_client_certificate = false;
+    std::vector<std::string> alpn;
+  };
+  // `where` names the fields in errors.
+  static absl::StatusOr<std::shared_ptr<ServerCertificates>> Load(const std::string& where,
+                                                                  Files files);
+  std::shared_ptr<boost::asio::ssl::context> Current();
+  const Files& files() const { return files_; }
+
+ private:
+  explicit ServerCertificates(std::string where, Files files)
+      : where_(std::move(where)), files_(std::move(files)) {}
+  std::string Signature() const;
+  absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> Build() const;
+
+  const std::string where_;
+  const Files files_;
+  std::mutex mu_;
+  std::shared_ptr<boost::asio::ssl::context> context_;
+  std::string loaded_, rejected_;
+  std::chrono::steady_clock::time_point next_check_;
+};
+
+// One filter chain with a DownstreamTlsContext: the names it serves
+// (filter_chain_match.server_names, lower-case; "*.example.com" covers one
+// more label) and its certificates.
+struct DownstreamTlsChain {
+  std::vector<std::string> server_names;  // empty: any name
+  std::shared_ptr<ServerCertificates> certificates;
+  bool Matches(std::string_view sni) const;
+};
+
+absl::StatusOr<std::shared_ptr<const DownstreamTlsChain>> BuildDownstreamTlsChain(
+    const std::string& where, const std::vector<std::string>& server_names,
+    const envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext& proto);
+
+}  // namespace causeway::proxy
