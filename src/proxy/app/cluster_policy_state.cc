@@ -28,6 +28,7 @@ void ForEachPolicyCounter(const ClusterStats& c, F&& f) {
   f("upstream_cx_overflow", PolicyValue(c.upstream_cx_overflow));
   f("upstream_rq_pending_overflow", PolicyValue(c.upstream_rq_pending_overflow));
   f("upstream_rq_retry_overflow", PolicyValue(c.upstream_rq_retry_overflow));
+  f("upstream_cx_tls_handshake_failed", PolicyValue(c.upstream_cx_tls_handshake_failed));
   f("upstream_cx_active", PolicyValue(c.open_connections));
   f("upstream_rq_active", PolicyValue(c.active_requests));
   f("upstream_rq_pending_active", PolicyValue(c.pending_requests));

@@ -54,6 +54,7 @@ Verdict Judge(Result r, const UpstreamRequest& attempt, RetryState& retry, Strea
       return FailureReply(503, "upstream overflow\n", "UO");
     case Result::kConnectFailure:
       if (retry.ShouldRetry(F::kConnectFailure)) return {Verdict::Kind::kRetry};
+      if (!info.connect_failure.empty()) info.details = info.connect_failure;
       return FailureReply(503, "upstream connect failure\n", "UF");
     case Result::kStale:
       retry.TakeStaleRetry();

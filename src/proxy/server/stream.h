@@ -78,6 +78,9 @@ struct StreamInfo {
   uint32_t attempts = 0;
   std::string_view flags;
   std::string_view details;  // AccessLogEntry::details
+  // The details of the last failed connect when it says more than the flag
+  // UF does (a TLS handshake's failure and its reason).
+  std::string connect_failure;
 };
 
 }  // namespace causeway::proxy

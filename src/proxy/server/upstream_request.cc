@@ -5,7 +5,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "proxy/server/immediate_io.h"
+#include "proxy/server/transport_io.h"
 #include "proxy/server/tunnel.h"
 
 namespace causeway::proxy {
@@ -25,6 +27,17 @@ UpstreamRequest::~UpstreamRequest() {
 void UpstreamRequest::CountError(int status) {
   if (stats_ != nullptr) stats_->errors.fetch_add(1, std::memory_order_relaxed);
   RecordOutcome(status);
+}
+
+// A TLS handshake that failed: counted for the cluster and named in the
+// access log (as Envoy words a failed connect), with OpenSSL's reason.
+void UpstreamRequest::NoteConnectFailure(const absl::Status& status) {
+  std::string message(status.message());
+  if (!message.starts_with(kTlsHandshakeFailed)) return;
+  if (stats_ != nullptr && stats_->cluster != nullptr) {
+    stats_->cluster->upstream_cx_tls_handshake_failed.fetch_add(1, std::memory_order_relaxed);
+  }
+  info_.connect_failure = absl::StrCat("upstream_reset_before_response_started{", message, "}");
 }
 
 // Counts the request against least-request for the endpoint, and as in
@@ -51,10 +64,11 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
   // pool opens (see ConnectionPool).
   absl::StatusOr<std::unique_ptr<UpstreamConnection>> acquired = co_await worker_.pool().Acquire(
       *endpoint_, cluster_.connect_timeout,
-      /*can_retry_stale=*/body.replayable && retry_.stale_retry_available());
+      /*can_retry_stale=*/body.replayable && retry_.stale_retry_available(), cluster_.tls);
   pending.Release();
   if (!acquired.ok()) {
     CountError();
+    if (cluster_.tls != nullptr) NoteConnectFailure(acquired.status());
     co_return Result::kConnectFailure;
   }
   conn_ = *std::move(acquired);
@@ -76,7 +90,7 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
     // async_write; why not WriteAll: immediate_io.h).
     std::array<asio::const_buffer, 2> bufs = {asio::buffer(down_.up_out),
                                               asio::buffer(down_.in.data(), body.buffered)};
-    std::tie(ec, std::ignore) = co_await asio::async_write(conn_->socket, bufs, kNoThrow);
+    std::tie(ec, std::ignore) = co_await AsyncWrite(conn_->socket, conn_->tls.get(), bufs);
   } else {
     Result streamed = co_await SendStreamed(&ec);
     if (streamed != Result::kResponse) co_return streamed;
@@ -101,7 +115,7 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::SendStreamed(
     if (cec) co_return Result::kContinueFailed;
   }
   std::tie(*ec, std::ignore) =
-      co_await asio::async_write(conn_->socket, asio::buffer(down_.up_out), kNoThrow);
+      co_await AsyncWrite(conn_->socket, conn_->tls.get(), asio::buffer(down_.up_out));
   if (*ec) co_return Result::kResponse;
   retry_.OnBodyStreamed();
   co_return co_await StreamBody();
@@ -145,8 +159,8 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::StreamBody() {
     if (step.consumed > 0) {
       // Body loops go through the scheduler on every step (plain async
       // operations), so a long body cannot hold the worker: immediate_io.h.
-      auto [wec, w] = co_await asio::async_write(
-          conn_->socket, asio::buffer(down_.in.data(), step.consumed), kNoThrow);
+      auto [wec, w] = co_await AsyncWrite(conn_->socket, conn_->tls.get(),
+                                          asio::buffer(down_.in.data(), step.consumed));
       if (guard.fired() != Fired::kNo) co_return BodyTimedOut(guard.fired());
       guard.Touch();
       down_.in.Consume(step.consumed);
@@ -201,8 +215,8 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::AwaitHead() {
     }
     if (too_large) co_return HeadMissing(true);
     char* dst = buf.Prepare(kReadChunk);
-    auto [ec, got] =
-        co_await ReadSome(conn_->socket, asio::buffer(dst, buf.writable()), down_.AtOnce());
+    auto [ec, got] = co_await ReadSomeFrom(conn_->socket, conn_->tls.get(),
+                                           asio::buffer(dst, buf.writable()), down_.AtOnce());
     if (ec) co_return HeadMissing(false);
     buf.Commit(got);
   }
@@ -301,7 +315,7 @@ asio::awaitable<void> UpstreamRequest::PumpResponseBody(http1::BodyFramer& frame
   while (pump.downstream_ok && pump.upstream_ok && !framer.done()) {
     char* dst = buf.Prepare(kReadChunk);
     auto [ec, got] =
-        co_await conn_->socket.async_read_some(asio::buffer(dst, buf.writable()), kNoThrow);
+        co_await AsyncReadSome(conn_->socket, conn_->tls.get(), asio::buffer(dst, buf.writable()));
     if (stream_idle_->fired() != StreamIdleTimeout::Fired::kNo) {
       pump.idle = true;
       co_return;

@@ -74,6 +74,7 @@ class UpstreamRequest {
  private:
   // `status`: the 5xx answered, or 0 for a failure of the proxy's own.
   void CountError(int status = 0);
+  void NoteConnectFailure(const absl::Status& status);
   // Outlier detection and circuit breakers (upstream_request_policies.cc).
   void RecordOutcome(int status);
   bool TakeRequestSlot();

@@ -23,10 +23,63 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 // A pooled connection is usable if reading would block: no EOF, no error and
 // no unsolicited bytes (which would desynchronize the next response).
-bool StillOpen(tcp::socket& s) {
+// A TLS connection may have records waiting that are not data (a TLS 1.3
+// server's session tickets): only its end or an error says it is closed (a
+// close_notify is found by the next read, and the request replayed).
+bool StillOpen(UpstreamConnection& conn) {
   char byte;
-  ssize_t n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  ssize_t n = ::recv(conn.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (conn.tls != nullptr && n > 0) return true;
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+// Before the handshake: SNI (the configured one, else the endpoint's host
+// name; never an IP address) and the names the peer's certificate must
+// carry when it is verified (the subject alt names asked for, else the SNI).
+absl::Status PrepareTls(SSL* ssl, const UpstreamTls& tls, const Endpoint& endpoint) {
+  boost::system::error_code ec;
+  asio::ip::make_address(endpoint.address, ec);
+  const std::string& sni = !tls.sni.empty() ? tls.sni : (ec ? endpoint.address : tls.sni);
+  if (!sni.empty() && SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot send SNI ", sni));
+  }
+  if (tls.ca_file.empty()) return absl::OkStatus();  // not verified
+  std::vector<std::string> names = tls.san_exact;
+  if (names.empty() && !tls.sni.empty()) names.push_back(tls.sni);
+  for (const std::string& name : names) {
+    if (SSL_add1_host(ssl, name.c_str()) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot verify the name ", name));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Why a handshake failed, in OpenSSL's words: the certificate problem
+// found when there is one ("certificate verify failed: unable to get local
+// issuer certificate"), else the error ("wrong version number": the
+// endpoint speaks clear text).
+std::string HandshakeFailure(SSL* ssl, const boost::system::error_code& ec) {
+  std::string reason = ec.message();
+  // Asio's messages end with OpenSSL's library in parentheses.
+  if (size_t paren = reason.find(" ("); paren != std::string::npos) reason.resize(paren);
+  const long verify = SSL_get_verify_result(ssl);
+  if (verify != X509_V_OK) {
+    absl::StrAppend(&reason, ": ", X509_verify_cert_error_string(verify));
+  }
+  return absl::StrCat(kTlsHandshakeFailed, ":", reason);
+}
+
+asio::awaitable<absl::Status> Handshake(UpstreamConnection& conn,
+                                        std::shared_ptr<const UpstreamTls> tls,
+                                        const Endpoint& endpoint) {
+  conn.tls = std::make_unique<TlsStream>(conn.socket, *tls->context);
+  if (absl::Status s = PrepareTls(conn.tls->native_handle(), *tls, endpoint); !s.ok()) {
+    co_return absl::UnavailableError(
+        absl::StrCat(kTlsHandshakeFailed, ":", std::string(s.message())));
+  }
+  auto [ec] = co_await conn.tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
+  if (ec) co_return absl::UnavailableError(HandshakeFailure(conn.tls->native_handle(), ec));
+  co_return absl::OkStatus();
 }
 
 // Asio keeps EPOLLOUT in a socket's (edge-triggered) epoll registration once
@@ -71,14 +124,15 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::TakeIdle(const std::string& 
     std::unique_ptr<UpstreamConnection> conn = std::move(list.back());
     list.pop_back();
     if (trust_recent && now - conn->idle_since < kTrustIdleFor) return conn;
-    if (StillOpen(conn->socket)) return conn;
+    if (StillOpen(*conn)) return conn;
   }
   return nullptr;
 }
 
 asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> ConnectionPool::Acquire(
-    const Endpoint& endpoint, std::chrono::milliseconds timeout, bool can_retry_stale) {
-  std::string key = endpoint.Key();
+    const Endpoint& endpoint, std::chrono::milliseconds timeout, bool can_retry_stale,
+    std::shared_ptr<const UpstreamTls> tls) {
+  std::string key = PoolKey(endpoint, tls.get());
   if (std::unique_ptr<UpstreamConnection> conn = TakeIdle(key, can_retry_stale)) {
     co_return std::move(conn);
   }
@@ -97,7 +151,7 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> ConnectionP
       if (it != state.waiters.end()) state.waiters.erase(it);
     }
   } dequeue{state, waiter};
-  MaybeConnect(ex, endpoint, timeout, state);
+  MaybeConnect(ex, endpoint, timeout, state, tls);
   if (!waiter.done) {
     waiter.timer.expires_after(timeout);
     co_await waiter.timer.async_wait(kNoThrow);
@@ -110,18 +164,19 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> ConnectionP
 }
 
 void ConnectionPool::MaybeConnect(const asio::any_io_executor& ex, const Endpoint& endpoint,
-                                  std::chrono::milliseconds timeout, PerEndpoint& state) {
+                                  std::chrono::milliseconds timeout, PerEndpoint& state,
+                                  const std::shared_ptr<const UpstreamTls>& tls) {
   const size_t limit = std::max<size_t>(1, options_.max_connecting_per_endpoint);
   while (state.connecting < state.waiters.size() && state.connecting < limit) {
     ++state.connecting;
     asio::co_spawn(
         ex,
-        [this, alive = alive_, ex, endpoint, timeout, &state]() -> asio::awaitable<void> {
-          auto result = co_await Connect(endpoint, timeout);
+        [this, alive = alive_, ex, endpoint, timeout, &state, tls]() -> asio::awaitable<void> {
+          auto result = co_await Connect(endpoint, timeout, tls);
           if (!*alive) co_return;
           --state.connecting;
           Deliver(state, std::move(result));
-          MaybeConnect(ex, endpoint, timeout, state);
+          MaybeConnect(ex, endpoint, timeout, state, tls);
         },
         asio::detached);
   }
@@ -207,11 +262,16 @@ size_t ConnectionPool::ConnectingCount() const {
   return n;
 }
 
+std::string PoolKey(const Endpoint& endpoint, const UpstreamTls* tls) {
+  return tls == nullptr ? endpoint.Key() : absl::StrCat(tls->pool_prefix, endpoint.Key());
+}
+
 asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> Connect(
-    const Endpoint& endpoint, std::chrono::milliseconds timeout) {
+    const Endpoint& endpoint, std::chrono::milliseconds timeout,
+    std::shared_ptr<const UpstreamTls> tls) {
   auto ex = co_await asio::this_coro::executor;
   auto conn = std::make_unique<UpstreamConnection>(ex);
-  conn->key = endpoint.Key();
+  conn->key = PoolKey(endpoint, tls.get());
   std::string address = endpoint.address;
   uint16_t port = endpoint.port;
 
@@ -236,7 +296,7 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> Connect(
     state->socket = nullptr;
     state->timer.cancel();
     if (state->fired) {
-      return absl::DeadlineExceededError(absl::StrCat("connect to ", conn->key, " timed out"));
+      return absl::DeadlineExceededError(absl::StrCat("connect to ", endpoint.Key(), " timed out"));
     }
     if (!s.ok()) return s;
     return std::move(conn);
@@ -255,7 +315,7 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> Connect(
     auto [cec, ep] = co_await asio::async_connect(conn->socket, results, kNoThrow);
     if (cec) {
       co_return finish(
-          absl::UnavailableError(absl::StrCat("connect to ", conn->key, ": ", cec.message())));
+          absl::UnavailableError(absl::StrCat("connect to ", endpoint.Key(), ": ", cec.message())));
     }
     conn->peer = absl::StrCat(ep.address().to_string(), ":", ep.port());
   } else {
@@ -263,15 +323,17 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> Connect(
     auto [cec] = co_await conn->socket.async_connect(ep, kNoThrow);
     if (cec) {
       co_return finish(
-          absl::UnavailableError(absl::StrCat("connect to ", conn->key, ": ", cec.message())));
+          absl::UnavailableError(absl::StrCat("connect to ", endpoint.Key(), ": ", cec.message())));
     }
-    conn->peer = conn->key;
+    conn->peer = endpoint.Key();
   }
   RegisterAfresh(conn->socket);
   conn->socket.set_option(tcp::no_delay(true), ec);
   // Sessions read and write it with non-blocking calls first
   // (server/immediate_io.h).
   conn->socket.non_blocking(true, ec);
+  // Within the connect's timeout: the timer closes the socket under it.
+  if (tls != nullptr) co_return finish(co_await Handshake(*conn, std::move(tls), endpoint));
   co_return finish(absl::OkStatus());
 }
 

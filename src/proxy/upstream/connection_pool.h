@@ -16,9 +16,15 @@
 #include "common/time_source.h"
 #include "proxy/codec/buffer.h"
 #include "proxy/config/proxy_config.h"
+#include "proxy/config/tls_context.h"
 #include "proxy/upstream/endpoint_stats.h"
 
 namespace causeway::proxy {
+
+// The start of the error message of a connect whose TLS handshake failed
+// (then ": " and OpenSSL's reason); the request path names it in the access
+// log and counts it.
+inline constexpr char kTlsHandshakeFailed[] = "tls_handshake_failed";
 
 struct UpstreamConnection {
   explicit UpstreamConnection(const boost::asio::any_io_executor& ex) : socket(ex) {}
@@ -33,6 +39,11 @@ struct UpstreamConnection {
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
   boost::asio::ip::tcp::socket socket;
+  // A TLS cluster's connections: the session over `socket` (nullptr: clear
+  // text). Every read and write then goes through it, with Asio's
+  // asynchronous operations (its synchronous ones can lose bytes on a
+  // non-blocking socket).
+  std::unique_ptr<TlsStream> tls;
   ByteBuffer buffer;
   std::string key;                                   // Endpoint::Key()
   std::string peer;                                  // resolved "ip:port" for the access log
@@ -82,8 +93,12 @@ class ConnectionPool {
   // turns out closed by the peer (its request can be replayed), so an idle
   // connection parked within the last kTrustIdleFor is handed out without
   // probing it first (a recv per request otherwise).
+  //
+  // `tls`: connections speak TLS with these settings (a handshake after the
+  // connect, within `timeout`); they are pooled apart from clear-text ones.
   boost::asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> Acquire(
-      const Endpoint& endpoint, std::chrono::milliseconds timeout, bool can_retry_stale = false);
+      const Endpoint& endpoint, std::chrono::milliseconds timeout, bool can_retry_stale = false,
+      std::shared_ptr<const UpstreamTls> tls = nullptr);
   static constexpr std::chrono::milliseconds kTrustIdleFor{1000};
 
   // An idle connection to `key` that the peer has not closed (probed unless
@@ -108,7 +123,8 @@ class ConnectionPool {
   PerEndpoint& For(const std::string& key);
   // Starts connects while waiters are not covered by connects in progress.
   void MaybeConnect(const boost::asio::any_io_executor& ex, const Endpoint& endpoint,
-                    std::chrono::milliseconds timeout, PerEndpoint& state);
+                    std::chrono::milliseconds timeout, PerEndpoint& state,
+                    const std::shared_ptr<const UpstreamTls>& tls);
   // Gives a connect's outcome to the oldest waiter, or parks the connection.
   void Deliver(PerEndpoint& state, absl::StatusOr<std::unique_ptr<UpstreamConnection>> result);
   void Park(PerEndpoint& state, std::unique_ptr<UpstreamConnection> conn);
@@ -136,9 +152,15 @@ inline boost::asio::io_context& IoContextOf(boost::asio::ip::tcp::socket& socket
   return IoContextOf(socket.get_executor());
 }
 
-// Connects to `endpoint` (resolving a host name if needed) within `timeout`.
-// Never throws; errors are Unavailable (refused, reset) or DeadlineExceeded.
+// Connects to `endpoint` (resolving a host name if needed) within `timeout`,
+// and with `tls` does the TLS handshake too. Never throws; errors are
+// Unavailable (refused, reset, a failed handshake: kTlsHandshakeFailed) or
+// DeadlineExceeded.
 boost::asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> Connect(
-    const Endpoint& endpoint, std::chrono::milliseconds timeout);
+    const Endpoint& endpoint, std::chrono::milliseconds timeout,
+    std::shared_ptr<const UpstreamTls> tls = nullptr);
+
+// The pool's key of connections to `endpoint` with `tls`.
+std::string PoolKey(const Endpoint& endpoint, const UpstreamTls* tls);
 
 }  // namespace causeway::proxy

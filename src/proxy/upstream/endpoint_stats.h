@@ -33,6 +33,9 @@ struct ClusterStats {
   std::atomic<uint64_t> upstream_cx_overflow{0};
   std::atomic<uint64_t> upstream_rq_pending_overflow{0};
   std::atomic<uint64_t> upstream_rq_retry_overflow{0};
+  // Connects whose TLS handshake failed (a certificate not verified, a
+  // clear-text endpoint): config/tls_context.h.
+  std::atomic<uint64_t> upstream_cx_tls_handshake_failed{0};
 
   // Outlier detection. Ejecting is rare and must see the other ejections of
   // the cluster (max_ejection_percent), so it takes `outlier_mu`; picks read

@@ -36,6 +36,7 @@ envoy::config::listener::v3::Listener ScriptedListener(uint16_t port,
   auto* filter = listener.add_filter_chains()->add_filters();
   filter->set_name("envoy.filters.network.http_connection_manager");
   filter->mutable_typed_config()->PackFrom(hcm);
+  if (options.listener) options.listener(listener);
   return listener;
 }
 
@@ -90,8 +91,9 @@ bool ScriptedProxy::Start() {
     ADD_FAILURE() << "no CDS request from causeway-proxy";
     return false;
   }
-  ads_.Send(
-      Response(XdsType::kCluster, "1", "c1", std::vector{ScriptedCluster(options_.origin_port)}));
+  envoy::config::cluster::v3::Cluster cluster = OriginCluster();
+  if (options_.cluster) options_.cluster(cluster);
+  ads_.Send(Response(XdsType::kCluster, "1", "c1", std::vector{cluster}));
   if (!ads_.Next(lds, seconds(20))) {
     ADD_FAILURE() << "no LDS request from causeway-proxy";
     return false;
@@ -104,6 +106,23 @@ bool ScriptedProxy::Start() {
     return false;
   }
   return true;
+}
+
+envoy::config::cluster::v3::Cluster ScriptedProxy::OriginCluster() const {
+  return ScriptedCluster(options_.origin_port);
+}
+
+FakeAdsServer::Request ScriptedProxy::UpdateCluster(
+    const envoy::config::cluster::v3::Cluster& cluster, const std::string& version) {
+  const std::string cds(TypeUrl(XdsType::kCluster));
+  ads_.ClearQueues();
+  ads_.Send(Response(XdsType::kCluster, version, "n" + version, std::vector{cluster}));
+  // The answer to this nonce (requests for other types may come between).
+  while (auto request = ads_.Next(cds, seconds(20))) {
+    if (request->response_nonce() == "n" + version) return *request;
+  }
+  ADD_FAILURE() << "no answer to CDS version " << version;
+  return {};
 }
 
 std::vector<nlohmann::json> ScriptedProxy::AccessLog() const {

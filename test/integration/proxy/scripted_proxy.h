@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "nlohmann/json.hpp"
 #include "support/process.h"
@@ -27,6 +28,9 @@ class ScriptedProxy {
     uint16_t origin_port = 0;  // the cluster's one endpoint
     // Adjusts the listener's connection manager (timeouts...).
     std::function<void(Hcm&)> hcm;
+    // Adjusts the cluster and the listener (TLS...) before they are served.
+    std::function<void(envoy::config::cluster::v3::Cluster&)> cluster;
+    std::function<void(envoy::config::listener::v3::Listener&)> listener;
     std::vector<std::string> extra_args;  // more causeway-proxy flags
     // A shell line run before the proxy starts (e.g. "ulimit -n 64").
     std::string shell_prefix;
@@ -50,6 +54,13 @@ class ScriptedProxy {
   nlohmann::json WaitForEntry(const std::function<bool(const nlohmann::json&)>& pred);
   // A counter of the admin page's /stats (-1 when the page does not answer).
   double Stat(const std::string& name) const;
+
+  // The cluster as Start() serves it (before Options::cluster adjusts it).
+  envoy::config::cluster::v3::Cluster OriginCluster() const;
+  // Serves `cluster` as CDS version `version`; returns the proxy's answer
+  // (an ACK, or a NACK with error_detail), empty if none came.
+  FakeAdsServer::Request UpdateCluster(const envoy::config::cluster::v3::Cluster& cluster,
+                                       const std::string& version);
 
  private:
   Options options_;

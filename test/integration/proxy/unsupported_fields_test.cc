@@ -1,6 +1,6 @@
 // The real causeway-proxy binary against a scripted ADS server: a
-// configuration with an Envoy field the proxy does not implement (TLS on a
-// cluster, an http filter other than the router) is NACKed with the field's
+// configuration with an Envoy field the proxy does not implement (a TLS
+// field of a cluster, an http filter other than the router) is NACKed with the field's
 // path in error_detail, and traffic keeps flowing on the last good one.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "support/process.h"
 #include "support/proxy/fake_ads_server.h"
 #include "support/proxy/test_resources.h"
@@ -107,12 +108,13 @@ class UnsupportedFieldsTest : public ::testing::Test {
   std::unique_ptr<Subprocess> proxy_;
 };
 
-TEST_F(UnsupportedFieldsTest, ClusterWithTransportSocketIsNackedAndTrafficKeepsFlowing) {
+TEST_F(UnsupportedFieldsTest, ClusterWithUnsupportedTlsFieldIsNackedAndTrafficKeepsFlowing) {
   ServeGoodConfig();
   auto tls = OriginCluster();
+  envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext context;
+  context.set_allow_renegotiation(true);  // a TLS field the proxy does not implement
   tls.mutable_transport_socket()->set_name("envoy.transport_sockets.tls");
-  tls.mutable_transport_socket()->mutable_typed_config()->set_type_url(
-      "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext");
+  tls.mutable_transport_socket()->mutable_typed_config()->PackFrom(context);
   ads_.Send(Response(XdsType::kCluster, "c2", "n4", std::vector{tls}));
 
   FakeAdsServer::Request nack = NextOf(std::string(TypeUrl(XdsType::kCluster)));
@@ -120,7 +122,8 @@ TEST_F(UnsupportedFieldsTest, ClusterWithTransportSocketIsNackedAndTrafficKeepsF
   EXPECT_EQ(nack.version_info(), "c1") << "a NACK carries the last accepted version";
   ASSERT_TRUE(nack.has_error_detail());
   EXPECT_THAT(nack.error_detail().message(),
-              HasSubstr("cluster 'blue': transport_socket is not supported by causeway-proxy"));
+              HasSubstr("cluster 'blue': transport_socket.typed_config.allow_renegotiation is not "
+                        "supported by causeway-proxy"));
   // Still in clear text to the origin, on the configuration before.
   EXPECT_EQ(Through(), "blue");
   EXPECT_EQ(Through(), "blue");
