@@ -21,6 +21,35 @@ void WaitForTermination(const sigset_t& signals) {
   spdlog::info("discovery: agent stopping on signal {}", sig);
 }
 
+// The flags of the --xds relay. `status_interval` is in milliseconds.
+void AddRelayFlags(CLI::App& cmd, AgentOptions& options, int64_t& status_interval) {
+  cmd.add_option("--xds", options.xds_address,
+                 "host:port of an xDS (ADS) server for the zone's proxies, fed from a copy of "
+                 "the zone that follows the hub's watch stream and the collectors; it keeps "
+                 "serving (and following the collectors) while the hub is unreachable "
+                 "(default: none)");
+  cmd.add_option("--tls-cert", options.xds_tls.cert,
+                 "With --xds: PEM certificate chain; the relay serves xDS over TLS (read again "
+                 "when the file changes; open streams keep theirs)");
+  cmd.add_option("--tls-key", options.xds_tls.key, "With --xds: PEM private key of --tls-cert");
+  cmd.add_option("--client-ca", options.xds_tls.client_ca,
+                 "With --xds: PEM CA bundle; clients must present a certificate it signed (mTLS)");
+  cmd.add_option("--xds-auth", options.xds_auth,
+                 "With --xds: none (the only mode a relay has: it cannot check the hub's tokens, "
+                 "so it must listen on loopback, for proxyless gRPC clients and proxies of its "
+                 "own host); token is refused")
+      ->check(CLI::IsMember({"token", "none"}));
+  cmd.add_option("--name", options.name,
+                 "This agent's name on the hub, under which `causeway status` lists the proxies "
+                 "connected to its --xds server (default: the host name)")
+      ->envname("CAUSEWAY_AGENT_NAME");
+  cmd.add_option("--status-interval-ms", status_interval,
+                 "With --xds: report the sync state of the proxies connected to this agent to "
+                 "the hub this often, and within about a second of a change; the hub forgets "
+                 "them after three intervals without a report")
+      ->capture_default_str();
+}
+
 }  // namespace
 
 void AddAgentCommand(CLI::App& app) {
@@ -53,32 +82,8 @@ void AddAgentCommand(CLI::App& app) {
   AddCollectorEnvironmentFlags(*cmd, options->environment);
   cmd->add_option("--metrics", options->metrics_address,
                   "host:port serving /metrics, /healthz and /readyz (default: none)");
-  cmd->add_option("--xds", options->xds_address,
-                  "host:port of an xDS (ADS) server for the zone's proxies, fed from a copy of "
-                  "the zone that follows the hub's watch stream and the collectors; it keeps "
-                  "serving (and following the collectors) while the hub is unreachable "
-                  "(default: none)");
-  cmd->add_option("--tls-cert", options->xds_tls.cert,
-                  "With --xds: PEM certificate chain; the relay serves xDS over TLS (read again "
-                  "when the file changes; open streams keep theirs)");
-  cmd->add_option("--tls-key", options->xds_tls.key, "With --xds: PEM private key of --tls-cert");
-  cmd->add_option("--client-ca", options->xds_tls.client_ca,
-                  "With --xds: PEM CA bundle; clients must present a certificate it signed (mTLS)");
-  cmd->add_option("--xds-auth", options->xds_auth,
-                  "With --xds: none (the only mode a relay has: it cannot check the hub's tokens, "
-                  "so it must listen on loopback, for proxyless gRPC clients and proxies of its "
-                  "own host); token is refused")
-      ->check(CLI::IsMember({"token", "none"}));
-  cmd->add_option("--name", options->name,
-                  "This agent's name on the hub, under which `causeway status` lists the proxies "
-                  "connected to its --xds server (default: the host name)")
-      ->envname("CAUSEWAY_AGENT_NAME");
   auto status_interval = std::make_shared<int64_t>(options->status_interval.count());
-  cmd->add_option("--status-interval-ms", *status_interval,
-                  "With --xds: report the sync state of the proxies connected to this agent to "
-                  "the hub this often, and within about a second of a change; the hub forgets "
-                  "them after three intervals without a report")
-      ->capture_default_str();
+  AddRelayFlags(*cmd, *options, *status_interval);
   auto debounce = std::make_shared<int64_t>(options->sync.debounce.count());
   auto max_delay = std::make_shared<int64_t>(options->sync.max_delay.count());
   cmd->add_option("--batch-quiet-ms", *debounce,
