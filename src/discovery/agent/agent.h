@@ -67,8 +67,6 @@ class Agent {
   int metrics_port() const;
   // The bound port of the xDS server (after Start), or 0.
   int xds_port() const;
-  // The hubs this agent uses, or null with an explicit HubApi.
-  const HubList* hubs() const { return hubs_.get(); }
 
  private:
   explicit Agent(AgentOptions options);
