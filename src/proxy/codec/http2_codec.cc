@@ -20,6 +20,7 @@ struct Codec::Stream {
   bool too_large = false;     // the header list being received is over the bound
   size_t header_bytes = 0;    // of the header list being received (RFC 9113 6.5.2)
   uint32_t local_error = 0;   // why we reset it, if the close does not say
+  size_t unconsumed = 0;      // DATA delivered and not yet given back
   int status = 0;             // client: :status of the head being received
   RequestHead request;        // server: pseudo-headers of the head being received
   HeaderList fields;          // regular fields of the head or trailers being received
@@ -215,11 +216,13 @@ struct Codec::Callbacks {
       nghttp2_session_consume(session, id, len);
       return 0;
     }
+    s->unconsumed += len;
     c.events_->OnData(id, std::string_view(reinterpret_cast<const char*>(data), len));
     return 0;
   }
 
-  static int OnStreamClose(nghttp2_session*, int32_t id, uint32_t error_code, void* user_data) {
+  static int OnStreamClose(nghttp2_session* session, int32_t id, uint32_t error_code,
+                           void* user_data) {
     Codec& c = Self(user_data);
     auto it = c.streams_.find(id);
     if (it == c.streams_.end()) return 0;
@@ -227,6 +230,11 @@ struct Codec::Callbacks {
     if (error_code == kNoError) error_code = it->second->local_error;
     const bool notify =
         it->second->delivered && (error_code != kNoError || !it->second->remote_ended);
+    // What the caller never gave back would shrink the connection's window
+    // for good; the caller forgets the stream now, so the codec returns it.
+    if (it->second->unconsumed > 0) {
+      nghttp2_session_consume_connection(session, it->second->unconsumed);
+    }
     c.streams_.erase(it);
     if (notify) c.events_->OnReset(id, error_code);
     return 0;
@@ -460,10 +468,13 @@ absl::Status Codec::SubmitGoaway(uint32_t error_code) {
 }
 
 void Codec::ConsumeData(int32_t stream_id, size_t n) {
-  // A stream closed meanwhile still gives the connection window back.
-  if (nghttp2_session_consume(session_, stream_id, n) != 0) {
-    nghttp2_session_consume_connection(session_, n);
-  }
+  // Bytes of a closed stream were returned when it closed; more than was
+  // delivered would open the window beyond what the peer may send.
+  Stream* s = Find(stream_id);
+  if (s == nullptr) return;
+  n = std::min(n, s->unconsumed);
+  s->unconsumed -= n;
+  if (n > 0) nghttp2_session_consume(session_, stream_id, n);
 }
 
 size_t Codec::Writable(int32_t stream_id) const {

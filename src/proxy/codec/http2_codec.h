@@ -142,6 +142,7 @@ class Codec {
   absl::Status SubmitGoaway(uint32_t error_code);
 
   // The caller has passed on `n` bytes of a stream's DATA: the window opens.
+  // Bytes not given back when a stream closes are returned by the codec.
   void ConsumeData(int32_t stream_id, size_t n);
   // DATA bytes the caller may still queue for a stream before the peer's
   // windows are full (0 when unknown or ended).
