@@ -854,6 +854,11 @@ absl::StatusOr<int> BuildListenerChains(const std::string& where,
     return Invalid(where + ".listener_filters",
                    "envoy.filters.listener.tls_inspector is required for TLS filter chains");
   }
+  if (!out.tls_chains.empty()) {
+    auto tls = DownstreamTls::Make(out.tls_chains);
+    if (!tls.ok()) return tls.status();
+    out.tls = *std::move(tls);
+  }
   return plain >= 0 ? plain : 0;
 }
 

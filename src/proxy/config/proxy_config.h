@@ -21,6 +21,7 @@ namespace causeway::proxy {
 // OpenSSL contexts (config/tls_context.h).
 struct UpstreamTls;
 struct DownstreamTlsChain;
+class DownstreamTls;
 
 // envoy.type.matcher.v3.StringMatcher.
 struct StringMatch {
@@ -277,6 +278,9 @@ struct ListenerConfig {
   // Filter chains with a DownstreamTlsContext, chosen by SNI (tls_inspector
   // among the listener_filters). Empty: the listener speaks clear text only.
   std::vector<std::shared_ptr<const DownstreamTlsChain>> tls_chains;
+  // The context TLS handshakes start with, choosing among tls_chains by SNI
+  // (nullptr when there are none).
+  std::shared_ptr<DownstreamTls> tls;
   // Whether a chain without filter_chain_match serves clear-text clients.
   bool plain_chain = true;
 };

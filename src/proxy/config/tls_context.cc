@@ -135,7 +135,60 @@ absl::Status ReadSanMatchers(
   return absl::OkStatus();
 }
 
+// Sessions resumed with a client certificate need an id context (OpenSSL
+// refuses to resume without one when peers are verified).
+void SetSessionContext(ssl::context& ctx) {
+  static constexpr unsigned char kId[] = "causeway-proxy";
+  SSL_CTX_set_session_id_context(ctx.native_handle(), kId, sizeof(kId) - 1);
+}
+
+// The ClientHello's SNI chooses the chain (DownstreamTls): its current
+// certificates, its client verification and its client CA names.
+int SelectChainBySni(SSL* ssl, int* alert, void* arg) {
+  const auto* tls = static_cast<const DownstreamTls*>(arg);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  const DownstreamTlsChain* chain = tls->Find(name == nullptr ? "" : name);
+  if (chain == nullptr) {
+    *alert = SSL_AD_UNRECOGNIZED_NAME;
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+  std::shared_ptr<ssl::context> ctx = chain->certificates->Current();
+  // The SSL holds its own reference on the SSL_CTX from here.
+  SSL_CTX* native = ctx->native_handle();
+  if (SSL_set_SSL_CTX(ssl, native) != native) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+  // Not carried over by SSL_set_SSL_CTX.
+  SSL_set_verify(ssl, SSL_CTX_get_verify_mode(native), nullptr);
+  if (STACK_OF(X509_NAME)* names = SSL_CTX_get_client_CA_list(native); names != nullptr) {
+    SSL_set_client_CA_list(ssl, SSL_dup_CA_list(names));
+  }
+  return SSL_TLSEXT_ERR_OK;
+}
+
 }  // namespace
+
+absl::StatusOr<std::shared_ptr<DownstreamTls>> DownstreamTls::Make(
+    std::vector<std::shared_ptr<const DownstreamTlsChain>> chains) {
+  std::shared_ptr<DownstreamTls> tls(new DownstreamTls());
+  tls->chains_ = std::move(chains);
+  tls->context_ = std::make_unique<ssl::context>(ssl::context::tls_server);
+  SetProtocols(*tls->context_);
+  SetSessionContext(*tls->context_);
+  SSL_CTX* native = tls->context_->native_handle();
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_tlsext_servername_callback(native, SelectChainBySni);
+  SSL_CTX_set_tlsext_servername_arg(native, tls.get());
+  return tls;
+}
+
+const DownstreamTlsChain* DownstreamTls::Find(std::string_view sni) const {
+  for (const auto& chain : chains_) {
+    if (chain->Matches(sni)) return chain.get();
+  }
+  return nullptr;
+}
 
 absl::StatusOr<std::shared_ptr<const UpstreamTls>> BuildUpstreamTls(
     const std::string& where,
@@ -203,6 +256,7 @@ absl::StatusOr<std::shared_ptr<ssl::context>> ServerCertificates::Build() const 
   SetProtocols(*ctx);
   // Idle keep-alive connections give their TLS buffers back between records.
   SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  SetSessionContext(*ctx);
   CommonTlsContext common;
   auto* cert = common.add_tls_certificates();
   cert->mutable_certificate_chain()->set_filename(files_.cert);

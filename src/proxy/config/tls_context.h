@@ -89,6 +89,25 @@ struct DownstreamTlsChain {
   bool Matches(std::string_view sni) const;
 };
 
+// A listener's TLS: the context every handshake starts with. Its
+// servername callback picks the first chain whose server_names match the
+// ClientHello's SNI and switches the handshake to that chain's current
+// certificates (and client verification); no chain matches → the
+// handshake is refused (unrecognized_name).
+class DownstreamTls {
+ public:
+  static absl::StatusOr<std::shared_ptr<DownstreamTls>> Make(
+      std::vector<std::shared_ptr<const DownstreamTlsChain>> chains);
+  boost::asio::ssl::context& context() const { return *context_; }
+  // The chain for `sni` ("" without SNI), or nullptr.
+  const DownstreamTlsChain* Find(std::string_view sni) const;
+
+ private:
+  DownstreamTls() = default;
+  std::vector<std::shared_ptr<const DownstreamTlsChain>> chains_;
+  std::unique_ptr<boost::asio::ssl::context> context_;
+};
+
 absl::StatusOr<std::shared_ptr<const DownstreamTlsChain>> BuildDownstreamTlsChain(
     const std::string& where, const std::vector<std::string>& server_names,
     const envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext& proto);

@@ -26,6 +26,13 @@ struct ProxyCounters {
   std::atomic<uint64_t> downstream_cx_overflow{0};
   // accept() failed for lack of descriptors or memory (the listener backs off).
   std::atomic<uint64_t> downstream_cx_accept_resource_errors{0};
+  // TLS listeners (server/session_tls.cc): handshakes completed, handshakes
+  // that failed (a client without the required certificate, a protocol
+  // error, no chain for the SNI), and connections no filter chain takes (a
+  // TLS SNI matching no chain, clear text without a plain chain).
+  std::atomic<uint64_t> ssl_handshake{0};
+  std::atomic<uint64_t> ssl_connection_error{0};
+  std::atomic<uint64_t> no_filter_chain_match{0};
 
   template <typename F>
   void ForEach(F&& f) const {
@@ -36,6 +43,9 @@ struct ProxyCounters {
     f("upstream_rq_per_try_timeout", upstream_rq_per_try_timeout);
     f("downstream_cx_overflow", downstream_cx_overflow);
     f("downstream_cx_accept_resource_errors", downstream_cx_accept_resource_errors);
+    f("ssl.handshake", ssl_handshake);
+    f("ssl.connection_error", ssl_connection_error);
+    f("no_filter_chain_match", no_filter_chain_match);
   }
 };
 

@@ -11,6 +11,7 @@
 
 #include "proxy/router/router.h"
 #include "proxy/server/immediate_io.h"
+#include "proxy/server/transport_io.h"
 #include "proxy/server/upstream_request.h"
 #include "proxy/upstream/connection_pool.h"
 
@@ -180,24 +181,27 @@ void Session::WaitForRequest(std::shared_ptr<Session> self) {
   // (immediate_io.h): no epoll_ctl per keep-alive request. Asio tries the
   // read at once, so a request already there costs no wait.
   session.ReleaseIdleMemory();
-  session.down_.socket.async_read_some(
-      asio::buffer(session.idle_read_),
-      [self = std::move(self)](boost::system::error_code ec, size_t got) mutable {
-        Session& s = *self;
-        s.idle_ = false;
-        IdleList::Remove(&s.idle_node_);
-        if (ec) {
-          s.Close();
-          return;
-        }
-        std::memcpy(s.down_.in.Prepare(kReadChunk), s.idle_read_.data(), got);
-        s.down_.in.Commit(got);
-        s.woke_from_idle_ = true;
-        // co_spawn dispatches: Run starts here, inside this handler, rather
-        // than after another trip through the worker's queue.
-        auto executor = s.down_.socket.get_executor();
-        asio::co_spawn(executor, Run(std::move(self)), asio::detached);
-      });
+  auto on_read = [self = std::move(self)](boost::system::error_code ec, size_t got) mutable {
+    Session& s = *self;
+    s.idle_ = false;
+    IdleList::Remove(&s.idle_node_);
+    if (ec) {
+      s.Close();
+      return;
+    }
+    std::memcpy(s.down_.in.Prepare(kReadChunk), s.idle_read_.data(), got);
+    s.down_.in.Commit(got);
+    s.woke_from_idle_ = true;
+    // co_spawn dispatches: Run starts here, inside this handler, rather
+    // than after another trip through the worker's queue.
+    auto executor = s.down_.socket.get_executor();
+    asio::co_spawn(executor, Run(std::move(self)), asio::detached);
+  };
+  if (session.down_.tls != nullptr) {
+    session.down_.tls->async_read_some(asio::buffer(session.idle_read_), std::move(on_read));
+  } else {
+    session.down_.socket.async_read_some(asio::buffer(session.idle_read_), std::move(on_read));
+  }
 }
 
 asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size, bool idle_armed) {
@@ -235,8 +239,8 @@ asio::awaitable<Session::HeadResult> Session::ReadHead(size_t* head_size, bool i
     }
     first = false;
     char* dst = down_.in.Prepare(kReadChunk);
-    auto [ec, got] =
-        co_await ReadSome(down_.socket, asio::buffer(dst, down_.in.writable()), down_.AtOnce());
+    auto [ec, got] = co_await ReadSomeFrom(down_.socket, down_.tls.get(),
+                                           asio::buffer(dst, down_.in.writable()), down_.AtOnce());
     if (ec) {
       const bool header_timeout = header_clock && down_.watchdog.fired();
       down_.watchdog.Disarm();
@@ -267,7 +271,8 @@ asio::awaitable<bool> Session::LocalReply(StreamInfo& info, int status, std::str
   bool close = !req.keep_alive || worker_->ResponsesClose() || listener_->draining ||
                !down_.SkipBufferedBody() || req.version_minor == 0;
   BuildLocalReply(status, body, close, req.is_head, mutations, &down_.out);
-  auto [ec, n] = co_await WriteAll(down_.socket, asio::buffer(down_.out), down_.AtOnce());
+  auto [ec, n] =
+      co_await WriteAllTo(down_.socket, down_.tls.get(), asio::buffer(down_.out), down_.AtOnce());
   info.status = status;
   info.flags = flags;
   info.bytes_sent = req.is_head ? 0 : body.size();

@@ -35,6 +35,10 @@ class Session {
   // session alive. An idle connection waits without a coroutine
   // (WaitForRequest), and Run starts again when its next request comes.
   static boost::asio::awaitable<void> Run(std::shared_ptr<Session> self);
+  // A connection to a listener with TLS filter chains (session_tls.cc):
+  // its first byte chooses TLS (a handshake record, the chain by SNI) or the
+  // clear-text chain, then Run serves it the same way.
+  static boost::asio::awaitable<void> RunTls(std::shared_ptr<Session> self);
 
   // The server is draining: close now if between requests, otherwise after
   // the current response.
@@ -49,6 +53,11 @@ class Session {
   // the connection if it times out or drains first.
   static void WaitForRequest(std::shared_ptr<Session> self);
   void Close();
+  // Waits for the first byte (session_tls.cc): 0x16 starts a TLS handshake.
+  enum class FirstByte { kTls, kClearText, kNone };
+  boost::asio::awaitable<FirstByte> PeekFirstByte();
+  // The TLS handshake on the listener's context; false (counted) if it fails.
+  boost::asio::awaitable<bool> Handshake(DownstreamTls& tls);
   // Frees what an idle connection need not keep (WaitForRequest).
   void ReleaseIdleMemory();
   // Reads, parses and carries one request; its locals live only as long as

@@ -16,6 +16,7 @@
 #include "proxy/codec/buffer.h"
 #include "proxy/codec/http1.h"
 #include "proxy/config/proxy_config.h"
+#include "proxy/config/tls_context.h"
 #include "proxy/server/watchdog.h"
 
 namespace causeway::proxy {
@@ -38,6 +39,9 @@ struct Downstream {
   Downstream(boost::asio::ip::tcp::socket s, TimeSource& t, boost::asio::io_context& io)
       : socket(std::move(s)), time(t), watchdog(t, io) {}
   boost::asio::ip::tcp::socket socket;
+  // The TLS session over `socket` on a TLS filter chain (nullptr: clear
+  // text); reads and writes go through it (transport_io.h).
+  std::unique_ptr<TlsStream> tls;
   TimeSource& time;
   Watchdog watchdog;  // idle and header timeouts, then the request's deadlines
   ByteBuffer in;      // bytes read from the client and not yet used

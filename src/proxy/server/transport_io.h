@@ -19,6 +19,12 @@
 
 namespace causeway::proxy {
 
+// A connection's byte stream as the functions below take it.
+struct Transport {
+  boost::asio::ip::tcp::socket* socket = nullptr;
+  TlsStream* tls = nullptr;  // nullptr: clear text
+};
+
 // ReadSome (immediate_io.h) in clear text; TLS's queued read otherwise.
 inline boost::asio::awaitable<IoResult> ReadSomeFrom(boost::asio::ip::tcp::socket& socket,
                                                      TlsStream* tls,

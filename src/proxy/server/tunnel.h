@@ -14,6 +14,7 @@
 #include "common/time_source.h"
 #include "proxy/codec/buffer.h"
 #include "proxy/server/stream_idle_timeout.h"
+#include "proxy/server/transport_io.h"
 
 namespace causeway::proxy {
 
@@ -29,18 +30,23 @@ class Tunnel {
   // request) to the upstream, `upstream_pending` (past the 101 response) to
   // the client; both buffers are left empty. `at_once`: the first write to
   // the client may finish at once (server/immediate_io.h).
+  // Either side may be a TLS session (transport_io.h).
+  boost::asio::awaitable<void> Run(Transport downstream, ByteBuffer& downstream_pending,
+                                   Transport upstream, ByteBuffer& upstream_pending, bool at_once);
   boost::asio::awaitable<void> Run(boost::asio::ip::tcp::socket& downstream,
                                    ByteBuffer& downstream_pending,
                                    boost::asio::ip::tcp::socket& upstream,
-                                   ByteBuffer& upstream_pending, bool at_once);
+                                   ByteBuffer& upstream_pending, bool at_once) {
+    return Run(Transport{&downstream}, downstream_pending, Transport{&upstream}, upstream_pending,
+               at_once);
+  }
 
   bool idle_timed_out() const { return idle_.fired() != StreamIdleTimeout::Fired::kNo; }
   uint64_t bytes_to_upstream() const { return bytes_[0]; }
   uint64_t bytes_to_downstream() const { return bytes_[1]; }
 
  private:
-  boost::asio::awaitable<void> Pipe(boost::asio::ip::tcp::socket& from,
-                                    boost::asio::ip::tcp::socket& to, int direction);
+  boost::asio::awaitable<void> Pipe(Transport from, Transport to, int direction);
   // Closes both sockets once no byte moved for the idle timeout.
   StreamIdleTimeout idle_;
   uint64_t bytes_[2] = {0, 0};  // to upstream, to downstream

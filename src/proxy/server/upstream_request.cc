@@ -111,7 +111,8 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::SendStreamed(
   if (down_.req.expect_continue && down_.req.version_minor == 1) {
     // Envoy's default: the proxy answers 100-continue itself.
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    auto [cec, n] = co_await WriteAll(down_.socket, asio::buffer(kContinue), down_.AtOnce());
+    auto [cec, n] =
+        co_await WriteAllTo(down_.socket, down_.tls.get(), asio::buffer(kContinue), down_.AtOnce());
     if (cec) co_return Result::kContinueFailed;
   }
   std::tie(*ec, std::ignore) =
@@ -172,8 +173,8 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::StreamBody() {
     }
     if (step.done) break;
     char* dst = down_.in.Prepare(kReadChunk);
-    auto [rec, got] =
-        co_await down_.socket.async_read_some(asio::buffer(dst, down_.in.writable()), kNoThrow);
+    auto [rec, got] = co_await AsyncReadSome(down_.socket, down_.tls.get(),
+                                             asio::buffer(dst, down_.in.writable()));
     if (guard.fired() != Fired::kNo) co_return BodyTimedOut(guard.fired());
     guard.Touch();
     if (rec) co_return Result::kClientGone;
@@ -264,7 +265,7 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardResponse(Mutati
   if (!framer.done() && !step.error) WatchStream();
   std::array<asio::const_buffer, 2> bufs = {asio::buffer(down_.out),
                                             asio::buffer(conn_->buffer.data(), step.consumed)};
-  auto [ec, n] = co_await WriteAll(down_.socket, bufs, down_.AtOnce());
+  auto [ec, n] = co_await WriteAllTo(down_.socket, down_.tls.get(), bufs, down_.AtOnce());
   conn_->buffer.Consume(step.consumed);
   info_.bytes_sent += step.consumed;
   pump.downstream_ok = !ec;
@@ -336,7 +337,7 @@ asio::awaitable<void> UpstreamRequest::PumpResponseBody(http1::BodyFramer& frame
       co_return;
     }
     auto [wec, n] =
-        co_await asio::async_write(down_.socket, asio::buffer(buf.data(), step.consumed), kNoThrow);
+        co_await AsyncWrite(down_.socket, down_.tls.get(), asio::buffer(buf.data(), step.consumed));
     if (stream_idle_->fired() != StreamIdleTimeout::Fired::kNo) {
       pump.idle = true;
       co_return;
@@ -355,11 +356,13 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardUpgrade(Mutatio
   if (!down_.req.upgrade) co_return Ending{false, false};
   BuildDownstreamResponse(down_.resp, down_.req.version_minor, false, muts, &down_.out);
   conn_->buffer.Consume(head_size_);
-  auto [ec, n] = co_await WriteAll(down_.socket, asio::buffer(down_.out), down_.AtOnce());
+  auto [ec, n] =
+      co_await WriteAllTo(down_.socket, down_.tls.get(), asio::buffer(down_.out), down_.AtOnce());
   info_.status = 101;
   if (!ec) {
     Tunnel tunnel(down_.time, IoContextOf(conn_->socket), down_.tunnel_idle_timeout);
-    co_await tunnel.Run(down_.socket, down_.in, conn_->socket, conn_->buffer, down_.AtOnce());
+    co_await tunnel.Run({&down_.socket, down_.tls.get()}, down_.in,
+                        {&conn_->socket, conn_->tls.get()}, conn_->buffer, down_.AtOnce());
     if (tunnel.idle_timed_out()) {
       Count(worker_.shared().counters.downstream_rq_idle_timeout);
       info_.flags = "SI";

@@ -170,7 +170,11 @@ asio::awaitable<void> Worker::AcceptLoop(std::shared_ptr<ListenerState> state,
       continue;
     }
     auto session = std::make_shared<Session>(this, state, std::move(socket));
-    asio::co_spawn(*ioc_, Session::Run(std::move(session)), asio::detached);
+    if (state->config.tls != nullptr) {
+      asio::co_spawn(*ioc_, Session::RunTls(std::move(session)), asio::detached);
+    } else {
+      asio::co_spawn(*ioc_, Session::Run(std::move(session)), asio::detached);
+    }
   }
 }
 
