@@ -1,12 +1,15 @@
-// libFuzzer target for the proxy's HTTP/2 server codec
-// (src/proxy/codec/http2_codec.h): client bytes in, a response submitted for
-// every request head, the output written out as it comes.
+// libFuzzer target for the proxy's HTTP/2 codecs
+// (src/proxy/codec/http2_codec.h): by default client bytes into the server
+// codec, with a response submitted for every request head; in client mode,
+// server bytes into a client codec that has opened three requests. The
+// output is written out as it comes.
 //
 // Beyond "does not crash or leak under ASan/UBSan" (nghttp2 itself is not
 // instrumented; the glue around it is), it checks what the layers above
 // will rely on:
 //   - each stream's events come in order: one head, then DATA, then at most
-//     one set of trailers and one end; nothing after a reset;
+//     one set of trailers and one end; nothing after a reset; a client hears
+//     only of streams it opened;
 //   - a delivered head is within the header list bound and has the
 //     pseudo-headers its method needs;
 //   - DATA not yet given back with ConsumeData never exceeds the window we
@@ -14,16 +17,19 @@
 //   - open streams never exceed SETTINGS_MAX_CONCURRENT_STREAMS, the output
 //     waiting to be written stays bounded, and a response to a delivered
 //     head is always accepted;
+//   - after a GOAWAY from the server the client opens no stream;
 //   - once Receive fails, it keeps failing and the codec wants to close.
 //
-// The first input byte: bit 0 prepends a valid client preface and SETTINGS
-// (so mutations reach frame parsing without keeping the 24-byte magic
-// intact), bit 1 holds DATA back (no ConsumeData), the rest seeds how the
-// bytes are split across Receive calls.
+// The first input byte: bit 0 prepends a valid preface (the client's magic
+// and SETTINGS, or the server's SETTINGS), so mutations reach frame parsing
+// without keeping it intact; bit 1 holds DATA back (no ConsumeData); bit 2
+// selects client mode; the rest seeds how the bytes are split across
+// Receive calls.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -58,6 +64,7 @@ http2::Settings FuzzSettings() {
 }
 
 struct FuzzStream {
+  bool opened = false;  // client: we sent this request
   bool head = false;
   bool trailers = false;
   bool ended = false;
@@ -65,25 +72,40 @@ struct FuzzStream {
   size_t unconsumed = 0;
 };
 
-class FuzzServer : public http2::Events {
+// Checks the events of either side; the server answers every head.
+class FuzzEvents : public http2::Events {
  public:
-  explicit FuzzServer(bool hold_data) : hold_data_(hold_data) {}
-  http2::ServerCodec* codec = nullptr;
+  explicit FuzzEvents(bool hold_data) : hold_data_(hold_data) {}
+  // The codec these events come from; `server` is null in client mode.
+  void Attach(http2::Codec* codec, http2::ServerCodec* server) {
+    codec_ = codec;
+    server_ = server;
+  }
+  std::map<int32_t, FuzzStream> streams;
+  bool goaway = false;
 
   void OnRequestHead(int32_t id, http2::RequestHead head) override {
+    H2FuzzCheck(server_ != nullptr, "a request head on the client");
     H2FuzzCheck(id > 0 && id % 2 == 1, "a request head on a server-side stream id");
-    FuzzStream& s = streams_[id];
+    FuzzStream& s = streams[id];
     H2FuzzCheck(!s.head && !s.reset, "a second head or a head after a reset");
     s.head = true;
-    size_t size = 0;
-    for (const auto& h : head.headers) size += h.name.size() + h.value.size() + 32;
-    H2FuzzCheck(size <= kFuzzHeaderList, "a head over the header list bound was delivered");
+    CheckHeaderList(head.headers);
     H2FuzzCheck(!head.method.empty(), "a head without :method");
     if (head.method != "CONNECT") {
       H2FuzzCheck(!head.scheme.empty() && !head.path.empty(), "a head without :scheme or :path");
     }
-    H2FuzzCheck(codec->ActiveStreams() <= kFuzzMaxStreams, "more streams open than announced");
+    H2FuzzCheck(codec_->ActiveStreams() <= kFuzzMaxStreams, "more streams open than announced");
     Respond(id);
+  }
+  void OnResponseHead(int32_t id, http2::ResponseHead head) override {
+    H2FuzzCheck(server_ == nullptr, "a response head on the server");
+    auto it = streams.find(id);
+    H2FuzzCheck(it != streams.end() && it->second.opened, "a response on a stream never opened");
+    H2FuzzCheck(!it->second.head && !it->second.reset, "a second response head");
+    H2FuzzCheck(head.status >= 200 && head.status <= 999, "a final head with a 1xx or bad status");
+    CheckHeaderList(head.headers);
+    it->second.head = true;
   }
   void OnData(int32_t id, std::string_view data) override {
     FuzzStream& s = Known(id, "DATA");
@@ -91,27 +113,36 @@ class FuzzServer : public http2::Events {
     s.unconsumed += data.size();
     H2FuzzCheck(s.unconsumed <= kFuzzWindow, "more DATA outstanding than the window");
     if (!hold_data_) {
-      codec->ConsumeData(id, s.unconsumed);
+      codec_->ConsumeData(id, s.unconsumed);
       s.unconsumed = 0;
     }
   }
-  void OnTrailers(int32_t id, http2::HeaderList) override {
+  void OnTrailers(int32_t id, http2::HeaderList trailers) override {
     FuzzStream& s = Known(id, "trailers");
     H2FuzzCheck(!s.trailers, "trailers twice");
+    CheckHeaderList(trailers);
     s.trailers = true;
   }
   void OnEndStream(int32_t id) override { Known(id, "end of stream").ended = true; }
   void OnReset(int32_t id, uint32_t) override {
-    auto it = streams_.find(id);
-    H2FuzzCheck(it != streams_.end() && it->second.head, "a reset for a stream never delivered");
+    auto it = streams.find(id);
+    H2FuzzCheck(it != streams.end() && (it->second.head || it->second.opened),
+                "a reset for a stream never delivered");
     H2FuzzCheck(!it->second.reset, "a stream reset twice");
     it->second.reset = true;
   }
+  void OnGoaway(int32_t, uint32_t) override { goaway = true; }
 
  private:
+  static void CheckHeaderList(const http2::HeaderList& headers) {
+    size_t size = 0;
+    for (const auto& h : headers) size += h.name.size() + h.value.size() + 32;
+    H2FuzzCheck(size <= kFuzzHeaderList, "a header list over the bound was delivered");
+  }
+
   FuzzStream& Known(int32_t id, const char* what) {
-    auto it = streams_.find(id);
-    if (it == streams_.end() || !it->second.head) H2FuzzFail(what);
+    auto it = streams.find(id);
+    if (it == streams.end() || !it->second.head) H2FuzzFail(what);
     if (it->second.ended || it->second.reset) H2FuzzFail(what);
     return it->second;
   }
@@ -121,21 +152,22 @@ class FuzzServer : public http2::Events {
   void Respond(int32_t id) {
     const int shape = (id / 2) % 3;
     http2::ResponseHead head{200, {{"content-type", "text/plain"}}};
-    H2FuzzCheck(codec->SubmitResponse(id, head, shape == 0).ok(), "a response was refused");
+    H2FuzzCheck(server_->SubmitResponse(id, head, shape == 0).ok(), "a response was refused");
     if (shape == 1) {
-      H2FuzzCheck(codec->SubmitData(id, std::string(20000, 'r'), true).ok(), "DATA was refused");
+      H2FuzzCheck(server_->SubmitData(id, std::string(20000, 'r'), true).ok(), "DATA was refused");
     } else if (shape == 2) {
-      H2FuzzCheck(codec->SubmitData(id, "reply", false).ok(), "DATA was refused");
-      H2FuzzCheck(codec->SubmitTrailers(id, {{"grpc-status", "0"}}).ok(), "trailers refused");
+      H2FuzzCheck(server_->SubmitData(id, "reply", false).ok(), "DATA was refused");
+      H2FuzzCheck(server_->SubmitTrailers(id, {{"grpc-status", "0"}}).ok(), "trailers refused");
     }
   }
 
+  http2::Codec* codec_ = nullptr;
+  http2::ServerCodec* server_ = nullptr;  // null in client mode
   bool hold_data_;
-  std::map<int32_t, FuzzStream> streams_;
 };
 
 // Writes out what the codec has, as a socket would.
-void DrainOutput(http2::ServerCodec& codec) {
+void DrainOutput(http2::Codec& codec) {
   for (int i = 0; i < 64; ++i) {
     std::string_view out = codec.Pending();
     // One frame (16 KiB of DATA or a header block) may cross the bound.
@@ -145,24 +177,27 @@ void DrainOutput(http2::ServerCodec& codec) {
   }
 }
 
-}  // namespace
+http2::RequestHead FuzzRequest(const char* method, const char* path) {
+  return http2::RequestHead{method, "https", "example.com", path, {{"te", "trailers"}}};
+}
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size == 0) return 0;
-  const uint8_t mode = data[0];
-  std::string input;
-  if (mode & 1) {
-    input = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-    input.append("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);  // empty SETTINGS
-  }
-  input.append(reinterpret_cast<const char*>(data) + 1, size - 1);
+// The client's requests, the same three the seed corpus answers (ids 1, 3, 5).
+void OpenFuzzRequests(http2::ClientCodec& client, FuzzEvents& events) {
+  auto get = client.SubmitRequest(FuzzRequest("GET", "/"), true);
+  auto post = client.SubmitRequest(FuzzRequest("POST", "/upload"), false);
+  auto grpc = client.SubmitRequest(FuzzRequest("POST", "/pkg.Svc/Call"), false);
+  H2FuzzCheck(get.ok() && post.ok() && grpc.ok(), "a request was refused on a fresh connection");
+  H2FuzzCheck(client.SubmitData(*post, "body", true).ok(), "request DATA was refused");
+  H2FuzzCheck(client.SubmitData(*grpc, "call", false).ok(), "request DATA was refused");
+  H2FuzzCheck(client.SubmitTrailers(*grpc, {{"x-checksum", "1"}}).ok(), "trailers refused");
+  for (int32_t id : {*get, *post, *grpc}) events.streams[id].opened = true;
+  DrainOutput(client);
+}
 
-  FuzzServer events(/*hold_data=*/(mode & 2) != 0);
-  auto codec = http2::ServerCodec::Create(FuzzSettings(), &events);
-  H2FuzzCheck(codec.ok(), "the codec could not be created");
-  events.codec = codec->get();
-
-  uint32_t x = mode * 2654435761u + 1;
+// Feeds `input` in pieces whose sizes come from `seed`.
+void FeedFuzzInput(http2::Codec& codec, std::string_view input, uint32_t seed,
+                   const std::function<void()>& after_piece) {
+  uint32_t x = seed * 2654435761u + 1;
   size_t pos = 0;
   bool failed = false;
   while (pos < input.size()) {
@@ -170,15 +205,51 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     x ^= x >> 17;
     x ^= x << 5;
     const size_t piece = std::min<size_t>(input.size() - pos, 1 + x % 700);
-    absl::Status st = (*codec)->Receive(std::string_view(input).substr(pos, piece));
+    absl::Status st = codec.Receive(input.substr(pos, piece));
     pos += piece;
     if (failed) H2FuzzCheck(!st.ok(), "Receive succeeded after an error");
     if (!st.ok()) {
       failed = true;
       H2FuzzCheck(!st.message().empty(), "an error without a message");
-      H2FuzzCheck((*codec)->WantsClose(), "an error but the codec does not want to close");
+      H2FuzzCheck(codec.WantsClose(), "an error but the codec does not want to close");
     }
-    DrainOutput(**codec);
+    DrainOutput(codec);
+    after_piece();
   }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const uint8_t mode = data[0];
+  const bool client_mode = (mode & 4) != 0;
+  std::string input;
+  if (mode & 1) {
+    if (!client_mode) input = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    input.append("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);  // empty SETTINGS
+  }
+  input.append(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const bool hold_data = (mode & 2) != 0;
+
+  FuzzEvents events(hold_data);
+  if (!client_mode) {
+    auto server = http2::ServerCodec::Create(FuzzSettings(), &events);
+    H2FuzzCheck(server.ok(), "the codec could not be created");
+    events.Attach(server->get(), server->get());
+    FeedFuzzInput(**server, input, mode, [] {});
+    return 0;
+  }
+  auto client = http2::ClientCodec::Create(FuzzSettings(), &events);
+  H2FuzzCheck(client.ok(), "the codec could not be created");
+  events.Attach(client->get(), nullptr);
+  OpenFuzzRequests(**client, events);
+  FeedFuzzInput(**client, input, mode, [&] {
+    H2FuzzCheck((*client)->ActiveStreams() <= 3, "streams the client never opened");
+    if (events.goaway) {
+      H2FuzzCheck(!(*client)->SubmitRequest(FuzzRequest("GET", "/"), true).ok(),
+                  "a stream opened after GOAWAY");
+    }
+  });
   return 0;
 }
