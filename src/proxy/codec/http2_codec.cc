@@ -6,6 +6,8 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace causeway::proxy::http2 {
@@ -68,6 +70,10 @@ absl::Status CheckH2Fields(const HeaderList& fields) {
     if (!nghttp2_check_header_value(H2Bytes(h.value), h.value.size())) {
       return absl::InvalidArgumentError(
           absl::StrCat("http2: invalid value for header \"", h.name, "\""));
+    }
+    if (IsConnectionSpecific(h.name, h.value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("http2: connection-specific header \"", h.name, "\" not allowed"));
     }
   }
   return absl::OkStatus();
@@ -163,7 +169,8 @@ struct Codec::Callbacks {
     const int32_t id = frame->hd.stream_id;
     if (s.too_large) return c.RefuseTooLarge(id, s);
     if (s.head_seen) {
-      c.events_->OnTrailers(id, std::move(s.fields));
+      // Trailers of a stream answered 431 are nobody's business.
+      if (s.delivered) c.events_->OnTrailers(id, std::move(s.fields));
     } else if (c.server_) {
       s.head_seen = s.delivered = true;
       s.request.headers = std::move(s.fields);
@@ -211,7 +218,7 @@ struct Codec::Callbacks {
                          size_t len, void* user_data) {
     Codec& c = Self(user_data);
     Stream* s = c.Find(id);
-    if (s == nullptr || !s->delivered || s->remote_ended) {
+    if (s == nullptr || !s->delivered || !s->head_seen || s->local_error != 0) {
       // Nobody will pass these bytes on: give the window back at once.
       nghttp2_session_consume(session, id, len);
       return 0;
@@ -290,6 +297,16 @@ struct Codec::Callbacks {
   }
 };
 
+bool IsConnectionSpecific(std::string_view lower_name, std::string_view value) {
+  if (lower_name == "te") {
+    absl::string_view v = absl::StripAsciiWhitespace(absl::string_view(value.data(), value.size()));
+    return !absl::EqualsIgnoreCase(v, "trailers");
+  }
+  return lower_name == "connection" || lower_name == "keep-alive" ||
+         lower_name == "proxy-connection" || lower_name == "transfer-encoding" ||
+         lower_name == "upgrade";
+}
+
 absl::Status ValidateSettings(const Settings& s) {
   if (s.max_concurrent_streams == 0) {
     return absl::InvalidArgumentError("http2: max_concurrent_streams must be at least 1");
@@ -319,6 +336,7 @@ Codec::Codec(bool server, const Settings& settings, Events* events)
 Codec::~Codec() { nghttp2_session_del(session_); }
 
 absl::Status Codec::Init() {
+  if (events_ == nullptr) return absl::InvalidArgumentError("http2: a codec needs its Events");
   if (absl::Status st = ValidateSettings(settings_); !st.ok()) return st;
   nghttp2_session_callbacks* cbs;
   if (int rv = nghttp2_session_callbacks_new(&cbs); rv != 0) return Nghttp2Failure("callbacks", rv);

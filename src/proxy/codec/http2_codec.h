@@ -84,6 +84,11 @@ struct Settings {
 // Checks the values nghttp2 and RFC 9113 accept; names the bad one.
 absl::Status ValidateSettings(const Settings& settings);
 
+// True for a header HTTP/2 forbids (RFC 9113 8.2.2): connection,
+// keep-alive, proxy-connection, transfer-encoding, upgrade, and te with a
+// value other than "trailers". Submitting one is an error.
+bool IsConnectionSpecific(std::string_view lower_name, std::string_view value);
+
 // What a connection reports. Called from inside Receive() (and Pending(),
 // which may close streams); a callback may submit frames but must not call
 // Receive() or Pending(). A stream the caller saw a head for (or opened)

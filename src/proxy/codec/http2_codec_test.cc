@@ -415,7 +415,9 @@ TEST(Http2CodecTest, RequestHeadOverTheBoundGets431) {
   RequestHead head = H2Post({{"x-big", std::string(8000, 'b')}});
   auto id = pair.client->SubmitRequest(head, false);
   ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(pair.client->SubmitData(*id, "body", true).ok());
+  // The body and trailers that follow are dropped, not delivered.
+  ASSERT_TRUE(pair.client->SubmitData(*id, "body", false).ok());
+  ASSERT_TRUE(pair.client->SubmitTrailers(*id, {{"x-checksum", "1"}}).ok());
   pair.Pump();
   ASSERT_TRUE(pair.server_error.ok()) << pair.server_error;
   EXPECT_FALSE(pair.server_events.streams.contains(*id));
@@ -463,6 +465,10 @@ TEST(Http2CodecTest, BadArgumentsNameTheField) {
   auto id = pair.client->SubmitRequest(H2Post({{"X-Upper", "v"}}), true);
   EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(id.status().message().find("X-Upper"), std::string_view::npos) << id.status();
+  id = pair.client->SubmitRequest(H2Post({{"transfer-encoding", "chunked"}}), true);
+  EXPECT_NE(id.status().message().find("connection-specific header \"transfer-encoding\""),
+            std::string_view::npos)
+      << id.status();
   id = pair.client->SubmitRequest(H2Post({{"x-crlf", "a\r\nb"}}), true);
   EXPECT_NE(id.status().message().find("x-crlf"), std::string_view::npos) << id.status();
   RequestHead no_path = H2Get("");
@@ -470,6 +476,9 @@ TEST(Http2CodecTest, BadArgumentsNameTheField) {
             std::string_view::npos);
   EXPECT_EQ(pair.server->SubmitResponse(1, {200, {}}, true).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(pair.client->SubmitData(99, "x", true).code(), absl::StatusCode::kNotFound);
+  H2Recorder events;
+  EXPECT_EQ(ServerCodec::Create(bad, &events).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ServerCodec::Create({}, nullptr).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/strip.h"
 
 namespace causeway::proxy::http2 {
 namespace {
@@ -40,16 +39,6 @@ HeaderList FromHttp1Fields(const std::vector<http1::Header>& headers, bool drop_
 }
 
 }  // namespace
-
-bool IsConnectionSpecific(std::string_view lower_name, std::string_view value) {
-  if (lower_name == "te") {
-    absl::string_view v = absl::StripAsciiWhitespace(absl::string_view(value.data(), value.size()));
-    return !http1::EqualsIgnoreCase(std::string_view(v.data(), v.size()), "trailers");
-  }
-  return lower_name == "connection" || lower_name == "keep-alive" ||
-         lower_name == "proxy-connection" || lower_name == "transfer-encoding" ||
-         lower_name == "upgrade";
-}
 
 RequestHead FromHttp1Request(const http1::RequestHead& head, std::string_view scheme) {
   RequestHead out;

@@ -25,10 +25,6 @@ struct Http1Request {
   HeaderList headers;  // Host first
 };
 
-// True for a header HTTP/2 forbids (RFC 9113 8.2.2); `te` only when its
-// value is other than "trailers".
-bool IsConnectionSpecific(std::string_view lower_name, std::string_view value);
-
 // `scheme` is the one the request arrived with ("http" or "https").
 RequestHead FromHttp1Request(const http1::RequestHead& head, std::string_view scheme);
 Http1Request ToHttp1Request(const RequestHead& head);
