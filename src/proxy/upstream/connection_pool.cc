@@ -33,52 +33,17 @@ bool StillOpen(UpstreamConnection& conn) {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-// Before the handshake: SNI (the configured one, else the endpoint's host
-// name; never an IP address) and the names the peer's certificate must
-// carry when it is verified (the subject alt names asked for, else the SNI).
-absl::Status PrepareTls(SSL* ssl, const UpstreamTls& tls, const Endpoint& endpoint) {
-  boost::system::error_code ec;
-  asio::ip::make_address(endpoint.address, ec);
-  const std::string& sni = !tls.sni.empty() ? tls.sni : (ec ? endpoint.address : tls.sni);
-  if (!sni.empty() && SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot send SNI ", sni));
-  }
-  if (tls.ca_file.empty()) return absl::OkStatus();  // not verified
-  std::vector<std::string> names = tls.san_exact;
-  if (names.empty() && !tls.sni.empty()) names.push_back(tls.sni);
-  for (const std::string& name : names) {
-    if (SSL_add1_host(ssl, name.c_str()) != 1) {
-      return absl::InvalidArgumentError(absl::StrCat("cannot verify the name ", name));
-    }
-  }
-  return absl::OkStatus();
-}
-
-// Why a handshake failed, in OpenSSL's words: the certificate problem
-// found when there is one ("certificate verify failed: unable to get local
-// issuer certificate"), else the error ("wrong version number": the
-// endpoint speaks clear text).
-std::string HandshakeFailure(SSL* ssl, const boost::system::error_code& ec) {
-  std::string reason = ec.message();
-  // Asio's messages end with OpenSSL's library in parentheses.
-  if (size_t paren = reason.find(" ("); paren != std::string::npos) reason.resize(paren);
-  const long verify = SSL_get_verify_result(ssl);
-  if (verify != X509_V_OK) {
-    absl::StrAppend(&reason, ": ", X509_verify_cert_error_string(verify));
-  }
-  return absl::StrCat(kTlsHandshakeFailed, ":", reason);
-}
-
 asio::awaitable<absl::Status> Handshake(UpstreamConnection& conn,
                                         std::shared_ptr<const UpstreamTls> tls,
                                         const Endpoint& endpoint) {
   conn.tls = std::make_unique<TlsStream>(conn.socket, *tls->context);
-  if (absl::Status s = PrepareTls(conn.tls->native_handle(), *tls, endpoint); !s.ok()) {
+  if (absl::Status s = PrepareUpstreamTls(conn.tls->native_handle(), *tls, endpoint.address);
+      !s.ok()) {
     co_return absl::UnavailableError(
         absl::StrCat(kTlsHandshakeFailed, ":", std::string(s.message())));
   }
   auto [ec] = co_await conn.tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
-  if (ec) co_return absl::UnavailableError(HandshakeFailure(conn.tls->native_handle(), ec));
+  if (ec) co_return absl::UnavailableError(TlsHandshakeFailure(conn.tls->native_handle(), ec));
   co_return absl::OkStatus();
 }
 
@@ -97,6 +62,35 @@ void RegisterAfresh(tcp::socket& s) {
   if (ec) ::close(fd);
 }
 }  // namespace
+
+absl::Status PrepareUpstreamTls(SSL* ssl, const UpstreamTls& tls, const std::string& address) {
+  boost::system::error_code ec;
+  asio::ip::make_address(address, ec);
+  const std::string& sni = !tls.sni.empty() ? tls.sni : (ec ? address : tls.sni);
+  if (!sni.empty() && SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot send SNI ", sni));
+  }
+  if (tls.ca_file.empty()) return absl::OkStatus();  // not verified
+  std::vector<std::string> names = tls.san_exact;
+  if (names.empty() && !tls.sni.empty()) names.push_back(tls.sni);
+  for (const std::string& name : names) {
+    if (SSL_add1_host(ssl, name.c_str()) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot verify the name ", name));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string TlsHandshakeFailure(SSL* ssl, const boost::system::error_code& ec) {
+  std::string reason = ec.message();
+  // Asio's messages end with OpenSSL's library in parentheses.
+  if (size_t paren = reason.find(" ("); paren != std::string::npos) reason.resize(paren);
+  const long verify = SSL_get_verify_result(ssl);
+  if (verify != X509_V_OK) {
+    absl::StrAppend(&reason, ": ", X509_verify_cert_error_string(verify));
+  }
+  return absl::StrCat(kTlsHandshakeFailed, ":", reason);
+}
 
 struct ConnectionPool::Waiter {
   explicit Waiter(const asio::any_io_executor& ex) : timer(ex) {}

@@ -160,6 +160,17 @@ boost::asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamConnection>>> Conn
     const Endpoint& endpoint, std::chrono::milliseconds timeout,
     std::shared_ptr<const UpstreamTls> tls = nullptr);
 
+// Before an upstream TLS handshake on `ssl` to `address` (an IP or a host
+// name): SNI (`tls.sni`, else the host name; never an IP address) and, when
+// the peer is verified, the names its certificate must carry (the subject
+// alt names asked for, else the SNI).
+absl::Status PrepareUpstreamTls(SSL* ssl, const UpstreamTls& tls, const std::string& address);
+// Why a handshake failed, in OpenSSL's words, after kTlsHandshakeFailed:
+// the certificate problem when there is one ("certificate verify failed:
+// unable to get local issuer certificate"), else the error ("wrong version
+// number": the endpoint speaks clear text).
+std::string TlsHandshakeFailure(SSL* ssl, const boost::system::error_code& ec);
+
 // The pool's key of connections to `endpoint` with `tls`.
 std::string PoolKey(const Endpoint& endpoint, const UpstreamTls* tls);
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "proxy/upstream/connection_pool.h"
 #include "spdlog/spdlog.h"
 
 namespace causeway::proxy {
@@ -59,7 +60,15 @@ struct HealthChecker::Target {
   uint16_t port = 0;
   std::string host_header;
   HealthCheckConfig config;
-  bool operator==(const Target&) const = default;
+  // The cluster's TLS: checks speak it too, as the cluster's traffic does.
+  std::shared_ptr<const UpstreamTls> tls;
+  // Checked the same way: TLS settings compare by what they say (every
+  // configuration update builds them anew).
+  bool operator==(const Target& o) const {
+    auto tls_key = [](const Target& t) { return t.tls ? t.tls->pool_prefix : std::string(); };
+    return key == o.key && address == o.address && port == o.port && host_header == o.host_header &&
+           config == o.config && tls_key(*this) == tls_key(o);
+  }
 };
 
 // The checks of one endpoint; lives on the checker's thread. Handlers hold
@@ -69,6 +78,7 @@ struct HealthChecker::Probe {
   explicit Probe(asio::io_context& io, Target t) : target(std::move(t)), socket(io), resolver(io) {}
   Target target;
   HcTcp::socket socket;
+  std::unique_ptr<TlsStream> tls;  // over `socket`, for a TLS cluster
   HcTcp::resolver resolver;
   std::unique_ptr<Timer> next;      // the next check
   std::unique_ptr<Timer> deadline;  // the timeout of the check in progress
@@ -103,7 +113,11 @@ class HealthChecker::Io {
   void Reconcile(const std::vector<Target>& targets);
   void StartCheck(const std::shared_ptr<Probe>& p);
   void Connect(const std::shared_ptr<Probe>& p);
+  // After the connect: the TLS handshake for a TLS cluster, then the request.
+  void Connected(const std::shared_ptr<Probe>& p);
   void SendRequest(const std::shared_ptr<Probe>& p);
+  template <typename Stream>
+  void Exchange(const std::shared_ptr<Probe>& p, Stream& stream);
   void Complete(const std::shared_ptr<Probe>& p, CheckResult result);
   static void Halt(Probe& p);
 
@@ -149,6 +163,9 @@ void HealthChecker::Io::Reconcile(const std::vector<Target>& targets) {
 void HealthChecker::Io::StartCheck(const std::shared_ptr<Probe>& p) {
   if (p->stopped) return;
   p->in_check = true;
+  // The last check's TLS session goes only now: the operations its close
+  // aborted have completed by the next check, and they use it until then.
+  p->tls.reset();
   {
     std::lock_guard lock(checker_->mu_);
     ++checker_->counters_[p->target.key.first].attempt;
@@ -166,7 +183,7 @@ void HealthChecker::Io::StartCheck(const std::shared_ptr<Probe>& p) {
             Complete(p, {CheckResult::Kind::kNoResponse, "connect: " + error.message()});
             return;
           }
-          SendRequest(p);
+          Connected(p);
         });
     return;
   }
@@ -190,9 +207,33 @@ void HealthChecker::Io::Connect(const std::shared_ptr<Probe>& p) {
                 Complete(p, {CheckResult::Kind::kNoResponse, "connect: " + e.message()});
                 return;
               }
-              SendRequest(p);
+              Connected(p);
             });
       });
+}
+
+void HealthChecker::Io::Connected(const std::shared_ptr<Probe>& p) {
+  const std::shared_ptr<const UpstreamTls>& tls = p->target.tls;
+  if (tls == nullptr) {
+    SendRequest(p);
+    return;
+  }
+  p->tls = std::make_unique<TlsStream>(p->socket, *tls->context);
+  if (absl::Status s = PrepareUpstreamTls(p->tls->native_handle(), *tls, p->target.address);
+      !s.ok()) {
+    Complete(p, {CheckResult::Kind::kNoResponse, std::string(s.message())});
+    return;
+  }
+  p->tls->async_handshake(asio::ssl::stream_base::client,
+                          [this, p](const boost::system::error_code& error) {
+                            if (p->stopped || !p->in_check) return;
+                            if (error) {
+                              Complete(p, {CheckResult::Kind::kNoResponse,
+                                           TlsHandshakeFailure(p->tls->native_handle(), error)});
+                              return;
+                            }
+                            SendRequest(p);
+                          });
 }
 
 void HealthChecker::Io::SendRequest(const std::shared_ptr<Probe>& p) {
@@ -203,8 +244,18 @@ void HealthChecker::Io::SendRequest(const std::shared_ptr<Probe>& p) {
   p->request.set(beast_http::field::host, p->target.host_header);
   p->request.set(beast_http::field::user_agent, "causeway-proxy-health-check");
   p->request.set(beast_http::field::connection, "close");
+  if (p->tls != nullptr) {
+    Exchange(p, *p->tls);
+  } else {
+    Exchange(p, p->socket);
+  }
+}
+
+// The request and its response on the connection (clear text or TLS).
+template <typename Stream>
+void HealthChecker::Io::Exchange(const std::shared_ptr<Probe>& p, Stream& stream) {
   beast_http::async_write(
-      p->socket, p->request, [this, p](const boost::system::error_code& error, size_t) {
+      stream, p->request, [this, p, &stream](const boost::system::error_code& error, size_t) {
         if (p->stopped || !p->in_check) return;
         if (error) {
           Complete(p, {CheckResult::Kind::kNoResponse, "write: " + error.message()});
@@ -214,8 +265,7 @@ void HealthChecker::Io::SendRequest(const std::shared_ptr<Probe>& p) {
         p->parser.emplace();
         p->parser->body_limit(64 * 1024);  // a health page, not a download
         beast_http::async_read(
-            p->socket, p->buffer, *p->parser,
-            [this, p](const boost::system::error_code& e, size_t) {
+            stream, p->buffer, *p->parser, [this, p](const boost::system::error_code& e, size_t) {
               if (p->stopped || !p->in_check) return;
               if (e) {
                 Complete(p, {CheckResult::Kind::kNoResponse, "response: " + e.message()});
@@ -302,7 +352,8 @@ void HealthChecker::Follow(const ProxyConfig& config, std::chrono::milliseconds 
                          e.address,
                          e.port,
                          hc.host.empty() ? cluster->name : hc.host,
-                         hc});
+                         hc,
+                         cluster->tls});
     }
   }
   std::vector<Key> fresh;

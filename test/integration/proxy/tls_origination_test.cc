@@ -164,5 +164,47 @@ TEST_F(TlsOriginationTest, UnsupportedOrUnreadableTlsIsNackedAndTrafficKeepsFlow
   EXPECT_EQ(still.Header("x-origin"), "nginx-tls");
 }
 
+// Active health checks of a TLS cluster speak TLS too, verified as the
+// traffic is: nginx answers them, and with a CA that did not sign its
+// certificate every check fails.
+TEST_F(TlsOriginationTest, HealthChecksOfATlsClusterSpeakTls) {
+  auto add_check = [](envoy::config::cluster::v3::Cluster& c) {
+    auto* hc = c.add_health_checks();
+    hc->mutable_timeout()->set_seconds(2);
+    hc->mutable_interval()->set_nanos(200 * 1000 * 1000);
+    hc->mutable_unhealthy_threshold()->set_value(1);
+    hc->mutable_healthy_threshold()->set_value(1);
+    hc->mutable_http_health_check()->set_path("/healthz");
+  };
+  NginxTlsOrigin::Options n{certs_.server.cert, certs_.server.key, ""};
+  nginx_ = std::make_unique<NginxTlsOrigin>(n);
+  ASSERT_TRUE(nginx_->Start());
+  ScriptedProxy::Options p;
+  p.origin_port = nginx_->port();
+  p.cluster = [&](envoy::config::cluster::v3::Cluster& c) {
+    SetTls(c, VerifiedTls(certs_.ca.cert()));
+    add_check(c);
+  };
+  proxy_ = std::make_unique<ScriptedProxy>(p);
+  ASSERT_TRUE(proxy_->Start());
+  EXPECT_TRUE(causeway::testing::WaitFor(
+      [&] { return proxy_->Stat("cluster.origin.health_check.success") >= 2; },
+      std::chrono::seconds(30)))
+      << proxy_->Log();
+  EXPECT_EQ(proxy_->Stat("cluster.origin.health_check.failure"), 0);
+  EXPECT_EQ(proxy_->Stat("cluster.origin.health_check.healthy"), 1);
+
+  auto wrong_ca = proxy_->OriginCluster();
+  SetTls(wrong_ca, VerifiedTls(certs_.other_ca.cert()));
+  add_check(wrong_ca);
+  FakeAdsServer::Request ack = proxy_->UpdateCluster(wrong_ca, "2");
+  EXPECT_FALSE(ack.has_error_detail()) << ack.error_detail().message();
+  EXPECT_TRUE(causeway::testing::WaitFor(
+      [&] { return proxy_->Stat("cluster.origin.health_check.healthy") == 0; },
+      std::chrono::seconds(30)))
+      << proxy_->Log();
+  EXPECT_THAT(proxy_->Log(), HasSubstr("tls_handshake_failed:certificate verify failed"));
+}
+
 }  // namespace
 }  // namespace causeway::proxy::testing
