@@ -9,6 +9,8 @@
 #include "proxy/config/build_config.h"
 #include "support/process.h"
 #include "support/test_certs.h"
+#include "support/xds/translate_test_util.h"
+#include "xds/translate.h"
 
 namespace causeway::proxy {
 namespace {
@@ -200,6 +202,41 @@ TEST_F(TlsContextBuildTest, ServerCertificatesFollowReplacedFiles) {
   char cn[64] = {};
   X509_NAME_get_text_by_NID(X509_get_subject_name(now), NID_commonName, cn, sizeof(cn));
   EXPECT_STREQ(cn, "renewed.test");
+}
+
+// The hub's translation of a domain's and a cluster's `tls` is what the
+// proxy builds: one TLS chain per TLS domain before the plain chain, and the
+// cluster's verified UpstreamTlsContext.
+TEST_F(TlsContextBuildTest, TheHubsTlsTranslationIsAccepted) {
+  using xds::testing::Target;
+  xds::testing::ZoneBuilder zone;
+  zone.AddProxy("edge", {"app.test:443", "plain.test:443"});
+  zone.AddDomain("app.test", 443, {"*.apps.test"}).tls =
+      model::DownstreamTls{server_.cert, server_.key, ca_.cert()};
+  zone.AddDomain("plain.test", 443);
+  zone.AddGroup("main", {Target("blue")});
+  zone.AddRoute("root", "app.test:443", "/", "main");
+  zone.AddCluster("blue", {{"127.0.0.1", 8443, {}}}).tls =
+      model::UpstreamTls{"origin.test", ca_.cert(), "", ""};
+  auto resources = xds::TranslateProxy(zone.View(), "edge");
+  ASSERT_TRUE(resources.ok()) << resources.status();
+  auto built = BuildConfig(resources->listeners, resources->routes, resources->clusters,
+                           resources->endpoints);
+  ASSERT_TRUE(built.ok()) << built.status();
+  const ListenerConfig& listener = (*built)->listeners.at(0);
+  ASSERT_EQ(listener.tls_chains.size(), 1u);
+  EXPECT_NE(listener.tls, nullptr);
+  EXPECT_TRUE(listener.plain_chain);
+  EXPECT_TRUE(listener.tls_chains[0]->Matches("app.test"));
+  EXPECT_TRUE(listener.tls_chains[0]->Matches("x.apps.test"));
+  EXPECT_FALSE(listener.tls_chains[0]->Matches("plain.test"));
+  EXPECT_EQ(listener.tls->Find("plain.test"), nullptr);
+  const ClusterConfig* cluster = (*built)->FindCluster("blue");
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_NE(cluster->tls, nullptr);
+  EXPECT_EQ(cluster->tls->sni, "origin.test");
+  EXPECT_EQ(cluster->tls->ca_file, ca_.cert());
+  EXPECT_THAT(cluster->tls->san_exact, ::testing::ElementsAre("origin.test"));
 }
 
 }  // namespace
