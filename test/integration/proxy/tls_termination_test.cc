@@ -9,6 +9,12 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <cstdio>
 
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
@@ -179,6 +185,51 @@ TEST_F(TlsTerminationTest, ReplacedCertificateServedToTheNextHandshake) {
       WaitFor([&] { return ServedSubject().find("edge renewed") != std::string::npos; }, 20s))
       << ServedSubject();
   EXPECT_THAT(Curl("localhost").output, HasSubstr("HTTP/1.1 200"));
+}
+
+// An upgraded connection (101) over TLS: the tunnel carries bytes both
+// ways through the TLS session. Asynchronous operations under a bounded
+// run of the io_context, so a broken tunnel fails rather than hangs.
+TEST_F(TlsTerminationTest, UpgradedConnectionTunnelsOverTls) {
+  namespace asio = boost::asio;
+  Start();
+  asio::io_context io;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.load_verify_file(ca_.cert());
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  asio::ssl::stream<asio::ip::tcp::socket> stream(io, ctx);
+  SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+  stream.next_layer().connect(
+      {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(proxy_->port())});
+  std::string head, echoed;
+  const std::string upgrade =
+      "GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+  std::array<char, 64> chunk;
+  std::function<void()> read_echo = [&] {
+    stream.async_read_some(asio::buffer(chunk), [&](boost::system::error_code ec, size_t n) {
+      if (ec) return;
+      echoed.append(chunk.data(), n);
+      if (echoed.size() < 10) read_echo();
+    });
+  };
+  stream.async_handshake(asio::ssl::stream_base::client, [&](boost::system::error_code ec) {
+    ASSERT_FALSE(ec) << ec.message();
+    asio::async_write(stream, asio::buffer(upgrade), [&](boost::system::error_code, size_t) {
+      asio::async_read_until(
+          stream, asio::dynamic_buffer(head), "\r\n\r\n",
+          [&](boost::system::error_code rec, size_t n) {
+            if (rec) return;
+            echoed = head.substr(n);  // bytes after the head, if any came with it
+            head.resize(n);
+            static const std::string kPing = "ping-frame";
+            asio::async_write(stream, asio::buffer(kPing),
+                              [&](boost::system::error_code, size_t) { read_echo(); });
+          });
+    });
+  });
+  io.run_for(std::chrono::seconds(20));
+  EXPECT_THAT(head, HasSubstr("HTTP/1.1 101"));
+  EXPECT_EQ(echoed, "ping-frame");
 }
 
 }  // namespace
