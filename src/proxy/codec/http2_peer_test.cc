@@ -133,7 +133,10 @@ std::string PeerTestNghttp() {
 std::string RunNghttp(const std::vector<std::string>& args, const testing::TempDir& dir) {
   std::vector<std::string> argv = {PeerTestNghttp(), "-v"};
   argv.insert(argv.end(), args.begin(), args.end());
-  testing::Subprocess nghttp({.argv = argv, .log_path = dir.File("nghttp.log")});
+  testing::Subprocess::Options options;
+  options.argv = argv;
+  options.log_path = dir.File("nghttp.log");
+  testing::Subprocess nghttp(options);
   int status = nghttp.Wait(std::chrono::seconds(60));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n"
                                                              << nghttp.Log();
