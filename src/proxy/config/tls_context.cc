@@ -34,10 +34,12 @@ absl::Status TlsInvalid(const std::string& where, const std::string& message) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", message));
 }
 
-// TLS 1.2 and later, as Envoy's default minimum.
+// TLS 1.2 and later, as Envoy's default minimum; no renegotiation (as
+// Envoy's default), so a chain is chosen once per connection.
 void SetProtocols(ssl::context& ctx) {
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  SSL_CTX_set_options(ctx.native_handle(), SSL_OP_NO_RENEGOTIATION);
 }
 
 // The one certificate chain and key of `common` (none is fine; more than

@@ -58,6 +58,11 @@ asio::awaitable<bool> Session::Handshake(DownstreamTls& tls) {
 asio::awaitable<void> Session::RunTls(std::shared_ptr<Session> self) {
   Session& s = *self;
   const ListenerConfig& lc = s.listener_->config;
+  // Held through the handshake: a configuration update may replace the
+  // listener's while this connection waits (its chain selection runs in
+  // the handshake), and the listener may even lose its TLS chains.
+  const std::shared_ptr<DownstreamTls> tls = lc.tls;
+  const bool plain_chain = lc.plain_chain;
   // Until the first request's head, the wait is bounded as a head's is: the
   // header timeout when there is one, else the idle timeout.
   const auto limit =
@@ -65,10 +70,10 @@ asio::awaitable<void> Session::RunTls(std::shared_ptr<Session> self) {
   if (limit.count() > 0) s.down_.watchdog.Arm(limit, &s.down_.socket);
   const FirstByte first = co_await s.PeekFirstByte();
   bool serve = false;
-  if (first == FirstByte::kTls) {
-    serve = co_await s.Handshake(*lc.tls);
+  if (first == FirstByte::kTls && tls != nullptr) {
+    serve = co_await s.Handshake(*tls);
   } else if (first == FirstByte::kClearText) {
-    serve = lc.plain_chain;
+    serve = plain_chain || tls == nullptr;
     if (!serve) Count(s.worker_->shared().counters.no_filter_chain_match);
   }
   s.down_.watchdog.Disarm();

@@ -14,7 +14,9 @@ using causeway::testing::Subprocess;
 using causeway::testing::WaitFor;
 
 NginxTlsOrigin::NginxTlsOrigin(Options options)
-    : options_(std::move(options)), port_(static_cast<uint16_t>(FreePort())) {}
+    : options_(std::move(options)),
+      port_(static_cast<uint16_t>(FreePort())),
+      clear_text_port_(static_cast<uint16_t>(FreePort())) {}
 
 NginxTlsOrigin::~NginxTlsOrigin() {
   if (nginx_ && ::testing::Test::HasFailure()) {
@@ -41,6 +43,7 @@ bool NginxTlsOrigin::Start() {
        << "  uwsgi_temp_path " << d << "/tmp/uwsgi;\n"
        << "  scgi_temp_path " << d << "/tmp/scgi;\n"
        << "  server {\n    listen 127.0.0.1:" << port_ << " ssl;\n"
+       << "    listen 127.0.0.1:" << clear_text_port_ << ";\n"
        << "    ssl_certificate " << options_.cert << ";\n"
        << "    ssl_certificate_key " << options_.key << ";\n";
   if (!options_.client_ca.empty()) {

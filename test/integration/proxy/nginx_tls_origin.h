@@ -1,7 +1,8 @@
 // Debian's nginx as a TLS origin for the proxy's tests: one server with an
 // `ssl` listener on a loopback port chosen at run time, answering every
 // request 200 with the name it was reached by (SNI), the TLS version and
-// nginx's connection number (x-conn, to see keep-alive reuse).
+// nginx's connection number (x-conn, to see keep-alive reuse). A second
+// port serves the same in clear text (an endpoint a TLS handshake fails on).
 #pragma once
 
 #include <memory>
@@ -23,11 +24,13 @@ class NginxTlsOrigin {
   // failure) if it does not.
   bool Start();
   uint16_t port() const { return port_; }
+  uint16_t clear_text_port() const { return clear_text_port_; }
 
  private:
   Options options_;
   causeway::testing::TempDir dir_;
   uint16_t port_;
+  uint16_t clear_text_port_;
   std::unique_ptr<causeway::testing::Subprocess> nginx_;
 };
 

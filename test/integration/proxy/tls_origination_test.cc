@@ -164,6 +164,43 @@ TEST_F(TlsOriginationTest, UnsupportedOrUnreadableTlsIsNackedAndTrafficKeepsFlow
   EXPECT_EQ(still.Header("x-origin"), "nginx-tls");
 }
 
+// A failed handshake is a connect failure, and retry_on connect-failure
+// retries it: a clear-text endpoint in the TLS cluster (nginx's clear-text
+// port, which answers a ClientHello with an HTTP 400) costs the client
+// nothing while another endpoint speaks TLS.
+TEST_F(TlsOriginationTest, FailedHandshakeIsRetriedAsAConnectFailure) {
+  NginxTlsOrigin::Options n{certs_.server.cert, certs_.server.key, ""};
+  nginx_ = std::make_unique<NginxTlsOrigin>(n);
+  ASSERT_TRUE(nginx_->Start());
+  ScriptedProxy::Options p;
+  p.origin_port = nginx_->port();
+  const uint16_t clear_port = nginx_->clear_text_port();
+  p.cluster = [&, clear_port](envoy::config::cluster::v3::Cluster& c) {
+    SetTls(c, VerifiedTls(certs_.ca.cert()));
+    auto* endpoints = c.mutable_load_assignment()->mutable_endpoints(0);
+    auto copy = endpoints->lb_endpoints(0);
+    copy.mutable_endpoint()->mutable_address()->mutable_socket_address()->set_port_value(
+        clear_port);
+    *endpoints->add_lb_endpoints() = copy;
+  };
+  p.hcm = [](ScriptedProxy::Hcm& hcm) {
+    auto* route = hcm.mutable_route_config()->mutable_virtual_hosts(0)->mutable_routes(0);
+    route->mutable_route()->mutable_retry_policy()->set_retry_on("connect-failure");
+    route->mutable_route()->mutable_retry_policy()->mutable_num_retries()->set_value(2);
+  };
+  proxy_ = std::make_unique<ScriptedProxy>(p);
+  ASSERT_TRUE(proxy_->Start());
+  for (int i = 0; i < 4; ++i) {
+    RawClient::Response r = Request(proxy_->port(), GetRequest());
+    EXPECT_EQ(r.status, 200) << r.head << r.body;
+    EXPECT_EQ(r.Header("x-origin"), "nginx-tls");
+  }
+  EXPECT_GE(proxy_->Stat("cluster.origin.upstream_cx_tls_handshake_failed"), 1);
+  nlohmann::json retried =
+      proxy_->WaitForEntry([](const nlohmann::json& e) { return e.value("attempts", 0) >= 2; });
+  EXPECT_EQ(retried.value("status", 0), 200);
+}
+
 // Active health checks of a TLS cluster speak TLS too, verified as the
 // traffic is: nginx answers them, and with a CA that did not sign its
 // certificate every check fails.
