@@ -549,6 +549,28 @@ absl::Status ServerCodec::SubmitResponse(int32_t stream_id, const ResponseHead& 
   return absl::OkStatus();
 }
 
+absl::Status ServerCodec::SubmitInterim(int32_t stream_id, const ResponseHead& head) {
+  Stream* s = Find(stream_id);
+  if (s == nullptr || !s->delivered) {
+    return absl::NotFoundError(absl::StrCat("http2: no open request stream ", stream_id));
+  }
+  if (s->sending_body || s->local_ended) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("http2: stream ", stream_id, " already has its final response"));
+  }
+  if (head.status < 100 || head.status > 199 || head.status == 101) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("http2: interim status ", head.status, " not 1xx (or is 101)"));
+  }
+  if (absl::Status st = CheckH2Fields(head.headers); !st.ok()) return st;
+  HeaderList fields = {{":status", std::to_string(head.status)}};
+  fields.insert(fields.end(), head.headers.begin(), head.headers.end());
+  std::vector<nghttp2_nv> nva = H2Nv(fields);
+  int rv = nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream_id, nullptr, nva.data(),
+                                  nva.size(), nullptr);
+  return rv < 0 ? Nghttp2Failure("interim response", rv) : absl::OkStatus();
+}
+
 absl::Status ServerCodec::SubmitShutdownNotice() {
   int rv = nghttp2_submit_shutdown_notice(session_);
   return rv == 0 ? absl::OkStatus() : Nghttp2Failure("shutdown notice", rv);

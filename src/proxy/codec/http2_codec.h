@@ -199,6 +199,9 @@ class ServerCodec : public Codec {
                                                              Events* events);
   // A response to a request delivered by OnRequestHead.
   absl::Status SubmitResponse(int32_t stream_id, const ResponseHead& head, bool end_stream);
+  // An interim response (1xx but 101, which HTTP/2 has no use for), e.g.
+  // 100 before reading a body sent with "expect: 100-continue".
+  absl::Status SubmitInterim(int32_t stream_id, const ResponseHead& head);
   // Starts a graceful drain: a GOAWAY with the largest stream id, so the
   // client stops opening streams while those in flight finish; follow with
   // SubmitGoaway(kNoError) after a round trip.

@@ -28,6 +28,7 @@ class H2Recorder : public Events {
  public:
   std::map<int32_t, H2StreamLog> streams;
   std::vector<std::pair<int32_t, uint32_t>> goaways;
+  int window_updates = 0;
   std::function<void(int32_t)> on_request;
   bool consume = true;
   Codec* codec = nullptr;
@@ -57,6 +58,7 @@ class H2Recorder : public Events {
   }
   void OnReset(int32_t id, uint32_t code) override { streams[id].reset = code; }
   void OnGoaway(int32_t last, uint32_t code) override { goaways.push_back({last, code}); }
+  void OnWindowUpdate(int32_t) override { ++window_updates; }
 };
 
 class H2Pair {
@@ -182,7 +184,8 @@ TEST(Http2CodecTest, PostMebibyteWaitsForWindowUpdates) {
   }
   pair.server->ConsumeData(*id, pair.server_events.streams[*id].unconsumed);
   pair.Pump();
-  EXPECT_GE(stalls, 15);  // 1 MiB / 64 KiB windows
+  EXPECT_GE(stalls, 15);                                 // 1 MiB / 64 KiB windows
+  EXPECT_GE(pair.client_events.window_updates, stalls);  // each stall ended by one
   EXPECT_EQ(pair.server_events.streams[*id].data, body);
   EXPECT_TRUE(pair.server_events.streams[*id].ended);
 }
@@ -274,6 +277,29 @@ TEST(Http2CodecTest, TrailersOnlyResponse) {
   EXPECT_FALSE(out.trailers.has_value());
   EXPECT_TRUE(out.data.empty());
   EXPECT_TRUE(out.ended);
+}
+
+// 100-continue: the interim head is sent and skipped by the client, which
+// reports the final head only.
+TEST(Http2CodecTest, InterimResponseIsSkipped) {
+  H2Pair pair;
+  pair.server_events.on_request = [&](int32_t id) {
+    ASSERT_TRUE(pair.server->SubmitInterim(id, {100, {}}).ok());
+    EXPECT_EQ(pair.server->SubmitInterim(id, {101, {}}).code(), absl::StatusCode::kInvalidArgument);
+  };
+  auto id = pair.client->SubmitRequest(H2Post({{"expect", "100-continue"}}), false);
+  ASSERT_TRUE(id.ok());
+  pair.Pump();
+  EXPECT_FALSE(pair.client_events.streams[*id].response.has_value());
+  ASSERT_TRUE(pair.client->SubmitData(*id, "body", true).ok());
+  pair.Pump();
+  ASSERT_TRUE(pair.server->SubmitResponse(*id, {201, {{"location", "/upload/1"}}}, true).ok());
+  pair.Pump();
+  ASSERT_TRUE(pair.client_events.streams[*id].response.has_value());
+  EXPECT_EQ(pair.client_events.streams[*id].response->status, 201);
+  EXPECT_EQ(pair.client_events.streams[*id].response->headers,
+            (HeaderList{{"location", "/upload/1"}}));
+  EXPECT_EQ(pair.server->SubmitInterim(*id, {100, {}}).code(), absl::StatusCode::kNotFound);
 }
 
 TEST(Http2CodecTest, ClientResetReachesServer) {
