@@ -523,7 +523,9 @@ absl::Status Catalog::Refresh() {
   if (!from_committer) lock.lock();
   while (true) {
     int64_t since = Revision();
-    CW_ASSIGN_OR_RETURN(std::vector<store::Change> changes, store_->ChangesSince(since, 1000));
+    absl::StatusOr<std::vector<store::Change>> read = store_->ChangesSince(since, 1000);
+    if (absl::IsOutOfRange(read.status())) return Reload(since);
+    CW_ASSIGN_OR_RETURN(std::vector<store::Change> changes, std::move(read));
     if (changes.empty()) return absl::OkStatus();
     {
       std::unique_lock state_lock(state_mu_);
@@ -538,6 +540,57 @@ absl::Status Catalog::Refresh() {
     }
     Publish(changes);
   }
+}
+
+// The changes this hub missed are no longer in the log: other hubs wrote
+// them and --history-retention compacted them before this one caught up (it
+// was partitioned from the database, or stopped). Replaying is impossible, so
+// the whole state is read again and the difference published as changes at
+// the store's revision: subscribers (xDS snapshots, watch streams) end in the
+// same state as a hub that saw every change, without a restart.
+absl::Status Catalog::Reload(int64_t behind) {
+  CW_ASSIGN_OR_RETURN(store::Snapshot snapshot, store_->Load());
+  std::map<ObjectKey, Object> fresh;
+  for (Object& o : snapshot.objects) {
+    ObjectKey key = o.key;
+    fresh.emplace(std::move(key), std::move(o));
+  }
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(time_->Now().time_since_epoch())
+          .count();
+  std::vector<store::Change> diff;
+  {
+    std::unique_lock state_lock(state_mu_);
+    auto change = [&](const ObjectKey& key, store::Op op) -> store::Change& {
+      store::Change& c = diff.emplace_back();
+      c.revision = snapshot.revision;
+      c.time_ms = now_ms;
+      c.key = key;
+      c.op = op;
+      return c;
+    };
+    for (const auto& [key, was] : objects_) {
+      auto now = fresh.find(key);
+      if (now == fresh.end()) {
+        change(key, store::Op::kDelete).before = was;
+      } else if (now->second.version != was.version) {
+        store::Change& c = change(key, store::Op::kUpdate);
+        c.before = was;
+        c.after = now->second;
+      }
+    }
+    for (const auto& [key, now] : fresh) {
+      if (!objects_.contains(key)) change(key, store::Op::kCreate).after = now;
+    }
+    objects_ = std::move(fresh);
+    revision_ = snapshot.revision;
+  }
+  spdlog::warn(
+      "the change log no longer holds the changes after revision {} (compacted by "
+      "--history-retention): reloaded the whole state at revision {} ({} objects differed)",
+      behind, snapshot.revision, diff.size());
+  if (!diff.empty()) Publish(diff);
+  return absl::OkStatus();
 }
 
 }  // namespace causeway::catalog

@@ -126,6 +126,8 @@ class Catalog {
                                                       int64_t* next_revision,
                                                       std::vector<MutationResult>* results);
   void Publish(const std::vector<store::Change>& changes);  // state_mu_ must not be held
+  // Refresh's way out when the log was compacted past `behind` (commit_mu_ held).
+  absl::Status Reload(int64_t behind);
 
   store::Store* const store_;
   const TimeSource* const time_;

@@ -224,5 +224,64 @@ TEST_F(CatalogTest, RefreshCatchesUpWithAnotherWriter) {
   EXPECT_TRUE(catalog_->Get(ObjectKey{Kind::kCluster, "dev-local", "extra"}).has_value());
 }
 
+TEST_F(CatalogTest, RefreshAfterTheLogWasCompactedReloadsAndPublishesTheDifference) {
+  SeedZone();
+  Catalog other(catalog_.store(), &time_);
+  ASSERT_TRUE(other.Open().ok());
+  std::mutex mu;
+  std::vector<store::Change> seen;
+  catalog_->Subscribe([&](const std::vector<store::Change>& changes) {
+    std::lock_guard lock(mu);
+    seen.insert(seen.end(), changes.begin(), changes.end());
+  });
+  // The other hub creates, updates and deletes while this one hears nothing.
+  auto created = other.Write(
+      {Make(Mutation::Type::kCreate, Kind::kCluster, "dev-local", R"({"name":"extra"})")}, "b");
+  ASSERT_TRUE(created.ok()) << created.status();
+  auto current = other.Get(ObjectKey{Kind::kCluster, "dev-local", "envoy-simple"});
+  ASSERT_TRUE(current.has_value());
+  auto replaced =
+      other.Write({Make(Mutation::Type::kReplace, Kind::kCluster, "dev-local",
+                        R"({"name":"envoy-simple","instances":[{"host":"10.0.0.1","port":80}]})",
+                        current->version)},
+                  "b");
+  ASSERT_TRUE(replaced.ok()) << replaced.status();
+  auto deleted =
+      other.Write({Make(Mutation::Type::kDelete, Kind::kProxy, "dev-local",
+                        R"({"name":"dev-proxy","domains":["demo.turbinelabs.io:8888"]})")},
+                  "b");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  // Retention then drops every change this hub has not seen.
+  auto pass = catalog_.store()->CompactChangelog({.max_count = 1}, 0, 1000);
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  ASSERT_GT(pass->compacted_through, catalog_->Revision());
+
+  ASSERT_TRUE(catalog_->Refresh().ok());
+  EXPECT_EQ(catalog_->Revision(), other.Revision());
+  EXPECT_TRUE(catalog_->Get(ObjectKey{Kind::kCluster, "dev-local", "extra"}).has_value());
+  EXPECT_FALSE(catalog_->Get(ObjectKey{Kind::kProxy, "dev-local", "dev-proxy"}).has_value());
+  auto cluster = catalog_->Get(ObjectKey{Kind::kCluster, "dev-local", "envoy-simple"});
+  ASSERT_TRUE(cluster.has_value());
+  EXPECT_EQ(cluster->spec["instances"].size(), 1u);
+  std::vector<store::Change> published;
+  {
+    std::lock_guard lock(mu);
+    published = seen;
+  }
+  ASSERT_EQ(published.size(), 3u);  // exactly what differs, nothing else
+  std::map<std::string, store::Op> ops;
+  for (const store::Change& c : published) {
+    ops[c.key.name] = c.op;
+    EXPECT_EQ(c.revision, other.Revision());
+  }
+  EXPECT_EQ(ops["extra"], store::Op::kCreate);
+  EXPECT_EQ(ops["envoy-simple"], store::Op::kUpdate);
+  EXPECT_EQ(ops["dev-proxy"], store::Op::kDelete);
+  // And it writes again: the next write is not refused as behind.
+  auto mine =
+      Write({Make(Mutation::Type::kCreate, Kind::kCluster, "dev-local", R"({"name":"mine"})")});
+  ASSERT_TRUE(mine.ok()) << mine.status();
+}
+
 }  // namespace
 }  // namespace causeway::catalog
