@@ -1,6 +1,6 @@
 // libFuzzer target for the proxy's HTTP/2 codecs
 // (src/proxy/codec/http2_codec.h): by default client bytes into the server
-// codec, with a response submitted for every request head; in client mode,
+// codec, with an answer submitted for every request head; in client mode,
 // server bytes into a client codec that has opened three requests. The
 // output is written out as it comes.
 //
@@ -147,12 +147,18 @@ class FuzzEvents : public http2::Events {
     return it->second;
   }
 
-  // Each shape of response the proxy will submit: head only, head and DATA,
-  // DATA and trailers (gRPC).
+  // Each shape of answer the proxy will submit: head only, head and DATA,
+  // DATA and trailers (gRPC), an interim 100 first, a reset.
   void Respond(int32_t id) {
-    const int shape = (id / 2) % 3;
+    const int shape = (id / 2) % 5;
+    if (shape == 4) {
+      H2FuzzCheck(server_->SubmitReset(id, http2::kCancel).ok(), "a reset was refused");
+      return;
+    }
+    if (shape == 3) H2FuzzCheck(server_->SubmitInterim(id, {100, {}}).ok(), "a 100 was refused");
     http2::ResponseHead head{200, {{"content-type", "text/plain"}}};
-    H2FuzzCheck(server_->SubmitResponse(id, head, shape == 0).ok(), "a response was refused");
+    H2FuzzCheck(server_->SubmitResponse(id, head, shape == 0 || shape == 3).ok(),
+                "a response was refused");
     if (shape == 1) {
       H2FuzzCheck(server_->SubmitData(id, std::string(20000, 'r'), true).ok(), "DATA was refused");
     } else if (shape == 2) {
