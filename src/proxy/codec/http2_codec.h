@@ -107,7 +107,9 @@ class Events {
   // The peer ended its side (END_STREAM on a head, DATA or trailers).
   virtual void OnEndStream(int32_t stream_id) {}
   // The stream closed with an error: RST_STREAM from the peer, a stream
-  // error found in the peer's frames, refused after GOAWAY, or SubmitReset.
+  // error found in the peer's frames, refused after GOAWAY or over the
+  // peer's stream limit, a response head over the header list bound
+  // (kInternalError), or SubmitReset.
   virtual void OnReset(int32_t stream_id, uint32_t error_code) {}
   // GOAWAY from the peer: streams above `last_stream_id` were not processed.
   virtual void OnGoaway(int32_t last_stream_id, uint32_t error_code) {}
@@ -194,7 +196,7 @@ class Codec {
 class ServerCodec : public Codec {
  public:
   // Announces `settings` (the SETTINGS frame is the first output) and expects
-  // the client's connection preface.
+  // the client's connection preface. `events` must outlive the codec.
   static absl::StatusOr<std::unique_ptr<ServerCodec>> Create(const Settings& settings,
                                                              Events* events);
   // A response to a request delivered by OnRequestHead.
@@ -213,7 +215,8 @@ class ServerCodec : public Codec {
 
 class ClientCodec : public Codec {
  public:
-  // Writes the connection preface and `settings` (push disabled).
+  // Writes the connection preface and `settings` (push disabled). `events`
+  // must outlive the codec.
   static absl::StatusOr<std::unique_ptr<ClientCodec>> Create(const Settings& settings,
                                                              Events* events);
   // Opens a stream. Fails with Unavailable when the peer's
