@@ -232,5 +232,51 @@ TEST_F(TlsTerminationTest, UpgradedConnectionTunnelsOverTls) {
   EXPECT_EQ(echoed, "ping-frame");
 }
 
+// One proxy originating TLS to another that terminates it, with a client
+// certificate both ways verified (mTLS between two causeway-proxies): plain
+// requests and an upgraded connection, whose tunnel then runs through a TLS
+// session on the front proxy's upstream side and the back proxy's
+// downstream side.
+TEST_F(TlsTerminationTest, ProxyToProxyMutualTlsCarriesRequestsAndAnUpgrade) {
+  Start(/*mtls=*/true);
+  ScriptedProxy::Options front_options;
+  front_options.origin_port = proxy_->port();
+  const std::string ca = ca_.cert();
+  const CertFiles client = client_;
+  front_options.cluster = [ca, client](envoy::config::cluster::v3::Cluster& c) {
+    envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext tls;
+    tls.set_sni("localhost");
+    auto* common = tls.mutable_common_tls_context();
+    common->mutable_validation_context()->mutable_trusted_ca()->set_filename(ca);
+    auto* cert = common->add_tls_certificates();
+    cert->mutable_certificate_chain()->set_filename(client.cert);
+    cert->mutable_private_key()->set_filename(client.key);
+    c.mutable_transport_socket()->set_name("envoy.transport_sockets.tls");
+    c.mutable_transport_socket()->mutable_typed_config()->PackFrom(tls);
+  };
+  ScriptedProxy front(front_options);
+  ASSERT_TRUE(front.Start());
+
+  RawClient::Response plain = Request(front.port(), "GET /via HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(plain.status, 200) << plain.head << plain.body;
+  EXPECT_EQ(plain.Header("x-origin"), "blue");
+
+  RawClient c(front.port());
+  ASSERT_TRUE(
+      c.Send("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"));
+  RawClient::Response r = c.Read();
+  ASSERT_EQ(r.status, 101) << r.head;
+  ASSERT_TRUE(c.Send("ping-frame"));
+  std::string echoed;
+  while (echoed.size() < 10) {
+    std::string got = c.ReadSome();
+    if (got.empty()) break;
+    echoed += got;
+  }
+  EXPECT_EQ(echoed, "ping-frame");
+  EXPECT_EQ(front.Stat("cluster.origin.upstream_cx_tls_handshake_failed"), 0);
+  EXPECT_GE(proxy_->Stat("ssl.handshake"), 1);
+}
+
 }  // namespace
 }  // namespace causeway::proxy::testing
