@@ -60,6 +60,7 @@ http2::Settings FuzzSettings() {
   s.initial_window_size = kFuzzWindow;
   s.max_header_list_size = kFuzzHeaderList;
   s.max_pending_output = kFuzzPendingOutput;
+  s.enable_connect_protocol = true;  // :protocol reaches the codec too
   return s;
 }
 
@@ -92,9 +93,10 @@ class FuzzEvents : public http2::Events {
     s.head = true;
     CheckHeaderList(head.headers);
     H2FuzzCheck(!head.method.empty(), "a head without :method");
-    if (head.method != "CONNECT") {
+    if (head.method != "CONNECT" || !head.protocol.empty()) {
       H2FuzzCheck(!head.scheme.empty() && !head.path.empty(), "a head without :scheme or :path");
     }
+    H2FuzzCheck(head.protocol.empty() || head.method == "CONNECT", ":protocol without CONNECT");
     H2FuzzCheck(codec_->ActiveStreams() <= kFuzzMaxStreams, "more streams open than announced");
     Respond(id);
   }
@@ -184,7 +186,7 @@ void DrainOutput(http2::Codec& codec) {
 }
 
 http2::RequestHead FuzzRequest(const char* method, const char* path) {
-  return http2::RequestHead{method, "https", "example.com", path, {{"te", "trailers"}}};
+  return http2::RequestHead{method, "https", "example.com", path, {{"te", "trailers"}}, ""};
 }
 
 // The client's requests, the same three the seed corpus answers (ids 1, 3, 5).

@@ -86,7 +86,14 @@ absl::Status Nghttp2Failure(std::string_view what, int rv) {
 
 absl::Status CheckRequestHead(const RequestHead& head) {
   if (head.method.empty()) return absl::InvalidArgumentError("http2: request without :method");
-  if (head.method == "CONNECT") {
+  if (!head.protocol.empty()) {
+    // RFC 8441 4: an extended CONNECT carries all four pseudo-headers.
+    if (head.method != "CONNECT" || head.scheme.empty() || head.path.empty() ||
+        head.authority.empty()) {
+      return absl::InvalidArgumentError(
+          "http2: :protocol needs CONNECT with :scheme, :authority and :path");
+    }
+  } else if (head.method == "CONNECT") {
     if (head.authority.empty())
       return absl::InvalidArgumentError("http2: CONNECT without :authority");
     if (!head.path.empty() || !head.scheme.empty()) {
@@ -99,7 +106,8 @@ absl::Status CheckRequestHead(const RequestHead& head) {
   HeaderList pseudo = {{"method", head.method},
                        {"scheme", head.scheme},
                        {"authority", head.authority},
-                       {"path", head.path}};
+                       {"path", head.path},
+                       {"protocol", head.protocol}};
   for (const Header& h : pseudo) {
     if (!nghttp2_check_header_value(H2Bytes(h.value), h.value.size())) {
       return absl::InvalidArgumentError(absl::StrCat("http2: invalid :", h.name));
@@ -160,6 +168,8 @@ struct Codec::Callbacks {
       s->request.authority = v;
     } else if (n == ":path") {
       s->request.path = v;
+    } else if (n == ":protocol") {
+      s->request.protocol = v;
     }
     return 0;
   }
@@ -365,6 +375,9 @@ absl::Status Codec::Init() {
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings_.initial_window_size},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings_.max_header_list_size}};
   if (!server_) entries.push_back({NGHTTP2_SETTINGS_ENABLE_PUSH, 0});
+  if (server_ && settings_.enable_connect_protocol) {
+    entries.push_back({NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1});
+  }
   rv = nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, entries.data(), entries.size());
   if (rv != 0) return Nghttp2Failure("settings", rv);
   if (settings_.connection_window_size != NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
@@ -612,6 +625,11 @@ absl::StatusOr<int32_t> ClientCodec::SubmitRequest(const RequestHead& head, bool
   if (!nghttp2_session_check_request_allowed(session_)) {
     return absl::UnavailableError("http2: the peer sent GOAWAY; no new streams");
   }
+  if (!head.protocol.empty() && nghttp2_session_get_remote_settings(
+                                    session_, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) != 1) {
+    return absl::FailedPreconditionError(
+        "http2: the peer has not enabled extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL)");
+  }
   if (ActiveStreams() >= PeerMaxConcurrentStreams()) {
     return absl::UnavailableError(
         absl::StrCat("http2: ", ActiveStreams(), " streams open, the peer's limit"));
@@ -620,6 +638,7 @@ absl::StatusOr<int32_t> ClientCodec::SubmitRequest(const RequestHead& head, bool
   if (!head.scheme.empty()) fields.push_back({":scheme", head.scheme});
   if (!head.authority.empty()) fields.push_back({":authority", head.authority});
   if (!head.path.empty()) fields.push_back({":path", head.path});
+  if (!head.protocol.empty()) fields.push_back({":protocol", head.protocol});
   fields.insert(fields.end(), head.headers.begin(), head.headers.end());
   std::vector<nghttp2_nv> nva = H2Nv(fields);
   nghttp2_data_provider body = Callbacks::BodySource();

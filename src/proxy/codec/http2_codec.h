@@ -15,8 +15,7 @@
 // Sent DATA is queued per stream and framed only as the peer's windows
 // allow; Writable() says how much more the caller should queue.
 //
-// Not yet: extended CONNECT (RFC 8441, SETTINGS_ENABLE_CONNECT_PROTOCOL and
-// :protocol), server push (disabled), priorities (ignored, as RFC 9113 lets).
+// Not here: server push (disabled), priorities (ignored, as RFC 9113 lets).
 #pragma once
 
 #include <cstddef>
@@ -48,8 +47,11 @@ struct RequestHead {
   std::string method;
   std::string scheme;     // empty for CONNECT
   std::string authority;  // :authority (or the Host header of the request)
-  std::string path;       // empty for CONNECT
+  std::string path;       // empty for CONNECT (unless extended)
   HeaderList headers;
+  // :protocol of an extended CONNECT (RFC 8441), e.g. "websocket"; such a
+  // request has :scheme and :path too.
+  std::string protocol;
 };
 
 struct ResponseHead {
@@ -75,6 +77,9 @@ struct Settings {
   // SETTINGS_MAX_HEADER_LIST_SIZE we announce and enforce (RFC 9113 6.5.2:
   // names plus values plus 32 per field). Same bound as HTTP/1 heads.
   uint32_t max_header_list_size = 60 * 1024;
+  // SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): the server accepts
+  // extended CONNECT (WebSocket over HTTP/2).
+  bool enable_connect_protocol = false;
   // DATA a caller may queue per stream beyond what the peer's window takes.
   size_t max_queued_data = 1024 * 1024;
   // Bytes of output framed ahead of the caller writing them (Pending()).
@@ -220,7 +225,9 @@ class ClientCodec : public Codec {
   static absl::StatusOr<std::unique_ptr<ClientCodec>> Create(const Settings& settings,
                                                              Events* events);
   // Opens a stream. Fails with Unavailable when the peer's
-  // SETTINGS_MAX_CONCURRENT_STREAMS are in use or the peer sent GOAWAY.
+  // SETTINGS_MAX_CONCURRENT_STREAMS are in use or the peer sent GOAWAY, and
+  // with FailedPrecondition for an extended CONNECT the peer has not
+  // enabled.
   absl::StatusOr<int32_t> SubmitRequest(const RequestHead& head, bool end_stream);
   // The peer's SETTINGS_MAX_CONCURRENT_STREAMS (100 until its SETTINGS come).
   uint32_t PeerMaxConcurrentStreams() const;

@@ -302,6 +302,52 @@ TEST(Http2CodecTest, InterimResponseIsSkipped) {
   EXPECT_EQ(pair.server->SubmitInterim(*id, {100, {}}).code(), absl::StatusCode::kNotFound);
 }
 
+// RFC 8441: WebSocket over HTTP/2 once the server has enabled it; the
+// stream then carries bytes both ways like a tunnel.
+TEST(Http2CodecTest, ExtendedConnectWhenTheServerEnablesIt) {
+  Settings server_settings;
+  server_settings.enable_connect_protocol = true;
+  H2Pair pair(server_settings);
+  RequestHead ws{
+      "CONNECT", "https", "chat.example.com", "/chat", {{"sec-websocket-version", "13"}}};
+  ws.protocol = "websocket";
+  // Not before the server's SETTINGS say so.
+  EXPECT_EQ(pair.client->SubmitRequest(ws, false).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  pair.Pump();
+  pair.server_events.on_request = [&](int32_t id) {
+    ASSERT_TRUE(pair.server->SubmitResponse(id, {200, {}}, false).ok());
+    ASSERT_TRUE(pair.server->SubmitData(id, "server frame", false).ok());
+  };
+  auto id = pair.client->SubmitRequest(ws, false);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(pair.client->SubmitData(*id, "client frame", false).ok());
+  pair.Pump();
+  const H2StreamLog& in = pair.server_events.streams[*id];
+  ASSERT_TRUE(in.request.has_value());
+  EXPECT_EQ(in.request->method, "CONNECT");
+  EXPECT_EQ(in.request->protocol, "websocket");
+  EXPECT_EQ(in.request->path, "/chat");
+  EXPECT_EQ(in.data, "client frame");
+  EXPECT_EQ(pair.client_events.streams[*id].response->status, 200);
+  EXPECT_EQ(pair.client_events.streams[*id].data, "server frame");
+
+  RequestHead bad = ws;
+  bad.path.clear();
+  EXPECT_EQ(pair.client->SubmitRequest(bad, false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Http2CodecTest, ExtendedConnectIsOffByDefault) {
+  H2Pair pair;
+  pair.Pump();
+  RequestHead ws{"CONNECT", "https", "chat.example.com", "/chat", {}};
+  ws.protocol = "websocket";
+  absl::Status st = pair.client->SubmitRequest(ws, false).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("SETTINGS_ENABLE_CONNECT_PROTOCOL"), std::string_view::npos) << st;
+}
+
 TEST(Http2CodecTest, ClientResetReachesServer) {
   H2Pair pair;
   auto id = pair.client->SubmitRequest(H2Post(), false);
