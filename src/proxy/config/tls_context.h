@@ -17,16 +17,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/ssl/context.hpp"
-#include "boost/asio/ssl/stream.hpp"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+#include "proxy/config/tls_stream.h"
 
 namespace causeway::proxy {
-
-// TLS over a connection's socket, which the connection owns alongside (so
-// the clear-text path keeps reading and writing the socket itself).
-using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
 
 struct UpstreamTls {
   std::string sni;      // sent as SNI; else the endpoint's host name, if it is one

@@ -11,6 +11,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "proxy/config/tls_context.h"
 #include "proxy/server/session.h"
 
 namespace causeway::proxy {

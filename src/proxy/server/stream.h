@@ -16,7 +16,7 @@
 #include "proxy/codec/buffer.h"
 #include "proxy/codec/http1.h"
 #include "proxy/config/proxy_config.h"
-#include "proxy/config/tls_context.h"
+#include "proxy/config/tls_stream.h"
 #include "proxy/server/watchdog.h"
 
 namespace causeway::proxy {

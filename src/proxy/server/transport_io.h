@@ -14,7 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
-#include "proxy/config/tls_context.h"
+#include "proxy/config/tls_stream.h"
 #include "proxy/server/immediate_io.h"
 
 namespace causeway::proxy {

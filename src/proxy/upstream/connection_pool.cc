@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "proxy/config/tls_context.h"
 
 namespace causeway::proxy {
 namespace {

@@ -16,7 +16,7 @@
 #include "common/time_source.h"
 #include "proxy/codec/buffer.h"
 #include "proxy/config/proxy_config.h"
-#include "proxy/config/tls_context.h"
+#include "proxy/config/tls_stream.h"
 #include "proxy/upstream/endpoint_stats.h"
 
 namespace causeway::proxy {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "proxy/config/tls_context.h"
 #include "proxy/upstream/connection_pool.h"
 #include "spdlog/spdlog.h"
 
