@@ -33,6 +33,7 @@ void UpstreamRequest::CountError(int status) {
 // access log (as Envoy words a failed connect), with OpenSSL's reason.
 void UpstreamRequest::NoteConnectFailure(const absl::Status& status) {
   std::string message(status.message());
+  info_.connect_failure.clear();  // an earlier try's reason is not this one's
   if (!message.starts_with(kTlsHandshakeFailed)) return;
   if (stats_ != nullptr && stats_->cluster != nullptr) {
     stats_->cluster->upstream_cx_tls_handshake_failed.fetch_add(1, std::memory_order_relaxed);
