@@ -2,6 +2,7 @@
 // protocol options, a listener's TLS filter chains (one per TLS domain,
 // chosen by SNI). A cluster or listener without TLS gets none of these
 // fields, so its bytes are the same as before TLS existed.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,12 @@ tls_v3::UpstreamTlsContext UpstreamContext(const model::Cluster& cluster) {
 
 // The names a client may send in SNI for `domain`: its host and the aliases
 // SNI can express (a "prefix.*" alias matches any suffix, which server_names
-// cannot say).
+// cannot say). Without repeats: Envoy refuses a name listed twice.
 std::vector<std::string> ServerNames(const model::Domain& domain) {
   std::vector<std::string> names = {domain.host};
   for (const std::string& alias : domain.aliases) {
-    if (!alias.ends_with(".*")) names.push_back(alias);
+    if (alias.ends_with(".*")) continue;
+    if (std::find(names.begin(), names.end(), alias) == names.end()) names.push_back(alias);
   }
   return names;
 }

@@ -137,8 +137,8 @@ ZoneBuilder TlsListenerZone() {
   ZoneBuilder zone;
   zone.AddProxy(
       "edge", {"b.example.com:443", "a.example.com:443", "c.example.com:443", "d.example.com:80"});
-  model::Domain& a =
-      zone.AddDomain("a.example.com", 443, {"*.a.example.com", "a.*", "www.a.example.org"});
+  model::Domain& a = zone.AddDomain(
+      "a.example.com", 443, {"*.a.example.com", "a.*", "www.a.example.org", "a.example.com"});
   a.tls = model::DownstreamTls{"/tls/a.crt", "/tls/a.key", "/tls/clients.pem"};
   model::Domain& b = zone.AddDomain("b.example.com", 443);
   b.tls = model::DownstreamTls{"/tls/b.crt", "/tls/b.key", ""};
@@ -176,7 +176,7 @@ TEST(TranslateTlsListenerTest, OneChainPerTlsDomainThenThePlainChain) {
   const auto& a = tls_listener.filter_chains(0);
   const auto& b = tls_listener.filter_chains(1);
   const auto& plain = tls_listener.filter_chains(2);
-  // "a.*" cannot be said in SNI server_names; the others can.
+  // "a.*" cannot be said in SNI server_names; the others can, once each.
   EXPECT_THAT(a.filter_chain_match().server_names(),
               ElementsAre("a.example.com", "*.a.example.com", "www.a.example.org"));
   EXPECT_EQ(a.filter_chain_match().transport_protocol(), "tls");
