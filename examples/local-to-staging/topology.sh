@@ -127,6 +127,33 @@ YAML
   mv "$WORK/staging-front-proxy.yaml.tmp" "$WORK/staging-front-proxy.yaml"
 }
 
+# With TLS=1 the laptop's sidecar reaches staging's front proxy over mutual
+# TLS too: a second CA ($WORK/tls/staging) signs the front proxy's
+# certificate for demo.turbinelabs.io and the sidecar's client certificate;
+# the testbed domain terminates TLS and requires a client certificate, and
+# dev-local's cluster envoy-simple originates TLS with that SNI, verifying
+# the front proxy against the CA. Nothing but the objects changes: the
+# proxies get the TLS settings over xDS like any other field.
+topology_staging_mtls() {
+  local dir=$WORK/tls/staging
+  log "tls: sidecar → front proxy over mTLS (CA, front proxy and sidecar certificates in $dir)"
+  "$CAUSEWAY_BIN/causeway" tls init "$dir" --name demo.turbinelabs.io --client-name dev-proxy \
+    >/dev/null || return 1
+  cat >"$WORK/staging-mtls.yaml" <<YAML
+kind: Domain
+zone: testbed
+host: demo.turbinelabs.io
+port: $FRONT_PORT
+tls: {cert_file: $dir/hub.crt, key_file: $dir/hub.key, client_ca_file: $dir/ca.crt}
+---
+kind: Cluster
+zone: dev-local
+name: envoy-simple
+tls: {sni: demo.turbinelabs.io, ca_file: $dir/ca.crt, cert_file: $dir/client.crt, key_file: $dir/client.key}
+YAML
+  cw apply -f "$WORK/staging-mtls.yaml" >/dev/null
+}
+
 topology_start() {
   mkdir -p "$WORK"
   if [ "$TLS" = 1 ]; then
@@ -148,6 +175,7 @@ topology_start() {
   # The laptop: tbnctl init-zone dev-local, then proxy, domain, route group, route.
   cw init-zone dev-local --proxy dev-proxy=demo.turbinelabs.io:$SIDECAR_PORT \
     --route demo.turbinelabs.io:$SIDECAR_PORT/api=envoy-simple --route-group default >/dev/null
+  [ "$TLS" != 1 ] || topology_staging_mtls || return 1
 
   log "staging: color services :$COLOR1_PORT ($COLOR1) and :$COLOR2_PORT ($COLOR2)"
   start color1 python3 "$EXAMPLE_DIR/color_service.py" $COLOR1_PORT $COLOR1

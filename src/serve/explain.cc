@@ -227,6 +227,24 @@ std::vector<std::string> PrefixesOf(const xds::ZoneIndex& index, std::string_vie
   return out;
 }
 
+// The resources with TLS taken out. Where a request goes does not depend on
+// TLS, and the certificate files named by a domain's or cluster's tls live
+// on the proxy's machine, not the hub's: the proxy's builder reads them and
+// would refuse the configuration here. Each listener keeps one chain (they
+// all carry the same connection manager).
+void StripTls(xds::ProxyResources& resources) {
+  for (auto& listener : resources.listeners) {
+    if (listener.filter_chains_size() == 0) continue;
+    envoy::config::listener::v3::FilterChain chain = listener.filter_chains(0);
+    chain.clear_transport_socket();
+    chain.clear_filter_chain_match();
+    listener.clear_filter_chains();
+    listener.clear_listener_filters();
+    *listener.add_filter_chains() = std::move(chain);
+  }
+  for (auto& cluster : resources.clusters) cluster.clear_transport_socket();
+}
+
 }  // namespace
 
 absl::StatusOr<Json> Explain(const std::vector<model::Object>& zone_objects,
@@ -234,6 +252,7 @@ absl::StatusOr<Json> Explain(const std::vector<model::Object>& zone_objects,
   // What the xDS server sends this proxy (it translates the same way)...
   CW_ASSIGN_OR_RETURN(xds::ZoneIndex index, xds::ZoneIndex::Build(xds::ZoneView{zone_objects}));
   CW_ASSIGN_OR_RETURN(xds::ProxyResources resources, xds::TranslateProxy(index, proxy_name));
+  StripTls(resources);
   // ...built into a routing table by the proxy's own code.
   absl::StatusOr<proxy::ProxyConfigSnapshot> config = proxy::BuildConfig(
       resources.listeners, resources.routes, resources.clusters, resources.endpoints);

@@ -160,6 +160,27 @@ TEST(ExplainTest, HostWithoutPortOnAProxyWithOneListener) {
   EXPECT_EQ((*answer)["route"], "api");
 }
 
+// TLS on the domain and the clusters changes nothing about where a request
+// goes, and the certificate files (on the proxy's machine) need not exist on
+// the hub's.
+TEST(ExplainTest, TlsDomainsAndClustersExplainLikeClearText) {
+  std::vector<model::Object> zone = Zone();
+  for (model::Object& o : zone) {
+    if (o.key.kind == model::Kind::kDomain) {
+      o.spec["tls"] = {{"cert_file", "/nonexistent/front.crt"},
+                       {"key_file", "/nonexistent/front.key"},
+                       {"client_ca_file", "/nonexistent/clients.pem"}};
+    }
+    if (o.key.kind == model::Kind::kCluster) {
+      o.spec["tls"] = {{"sni", "blue.internal"}, {"ca_file", "/nonexistent/ca.pem"}};
+    }
+  }
+  auto answer = Explain(zone, "dev-proxy", Req("demo.turbinelabs.io:8888", "/api/x"));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ((*answer)["route"], "api");
+  EXPECT_EQ((*answer)["cluster"], "blue");
+}
+
 TEST(ExplainTest, WhatDidNotMatch) {
   auto no_listener = Explain(Zone(), "dev-proxy", Req("demo.turbinelabs.io:9999", "/"));
   EXPECT_EQ(no_listener.status().code(), absl::StatusCode::kNotFound);

@@ -132,10 +132,16 @@ void AddDownstreamTls(const std::vector<const model::Domain*>& domains, Listener
   *inspector->mutable_typed_config() =
       PackDeterministic(envoy::extensions::filters::listener::tls_inspector::v3::TlsInspector());
   // The plain chain goes last and matches everything the TLS chains do not:
-  // clear-text clients, and TLS clients naming no TLS domain.
+  // clear-text clients, and TLS clients naming no TLS domain. A port whose
+  // domains all have tls gets none: a domain that requires TLS (and perhaps
+  // a client certificate) must not be reachable in clear text by its Host
+  // header. On a port mixing both, the plain chain still routes every
+  // domain of the port (one route configuration per port), so a domain
+  // that must only be reached over TLS needs a port of TLS domains.
   listener->clear_filter_chains();
+  const bool all_tls = chains.size() == domains.size();
   for (FilterChain& chain : chains) *listener->add_filter_chains() = std::move(chain);
-  *listener->add_filter_chains() = plain;
+  if (!all_tls) *listener->add_filter_chains() = plain;
 }
 
 }  // namespace causeway::xds::internal

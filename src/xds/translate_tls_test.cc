@@ -215,6 +215,30 @@ TEST(TranslateTlsListenerTest, OneChainPerTlsDomainThenThePlainChain) {
   EXPECT_FALSE(plain_listener.filter_chains(0).has_filter_chain_match());
 }
 
+// A port whose domains all terminate TLS has no clear-text chain: a client
+// in clear text, or naming no TLS domain, finds no chain and is refused.
+TEST(TranslateTlsListenerTest, PortOfTlsDomainsOnlyHasNoPlainChain) {
+  ZoneBuilder zone;
+  zone.AddProxy("edge", {"a.example.com:443", "b.example.com:443"});
+  zone.AddDomain("a.example.com", 443).tls =
+      model::DownstreamTls{"/tls/a.crt", "/tls/a.key", "/tls/clients.pem"};
+  zone.AddDomain("b.example.com", 443).tls = model::DownstreamTls{"/tls/b.crt", "/tls/b.key", ""};
+  zone.AddGroup("default", {Target("svc")});
+  zone.AddRoute("r-a", "a.example.com:443", "/", "default");
+  zone.AddRoute("r-b", "b.example.com:443", "/", "default");
+  zone.AddCluster("svc", {{"10.0.0.1", 80, {}}});
+  absl::StatusOr<ProxyResources> r = TranslateProxy(zone.View(), "edge");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->listeners.size(), 1u);
+  const Listener& listener = r->listeners[0];
+  ASSERT_EQ(listener.filter_chains_size(), 2);
+  for (const auto& chain : listener.filter_chains()) {
+    EXPECT_EQ(chain.filter_chain_match().transport_protocol(), "tls");
+    EXPECT_TRUE(chain.has_transport_socket());
+  }
+  EXPECT_EQ(listener.listener_filters_size(), 1);
+}
+
 // A listener none of whose domains has tls is the listener of a zone that
 // never heard of TLS, byte for byte.
 TEST(TranslateTlsListenerTest, NoTlsDomainLeavesTheListenerAsItWas) {

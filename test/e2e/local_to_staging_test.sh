@@ -103,7 +103,7 @@ log "  recovered $recovered ms after the front proxy came up at its new address"
 step_done
 
 if [ "$TLS" = 1 ]; then
-  step "tls. REST only over TLS; each proxy's xDS stream carries its own token"
+  step "tls. REST only over TLS; each proxy's xDS stream carries its own token; sidecar → front proxy over mTLS"
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$API_PORT/healthz")
   [ "$code" != 200 ] || fail "plain HTTP to the TLS port was answered 200"
   curl -sf --max-time 3 --cacert "$WORK/tls/ca.crt" "$HUB_URL/healthz" >/dev/null ||
@@ -115,6 +115,26 @@ if [ "$TLS" = 1 ]; then
   }
   [ "$(proxy_tokens dev-local)" = dev-proxy ] || fail "dev-local's proxies used: $(proxy_tokens dev-local)"
   [ "$(proxy_tokens testbed)" = testbed-proxy ] || fail "testbed's proxies used: $(proxy_tokens testbed)"
+  # The sidecar reaches the front proxy over mutual TLS: the front proxy
+  # counts the sidecar's handshakes, and a client without the sidecar's
+  # certificate, or in clear text, is not served.
+  handshakes() {
+    curl -sf --max-time 3 "http://127.0.0.1:$FRONT_ADMIN_PORT/stats" |
+      sed -n 's/^ssl\.handshake: //p'
+  }
+  has_color || fail "the call failed over mTLS: $(trace)"
+  [ "$(handshakes)" -ge 1 ] 2>/dev/null || fail "the front proxy counted no TLS handshake: $(handshakes)"
+  front="demo.turbinelabs.io:$FRONT_PORT:$STAGING_ADDR"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --resolve "$front" \
+    --cacert "$WORK/tls/staging/ca.crt" "https://demo.turbinelabs.io:$FRONT_PORT/api/")
+  [ "$code" = 000 ] || fail "a client without a certificate was answered $code by the front proxy"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --resolve "$front" \
+    --cacert "$WORK/tls/staging/ca.crt" --cert "$WORK/tls/staging/client.crt" \
+    --key "$WORK/tls/staging/client.key" "https://demo.turbinelabs.io:$FRONT_PORT/api/")
+  [ "$code" = 200 ] || fail "the sidecar's certificate was answered $code by the front proxy"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 \
+    -H "Host: demo.turbinelabs.io:$FRONT_PORT" "http://$STAGING_ADDR:$FRONT_PORT/api/")
+  [ "$code" = 000 ] || fail "clear text to the front proxy's TLS-only port was answered $code"
   step_done
 fi
 
