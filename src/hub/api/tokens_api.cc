@@ -1,6 +1,7 @@
 // /v1/tokens: create (the secret is in the response, once), list (never
 // secrets) and revoke. Admins only; a zone-limited admin manages the tokens
-// of its zone.
+// of its zone. /v1/tokens/introspect: what a secret stands for (RFC 7662),
+// for agents whose relay xDS server checks its proxies' tokens.
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
 #include "common/status.h"
@@ -148,12 +149,60 @@ absl::StatusOr<Response> RevokeToken(const ApiContext& ctx, Request& req, const 
   return JsonResponse(200, Json{{"name", name}, {"revoked", true}});
 }
 
+// What the caller may learn about a token: an admin about the tokens it
+// manages (all, or its zone's); an agent only about proxy and agent tokens
+// limited to a zone it sees, so it learns nothing of other zones and never
+// of admins or unlimited tokens. Anyone else is refused outright.
+absl::StatusOr<bool> MayIntrospect(const Principal& caller, const Principal& token) {
+  if (caller.role == auth::Role::kAdmin) return caller.SeesZone(token.zone);
+  if (caller.role != auth::Role::kAgent) {
+    return absl::PermissionDeniedError(StrCat("token \"", caller.name, "\" is a ",
+                                              auth::RoleName(caller.role),
+                                              "; introspection is for agent and admin tokens"));
+  }
+  const bool streams = token.role == auth::Role::kProxy || token.role == auth::Role::kAgent;
+  return streams && !token.zone.empty() && caller.SeesZone(token.zone);
+}
+
+// POST /v1/tokens/introspect {"token": SECRET}: {"active": false} for an
+// unknown, revoked or expired secret and for one the caller may not learn
+// about; else who holds it. A store that cannot be asked is a 503, never
+// an inactive answer (the relay must tell "no" from "cannot say").
+absl::StatusOr<Response> IntrospectToken(const ApiContext& ctx, Request& req, const Principal& p) {
+  if (p.role != auth::Role::kAdmin && p.role != auth::Role::kAgent) {
+    return MayIntrospect(p, p).status();
+  }
+  CW_ASSIGN_OR_RETURN(Json body, ParseJsonBody(req));
+  if (!body.is_object()) return FieldError("", "the body must be a JSON object");
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() != "token") return FieldError(it.key(), "unknown field (token)");
+  }
+  auto field = body.find("token");
+  if (field == body.end() || !field->is_string() || field->get<std::string>().empty()) {
+    return FieldError("token", "is required: the secret to look up, as a string");
+  }
+  auto token = ctx.authenticator->Authenticate("Bearer " + field->get<std::string>());
+  if (absl::IsUnauthenticated(token.status())) return JsonResponse(200, Json{{"active", false}});
+  if (!token.ok()) return token.status();
+  CW_ASSIGN_OR_RETURN(bool may, MayIntrospect(p, *token));
+  if (!may) return JsonResponse(200, Json{{"active", false}});
+  Json j = {{"active", true},
+            {"name", token->name},
+            {"role", std::string(auth::RoleName(token->role))},
+            {"zone", token->zone}};
+  j["expires_at"] = token->expires_at_ms == 0 ? Json() : Json(TimeText(token->expires_at_ms));
+  // RFC 7662's `exp` (Unix seconds), for clients that would rather not parse dates.
+  j["exp"] = token->expires_at_ms == 0 ? Json() : Json(token->expires_at_ms / 1000);
+  return JsonResponse(200, j);
+}
+
 }  // namespace
 
 void AddTokenRoutes(http::Router& router, const ApiContext& ctx) {
   router.Add({"GET", "/v1/tokens", Authed(ctx, ListTokens), true});
   router.Add({"POST", "/v1/tokens", Authed(ctx, CreateToken), true});
   router.Add({"DELETE", "/v1/tokens/{name}", Authed(ctx, RevokeToken), true});
+  router.Add({"POST", "/v1/tokens/introspect", Authed(ctx, IntrospectToken), true});
 }
 
 }  // namespace causeway::hub::api
