@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "common/time_source.h"
 #include "discovery/agent/failover_hub_api.h"
+#include "discovery/agent/relay_authenticator.h"
 #include "model/objects.h"
 #include "spdlog/spdlog.h"
 #include "xds/relay_report.h"
@@ -80,13 +81,13 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
     }
     auto auth = xds::ResolveXdsAuth(options.xds_auth, options.xds_address);
     if (!auth.ok()) return auth.status();
-    if (*auth == xds::XdsAuth::kToken) {
+    options.xds_token_auth = *auth == xds::XdsAuth::kToken;
+    const auto cache = options.xds_auth_cache;
+    if (cache < std::chrono::seconds(1) || cache > RelayAuthenticator::kMaxPositiveTtl) {
       return absl::InvalidArgumentError(
-          StrCat("--xds-auth token is not available on an agent's relay (it cannot check the hub's "
-                 "tokens); serve this host's proxies on loopback (--xds 127.0.0.1:PORT) with "
-                 "--xds-auth none, or point them at the hub (",
-                 options.xds_address, " is ",
-                 xds::IsLoopbackListenAddress(options.xds_address) ? "" : "not ", "loopback)"));
+          ToAbsl(StrCat("--xds-auth-cache-ms: ", cache.count(), " is not between 1000 and ",
+                        RelayAuthenticator::kMaxPositiveTtl.count(),
+                        " (how long the relay trusts the hub's answer about a token)")));
     }
     const int64_t interval = options.status_interval.count();
     if (interval < xds::kMinReportIntervalMs || interval > xds::kMaxReportIntervalMs) {
@@ -124,12 +125,23 @@ absl::Status Agent::StartRelay() {
       report, [this] { return xds_->ZoneStatus(options_.sync.zone); },
       ProxyReporter::HttpSender(hubs_, options_.token, options_.ca_file));
   xds::XdsServer::Options xds_options;
+  if (options_.xds_token_auth) {
+    // The hub holds the tokens: ask it, over the connection the reports use.
+    auto sender = ProxyReporter::HttpSender(hubs_, options_.token, options_.ca_file);
+    RelayAuthenticator::Options auth;
+    auth.positive_ttl = options_.xds_auth_cache;
+    relay_auth_ = std::make_unique<RelayAuthenticator>(
+        [sender](const std::string& secret) { return IntrospectOnHub(sender, secret); },
+        &RealTime::Instance(), auth);
+    xds_options.authenticator = relay_auth_.get();
+  }
   xds_options.on_stream_change = [this] { reporter_->Changed(); };
   xds_options.tls = options_.xds_tls;
   xds_ = std::make_unique<xds::XdsServer>(replica_.get(), &RealTime::Instance(), xds_options);
   CW_RETURN_IF_ERROR(xds_->Start(options_.xds_address));
-  spdlog::info("discovery: serving xDS for zone {} on {} (port {})", options_.sync.zone,
-               options_.xds_address, xds_->port());
+  spdlog::info("discovery: serving xDS for zone {} on {} (port {}, {})", options_.sync.zone,
+               options_.xds_address, xds_->port(),
+               options_.xds_token_auth ? "tokens checked on the hub" : "no authentication");
   // The watch follows the agent's current hub: a new connection asks which
   // one, and a failed or closed watch moves the agent to the next.
   ZoneWatcher::Options watch;

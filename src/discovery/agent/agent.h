@@ -10,6 +10,7 @@
 #include "discovery/agent/collector_spec.h"
 #include "discovery/agent/hub_list.h"
 #include "discovery/agent/proxy_reporter.h"
+#include "discovery/agent/relay_authenticator.h"
 #include "discovery/collector_group.h"
 #include "discovery/replica/zone_replica.h"
 #include "discovery/replica/zone_watcher.h"
@@ -39,11 +40,14 @@ struct AgentOptions {
   // of the zone (hub watch + the collectors' own changes); "" = none.
   std::string xds_address;
   // With --xds: TLS of the relay's xDS server, and its authentication
-  // ("none", or "" for the default, which is none on loopback; the relay
-  // cannot check the hub's tokens, so "token" is refused and a relay off
-  // loopback cannot start).
+  // ("token", "none", or "" for the default: token unless on loopback; none
+  // off loopback is refused). With token, proxies' tokens are checked on the
+  // hub (RelayAuthenticator) and its answers trusted for `xds_auth_cache`
+  // (1 to 30 s): the bound within which a revocation ends a relayed stream.
   xds::ServerTlsFiles xds_tls;
   std::string xds_auth;
+  std::chrono::milliseconds xds_auth_cache{30000};
+  bool xds_token_auth = false;  // resolved from xds_auth by Create
   // With --xds: this agent's name on the hub, under which it reports the
   // proxies connected to its xDS server ("" = the host name), and how often.
   std::string name;
@@ -89,6 +93,8 @@ class Agent {
   // Reports the xDS server's streams to the hub; declared before xds_, so
   // it outlives the server's last change callback.
   std::unique_ptr<ProxyReporter> reporter_;
+  // With --xds-auth token; declared before xds_, so it outlives the server.
+  std::unique_ptr<RelayAuthenticator> relay_auth_;
   std::unique_ptr<xds::XdsServer> xds_;
   bool started_ = false;
 };

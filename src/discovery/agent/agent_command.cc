@@ -21,8 +21,10 @@ void WaitForTermination(const sigset_t& signals) {
   spdlog::info("discovery: agent stopping on signal {}", sig);
 }
 
-// The flags of the --xds relay. `status_interval` is in milliseconds.
-void AddRelayFlags(CLI::App& cmd, AgentOptions& options, int64_t& status_interval) {
+// The flags of the --xds relay. `status_interval` and `auth_cache` are in
+// milliseconds.
+void AddRelayFlags(CLI::App& cmd, AgentOptions& options, int64_t& status_interval,
+                   int64_t& auth_cache) {
   cmd.add_option("--xds", options.xds_address,
                  "host:port of an xDS (ADS) server for the zone's proxies, fed from a copy of "
                  "the zone that follows the hub's watch stream and the collectors; it keeps "
@@ -35,10 +37,17 @@ void AddRelayFlags(CLI::App& cmd, AgentOptions& options, int64_t& status_interva
   cmd.add_option("--client-ca", options.xds_tls.client_ca,
                  "With --xds: PEM CA bundle; clients must present a certificate it signed (mTLS)");
   cmd.add_option("--xds-auth", options.xds_auth,
-                 "With --xds: none (the only mode a relay has: it cannot check the hub's tokens, "
-                 "so it must listen on loopback, for proxyless gRPC clients and proxies of its "
-                 "own host); token is refused")
+                 "With --xds: token (the default unless --xds is a loopback address): each "
+                 "stream's bearer token is checked on the hub (POST /v1/tokens/introspect with "
+                 "this agent's --token), which vouches only for proxy and agent tokens of this "
+                 "zone; none: no check, allowed on loopback only")
       ->check(CLI::IsMember({"token", "none"}));
+  cmd.add_option("--xds-auth-cache-ms", auth_cache,
+                 "With --xds-auth token: how long the hub's answer that a token is valid is "
+                 "trusted (1000 to 30000); a token revoked on the hub ends the relayed streams "
+                 "within this, and while the hub is unreachable tokens whose answer is younger "
+                 "are still honoured")
+      ->capture_default_str();
   cmd.add_option("--name", options.name,
                  "This agent's name on the hub, under which `causeway status` lists the proxies "
                  "connected to its --xds server (default: the host name)")
@@ -83,7 +92,8 @@ void AddAgentCommand(CLI::App& app) {
   cmd->add_option("--metrics", options->metrics_address,
                   "host:port serving /metrics, /healthz and /readyz (default: none)");
   auto status_interval = std::make_shared<int64_t>(options->status_interval.count());
-  AddRelayFlags(*cmd, *options, *status_interval);
+  auto auth_cache = std::make_shared<int64_t>(options->xds_auth_cache.count());
+  AddRelayFlags(*cmd, *options, *status_interval, *auth_cache);
   auto debounce = std::make_shared<int64_t>(options->sync.debounce.count());
   auto max_delay = std::make_shared<int64_t>(options->sync.max_delay.count());
   cmd->add_option("--batch-quiet-ms", *debounce,
@@ -92,8 +102,9 @@ void AddAgentCommand(CLI::App& app) {
   cmd->add_option("--batch-max-delay-ms", *max_delay,
                   "Write at most this long after the first change of a burst")
       ->capture_default_str();
-  cmd->callback([options, debounce, max_delay, status_interval] {
+  cmd->callback([options, debounce, max_delay, status_interval, auth_cache] {
     options->status_interval = std::chrono::milliseconds(*status_interval);
+    options->xds_auth_cache = std::chrono::milliseconds(*auth_cache);
     options->sync.debounce = std::chrono::milliseconds(*debounce);
     options->sync.max_delay = std::chrono::milliseconds(*max_delay);
     sigset_t signals;
