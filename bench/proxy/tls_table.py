@@ -55,7 +55,14 @@ def main():
         print(f"| {label} | {SIZE[path]} | " + " | ".join(f"{m[n]:,.0f}" for n in NAMES)
               + " | " + " | ".join(f"{x:.2f}" for x in ratios) + " |")
     print()
-    print("Ratios: causeway-proxy / peer within each round, median over rounds.")
+    print("Ratios: causeway-proxy / peer within each round, median over rounds. Per round:")
+    print()
+    print("| run | payload | vs nginx | vs HAProxy |")
+    print("|---|---|---|---|")
+    for mode, path, label in RUNS:
+        cells = [", ".join(f"{rps[(mode, path, 'causeway')][r] / rps[(mode, path, p)][r]:.2f}"
+                           for r in rounds) for p in PEERS]
+        print(f"| {label} | {SIZE[path]} | " + " | ".join(cells) + " |")
     print()
     print("### What TLS costs: keep-alive TLS req/s / clear-text req/s (same round, median)")
     print()
