@@ -170,21 +170,10 @@ class AgentXdsTest : public ::testing::Test {
 };
 
 // The relay's own server options: TLS from PEM files (the proxy dials it
-// trusting the relay's CA); --xds-auth token is refused, since a relay
-// cannot check the hub's tokens.
-TEST_F(AgentXdsTest, RelayServesOverTlsAndRefusesTokenMode) {
+// trusting the relay's CA). Its --xds-auth token is in relay_auth_test.cc.
+TEST_F(AgentXdsTest, RelayServesOverTlsOnly) {
   TestOrigin blue("blue"), green("green");
   WriteClusters(blue, green);
-  Subprocess refused(
-      {.argv = {BuiltBinary("causeway"), "agent", "--hub", hub_.url(), "--token", agent_token_,
-                "--zone", "staging", "--collector", "file:" + path_, "--xds",
-                "127.0.0.1:" + std::to_string(FreePort()), "--xds-auth", "token"},
-       .log_path = dir_.File("refused.log")});
-  const int status = refused.Wait(seconds(10));
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
-  EXPECT_THAT(refused.Log(),
-              ::testing::HasSubstr("--xds-auth token is not available on an agent's relay"));
-
   causeway::testing::TestCa ca(dir_.path(), "relay");
   ASSERT_TRUE(ca.ok());
   auto cert = ca.Issue("relay", "relay");
