@@ -1070,6 +1070,8 @@ absl::StatusOr<ListenerConfig> BuildListener(const envoy::config::listener::v3::
   } else {
     return Invalid(where + ": http_connection_manager", "rds or route_config required");
   }
+  if (hcm.codec_type() == HcmProto::HTTP1) out.codec = ListenerConfig::Codec::kHttp1;
+  if (hcm.codec_type() == HcmProto::HTTP2) out.codec = ListenerConfig::Codec::kHttp2;
   if (hcm.has_stream_idle_timeout()) out.idle_timeout = ToMillis(hcm.stream_idle_timeout());
   if (hcm.has_request_headers_timeout()) {
     out.request_headers_timeout = ToMillis(hcm.request_headers_timeout());

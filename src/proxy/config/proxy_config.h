@@ -283,6 +283,10 @@ struct ListenerConfig {
   std::shared_ptr<DownstreamTls> tls;
   // Whether a chain without filter_chain_match serves clear-text clients.
   bool plain_chain = true;
+  // HCM codec_type: AUTO serves HTTP/1.1 and HTTP/2 (prior knowledge in
+  // clear text, ALPN "h2" over TLS); HTTP1 and HTTP2 one of them only.
+  enum class Codec { kAuto, kHttp1, kHttp2 };
+  Codec codec = Codec::kAuto;
 };
 
 struct ProxyConfig {

@@ -167,10 +167,11 @@ absl::Status CheckHttpFilters(const Message& m, const FieldPath& path,
                               const SupportedFieldsWalk& walk);
 
 // The HTTP connection manager: routes from RDS or inline, the router filter
-// and three timeouts. codec_type: HTTP/1.1 only (AUTO is taken to mean it).
+// and three timeouts. codec_type: AUTO (HTTP/1.1 and HTTP/2), HTTP1 or
+// HTTP2; not HTTP3.
 void AddConnectionManagerRules(RuleBook& book) {
   book[std::string(kHcmType)] = {{
-                                     {"codec_type", Walk::kValue, {"AUTO", "HTTP1"}},
+                                     {"codec_type", Walk::kValue, {"AUTO", "HTTP1", "HTTP2"}},
                                      {"stat_prefix"},  // ignored because it only names statistics
                                      {"rds", kMsg},
                                      {"route_config", kMsg},

@@ -335,8 +335,8 @@ TEST(SupportedFieldsTest, ConnectionManagerFieldsNotImplementedAreRefusedByPath)
          h.mutable_http_filters(0)->mutable_typed_config()->PackFrom(router);
        },
        hcm_path + "http_filters[0].typed_config.suppress_envoy_headers is not supported"},
-      {"codec_type HTTP2", [](FieldsHcm& h) { h.set_codec_type(FieldsHcm::HTTP2); },
-       hcm_path + "codec_type HTTP2 is not supported by causeway-proxy (only AUTO, HTTP1)"},
+      {"codec_type HTTP3", [](FieldsHcm& h) { h.set_codec_type(FieldsHcm::HTTP3); },
+       hcm_path + "codec_type HTTP3 is not supported by causeway-proxy (only AUTO, HTTP1, HTTP2)"},
       {"use_remote_address", [](FieldsHcm& h) { h.mutable_use_remote_address()->set_value(true); },
        hcm_path + "use_remote_address is not supported"},
       {"upgrade_configs", [](FieldsHcm& h) { h.add_upgrade_configs()->set_upgrade_type("x"); },

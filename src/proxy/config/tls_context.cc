@@ -87,32 +87,41 @@ absl::Status UseTrustedCa(const std::string& where, const std::string& file, ssl
   return absl::OkStatus();
 }
 
-// ALPN as the wire format OpenSSL takes. The proxy speaks HTTP/1.1 only, so
-// only "http/1.1" is offered even when the list has "h2" too.
+// ALPN as the wire format OpenSSL takes. Listeners speak HTTP/2 too, so a
+// server context offers "h2" (preferred) when the list has it; upstream
+// connections speak HTTP/1.1 only, so a client offers "http/1.1" alone.
 absl::Status UseAlpn(const std::string& where, const CommonTlsContext& common, ssl::context& ctx,
                      bool server) {
   bool http11 = false;
-  for (const std::string& p : common.alpn_protocols()) http11 = http11 || p == "http/1.1";
+  bool h2 = false;
+  for (const std::string& p : common.alpn_protocols()) {
+    http11 = http11 || p == "http/1.1";
+    h2 = h2 || p == "h2";
+  }
   if (!http11) {
     if (common.alpn_protocols_size() == 0) return absl::OkStatus();
     return TlsInvalid(where + ".alpn_protocols",
-                      "must include http/1.1 (the only protocol causeway-proxy speaks over TLS)");
+                      "must include http/1.1 (the protocol every causeway-proxy TLS peer speaks)");
   }
   static constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  static constexpr unsigned char kH2Http11[] = {2,   'h', '2', 8,   'h', 't',
+                                                't', 'p', '/', '1', '.', '1'};
   if (server) {
     SSL_CTX_set_alpn_select_cb(
         ctx.native_handle(),
         [](SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-           unsigned int inlen, void*) {
+           unsigned int inlen, void* arg) {
+          const bool offer_h2 = arg != nullptr;
           unsigned char* selected = nullptr;
-          if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof(kHttp11), in, inlen) !=
-              OPENSSL_NPN_NEGOTIATED) {
-            return SSL_TLSEXT_ERR_NOACK;  // a client without http/1.1: no ALPN, as nginx
+          if (SSL_select_next_proto(&selected, outlen, offer_h2 ? kH2Http11 : kHttp11,
+                                    offer_h2 ? sizeof(kH2Http11) : sizeof(kHttp11), in,
+                                    inlen) != OPENSSL_NPN_NEGOTIATED) {
+            return SSL_TLSEXT_ERR_NOACK;  // a client without our protocols: no ALPN, as nginx
           }
           *out = selected;
           return SSL_TLSEXT_ERR_OK;
         },
-        nullptr);
+        h2 ? const_cast<unsigned char*>(kH2Http11) : nullptr);
   } else if (SSL_CTX_set_alpn_protos(ctx.native_handle(), kHttp11, sizeof(kHttp11)) != 0) {
     return TlsInvalid(where + ".alpn_protocols", "cannot be set");
   }

@@ -65,7 +65,10 @@ std::string FormatAccessLogJson(const AccessLogEntry& e) {
   AppendField(&out, "method", e.method);
   AppendField(&out, "authority", e.authority);
   AppendField(&out, "path", e.path);
-  AppendField(&out, "protocol", e.protocol_minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
+  AppendField(&out, "protocol",
+              e.protocol_major == 2   ? "HTTP/2"
+              : e.protocol_minor == 0 ? "HTTP/1.0"
+                                      : "HTTP/1.1");
   absl::StrAppend(&out, ",\"status\":", e.status);
   AppendField(&out, "route", e.route);
   AppendField(&out, "cluster", e.cluster);

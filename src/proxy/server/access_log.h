@@ -17,6 +17,7 @@ struct AccessLogEntry {
   std::string_view method;
   std::string_view authority;
   std::string_view path;
+  int protocol_major = 1;  // 2: HTTP/2 (one entry per stream)
   int protocol_minor = 1;
   int status = 0;
   std::string_view route;  // route name, "" if none matched

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "proxy/router/router.h"
+#include "proxy/server/h2_session.h"
 #include "proxy/server/immediate_io.h"
 #include "proxy/server/transport_io.h"
 #include "proxy/server/upstream_request.h"
@@ -59,12 +60,14 @@ Session::Session(Worker* worker, std::shared_ptr<ListenerState> listener, tcp::s
 }
 
 Session::~Session() {
+  http2_.reset();
   IdleList::Remove(&idle_node_);
   listener_->connections->fetch_sub(1, std::memory_order_relaxed);
   worker_->Unregister(this);
 }
 
 void Session::OnDrain() {
+  if (http2_ != nullptr) http2_->OnDrain();
   if (idle_) {
     boost::system::error_code ec;
     down_.socket.close(ec);
@@ -118,7 +121,15 @@ void Session::Close() {
 asio::awaitable<bool> Session::ServeRequest(bool idle_armed) {
   Downstream& down = down_;
   size_t head_size = 0;
+  if (listener_->config.codec == ListenerConfig::Codec::kHttp2 || alpn_h2_) {
+    co_await ServeHttp2();
+    co_return false;
+  }
   if (co_await ReadHead(&head_size, idle_armed) != HeadResult::kOk) co_return false;
+  if (IsHttp2()) {
+    co_await ServeHttp2();
+    co_return false;
+  }
   RequestInProgress in_progress(worker_);
   StreamInfo info;
   StartInfo(info);
@@ -142,6 +153,20 @@ asio::awaitable<bool> Session::ServeRequest(bool idle_armed) {
           : co_await LocalReply(info, d.status, d.body, d.flags, d.response_mutations);
   worker_->shared().requests_total.fetch_add(1, std::memory_order_relaxed);
   co_return keep;
+}
+
+// A client with prior knowledge starts with the HTTP/2 preface, whose
+// first line ends in an empty line: ReadHead takes it for a head.
+bool Session::IsHttp2() const {
+  if (listener_->config.codec == ListenerConfig::Codec::kHttp1) return false;
+  return down_.in.View().starts_with(kHttp2Preface.substr(0, 18));
+}
+
+asio::awaitable<void> Session::ServeHttp2() {
+  down_.watchdog.Disarm();
+  http2_ = std::make_unique<Http2Session>(*worker_, listener_, down_);
+  co_await http2_->Run();
+  http2_.reset();
 }
 
 void Session::ReleaseIdleMemory() {

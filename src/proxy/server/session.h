@@ -23,6 +23,8 @@
 
 namespace causeway::proxy {
 
+class Http2Session;
+
 class Session {
  public:
   Session(Worker* worker, std::shared_ptr<ListenerState> listener,
@@ -85,6 +87,10 @@ class Session {
   boost::asio::awaitable<bool> BackOff(RetryState& retry);
   boost::asio::awaitable<bool> LocalReply(StreamInfo& info, int status, std::string_view body,
                                           std::string_view flags, Mutations mutations = {});
+  // Whether the connection speaks HTTP/2 (codec_type, the client's
+  // preface, ALPN); ServeHttp2 serves it to its end (h2_session.h).
+  bool IsHttp2() const;
+  boost::asio::awaitable<void> ServeHttp2();
   void StartInfo(StreamInfo& info) const;
   void LogRequest(StreamInfo& info);
   bool ShouldClose() const;
@@ -102,6 +108,8 @@ class Session {
   // The head that woke an idle connection has what is left of the idle
   // wait's timeout (Run passes it on to ReadHead).
   bool woke_from_idle_ = false;
+  bool alpn_h2_ = false;                 // the TLS handshake chose "h2"
+  std::unique_ptr<Http2Session> http2_;  // while serving HTTP/2
 };
 
 }  // namespace causeway::proxy

@@ -3,6 +3,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "proxy/router/router.h"
+#include "proxy/server/forward_verdict.h"
 #include "proxy/server/session.h"
 #include "proxy/server/sleep_until.h"
 #include "proxy/server/upstream_request.h"
@@ -11,86 +12,6 @@ namespace causeway::proxy {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 using Result = UpstreamRequest::Result;
-
-namespace {
-
-// What follows an attempt that produced no response to forward.
-struct Verdict {
-  enum class Kind { kRetry, kReplay, kReply, kEnd };
-  Kind kind = Kind::kEnd;
-  int status = 0;
-  std::string_view body;
-  std::string_view flags;
-  bool log = true;  // for kEnd
-};
-
-Verdict FailureReply(int status, std::string_view body, std::string_view flags) {
-  return {Verdict::Kind::kReply, status, body, flags};
-}
-
-// An upstream timeout, counted and named for the access log.
-Verdict TimeoutVerdict(const UpstreamRequest& attempt, RetryState& retry, StreamInfo& info,
-                       ProxyCounters& counters) {
-  if (attempt.per_try()) {
-    Count(counters.upstream_rq_per_try_timeout);
-    if (retry.ShouldRetry(RetryState::Failure::kPerTryTimeout)) return {Verdict::Kind::kRetry};
-    info.details = "upstream_per_try_timeout";
-  } else {
-    Count(counters.upstream_rq_timeout);
-    info.details = "upstream_response_timeout";
-  }
-  return FailureReply(504, "upstream request timeout\n", "UT");
-}
-
-// A failed attempt: retried (RetryState decides), replayed on a fresh
-// connection, answered locally, or the end of the request.
-Verdict Judge(Result r, const UpstreamRequest& attempt, RetryState& retry, StreamInfo& info,
-              ProxyCounters& counters) {
-  using F = RetryState::Failure;
-  switch (r) {
-    case Result::kNoHealthyUpstream:
-      return FailureReply(503, "no healthy upstream\n", "UH");
-    case Result::kOverflow:
-      return FailureReply(503, "upstream overflow\n", "UO");
-    case Result::kConnectFailure:
-      if (retry.ShouldRetry(F::kConnectFailure)) return {Verdict::Kind::kRetry};
-      if (!info.connect_failure.empty()) info.details = info.connect_failure;
-      return FailureReply(503, "upstream connect failure\n", "UF");
-    case Result::kStale:
-      retry.TakeStaleRetry();
-      return {Verdict::Kind::kReplay};
-    case Result::kReset:
-      if (retry.ShouldRetry(F::kReset)) return {Verdict::Kind::kRetry};
-      return FailureReply(503, "upstream reset before response\n", "UR");
-    case Result::kTimeout:
-      return TimeoutVerdict(attempt, retry, info, counters);
-    case Result::kStreamIdleTimeout:
-      info.details = "stream_idle_timeout";
-      return FailureReply(408, "stream timeout\n", "SI");
-    case Result::kRequestTimeout:
-      info.details = "request_overall_timeout";
-      return FailureReply(408, "request timeout\n", "");
-    case Result::kHeadersTooLarge:
-      return FailureReply(502, "upstream response headers too large\n", "UPE");
-    case Result::kInvalidResponse:
-      return FailureReply(502, "invalid upstream response\n", "UPE");
-    case Result::kContinueFailed:
-      return {Verdict::Kind::kEnd, 0, {}, {}, /*log=*/false};
-    case Result::kClientGone:
-      // The client went away mid-body: nothing to answer.
-      info.status = 0;
-      info.flags = "DC";
-      return {Verdict::Kind::kEnd};
-    case Result::kBadRequestBody:
-      info.status = 400;
-      info.flags = "DPE";
-      return {Verdict::Kind::kEnd};
-    case Result::kResponse:
-      break;
-  }
-  return {Verdict::Kind::kEnd};
-}
-}  // namespace
 
 bool Session::PrepareUpstream(StreamInfo& info, const RouteDecision& d,
                               UpstreamRequest::Body* body) {

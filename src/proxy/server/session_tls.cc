@@ -4,8 +4,9 @@
 // is a TLS client, served by the chain its SNI names (a ClientHello no
 // chain takes is refused); anything else is a clear-text client, served by
 // the chain without a filter_chain_match if there is one. After the
-// handshake the connection is the same HTTP/1.1 session, reading and
-// writing through the TLS stream (transport_io.h).
+// handshake the connection is the same session, reading and writing
+// through the TLS stream (transport_io.h): HTTP/2 if ALPN chose "h2",
+// else HTTP/1.1.
 #include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -46,6 +47,10 @@ asio::awaitable<bool> Session::Handshake(DownstreamTls& tls) {
   ProxyCounters& counters = worker_->shared().counters;
   if (!ec) {
     Count(counters.ssl_handshake);
+    const unsigned char* alpn = nullptr;
+    unsigned int alpn_size = 0;
+    SSL_get0_alpn_selected(down_.tls->native_handle(), &alpn, &alpn_size);
+    alpn_h2_ = std::string_view(reinterpret_cast<const char*>(alpn), alpn_size) == "h2";
     co_return true;
   }
   Count(counters.ssl_connection_error);

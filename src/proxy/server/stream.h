@@ -17,6 +17,7 @@
 #include "proxy/codec/http1.h"
 #include "proxy/config/proxy_config.h"
 #include "proxy/config/tls_stream.h"
+#include "proxy/server/stream_sink.h"
 #include "proxy/server/watchdog.h"
 
 namespace causeway::proxy {
@@ -53,6 +54,9 @@ struct Downstream {
   bool body_consumed = true;
   // The stream idle timeout of the listener, for a tunnel after an upgrade.
   std::chrono::milliseconds tunnel_idle_timeout{0};
+  // An HTTP/2 stream's body source and response sink (stream_sink.h);
+  // nullptr: the request came over `socket` in HTTP/1.1.
+  StreamSink* sink = nullptr;
   // Whose load decides between at once and queued (null: always at once).
   const std::atomic<int>* requests_in_progress = nullptr;
 

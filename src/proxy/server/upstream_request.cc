@@ -19,6 +19,7 @@ UpstreamRequest::UpstreamRequest(Worker& worker, Downstream& down, StreamInfo& i
     : worker_(worker), down_(down), info_(info), retry_(retry), cluster_(cluster) {}
 
 UpstreamRequest::~UpstreamRequest() {
+  if (down_.sink != nullptr) down_.sink->SetUpstream(nullptr);
   if (!active_) return;
   worker_.lb().OnRequestEnd(*endpoint_);
   if (stats_ != nullptr) stats_->active_requests.fetch_sub(1, std::memory_order_relaxed);
@@ -73,6 +74,7 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
     co_return Result::kConnectFailure;
   }
   conn_ = *std::move(acquired);
+  if (down_.sink != nullptr) down_.sink->SetUpstream(&conn_->socket);
   // The upstream may have closed a reused connection meanwhile, which earns
   // the request one replay (RetryState::TakeStaleRetry).
   reused_ = conn_->requests > 0 || conn_->parked;
@@ -109,7 +111,7 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
 // or the head's write failed (`ec`).
 asio::awaitable<UpstreamRequest::Result> UpstreamRequest::SendStreamed(
     boost::system::error_code* ec) {
-  if (down_.req.expect_continue && down_.req.version_minor == 1) {
+  if (down_.req.expect_continue && down_.req.version_minor == 1 && down_.sink == nullptr) {
     // Envoy's default: the proxy answers 100-continue itself.
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     auto [cec, n] =
@@ -174,8 +176,10 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::StreamBody() {
     }
     if (step.done) break;
     char* dst = down_.in.Prepare(kReadChunk);
-    auto [rec, got] = co_await AsyncReadSome(down_.socket, down_.tls.get(),
-                                             asio::buffer(dst, down_.in.writable()));
+    auto [rec, got] = down_.sink != nullptr
+                          ? co_await down_.sink->ReadBody(asio::buffer(dst, down_.in.writable()))
+                          : co_await AsyncReadSome(down_.socket, down_.tls.get(),
+                                                   asio::buffer(dst, down_.in.writable()));
     if (guard.fired() != Fired::kNo) co_return BodyTimedOut(guard.fired());
     guard.Touch();
     if (rec) co_return Result::kClientGone;
@@ -266,7 +270,10 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardResponse(Mutati
   if (!framer.done() && !step.error) WatchStream();
   std::array<asio::const_buffer, 2> bufs = {asio::buffer(down_.out),
                                             asio::buffer(conn_->buffer.data(), step.consumed)};
-  auto [ec, n] = co_await WriteAllTo(down_.socket, down_.tls.get(), bufs, down_.AtOnce());
+  auto [ec, n] = down_.sink != nullptr
+                     ? co_await down_.sink->WriteHead(
+                           down_.out, conn_->buffer.View().substr(0, step.consumed), framer.done())
+                     : co_await WriteAllTo(down_.socket, down_.tls.get(), bufs, down_.AtOnce());
   conn_->buffer.Consume(step.consumed);
   info_.bytes_sent += step.consumed;
   pump.downstream_ok = !ec;
@@ -338,7 +345,10 @@ asio::awaitable<void> UpstreamRequest::PumpResponseBody(http1::BodyFramer& frame
       co_return;
     }
     auto [wec, n] =
-        co_await AsyncWrite(down_.socket, down_.tls.get(), asio::buffer(buf.data(), step.consumed));
+        down_.sink != nullptr
+            ? co_await down_.sink->WriteBody(buf.View().substr(0, step.consumed), framer.done())
+            : co_await AsyncWrite(down_.socket, down_.tls.get(),
+                                  asio::buffer(buf.data(), step.consumed));
     if (stream_idle_->fired() != StreamIdleTimeout::Fired::kNo) {
       pump.idle = true;
       co_return;

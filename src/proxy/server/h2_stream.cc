@@ -1,0 +1,371 @@
+#include "proxy/server/h2_stream.h"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "proxy/codec/http2_headers.h"
+#include "proxy/router/router.h"
+#include "proxy/server/access_log.h"
+#include "proxy/server/forward_verdict.h"
+#include "proxy/server/h2_session.h"
+#include "proxy/server/sleep_until.h"
+#include "proxy/server/upstream_request.h"
+
+namespace causeway::proxy {
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+IoResult H2IoError(boost::system::error_code ec) { return IoResult{ec, 0}; }
+
+}  // namespace
+
+void ChunkedBodyDecoder::Decode(std::string_view framed, std::string* out) {
+  size_t i = 0;
+  while (i < framed.size() && state_ != State::kDone) {
+    switch (state_) {
+      case State::kSize: {
+        const int d = HexDigit(framed[i]);
+        if (d < 0) {
+          state_ = State::kLineEnd;  // extensions and CR up to the LF
+          continue;
+        }
+        size_ = size_ * 16 + static_cast<uint64_t>(d);
+        ++i;
+        break;
+      }
+      case State::kLineEnd:
+        if (framed[i++] == '\n') state_ = size_ == 0 ? State::kDone : State::kData;
+        break;
+      case State::kData: {
+        const size_t n = std::min<uint64_t>(size_, framed.size() - i);
+        out->append(framed.substr(i, n));
+        i += n;
+        size_ -= n;
+        if (size_ == 0) {
+          state_ = State::kDataEnd;
+          skip_ = 2;
+        }
+        break;
+      }
+      case State::kDataEnd:
+        ++i;
+        if (--skip_ == 0) state_ = State::kSize;
+        break;
+      case State::kDone:
+        break;
+    }
+  }
+}
+
+Http2Stream::Http2Stream(Http2Session& session, int32_t id, http2::RequestHead head)
+    : session_(session),
+      id_(id),
+      h2_head_(std::move(head)),
+      down_(asio::ip::tcp::socket(session.worker().io_context()), session.worker().time(),
+            session.worker().io_context()),
+      wake_(session.worker().io_context()) {
+  down_.sink = this;
+  down_.requests_in_progress = &session.worker().requests_in_progress_counter();
+  info_.start_wall = down_.time.Now();
+  info_.start = down_.time.Monotonic();
+}
+
+Http2Stream::~Http2Stream() = default;
+
+void Http2Stream::OnData(std::string_view data) {
+  if (chunked_) {
+    body_.Append(absl::StrCat(absl::Hex(data.size()), "\r\n"));
+    body_.Append(data);
+    body_.Append("\r\n");
+  } else {
+    body_.Append(data);
+  }
+  unacked_ += data.size();
+  Wake();
+}
+
+void Http2Stream::OnEnd() {
+  remote_ended_ = true;
+  if (chunked_) body_.Append("0\r\n\r\n");
+  Wake();
+}
+
+void Http2Stream::OnReset() {
+  reset_ = true;
+  if (upstream_ != nullptr) {
+    // The attempt in flight ends; its connection is not pooled again.
+    boost::system::error_code ec;
+    upstream_->close(ec);
+  }
+  Wake();
+}
+
+asio::awaitable<void> Http2Stream::WaitForWake() {
+  wake_.expires_at(asio::steady_timer::time_point::max());
+  co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+// Returns false for a request the HTTP/1.1 upstream cannot be given.
+bool Http2Stream::BuildHead() {
+  if (h2_head_.method == "CONNECT") return false;
+  http2::Http1Request r = http2::ToHttp1Request(h2_head_);
+  std::string& h = down_.head;
+  h = absl::StrCat(r.method, " ", r.target, " HTTP/1.1\r\n");
+  bool has_length = false;
+  for (const http2::Header& f : r.headers) {
+    // The proxy answers no 100-continue on HTTP/2: the body just comes.
+    if (f.name == "expect") continue;
+    if (f.name == "content-length") {
+      has_length = true;
+      if (remote_ended_) continue;  // written below from what came
+    }
+    absl::StrAppend(&h, f.name, ": ", f.value, "\r\n");
+  }
+  if (remote_ended_) {
+    // The whole body came with the head: its length is known.
+    if (!body_.empty() || has_length) absl::StrAppend(&h, "content-length: ", body_.size(), "\r\n");
+  } else if (!has_length) {
+    chunked_ = true;
+    h += "transfer-encoding: chunked\r\n";
+    std::string raw(body_.View());
+    body_.Clear();
+    unacked_ -= raw.size();  // counted again by OnData
+    if (!raw.empty()) OnData(raw);
+  }
+  h += "\r\n";
+  if (http1::ParseRequestHead(h, &down_.req).status != http1::ParseStatus::kOk) return false;
+  down_.body_consumed = down_.req.body == http1::BodyKind::kNone;
+  return true;
+}
+
+asio::awaitable<void> Http2Stream::Serve(Http2Stream* self) {
+  Http2Stream& s = *self;
+  Worker& worker = s.session_.worker();
+  worker.RequestBegan();
+  if (!s.BuildHead()) {
+    s.down_.req = {};
+    co_await s.LocalReply(s.h2_head_.method == "CONNECT" ? 501 : 400,
+                          "request not supported over HTTP/2\n", "DPE");
+  } else {
+    RouteDecision d = s.Decide();
+    if (d.kind == RouteDecision::Kind::kForward) {
+      co_await s.Forward(d);
+    } else {
+      co_await s.LocalReply(d.status, d.body, d.flags, d.response_mutations);
+    }
+  }
+  worker.shared().requests_total.fetch_add(1, std::memory_order_relaxed);
+  worker.RequestEnded();
+  s.Finish();
+}
+
+void Http2Stream::Finish() {
+  finished_ = true;
+  if (!ended_ && !reset_) {
+    http2::ServerCodec& codec = session_.codec();
+    // A body delimited by the upstream closing its connection ended well;
+    // any other response cut short is reset, so the client cannot take it
+    // for whole.
+    if (info_.status > 0 && info_.flags.empty()) {
+      (void)codec.SubmitData(id_, "", /*end_stream=*/true);
+    } else {
+      (void)codec.SubmitReset(id_, http2::kInternalError);
+    }
+  }
+  if (unacked_ > 0) session_.codec().ConsumeData(id_, unacked_);
+  unacked_ = 0;
+  session_.Flush();
+}
+
+RouteDecision Http2Stream::Decide() {
+  Worker& worker = session_.worker();
+  info_.config = worker.config();
+  const std::string& name = session_.listener().name;
+  if (info_.config != nullptr) info_.listener = info_.config->FindListener(name);
+  if (info_.listener == nullptr) info_.listener = &session_.listener().config;
+  RouteDecision d = DecideRoute(info_.config.get(), *info_.listener, down_.req,
+                                [&worker] { return worker.lb().Random(); });
+  info_.route = d.route;
+  info_.cluster = d.cluster_name;
+  return d;
+}
+
+asio::awaitable<void> Http2Stream::Forward(const RouteDecision& d) {
+  // What came of the body so far goes first; all of it can be replayed on
+  // a retry when the client has ended the stream.
+  down_.in.Append(body_.View());
+  body_.Clear();
+  UpstreamRequest::Body body;
+  if (!down_.body_consumed) {
+    http1::BodyFramer probe(down_.req.body, down_.req.content_length);
+    http1::BodyFramer::Step step = probe.Feed(down_.in.View());
+    body.replayable = step.done && !step.error;
+    body.buffered = body.replayable ? step.consumed : 0;
+  }
+  std::string rewritten = RewriteTarget(*d.route, down_.req.target);
+  UpstreamRequestParams params;
+  params.target = rewritten;
+  params.host =
+      d.route->host_rewrite.empty() ? down_.req.host : std::string_view(d.route->host_rewrite);
+  BuildUpstreamRequest(down_.req, params, d.request_mutations, &down_.up_out);
+  RetryState retry(d.route->retry, d.route->timeout);
+  const Endpoint* avoid = nullptr;
+  while (true) {
+    Verdict v;
+    {
+      ++info_.attempts;
+      UpstreamRequest attempt(session_.worker(), down_, info_, retry, *d.cluster);
+      UpstreamRequest::Result r = co_await attempt.Run(d.target->metadata_match, avoid, body);
+      avoid = attempt.endpoint();
+      if (reset_) break;
+      if (r == UpstreamRequest::Result::kResponse && !retry.ShouldRetryStatus(down_.resp.status)) {
+        if (body.replayable) info_.bytes_received = body.buffered;
+        UpstreamRequest::Ending end = co_await attempt.ForwardResponse(d.response_mutations, false);
+        if (reset_ && info_.flags.empty()) info_.flags = "DC";
+        if (end.log) Log();
+        co_return;
+      }
+      if (r == UpstreamRequest::Result::kResponse) down_.watchdog.Disarm();
+      v = r == UpstreamRequest::Result::kResponse
+              ? Verdict{Verdict::Kind::kRetry}
+              : Judge(r, attempt, retry, info_, session_.worker().shared().counters);
+    }
+    if (v.kind == Verdict::Kind::kRetry) {
+      if (co_await BackOff(retry)) continue;
+      Count(session_.worker().shared().counters.upstream_rq_timeout);
+      info_.details = "upstream_response_timeout";
+      v = FailureReply(504, "upstream request timeout\n", "UT");
+    } else if (v.kind == Verdict::Kind::kReplay) {
+      --info_.attempts;
+      avoid = nullptr;
+      continue;
+    } else if (v.kind == Verdict::Kind::kEnd) {
+      if (v.log) Log();
+      co_return;
+    }
+    co_await LocalReply(v.status, v.body, v.flags, d.response_mutations);
+    co_return;
+  }
+  // The client reset the stream: nothing to answer.
+  info_.status = 0;
+  info_.flags = "DC";
+  Log();
+}
+
+asio::awaitable<bool> Http2Stream::BackOff(RetryState& retry) {
+  const Clock::time_point now = down_.time.Monotonic();
+  Clock::time_point until = now + retry.NextBackoff(session_.worker().lb().Random());
+  std::optional<Clock::time_point> deadline = retry.route_deadline();
+  if (deadline && until > *deadline) until = *deadline;
+  if (until > now) {
+    std::unique_ptr<Timer> timer = down_.time.CreateTimer(session_.worker().io_context());
+    co_await SleepUntil(*timer, until);
+  }
+  co_return !reset_ && !retry.Expired(down_.time.Monotonic());
+}
+
+asio::awaitable<void> Http2Stream::LocalReply(int status, std::string_view body,
+                                              std::string_view flags, Mutations mutations) {
+  const bool head_only = down_.req.is_head;
+  BuildLocalReply(status, body, /*close=*/false, head_only, mutations, &down_.out);
+  co_await WriteHead(down_.out, head_only ? std::string_view() : body, /*end=*/true);
+  info_.status = status;
+  info_.flags = flags;
+  info_.bytes_sent = head_only ? 0 : body.size();
+  Log();
+}
+
+void Http2Stream::Log() {
+  AccessLog* log = session_.worker().shared().access_log;
+  if (log == nullptr) return;
+  AccessLogEntry e;
+  e.start_time = info_.start_wall;
+  e.listener = session_.listener().name;
+  e.method = h2_head_.method;
+  e.authority = h2_head_.authority;
+  e.path = h2_head_.path;
+  e.protocol_major = 2;
+  e.protocol_minor = 0;
+  e.status = info_.status;
+  e.route = info_.route != nullptr ? std::string_view(info_.route->name) : std::string_view();
+  e.cluster = info_.cluster;
+  e.upstream_address = info_.upstream_address;
+  e.bytes_received = info_.bytes_received;
+  e.bytes_sent = info_.bytes_sent;
+  e.duration =
+      std::chrono::duration_cast<std::chrono::microseconds>(down_.time.Monotonic() - info_.start);
+  e.upstream_time = info_.upstream_time;
+  e.attempts = info_.attempts;
+  e.flags = info_.flags;
+  e.details = info_.details;
+  log->Log(e);
+}
+
+asio::awaitable<IoResult> Http2Stream::ReadBody(asio::mutable_buffer buffer) {
+  while (body_.empty() && !remote_ended_ && !reset_) co_await WaitForWake();
+  if (reset_) co_return H2IoError(asio::error::operation_aborted);
+  if (body_.empty()) co_return H2IoError(asio::error::eof);
+  const size_t n = std::min(buffer.size(), body_.size());
+  std::memcpy(buffer.data(), body_.data(), n);
+  body_.Consume(n);
+  if (body_.empty() && unacked_ > 0) {
+    // Handed on: the client may send as much again.
+    session_.codec().ConsumeData(id_, unacked_);
+    unacked_ = 0;
+    session_.Flush();
+  }
+  co_return IoResult{boost::system::error_code(), n};
+}
+
+asio::awaitable<IoResult> Http2Stream::WriteHead(std::string_view http1_head, std::string_view body,
+                                                 bool end) {
+  if (reset_) co_return H2IoError(asio::error::operation_aborted);
+  http1::ResponseHead resp;
+  if (http1::ParseResponseHead(http1_head, down_.req.is_head, &resp).status !=
+      http1::ParseStatus::kOk) {
+    co_return H2IoError(asio::error::invalid_argument);
+  }
+  decode_chunks_ = resp.body == http1::BodyKind::kChunked;
+  const bool head_only = end && body.empty();
+  if (!session_.codec().SubmitResponse(id_, http2::FromHttp1Response(resp), head_only).ok()) {
+    co_return H2IoError(asio::error::invalid_argument);
+  }
+  session_.Flush();
+  if (!head_only) co_return co_await WriteBody(body, end);
+  ended_ = true;
+  co_return IoResult{boost::system::error_code(), 0};
+}
+
+asio::awaitable<IoResult> Http2Stream::WriteBody(std::string_view body, bool end) {
+  if (reset_) co_return H2IoError(asio::error::operation_aborted);
+  std::string_view payload = body;
+  if (decode_chunks_) {
+    decoded_.clear();
+    decoder_.Decode(body, &decoded_);
+    payload = decoded_;
+  }
+  http2::ServerCodec& codec = session_.codec();
+  if (!codec.SubmitData(id_, payload, end).ok()) {
+    co_return H2IoError(asio::error::connection_reset);
+  }
+  ended_ = ended_ || end;
+  session_.Flush();
+  // The upstream is read no further until the client's window took this.
+  while (!reset_ && codec.Queued(id_) > 0) co_await WaitForWake();
+  if (reset_) co_return H2IoError(asio::error::operation_aborted);
+  co_return IoResult{boost::system::error_code(), body.size()};
+}
+
+}  // namespace causeway::proxy

@@ -1,0 +1,103 @@
+// One HTTP/2 stream of an Http2Session (h2_session.h) carried as one
+// request on the request path: its head is rewritten as an HTTP/1.1 head,
+// the router stage decides, upstream requests (the HTTP/1.1 upstream and
+// its pool) carry its attempts under a retry state, and the response comes
+// back through this stream's StreamSink as HEADERS and DATA frames.
+//
+// The request body goes upstream as it arrives: with the client's
+// content-length, or its length when END_STREAM came with the head's read,
+// else chunked. The client's window opens only as the body is handed to the
+// upstream, and the upstream is read only while the client's window takes
+// what was read: a slow side holds back the other instead of a buffer
+// growing.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "proxy/codec/http2_codec.h"
+#include "proxy/server/message_builder.h"
+#include "proxy/server/retry_state.h"
+#include "proxy/server/router_stage.h"
+#include "proxy/server/stream.h"
+#include "proxy/server/stream_sink.h"
+
+namespace causeway::proxy {
+
+class Http2Session;
+
+// Strips HTTP/1.1 chunked framing from a body whose framing the upstream
+// framer (http1::BodyFramer) has already checked: the bytes an HTTP/2 DATA
+// frame carries. Trailers are dropped.
+class ChunkedBodyDecoder {
+ public:
+  // Appends the payload in `framed` to `out`.
+  void Decode(std::string_view framed, std::string* out);
+
+ private:
+  enum class State { kSize, kLineEnd, kData, kDataEnd, kDone };
+  State state_ = State::kSize;
+  uint64_t size_ = 0;
+  int skip_ = 0;  // CR LF after a chunk's data
+};
+
+class Http2Stream final : public StreamSink {
+ public:
+  Http2Stream(Http2Session& session, int32_t id, http2::RequestHead head);
+  ~Http2Stream() override;
+  Http2Stream(const Http2Stream&) = delete;
+  Http2Stream& operator=(const Http2Stream&) = delete;
+
+  // Serves the request to its end; the session frees the stream afterwards.
+  static boost::asio::awaitable<void> Serve(Http2Stream* self);
+
+  // From the connection's frames.
+  void OnData(std::string_view data);
+  void OnEnd();
+  void OnReset();
+  void Wake() { wake_.cancel(); }
+  bool finished() const { return finished_; }
+
+  // StreamSink.
+  boost::asio::awaitable<IoResult> ReadBody(boost::asio::mutable_buffer buffer) override;
+  boost::asio::awaitable<IoResult> WriteHead(std::string_view http1_head, std::string_view body,
+                                             bool end) override;
+  boost::asio::awaitable<IoResult> WriteBody(std::string_view body, bool end) override;
+  void SetUpstream(boost::asio::ip::tcp::socket* socket) override { upstream_ = socket; }
+
+ private:
+  // The HTTP/1.1 head the request path reads (down_.head, down_.req).
+  bool BuildHead();
+  boost::asio::awaitable<void> WaitForWake();
+  boost::asio::awaitable<void> Forward(const RouteDecision& decision);
+  boost::asio::awaitable<bool> BackOff(RetryState& retry);
+  boost::asio::awaitable<void> LocalReply(int status, std::string_view body, std::string_view flags,
+                                          Mutations mutations = {});
+  RouteDecision Decide();
+  void Log();
+  // After the request: a response not ended is reset.
+  void Finish();
+
+  Http2Session& session_;
+  const int32_t id_;
+  http2::RequestHead h2_head_;
+  Downstream down_;
+  StreamInfo info_;
+  ByteBuffer body_;       // request body received, in the framing of down_.req
+  size_t unacked_ = 0;    // DATA bytes received and not yet given back
+  bool chunked_ = false;  // the body goes upstream chunked
+  bool remote_ended_ = false;
+  bool reset_ = false;     // by the client, or the connection ended
+  bool ended_ = false;     // our END_STREAM is queued
+  bool finished_ = false;  // Serve returned
+  bool decode_chunks_ = false;
+  ChunkedBodyDecoder decoder_;
+  std::string decoded_;
+  boost::asio::steady_timer wake_;
+  boost::asio::ip::tcp::socket* upstream_ = nullptr;
+};
+
+}  // namespace causeway::proxy

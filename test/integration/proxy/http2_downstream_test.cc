@@ -1,0 +1,298 @@
+// HTTP/2 clients of the real causeway-proxy binary, forwarded to an
+// HTTP/1.1 origin: curl with prior knowledge and over TLS (ALPN h2), nghttp
+// with concurrent streams, request bodies with and without a length, a
+// local 404 as an HTTP/2 response, a stream reset mid-response beside
+// another one, the idle timeout's GOAWAY, and HTTP/1.1 on the same port.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+#include "proxy/codec/http2_codec.h"
+#include "scripted_proxy.h"
+#include "support/process.h"
+#include "support/test_certs.h"
+#include "test_origin.h"
+
+namespace causeway::proxy::testing {
+namespace {
+
+using causeway::testing::TempDir;
+using causeway::testing::WaitFor;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace)
+
+struct H2CommandOutput {
+  int exit_status = -1;
+  std::string output;  // stdout and stderr
+};
+
+H2CommandOutput RunH2Command(const std::string& line) {
+  H2CommandOutput out;
+  FILE* pipe = ::popen((line + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.output.append(buf.data(), n);
+  out.exit_status = ::pclose(pipe);
+  return out;
+}
+
+// A blocking HTTP/2 client over the codec, for what the command-line
+// clients cannot do (reset one stream mid-response, wait for a GOAWAY).
+class H2TestClient : public http2::Events {
+ public:
+  struct StreamState {
+    int status = 0;
+    size_t body = 0;
+    bool ended = false;
+    bool reset = false;
+  };
+
+  explicit H2TestClient(uint16_t port) : raw_(port) {
+    auto codec = http2::ClientCodec::Create(http2::Settings{}, this);
+    if (codec.ok()) codec_ = *std::move(codec);
+  }
+  bool ok() const { return raw_.connected() && codec_ != nullptr; }
+
+  int32_t Get(const std::string& path) {
+    http2::RequestHead head{"GET", "http", "app.test", path, {}};
+    absl::StatusOr<int32_t> id = codec_->SubmitRequest(head, /*end_stream=*/true);
+    return id.ok() ? *id : -1;
+  }
+  void Reset(int32_t id) { (void)codec_->SubmitReset(id, http2::kCancel); }
+
+  // Exchanges frames until `done` holds or the deadline passes; false when
+  // the connection ended or the deadline passed first.
+  bool Until(const std::function<bool()>& done, std::chrono::seconds limit = 30s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      std::string_view out = codec_->Pending();
+      if (!out.empty()) {
+        if (!raw_.Send(std::string(out))) return false;
+        codec_->Consumed(out.size());
+        continue;
+      }
+      if (closed_ || std::chrono::steady_clock::now() > deadline) return false;
+      pollfd p{raw_.fd(), POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[16384];
+      const ssize_t n = ::recv(raw_.fd(), buf, sizeof(buf), 0);
+      if (n <= 0) {
+        closed_ = true;
+        return done();
+      }
+      if (!codec_->Receive(std::string_view(buf, static_cast<size_t>(n))).ok()) closed_ = true;
+    }
+    return true;
+  }
+
+  std::map<int32_t, StreamState> streams;
+  bool goaway = false;
+  bool closed_ = false;
+
+ private:
+  void OnResponseHead(int32_t id, http2::ResponseHead head) override {
+    streams[id].status = head.status;
+  }
+  void OnData(int32_t id, std::string_view data) override {
+    streams[id].body += data.size();
+    codec_->ConsumeData(id, data.size());
+  }
+  void OnEndStream(int32_t id) override { streams[id].ended = true; }
+  void OnReset(int32_t id, uint32_t) override { streams[id].reset = true; }
+  void OnGoaway(int32_t, uint32_t) override { goaway = true; }
+
+  RawClient raw_;
+  std::unique_ptr<http2::ClientCodec> codec_;
+};
+
+class Http2DownstreamTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (proxy_ && HasFailure()) std::cerr << "--- causeway-proxy log ---\n" << proxy_->Log();
+  }
+
+  // Routes for host app.test only: anything else has no route (404).
+  void Start(std::function<void(envoy::config::listener::v3::Listener&)> listener = {},
+             int idle_timeout_ms = 0) {
+    ScriptedProxy::Options p;
+    p.origin_port = origin_.port();
+    p.hcm = [idle_timeout_ms](ScriptedProxy::Hcm& hcm) {
+      hcm.mutable_route_config()->mutable_virtual_hosts(0)->set_domains(0, "app.test");
+      if (idle_timeout_ms > 0) {
+        hcm.mutable_stream_idle_timeout()->set_nanos(idle_timeout_ms * 1000000);
+      }
+    };
+    p.listener = std::move(listener);
+    proxy_ = std::make_unique<ScriptedProxy>(p);
+    ASSERT_TRUE(proxy_->Start());
+  }
+
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(proxy_->port()) + path;
+  }
+  // curl with prior knowledge; prints the body, then status and version.
+  H2CommandOutput Curl(const std::string& path, const std::string& extra = "") const {
+    return RunH2Command("curl -sS --max-time 30 --http2-prior-knowledge -H 'Host: app.test' " +
+                        extra + " -w '\\n%{http_code} %{http_version}' " + Url(path));
+  }
+
+  TempDir dir_;
+  TestOrigin origin_{"blue"};
+  std::unique_ptr<ScriptedProxy> proxy_;
+};
+
+TEST_F(Http2DownstreamTest, PriorKnowledgeAndHttp1OnTheSamePort) {
+  Start();
+  H2CommandOutput h2 = Curl("/hello");
+  EXPECT_EQ(h2.exit_status, 0) << h2.output;
+  EXPECT_THAT(h2.output, HasSubstr("GET /hello"));  // the origin's echo
+  EXPECT_THAT(h2.output, HasSubstr("\n200 2"));
+  nlohmann::json entry = proxy_->WaitForEntry([](const nlohmann::json& e) {
+    return e.value("path", "") == "/hello" && e.value("protocol", "") == "HTTP/2";
+  });
+  ASSERT_FALSE(entry.is_null());
+  EXPECT_EQ(entry.value("status", 0), 200);
+
+  RawClient::Response plain =
+      Request(proxy_->port(), "GET /plain HTTP/1.1\r\nHost: app.test\r\n\r\n");
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.Header("x-origin"), "blue");
+}
+
+TEST_F(Http2DownstreamTest, NoRouteIsAnHttp2Response) {
+  Start();
+  H2CommandOutput r = RunH2Command(
+      "curl -sS --max-time 30 --http2-prior-knowledge -H 'Host: other' "
+      "-o /dev/null -w '%{http_code} %{http_version}' " +
+      Url("/x"));
+  EXPECT_EQ(r.output, "404 2");
+}
+
+TEST_F(Http2DownstreamTest, ConcurrentStreamsOnOneConnection) {
+  Start();
+  H2CommandOutput r =
+      RunH2Command("nghttp -n -s -m 10 -H ':authority: app.test' " + Url("/delay/200"));
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  int ok = 0;
+  for (size_t at = r.output.find(" 200 "); at != std::string::npos;
+       at = r.output.find(" 200 ", at + 1)) {
+    ++ok;
+  }
+  EXPECT_EQ(ok, 10) << r.output;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        int h2 = 0;
+        for (const nlohmann::json& e : proxy_->AccessLog()) {
+          h2 += e.value("protocol", "") == "HTTP/2" && e.value("status", 0) == 200;
+        }
+        return h2 == 10;
+      },
+      20s));
+}
+
+TEST_F(Http2DownstreamTest, RequestBodiesReachTheOrigin) {
+  Start();
+  const std::string file = dir_.File("body.bin");
+  std::ofstream(file) << std::string(1024 * 1024, 'b');
+  // With a content-length (curl knows the file's size).
+  H2CommandOutput sized = Curl("/upload", "--data-binary @" + file + " -o " + dir_.File("echo"));
+  EXPECT_THAT(sized.output, HasSubstr("200 2"));
+  std::ifstream echo(dir_.File("echo"));
+  std::string echoed((std::istreambuf_iterator<char>(echo)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(echoed, HasSubstr("POST /upload"));
+  EXPECT_THAT(echoed, HasSubstr(std::string(1024 * 1024, 'b')));
+  // Without one (from a pipe): chunked to the origin.
+  H2CommandOutput piped = RunH2Command(
+      "head -c 1048576 /dev/zero | tr '\\0' 'c' | curl -sS --max-time 30 "
+      "--http2-prior-knowledge -H 'Host: app.test' -T - -o " +
+      dir_.File("echo2") + " -w '%{http_code} %{http_version}' " + Url("/piped"));
+  EXPECT_EQ(piped.output, "200 2");
+  std::ifstream echo2(dir_.File("echo2"));
+  std::string echoed2((std::istreambuf_iterator<char>(echo2)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(echoed2, HasSubstr("PUT /piped"));
+  EXPECT_THAT(echoed2, HasSubstr(std::string(1024 * 1024, 'c')));
+}
+
+TEST_F(Http2DownstreamTest, ResetStreamLeavesTheOthersServed) {
+  Start();
+  H2TestClient client(proxy_->port());
+  ASSERT_TRUE(client.ok());
+  const int32_t big = client.Get("/big/50000000");
+  const int32_t slow = client.Get("/delay/300");
+  ASSERT_GT(big, 0);
+  ASSERT_TRUE(client.Until([&] { return client.streams[big].body > 0; }));
+  client.Reset(big);
+  ASSERT_TRUE(client.Until([&] { return client.streams[slow].ended; }));
+  EXPECT_EQ(client.streams[slow].status, 200);
+  EXPECT_FALSE(client.streams[big].ended);
+  // The connection still takes new streams.
+  const int32_t after = client.Get("/after");
+  ASSERT_TRUE(client.Until([&] { return client.streams[after].ended; }));
+  EXPECT_EQ(client.streams[after].status, 200);
+  nlohmann::json entry = proxy_->WaitForEntry(
+      [](const nlohmann::json& e) { return e.value("path", "") == "/big/50000000"; });
+  ASSERT_FALSE(entry.is_null());
+  EXPECT_EQ(entry.value("flags", ""), "DC");
+}
+
+TEST_F(Http2DownstreamTest, IdleConnectionGetsGoaway) {
+  Start({}, /*idle_timeout_ms=*/500);
+  H2TestClient client(proxy_->port());
+  ASSERT_TRUE(client.ok());
+  const int32_t id = client.Get("/one");
+  ASSERT_TRUE(client.Until([&] { return client.streams[id].ended; }));
+  EXPECT_TRUE(client.Until([&] { return client.goaway; }));
+}
+
+// The listener as the hub writes it for a domain with `tls`, offering h2.
+void AddH2TlsChain(envoy::config::listener::v3::Listener& l,
+                   const envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext& tls) {
+  l.add_listener_filters()->set_name("envoy.filters.listener.tls_inspector");
+  l.mutable_listener_filters(0)->mutable_typed_config()->PackFrom(
+      envoy::extensions::filters::listener::tls_inspector::v3::TlsInspector());
+  envoy::config::listener::v3::FilterChain chain = l.filter_chains(0);
+  chain.mutable_filter_chain_match()->add_server_names("localhost");
+  chain.mutable_filter_chain_match()->set_transport_protocol("tls");
+  chain.mutable_transport_socket()->set_name("envoy.transport_sockets.tls");
+  chain.mutable_transport_socket()->mutable_typed_config()->PackFrom(tls);
+  *l.add_filter_chains() = l.filter_chains(0);
+  *l.mutable_filter_chains(0) = chain;
+}
+
+TEST_F(Http2DownstreamTest, H2OverTlsByAlpn) {
+  causeway::testing::TestCa ca(dir_.path(), "edge");
+  ASSERT_TRUE(ca.ok());
+  causeway::testing::CertFiles server = ca.Issue("edge-server", "edge");
+  envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext tls;
+  auto* common = tls.mutable_common_tls_context();
+  auto* cert = common->add_tls_certificates();
+  cert->mutable_certificate_chain()->set_filename(server.cert);
+  cert->mutable_private_key()->set_filename(server.key);
+  common->add_alpn_protocols("h2");
+  common->add_alpn_protocols("http/1.1");
+  Start([tls](envoy::config::listener::v3::Listener& l) { AddH2TlsChain(l, tls); });
+  const std::string port = std::to_string(proxy_->port());
+  const std::string curl = "curl -sS --max-time 30 --cacert '" + ca.cert() +
+                           "' --resolve localhost:" + port +
+                           ":127.0.0.1 -H 'Host: app.test' -w '\\n%{http_code} %{http_version}' ";
+  H2CommandOutput h2 = RunH2Command(curl + "--http2 https://localhost:" + port + "/tls");
+  EXPECT_EQ(h2.exit_status, 0) << h2.output;
+  EXPECT_THAT(h2.output, HasSubstr("GET /tls"));
+  EXPECT_THAT(h2.output, HasSubstr("\n200 2"));
+  // A client that offers HTTP/1.1 only still gets it.
+  H2CommandOutput h1 = RunH2Command(curl + "--http1.1 https://localhost:" + port + "/tls1");
+  EXPECT_THAT(h1.output, HasSubstr("\n200 1.1"));
+}
+
+}  // namespace
+}  // namespace causeway::proxy::testing
