@@ -44,6 +44,39 @@ std::string HubsForLog(const HubList* hubs) {
   return text;
 }
 
+// The --xds relay's flags; fills in the agent's name and the resolved
+// authentication mode.
+absl::Status CheckRelayOptions(AgentOptions& options) {
+  if (options.name.empty()) options.name = HostAgentName();
+  if (!model::IsValidName(options.name)) {
+    return absl::InvalidArgumentError(
+        ToAbsl(StrCat("--name: \"", options.name,
+                      "\" is not a valid agent name (lowercase letters, digits, '-' and '.')")));
+  }
+  auto auth = xds::ResolveXdsAuth(options.xds_auth, options.xds_address);
+  if (!auth.ok()) return auth.status();
+  options.xds_token_auth = *auth == xds::XdsAuth::kToken;
+  if (options.xds_token_auth && options.token.empty()) {
+    return absl::InvalidArgumentError(
+        "--xds-auth token needs --token: the relay asks the hub about its proxies' tokens with "
+        "the agent's own");
+  }
+  const auto cache = options.xds_auth_cache;
+  if (cache < std::chrono::seconds(1) || cache > RelayAuthenticator::kMaxPositiveTtl) {
+    return absl::InvalidArgumentError(
+        ToAbsl(StrCat("--xds-auth-cache-ms: ", cache.count(), " is not between 1000 and ",
+                      RelayAuthenticator::kMaxPositiveTtl.count(),
+                      " (how long the relay trusts the hub's answer about a token)")));
+  }
+  const int64_t interval = options.status_interval.count();
+  if (interval < xds::kMinReportIntervalMs || interval > xds::kMaxReportIntervalMs) {
+    return absl::InvalidArgumentError(
+        ToAbsl(StrCat("--status-interval-ms: ", interval, " is not between ",
+                      xds::kMinReportIntervalMs, " and ", xds::kMaxReportIntervalMs)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)) {}
@@ -72,30 +105,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
   if (!options.xds_address.empty() && api != nullptr) {
     return absl::InvalidArgumentError("--xds needs the hub's REST API (--hub)");
   }
-  if (!options.xds_address.empty()) {
-    if (options.name.empty()) options.name = HostAgentName();
-    if (!model::IsValidName(options.name)) {
-      return absl::InvalidArgumentError(
-          ToAbsl(StrCat("--name: \"", options.name,
-                        "\" is not a valid agent name (lowercase letters, digits, '-' and '.')")));
-    }
-    auto auth = xds::ResolveXdsAuth(options.xds_auth, options.xds_address);
-    if (!auth.ok()) return auth.status();
-    options.xds_token_auth = *auth == xds::XdsAuth::kToken;
-    const auto cache = options.xds_auth_cache;
-    if (cache < std::chrono::seconds(1) || cache > RelayAuthenticator::kMaxPositiveTtl) {
-      return absl::InvalidArgumentError(
-          ToAbsl(StrCat("--xds-auth-cache-ms: ", cache.count(), " is not between 1000 and ",
-                        RelayAuthenticator::kMaxPositiveTtl.count(),
-                        " (how long the relay trusts the hub's answer about a token)")));
-    }
-    const int64_t interval = options.status_interval.count();
-    if (interval < xds::kMinReportIntervalMs || interval > xds::kMaxReportIntervalMs) {
-      return absl::InvalidArgumentError(
-          ToAbsl(StrCat("--status-interval-ms: ", interval, " is not between ",
-                        xds::kMinReportIntervalMs, " and ", xds::kMaxReportIntervalMs)));
-    }
-  }
+  if (!options.xds_address.empty()) CW_RETURN_IF_ERROR(CheckRelayOptions(options));
   std::unique_ptr<Agent> agent(new Agent(std::move(options)));
   agent->hubs_ = std::move(hubs);
   for (const std::string& spec : agent->options_.collectors) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -218,6 +219,16 @@ TEST_F(RelayTokenAuthTest, TokenIsTheDefaultOffLoopbackAndNoneIsRefusedThere) {
   status = long_cache.Wait(seconds(10));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
   EXPECT_THAT(long_cache.Log(), ::testing::HasSubstr("--xds-auth-cache-ms: 60000"));
+
+  // Without the agent's own token it could ask the hub nothing.
+  std::vector<std::string> tokenless = AgentArgv(wildcard, {});
+  tokenless.erase(std::find(tokenless.begin(), tokenless.end(), "--token"),
+                  std::find(tokenless.begin(), tokenless.end(), "--zone"));
+  Subprocess no_token(
+      {.argv = tokenless, .env = {{"CAUSEWAY_TOKEN", ""}}, .log_path = dir_.File("no-token.log")});
+  status = no_token.Wait(seconds(10));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+  EXPECT_THAT(no_token.Log(), ::testing::HasSubstr("--xds-auth token needs --token"));
 
   agent_ = std::make_unique<Subprocess>(
       Subprocess::Options{.argv = AgentArgv(wildcard, {}), .log_path = dir_.File("agent.log")});
