@@ -29,5 +29,14 @@ TEST(AccessLogTest, FormatsOneJsonObject) {
   EXPECT_DOUBLE_EQ(j["upstream_time_ms"].get<double>(), 1.0);
 }
 
+TEST(AccessLogTest, ProtocolOfEachEntry) {
+  AccessLogEntry e;
+  EXPECT_EQ(nlohmann::json::parse(FormatAccessLogJson(e))["protocol"], "HTTP/1.1");
+  e.protocol_minor = 0;
+  EXPECT_EQ(nlohmann::json::parse(FormatAccessLogJson(e))["protocol"], "HTTP/1.0");
+  e.protocol_major = 2;
+  EXPECT_EQ(nlohmann::json::parse(FormatAccessLogJson(e))["protocol"], "HTTP/2");
+}
+
 }  // namespace
 }  // namespace causeway::proxy

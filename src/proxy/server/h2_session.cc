@@ -59,7 +59,11 @@ asio::awaitable<void> Http2Session::Run() {
   while (!streams_.empty()) co_await AwaitSignal(done_wake_);
   if (!codec_->WantsClose()) (void)codec_->SubmitGoaway(http2::kNoError);
   Flush();
+  // A client that stops reading cannot hold the connection open: the last
+  // writes get the idle timeout, then the socket closes under them.
+  down_.watchdog.Arm(listener_->config.idle_timeout, &down_.socket);
   while (writer_running_) co_await AwaitSignal(done_wake_);
+  down_.watchdog.Disarm();
 }
 
 asio::awaitable<void> Http2Session::ReadLoop() {

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -123,10 +124,12 @@ class Http2DownstreamTest : public ::testing::Test {
 
   // Routes for host app.test only: anything else has no route (404).
   void Start(std::function<void(envoy::config::listener::v3::Listener&)> listener = {},
-             int idle_timeout_ms = 0) {
+             int idle_timeout_ms = 0,
+             ScriptedProxy::Hcm::CodecType codec = ScriptedProxy::Hcm::AUTO) {
     ScriptedProxy::Options p;
     p.origin_port = origin_.port();
-    p.hcm = [idle_timeout_ms](ScriptedProxy::Hcm& hcm) {
+    p.hcm = [idle_timeout_ms, codec](ScriptedProxy::Hcm& hcm) {
+      hcm.set_codec_type(codec);
       hcm.mutable_route_config()->mutable_virtual_hosts(0)->set_domains(0, "app.test");
       if (idle_timeout_ms > 0) {
         hcm.mutable_stream_idle_timeout()->set_nanos(idle_timeout_ms * 1000000);
@@ -252,6 +255,35 @@ TEST_F(Http2DownstreamTest, IdleConnectionGetsGoaway) {
   const int32_t id = client.Get("/one");
   ASSERT_TRUE(client.Until([&] { return client.streams[id].ended; }));
   EXPECT_TRUE(client.Until([&] { return client.goaway; }));
+}
+
+TEST_F(Http2DownstreamTest, DrainSendsGoawayAndFinishesStreamsInFlight) {
+  Start();
+  H2TestClient client(proxy_->port());
+  ASSERT_TRUE(client.ok());
+  const int32_t id = client.Get("/delay/1000");
+  ASSERT_TRUE(client.Until([&] { return origin_.requests() >= 1; }));
+  proxy_->process().Signal(SIGTERM);
+  ASSERT_TRUE(client.Until([&] { return client.streams[id].ended; }));
+  EXPECT_EQ(client.streams[id].status, 200);
+  EXPECT_TRUE(client.Until([&] { return client.goaway; }));
+}
+
+TEST_F(Http2DownstreamTest, CodecTypeHttp2ServesHttp2Only) {
+  Start({}, 0, ScriptedProxy::Hcm::HTTP2);
+  EXPECT_THAT(Curl("/only").output, HasSubstr("\n200 2"));
+  RawClient::Response plain =
+      Request(proxy_->port(), "GET /plain HTTP/1.1\r\nHost: app.test\r\n\r\n");
+  EXPECT_EQ(plain.status, 0);  // not HTTP/2: the connection ends without a response
+}
+
+TEST_F(Http2DownstreamTest, CodecTypeHttp1ServesHttp1Only) {
+  Start({}, 0, ScriptedProxy::Hcm::HTTP1);
+  H2CommandOutput r = Curl("/one");
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("200 2"))) << r.output;
+  RawClient::Response plain =
+      Request(proxy_->port(), "GET /plain HTTP/1.1\r\nHost: app.test\r\n\r\n");
+  EXPECT_EQ(plain.status, 200);
 }
 
 // The listener as the hub writes it for a domain with `tls`, offering h2.
