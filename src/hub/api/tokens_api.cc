@@ -151,8 +151,9 @@ absl::StatusOr<Response> RevokeToken(const ApiContext& ctx, Request& req, const 
 
 // What the caller may learn about a token: an admin about the tokens it
 // manages (all, or its zone's); an agent only about proxy and agent tokens
-// limited to a zone it sees, so it learns nothing of other zones and never
-// of admins or unlimited tokens. Anyone else is refused outright.
+// limited to its own zone, so it learns nothing of other zones and never of
+// admins or unlimited tokens (an agent token without a zone learns nothing:
+// it has no zone of its own to relay). Anyone else is refused outright.
 absl::StatusOr<bool> MayIntrospect(const Principal& caller, const Principal& token) {
   if (caller.role == auth::Role::kAdmin) return caller.SeesZone(token.zone);
   if (caller.role != auth::Role::kAgent) {
@@ -161,7 +162,7 @@ absl::StatusOr<bool> MayIntrospect(const Principal& caller, const Principal& tok
                                               "; introspection is for agent and admin tokens"));
   }
   const bool streams = token.role == auth::Role::kProxy || token.role == auth::Role::kAgent;
-  return streams && !token.zone.empty() && caller.SeesZone(token.zone);
+  return streams && !caller.zone.empty() && token.zone == caller.zone;
 }
 
 // POST /v1/tokens/introspect {"token": SECRET}: {"active": false} for an

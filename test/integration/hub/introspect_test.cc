@@ -61,6 +61,9 @@ TEST_F(IntrospectTest, AnAgentLearnsOnlyAboutStreamTokensOfItsZone) {
   EXPECT_EQ(Ask(agent, viewer).body, Json({{"active", false}}));
   const std::string zone_admin = CreateToken(*admin_, "dev-admin", "admin", "dev");
   EXPECT_EQ(Ask(agent, zone_admin).body, Json({{"active", false}}));
+  // An agent token without a zone has no zone of its own to ask about.
+  Api unlimited_agent(hub_.url(), CreateToken(*admin_, "any-agent", "agent"));
+  EXPECT_EQ(Ask(unlimited_agent, dev_proxy_).body, Json({{"active", false}}));
   // A zone-limited admin learns about its zone's tokens only.
   Api dev_admin(hub_.url(), zone_admin);
   EXPECT_EQ(Ask(dev_admin, dev_proxy_).body["active"], true);
