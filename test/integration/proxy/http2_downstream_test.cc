@@ -63,6 +63,7 @@ class H2TestClient : public http2::Events {
     if (codec.ok()) codec_ = *std::move(codec);
   }
   bool ok() const { return raw_.connected() && codec_ != nullptr; }
+  uint32_t PeerMaxStreams() const { return codec_->PeerMaxConcurrentStreams(); }
 
   int32_t Get(const std::string& path) {
     http2::RequestHead head{"GET", "http", "app.test", path, {}};
@@ -242,6 +243,7 @@ TEST_F(Http2DownstreamTest, ResetStreamLeavesTheOthersServed) {
   const int32_t after = client.Get("/after");
   ASSERT_TRUE(client.Until([&] { return client.streams[after].ended; }));
   EXPECT_EQ(client.streams[after].status, 200);
+  EXPECT_EQ(client.PeerMaxStreams(), 100u);  // the proxy's SETTINGS
   nlohmann::json entry = proxy_->WaitForEntry(
       [](const nlohmann::json& e) { return e.value("path", "") == "/big/50000000"; });
   ASSERT_FALSE(entry.is_null());
