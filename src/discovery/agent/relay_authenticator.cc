@@ -62,11 +62,6 @@ bool RelayAuthenticator::Fresh(const Entry& entry) const {
   return time_->Monotonic() - entry.fetched < ttl;
 }
 
-uint64_t RelayAuthenticator::hub_requests() const {
-  std::lock_guard lock(mu_);
-  return hub_requests_;
-}
-
 void RelayAuthenticator::Store(const std::string& secret, IntrospectAnswer answer) {
   std::lock_guard lock(mu_);
   if (cache_.size() >= options_.max_entries) {
@@ -93,10 +88,6 @@ absl::StatusOr<IntrospectAnswer> RelayAuthenticator::Lookup(const std::string& s
   if (last_failure_ && now - *last_failure_ < kHubRetryGap) {
     return absl::UnavailableError(
         ToAbsl(StrCat("the hub cannot check the token now (", last_failure_message_, ")")));
-  }
-  {
-    std::lock_guard lock(mu_);
-    ++hub_requests_;
   }
   absl::StatusOr<IntrospectAnswer> answer = introspect_(secret);
   if (!answer.ok()) {

@@ -65,9 +65,6 @@ class RelayAuthenticator final : public xds::StreamAuthenticator {
   absl::StatusOr<xds::StreamIdentity> Authenticate(const std::string& secret) override;
   absl::Status Recheck(const std::string& secret, const xds::StreamIdentity& identity) override;
 
-  // Requests made to the hub (for tests and metrics).
-  uint64_t hub_requests() const;
-
  private:
   struct Entry {
     IntrospectAnswer answer;
@@ -84,8 +81,7 @@ class RelayAuthenticator final : public xds::StreamAuthenticator {
   const Options options_;
   mutable std::mutex mu_;
   std::map<std::string, Entry> cache_;  // by secret; in memory only
-  uint64_t hub_requests_ = 0;
-  std::mutex ask_mu_;  // one hub request at a time; guards the two below
+  std::mutex ask_mu_;                   // one hub request at a time; guards the two below
   std::optional<std::chrono::steady_clock::time_point> last_failure_;
   std::string last_failure_message_;
 };
