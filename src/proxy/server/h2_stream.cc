@@ -80,6 +80,7 @@ Http2Stream::Http2Stream(Http2Session& session, int32_t id, http2::RequestHead h
   down_.requests_in_progress = &session.worker().requests_in_progress_counter();
   info_.start_wall = down_.time.Now();
   info_.start = down_.time.Monotonic();
+  last_progress_ = info_.start;
 }
 
 Http2Stream::~Http2Stream() = default;
@@ -112,9 +113,21 @@ void Http2Stream::OnReset() {
   Wake();
 }
 
-asio::awaitable<void> Http2Stream::WaitForWake() {
+asio::awaitable<bool> Http2Stream::WaitForWake() {
+  const ListenerConfig& lc =
+      info_.listener != nullptr ? *info_.listener : session_.listener().config;
+  if (lc.idle_timeout.count() > 0) {
+    if (idle_timer_ == nullptr)
+      idle_timer_ = down_.time.CreateTimer(session_.worker().io_context());
+    idle_timer_->Schedule(last_progress_ + lc.idle_timeout, [this] {
+      idle_fired_ = true;
+      Wake();
+    });
+  }
   wake_.expires_at(asio::steady_timer::time_point::max());
   co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (idle_timer_ != nullptr) idle_timer_->Cancel();
+  co_return !idle_fired_;
 }
 
 // Returns false for a request the HTTP/1.1 upstream cannot be given.
@@ -314,8 +327,11 @@ void Http2Stream::Log() {
 }
 
 asio::awaitable<IoResult> Http2Stream::ReadBody(asio::mutable_buffer buffer) {
-  while (body_.empty() && !remote_ended_ && !reset_) co_await WaitForWake();
+  while (body_.empty() && !remote_ended_ && !reset_) {
+    if (!co_await WaitForWake()) co_return H2IoError(asio::error::timed_out);
+  }
   if (reset_) co_return H2IoError(asio::error::operation_aborted);
+  last_progress_ = down_.time.Monotonic();
   if (body_.empty()) co_return H2IoError(asio::error::eof);
   const size_t n = std::min(buffer.size(), body_.size());
   std::memcpy(buffer.data(), body_.data(), n);
@@ -363,7 +379,11 @@ asio::awaitable<IoResult> Http2Stream::WriteBody(std::string_view body, bool end
   ended_ = ended_ || end;
   session_.Flush();
   // The upstream is read no further until the client's window took this.
-  while (!reset_ && codec.Queued(id_) > 0) co_await WaitForWake();
+  last_progress_ = down_.time.Monotonic();
+  while (!reset_ && codec.Queued(id_) > 0) {
+    if (!co_await WaitForWake()) co_return H2IoError(asio::error::timed_out);
+    if (codec.Queued(id_) < payload.size()) last_progress_ = down_.time.Monotonic();
+  }
   if (reset_) co_return H2IoError(asio::error::operation_aborted);
   co_return IoResult{boost::system::error_code(), body.size()};
 }

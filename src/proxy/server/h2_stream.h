@@ -14,10 +14,13 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "common/time_source.h"
 #include "proxy/codec/http2_codec.h"
 #include "proxy/server/message_builder.h"
 #include "proxy/server/retry_state.h"
@@ -71,7 +74,9 @@ class Http2Stream final : public StreamSink {
  private:
   // The HTTP/1.1 head the request path reads (down_.head, down_.req).
   bool BuildHead();
-  boost::asio::awaitable<void> WaitForWake();
+  // Waits for Wake(); false once the stream idle timeout passed since the
+  // last progress (a client that stops sending its body or reading).
+  boost::asio::awaitable<bool> WaitForWake();
   boost::asio::awaitable<void> Forward(const RouteDecision& decision);
   boost::asio::awaitable<bool> BackOff(RetryState& retry);
   boost::asio::awaitable<void> LocalReply(int status, std::string_view body, std::string_view flags,
@@ -96,7 +101,10 @@ class Http2Stream final : public StreamSink {
   bool decode_chunks_ = false;
   ChunkedBodyDecoder decoder_;
   std::string decoded_;
-  boost::asio::steady_timer wake_;
+  boost::asio::steady_timer wake_;     // a signal, never expires
+  std::unique_ptr<Timer> idle_timer_;  // made by the first wait
+  std::chrono::steady_clock::time_point last_progress_;
+  bool idle_fired_ = false;
   boost::asio::ip::tcp::socket* upstream_ = nullptr;
 };
 

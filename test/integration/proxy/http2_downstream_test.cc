@@ -70,6 +70,12 @@ class H2TestClient : public http2::Events {
     absl::StatusOr<int32_t> id = codec_->SubmitRequest(head, /*end_stream=*/true);
     return id.ok() ? *id : -1;
   }
+  // A request whose body never comes.
+  int32_t PostWithoutBody(const std::string& path) {
+    http2::RequestHead head{"POST", "http", "app.test", path, {}};
+    absl::StatusOr<int32_t> id = codec_->SubmitRequest(head, /*end_stream=*/false);
+    return id.ok() ? *id : -1;
+  }
   void Reset(int32_t id) { (void)codec_->SubmitReset(id, http2::kCancel); }
 
   // Exchanges frames until `done` holds or the deadline passes; false when
@@ -286,6 +292,21 @@ TEST_F(Http2DownstreamTest, CodecTypeHttp1ServesHttp1Only) {
   RawClient::Response plain =
       Request(proxy_->port(), "GET /plain HTTP/1.1\r\nHost: app.test\r\n\r\n");
   EXPECT_EQ(plain.status, 200);
+}
+
+TEST_F(Http2DownstreamTest, StalledBodyEndsAtTheStreamIdleTimeout) {
+  Start({}, /*idle_timeout_ms=*/500);
+  H2TestClient client(proxy_->port());
+  ASSERT_TRUE(client.ok());
+  const int32_t id = client.PostWithoutBody("/stalled");
+  ASSERT_GT(id, 0);
+  ASSERT_TRUE(client.Until([&] { return client.streams[id].ended || client.streams[id].reset; }));
+  EXPECT_TRUE(client.streams[id].reset || client.streams[id].status == 408)
+      << client.streams[id].status;
+  nlohmann::json entry = proxy_->WaitForEntry(
+      [](const nlohmann::json& e) { return e.value("path", "") == "/stalled"; });
+  ASSERT_FALSE(entry.is_null());
+  EXPECT_NE(entry.value("status", 0), 200);
 }
 
 // The listener as the hub writes it for a domain with `tls`, offering h2.
