@@ -103,7 +103,17 @@ class H2TestClient : public http2::Events {
     return true;
   }
 
+  // Reads DATA without opening the windows again (a client that does not
+  // keep up); ResumeReading opens them for what came meanwhile.
+  void StopReading() { consume = false; }
+  void ResumeReading() {
+    consume = true;
+    for (auto& [id, n] : unconsumed_) codec_->ConsumeData(id, n);
+    unconsumed_.clear();
+  }
+
   std::map<int32_t, StreamState> streams;
+  bool consume = true;
   bool goaway = false;
   bool closed_ = false;
 
@@ -113,7 +123,11 @@ class H2TestClient : public http2::Events {
   }
   void OnData(int32_t id, std::string_view data) override {
     streams[id].body += data.size();
-    codec_->ConsumeData(id, data.size());
+    if (consume) {
+      codec_->ConsumeData(id, data.size());
+    } else {
+      unconsumed_[id] += data.size();
+    }
   }
   void OnEndStream(int32_t id) override { streams[id].ended = true; }
   void OnReset(int32_t id, uint32_t) override { streams[id].reset = true; }
@@ -121,6 +135,7 @@ class H2TestClient : public http2::Events {
 
   RawClient raw_;
   std::unique_ptr<http2::ClientCodec> codec_;
+  std::map<int32_t, size_t> unconsumed_;
 };
 
 class Http2DownstreamTest : public ::testing::Test {
@@ -254,6 +269,23 @@ TEST_F(Http2DownstreamTest, ResetStreamLeavesTheOthersServed) {
       [](const nlohmann::json& e) { return e.value("path", "") == "/big/50000000"; });
   ASSERT_FALSE(entry.is_null());
   EXPECT_EQ(entry.value("flags", ""), "DC");
+}
+
+TEST_F(Http2DownstreamTest, SlowReaderHoldsBackTheUpstreamAndGetsTheWholeBody) {
+  Start();
+  H2TestClient client(proxy_->port());
+  ASSERT_TRUE(client.ok());
+  client.StopReading();
+  const int32_t id = client.Get("/big/20000000");
+  // The windows (64 KiB) fill; nothing more comes until they open.
+  ASSERT_TRUE(client.Until([&] { return client.streams[id].body >= 65535; }));
+  EXPECT_FALSE(client.streams[id].ended);
+  EXPECT_FALSE(client.streams[id].reset);
+  EXPECT_LE(client.streams[id].body, 65535u);
+  client.ResumeReading();
+  ASSERT_TRUE(client.Until([&] { return client.streams[id].ended || client.streams[id].reset; }));
+  EXPECT_FALSE(client.streams[id].reset);
+  EXPECT_EQ(client.streams[id].body, 20000000u);
 }
 
 TEST_F(Http2DownstreamTest, IdleConnectionGetsGoaway) {
