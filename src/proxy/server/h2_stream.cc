@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "proxy/codec/http2_headers.h"
 #include "proxy/router/router.h"
@@ -137,9 +138,13 @@ bool Http2Stream::BuildHead() {
   std::string& h = down_.head;
   h = absl::StrCat(r.method, " ", r.target, " HTTP/1.1\r\n");
   bool has_length = false;
+  bool expect_continue = false;
   for (const http2::Header& f : r.headers) {
-    // The proxy answers no 100-continue on HTTP/2: the body just comes.
-    if (f.name == "expect") continue;
+    // Answered here (below), as on HTTP/1.1; the upstream gets the body.
+    if (f.name == "expect") {
+      expect_continue = !remote_ended_ && absl::EqualsIgnoreCase(f.value, "100-continue");
+      continue;
+    }
     if (f.name == "content-length") {
       has_length = true;
       if (remote_ended_) continue;  // written below from what came
@@ -159,6 +164,11 @@ bool Http2Stream::BuildHead() {
   }
   h += "\r\n";
   if (http1::ParseRequestHead(h, &down_.req).status != http1::ParseStatus::kOk) return false;
+  if (expect_continue) {
+    // Envoy's default: the proxy tells the client to send the body.
+    (void)session_.codec().SubmitInterim(id_, http2::ResponseHead{100, {}});
+    session_.Flush();
+  }
   down_.body_consumed = down_.req.body == http1::BodyKind::kNone;
   return true;
 }
@@ -199,6 +209,12 @@ void Http2Stream::Finish() {
   }
   if (unacked_ > 0) session_.codec().ConsumeData(id_, unacked_);
   unacked_ = 0;
+  // Answered before the client sent all of its body: the rest is not
+  // wanted, and the stream would otherwise count against the limit for
+  // as long as the client keeps it open (RFC 9113 8.1).
+  if (ended_ && !remote_ended_ && !reset_) {
+    (void)session_.codec().SubmitReset(id_, http2::kNoError);
+  }
   session_.Flush();
 }
 

@@ -71,8 +71,8 @@ class H2TestClient : public http2::Events {
     return id.ok() ? *id : -1;
   }
   // A request whose body never comes.
-  int32_t PostWithoutBody(const std::string& path) {
-    http2::RequestHead head{"POST", "http", "app.test", path, {}};
+  int32_t PostWithoutBody(const std::string& path, const std::string& authority = "app.test") {
+    http2::RequestHead head{"POST", "http", authority, path, {}};
     absl::StatusOr<int32_t> id = codec_->SubmitRequest(head, /*end_stream=*/false);
     return id.ok() ? *id : -1;
   }
@@ -230,8 +230,10 @@ TEST_F(Http2DownstreamTest, RequestBodiesReachTheOrigin) {
   const std::string file = dir_.File("body.bin");
   std::ofstream(file) << std::string(1024 * 1024, 'b');
   // With a content-length (curl knows the file's size).
-  H2CommandOutput sized = Curl("/upload", "--data-binary @" + file + " -o " + dir_.File("echo"));
+  H2CommandOutput sized = Curl("/upload", "-v -H 'Expect: 100-continue' --data-binary @" + file +
+                                              " -o " + dir_.File("echo"));
   EXPECT_THAT(sized.output, HasSubstr("200 2"));
+  EXPECT_THAT(sized.output, HasSubstr("< HTTP/2 100"));  // answered by the proxy
   std::ifstream echo(dir_.File("echo"));
   std::string echoed((std::istreambuf_iterator<char>(echo)), std::istreambuf_iterator<char>());
   EXPECT_THAT(echoed, HasSubstr("POST /upload"));
@@ -339,6 +341,22 @@ TEST_F(Http2DownstreamTest, StalledBodyEndsAtTheStreamIdleTimeout) {
       [](const nlohmann::json& e) { return e.value("path", "") == "/stalled"; });
   ASSERT_FALSE(entry.is_null());
   EXPECT_NE(entry.value("status", 0), 200);
+}
+
+TEST_F(Http2DownstreamTest, AnswerBeforeTheBodyEndsTheStream) {
+  Start();
+  H2TestClient client(proxy_->port());
+  ASSERT_TRUE(client.ok());
+  // No route: answered at once, the body the client still means to send
+  // is not wanted.
+  const int32_t id = client.PostWithoutBody("/x", "other");
+  ASSERT_GT(id, 0);
+  ASSERT_TRUE(client.Until([&] { return client.streams[id].ended; }));
+  EXPECT_EQ(client.streams[id].status, 404);
+  // Closed on the proxy's side too: a GET on the connection is served.
+  const int32_t next = client.Get("/next");
+  ASSERT_TRUE(client.Until([&] { return client.streams[next].ended; }));
+  EXPECT_EQ(client.streams[next].status, 200);
 }
 
 // The listener as the hub writes it for a domain with `tls`, offering h2.
