@@ -293,6 +293,7 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardResponse(Mutati
   if (resp.keep_alive && framer.done() && conn_->buffer.empty() &&
       resp.body != http1::BodyKind::kUntilClose && conn_->socket.is_open()) {
     ++conn_->requests;
+    if (down_.sink != nullptr) down_.sink->SetUpstream(nullptr);  // pooled: no longer its
     worker_.pool().Release(std::move(conn_));
   }
   co_return Ending{pump.downstream_ok && !close, true};
