@@ -85,7 +85,9 @@ FilterChain TlsChain(const model::Domain& domain, const FilterChain& plain) {
         settings.client_ca_file);
     context.mutable_require_client_certificate()->set_value(true);
   }
-  // The proxy serves HTTP/1.1 to its clients.
+  // The proxy serves HTTP/2 and HTTP/1.1 to its clients; h2 first, so a
+  // client offering both (curl, browsers, gRPC) multiplexes.
+  common->add_alpn_protocols("h2");
   common->add_alpn_protocols("http/1.1");
   auto* socket = chain.mutable_transport_socket();
   socket->set_name(kTlsTransportSocket);

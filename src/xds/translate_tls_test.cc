@@ -194,7 +194,7 @@ TEST(TranslateTlsListenerTest, OneChainPerTlsDomainThenThePlainChain) {
   EXPECT_EQ(a_context.common_tls_context().validation_context().trusted_ca().filename(),
             "/tls/clients.pem");
   EXPECT_TRUE(a_context.require_client_certificate().value());
-  EXPECT_THAT(a_context.common_tls_context().alpn_protocols(), ElementsAre("http/1.1"));
+  EXPECT_THAT(a_context.common_tls_context().alpn_protocols(), ElementsAre("h2", "http/1.1"));
 
   tls_v3::DownstreamTlsContext b_context = DownstreamContextOf(b);
   EXPECT_EQ(b_context.common_tls_context().tls_certificates(0).certificate_chain().filename(),

@@ -128,10 +128,11 @@ if [ "$TLS" = 1 ]; then
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --resolve "$front" \
     --cacert "$WORK/tls/staging/ca.crt" "https://demo.turbinelabs.io:$FRONT_PORT/api/")
   [ "$code" = 000 ] || fail "a client without a certificate was answered $code by the front proxy"
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --resolve "$front" \
-    --cacert "$WORK/tls/staging/ca.crt" --cert "$WORK/tls/staging/client.crt" \
+  # With the sidecar's certificate: served, over HTTP/2 when the client offers it (ALPN).
+  code=$(curl -s -o /dev/null -w '%{http_code} HTTP/%{http_version}' --max-time 3 --http2 \
+    --resolve "$front" --cacert "$WORK/tls/staging/ca.crt" --cert "$WORK/tls/staging/client.crt" \
     --key "$WORK/tls/staging/client.key" "https://demo.turbinelabs.io:$FRONT_PORT/api/")
-  [ "$code" = 200 ] || fail "the sidecar's certificate was answered $code by the front proxy"
+  [ "$code" = "200 HTTP/2" ] || fail "the sidecar's certificate was answered $code by the front proxy"
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 \
     -H "Host: demo.turbinelabs.io:$FRONT_PORT" "http://$STAGING_ADDR:$FRONT_PORT/api/")
   [ "$code" = 000 ] || fail "clear text to the front proxy's TLS-only port was answered $code"
