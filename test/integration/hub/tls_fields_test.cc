@@ -106,7 +106,8 @@ TEST_F(TlsFieldsTest, RestRoundTripChangelogRestartAndTranslation) {
   EXPECT_EQ(got.body["version"], put.body["version"]);
   EXPECT_EQ(api_->Get(domain).body["tls"], TlsFieldsDownstream());
 
-  Json listener = ListenerWithChains("edge:80", 2);
+  // The port's only domain has tls: one TLS chain and no clear-text one.
+  Json listener = ListenerWithChains("edge:80", 1);
   ASSERT_TRUE(listener.is_object()) << "no TLS chain on edge:80";
   const Json& tls_chain = listener["filter_chains"][0];
   EXPECT_EQ(tls_chain["filter_chain_match"]["server_names"], Json::array({"api.example.com"}));
