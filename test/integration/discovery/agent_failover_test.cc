@@ -9,8 +9,10 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <string>
@@ -185,11 +187,17 @@ TEST_F(AgentFailoverTest, FirstHubKilledTheAgentMovesToTheSecond) {
       Has(AgentMetrics(metrics_port), "causeway_agent_hub_in_use{url=\"" + first_.url() + "\"} 1"));
 
   first_.Kill();
+  const auto killed = std::chrono::steady_clock::now();
   // The relay keeps serving its copy and follows the collector meanwhile.
   WriteFailoverClusters("clusters", green, blue);
   ASSERT_TRUE(WaitFor([&] { return ProxiedOrigin() == "green"; }, seconds(10)));
   // The change reaches the second hub.
   ASSERT_TRUE(WaitFor([&] { return InstancePort(*admin2_, "app") == green.port(); }, seconds(30)));
+  std::cout << "kill -9 of the agent's hub → its next discovery change written to the other: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - killed)
+                   .count()
+            << " ms\n";
   EXPECT_TRUE(Has(agent.Log(), "using hub " + second_.url() + " (2 of 2)")) << agent.Log();
   const std::string metrics = AgentMetrics(metrics_port);
   EXPECT_TRUE(Has(metrics, "causeway_agent_hub_in_use{url=\"" + second_.url() + "\"} 1"))
