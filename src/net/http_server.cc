@@ -130,7 +130,7 @@ Request ToRequest(const bhttp::request<bhttp::string_body>& msg, const std::stri
 
 // One connection: S is beast::tcp_stream (plain HTTP) or TlsStream.
 template <typename S>
-class HttpServer::Session {
+class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Session<S>> {
  public:
   Session(HttpServer* server, tcp::socket socket,
           std::shared_ptr<Connection> conn) requires std::is_same_v<S, beast::tcp_stream>
@@ -350,7 +350,10 @@ class HttpServer::Session {
       ++server_->streams_;
       auto watch = std::make_shared<PeerWatch>();
       watch->writer = &writer;
-      asio::co_spawn(co_await asio::this_coro::executor, WatchPeer(watch), asio::detached);
+      // The watcher holds the session: its read may complete after the
+      // stream ends (over TLS, after the close_notify exchange too).
+      asio::co_spawn(co_await asio::this_coro::executor, WatchPeer(this->shared_from_this(), watch),
+                     asio::detached);
       try {
         co_await res.stream(writer);
       } catch (const std::exception& e) {
@@ -380,7 +383,8 @@ class HttpServer::Session {
     bool done = false;
     std::array<char, 512> sink;
   };
-  awaitable<void> WatchPeer(std::shared_ptr<PeerWatch> watch) {
+  awaitable<void> WatchPeer([[maybe_unused]] std::shared_ptr<Session> self,
+                            std::shared_ptr<PeerWatch> watch) {
     beast::error_code ec;
     while (!ec && watch->writer != nullptr) {
       // Anything the client sends meanwhile is not a request: discarded.

@@ -41,7 +41,9 @@ struct ClusterStats {
   // the cluster (max_ejection_percent), so it takes `outlier_mu`; picks read
   // only each endpoint's ejected_until_ms.
   std::mutex outlier_mu;
-  std::vector<std::shared_ptr<struct EndpointStats>> ejected;  // guarded by outlier_mu
+  // Weak: an endpoint's stats hold their cluster's, so a strong reference
+  // back would keep both alive for ever once one was ejected.
+  std::vector<std::weak_ptr<struct EndpointStats>> ejected;  // guarded by outlier_mu
   std::atomic<uint64_t> ejections_active{0};
   std::atomic<uint64_t> ejections_total{0};  // every ejection, Envoy's deprecated total
   std::atomic<uint64_t> ejections_enforced_total{0};

@@ -14,7 +14,12 @@ void BumpOutlierCounter(std::atomic<uint64_t>& counter) {
 void SweepLocked(ClusterStats& cluster, int64_t now_ms) {
   auto& ejected = cluster.ejected;
   for (auto it = ejected.begin(); it != ejected.end();) {
-    EndpointStats& e = **it;
+    const std::shared_ptr<EndpointStats> held = it->lock();
+    if (held == nullptr) {  // the endpoint is gone from every configuration
+      it = ejected.erase(it);
+      continue;
+    }
+    EndpointStats& e = *held;
     if (IsEjected(e, now_ms)) {
       ++it;
       continue;
