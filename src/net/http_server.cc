@@ -42,6 +42,9 @@ struct HttpServer::Connection {
   // Waiting for the next request; read off the strand too, to pick a
   // connection to close when the server is at its connection limit.
   std::atomic<bool> idle{true};
+  // When the connection started to wait for its next request (steady clock,
+  // ms): it gives way at the limit only after Options::idle_grace.
+  std::atomic<int64_t> idle_since_ms{0};
   // The socket's descriptor, to ask from the accepting thread whether an
   // "idle" connection has a request waiting unread (then it is not idle).
   std::atomic<int> fd{-1};
@@ -126,6 +129,13 @@ Request ToRequest(const bhttp::request<bhttp::string_body>& msg, const std::stri
   return req;
 }
 
+// Milliseconds on the steady clock, for idle ages.
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 // One connection: S is beast::tcp_stream (plain HTTP) or TlsStream.
@@ -208,6 +218,7 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
       parser.header_limit(static_cast<uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
       beast::error_code ec;
+      conn_->idle_since_ms = SteadyMs();
       conn_->idle = true;
       beast::get_lowest_layer(stream_).expires_after(options.idle_timeout);
       co_await bhttp::async_read_header(stream_, buffer_, parser,
@@ -549,10 +560,12 @@ static bool HasUnreadBytes(int fd) {
 // does the same when it runs out of connections).
 bool HttpServer::CloseOldestIdle() {
   std::shared_ptr<Connection> victim;
+  const int64_t waited_since = SteadyMs() - options_.idle_grace.count();
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [id, conn] : connections_) {  // ids grow: oldest first
-      if (conn->idle.load() && !conn->closing && !HasUnreadBytes(conn->fd.load())) {
+      if (conn->idle.load() && !conn->closing && conn->idle_since_ms.load() <= waited_since &&
+          !HasUnreadBytes(conn->fd.load())) {
         conn->closing = true;
         victim = conn;
         break;

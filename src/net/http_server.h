@@ -53,6 +53,11 @@ class HttpServer {
     // connection is closed to make room, or, with none idle, the new one is
     // answered 503 and closed.
     int max_connections = 10000;
+    // How long a connection must have waited for its next request before it
+    // may give way at the limit. A request that has just been read but not
+    // yet parsed leaves its connection looking idle for a moment (and the
+    // kernel's buffer empty), so one that has waited only briefly is spared.
+    std::chrono::milliseconds idle_grace{100};
     // Called with a request's head (no body yet) when the request has a
     // body; a response returned here is sent instead, the body is never
     // read, and the connection is closed. The hub checks the token here, so

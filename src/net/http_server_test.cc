@@ -77,7 +77,7 @@ class RawSocket {
 
 class HttpServerLimitTest : public ::testing::Test {
  protected:
-  void Start(int max_connections) {
+  void Start(int max_connections, std::chrono::milliseconds idle_grace = {}) {
     Router router;
     router.Add({"GET", "/ping", [](Request&) { return Response::Text(200, "pong"); }});
     router.Add({"GET", "/hold",
@@ -92,6 +92,7 @@ class HttpServerLimitTest : public ::testing::Test {
     HttpServer::Options options;
     options.address = "127.0.0.1:0";
     options.max_connections = max_connections;
+    options.idle_grace = idle_grace;
     server_ = std::make_unique<HttpServer>(
         options, std::move(router),
         [](int status, std::string_view code, std::string_view message) {
@@ -146,6 +147,24 @@ TEST_F(HttpServerLimitTest, AnIdleConnectionGivesWayToANewClient) {
   EXPECT_EQ(idle[0]->ReadUntilClosed(), "");
   EXPECT_EQ(server_->evicted_idle_connections(), 1);
   EXPECT_EQ(server_->refused_connections(), 0);
+}
+
+// A connection that has waited less than idle_grace for its request may be
+// about to send it (or have it read but not yet parsed): it does not give
+// way, and the newcomer is refused.
+TEST_F(HttpServerLimitTest, AConnectionWithinTheIdleGraceDoesNotGiveWay) {
+  Start(/*max_connections=*/2, /*idle_grace=*/std::chrono::hours(1));
+  std::vector<std::unique_ptr<RawSocket>> fresh;
+  for (int i = 0; i < 2; ++i) {
+    fresh.push_back(std::make_unique<RawSocket>(server_->port()));
+    ASSERT_TRUE(fresh.back()->connected());
+  }
+  ASSERT_TRUE(WaitActive(2));
+  RawSocket client(server_->port());
+  ASSERT_TRUE(client.Send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_NE(client.ReadResponse().find("503"), std::string::npos);
+  EXPECT_EQ(server_->evicted_idle_connections(), 0);
+  EXPECT_EQ(server_->refused_connections(), 1);
 }
 
 TEST_F(HttpServerLimitTest, WithNoneIdleTheNewClientGetsA503AndTheBusyOnesFinish) {

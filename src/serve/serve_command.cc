@@ -170,9 +170,11 @@ void AddServeCommand(CLI::App& app) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   serve
-      ->add_option("--max-connections", flags->max_connections,
-                   "Open REST connections at most; beyond it the oldest idle one is closed, or, "
-                   "with none idle, a new one is answered 503 (keep it under the open-file limit)")
+      ->add_option(
+          "--max-connections", flags->max_connections,
+          "Open REST connections at most; beyond it the oldest idle one (waiting 100 ms or "
+          "more for a request) is closed, or, with none idle, a new one is answered 503 "
+          "(keep it under the open-file limit)")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   serve
