@@ -320,25 +320,13 @@ void Http2Stream::Log() {
   AccessLog* log = session_.worker().shared().access_log;
   if (log == nullptr) return;
   AccessLogEntry e;
-  e.start_time = info_.start_wall;
   e.listener = session_.listener().name;
   e.method = h2_head_.method;
   e.authority = h2_head_.authority;
   e.path = h2_head_.path;
   e.protocol_major = 2;
   e.protocol_minor = 0;
-  e.status = info_.status;
-  e.route = info_.route != nullptr ? std::string_view(info_.route->name) : std::string_view();
-  e.cluster = info_.cluster;
-  e.upstream_address = info_.upstream_address;
-  e.bytes_received = info_.bytes_received;
-  e.bytes_sent = info_.bytes_sent;
-  e.duration =
-      std::chrono::duration_cast<std::chrono::microseconds>(down_.time.Monotonic() - info_.start);
-  e.upstream_time = info_.upstream_time;
-  e.attempts = info_.attempts;
-  e.flags = info_.flags;
-  e.details = info_.details;
+  FillLogEntry(info_, down_.time.Monotonic(), e);
   log->Log(e);
 }
 

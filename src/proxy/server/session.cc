@@ -310,24 +310,12 @@ void Session::LogRequest(StreamInfo& info) {
   if (log == nullptr) return;
   const http1::RequestHead& req = down_.req;
   AccessLogEntry e;
-  e.start_time = info.start_wall;
   e.listener = listener_->name;
   e.method = req.method;
   e.authority = req.host;
   e.path = req.target;
   e.protocol_minor = req.version_minor;
-  e.status = info.status;
-  e.route = info.route != nullptr ? std::string_view(info.route->name) : std::string_view();
-  e.cluster = info.cluster;
-  e.upstream_address = info.upstream_address;
-  e.bytes_received = info.bytes_received;
-  e.bytes_sent = info.bytes_sent;
-  e.duration =
-      std::chrono::duration_cast<std::chrono::microseconds>(down_.time.Monotonic() - info.start);
-  e.upstream_time = info.upstream_time;
-  e.attempts = info.attempts;
-  e.flags = info.flags;
-  e.details = info.details;
+  FillLogEntry(info, down_.time.Monotonic(), e);
   log->Log(e);
 }
 

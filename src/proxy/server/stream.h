@@ -17,6 +17,7 @@
 #include "proxy/codec/http1.h"
 #include "proxy/config/proxy_config.h"
 #include "proxy/config/tls_stream.h"
+#include "proxy/server/access_log.h"
 #include "proxy/server/stream_sink.h"
 #include "proxy/server/watchdog.h"
 
@@ -90,5 +91,23 @@ struct StreamInfo {
   // UF does (a TLS handshake's failure and its reason).
   std::string connect_failure;
 };
+
+// The access log fields a request's StreamInfo holds, the same for every
+// codec (each fills in the request line itself); `now` ends the duration.
+inline void FillLogEntry(const StreamInfo& info, std::chrono::steady_clock::time_point now,
+                         AccessLogEntry& e) {
+  e.start_time = info.start_wall;
+  e.status = info.status;
+  e.route = info.route != nullptr ? std::string_view(info.route->name) : std::string_view();
+  e.cluster = info.cluster;
+  e.upstream_address = info.upstream_address;
+  e.bytes_received = info.bytes_received;
+  e.bytes_sent = info.bytes_sent;
+  e.duration = std::chrono::duration_cast<std::chrono::microseconds>(now - info.start);
+  e.upstream_time = info.upstream_time;
+  e.attempts = info.attempts;
+  e.flags = info.flags;
+  e.details = info.details;
+}
 
 }  // namespace causeway::proxy

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 
+#include "command_output.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "proxy/codec/http2_codec.h"
@@ -26,26 +27,13 @@
 namespace causeway::proxy::testing {
 namespace {
 
+using ::causeway::testing::CommandOutput;
+using ::causeway::testing::RunCommand;
+
 using causeway::testing::TempDir;
 using causeway::testing::WaitFor;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace)
-
-struct H2CommandOutput {
-  int exit_status = -1;
-  std::string output;  // stdout and stderr
-};
-
-H2CommandOutput RunH2Command(const std::string& line) {
-  H2CommandOutput out;
-  FILE* pipe = ::popen((line + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.output.append(buf.data(), n);
-  out.exit_status = ::pclose(pipe);
-  return out;
-}
 
 // A blocking HTTP/2 client over the codec, for what the command-line
 // clients cannot do (reset one stream mid-response, wait for a GOAWAY).
@@ -166,9 +154,9 @@ class Http2DownstreamTest : public ::testing::Test {
     return "http://127.0.0.1:" + std::to_string(proxy_->port()) + path;
   }
   // curl with prior knowledge; prints the body, then status and version.
-  H2CommandOutput Curl(const std::string& path, const std::string& extra = "") const {
-    return RunH2Command("curl -sS --max-time 30 --http2-prior-knowledge -H 'Host: app.test' " +
-                        extra + " -w '\\n%{http_code} %{http_version}' " + Url(path));
+  CommandOutput Curl(const std::string& path, const std::string& extra = "") const {
+    return RunCommand("curl -sS --max-time 30 --http2-prior-knowledge -H 'Host: app.test' " +
+                      extra + " -w '\\n%{http_code} %{http_version}' " + Url(path));
   }
 
   TempDir dir_;
@@ -178,7 +166,7 @@ class Http2DownstreamTest : public ::testing::Test {
 
 TEST_F(Http2DownstreamTest, PriorKnowledgeAndHttp1OnTheSamePort) {
   Start();
-  H2CommandOutput h2 = Curl("/hello");
+  CommandOutput h2 = Curl("/hello");
   EXPECT_EQ(h2.exit_status, 0) << h2.output;
   EXPECT_THAT(h2.output, HasSubstr("GET /hello"));  // the origin's echo
   EXPECT_THAT(h2.output, HasSubstr("\n200 2"));
@@ -196,7 +184,7 @@ TEST_F(Http2DownstreamTest, PriorKnowledgeAndHttp1OnTheSamePort) {
 
 TEST_F(Http2DownstreamTest, NoRouteIsAnHttp2Response) {
   Start();
-  H2CommandOutput r = RunH2Command(
+  CommandOutput r = RunCommand(
       "curl -sS --max-time 30 --http2-prior-knowledge -H 'Host: other' "
       "-o /dev/null -w '%{http_code} %{http_version}' " +
       Url("/x"));
@@ -205,8 +193,7 @@ TEST_F(Http2DownstreamTest, NoRouteIsAnHttp2Response) {
 
 TEST_F(Http2DownstreamTest, ConcurrentStreamsOnOneConnection) {
   Start();
-  H2CommandOutput r =
-      RunH2Command("nghttp -n -s -m 10 -H ':authority: app.test' " + Url("/delay/200"));
+  CommandOutput r = RunCommand("nghttp -n -s -m 10 -H ':authority: app.test' " + Url("/delay/200"));
   EXPECT_EQ(r.exit_status, 0) << r.output;
   int ok = 0;
   for (size_t at = r.output.find(" 200 "); at != std::string::npos;
@@ -230,8 +217,8 @@ TEST_F(Http2DownstreamTest, RequestBodiesReachTheOrigin) {
   const std::string file = dir_.File("body.bin");
   std::ofstream(file) << std::string(1024 * 1024, 'b');
   // With a content-length (curl knows the file's size).
-  H2CommandOutput sized = Curl("/upload", "-v -H 'Expect: 100-continue' --data-binary @" + file +
-                                              " -o " + dir_.File("echo"));
+  CommandOutput sized = Curl("/upload", "-v -H 'Expect: 100-continue' --data-binary @" + file +
+                                            " -o " + dir_.File("echo"));
   EXPECT_THAT(sized.output, HasSubstr("200 2"));
   EXPECT_THAT(sized.output, HasSubstr("< HTTP/2 100"));  // answered by the proxy
   std::ifstream echo(dir_.File("echo"));
@@ -239,7 +226,7 @@ TEST_F(Http2DownstreamTest, RequestBodiesReachTheOrigin) {
   EXPECT_THAT(echoed, HasSubstr("POST /upload"));
   EXPECT_THAT(echoed, HasSubstr(std::string(1024 * 1024, 'b')));
   // Without one (from a pipe): chunked to the origin.
-  H2CommandOutput piped = RunH2Command(
+  CommandOutput piped = RunCommand(
       "head -c 1048576 /dev/zero | tr '\\0' 'c' | curl -sS --max-time 30 "
       "--http2-prior-knowledge -H 'Host: app.test' -T - -o " +
       dir_.File("echo2") + " -w '%{http_code} %{http_version}' " + Url("/piped"));
@@ -321,7 +308,7 @@ TEST_F(Http2DownstreamTest, CodecTypeHttp2ServesHttp2Only) {
 
 TEST_F(Http2DownstreamTest, CodecTypeHttp1ServesHttp1Only) {
   Start({}, 0, ScriptedProxy::Hcm::HTTP1);
-  H2CommandOutput r = Curl("/one");
+  CommandOutput r = Curl("/one");
   EXPECT_THAT(r.output, ::testing::Not(HasSubstr("200 2"))) << r.output;
   RawClient::Response plain =
       Request(proxy_->port(), "GET /plain HTTP/1.1\r\nHost: app.test\r\n\r\n");
@@ -390,12 +377,12 @@ TEST_F(Http2DownstreamTest, H2OverTlsByAlpn) {
   const std::string curl = "curl -sS --max-time 30 --cacert '" + ca.cert() +
                            "' --resolve localhost:" + port +
                            ":127.0.0.1 -H 'Host: app.test' -w '\\n%{http_code} %{http_version}' ";
-  H2CommandOutput h2 = RunH2Command(curl + "--http2 https://localhost:" + port + "/tls");
+  CommandOutput h2 = RunCommand(curl + "--http2 https://localhost:" + port + "/tls");
   EXPECT_EQ(h2.exit_status, 0) << h2.output;
   EXPECT_THAT(h2.output, HasSubstr("GET /tls"));
   EXPECT_THAT(h2.output, HasSubstr("\n200 2"));
   // A client that offers HTTP/1.1 only still gets it.
-  H2CommandOutput h1 = RunH2Command(curl + "--http1.1 https://localhost:" + port + "/tls1");
+  CommandOutput h1 = RunCommand(curl + "--http1.1 https://localhost:" + port + "/tls1");
   EXPECT_THAT(h1.output, HasSubstr("\n200 1.1"));
 }
 

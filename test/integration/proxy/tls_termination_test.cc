@@ -17,6 +17,7 @@
 #include <boost/asio/write.hpp>
 #include <cstdio>
 
+#include "command_output.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "scripted_proxy.h"
@@ -27,6 +28,9 @@
 namespace causeway::proxy::testing {
 namespace {
 
+using ::causeway::testing::CommandOutput;
+using ::causeway::testing::RunCommand;
+
 using causeway::testing::CertFiles;
 using causeway::testing::TempDir;
 using causeway::testing::TestCa;
@@ -34,23 +38,6 @@ using causeway::testing::WaitFor;
 using envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace)
-
-struct CommandOutput {
-  int exit_status = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs a shell command line (curl, openssl) and captures what it prints.
-CommandOutput RunCommand(const std::string& line) {
-  CommandOutput out;
-  FILE* pipe = ::popen((line + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.output.append(buf.data(), n);
-  out.exit_status = ::pclose(pipe);
-  return out;
-}
 
 // The listener as the hub writes it for a domain with `tls` on its port: the
 // tls_inspector, one TLS chain for the domain's names, the plain chain last.
