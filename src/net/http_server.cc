@@ -506,6 +506,9 @@ void HttpServer::Accept() {
 
 void HttpServer::Serve(tcp::socket socket, asio::strand<asio::io_context::executor_type> strand) {
   auto conn = std::make_shared<Connection>(strand);
+  // A connection not yet reading (its session has not started) has waited
+  // for nothing: it must not give way to the next newcomer.
+  conn->idle_since_ms = SteadyMs();
   uint64_t id = Register(conn);
   if (options_.tls) {
     auto session = std::make_shared<Session<TlsStream>>(this, std::move(socket), conn,
@@ -549,10 +552,11 @@ void HttpServer::Refuse(tcp::socket socket) {
 
 // Whether the kernel holds bytes the server has not read yet on `fd`: a
 // connection waiting for its next request whose request has arrived is about
-// to be busy, and closing it would drop that request.
+// to be busy, and closing it would drop that request. No descriptor (a
+// session not started or already ended) counts as busy.
 static bool HasUnreadBytes(int fd) {
   int pending = 0;
-  return fd >= 0 && ::ioctl(fd, FIONREAD, &pending) == 0 && pending > 0;
+  return fd < 0 || (::ioctl(fd, FIONREAD, &pending) == 0 && pending > 0);
 }
 
 // Closes the longest-open idle keep-alive connection, if any: a client that
