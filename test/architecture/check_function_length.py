@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks that no function in the proxy's request path is over a line limit.
 
-The request path (src/proxy/server, src/proxy/upstream) is kept in pieces
-small enough to read on one screen (src/proxy/README.md). A function's
+The request path (src/proxy/server, src/proxy/upstream, src/proxy/codec) is
+kept in pieces small enough to read on one screen (src/proxy/README.md). A function's
 length is the number of lines from its opening brace to its closing brace,
 both included; lambdas and local classes count toward the function that
 holds them.

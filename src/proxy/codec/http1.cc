@@ -297,96 +297,115 @@ BodyFramer::Step BodyFramer::Feed(std::string_view data) {
     case BodyKind::kChunked:
       break;
   }
+  return FeedChunked(data);
+}
+
+// Chunk data is taken in runs; every other state takes one byte at a time, so
+// a framing error names the offset of the byte that broke it.
+BodyFramer::Step BodyFramer::FeedChunked(std::string_view data) {
   size_t i = 0;
   while (i < data.size() && !done_) {
-    char c = data[i];
-    switch (state_) {
-      case ChunkState::kSize: {
-        int v = HexValue(c);
-        if (v >= 0) {
-          if (++size_digits_ > 15) return {i, false, true};  // would overflow
-          chunk_size_ = chunk_size_ * 16 + static_cast<uint64_t>(v);
-          ++i;
-        } else if (size_digits_ == 0) {
-          return {i, false, true};
-        } else if (c == ';') {
-          state_ = ChunkState::kExt;
-          ++i;
-        } else if (c == '\r') {
-          state_ = ChunkState::kSizeLf;
-          ++i;
-        } else {
-          return {i, false, true};
-        }
-        break;
-      }
-      case ChunkState::kExt:
-        if (c == '\r') {
-          state_ = ChunkState::kSizeLf;
-        } else if (!IsValueChar(static_cast<unsigned char>(c))) {
-          return {i, false, true};
-        }
-        ++i;
-        break;
-      case ChunkState::kSizeLf:
-        if (c != '\n') return {i, false, true};
-        ++i;
-        state_ = chunk_size_ == 0 ? ChunkState::kTrailerStart : ChunkState::kData;
-        remaining_ = chunk_size_;
-        break;
-      case ChunkState::kData: {
-        uint64_t n = std::min<uint64_t>(remaining_, data.size() - i);
-        remaining_ -= n;
-        i += static_cast<size_t>(n);
-        if (remaining_ == 0) state_ = ChunkState::kDataCr;
-        break;
-      }
-      case ChunkState::kDataCr:
-        if (c != '\r') return {i, false, true};
-        ++i;
-        state_ = ChunkState::kDataLf;
-        break;
-      case ChunkState::kDataLf:
-        if (c != '\n') return {i, false, true};
-        ++i;
-        state_ = ChunkState::kSize;
-        chunk_size_ = 0;
-        size_digits_ = 0;
-        break;
-      case ChunkState::kTrailerStart:
-        if (c == '\r') {
-          state_ = ChunkState::kFinalLf;
-        } else if (c == '\n') {
-          return {i, false, true};
-        } else {
-          state_ = ChunkState::kTrailerLine;
-        }
-        ++i;
-        break;
-      case ChunkState::kTrailerLine:
-        if (++trailer_bytes_ > kMaxTrailerBytes) return {i, false, true};
-        if (c == '\r') {
-          state_ = ChunkState::kTrailerLf;
-        } else if (!IsValueChar(static_cast<unsigned char>(c))) {
-          return {i, false, true};
-        }
-        ++i;
-        break;
-      case ChunkState::kTrailerLf:
-        if (c != '\n') return {i, false, true};
-        ++i;
-        state_ = ChunkState::kTrailerStart;
-        break;
-      case ChunkState::kFinalLf:
-        if (c != '\n') return {i, false, true};
-        ++i;
-        done_ = true;
-        break;
+    if (state_ == ChunkState::kData) {
+      uint64_t n = std::min<uint64_t>(remaining_, data.size() - i);
+      remaining_ -= n;
+      i += static_cast<size_t>(n);
+      if (remaining_ == 0) state_ = ChunkState::kDataCr;
+      continue;
     }
+    if (!FramingByte(data[i])) return {i, false, true};
+    ++i;
   }
-  step.consumed = i;
-  step.done = done_;
-  return step;
+  return {i, done_, false};
+}
+
+bool BodyFramer::FramingByte(char c) {
+  switch (state_) {
+    case ChunkState::kSize:
+    case ChunkState::kExt:
+    case ChunkState::kSizeLf:
+      return SizeLineByte(c);
+    case ChunkState::kData:  // taken in runs by FeedChunked
+      return true;
+    case ChunkState::kDataCr:
+      if (c != '\r') return false;
+      state_ = ChunkState::kDataLf;
+      return true;
+    case ChunkState::kDataLf:
+      if (c != '\n') return false;
+      state_ = ChunkState::kSize;
+      chunk_size_ = 0;
+      size_digits_ = 0;
+      return true;
+    case ChunkState::kTrailerStart:
+    case ChunkState::kTrailerLine:
+    case ChunkState::kTrailerLf:
+    case ChunkState::kFinalLf:
+      return TrailerByte(c);
+  }
+  return false;
+}
+
+// `1a;ext=v\r\n`: hex size, optional extensions, CRLF.
+bool BodyFramer::SizeLineByte(char c) {
+  switch (state_) {
+    case ChunkState::kSize: {
+      int v = HexValue(c);
+      if (v >= 0) {
+        if (++size_digits_ > 15) return false;  // would overflow
+        chunk_size_ = chunk_size_ * 16 + static_cast<uint64_t>(v);
+        return true;
+      }
+      if (size_digits_ == 0) return false;
+      if (c == ';') {
+        state_ = ChunkState::kExt;
+        return true;
+      }
+      if (c != '\r') return false;
+      state_ = ChunkState::kSizeLf;
+      return true;
+    }
+    case ChunkState::kExt:
+      if (c == '\r') {
+        state_ = ChunkState::kSizeLf;
+        return true;
+      }
+      return IsValueChar(static_cast<unsigned char>(c));
+    case ChunkState::kSizeLf:
+      if (c != '\n') return false;
+      state_ = chunk_size_ == 0 ? ChunkState::kTrailerStart : ChunkState::kData;
+      remaining_ = chunk_size_;
+      return true;
+    default:
+      return false;
+  }
+}
+
+// After the last (zero-size) chunk: trailer lines, each bounded together by
+// kMaxTrailerBytes, then the empty line that ends the body.
+bool BodyFramer::TrailerByte(char c) {
+  switch (state_) {
+    case ChunkState::kTrailerStart:
+      if (c == '\n') return false;
+      state_ = c == '\r' ? ChunkState::kFinalLf : ChunkState::kTrailerLine;
+      return true;
+    case ChunkState::kTrailerLine:
+      if (++trailer_bytes_ > kMaxTrailerBytes) return false;
+      if (c == '\r') {
+        state_ = ChunkState::kTrailerLf;
+        return true;
+      }
+      return IsValueChar(static_cast<unsigned char>(c));
+    case ChunkState::kTrailerLf:
+      if (c != '\n') return false;
+      state_ = ChunkState::kTrailerStart;
+      return true;
+    case ChunkState::kFinalLf:
+      if (c != '\n') return false;
+      done_ = true;
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace causeway::proxy::http1

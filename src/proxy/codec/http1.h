@@ -120,6 +120,11 @@ class BodyFramer {
     kTrailerLf,
     kFinalLf,
   };
+  Step FeedChunked(std::string_view data);
+  // One byte of chunked framing outside chunk data; false if it is malformed.
+  bool FramingByte(char c);
+  bool SizeLineByte(char c);
+  bool TrailerByte(char c);
   BodyKind kind_ = BodyKind::kNone;
   uint64_t remaining_ = 0;
   bool done_ = true;
