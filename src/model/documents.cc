@@ -230,8 +230,10 @@ int KindRank(model::Kind kind) {
       return 4;
     case model::Kind::kRoute:
       return 5;
+    case model::Kind::kIntercept:
+      return 6;
   }
-  return 6;
+  return 7;
 }
 
 void SortForApply(std::vector<Document>& docs) {

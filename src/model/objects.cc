@@ -22,6 +22,7 @@ constexpr KindInfo kKinds[] = {
     {Kind::kZone, "Zone", "zones"},       {Kind::kProxy, "Proxy", "proxies"},
     {Kind::kDomain, "Domain", "domains"}, {Kind::kRouteGroup, "RouteGroup", "route-groups"},
     {Kind::kRoute, "Route", "routes"},    {Kind::kCluster, "Cluster", "clusters"},
+    {Kind::kIntercept, "Intercept", "intercepts"},
 };
 
 const std::set<std::string, std::less<>> kMetadataFields = {"kind",    "name",       "zone",
@@ -447,6 +448,10 @@ absl::StatusOr<Json> CanonicalSpec(Kind kind, const Json& body, const std::strin
       CW_RETURN_IF_ERROR(r.Finish(true));
       return ToSpec(v);
     }
+    case Kind::kIntercept: {
+      CW_ASSIGN_OR_RETURN(Intercept v, ParseIntercept(body, /*allow_metadata=*/true));
+      return ToSpec(v);
+    }
   }
   return absl::InternalError("unknown kind");
 }
@@ -716,7 +721,7 @@ absl::StatusOr<ParsedObject> ParseAnyObject(const Json& body) {
   if (!body.is_object()) return FieldError("", "the document must be an object");
   auto it = body.find("kind");
   if (it == body.end() || !it->is_string())
-    return FieldError("kind", "is required (Zone, Proxy, Domain, RouteGroup, Route or Cluster)");
+    return FieldError("kind", "is required (Zone, Proxy, Domain, RouteGroup, Route, Cluster or Intercept)");
   auto kind = ParseKind(it->get<std::string>());
   if (!kind) return FieldError("kind", StrCat("unknown kind \"", it->get<std::string>(), "\""));
   return ParseObject(*kind, body, "", "");

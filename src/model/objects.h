@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "model/cluster_policies.h"
+#include "model/intercept.h"
 #include "model/tls_settings.h"
 #include "nlohmann/json.hpp"
 
@@ -22,9 +23,11 @@ namespace causeway::model {
 
 using Json = nlohmann::json;
 
-enum class Kind { kZone, kProxy, kDomain, kRouteGroup, kRoute, kCluster };
-inline constexpr Kind kAllKinds[] = {Kind::kZone,       Kind::kProxy, Kind::kDomain,
-                                     Kind::kRouteGroup, Kind::kRoute, Kind::kCluster};
+// Clusters stay last: a zone is read kind by kind, clusters last
+// (xds/config_source.h), and intercepts are ordered among the routing kinds.
+enum class Kind { kZone, kProxy, kDomain, kRouteGroup, kRoute, kIntercept, kCluster };
+inline constexpr Kind kAllKinds[] = {Kind::kZone,  Kind::kProxy,     Kind::kDomain, Kind::kRouteGroup,
+                                     Kind::kRoute, Kind::kIntercept, Kind::kCluster};
 
 // "RouteGroup"
 std::string_view KindName(Kind kind);

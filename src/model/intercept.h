@@ -1,0 +1,64 @@
+// Intercept: one developer's claim on a staging service's traffic that
+// carries their routing key (docs/two-way-routing.md).
+//
+// The client writes `cluster`, `key` and `lease_ms`; the hub writes `owner`
+// (the token's name) and `expires_at` (now + lease, on every write), and a
+// later part of the capability writes `tunnel` once a proxy holds the
+// developer's tunnel. All of them live in the stored spec, so reads, the
+// change log and watches show them as any other field.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace causeway::model {
+
+struct Object;
+
+// Where the developer's requests go: the proxy holding the tunnel and the
+// address ("host:port") the zone's other proxies reach it at.
+struct InterceptTunnel {
+  std::string proxy;
+  std::string address;
+  bool operator==(const InterceptTunnel&) const = default;
+};
+
+struct Intercept {
+  std::string name;
+  std::string cluster;  // the staging service's cluster
+  std::string key;      // the routing key
+  uint32_t lease_ms = 0;
+  std::string owner;          // set by the hub: the creating token's name
+  int64_t expires_at_ms = 0;  // set by the hub; 0 = not yet
+  std::optional<InterceptTunnel> tunnel;
+};
+
+inline constexpr uint32_t kDefaultLeaseMs = 30000;
+inline constexpr uint32_t kMinLeaseMs = 1000;
+inline constexpr uint32_t kMaxLeaseMs = 600000;
+inline constexpr size_t kMaxRoutingKeyLength = 64;
+
+// The carriers of the routing key: a header, a W3C baggage entry, a cookie.
+inline constexpr std::string_view kRoutingKeyHeader = "x-causeway-key";
+inline constexpr std::string_view kRoutingKeyBaggage = "causeway-key";
+inline constexpr std::string_view kRoutingKeyCookie = "causeway-key";
+
+// [A-Za-z0-9._-]{1,64}: safe in a header, a baggage value and a cookie
+// without quoting or escaping.
+bool IsValidRoutingKey(std::string_view key);
+
+// Reads an intercept document strictly (errors name the field and value).
+// With `allow_metadata`, the object metadata fields are accepted too.
+absl::StatusOr<Intercept> ParseIntercept(const nlohmann::json& j, bool allow_metadata);
+absl::StatusOr<Intercept> InterceptFromObject(const Object& o);
+
+// Canonical spec: cluster, key, lease_ms, owner, expires_at (RFC 3339 or
+// null) and, when set, tunnel.
+nlohmann::json ToSpec(const Intercept& v);
+
+}  // namespace causeway::model

@@ -1,0 +1,111 @@
+// The Intercept kind: parsing, validation errors naming field and value,
+// the canonical spec and the typed view.
+#include "model/intercept.h"
+
+#include "common/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "model/objects.h"
+
+namespace causeway::model {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::StatusOr<ParsedObject> ParseInterceptBody(const Json& body) {
+  return ParseObject(Kind::kIntercept, body, "staging", "");
+}
+
+TEST(InterceptModelTest, KindNamesAndPath) {
+  EXPECT_EQ(KindName(Kind::kIntercept), "Intercept");
+  EXPECT_EQ(KindPath(Kind::kIntercept), "intercepts");
+  EXPECT_EQ(ParseKind("intercept"), Kind::kIntercept);
+  EXPECT_EQ(ParseKind("Intercepts"), Kind::kIntercept);
+  // Clusters stay last in the zone reading order.
+  EXPECT_EQ(std::end(kAllKinds)[-1], Kind::kCluster);
+}
+
+TEST(InterceptModelTest, DefaultsAndCanonicalSpec) {
+  auto parsed = ParseInterceptBody({{"name", "ana-api"}, {"cluster", "api"}, {"key", "ana.1_x-Y"}});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->key.name, "ana-api");
+  EXPECT_EQ(parsed->spec["lease_ms"], kDefaultLeaseMs);
+  EXPECT_EQ(parsed->spec["owner"], "");
+  EXPECT_TRUE(parsed->spec["expires_at"].is_null());
+  EXPECT_FALSE(parsed->spec.contains("tunnel"));
+}
+
+TEST(InterceptModelTest, ErrorsNameFieldAndValue) {
+  struct Case {
+    Json body;
+    std::string field;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{{"name", "i"}, {"key", "k"}}, "cluster", "is required"},
+      {{{"name", "i"}, {"cluster", "Api"}, {"key", "k"}}, "cluster", "\"Api\""},
+      {{{"name", "i"}, {"cluster", "api"}}, "key", "is required"},
+      {{{"name", "i"}, {"cluster", "api"}, {"key", "a b"}}, "key", "\"a b\""},
+      {{{"name", "i"}, {"cluster", "api"}, {"key", std::string(65, 'k')}}, "key", "1 to 64"},
+      {{{"name", "i"}, {"cluster", "api"}, {"key", "k"}, {"lease_ms", 600001}},
+       "lease_ms",
+       "not 600001"},
+      {{{"name", "i"}, {"cluster", "api"}, {"key", "k"}, {"lease_ms", 10}}, "lease_ms", "not 10"},
+      {{{"name", "i"}, {"cluster", "api"}, {"key", "k"}, {"lease_ms", "30s"}},
+       "lease_ms",
+       "not \"30s\""},
+      {{{"name", "i"}, {"cluster", "api"}, {"key", "k"}, {"tunnel", {{"proxy", "p"}}}},
+       "tunnel.address",
+       "is not host:port"},
+      {{{"name", "i"}, {"cluster", "api"}, {"key", "k"}, {"tunnel", {{"proxy", "p"}, {"x", 1}}}},
+       "tunnel.x",
+       "unknown field"},
+      {{{"name", "i"}, {"cluster", "api"}, {"key", "k"}, {"expires_at", "tomorrow"}},
+       "expires_at",
+       "\"tomorrow\""},
+      {{{"name", "i"}, {"cluster", "api"}, {"key", "k"}, {"ttl_ms", 5}}, "ttl_ms", "unknown field"},
+  };
+  for (const Case& c : cases) {
+    auto parsed = ParseInterceptBody(c.body);
+    ASSERT_FALSE(parsed.ok()) << c.body.dump();
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(ErrorField(parsed.status()), c.field) << c.body.dump();
+    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(c.message)) << c.body.dump();
+  }
+}
+
+TEST(InterceptModelTest, TypedViewRoundTripsHubFields) {
+  Json body = {{"name", "ana-api"},
+               {"cluster", "api"},
+               {"key", "ana"},
+               {"lease_ms", 5000},
+               {"owner", "ana-laptop"},
+               {"expires_at", "2026-12-07T10:00:05.250Z"},
+               {"tunnel", {{"proxy", "edge"}, {"address", "10.0.0.7:15001"}}}};
+  auto parsed = ParseInterceptBody(body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  Object object;
+  object.key = parsed->key;
+  object.spec = parsed->spec;
+  auto typed = InterceptFromObject(object);
+  ASSERT_TRUE(typed.ok()) << typed.status();
+  EXPECT_EQ(typed->name, "ana-api");
+  EXPECT_EQ(typed->lease_ms, 5000u);
+  EXPECT_EQ(typed->owner, "ana-laptop");
+  EXPECT_EQ(typed->expires_at_ms, 1796637605250);
+  ASSERT_TRUE(typed->tunnel.has_value());
+  EXPECT_EQ(typed->tunnel->address, "10.0.0.7:15001");
+  EXPECT_EQ(ToSpec(*typed), parsed->spec);
+}
+
+TEST(InterceptModelTest, RoutingKeyCharacters) {
+  EXPECT_TRUE(IsValidRoutingKey("A-z_0.9"));
+  EXPECT_TRUE(IsValidRoutingKey(std::string(64, 'a')));
+  EXPECT_FALSE(IsValidRoutingKey(""));
+  EXPECT_FALSE(IsValidRoutingKey("a=b"));
+  EXPECT_FALSE(IsValidRoutingKey("a;b"));
+  EXPECT_FALSE(IsValidRoutingKey("a,b"));
+}
+
+}  // namespace
+}  // namespace causeway::model
