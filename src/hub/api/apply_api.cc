@@ -76,6 +76,13 @@ absl::StatusOr<Response> Apply(const ApiContext& ctx, Request& req, const Princi
     std::string prefix = StrCat("items[", i, "]");
     auto parsed = model::ParseAnyObject(docs[i]);
     if (!parsed.ok()) return WithFieldPrefix(parsed.status(), prefix);
+    // An intercept is a lease held by its owner, written one at a time with
+    // its ownership checks; a file of objects does not carry one.
+    if (parsed->key.kind == Kind::kIntercept) {
+      return FieldError(StrCat(prefix, ".kind"),
+                        "Intercept is not applied from documents: write it with PUT "
+                        "/v1/zones/{zone}/intercepts/{name}");
+    }
     absl::Status allowed = auth::CheckWrite(p, parsed->key.kind, parsed->key.zone);
     if (!allowed.ok()) return absl::Status(allowed.code(), StrCat(prefix, ": ", allowed.message()));
     if (!seen.insert(parsed->key).second) {

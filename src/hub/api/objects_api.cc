@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "common/status.h"
 #include "hub/api/context.h"
+#include "hub/api/intercepts_api.h"
 
 namespace causeway::hub::api {
 
@@ -20,7 +21,7 @@ absl::StatusOr<Kind> KindFromPath(std::string_view segment) {
     if (kind != Kind::kZone && model::KindPath(kind) == segment) return kind;
   }
   return absl::NotFoundError(StrCat("no such collection \"", segment,
-                                    "\" (proxies, domains, route-groups, routes, clusters)"));
+                                    "\" (proxies, domains, route-groups, routes, clusters, intercepts)"));
 }
 
 absl::StatusOr<Kind> KindFromTopPath(std::string_view segment) {
@@ -118,6 +119,7 @@ absl::StatusOr<model::Object> WriteOne(const ApiContext& ctx, const Principal& p
 
 absl::StatusOr<Response> Create(const ApiContext& ctx, Request& req, const Principal& p, Kind kind,
                                 const std::string& zone) {
+  if (kind == Kind::kIntercept) return WriteIntercept(ctx, req, p, zone, "", /*create=*/true);
   CW_ASSIGN_OR_RETURN(Json body, ParseJsonBody(req));
   CW_ASSIGN_OR_RETURN(model::ParsedObject parsed, model::ParseObject(kind, body, zone, ""));
   CW_RETURN_IF_ERROR(auth::CheckWrite(p, kind, parsed.key.zone));
@@ -137,6 +139,7 @@ absl::StatusOr<Response> Create(const ApiContext& ctx, Request& req, const Princ
 
 absl::StatusOr<Response> Replace(const ApiContext& ctx, Request& req, const Principal& p, Kind kind,
                                  const std::string& zone, const std::string& name) {
+  if (kind == Kind::kIntercept) return WriteIntercept(ctx, req, p, zone, name, /*create=*/false);
   CW_RETURN_IF_ERROR(auth::CheckRead(p, zone));
   CW_ASSIGN_OR_RETURN(Json body, ParseJsonBody(req));
   CW_ASSIGN_OR_RETURN(model::ParsedObject parsed, model::ParseObject(kind, body, zone, name));
@@ -164,6 +167,7 @@ absl::StatusOr<Response> Delete(const ApiContext& ctx, Request& req, const Princ
                                 const ObjectKey& key) {
   CW_RETURN_IF_ERROR(auth::CheckRead(p, key.zone));
   CW_RETURN_IF_ERROR(auth::CheckWrite(p, key.kind, key.zone));
+  if (key.kind == Kind::kIntercept) CW_RETURN_IF_ERROR(CheckInterceptDelete(ctx, p, key));
   CW_ASSIGN_OR_RETURN(std::optional<int64_t> version, VersionPrecondition(req));
   catalog::Mutation m;
   m.type = catalog::Mutation::Type::kDelete;
