@@ -39,9 +39,11 @@ def throughput(rows, order, clk_tck, unit):
     peers = [n for n in ("nginx", "haproxy") if any((r, n) in rates for r in order["rows"])]
     head = ["row", "causeway-proxy"] + [NAMES[p] for p in peers]
     head += [f"vs {NAMES[p]}" for p in peers] + ["vs better peer", "per round vs better peer"]
+    alone = any((r, "origin") in rates for r in order["rows"])
+    head += ["origin alone"] if alone else []
     print(f"{unit}, median of rounds; ratios are causeway-proxy / peer within a round:\n")
     print("| " + " | ".join(head) + " |")
-    print("|---|" + "---:|" * (len(head) - 2) + "---|")
+    print("|---|" + "---:|" * (len(head) - 2 - alone) + "---|" + "---:|" * alone)
     for row in order["rows"]:
         cells = [row]
         meds = {}
@@ -70,6 +72,9 @@ def throughput(rows, order, clk_tck, unit):
             cells.append(", ".join(f"{x:.2f}" for x in per_round))
         else:
             cells += ["", ""]
+        if alone:
+            got = rates.get((row, "origin"))
+            cells.append(fmt_rate(statistics.median(got.values())) if got else "")
         print("| " + " | ".join(cells) + " |")
     print("\nCPU (user + system) of the serving process per request or message, µs, median:\n")
     print("| row | " + " | ".join(NAMES[n] for n in ["causeway"] + peers) + " |")
