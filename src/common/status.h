@@ -22,10 +22,13 @@
 // returns the error.
 #define CW_ASSIGN_OR_RETURN(lhs, expr) \
   CW_ASSIGN_OR_RETURN_IMPL(CW_CONCAT(cw_statusor_, __LINE__), lhs, expr)
+// `tmp` is a name and `lhs` may be a declaration: neither can be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CW_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.ok()) return std::move(tmp).status(); \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 namespace causeway {
 
