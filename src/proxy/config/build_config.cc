@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -789,6 +790,69 @@ absl::StatusOr<std::shared_ptr<const UpstreamTls>> BuildClusterTls(
   return BuildUpstreamTls(at, tls);
 }
 
+constexpr char kHttpProtocolOptionsKey[] = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+// ALPN the upstream TLS handshakes offer for the cluster's protocol: h2
+// alone for explicit HTTP/2 (as Envoy), h2 then http/1.1 for auto. The
+// context was made for this cluster by BuildUpstreamTls, so it is ours to set.
+absl::Status OfferUpstreamAlpn(const std::string& where, const ClusterConfig& cluster) {
+  static constexpr unsigned char kH2[] = {2, 'h', '2'};
+  static constexpr unsigned char kH2Http11[] = {2,   'h', '2', 8,   'h', 't',
+                                                't', 'p', '/', '1', '.', '1'};
+  if (cluster.tls == nullptr || cluster.protocol == ClusterConfig::Protocol::kHttp1) {
+    return absl::OkStatus();
+  }
+  const bool h2_only = cluster.protocol == ClusterConfig::Protocol::kHttp2;
+  if (SSL_CTX_set_alpn_protos(cluster.tls->context->native_handle(), h2_only ? kH2 : kH2Http11,
+                              h2_only ? sizeof(kH2) : sizeof(kH2Http11)) != 0) {
+    return Invalid(where + ": transport_socket", "ALPN cannot be set");
+  }
+  return absl::OkStatus();
+}
+
+// Cluster.typed_extension_protocol_options: HttpProtocolOptions with an
+// explicit HTTP/1.1 or HTTP/2 config, or auto_config (ALPN over TLS).
+// supported_fields refuses the sub-fields not read here.
+absl::Status BuildProtocolOptions(const std::string& where,
+                                  const envoy::config::cluster::v3::Cluster& cluster,
+                                  ClusterConfig& out) {
+  using envoy::extensions::upstreams::http::v3::HttpProtocolOptions;
+  const std::string at = where + ": typed_extension_protocol_options";
+  for (const auto& [key, any] : cluster.typed_extension_protocol_options()) {
+    if (key != kHttpProtocolOptionsKey) {
+      return Invalid(absl::StrCat(at, "['", key, "']"), "only HttpProtocolOptions is supported");
+    }
+    HttpProtocolOptions options;
+    if (!any.UnpackTo(&options)) {
+      return Invalid(absl::StrCat(at, "['", key, "']"), "not an HttpProtocolOptions");
+    }
+    const envoy::config::core::v3::Http2ProtocolOptions* h2 = nullptr;
+    if (options.has_explicit_http_config()) {
+      const auto& config = options.explicit_http_config();
+      if (config.has_http2_protocol_options()) {
+        out.protocol = ClusterConfig::Protocol::kHttp2;
+        h2 = &config.http2_protocol_options();
+      }
+    } else if (options.has_auto_config()) {
+      if (out.tls == nullptr) {
+        return Invalid(at + ".auto_config",
+                       "needs a TLS transport_socket (ALPN chooses the protocol)");
+      }
+      out.protocol = ClusterConfig::Protocol::kAuto;
+      h2 = &options.auto_config().http2_protocol_options();
+    } else {
+      return Invalid(at, "needs explicit_http_config or auto_config");
+    }
+    if (h2 != nullptr && h2->has_max_concurrent_streams()) {
+      out.max_concurrent_streams = h2->max_concurrent_streams().value();
+      if (out.max_concurrent_streams == 0) {
+        return Invalid(at + ".http2_protocol_options.max_concurrent_streams", "must be positive");
+      }
+    }
+  }
+  return OfferUpstreamAlpn(where, out);
+}
+
 bool HasTlsInspector(const envoy::config::listener::v3::Listener& l) {
   for (const auto& f : l.listener_filters()) {
     if (f.typed_config()
@@ -990,6 +1054,7 @@ absl::StatusOr<std::shared_ptr<const ClusterConfig>> BuildCluster(
   CW_RC_ASSIGN(out->outlier_detection, BuildOutlierDetection(where, cluster));
   CW_RC_ASSIGN(out->circuit_breakers, BuildCircuitBreakers(where, cluster));
   CW_RC_ASSIGN(out->tls, BuildClusterTls(where, cluster));
+  if (absl::Status s = BuildProtocolOptions(where, cluster, *out); !s.ok()) return s;
   if (cla == nullptr) return std::shared_ptr<const ClusterConfig>(std::move(out));
   for (int l = 0; l < cla->endpoints_size(); ++l) {
     const auto& loc = cla->endpoints(l);

@@ -736,5 +736,59 @@ TEST(BuildConfigTest, ValidConfiguredHeadersAndRewritesAreKept) {
   EXPECT_EQ(r.request_headers.remove, std::vector<std::string>{"x-secret"});
 }
 
+// typed_extension_protocol_options: the protocol to the endpoints.
+absl::StatusOr<std::shared_ptr<const ClusterConfig>> BuildProtocolCluster(bool tls,
+                                                                          const std::string& opts) {
+  std::string text = R"pb(name: "api" type: EDS)pb";
+  if (tls) {
+    text += R"pb(transport_socket {
+                   name: "envoy.transport_sockets.tls"
+                   typed_config {
+                     [type.googleapis.com/
+                      envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext] {}
+                   }
+                 })pb";
+  }
+  text +=
+      R"pb(typed_extension_protocol_options {
+             key: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+             value {
+               [type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] {)pb" +
+      opts + "}}}";
+  return BuildCluster(ParseText<Cluster>(text), nullptr);
+}
+
+TEST(BuildConfigTest, UpstreamProtocolFromHttpProtocolOptions) {
+  auto none = BuildCluster(ParseText<Cluster>(R"pb(name: "api" type: EDS)pb"), nullptr);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ((*none)->protocol, ClusterConfig::Protocol::kHttp1);
+
+  auto h2 = BuildProtocolCluster(
+      false,
+      "explicit_http_config { http2_protocol_options { max_concurrent_streams { value: 9 } } }");
+  ASSERT_TRUE(h2.ok()) << h2.status();
+  EXPECT_EQ((*h2)->protocol, ClusterConfig::Protocol::kHttp2);
+  EXPECT_EQ((*h2)->max_concurrent_streams, 9u);
+
+  auto h1 = BuildProtocolCluster(false, "explicit_http_config { http_protocol_options {} }");
+  ASSERT_TRUE(h1.ok()) << h1.status();
+  EXPECT_EQ((*h1)->protocol, ClusterConfig::Protocol::kHttp1);
+
+  const std::string automatic =
+      "auto_config { http_protocol_options {} http2_protocol_options {} }";
+  auto with_tls = BuildProtocolCluster(true, automatic);
+  ASSERT_TRUE(with_tls.ok()) << with_tls.status();
+  EXPECT_EQ((*with_tls)->protocol, ClusterConfig::Protocol::kAuto);
+
+  auto clear = BuildProtocolCluster(false, automatic);
+  EXPECT_THAT(std::string(clear.status().message()),
+              HasSubstr("cluster 'api': typed_extension_protocol_options.auto_config: needs a TLS "
+                        "transport_socket"));
+  auto zero = BuildProtocolCluster(
+      false, "explicit_http_config { http2_protocol_options { max_concurrent_streams {} } }");
+  EXPECT_THAT(std::string(zero.status().message()),
+              HasSubstr("http2_protocol_options.max_concurrent_streams: must be positive"));
+}
+
 }  // namespace
 }  // namespace causeway::proxy

@@ -257,6 +257,15 @@ struct ClusterConfig {
   // transport_socket with an UpstreamTlsContext: connections to the
   // endpoints speak TLS (nullptr: clear text).
   std::shared_ptr<const UpstreamTls> tls;
+  // typed_extension_protocol_options' HttpProtocolOptions: the protocol the
+  // proxy speaks to the endpoints. kAuto (TLS only) lets ALPN choose per
+  // connection between h2 and http/1.1 (proxy/upstream/http2_upstream.h).
+  enum class Protocol { kHttp1, kHttp2, kAuto };
+  Protocol protocol = Protocol::kHttp1;
+  // http2_protocol_options.max_concurrent_streams: streams per HTTP/2
+  // connection at most, below the peer's SETTINGS_MAX_CONCURRENT_STREAMS
+  // (0: the peer's alone).
+  uint32_t max_concurrent_streams = 0;
 
   // The load balancer keeps each worker's pick state per id: a cluster is
   // not modified once it has served a pick (a change is a new ClusterConfig).

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "envoy/config/route/v3/route_components.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
@@ -38,6 +39,8 @@ constexpr absl::string_view kUpstreamTlsType =
     "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
 constexpr absl::string_view kDownstreamTlsType =
     "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
+constexpr absl::string_view kHttpProtocolOptionsType =
+    "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 constexpr absl::string_view kTlsInspectorType =
     "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
 
@@ -333,7 +336,28 @@ void AddClusterRules(RuleBook& book) {
       {"circuit_breakers", kMsg},   // upstream/circuit_breaker.h
       {"health_checks", kMsg},      // upstream/health_checker.h
       {"transport_socket", kMsg},   // config/tls_context.h
+      // HttpProtocolOptions: HTTP/2 to the endpoints (upstream/http2_upstream.h).
+      {"typed_extension_protocol_options", kMsg},
   }};
+  book["envoy.config.cluster.v3.Cluster.TypedExtensionProtocolOptionsEntry"] = {{
+      {"key"},  // build_config: the HttpProtocolOptions name only
+      {"value", kAny, {kHttpProtocolOptionsType}},
+  }};
+  book[std::string(kHttpProtocolOptionsType)] = {{
+      {"explicit_http_config", kMsg}, {"auto_config", kMsg},  // build_config: with TLS only
+  }};
+  book[absl::StrCat(kHttpProtocolOptionsType, ".ExplicitHttpConfig")] = {{
+      {"http_protocol_options", kMsg},
+      {"http2_protocol_options", kMsg},
+  }};
+  book[absl::StrCat(kHttpProtocolOptionsType, ".AutoHttpConfig")] = {{
+      {"http_protocol_options", kMsg},
+      {"http2_protocol_options", kMsg},
+  }};
+  // Present to choose the protocol; none of their settings is implemented
+  // but the stream cap.
+  book["envoy.config.core.v3.Http1ProtocolOptions"] = {{}};
+  book["envoy.config.core.v3.Http2ProtocolOptions"] = {{{"max_concurrent_streams"}}};
   // One HTTP check; build_config refuses a second entry.
   book["envoy.config.core.v3.HealthCheck"] = {{
       {"timeout"},

@@ -5,6 +5,7 @@
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "support/proxy/test_protos.h"
@@ -440,6 +441,33 @@ TEST(SupportedFieldsTest, RouteFieldsNotImplementedAreRefusedByPath) {
       });
 }
 
+using HttpProtocolOptionsForFields = envoy::extensions::upstreams::http::v3::HttpProtocolOptions;
+
+void SetFieldsProtocolOptions(Cluster& c, const HttpProtocolOptionsForFields& options) {
+  (*c.mutable_typed_extension_protocol_options())
+      ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
+          .PackFrom(options);
+}
+
+TEST(SupportedFieldsTest, HttpProtocolOptionsTheProxyImplementsPass) {
+  HttpProtocolOptionsForFields h2;
+  h2.mutable_explicit_http_config()
+      ->mutable_http2_protocol_options()
+      ->mutable_max_concurrent_streams()
+      ->set_value(10);
+  HttpProtocolOptionsForFields h1;
+  h1.mutable_explicit_http_config()->mutable_http_protocol_options();
+  HttpProtocolOptionsForFields automatic;
+  automatic.mutable_auto_config()->mutable_http_protocol_options();
+  automatic.mutable_auto_config()->mutable_http2_protocol_options();
+  for (const auto& options : {h2, h1, automatic}) {
+    Cluster c = FieldsGoodCluster();
+    SetFieldsProtocolOptions(c, options);
+    absl::Status s = CheckSupportedFields("cluster 'api'", c);
+    EXPECT_TRUE(s.ok()) << s << " for " << options.ShortDebugString();
+  }
+}
+
 TEST(SupportedFieldsTest, ClusterFieldsNotImplementedAreRefusedByPath) {
   using C = Cluster;
   // A TLS field the proxy does not implement.
@@ -458,13 +486,39 @@ TEST(SupportedFieldsTest, ClusterFieldsNotImplementedAreRefusedByPath) {
           {"Cluster.transport_socket_matches",
            [](C& c) { c.add_transport_socket_matches()->set_name("tls"); },
            "cluster 'api': transport_socket_matches is not supported by causeway-proxy"},
-          {"Cluster.typed_extension_protocol_options",
+          {"Cluster.typed_extension_protocol_options of another type",
            [](C& c) {
              (*c.mutable_typed_extension_protocol_options())
                  ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
                      .set_type_url("x/y");
            },
-           "cluster 'api': typed_extension_protocol_options is not supported"},
+           "cluster 'api': typed_extension_protocol_options.value of type y is not supported"},
+          {"Http2ProtocolOptions.hpack_table_size",
+           [](C& c) {
+             HttpProtocolOptionsForFields options;
+             options.mutable_explicit_http_config()
+                 ->mutable_http2_protocol_options()
+                 ->mutable_hpack_table_size()
+                 ->set_value(0);
+             SetFieldsProtocolOptions(c, options);
+           },
+           "cluster 'api': typed_extension_protocol_options.value.explicit_http_config."
+           "http2_protocol_options.hpack_table_size is not supported"},
+          {"HttpProtocolOptions.common_http_protocol_options",
+           [](C& c) {
+             HttpProtocolOptionsForFields options;
+             options.mutable_common_http_protocol_options()->mutable_idle_timeout()->set_seconds(1);
+             SetFieldsProtocolOptions(c, options);
+           },
+           "typed_extension_protocol_options.value.common_http_protocol_options is not supported"},
+          {"AutoHttpConfig.http3_protocol_options",
+           [](C& c) {
+             HttpProtocolOptionsForFields options;
+             options.mutable_auto_config()->mutable_http3_protocol_options();
+             SetFieldsProtocolOptions(c, options);
+           },
+           "typed_extension_protocol_options.value.auto_config.http3_protocol_options is not "
+           "supported"},
           {"Cluster.lb_subset_config.fallback_policy ANY_ENDPOINT",
            [](C& c) {
              c.mutable_lb_subset_config()->set_fallback_policy(
