@@ -132,7 +132,7 @@ Catalog::~Catalog() { Close(); }
 absl::Status Catalog::Open() {
   CW_ASSIGN_OR_RETURN(store::Snapshot snapshot, store_->Load());
   {
-    std::unique_lock lock(state_mu_);
+    absl::MutexLock lock(&state_mu_);
     revision_ = snapshot.revision;
     objects_.clear();
     for (Object& o : snapshot.objects) {
@@ -146,21 +146,21 @@ absl::Status Catalog::Open() {
 
 void Catalog::Close() {
   {
-    std::lock_guard lock(queue_mu_);
+    absl::MutexLock lock(&queue_mu_);
     if (closing_ && !committer_.joinable()) return;
     closing_ = true;
+    queue_cv_.SignalAll();
   }
-  queue_cv_.notify_all();
   if (committer_.joinable()) committer_.join();
 }
 
 int64_t Catalog::Revision() const {
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   return revision_;
 }
 
 std::optional<Object> Catalog::Get(const ObjectKey& key) const {
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return std::nullopt;
   return it->second;
@@ -168,7 +168,7 @@ std::optional<Object> Catalog::Get(const ObjectKey& key) const {
 
 std::vector<Object> Catalog::List(Kind kind, const std::string& zone) const {
   std::vector<Object> out;
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   for (auto it = objects_.lower_bound(ObjectKey{kind, zone, ""});
        it != objects_.end() && it->first.kind == kind && (zone.empty() || it->first.zone == zone);
        ++it) {
@@ -179,7 +179,7 @@ std::vector<Object> Catalog::List(Kind kind, const std::string& zone) const {
 
 std::vector<Object> Catalog::ZoneObjects(const std::string& zone) const {
   std::vector<Object> out;
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   for (Kind kind : model::kAllKinds) {
     for (auto it = objects_.lower_bound(ObjectKey{kind, zone, ""});
          it != objects_.end() && it->first.kind == kind && it->first.zone == zone; ++it) {
@@ -191,7 +191,7 @@ std::vector<Object> Catalog::ZoneObjects(const std::string& zone) const {
 
 std::vector<model::Reference> Catalog::Referrers(const ObjectKey& key) const {
   std::vector<model::Reference> out;
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   for (Kind kind : kReferringKinds) {
     for (auto it = objects_.lower_bound(ObjectKey{kind, key.zone, ""});
          it != objects_.end() && it->first.kind == kind && it->first.zone == key.zone; ++it) {
@@ -205,30 +205,30 @@ std::vector<model::Reference> Catalog::Referrers(const ObjectKey& key) const {
 
 void Catalog::Read(
     const std::function<void(int64_t, const std::map<ObjectKey, Object>&)>& fn) const {
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   fn(revision_, objects_);
 }
 
 Catalog::Stats Catalog::stats() const {
-  std::lock_guard lock(stats_mu_);
+  absl::MutexLock lock(&stats_mu_);
   return stats_;
 }
 
 int Catalog::Subscribe(Listener fn) {
-  std::lock_guard lock(listeners_mu_);
+  absl::MutexLock lock(&listeners_mu_);
   int id = next_listener_id_++;
   listeners_[id] = std::move(fn);
   return id;
 }
 
 void Catalog::Unsubscribe(int id) {
-  std::lock_guard lock(listeners_mu_);
+  absl::MutexLock lock(&listeners_mu_);
   listeners_.erase(id);
 }
 
 void Catalog::Publish(const std::vector<store::Change>& changes) {
   if (changes.empty()) return;
-  std::lock_guard lock(listeners_mu_);
+  absl::MutexLock lock(&listeners_mu_);
   for (auto& [id, fn] : listeners_) fn(changes);
 }
 
@@ -240,11 +240,11 @@ absl::StatusOr<WriteResult> Catalog::Write(std::vector<Mutation> mutations,
   pending->actor = actor;
   auto future = pending->done.get_future();
   {
-    std::lock_guard lock(queue_mu_);
+    absl::MutexLock lock(&queue_mu_);
     if (closing_) return absl::UnavailableError("the hub is shutting down");
     queue_.push_back(pending);
+    queue_cv_.Signal();
   }
-  queue_cv_.notify_one();
   return future.get();
 }
 
@@ -252,8 +252,8 @@ void Catalog::CommitterLoop() {
   while (true) {
     std::vector<std::shared_ptr<Pending>> batch;
     {
-      std::unique_lock lock(queue_mu_);
-      queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      absl::MutexLock lock(&queue_mu_);
+      while (!closing_ && queue_.empty()) queue_cv_.Wait(&queue_mu_);
       if (queue_.empty() && closing_) return;
       // Bound the batch so one transaction stays short.
       while (!queue_.empty() && batch.size() < 1000) {
@@ -266,34 +266,22 @@ void Catalog::CommitterLoop() {
 }
 
 void Catalog::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
-  std::lock_guard commit_lock(commit_mu_);
+  absl::MutexLock commit_lock(&commit_mu_);
   absl::Status store_status;
   std::vector<store::Change> all;
   for (int attempt = 0; attempt < 5; ++attempt) {
     all.clear();
-    Overlay overlay(objects_);
-    int64_t base = revision_;
-    int64_t next = base + 1;
-    for (auto& p : batch) {
-      p->results.clear();
-      p->changes.clear();
-      auto changes = Validate(overlay, *p, &next, &p->results);
-      if (changes.ok()) {
-        overlay.AcceptRequest();
-        p->status = absl::OkStatus();
-        p->changes = std::move(*changes);
-        all.insert(all.end(), p->changes.begin(), p->changes.end());
-      } else {
-        overlay.RejectRequest();
-        p->status = changes.status();
-        p->results.clear();
-      }
+    int64_t base;
+    {
+      // Shared: only this thread (holding commit_mu_) changes the state.
+      absl::ReaderMutexLock state_lock(&state_mu_);
+      base = ValidateBatch(batch, &all);
     }
     store_status = all.empty() ? absl::OkStatus() : store_->Commit(base, all);
     if (store_status.code() != absl::StatusCode::kAborted) break;
     // Another hub wrote first: catch up and validate the batch again.
     spdlog::info("catalog: revision moved under us (another hub wrote); catching up and retrying");
-    absl::Status refreshed = Refresh();
+    absl::Status refreshed = RefreshLocked();
     if (!refreshed.ok()) {
       store_status = refreshed;
       break;
@@ -301,7 +289,7 @@ void Catalog::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   }
 
   if (store_status.ok() && !all.empty()) {
-    std::unique_lock lock(state_mu_);
+    absl::MutexLock lock(&state_mu_);
     for (const store::Change& c : all) {
       if (c.after) {
         objects_[c.key] = *c.after;
@@ -331,11 +319,34 @@ void Catalog::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
       p->done.set_value(std::move(result));
     }
   }
-  std::lock_guard lock(stats_mu_);
+  absl::MutexLock lock(&stats_mu_);
   stats_.writes_ok += ok;
   stats_.writes_failed += failed;
   stats_.batches += 1;
   stats_.changes += store_status.ok() ? all.size() : 0;
+}
+
+int64_t Catalog::ValidateBatch(std::vector<std::shared_ptr<Pending>>& batch,
+                               std::vector<store::Change>* all) {
+  Overlay overlay(objects_);
+  const int64_t base = revision_;
+  int64_t next = base + 1;
+  for (auto& p : batch) {
+    p->results.clear();
+    p->changes.clear();
+    auto changes = Validate(overlay, *p, &next, &p->results);
+    if (changes.ok()) {
+      overlay.AcceptRequest();
+      p->status = absl::OkStatus();
+      p->changes = std::move(*changes);
+      all->insert(all->end(), p->changes.begin(), p->changes.end());
+    } else {
+      overlay.RejectRequest();
+      p->status = changes.status();
+      p->results.clear();
+    }
+  }
+  return base;
 }
 
 absl::StatusOr<std::vector<store::Change>> Catalog::Validate(Overlay& overlay,
@@ -515,12 +526,13 @@ absl::StatusOr<std::vector<store::Change>> Catalog::Validate(Overlay& overlay,
   return changes;
 }
 
+// From a notification thread: commit_mu_ keeps batches and refreshes apart.
 absl::Status Catalog::Refresh() {
-  // Called from the committer (holding commit_mu_) or from a notification
-  // thread; the latter takes commit_mu_ so batches and refreshes never mix.
-  std::unique_lock<std::mutex> lock(commit_mu_, std::defer_lock);
-  const bool from_committer = std::this_thread::get_id() == committer_.get_id();
-  if (!from_committer) lock.lock();
+  absl::MutexLock lock(&commit_mu_);
+  return RefreshLocked();
+}
+
+absl::Status Catalog::RefreshLocked() {
   while (true) {
     int64_t since = Revision();
     absl::StatusOr<std::vector<store::Change>> read = store_->ChangesSince(since, 1000);
@@ -528,7 +540,7 @@ absl::Status Catalog::Refresh() {
     CW_ASSIGN_OR_RETURN(std::vector<store::Change> changes, std::move(read));
     if (changes.empty()) return absl::OkStatus();
     {
-      std::unique_lock state_lock(state_mu_);
+      absl::MutexLock state_lock(&state_mu_);
       for (const store::Change& c : changes) {
         if (c.after) {
           objects_[c.key] = *c.after;
@@ -560,7 +572,7 @@ absl::Status Catalog::Reload(int64_t behind) {
           .count();
   std::vector<store::Change> diff;
   {
-    std::unique_lock state_lock(state_mu_);
+    absl::MutexLock state_lock(&state_mu_);
     auto change = [&](const ObjectKey& key, store::Op op) -> store::Change& {
       store::Change& c = diff.emplace_back();
       c.revision = snapshot.revision;

@@ -9,20 +9,19 @@
 // Each request is atomic on its own: all of its mutations or none.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/time_source.h"
 #include "model/objects.h"
 #include "store/store.h"
@@ -99,7 +98,7 @@ class Catalog {
   // Catches up with changes committed by other hubs sharing the store (called
   // on a PostgreSQL notification, and before retrying a batch that lost a
   // race).
-  absl::Status Refresh();
+  absl::Status Refresh() ABSL_LOCKS_EXCLUDED(commit_mu_);
 
   // --- change feed ---------------------------------------------------------
   // `fn` is called on the committer thread with every published batch of
@@ -120,36 +119,47 @@ class Catalog {
   struct Pending;
   class Overlay;
 
-  void CommitterLoop();
-  void ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch);
+  void CommitterLoop() ABSL_LOCKS_EXCLUDED(queue_mu_);
+  void ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch)
+      ABSL_LOCKS_EXCLUDED(commit_mu_, state_mu_);
+  // Validates every request of `batch` in order against the current state;
+  // the accepted requests' changes go to `all`. Returns the base revision.
+  int64_t ValidateBatch(std::vector<std::shared_ptr<Pending>>& batch,
+                        std::vector<store::Change>* all) ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   absl::StatusOr<std::vector<store::Change>> Validate(Overlay& overlay, const Pending& request,
                                                       int64_t* next_revision,
                                                       std::vector<MutationResult>* results);
-  void Publish(const std::vector<store::Change>& changes);  // state_mu_ must not be held
-  // Refresh's way out when the log was compacted past `behind` (commit_mu_ held).
-  absl::Status Reload(int64_t behind);
+  void Publish(const std::vector<store::Change>& changes)
+      ABSL_LOCKS_EXCLUDED(state_mu_, listeners_mu_);
+  absl::Status RefreshLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
+  // RefreshLocked's way out when the log was compacted past `behind`.
+  absl::Status Reload(int64_t behind) ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
 
   store::Store* const store_;
   const TimeSource* const time_;
 
-  mutable std::shared_mutex state_mu_;
-  int64_t revision_ = 0;
-  std::map<model::ObjectKey, model::Object> objects_;
+  // Changed only by a holder of commit_mu_ (which also takes state_mu_ to
+  // write); readers take state_mu_ shared.
+  mutable absl::Mutex state_mu_;
+  int64_t revision_ ABSL_GUARDED_BY(state_mu_) = 0;
+  std::map<model::ObjectKey, model::Object> objects_ ABSL_GUARDED_BY(state_mu_);
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<std::shared_ptr<Pending>> queue_;
-  bool closing_ = false;
+  absl::Mutex queue_mu_;
+  absl::CondVar queue_cv_;
+  std::deque<std::shared_ptr<Pending>> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool closing_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::thread committer_;
 
-  std::mutex commit_mu_;  // one batch or refresh at a time
+  absl::Mutex commit_mu_;  // one batch or refresh at a time
 
-  mutable std::mutex listeners_mu_;
-  std::map<int, Listener> listeners_;
-  int next_listener_id_ = 1;
+  mutable absl::Mutex listeners_mu_;
+  std::map<int, Listener> listeners_ ABSL_GUARDED_BY(listeners_mu_);
+  int next_listener_id_ ABSL_GUARDED_BY(listeners_mu_) = 1;
 
-  mutable std::mutex stats_mu_;
-  Stats stats_;
+  mutable absl::Mutex stats_mu_;
+  Stats stats_ ABSL_GUARDED_BY(stats_mu_);
 };
 
 }  // namespace causeway::catalog

@@ -85,7 +85,7 @@ class AdsPoller {
   // can request work from a queue already shut down.
   void Shutdown() {
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (!thread_.joinable()) return;
       if (!shutdown_requested_) {
         shutdown_requested_ = true;
@@ -97,7 +97,7 @@ class AdsPoller {
 
   // Any thread: queue `snapshot` for this poller's streams of its zone.
   void Post(const std::shared_ptr<const ZoneSnapshot>& snapshot) {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_) return;
     auto& slot = pending_[snapshot->zone()];
     if (!slot || slot->sequence() < snapshot->sequence()) slot = snapshot;
@@ -107,14 +107,14 @@ class AdsPoller {
   // Any thread: end `stream` (if it still exists) with `why` on this
   // poller's thread, in the next delivery round.
   void PostEnd(std::weak_ptr<PolledStream> stream, grpc::Status why) {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_) return;
     pending_ends_.emplace_back(std::move(stream), std::move(why));
     ArmDelivery();
   }
 
-  // Poller thread only.
-  bool stopping() const { return stopping_; }
+  // Poller thread only: the only writer of stopping_, so it reads it unlocked.
+  bool stopping() const ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_; }
   void Add(const std::string& zone, PolledStream* stream) { by_zone_[zone].insert(stream); }
   void Remove(const std::string& zone, PolledStream* stream) {
     auto it = by_zone_.find(zone);
@@ -124,8 +124,7 @@ class AdsPoller {
   }
 
  private:
-  // With mu_ held.
-  void ArmDelivery() {
+  void ArmDelivery() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (deliver_armed_) return;
     deliver_armed_ = true;
     // A fired alarm is not set again: a fresh one per delivery round.
@@ -143,7 +142,7 @@ class AdsPoller {
     std::map<std::string, std::shared_ptr<const ZoneSnapshot>> pending;
     std::vector<std::pair<std::weak_ptr<PolledStream>, grpc::Status>> ends;
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       pending.swap(pending_);
       ends.swap(pending_ends_);
       deliver_armed_ = false;
@@ -162,7 +161,7 @@ class AdsPoller {
 
   void OnShutdown(bool) {
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       stopping_ = true;
     }
     cq_->Shutdown();
@@ -172,14 +171,15 @@ class AdsPoller {
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::thread thread_;
 
-  std::mutex mu_;  // guards the fields below that other threads touch
-  std::map<std::string, std::shared_ptr<const ZoneSnapshot>> pending_;
-  std::vector<std::pair<std::weak_ptr<PolledStream>, grpc::Status>> pending_ends_;
-  bool deliver_armed_ = false;
-  std::unique_ptr<grpc::Alarm> deliver_alarm_;
-  bool shutdown_requested_ = false;
+  absl::Mutex mu_;  // guards the fields below that other threads touch
+  std::map<std::string, std::shared_ptr<const ZoneSnapshot>> pending_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<std::weak_ptr<PolledStream>, grpc::Status>> pending_ends_
+      ABSL_GUARDED_BY(mu_);
+  bool deliver_armed_ ABSL_GUARDED_BY(mu_) = false;
+  std::unique_ptr<grpc::Alarm> deliver_alarm_ ABSL_GUARDED_BY(mu_);
+  bool shutdown_requested_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Alarm shutdown_alarm_;
-  bool stopping_ = false;  // written under mu_ by the poller thread
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // written by the poller thread
 
   std::map<std::string, std::set<PolledStream*>> by_zone_;  // poller thread only
   MemberTag<AdsPoller> deliver_tag_{this, &AdsPoller::OnDeliver};
@@ -221,26 +221,26 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
 
   // --- AdsStream (any thread) ---
   nlohmann::json Status() override {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!session_) return nlohmann::json::object();
     nlohmann::json status = session_->Status();
     if (identity_) status["token"] = identity_->token;
     return status;
   }
   nlohmann::json AckedResources() override {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return session_ ? session_->AckedResources() : nlohmann::json::object();
   }
   std::string proxy() override {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return session_ ? session_->node().proxy : std::string();
   }
   std::string token_secret() override {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return secret_;
   }
   std::optional<StreamIdentity> identity() override {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return identity_;
   }
   void End(const absl::Status& why) override {
@@ -261,7 +261,7 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
     if (ending_ || broken_) return;
     AdsSession::Outbox out;
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       session_->OnSnapshot(snapshot, &out);
     }
     Enqueue(&out);
@@ -278,7 +278,7 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
     }
     if (!poller_->stopping()) Listen(poller_);  // the next stream
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       session_.emplace(kDelta ? AdsSession::Variant::kDelta : AdsSession::Variant::kStateOfTheWorld,
                        context_.peer(), service()->time(), service()->metrics());
     }
@@ -307,7 +307,7 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
     if (!secret.ok()) return secret.status();
     auto identity = authenticator->Authenticate(*secret);
     if (!identity.ok()) return identity.status();
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     secret_ = *std::move(secret);
     identity_ = *std::move(identity);
     return absl::OkStatus();
@@ -348,7 +348,7 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
 
   // The request just parsed, through the session.
   absl::Status Handle(AdsSession::Outbox* out) {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!session_->identified()) {
       auto node = AdsSession::NodeOf(request_.node(), request_.has_node());
       if (!node.ok()) return node.status();
@@ -436,10 +436,10 @@ class AdsCall final : public PolledStream, public std::enable_shared_from_this<A
   grpc::ServerContext context_;
   grpc::ServerAsyncReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer> stream_;
 
-  std::mutex mu_;  // guards session_, secret_ and identity_ (read from other threads)
-  std::optional<AdsSession> session_;
-  std::string secret_;
-  std::optional<StreamIdentity> identity_;
+  absl::Mutex mu_;  // session_, secret_ and identity_ are read from other threads
+  std::optional<AdsSession> session_ ABSL_GUARDED_BY(mu_);
+  std::string secret_ ABSL_GUARDED_BY(mu_);
+  std::optional<StreamIdentity> identity_ ABSL_GUARDED_BY(mu_);
 
   // Poller thread only.
   grpc::ByteBuffer read_buffer_;
@@ -506,7 +506,7 @@ void AdsService::Shutdown() {
 absl::Status AdsService::Register(const std::string& zone,
                                   const std::shared_ptr<AdsStream>& stream) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (registered_ >= max_streams_) {
       return absl::ResourceExhaustedError(
           StrCat("the server is at its limit of ", max_streams_, " xDS streams; try another"));
@@ -519,7 +519,7 @@ absl::Status AdsService::Register(const std::string& zone,
 
 void AdsService::Unregister(const std::string& zone, const AdsStream* stream) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = streams_.find(zone);
     if (it == streams_.end()) return;
     registered_ -= static_cast<int>(it->second.erase(stream));
@@ -530,7 +530,7 @@ void AdsService::Unregister(const std::string& zone, const AdsStream* stream) {
 
 std::vector<std::shared_ptr<AdsStream>> AdsService::StreamsOf(const std::string& zone) const {
   std::vector<std::shared_ptr<AdsStream>> out;
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = streams_.find(zone);
   if (it == streams_.end()) return out;
   out.reserve(it->second.size());
@@ -542,7 +542,7 @@ void AdsService::RecheckTokens() {
   if (authenticator_ == nullptr) return;
   std::vector<std::shared_ptr<AdsStream>> all;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (const auto& [zone, streams] : streams_) {
       for (const auto& [ptr, stream] : streams) all.push_back(stream);
     }

@@ -14,11 +14,12 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/time_source.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "nlohmann/json.hpp"
@@ -109,9 +110,10 @@ class AdsService {
   GrpcService grpc_service_;
   std::vector<std::unique_ptr<AdsPoller>> pollers_;
 
-  mutable std::mutex mu_;
-  std::map<std::string, std::map<const AdsStream*, std::shared_ptr<AdsStream>>> streams_;
-  int registered_ = 0;  // streams in streams_
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::map<const AdsStream*, std::shared_ptr<AdsStream>>> streams_
+      ABSL_GUARDED_BY(mu_);
+  int registered_ ABSL_GUARDED_BY(mu_) = 0;  // streams in streams_
 };
 
 }  // namespace causeway::xds

@@ -89,21 +89,22 @@ absl::Status XdsServer::Start(const std::string& listen_addr) {
 }
 
 void XdsServer::RecheckTokens() {
-  std::unique_lock lock(recheck_mu_);
-  while (!recheck_cv_.wait_for(lock, options_.auth_recheck, [this] { return recheck_stop_; })) {
-    lock.unlock();
+  recheck_mu_.Lock();
+  while (!recheck_mu_.AwaitWithTimeout(absl::Condition(&recheck_stop_),
+                                       absl::FromChrono(options_.auth_recheck))) {
+    recheck_mu_.Unlock();
     service_->RecheckTokens();
-    lock.lock();
+    recheck_mu_.Lock();
   }
+  recheck_mu_.Unlock();
 }
 
 void XdsServer::Stop() {
   if (recheck_thread_.joinable()) {
     {
-      std::lock_guard lock(recheck_mu_);
+      absl::MutexLock lock(&recheck_mu_);
       recheck_stop_ = true;
     }
-    recheck_cv_.notify_all();
     recheck_thread_.join();
   }
   if (cache_) cache_->Stop();

@@ -16,15 +16,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "catalog/catalog.h"
 #include "common/time_source.h"
 #include "nlohmann/json.hpp"
@@ -125,7 +125,7 @@ class XdsServer {
  private:
   void Init();
   // The re-check thread's loop (with an authenticator).
-  void RecheckTokens();
+  void RecheckTokens() ABSL_LOCKS_EXCLUDED(recheck_mu_);
 
   std::unique_ptr<ConfigSource> owned_source_;
   ConfigSource* const source_;
@@ -138,9 +138,8 @@ class XdsServer {
   int port_ = 0;
 
   std::thread recheck_thread_;
-  std::mutex recheck_mu_;
-  std::condition_variable recheck_cv_;
-  bool recheck_stop_ = false;
+  absl::Mutex recheck_mu_;
+  bool recheck_stop_ ABSL_GUARDED_BY(recheck_mu_) = false;
 };
 
 }  // namespace causeway::xds

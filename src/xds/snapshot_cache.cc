@@ -33,10 +33,9 @@ void SnapshotCache::Stop() {
     listener_id_ = 0;
   }
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -45,7 +44,7 @@ void SnapshotCache::Stop() {
 void SnapshotCache::OnChanges(const std::vector<std::string>& zones) {
   auto now = time_->Monotonic();
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (const auto& zone : zones) {
       auto [it, inserted] = pending_.try_emplace(zone, Pending{now, now});
       if (!inserted) {
@@ -56,18 +55,17 @@ void SnapshotCache::OnChanges(const std::vector<std::string>& zones) {
       }
     }
   }
-  cv_.notify_all();
 }
 
 std::shared_ptr<const ZoneSnapshot> SnapshotCache::Get(const std::string& zone) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = snapshots_.find(zone);
     if (it != snapshots_.end()) return it->second;
   }
-  std::lock_guard build(build_mu_);
+  absl::MutexLock build(&build_mu_);
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = snapshots_.find(zone);
     if (it != snapshots_.end()) return it->second;
   }
@@ -82,7 +80,7 @@ std::shared_ptr<const ZoneSnapshot> SnapshotCache::Get(const std::string& zone) 
 void SnapshotCache::SweepUnknownZones() {
   std::vector<std::string> gone;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (++unknown_since_sweep_ < kUnknownZonesBeforeSweep) return;
     unknown_since_sweep_ = 0;
     for (const auto& [zone, snapshot] : snapshots_) {
@@ -93,7 +91,7 @@ void SnapshotCache::SweepUnknownZones() {
   for (auto it = gone.begin(); it != gone.end();) {
     it = source_->HasZone(*it) ? gone.erase(it) : it + 1;
   }
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (const std::string& zone : gone) {
     auto it = snapshots_.find(zone);
     if (it == snapshots_.end() || it->second.use_count() != 1) continue;
@@ -104,18 +102,18 @@ void SnapshotCache::SweepUnknownZones() {
 }
 
 size_t SnapshotCache::size() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return snapshots_.size();
 }
 
 std::shared_ptr<const ZoneSnapshot> SnapshotCache::Peek(const std::string& zone) const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = snapshots_.find(zone);
   return it == snapshots_.end() ? nullptr : it->second;
 }
 
 uint64_t SnapshotCache::rebuilds() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return rebuilds_;
 }
 
@@ -125,7 +123,7 @@ std::shared_ptr<const ZoneSnapshot> SnapshotCache::Rebuild(
   std::shared_ptr<const ZoneSnapshot> previous;
   uint64_t sequence = 0;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = snapshots_.find(zone);
     if (it != snapshots_.end()) previous = it->second;
     sequence = next_sequence_++;
@@ -136,12 +134,19 @@ std::shared_ptr<const ZoneSnapshot> SnapshotCache::Rebuild(
   for (const auto& error : snapshot->errors()) {
     spdlog::warn("xds: zone {}: {}", zone, error);
   }
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   snapshots_[zone] = snapshot;
   built_at_[zone] = time_->Monotonic();
   ++rebuilds_;
   return snapshot;
 }
+
+bool SnapshotCache::LeadingOrStopping() const {
+  return stopping_ || std::any_of(pending_.begin(), pending_.end(),
+                                  [](const auto& p) { return p.second.leading; });
+}
+
+bool SnapshotCache::PendingOrStopping() const { return stopping_ || !pending_.empty(); }
 
 void SnapshotCache::Loop() {
   // Polls at a short interval rather than sleeping until a computed deadline
@@ -150,25 +155,23 @@ void SnapshotCache::Loop() {
   constexpr auto kTick = std::chrono::milliseconds(10);
   while (true) {
     {
-      std::unique_lock lock(mu_);
+      absl::MutexLock lock(&mu_);
       // A leading-edge change ends the wait at once.
-      cv_.wait_for(lock, kTick, [this] {
-        return stopping_ || std::any_of(pending_.begin(), pending_.end(),
-                                        [](const auto& p) { return p.second.leading; });
-      });
+      mu_.AwaitWithTimeout(absl::Condition(this, &SnapshotCache::LeadingOrStopping),
+                           absl::FromChrono(kTick));
       if (stopping_) return;
       if (pending_.empty()) {
-        cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+        mu_.Await(absl::Condition(this, &SnapshotCache::PendingOrStopping));
         if (stopping_) return;
         continue;
       }
     }
     std::vector<std::shared_ptr<const ZoneSnapshot>> built;
     {
-      std::lock_guard build(build_mu_);
+      absl::MutexLock build(&build_mu_);
       std::vector<std::pair<std::string, Pending>> ready;
       {
-        std::lock_guard lock(mu_);
+        absl::MutexLock lock(&mu_);
         auto now = time_->Monotonic();
         for (auto it = pending_.begin(); it != pending_.end();) {
           const Pending& p = it->second;

@@ -12,15 +12,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "catalog/catalog.h"
 #include "common/time_source.h"
 #include "xds/config_source.h"
@@ -48,7 +48,8 @@ class SnapshotCache {
   void Stop();
 
   // The zone's current snapshot, built now if the zone was never asked for.
-  std::shared_ptr<const ZoneSnapshot> Get(const std::string& zone);
+  std::shared_ptr<const ZoneSnapshot> Get(const std::string& zone)
+      ABSL_LOCKS_EXCLUDED(mu_, build_mu_);
   // Only if already built (status pages must not build snapshots).
   std::shared_ptr<const ZoneSnapshot> Peek(const std::string& zone) const;
 
@@ -67,11 +68,15 @@ class SnapshotCache {
   // those no stream holds.
   static constexpr int kUnknownZonesBeforeSweep = 256;
 
-  void OnChanges(const std::vector<std::string>& zones);
-  void SweepUnknownZones();
-  void Loop();
+  void OnChanges(const std::vector<std::string>& zones) ABSL_LOCKS_EXCLUDED(mu_);
+  void SweepUnknownZones() ABSL_EXCLUSIVE_LOCKS_REQUIRED(build_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  void Loop() ABSL_LOCKS_EXCLUDED(mu_, build_mu_);
+  // Conditions the loop waits on (Mutex::Await).
+  bool LeadingOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool PendingOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::shared_ptr<const ZoneSnapshot> Rebuild(const std::string& zone,
-                                              std::chrono::steady_clock::time_point change_time);
+                                              std::chrono::steady_clock::time_point change_time)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(build_mu_) ABSL_LOCKS_EXCLUDED(mu_);
 
   std::unique_ptr<ConfigSource> owned_source_;
   ConfigSource* const source_;
@@ -79,18 +84,19 @@ class SnapshotCache {
   const Options options_;
   const Callback on_snapshot_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, std::shared_ptr<const ZoneSnapshot>> snapshots_;
-  std::map<std::string, Pending> pending_;
-  std::map<std::string, std::chrono::steady_clock::time_point> built_at_;  // last rebuild
-  uint64_t next_sequence_ = 1;
-  uint64_t rebuilds_ = 0;
-  int unknown_since_sweep_ = 0;
-  bool stopping_ = false;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<const ZoneSnapshot>> snapshots_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Pending> pending_ ABSL_GUARDED_BY(mu_);
+  // When each zone was last rebuilt.
+  std::map<std::string, std::chrono::steady_clock::time_point> built_at_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t rebuilds_ ABSL_GUARDED_BY(mu_) = 0;
+  int unknown_since_sweep_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int listener_id_ = 0;
   std::thread thread_;
-  std::mutex build_mu_;  // one rebuild at a time, so sequences follow revisions
+  // One rebuild at a time, so sequences follow revisions; taken before mu_.
+  absl::Mutex build_mu_ ABSL_ACQUIRED_BEFORE(mu_);
 };
 
 }  // namespace causeway::xds
