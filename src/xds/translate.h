@@ -78,6 +78,10 @@ class ZoneIndex {
   // the same for every proxy that is served it.
   const std::vector<std::vector<std::string>>& SubsetKeysOf(std::string_view cluster) const;
 
+  // The intercepts of `cluster` that have a tunnel to send to, by name. Each
+  // also has its cluster ("intercept:NAME") among clusters().
+  const std::vector<model::Intercept>& InterceptsOfCluster(std::string_view cluster) const;
+
   const std::map<std::string, model::Proxy, std::less<>>& proxies() const { return proxies_; }
   const std::map<std::string, model::Domain, std::less<>>& domains() const { return domains_; }
   const std::map<std::string, model::Cluster, std::less<>>& clusters() const { return clusters_; }
@@ -90,6 +94,7 @@ class ZoneIndex {
   // Derived once in Build(): every proxy of the zone needs them.
   std::map<std::string, std::vector<model::Route>, std::less<>> routes_by_domain_;
   std::map<std::string, std::vector<std::vector<std::string>>, std::less<>> subset_keys_;
+  std::map<std::string, std::vector<model::Intercept>, std::less<>> intercepts_by_cluster_;
 };
 
 // What one proxy is served. Each vector is sorted by resource name.

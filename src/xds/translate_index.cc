@@ -5,6 +5,7 @@
 #include "common/status.h"
 #include "common/strings.h"
 #include "xds/translate.h"
+#include "xds/translate_internal.h"
 
 namespace causeway::xds {
 namespace {
@@ -50,6 +51,7 @@ void AddKeySets(const std::vector<model::Rule>& rules, KeySets* key_sets) {
 absl::StatusOr<ZoneIndex> ZoneIndex::Build(const ZoneView& zone) {
   ZoneIndex index;
   std::map<std::string, model::Route, std::less<>> routes;  // by name, to find duplicates
+  std::map<std::string, model::Intercept, std::less<>> intercepts;
   for (const model::Object& object : zone.objects) {
     switch (object.key.kind) {
       case model::Kind::kZone:
@@ -78,7 +80,20 @@ absl::StatusOr<ZoneIndex> ZoneIndex::Build(const ZoneView& zone) {
             object, model::ClusterFromObject, [](const model::Cluster& v) { return v.name; },
             &index.clusters_));
         break;
+      case model::Kind::kIntercept:
+        CW_RETURN_IF_ERROR(Insert(
+            object, model::InterceptFromObject, [](const model::Intercept& v) { return v.name; },
+            &intercepts));
+        break;
     }
+  }
+  // Only an intercept with a tunnel routes anything: without one there is
+  // nowhere to send the developer's requests, so they stay in the zone.
+  for (auto& [name, intercept] : intercepts) {  // by name
+    if (!intercept.tunnel) continue;
+    model::Cluster cluster = internal::InterceptCluster(intercept);
+    index.clusters_.emplace(cluster.name, std::move(cluster));
+    index.intercepts_by_cluster_[intercept.cluster].push_back(std::move(intercept));
   }
 
   KeySets key_sets;
@@ -131,6 +146,13 @@ const std::vector<model::Route>& ZoneIndex::RoutesOfDomain(std::string_view doma
   static const std::vector<model::Route> kNone;
   auto it = routes_by_domain_.find(domain);
   return it == routes_by_domain_.end() ? kNone : it->second;
+}
+
+const std::vector<model::Intercept>& ZoneIndex::InterceptsOfCluster(
+    std::string_view cluster) const {
+  static const std::vector<model::Intercept> kNone;
+  auto it = intercepts_by_cluster_.find(cluster);
+  return it == intercepts_by_cluster_.end() ? kNone : it->second;
 }
 
 const std::vector<std::vector<std::string>>& ZoneIndex::SubsetKeysOf(

@@ -55,4 +55,33 @@ void AddProtocolOptions(const model::Cluster& cluster, envoy::config::cluster::v
 void AddDownstreamTls(const std::vector<const model::Domain*>& domains,
                       envoy::config::listener::v3::Listener* listener);
 
+// --- intercepts (translate_intercept.cc) ------------------------------------
+
+// The cluster of an intercept's tunnel: "intercept:NAME". Object names never
+// hold ':', so it cannot clash with a Cluster of the zone.
+inline constexpr std::string_view kInterceptClusterPrefix = "intercept:";
+std::string InterceptClusterName(std::string_view intercept);
+
+// A full-match RE2 regex for a `baggage` header holding the list member
+// causeway-key=KEY (with or without properties, anywhere in the list).
+std::string BaggageKeyRegex(std::string_view key);
+
+// One Envoy route per carrier of the routing key, in this order: header
+// x-causeway-key, baggage entry causeway-key, cookie causeway-key.
+struct InterceptRule {
+  std::string carrier;  // "header" | "baggage" | "cookie": the route name's last part
+  model::Rule rule;
+};
+std::vector<InterceptRule> InterceptRules(const model::Intercept& intercept);
+
+// The intercepts (with a tunnel) of the clusters `route` sends to through its
+// own rules, its group's rules or its group's default; by cluster, then name.
+std::vector<const model::Intercept*> InterceptsOfRoute(const ZoneIndex& zone,
+                                                       const model::Route& route,
+                                                       const model::RouteGroup& group);
+
+// The cluster an intercept's routes send to: one instance, the tunnel's
+// address (none without a tunnel).
+model::Cluster InterceptCluster(const model::Intercept& intercept);
+
 }  // namespace causeway::xds::internal

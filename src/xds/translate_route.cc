@@ -207,6 +207,24 @@ absl::StatusOr<Route> MakeRoute(const ZoneIndex& zone, const model::Route& route
   return out;
 }
 
+// Before the route's own rules: for each intercept of a cluster the route
+// sends to, one Envoy route per carrier of the key, named
+// "ROUTE/intercept/NAME/CARRIER", with the route's prefix, retries and
+// timeout.
+absl::Status AddInterceptRoutes(const ZoneIndex& zone, const model::Route& route,
+                                const model::RouteGroup& group, VirtualHost* out) {
+  for (const model::Intercept* intercept : InterceptsOfRoute(zone, route, group)) {
+    for (const InterceptRule& r : InterceptRules(*intercept)) {
+      CW_ASSIGN_OR_RETURN(
+          *out->add_routes(),
+          MakeRoute(zone, route, group, &r.rule, r.rule.targets,
+                    StrCat(route.name, "/intercept/", intercept->name, "/", r.carrier),
+                    StrCat("Intercept \"", intercept->name, "\"")));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<const model::RouteGroup*> GroupOf(const ZoneIndex& zone, const model::Route& route) {
   const model::RouteGroup* group = zone.FindRouteGroup(route.route_group);
   if (group == nullptr) {
@@ -236,6 +254,7 @@ absl::Status AddRoutes(const ZoneIndex& zone, const model::Route& route, Virtual
     }
     return absl::OkStatus();
   };
+  CW_RETURN_IF_ERROR(AddInterceptRoutes(zone, route, *group, out));
   CW_RETURN_IF_ERROR(
       add_rules(route.rules, StrCat("Route \"", route.name, "\""), StrCat(route.name, "/")));
   CW_RETURN_IF_ERROR(add_rules(group->rules, StrCat("RouteGroup \"", group->name, "\""),
@@ -297,6 +316,9 @@ absl::Status CollectClusters(const ZoneIndex& zone, const model::Domain& domain,
     AddRuleClusters(route.rules, clusters);
     AddRuleClusters(group->rules, clusters);
     AddTargetClusters(group->default_targets, clusters);
+    for (const model::Intercept* intercept : InterceptsOfRoute(zone, route, *group)) {
+      clusters->insert(InterceptClusterName(intercept->name));
+    }
   }
   return absl::OkStatus();
 }
