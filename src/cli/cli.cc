@@ -53,8 +53,9 @@ absl::StatusOr<std::unique_ptr<HubClient>> ConnectHub(const Globals& globals) {
 absl::StatusOr<model::Kind> KindArg(const std::string& text) {
   auto kind = model::ParseKind(text);
   if (!kind) {
-    return UsageError(StrCat("unknown kind \"", text,
-                             "\" (zones, proxies, domains, route-groups, routes, clusters)"));
+    return UsageError(
+        StrCat("unknown kind \"", text,
+               "\" (zones, proxies, domains, route-groups, routes, clusters, intercepts)"));
   }
   return *kind;
 }
@@ -122,6 +123,7 @@ void AddCliCommands(CLI::App& app) {
   AddCompletionCommand(app);
   AddTlsCommands(app);
   AddExplainCommand(app, &globals);
+  AddInterceptCommands(app, &globals);
 }
 
 std::optional<int> RejectUnknownVerb(const CLI::App& app, int argc, const char* const* argv) {

@@ -118,8 +118,8 @@ void AddReadCommands(CLI::App& app, Globals* globals) {
       "  causeway get proxy dev-proxy -z dev-local -o yaml\n"
       "  causeway get domains -o wide\n"
       "  causeway get routes -z dev-local -o yaml > routes.yaml   # apply -f reads it back\n"
-      "Kinds: zones, proxies, domains, route-groups (rg), routes, clusters; singular,\n"
-      "plural or CamelCase. Without -z: the context's zone, else every zone.");
+      "Kinds: zones, proxies, domains, route-groups (rg), routes, clusters, intercepts;\n"
+      "singular, plural or CamelCase. Without -z: the context's zone, else every zone.");
   get->add_option("kind", get_flags.kind, "Kind of object")->required();
   get->add_option("name", get_flags.name, "Object name (a domain's is HOST:PORT)");
   get->add_option("-z,--zone", get_flags.zone, "Zone");

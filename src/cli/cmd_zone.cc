@@ -29,6 +29,9 @@ absl::Status ExportZone(const Globals& globals, const ExportFlags& flags) {
   CW_ASSIGN_OR_RETURN(std::unique_ptr<HubClient> hub, ConnectHub(globals));
   std::vector<Json> documents;
   for (model::Kind kind : KindsInApplyOrder()) {
+    // Intercepts are leases of developers' laptops, not configuration: a
+    // zone recreated from the export must not route anyone's key.
+    if (kind == model::Kind::kIntercept) continue;
     if (kind == model::Kind::kZone) {
       CW_ASSIGN_OR_RETURN(Json zone, hub->GetObject({kind, flags.zone, flags.zone}));
       documents.push_back(model::PortableJson(zone));

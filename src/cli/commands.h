@@ -55,5 +55,6 @@ void AddAdminCommands(CLI::App& app, Globals* globals);       // history, token
 void AddCompletionCommand(CLI::App& app);                     // completion
 void AddTlsCommands(CLI::App& app);                           // tls init
 void AddExplainCommand(CLI::App& app, Globals* globals);      // explain
+void AddInterceptCommands(CLI::App& app, Globals* globals);   // intercepts
 
 }  // namespace causeway::cli

@@ -10,7 +10,7 @@
 namespace causeway::cli {
 namespace {
 
-constexpr std::string_view kKinds = "zones proxies domains route-groups routes clusters";
+constexpr std::string_view kKinds = "zones proxies domains route-groups routes clusters intercepts";
 
 // path ("", "get", "context use") → words completed after it.
 void Collect(CLI::App* app, const std::string& path, std::map<std::string, std::string>* words) {

@@ -198,6 +198,23 @@ absl::StatusOr<std::chrono::seconds> ParseSince(std::string_view text) {
   return std::chrono::seconds(absl::ToInt64Seconds(d));
 }
 
+std::string ExpiresIn(const Json& intercept, std::chrono::system_clock::time_point now) {
+  const Json& at = intercept.contains("expires_at") ? intercept["expires_at"] : Json();
+  if (!at.is_string()) return "<none>";
+  auto t = ParseTime(at.get<std::string>());
+  if (!t.ok()) return "<none>";
+  int64_t s = std::chrono::duration_cast<std::chrono::seconds>(*t - now).count();
+  if (s < 0) return "expired";
+  if (s < 120) return StrCat(s, "s");
+  return StrCat(s / 60, "m");
+}
+
+std::string TunnelState(const Json& intercept) {
+  const Json& tunnel = intercept.contains("tunnel") ? intercept["tunnel"] : Json();
+  if (!tunnel.is_object()) return "none";
+  return StrCat("via ", tunnel.value("proxy", ""), " (", tunnel.value("address", ""), ")");
+}
+
 std::vector<std::vector<std::string>> ObjectTable(model::Kind kind,
                                                   const std::vector<Json>& objects, bool wide,
                                                   bool with_zone,
@@ -228,6 +245,9 @@ std::vector<std::vector<std::string>> ObjectTable(model::Kind kind,
     case Kind::kCluster:
       header.insert(header.end(), {"INSTANCES"});
       if (wide) header.push_back("ENDPOINTS");
+      break;
+    case Kind::kIntercept:
+      header.insert(header.end(), {"CLUSTER", "KEY", "OWNER", "EXPIRES IN", "TUNNEL"});
       break;
   }
   header.push_back("AGE");
@@ -271,6 +291,13 @@ std::vector<std::vector<std::string>> ObjectTable(model::Kind kind,
       case Kind::kCluster:
         row.push_back(std::to_string(Size(o, "instances")));
         if (wide) row.push_back(Or(Endpoints(o.value("instances", Json::array()))));
+        break;
+      case Kind::kIntercept:
+        row.push_back(o.value("cluster", ""));
+        row.push_back(o.value("key", ""));
+        row.push_back(o.value("owner", ""));
+        row.push_back(ExpiresIn(o, now));
+        row.push_back(TunnelState(o));
         break;
     }
     row.push_back(FormatAge(o.value("created_at", ""), now));

@@ -55,6 +55,12 @@ absl::StatusOr<std::chrono::system_clock::time_point> ParseTime(std::string_view
 // "90s", "15m", "2h30m", "7d" → duration.
 absl::StatusOr<std::chrono::seconds> ParseSince(std::string_view text);
 
+// An intercept's lease as seen from `now`: "25s", "3m", "expired".
+std::string ExpiresIn(const nlohmann::json& intercept, std::chrono::system_clock::time_point now);
+// An intercept's tunnel: "none" until a proxy holds the developer's tunnel,
+// then "via PROXY (ADDRESS)".
+std::string TunnelState(const nlohmann::json& intercept);
+
 // The table for `objects` of `kind` (API JSON). `with_zone` adds a ZONE
 // column (listing across zones).
 std::vector<std::vector<std::string>> ObjectTable(model::Kind kind,

@@ -90,3 +90,35 @@ TEST(CellTextTest, Values) {
 
 }  // namespace
 }  // namespace causeway::cli
+
+namespace causeway::cli {
+namespace {
+
+TEST(InterceptTableTest, LeaseAndTunnelColumns) {
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1796637600));
+  Json live = {{"name", "ana-api"},
+               {"cluster", "api"},
+               {"key", "ana"},
+               {"owner", "ana-laptop"},
+               {"expires_at", "2026-12-07T10:00:25.000Z"},
+               {"created_at", "2026-12-07T09:59:55.000Z"}};
+  Json routed = live;
+  routed["name"] = "bo-api";
+  routed["expires_at"] = "2026-12-07T10:05:00.000Z";
+  routed["tunnel"] = {{"proxy", "edge"}, {"address", "10.0.0.7:15001"}};
+  Json expired = live;
+  expired["name"] = "old";
+  expired["expires_at"] = "2026-12-07T09:59:00.000Z";
+  auto rows = ObjectTable(model::Kind::kIntercept, {live, routed, expired}, false, false, now);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"NAME", "CLUSTER", "KEY", "OWNER", "EXPIRES IN",
+                                               "TUNNEL", "AGE"}));
+  EXPECT_EQ(rows[1],
+            (std::vector<std::string>{"ana-api", "api", "ana", "ana-laptop", "25s", "none", "5s"}));
+  EXPECT_EQ(rows[2][4], "5m");
+  EXPECT_EQ(rows[2][5], "via edge (10.0.0.7:15001)");
+  EXPECT_EQ(rows[3][4], "expired");
+}
+
+}  // namespace
+}  // namespace causeway::cli
