@@ -739,22 +739,18 @@ TEST(BuildConfigTest, ValidConfiguredHeadersAndRewritesAreKept) {
 // typed_extension_protocol_options: the protocol to the endpoints.
 absl::StatusOr<std::shared_ptr<const ClusterConfig>> BuildProtocolCluster(bool tls,
                                                                           const std::string& opts) {
-  std::string text = R"pb(name: "api" type: EDS)pb";
+  std::string text = "name: 'api' type: EDS\n";
   if (tls) {
-    text += R"pb(transport_socket {
-                   name: "envoy.transport_sockets.tls"
-                   typed_config {
-                     [type.googleapis.com/
-                      envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext] {}
-                   }
-                 })pb";
+    text +=
+        "transport_socket { name: 'envoy.transport_sockets.tls' typed_config { "
+        "[type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext] {} "
+        "} }\n";
   }
   text +=
-      R"pb(typed_extension_protocol_options {
-             key: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
-             value {
-               [type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] {)pb" +
-      opts + "}}}";
+      "typed_extension_protocol_options { key: "
+      "'envoy.extensions.upstreams.http.v3.HttpProtocolOptions' value { "
+      "[type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] { " +
+      opts + " } } }";
   return BuildCluster(ParseText<Cluster>(text), nullptr);
 }
 

@@ -492,7 +492,7 @@ TEST(SupportedFieldsTest, ClusterFieldsNotImplementedAreRefusedByPath) {
                  ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
                      .set_type_url("x/y");
            },
-           "cluster 'api': typed_extension_protocol_options.value of type y is not supported"},
+           "cluster 'api': typed_extension_protocol_options[0].value of type y is not supported"},
           {"Http2ProtocolOptions.hpack_table_size",
            [](C& c) {
              HttpProtocolOptionsForFields options;
@@ -502,7 +502,7 @@ TEST(SupportedFieldsTest, ClusterFieldsNotImplementedAreRefusedByPath) {
                  ->set_value(0);
              SetFieldsProtocolOptions(c, options);
            },
-           "cluster 'api': typed_extension_protocol_options.value.explicit_http_config."
+           "cluster 'api': typed_extension_protocol_options[0].value.explicit_http_config."
            "http2_protocol_options.hpack_table_size is not supported"},
           {"HttpProtocolOptions.common_http_protocol_options",
            [](C& c) {
@@ -510,14 +510,15 @@ TEST(SupportedFieldsTest, ClusterFieldsNotImplementedAreRefusedByPath) {
              options.mutable_common_http_protocol_options()->mutable_idle_timeout()->set_seconds(1);
              SetFieldsProtocolOptions(c, options);
            },
-           "typed_extension_protocol_options.value.common_http_protocol_options is not supported"},
+           "typed_extension_protocol_options[0].value.common_http_protocol_options is not "
+           "supported"},
           {"AutoHttpConfig.http3_protocol_options",
            [](C& c) {
              HttpProtocolOptionsForFields options;
              options.mutable_auto_config()->mutable_http3_protocol_options();
              SetFieldsProtocolOptions(c, options);
            },
-           "typed_extension_protocol_options.value.auto_config.http3_protocol_options is not "
+           "typed_extension_protocol_options[0].value.auto_config.http3_protocol_options is not "
            "supported"},
           {"Cluster.lb_subset_config.fallback_policy ANY_ENDPOINT",
            [](C& c) {
