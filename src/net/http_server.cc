@@ -566,7 +566,7 @@ bool HttpServer::CloseOldestIdle() {
   std::shared_ptr<Connection> victim;
   const int64_t waited_since = SteadyMs() - options_.idle_grace.count();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (auto& [id, conn] : connections_) {  // ids grow: oldest first
       if (conn->idle.load() && !conn->closing && conn->idle_since_ms.load() <= waited_since &&
           !HasUnreadBytes(conn->fd.load())) {
@@ -606,7 +606,7 @@ void HttpServer::AcceptFailed(const beast::error_code& ec) {
 }
 
 uint64_t HttpServer::Register(const std::shared_ptr<Connection>& conn) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   uint64_t id = next_id_++;
   connections_[id] = conn;
   ++active_;
@@ -614,15 +614,14 @@ uint64_t HttpServer::Register(const std::shared_ptr<Connection>& conn) {
 }
 
 void HttpServer::Unregister(uint64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   connections_.erase(id);
   --active_;
-  cv_.notify_all();
 }
 
 void HttpServer::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (shut_down_) return;
     shut_down_ = true;
   }
@@ -634,7 +633,7 @@ void HttpServer::Shutdown() {
   });
   std::vector<std::shared_ptr<Connection>> conns;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (auto& [id, conn] : connections_) conns.push_back(conn);
   }
   // Idle keep-alive connections are closed now; busy ones close after their
@@ -646,8 +645,11 @@ void HttpServer::Shutdown() {
     });
   }
   {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!cv_.wait_for(lock, options_.shutdown_grace, [this] { return active_.load() == 0; })) {
+    // Unregister changes active_ under mu_, which wakes this wait.
+    absl::MutexLock lock(&mu_);
+    auto none_active = [](std::atomic<int>* active) { return active->load() == 0; };
+    if (!mu_.AwaitWithTimeout(absl::Condition(+none_active, &active_),
+                              absl::FromChrono(options_.shutdown_grace))) {
       spdlog::warn("{} connections still open after the shutdown grace period", active_.load());
     }
   }

@@ -14,18 +14,18 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/steady_timer.hpp"
@@ -84,7 +84,7 @@ class HttpServer {
   int port() const { return port_; }
   // Graceful stop; idempotent. Returns when every connection is closed (or
   // the grace period ran out) and the threads are joined.
-  void Shutdown();
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
   int active_connections() const { return active_.load(); }
   // New connections answered 503 at the limit; idle ones closed to make room.
@@ -103,10 +103,10 @@ class HttpServer {
   void Serve(boost::asio::ip::tcp::socket socket,
              boost::asio::strand<boost::asio::io_context::executor_type> strand);
   void Refuse(boost::asio::ip::tcp::socket socket);
-  bool CloseOldestIdle();
+  bool CloseOldestIdle() ABSL_LOCKS_EXCLUDED(mu_);
   void AcceptFailed(const boost::system::error_code& ec);
-  uint64_t Register(const std::shared_ptr<Connection>& conn);
-  void Unregister(uint64_t id);
+  uint64_t Register(const std::shared_ptr<Connection>& conn) ABSL_LOCKS_EXCLUDED(mu_);
+  void Unregister(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
 
   const Options options_;
   const Router router_;
@@ -130,11 +130,10 @@ class HttpServer {
   std::chrono::steady_clock::time_point last_accept_error_log_{};
   std::chrono::steady_clock::time_point last_refusal_log_{};
   std::atomic<int> streams_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<uint64_t, std::shared_ptr<Connection>> connections_;
-  uint64_t next_id_ = 1;
-  bool shut_down_ = false;
+  absl::Mutex mu_;
+  std::map<uint64_t, std::shared_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace causeway::http

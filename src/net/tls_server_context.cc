@@ -14,11 +14,17 @@ absl::StatusOr<std::shared_ptr<TlsServerContext>> TlsServerContext::Load(
     std::string cert_file, std::string key_file, std::chrono::milliseconds check_interval) {
   std::shared_ptr<TlsServerContext> tls(
       new TlsServerContext(std::move(cert_file), std::move(key_file), check_interval));
-  tls->loaded_ = tls->Stat();
+  // Signed before the build: files replaced meanwhile are loaded at the next check.
+  Signature signature = tls->Stat();
   auto built = tls->Build();
   if (!built.ok()) return built.status();
-  tls->context_ = *std::move(built);
-  tls->next_check_ = std::chrono::steady_clock::now() + check_interval;
+  {
+    // Not shared yet; locked so that every write of these fields is.
+    absl::MutexLock lock(&tls->mu_);
+    tls->loaded_ = std::move(signature);
+    tls->context_ = *std::move(built);
+    tls->next_check_ = std::chrono::steady_clock::now() + check_interval;
+  }
   return tls;
 }
 
@@ -67,7 +73,7 @@ absl::StatusOr<std::shared_ptr<ssl::context>> TlsServerContext::Build() const {
 }
 
 std::shared_ptr<ssl::context> TlsServerContext::Current() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto now = std::chrono::steady_clock::now();
   if (now < next_check_) return context_;
   next_check_ = now + check_interval_;

@@ -13,10 +13,11 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "boost/asio/ssl/context.hpp"
 
 namespace causeway::http {
@@ -50,11 +51,12 @@ class TlsServerContext {
   const std::string cert_file_;
   const std::string key_file_;
   const std::chrono::milliseconds check_interval_;
-  std::mutex mu_;
-  std::shared_ptr<boost::asio::ssl::context> context_;
-  Signature loaded_;    // of the files behind context_
-  Signature rejected_;  // of files that did not load (not retried until they change)
-  std::chrono::steady_clock::time_point next_check_;
+  absl::Mutex mu_;
+  std::shared_ptr<boost::asio::ssl::context> context_ ABSL_GUARDED_BY(mu_);
+  Signature loaded_ ABSL_GUARDED_BY(mu_);  // of the files behind context_
+  // Of files that did not load (not retried until they change).
+  Signature rejected_ ABSL_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point next_check_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace causeway::http

@@ -49,10 +49,9 @@ HistoryCompactor::HistoryCompactor(Store* store, const TimeSource* time, Retenti
 
 HistoryCompactor::~HistoryCompactor() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  wake_.notify_all();
   thread_.join();
 }
 
@@ -77,16 +76,18 @@ absl::StatusOr<int64_t> HistoryCompactor::RunOnce() {
 }
 
 void HistoryCompactor::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    lock.unlock();
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+    }
     absl::StatusOr<int64_t> removed = RunOnce();
     if (!removed.ok()) {
       // The next wake tries again; the log only grows meanwhile.
       spdlog::warn("history: compacting the change log failed: {}", removed.status().ToString());
     }
-    lock.lock();
-    wake_.wait_for(lock, interval_, [this] { return stop_; });
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::FromChrono(interval_));
   }
 }
 

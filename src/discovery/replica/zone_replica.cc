@@ -6,7 +6,7 @@ ZoneReplica::ZoneReplica(std::string zone) : zone_(std::move(zone)) {}
 
 void ZoneReplica::ResetHub(std::vector<model::Object> objects, int64_t revision) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     std::map<model::ObjectKey, model::Object> fresh;
     for (auto& object : objects) {
       if (object.key.zone != zone_) continue;
@@ -40,7 +40,7 @@ void ZoneReplica::ApplyHub(const model::ObjectKey& key, std::optional<model::Obj
                            int64_t revision) {
   if (key.zone != zone_) return;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (after) {
       hub_[key] = *std::move(after);
     } else {
@@ -53,19 +53,19 @@ void ZoneReplica::ApplyHub(const model::ObjectKey& key, std::optional<model::Obj
 }
 
 int64_t ZoneReplica::hub_revision() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return hub_revision_;
 }
 
 bool ZoneReplica::hub_loaded() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return hub_loaded_;
 }
 
 void ZoneReplica::SetLocal(const ClusterSet& clusters) {
   std::set<std::string> names;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (const auto& [name, instances] : local_) names.insert(name);
   }
   for (const auto& [name, instances] : clusters) names.insert(name);
@@ -74,7 +74,7 @@ void ZoneReplica::SetLocal(const ClusterSet& clusters) {
 
 void ZoneReplica::UpdateLocal(const ClusterSet& clusters, const std::set<std::string>& changed) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     bool moved = false;
     for (const std::string& name : changed) {
       auto want = clusters.find(name);
@@ -116,7 +116,7 @@ void ZoneReplica::Restamp(const model::ObjectKey& key) {
 }
 
 size_t ZoneReplica::stamped_keys() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return stamps_.size();
 }
 
@@ -128,7 +128,7 @@ int64_t ZoneReplica::StampOf(const model::ObjectKey& key) const {
 xds::ZoneRead ZoneReplica::ReadZone(const std::string& zone, const WantFn& want) const {
   xds::ZoneRead out;
   if (zone != zone_) return out;
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (model::Kind kind : model::kAllKinds) {
     if (kind == model::Kind::kCluster) continue;
     for (auto it = hub_.lower_bound(model::ObjectKey{kind, zone_, ""});
@@ -171,28 +171,28 @@ xds::ZoneRead ZoneReplica::ReadZone(const std::string& zone, const WantFn& want)
 
 bool ZoneReplica::HasZone(const std::string& zone) const {
   if (zone != zone_) return false;
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return hub_.count(model::ObjectKey{model::Kind::kZone, zone_, zone_}) != 0;
 }
 
 int ZoneReplica::Subscribe(Listener fn) {
-  std::lock_guard lock(listeners_mu_);
+  absl::MutexLock lock(&listeners_mu_);
   int id = next_listener_++;
   listeners_[id] = std::move(fn);
   return id;
 }
 
 void ZoneReplica::Unsubscribe(int id) {
-  std::lock_guard notifying(notify_mu_);  // no call of it is running after this
-  std::lock_guard lock(listeners_mu_);
+  absl::MutexLock notifying(&notify_mu_);  // no call of it is running after this
+  absl::MutexLock lock(&listeners_mu_);
   listeners_.erase(id);
 }
 
 void ZoneReplica::Notify() {
-  std::lock_guard notifying(notify_mu_);
+  absl::MutexLock notifying(&notify_mu_);
   std::vector<Listener> listeners;
   {
-    std::lock_guard lock(listeners_mu_);
+    absl::MutexLock lock(&listeners_mu_);
     for (const auto& [id, fn] : listeners_) listeners.push_back(fn);
   }
   const std::vector<std::string> zones = {zone_};

@@ -12,12 +12,13 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "discovery/collector.h"
 #include "model/objects.h"
 #include "xds/config_source.h"
@@ -61,28 +62,28 @@ class ZoneReplica final : public xds::ConfigSource {
   size_t stamped_keys() const;
 
  private:
-  void Notify();
+  void Notify() ABSL_LOCKS_EXCLUDED(mu_, notify_mu_, listeners_mu_);
   model::ObjectKey ClusterKey(const std::string& name) const;
   // Gives `key` the next stamp, or forgets it when no layer holds it (call
-  // after changing the layers); mu_ held.
-  void Restamp(const model::ObjectKey& key);
-  int64_t StampOf(const model::ObjectKey& key) const;  // mu_ held
+  // after changing the layers).
+  void Restamp(const model::ObjectKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t StampOf(const model::ObjectKey& key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string zone_;
 
-  mutable std::mutex mu_;
-  std::map<model::ObjectKey, model::Object> hub_;
-  int64_t hub_revision_ = 0;
-  bool hub_loaded_ = false;
-  ClusterSet local_;
-  std::map<model::ObjectKey, int64_t> stamps_;
-  int64_t last_stamp_ = 0;
+  mutable absl::Mutex mu_;
+  std::map<model::ObjectKey, model::Object> hub_ ABSL_GUARDED_BY(mu_);
+  int64_t hub_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hub_loaded_ ABSL_GUARDED_BY(mu_) = false;
+  ClusterSet local_ ABSL_GUARDED_BY(mu_);
+  std::map<model::ObjectKey, int64_t> stamps_ ABSL_GUARDED_BY(mu_);
+  int64_t last_stamp_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Listeners are called outside mu_, one notification at a time.
-  std::mutex notify_mu_;
-  mutable std::mutex listeners_mu_;
-  std::map<int, Listener> listeners_;
-  int next_listener_ = 1;
+  absl::Mutex notify_mu_ ABSL_ACQUIRED_BEFORE(listeners_mu_);
+  mutable absl::Mutex listeners_mu_;
+  std::map<int, Listener> listeners_ ABSL_GUARDED_BY(listeners_mu_);
+  int next_listener_ ABSL_GUARDED_BY(listeners_mu_) = 1;
 };
 
 }  // namespace causeway::discovery

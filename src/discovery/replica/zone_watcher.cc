@@ -47,10 +47,9 @@ void ZoneWatcher::Start() {
 
 void ZoneWatcher::Stop() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -65,7 +64,7 @@ void ZoneWatcher::Run() {
   bool was_connected = false;
   for (;;) {
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (stopping_) return;
     }
     absl::Status status;
@@ -91,7 +90,7 @@ void ZoneWatcher::Run() {
       }
     }
     {
-      std::unique_lock lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (stopping_) return;
       if (options_.hub_failed && !relist_ && (was_connected || !status.ok())) {
         options_.hub_failed(url, status.ok() ? absl::UnavailableError("watch closed") : status);
@@ -104,8 +103,7 @@ void ZoneWatcher::Run() {
             backoff.count());
         was_connected = false;
       }
-      cv_.wait_for(lock, backoff, [this] { return stopping_; });
-      if (stopping_) return;
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::FromChrono(backoff))) return;
     }
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
@@ -196,7 +194,7 @@ absl::Status ZoneWatcher::Follow(HttpClient& client) {
   } disconnect{&connected_};
   for (;;) {
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (stopping_) return absl::OkStatus();
     }
     // Short reads so Stop() is noticed; the hub sends keep-alives every 15 s,

@@ -7,13 +7,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "discovery/replica/zone_replica.h"
 #include "net/http_client.h"
 
@@ -45,12 +45,12 @@ class ZoneWatcher {
   bool connected() const { return connected_.load(); }
 
  private:
-  void Run();
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
   // Lists the zone into the replica's hub layer.
   absl::Status Load(HttpClient& client);
   // Follows the watch from the replica's revision until the stream ends, an
   // error, or Stop().
-  absl::Status Follow(HttpClient& client);
+  absl::Status Follow(HttpClient& client) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status ApplyEvent(const std::string& data);
   HttpClient::Headers Auth() const;
 
@@ -63,9 +63,8 @@ class ZoneWatcher {
   // The hub answered 410 Gone: load the zone again before following (the
   // watch thread's own flag).
   bool relist_ = false;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

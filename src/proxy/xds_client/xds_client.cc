@@ -15,6 +15,8 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/logging.h"
 #include "common/strings.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
@@ -119,7 +121,7 @@ class XdsClient::Loop {
     Connect();
     while (true) {
       {
-        std::lock_guard lock(wake_mu_);
+        absl::MutexLock lock(&wake_mu_);
         if (stop_ && stream_ == nullptr) break;
       }
       void* tag = nullptr;
@@ -146,19 +148,19 @@ class XdsClient::Loop {
   // Any thread. The alarm wakes the loop at once; setting it under the lock
   // that guards the loop's exit keeps it from landing on a shut-down queue.
   void RequestStop() {
-    std::lock_guard lock(wake_mu_);
+    absl::MutexLock lock(&wake_mu_);
     if (stop_) return;
     stop_ = true;
     wake_alarm_.Set(&cq_, gpr_now(GPR_CLOCK_MONOTONIC), &wake_tag_);
   }
 
   Stats stats() const {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return stats_;
   }
 
   std::shared_ptr<const XdsResources> applied() const {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return published_applied_;
   }
 
@@ -288,7 +290,7 @@ class XdsClient::Loop {
     s->answered = true;
     backoff_.Reset();
     spdlog::info("xds: connected to {}", JsonEscape(options_.server));
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stats_.connected = true;
     ++stats_.connects;
   }
@@ -327,7 +329,7 @@ class XdsClient::Loop {
     state_.OnStreamEnd();
     stream_.reset();
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       stats_.connected = false;
       if (was_connected) ++stats_.disconnects;
       if (refused) ++stats_.auth_refusals;
@@ -394,7 +396,7 @@ class XdsClient::Loop {
 
   void Publish() {
     const auto& counters = state_.counters();
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stats_.updates_accepted = counters.accepted;
     stats_.updates_rejected = counters.rejected;
     stats_.applies = counters.applies;
@@ -420,14 +422,14 @@ class XdsClient::Loop {
   Clock::time_point next_token_check_{};
   bool rotating_ = false;  // the stream is being replaced for a new token
 
-  std::mutex wake_mu_;
-  std::atomic<bool> stop_{false};
-  grpc::Alarm wake_alarm_;  // after cq_: destroyed first
+  absl::Mutex wake_mu_;
+  std::atomic<bool> stop_{false};                     // set under wake_mu_; read anywhere
+  grpc::Alarm wake_alarm_ ABSL_GUARDED_BY(wake_mu_);  // after cq_: destroyed first
   char wake_tag_ = 0;
 
-  mutable std::mutex mu_;
-  Stats stats_;
-  std::shared_ptr<const XdsResources> published_applied_;
+  mutable absl::Mutex mu_;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const XdsResources> published_applied_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::Status XdsClient::CheckOptions(const Options& options) {
