@@ -56,6 +56,8 @@ absl::Status HubServer::Start() {
                options_.compaction_interval.count());
   compactor_ = std::make_unique<store::HistoryCompactor>(
       store_.get(), time_, options_.history_retention, options_.compaction_interval);
+  intercept_sweeper_ = std::make_unique<InterceptSweeper>(catalog_.get(), time_);
+  intercept_sweeper_->Start(options_.intercept_sweep_interval);
   CW_RETURN_IF_ERROR(hub::auth::EnsureAdminToken(store_.get(), options_.data_dir, time_));
   authenticator_ = std::make_unique<hub::auth::Authenticator>(store_.get(), time_);
 
@@ -191,6 +193,8 @@ void HubServer::Shutdown() {
     xds_->Stop();
     xds_.reset();
   }
+  // It writes through the catalog: stopped while the catalog is open.
+  intercept_sweeper_.reset();
   // Writes the pending last-used times while the store is still open.
   authenticator_.reset();
   if (catalog_) catalog_->Close();

@@ -15,6 +15,7 @@
 #include "hub/api/metrics.h"
 #include "hub/auth/authenticator.h"
 #include "net/http_server.h"
+#include "serve/intercept_sweeper.h"
 #include "serve/xds_stream_authenticator.h"
 #include "store/history_compactor.h"
 #include "store/store.h"
@@ -59,6 +60,9 @@ struct HubOptions {
   // everything) and how often the compactor wakes to enforce it.
   store::Retention history_retention{.max_age_ms = int64_t{7} * 24 * 3600 * 1000};
   std::chrono::milliseconds compaction_interval = std::chrono::minutes(1);
+  // How often expired intercepts are looked for: leases are seconds long,
+  // and the look is a walk over the intercepts in memory.
+  std::chrono::milliseconds intercept_sweep_interval = std::chrono::milliseconds(500);
 };
 
 class HubServer {
@@ -87,6 +91,7 @@ class HubServer {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<store::HistoryCompactor> compactor_;
+  std::unique_ptr<InterceptSweeper> intercept_sweeper_;
   std::unique_ptr<hub::auth::Authenticator> authenticator_;
   hub::api::RequestMetrics metrics_;
   std::atomic<int> watch_streams_{0};
