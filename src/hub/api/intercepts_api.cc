@@ -81,7 +81,9 @@ absl::Status SettleHubFields(const Principal& p, const ObjectKey& key,
   if (IsAdmin(p)) return absl::OkStatus();
   std::optional<model::InterceptTunnel> stored = live ? live->tunnel : std::nullopt;
   if (want->tunnel && want->tunnel != stored) {
-    return FieldError("tunnel", "is set by the hub (only an admin token may write it)");
+    return absl::PermissionDeniedError(StrCat("tunnel: is set by the hub; token \"", p.name, "\" (",
+                                              auth::RoleName(p.role),
+                                              ") may not change it, only an admin token may"));
   }
   want->tunnel = stored;
   return absl::OkStatus();
