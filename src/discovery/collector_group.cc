@@ -10,7 +10,11 @@ void CollectorGroup::Add(std::unique_ptr<Collector> collector) {
 
 absl::Status CollectorGroup::Start(Callback on_change) {
   on_change_ = std::move(on_change);
-  latest_.assign(collectors_.size(), std::nullopt);
+  {
+    // Before the collectors start; locked so that every access of latest_ is.
+    absl::MutexLock lock(&mu_);
+    latest_.assign(collectors_.size(), std::nullopt);
+  }
   for (size_t i = 0; i < collectors_.size(); ++i) {
     absl::Status status =
         collectors_[i]->Start([this, i](Snapshot snapshot) { OnChange(i, std::move(snapshot)); });
@@ -27,7 +31,7 @@ void CollectorGroup::Stop() {
 }
 
 void CollectorGroup::OnChange(size_t index, Snapshot snapshot) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   // The clusters this collector's report moved: both sets are sorted by name.
   std::set<std::string> touched;
   static const ClusterSet kNone;

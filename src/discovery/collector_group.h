@@ -11,12 +11,13 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "discovery/collector.h"
 
 namespace causeway::discovery {
@@ -45,13 +46,13 @@ class CollectorGroup {
  private:
   void OnChange(size_t index, Snapshot snapshot);
   // merged_[name] from every collector's latest set; true if it moved.
-  bool Remerge(const std::string& name);
+  bool Remerge(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::vector<std::unique_ptr<Collector>> collectors_;
   Callback on_change_;
-  std::mutex mu_;
-  std::vector<std::optional<ClusterSet>> latest_;
-  ClusterSet merged_;
+  absl::Mutex mu_;
+  std::vector<std::optional<ClusterSet>> latest_ ABSL_GUARDED_BY(mu_);
+  ClusterSet merged_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace causeway::discovery

@@ -27,12 +27,12 @@ absl::StatusOr<std::shared_ptr<HubList>> HubList::Create(std::vector<std::string
 }
 
 std::string HubList::Current() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return urls_[current_];
 }
 
 uint64_t HubList::moves() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return moves_;
 }
 
@@ -42,7 +42,7 @@ bool HubList::IsHubFailure(const absl::Status& why) {
 
 void HubList::Failed(const std::string& url, const absl::Status& why) {
   if (urls_.size() < 2 || !IsHubFailure(why)) return;
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (urls_[current_] != url) return;
   current_ = (current_ + 1) % urls_.size();
   ++moves_;

@@ -10,12 +10,13 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 
 namespace causeway::discovery {
 
@@ -50,9 +51,9 @@ class HubList {
   explicit HubList(std::vector<std::string> urls) : urls_(std::move(urls)) {}
 
   const std::vector<std::string> urls_;
-  mutable std::mutex mu_;
-  size_t current_ = 0;
-  uint64_t moves_ = 0;
+  mutable absl::Mutex mu_;
+  size_t current_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t moves_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace causeway::discovery

@@ -63,7 +63,7 @@ bool RelayAuthenticator::Fresh(const Entry& entry) const {
 }
 
 void RelayAuthenticator::Store(const std::string& secret, IntrospectAnswer answer) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (cache_.size() >= options_.max_entries) {
     std::erase_if(cache_, [&](const auto& kv) { return !Fresh(kv.second); });
   }
@@ -76,13 +76,13 @@ void RelayAuthenticator::Store(const std::string& secret, IntrospectAnswer answe
 
 absl::StatusOr<IntrospectAnswer> RelayAuthenticator::Lookup(const std::string& secret) {
   auto cached = [&]() -> std::optional<IntrospectAnswer> {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = cache_.find(secret);
     if (it != cache_.end() && Fresh(it->second)) return it->second.answer;
     return std::nullopt;
   };
   if (auto answer = cached()) return *answer;
-  std::lock_guard ask(ask_mu_);
+  absl::MutexLock ask(&ask_mu_);
   if (auto answer = cached()) return *answer;  // asked while this call waited
   const auto now = time_->Monotonic();
   if (last_failure_ && now - *last_failure_ < kHubRetryGap) {

@@ -22,11 +22,12 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/time_source.h"
 #include "discovery/agent/proxy_reporter.h"
 #include "xds/stream_auth.h"
@@ -79,11 +80,11 @@ class RelayAuthenticator final : public xds::StreamAuthenticator {
   const Introspect introspect_;
   const TimeSource* const time_;
   const Options options_;
-  mutable std::mutex mu_;
-  std::map<std::string, Entry> cache_;  // by secret; in memory only
-  std::mutex ask_mu_;                   // one hub request at a time; guards the two below
-  std::optional<std::chrono::steady_clock::time_point> last_failure_;
-  std::string last_failure_message_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, Entry> cache_ ABSL_GUARDED_BY(mu_);  // by secret; in memory only
+  absl::Mutex ask_mu_ ABSL_ACQUIRED_BEFORE(mu_);             // one hub request at a time
+  std::optional<std::chrono::steady_clock::time_point> last_failure_ ABSL_GUARDED_BY(ask_mu_);
+  std::string last_failure_message_ ABSL_GUARDED_BY(ask_mu_);
 };
 
 }  // namespace causeway::discovery

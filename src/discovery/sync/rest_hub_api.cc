@@ -65,7 +65,7 @@ absl::StatusOr<HttpResponse> RestHubApi::Send(std::string_view method, const std
                                               HttpClient::Headers headers) {
   std::unique_ptr<HttpClient> client;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!idle_.empty()) {
       client = std::move(idle_.back());
       idle_.pop_back();
@@ -83,7 +83,7 @@ absl::StatusOr<HttpResponse> RestHubApi::Send(std::string_view method, const std
   if (!body.empty()) headers["Content-Type"] = "application/json";
   auto response = client->Send(method, target, body, headers);
   if (response.ok()) {  // a failed connection is dropped, not pooled
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     idle_.push_back(std::move(client));
   }
   return response;

@@ -10,10 +10,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "discovery/sync/hub_api.h"
 #include "model/objects.h"
 #include "net/http_client.h"
@@ -40,8 +41,8 @@ class RestHubApi final : public HubApi {
   const std::string token_;
   const std::string zone_;
   const std::string ca_file_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<HttpClient>> idle_;  // connections not in use
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<HttpClient>> idle_ ABSL_GUARDED_BY(mu_);  // connections not in use
 };
 
 // Parses a cluster as the REST API renders it ({"name", "version",

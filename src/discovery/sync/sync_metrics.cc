@@ -7,7 +7,7 @@ namespace causeway::discovery {
 
 void SyncMetrics::CountWrite(std::string_view op, std::chrono::steady_clock::duration latency) {
   const double seconds = std::chrono::duration<double>(latency).count();
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   (op == "delete" ? values_.deletes : values_.puts)++;
   values_.latency_count++;
   values_.latency_sum_seconds += seconds;
@@ -17,22 +17,22 @@ void SyncMetrics::CountWrite(std::string_view op, std::chrono::steady_clock::dur
 }
 
 void SyncMetrics::CountConflict() {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   values_.conflicts++;
 }
 
 void SyncMetrics::CountError() {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   values_.errors++;
 }
 
 SyncMetrics::Values SyncMetrics::values() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return values_;
 }
 
 std::string SyncMetrics::RenderPrometheus() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::string out;
   out += "# HELP causeway_agent_cluster_writes_total Cluster writes to the hub.\n";
   out += "# TYPE causeway_agent_cluster_writes_total counter\n";

@@ -5,8 +5,10 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace causeway::discovery {
 
@@ -29,9 +31,9 @@ class SyncMetrics {
  private:
   static constexpr std::array<double, 11> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                       0.5,   1,    2.5,   5,    10};
-  mutable std::mutex mu_;
-  Values values_;
-  std::array<uint64_t, kBuckets.size()> bucket_counts_{};
+  mutable absl::Mutex mu_;
+  Values values_ ABSL_GUARDED_BY(mu_);
+  std::array<uint64_t, kBuckets.size()> bucket_counts_ ABSL_GUARDED_BY(mu_){};
 };
 
 }  // namespace causeway::discovery

@@ -7,9 +7,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/logging.h"
 #include "common/strings.h"
 #include "proxy/app/admin.h"
@@ -43,12 +44,12 @@ void AddAll(const Map& map, std::vector<const Message*>& out) {
 class Current {
  public:
   void Set(const XdsResources& r) {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     resources_ = r;
     applied_ = true;
   }
   bool applied() const {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return applied_;
   }
   // Each cluster's endpoints with their counters ("host:port" as in the
@@ -56,7 +57,7 @@ class Current {
   nlohmann::json Clusters(
       const std::map<std::pair<std::string, std::string>, EndpointStatsRegistry::Values>& stats,
       const std::string& only) const {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [name, held] : resources_.clusters) {
       if (!only.empty() && name != only) continue;
@@ -92,9 +93,9 @@ class Current {
   }
 
  private:
-  mutable std::mutex mu_;
-  XdsResources resources_;
-  bool applied_ = false;
+  mutable absl::Mutex mu_;
+  XdsResources resources_ ABSL_GUARDED_BY(mu_);
+  bool applied_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Each endpoint's active health check on the /clusters page: "pending"

@@ -59,7 +59,7 @@ absl::Status StaticConfigWatcher::LoadAndApply() {
       status = absl::Status(status.code(), StrCat(path_, ": ", FromAbsl(status.message())));
     }
   }
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   fingerprint_ = fingerprint;
   if (status.ok()) {
     ++loads_;
@@ -80,19 +80,17 @@ void StaticConfigWatcher::Start() {
 
 void StaticConfigWatcher::Stop() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 void StaticConfigWatcher::Reload() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     reload_requested_ = true;
   }
-  cv_.notify_all();
 }
 
 void StaticConfigWatcher::Run() {
@@ -100,8 +98,9 @@ void StaticConfigWatcher::Run() {
     bool forced = false;
     std::string known;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, check_interval_, [this] { return stopping_ || reload_requested_; });
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(this, &StaticConfigWatcher::StoppingOrReloadRequested),
+                           absl::FromChrono(check_interval_));
       if (stopping_) return;
       forced = reload_requested_;
       reload_requested_ = false;
@@ -118,7 +117,7 @@ void StaticConfigWatcher::Run() {
 }
 
 nlohmann::json StaticConfigWatcher::Dump() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   nlohmann::json out = {{"mode", "static"},
                         {"file", path_},
                         {"loads", loads_},
@@ -129,12 +128,12 @@ nlohmann::json StaticConfigWatcher::Dump() const {
 }
 
 uint64_t StaticConfigWatcher::loads() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return loads_;
 }
 
 uint64_t StaticConfigWatcher::failures() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return failures_;
 }
 

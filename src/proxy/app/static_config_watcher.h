@@ -7,14 +7,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "nlohmann/json.hpp"
 #include "proxy/xds_client/resources.h"
 
@@ -44,23 +44,26 @@ class StaticConfigWatcher {
   uint64_t failures() const;
 
  private:
-  absl::Status LoadAndApply();
-  void Run();
+  absl::Status LoadAndApply() ABSL_LOCKS_EXCLUDED(mu_);
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
+  // What the loop waits for (Mutex::Await).
+  bool StoppingOrReloadRequested() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || reload_requested_;
+  }
 
   const std::string path_;
   const std::string proxy_name_;
   const Apply apply_;
   const std::chrono::milliseconds check_interval_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  bool reload_requested_ = false;
-  std::string fingerprint_;  // of the files last loaded (good or not)
-  uint64_t loads_ = 0;
-  uint64_t failures_ = 0;
-  int64_t loaded_at_ms_ = 0;  // wall clock of the last good load
-  std::string last_error_;    // of the last load, empty when it was good
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool reload_requested_ ABSL_GUARDED_BY(mu_) = false;
+  std::string fingerprint_ ABSL_GUARDED_BY(mu_);  // of the files last loaded (good or not)
+  uint64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t loaded_at_ms_ ABSL_GUARDED_BY(mu_) = 0;  // wall clock of the last good load
+  std::string last_error_ ABSL_GUARDED_BY(mu_);    // of the last load, empty when it was good
   std::thread thread_;
 };
 

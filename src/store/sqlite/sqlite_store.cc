@@ -80,7 +80,7 @@ SqliteStore::~SqliteStore() = default;
 
 SqliteStore::Reader::~Reader() {
   if (db_ == nullptr) return;
-  std::lock_guard<std::mutex> lock(store_->pool_mu_);
+  absl::MutexLock lock(&store_->pool_mu_);
   if (store_->idle_readers_.size() < kMaxIdleReaders) {
     store_->idle_readers_.push_back(std::move(db_));
   }
@@ -88,7 +88,7 @@ SqliteStore::Reader::~Reader() {
 
 absl::StatusOr<SqliteStore::Reader> SqliteStore::AcquireReader() {
   {
-    std::lock_guard<std::mutex> lock(pool_mu_);
+    absl::MutexLock lock(&pool_mu_);
     if (!idle_readers_.empty()) {
       std::unique_ptr<SqliteDb> db = std::move(idle_readers_.back());
       idle_readers_.pop_back();
@@ -185,7 +185,7 @@ absl::StatusOr<int64_t> SqliteStore::CompactedRevision() {
 
 absl::StatusOr<Compaction> SqliteStore::CompactChangelog(const Retention& retention, int64_t now_ms,
                                                          int64_t max_rows) {
-  std::lock_guard<std::mutex> lock(writer_mu_);
+  absl::MutexLock lock(&writer_mu_);
   Compaction result;
   SqliteDb& db = *writer_;
   CW_RETURN_IF_ERROR(InTransaction(db, "BEGIN IMMEDIATE", [&]() -> absl::Status {
@@ -219,16 +219,16 @@ absl::StatusOr<Compaction> SqliteStore::CompactChangelog(const Retention& retent
 
 absl::Status SqliteStore::Commit(int64_t expected_revision, const std::vector<Change>& changes) {
   CW_RETURN_IF_ERROR(internal::ValidateBatch(expected_revision, changes));
-  std::lock_guard<std::mutex> lock(writer_mu_);
+  absl::MutexLock lock(&writer_mu_);
   // IMMEDIATE takes the write lock up front, so the revision check and the
   // writes see the same state even with another process on the file.
-  return InTransaction(*writer_, "BEGIN IMMEDIATE",
-                       [&] { return CommitLocked(expected_revision, changes); });
+  SqliteDb& db = *writer_;
+  return InTransaction(db, "BEGIN IMMEDIATE",
+                       [&] { return CommitLocked(db, expected_revision, changes); });
 }
 
-absl::Status SqliteStore::CommitLocked(int64_t expected_revision,
+absl::Status SqliteStore::CommitLocked(SqliteDb& db, int64_t expected_revision,
                                        const std::vector<Change>& changes) {
-  SqliteDb& db = *writer_;
   CW_ASSIGN_OR_RETURN(int64_t revision, ReadRevision(db));
   if (revision != expected_revision)
     return internal::StaleRevisionError(expected_revision, revision);
@@ -280,7 +280,7 @@ absl::Status SqliteStore::CommitLocked(int64_t expected_revision,
 }
 
 absl::Status SqliteStore::CreateToken(const TokenRecord& token) {
-  std::lock_guard<std::mutex> lock(writer_mu_);
+  absl::MutexLock lock(&writer_mu_);
   CW_ASSIGN_OR_RETURN(SqliteQuery q,
                       writer_->Prepare(StrCat("INSERT INTO tokens (", kTokenColumns,
                                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")));
@@ -321,7 +321,7 @@ absl::StatusOr<std::optional<TokenRecord>> SqliteStore::FindTokenBySecretHash(
 }
 
 absl::Status SqliteStore::DeleteToken(const std::string& name) {
-  std::lock_guard<std::mutex> lock(writer_mu_);
+  absl::MutexLock lock(&writer_mu_);
   CW_ASSIGN_OR_RETURN(SqliteQuery q,
                       writer_->Prepare("DELETE FROM tokens WHERE name = ?1 RETURNING name"));
   q.Bind(1, name);
@@ -332,12 +332,12 @@ absl::Status SqliteStore::DeleteToken(const std::string& name) {
 
 absl::Status SqliteStore::TouchTokens(const std::vector<std::pair<std::string, int64_t>>& used) {
   if (used.empty()) return absl::OkStatus();
-  std::lock_guard<std::mutex> lock(writer_mu_);
-  return InTransaction(*writer_, "BEGIN IMMEDIATE", [&]() -> absl::Status {
+  absl::MutexLock lock(&writer_mu_);
+  SqliteDb& db = *writer_;
+  return InTransaction(db, "BEGIN IMMEDIATE", [&]() -> absl::Status {
     for (const auto& [name, time_ms] : used) {
-      CW_ASSIGN_OR_RETURN(SqliteQuery q,
-                          writer_->Prepare("UPDATE tokens SET last_used_at_ms = ?2 "
-                                           "WHERE name = ?1 AND last_used_at_ms < ?2"));
+      CW_ASSIGN_OR_RETURN(SqliteQuery q, db.Prepare("UPDATE tokens SET last_used_at_ms = ?2 "
+                                                    "WHERE name = ?1 AND last_used_at_ms < ?2"));
       q.Bind(1, name).Bind(2, time_ms);
       CW_RETURN_IF_ERROR(q.Run());
     }

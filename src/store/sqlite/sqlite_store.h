@@ -7,10 +7,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/store.h"
 
@@ -57,15 +58,18 @@ class SqliteStore final : public Store {
       : path_(std::move(path)), writer_(std::move(writer)) {}
 
   absl::StatusOr<Reader> AcquireReader();
-  absl::Status CommitLocked(int64_t expected_revision, const std::vector<Change>& changes);
+  // Writes `changes` through `db`, the writer, inside a transaction (writer_mu_
+  // held by the caller).
+  absl::Status CommitLocked(SqliteDb& db, int64_t expected_revision,
+                            const std::vector<Change>& changes);
 
   const std::string path_;
 
-  std::mutex writer_mu_;
-  std::unique_ptr<SqliteDb> writer_;  // guarded by writer_mu_
+  absl::Mutex writer_mu_;
+  const std::unique_ptr<SqliteDb> writer_ ABSL_PT_GUARDED_BY(writer_mu_);
 
-  std::mutex pool_mu_;
-  std::vector<std::unique_ptr<SqliteDb>> idle_readers_;  // guarded by pool_mu_
+  absl::Mutex pool_mu_;
+  std::vector<std::unique_ptr<SqliteDb>> idle_readers_ ABSL_GUARDED_BY(pool_mu_);
 };
 
 }  // namespace causeway::store
