@@ -9,6 +9,7 @@
 #include "proxy/server/immediate_io.h"
 #include "proxy/server/transport_io.h"
 #include "proxy/server/tunnel.h"
+#include "proxy/server/upstream_h2.h"
 
 namespace causeway::proxy {
 namespace asio = boost::asio;
@@ -62,33 +63,31 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
       TakeCircuitBreakerSlot(stats_ ? stats_->cluster : nullptr, cluster_.circuit_breakers,
                              CircuitBreakerResource::kPendingRequests, &pending_overflow);
   if (pending_overflow) co_return Result::kOverflow;
-  // An idle connection, or the first one another request releases or the
-  // pool opens (see ConnectionPool).
-  absl::StatusOr<std::unique_ptr<UpstreamConnection>> acquired = co_await worker_.pool().Acquire(
-      *endpoint_, cluster_.connect_timeout,
-      /*can_retry_stale=*/body.replayable && retry_.stale_retry_available(), cluster_.tls);
+  Result taken;
+  if (cluster_.protocol != ClusterConfig::Protocol::kHttp1) {
+    taken = co_await AcquireH2(body);
+  } else {
+    // An idle connection, or the first one another request releases or the
+    // pool opens (see ConnectionPool).
+    absl::StatusOr<std::unique_ptr<UpstreamConnection>> acquired = co_await worker_.pool().Acquire(
+        *endpoint_, cluster_.connect_timeout,
+        /*can_retry_stale=*/body.replayable && retry_.stale_retry_available(), cluster_.tls);
+    if (!acquired.ok()) {
+      CountError();
+      if (cluster_.tls != nullptr) NoteConnectFailure(acquired.status());
+      co_return Result::kConnectFailure;
+    }
+    taken = TakeConnection(*std::move(acquired));
+  }
   pending.Release();
-  if (!acquired.ok()) {
-    CountError();
-    if (cluster_.tls != nullptr) NoteConnectFailure(acquired.status());
-    co_return Result::kConnectFailure;
-  }
-  conn_ = *std::move(acquired);
-  if (down_.sink != nullptr) down_.sink->SetUpstream(&conn_->socket);
-  // The upstream may have closed a reused connection meanwhile, which earns
-  // the request one replay (RetryState::TakeStaleRetry).
-  reused_ = conn_->requests > 0 || conn_->parked;
-  if (conn_->stats == nullptr && stats_ != nullptr) {
-    stats_->active_connections.fetch_add(1, std::memory_order_relaxed);
-    conn_->stats = stats_;
-    if (!CountNewConnection()) co_return Result::kOverflow;
-  }
-  info_.upstream_address = conn_->peer;
+  if (taken != Result::kResponse) co_return taken;
   BeginActive();
   // Every co_await of a coroutine allocates its frame, so the common case
   // (a buffered body) is sent here and only a streamed one takes a call.
   boost::system::error_code ec;
-  if (body.replayable) {
+  if (body.replayable && h2_ != nullptr) {
+    std::tie(ec, std::ignore) = co_await WriteH2Body(down_.in.View().substr(0, body.buffered));
+  } else if (body.replayable) {
     // At once, resuming through the queue, at any load (Asio's own
     // async_write; why not WriteAll: immediate_io.h).
     std::array<asio::const_buffer, 2> bufs = {asio::buffer(down_.up_out),
@@ -107,6 +106,21 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
   co_return co_await AwaitHead();
 }
 
+UpstreamRequest::Result UpstreamRequest::TakeConnection(std::unique_ptr<UpstreamConnection> conn) {
+  conn_ = std::move(conn);
+  if (down_.sink != nullptr) down_.sink->SetUpstream(&conn_->socket);
+  // The upstream may have closed a reused connection meanwhile, which earns
+  // the request one replay (RetryState::TakeStaleRetry).
+  reused_ = conn_->requests > 0 || conn_->parked;
+  if (conn_->stats == nullptr && stats_ != nullptr) {
+    stats_->active_connections.fetch_add(1, std::memory_order_relaxed);
+    conn_->stats = stats_;
+    if (!CountNewConnection()) return Result::kOverflow;
+  }
+  info_.upstream_address = conn_->peer;
+  return Result::kResponse;
+}
+
 // The head, then the body as it arrives from the client. kResponse: sent,
 // or the head's write failed (`ec`).
 asio::awaitable<UpstreamRequest::Result> UpstreamRequest::SendStreamed(
@@ -118,9 +132,11 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::SendStreamed(
         co_await WriteAllTo(down_.socket, down_.tls.get(), asio::buffer(kContinue), down_.AtOnce());
     if (cec) co_return Result::kContinueFailed;
   }
-  std::tie(*ec, std::ignore) =
-      co_await AsyncWrite(conn_->socket, conn_->tls.get(), asio::buffer(down_.up_out));
-  if (*ec) co_return Result::kResponse;
+  if (h2_ == nullptr) {  // over HTTP/2 the head went with the stream's opening
+    std::tie(*ec, std::ignore) =
+        co_await AsyncWrite(conn_->socket, conn_->tls.get(), asio::buffer(down_.up_out));
+    if (*ec) co_return Result::kResponse;
+  }
   retry_.OnBodyStreamed();
   co_return co_await StreamBody();
 }
@@ -129,10 +145,9 @@ StreamIdleTimeout& UpstreamRequest::WatchStream() {
   if (stream_idle_ == nullptr) {
     const std::chrono::milliseconds idle =
         info_.listener != nullptr ? info_.listener->idle_timeout : std::chrono::milliseconds(0);
-    stream_idle_ =
-        std::make_unique<StreamIdleTimeout>(down_.time, IoContextOf(conn_->socket), idle);
+    stream_idle_ = std::make_unique<StreamIdleTimeout>(down_.time, IoContextOf(UpSocket()), idle);
   }
-  stream_idle_->Watch(&down_.socket, &conn_->socket, StreamIdleTimeout::Action::kCancel);
+  stream_idle_->Watch(&down_.socket, &UpSocket(), StreamIdleTimeout::Action::kCancel);
   return *stream_idle_;
 }
 
@@ -163,8 +178,10 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::StreamBody() {
     if (step.consumed > 0) {
       // Body loops go through the scheduler on every step (plain async
       // operations), so a long body cannot hold the worker: immediate_io.h.
-      auto [wec, w] = co_await AsyncWrite(conn_->socket, conn_->tls.get(),
-                                          asio::buffer(down_.in.data(), step.consumed));
+      auto [wec, w] = h2_ != nullptr
+                          ? co_await WriteH2Body(down_.in.View().substr(0, step.consumed))
+                          : co_await AsyncWrite(conn_->socket, conn_->tls.get(),
+                                                asio::buffer(down_.in.data(), step.consumed));
       if (guard.fired() != Fired::kNo) co_return BodyTimedOut(guard.fired());
       guard.Touch();
       down_.in.Consume(step.consumed);
@@ -197,8 +214,8 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::AwaitHead() {
   sent_ = down_.time.Monotonic();
   RetryState::TryDeadline deadline = retry_.OnRequestSent(sent_);
   per_try_ = deadline.per_try;
-  if (deadline.at) down_.watchdog.ArmAt(*deadline.at, &conn_->socket);
-  ByteBuffer& buf = conn_->buffer;
+  if (deadline.at) down_.watchdog.ArmAt(*deadline.at, &UpSocket());
+  ByteBuffer& buf = UpBuffer();
   bool too_large = false;
   while (true) {
     size_t n = http1::FindHeadEnd(buf.View(), &too_large);
@@ -221,8 +238,10 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::AwaitHead() {
     }
     if (too_large) co_return HeadMissing(true);
     char* dst = buf.Prepare(kReadChunk);
-    auto [ec, got] = co_await ReadSomeFrom(conn_->socket, conn_->tls.get(),
-                                           asio::buffer(dst, buf.writable()), down_.AtOnce());
+    auto [ec, got] = h2_ != nullptr
+                         ? co_await h2_->ReadSome(asio::buffer(dst, buf.writable()))
+                         : co_await ReadSomeFrom(conn_->socket, conn_->tls.get(),
+                                                 asio::buffer(dst, buf.writable()), down_.AtOnce());
     if (ec) co_return HeadMissing(false);
     buf.Commit(got);
   }
@@ -240,8 +259,8 @@ UpstreamRequest::Result UpstreamRequest::HeadMissing(bool too_large) {
   const bool timed_out = down_.watchdog.fired();
   down_.watchdog.Disarm();
   // A pooled connection closed while idle is no fault of the endpoint.
-  const bool stale = !timed_out && !too_large && reused_ && conn_->buffer.empty() &&
-                     retry_.stale_retry_available();
+  const bool stale =
+      !timed_out && !too_large && reused_ && UpBuffer().empty() && retry_.stale_retry_available();
   if (!stale) {
     CountError();
   } else if (stats_ != nullptr) {
@@ -259,22 +278,23 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardResponse(Mutati
   const bool close =
       must_close || resp.body == http1::BodyKind::kUntilClose || !down_.body_consumed;
   BuildDownstreamResponse(resp, down_.req.version_minor, close, muts, &down_.out);
-  conn_->buffer.Consume(head_size_);
+  ByteBuffer& buf = UpBuffer();
+  buf.Consume(head_size_);
   info_.status = resp.status;
   http1::BodyFramer framer(resp.body, resp.content_length);
-  http1::BodyFramer::Step step = framer.Feed(conn_->buffer.View());
+  http1::BodyFramer::Step step = framer.Feed(buf.View());
   Pump pump;
   pump.upstream_ok = !step.error;
   // A body still to come waits on both peers: a client that stops reading
   // or an upstream that stops sending is cut by the stream idle timeout.
   if (!framer.done() && !step.error) WatchStream();
   std::array<asio::const_buffer, 2> bufs = {asio::buffer(down_.out),
-                                            asio::buffer(conn_->buffer.data(), step.consumed)};
+                                            asio::buffer(buf.data(), step.consumed)};
   auto [ec, n] = down_.sink != nullptr
                      ? co_await down_.sink->WriteHead(
-                           down_.out, conn_->buffer.View().substr(0, step.consumed), framer.done())
+                           down_.out, buf.View().substr(0, step.consumed), framer.done())
                      : co_await WriteAllTo(down_.socket, down_.tls.get(), bufs, down_.AtOnce());
-  conn_->buffer.Consume(step.consumed);
+  buf.Consume(step.consumed);
   info_.bytes_sent += step.consumed;
   pump.downstream_ok = !ec;
   if (pump.downstream_ok && pump.upstream_ok && !framer.done()) {
@@ -290,7 +310,7 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardResponse(Mutati
     LogMidBodyFailure(pump, timed_out);
     co_return Ending{false, true};
   }
-  if (resp.keep_alive && framer.done() && conn_->buffer.empty() &&
+  if (h2_ == nullptr && resp.keep_alive && framer.done() && buf.empty() &&
       resp.body != http1::BodyKind::kUntilClose && conn_->socket.is_open()) {
     ++conn_->requests;
     if (down_.sink != nullptr) down_.sink->SetUpstream(nullptr);  // pooled: no longer its
@@ -321,11 +341,12 @@ void UpstreamRequest::LogMidBodyFailure(const Pump& pump, bool timed_out) {
 
 // The rest of the body: asynchronous operations (see StreamBody).
 asio::awaitable<void> UpstreamRequest::PumpResponseBody(http1::BodyFramer& framer, Pump& pump) {
-  ByteBuffer& buf = conn_->buffer;
+  ByteBuffer& buf = UpBuffer();
   while (pump.downstream_ok && pump.upstream_ok && !framer.done()) {
     char* dst = buf.Prepare(kReadChunk);
-    auto [ec, got] =
-        co_await AsyncReadSome(conn_->socket, conn_->tls.get(), asio::buffer(dst, buf.writable()));
+    auto [ec, got] = h2_ != nullptr ? co_await h2_->ReadSome(asio::buffer(dst, buf.writable()))
+                                    : co_await AsyncReadSome(conn_->socket, conn_->tls.get(),
+                                                             asio::buffer(dst, buf.writable()));
     if (stream_idle_->fired() != StreamIdleTimeout::Fired::kNo) {
       pump.idle = true;
       co_return;

@@ -6,6 +6,12 @@
 // response body is pumped to the client (or the tunnel takes over after a
 // 101). Whether a failed attempt is followed by another is the retry
 // state's call (retry_state.h), made by the caller.
+//
+// To an HTTP/2 cluster (or an auto one whose TLS handshake chose h2) the
+// attempt is a stream on a shared connection (upstream/http2_pool.h): the
+// HTTP/1.1 head and body become HEADERS and DATA (upstream_h2.cc) and the
+// response comes back in HTTP/1.1 form, so everything after the connection
+// is the same code for both protocols.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -20,8 +26,11 @@
 #include "proxy/server/worker.h"
 #include "proxy/upstream/circuit_breaker.h"
 #include "proxy/upstream/connection_pool.h"
+#include "proxy/upstream/http2_upstream_stream.h"
 
 namespace causeway::proxy {
+
+struct H2RequestBody;  // upstream_h2.h
 
 class UpstreamRequest {
  public:
@@ -68,6 +77,11 @@ class UpstreamRequest {
   // upstream says (the client asked, or the proxy drains).
   boost::asio::awaitable<Ending> ForwardResponse(Mutations response_mutations, bool must_close);
 
+  // After a 101: the attempt's connection, whose buffer begins with the
+  // response head (response_head_size() bytes), for an HTTP/2 stream that
+  // carries the upgraded bytes itself (h2_stream_tunnel.cc).
+  UpstreamConnection* upgraded_connection() { return conn_.get(); }
+  size_t response_head_size() const { return head_size_; }
   const Endpoint* endpoint() const { return endpoint_; }
   bool per_try() const { return per_try_; }
 
@@ -80,6 +94,21 @@ class UpstreamRequest {
   bool TakeRequestSlot();
   bool CountNewConnection();
   void BeginActive();
+  // A connection from the HTTP/1.1 pool becomes the attempt's: counted,
+  // and watched by a client's reset.
+  Result TakeConnection(std::unique_ptr<UpstreamConnection> conn);
+  // HTTP/2 (upstream_h2.cc): a stream to the endpoint, opened with the head
+  // in down_.up_out (or, for auto, an HTTP/1.1 connection if ALPN chose it).
+  boost::asio::awaitable<Result> AcquireH2(Body body);
+  Result OpenH2Stream();
+  // Request body bytes in their HTTP/1.1 framing, as DATA.
+  boost::asio::awaitable<IoResult> WriteH2Body(std::string_view framed);
+  // The socket the attempt's timeouts and a client's reset act on.
+  boost::asio::ip::tcp::socket& UpSocket() {
+    return h2_ != nullptr ? h2_->handle() : conn_->socket;
+  }
+  // The response bytes read and not yet used.
+  ByteBuffer& UpBuffer() { return h2_ != nullptr ? h2_->buffer() : conn_->buffer; }
   boost::asio::awaitable<Result> SendStreamed(boost::system::error_code* ec);
   boost::asio::awaitable<Result> StreamBody();
   boost::asio::awaitable<Result> AwaitHead();
@@ -108,6 +137,8 @@ class UpstreamRequest {
   const Endpoint* endpoint_ = nullptr;
   std::shared_ptr<EndpointStats> stats_;  // a copy: the worker's cache may rehash meanwhile
   std::unique_ptr<UpstreamConnection> conn_;
+  std::unique_ptr<Http2UpstreamStream> h2_;  // instead of conn_ over HTTP/2
+  std::unique_ptr<H2RequestBody> h2_body_;
   CircuitBreakerSlot request_slot_;  // the cluster's max_requests
   std::unique_ptr<StreamIdleTimeout> stream_idle_;
   bool reused_ = false;  // served requests before or waited in the pool

@@ -35,6 +35,7 @@ Worker::~Worker() {
   // by the io_context while the rest of the worker is still alive.
   listeners_.clear();
   pool_.Clear();
+  h2_pool_.Clear();
   ioc_.reset();
 }
 
@@ -188,6 +189,7 @@ void Worker::BeginDrain() {
   std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
   for (Session* s : sessions) s->OnDrain();
   pool_.Clear();
+  h2_pool_.Clear();
 }
 
 void Worker::Register(Session* s) {

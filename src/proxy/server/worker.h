@@ -25,6 +25,7 @@
 #include "proxy/server/overload_state.h"
 #include "proxy/server/proxy_counters.h"
 #include "proxy/upstream/connection_pool.h"
+#include "proxy/upstream/http2_pool.h"
 #include "proxy/upstream/endpoint_stats.h"
 #include "proxy/upstream/load_balancer.h"
 
@@ -94,6 +95,7 @@ class Worker {
   const ProxyConfigSnapshot& config() const { return config_; }
   LoadBalancer& lb() { return lb_; }
   ConnectionPool& pool() { return pool_; }
+  Http2Pool& h2_pool() { return h2_pool_; }  // HTTP/2 clusters' connections
   std::shared_ptr<EndpointStats> EndpointStatsFor(const std::string& cluster,
                                                   const std::string& endpoint) {
     return endpoint_stats_.Get(cluster, endpoint);
@@ -148,6 +150,7 @@ class Worker {
   ProxyConfigSnapshot config_;
   LoadBalancer lb_;
   ConnectionPool pool_;
+  Http2Pool h2_pool_;
   EndpointStatsCache endpoint_stats_;
   absl::flat_hash_map<std::string, ActiveListener> listeners_;
   absl::flat_hash_set<Session*> sessions_;
