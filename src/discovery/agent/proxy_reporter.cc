@@ -142,7 +142,7 @@ std::string ProxyReporter::Target() const {
 }
 
 void ProxyReporter::Start() {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (running_) return;
   running_ = true;
   stopping_ = false;
@@ -151,12 +151,12 @@ void ProxyReporter::Start() {
 
 void ProxyReporter::Stop() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!running_) return;
     running_ = false;
     stopping_ = true;
+    cv_.SignalAll();
   }
-  cv_.notify_all();
   thread_.join();
   auto response = sender_("DELETE", Target(), "");
   if (response.ok() && response->status == 200) {
@@ -166,16 +166,16 @@ void ProxyReporter::Stop() {
 
 void ProxyReporter::Changed() {
   const auto now = Clock::now();
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   last_change_ = now;
   if (dirty_) return;  // the thread already waits for the end of this burst
   dirty_ = true;
   first_change_ = now;
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void ProxyReporter::Run() {
-  std::unique_lock lock(mu_);
+  mu_.Lock();
   std::optional<Clock::time_point> last_report;
   while (!stopping_) {
     const auto now = Clock::now();
@@ -187,15 +187,16 @@ void ProxyReporter::Run() {
       due = std::min(due, change_due);
     }
     if (now < due) {
-      cv_.wait_until(lock, due);
+      cv_.WaitWithTimeout(&mu_, absl::FromChrono(due - now));
       continue;
     }
     dirty_ = false;
     last_report = now;
-    lock.unlock();
+    mu_.Unlock();
     Report();
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 void ProxyReporter::Report() {

@@ -19,16 +19,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "discovery/agent/hub_list.h"
 #include "net/http_client.h"
 #include "nlohmann/json.hpp"
@@ -81,8 +81,8 @@ class ProxyReporter {
   uint64_t reports_failed() const { return reports_failed_.load(); }
 
  private:
-  void Run();
-  void Report();
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
+  void Report() ABSL_LOCKS_EXCLUDED(mu_);
   // Logs `error` ("" = the report went through) when it differs from the last.
   void Note(const std::string& error);
   std::string Target() const;
@@ -91,12 +91,13 @@ class ProxyReporter {
   const std::function<nlohmann::json()> zone_status_;
   const Sender sender_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  bool running_ = false;
-  bool dirty_ = false;
-  std::chrono::steady_clock::time_point first_change_, last_change_;
+  absl::Mutex mu_;
+  absl::CondVar cv_;  // signalled on a first change and on Stop
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  bool dirty_ ABSL_GUARDED_BY(mu_) = false;
+  std::chrono::steady_clock::time_point first_change_ ABSL_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point last_change_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 
   // The reporting thread's own (and Stop's, after the join).

@@ -27,8 +27,8 @@ PgListener::PgListener(PgTarget target, std::string channel, std::string own_pre
       callback_(std::move(callback)) {
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   thread_ = std::thread([this] { Run(); });
-  std::unique_lock<std::mutex> lock(mu_);
-  first_attempt_cv_.wait(lock, [this] { return first_attempt_done_; });
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&first_attempt_done_));
 }
 
 PgListener::~PgListener() {
@@ -76,9 +76,8 @@ void PgListener::Run() {
   while (!stopping_) {
     PGconn* conn = Connect();
     if (first) {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       first_attempt_done_ = true;
-      first_attempt_cv_.notify_all();
     }
     if (conn == nullptr) {
       first = false;

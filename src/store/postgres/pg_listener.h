@@ -3,12 +3,12 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "store/postgres/pg_conn.h"
 
 namespace causeway::store {
@@ -43,9 +43,8 @@ class PgListener {
   int wake_fd_ = -1;  // eventfd: written to stop the thread
   std::atomic<bool> stopping_{false};
 
-  std::mutex mu_;
-  std::condition_variable first_attempt_cv_;
-  bool first_attempt_done_ = false;  // guarded by mu_
+  absl::Mutex mu_;
+  bool first_attempt_done_ ABSL_GUARDED_BY(mu_) = false;
 
   std::thread thread_;
 };

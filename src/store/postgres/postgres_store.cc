@@ -110,13 +110,13 @@ PostgresStore::PostgresStore(PgTarget target, std::unique_ptr<PgConn> first)
 PostgresStore::~PostgresStore() {
   // Stop the listener first: its callback may reach into objects owned by the
   // caller that are about to go away with us.
-  std::lock_guard<std::mutex> lock(listener_mu_);
+  absl::MutexLock lock(&listener_mu_);
   listener_.reset();
 }
 
 PostgresStore::Lease::~Lease() {
   if (conn_ == nullptr || conn_->Broken() || !conn_->Idle()) return;  // dropped
-  std::lock_guard<std::mutex> lock(store_->pool_mu_);
+  absl::MutexLock lock(&store_->pool_mu_);
   if (store_->idle_.size() < kMaxIdle) store_->idle_.push_back(std::move(conn_));
 }
 
@@ -128,7 +128,7 @@ absl::Status PostgresStore::Lease::Reconnect() {
 
 absl::StatusOr<PostgresStore::Lease> PostgresStore::Acquire() {
   {
-    std::lock_guard<std::mutex> lock(pool_mu_);
+    absl::MutexLock lock(&pool_mu_);
     if (!idle_.empty()) {
       std::unique_ptr<PgConn> conn = std::move(idle_.back());
       idle_.pop_back();
@@ -410,7 +410,7 @@ absl::Status PostgresStore::TouchTokens(const std::vector<std::pair<std::string,
 }
 
 void PostgresStore::SetExternalChangeCallback(std::function<void()> callback) {
-  std::lock_guard<std::mutex> lock(listener_mu_);
+  absl::MutexLock lock(&listener_mu_);
   listener_.reset();
   if (callback) {
     listener_ =

@@ -9,10 +9,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/pg_listener.h"
 #include "store/store.h"
@@ -84,11 +85,11 @@ class PostgresStore final : public Store {
   // Tags our own NOTIFY payloads so the listener can skip them.
   const std::string instance_id_;
 
-  std::mutex pool_mu_;
-  std::vector<std::unique_ptr<PgConn>> idle_;  // guarded by pool_mu_
+  absl::Mutex pool_mu_;
+  std::vector<std::unique_ptr<PgConn>> idle_ ABSL_GUARDED_BY(pool_mu_);
 
-  std::mutex listener_mu_;
-  std::unique_ptr<PgListener> listener_;  // guarded by listener_mu_
+  absl::Mutex listener_mu_;
+  std::unique_ptr<PgListener> listener_ ABSL_GUARDED_BY(listener_mu_);
 };
 
 }  // namespace causeway::store
