@@ -46,7 +46,11 @@ void Http2Session::OnDrain() {
 }
 
 asio::awaitable<void> Http2Session::Run() {
-  auto created = http2::ServerCodec::Create(http2::Settings{}, this);
+  http2::Settings settings;
+  // WebSocket over HTTP/2 (RFC 8441): extended CONNECT, carried by the
+  // stream as an HTTP/1.1 upgrade (h2_stream_tunnel.cc).
+  settings.enable_connect_protocol = true;
+  auto created = http2::ServerCodec::Create(settings, this);
   if (!created.ok()) co_return;
   codec_ = *std::move(created);
   writer_running_ = true;

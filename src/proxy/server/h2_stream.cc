@@ -5,12 +5,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cstring>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "proxy/codec/http2_headers.h"
 #include "proxy/router/router.h"
 #include "proxy/server/access_log.h"
 #include "proxy/server/forward_verdict.h"
+#include "proxy/server/grpc_status.h"
 #include "proxy/server/h2_session.h"
 #include "proxy/server/sleep_until.h"
 #include "proxy/server/upstream_request.h"
@@ -47,7 +49,7 @@ void ChunkedBodyDecoder::Decode(std::string_view framed, std::string* out) {
         break;
       }
       case State::kLineEnd:
-        if (framed[i++] == '\n') state_ = size_ == 0 ? State::kDone : State::kData;
+        if (framed[i++] == '\n') state_ = size_ == 0 ? State::kTrailers : State::kData;
         break;
       case State::kData: {
         const size_t n = std::min<uint64_t>(size_, framed.size() - i);
@@ -64,10 +66,28 @@ void ChunkedBodyDecoder::Decode(std::string_view framed, std::string* out) {
         ++i;
         if (--skip_ == 0) state_ = State::kSize;
         break;
+      case State::kTrailers:
+        // Up to the empty line; the framer bounded the section already.
+        trailers_.push_back(framed[i++]);
+        if (trailers_ == "\r\n" || trailers_.ends_with("\r\n\r\n")) state_ = State::kDone;
+        break;
       case State::kDone:
         break;
     }
   }
+}
+
+http2::HeaderList ChunkedBodyDecoder::Trailers() const {
+  if (state_ != State::kDone || trailers_.size() <= 2) return {};
+  // The trailer section has the syntax of a head's fields: the HTTP/1.1
+  // parser reads it behind a status line, and the head translation drops
+  // what HTTP/2 forbids.
+  const std::string head = absl::StrCat("HTTP/1.1 200 OK\r\n", trailers_);
+  http1::ResponseHead parsed;
+  if (http1::ParseResponseHead(head, false, &parsed).status != http1::ParseStatus::kOk) return {};
+  http2::HeaderList fields = http2::FromHttp1Response(parsed).headers;
+  std::erase_if(fields, [](const http2::Header& f) { return f.name == "content-length"; });
+  return fields;
 }
 
 Http2Stream::Http2Stream(Http2Session& session, int32_t id, http2::RequestHead head)
@@ -76,7 +96,8 @@ Http2Stream::Http2Stream(Http2Session& session, int32_t id, http2::RequestHead h
       h2_head_(std::move(head)),
       down_(asio::ip::tcp::socket(session.worker().io_context()), session.worker().time(),
             session.worker().io_context()),
-      wake_(session.worker().io_context()) {
+      wake_(session.worker().io_context()),
+      tunnel_wake_(session.worker().io_context()) {
   down_.sink = this;
   down_.requests_in_progress = &session.worker().requests_in_progress_counter();
   info_.start_wall = down_.time.Now();
@@ -133,8 +154,12 @@ asio::awaitable<bool> Http2Stream::WaitForWake() {
 
 // Returns false for a request the HTTP/1.1 upstream cannot be given.
 bool Http2Stream::BuildHead() {
-  if (h2_head_.method == "CONNECT") return false;
+  // Extended CONNECT for WebSocket (RFC 8441) becomes the HTTP/1.1
+  // upgrade it stands for; any other CONNECT has no HTTP/1.1 form here.
+  websocket_ = h2_head_.method == "CONNECT" && h2_head_.protocol == "websocket";
+  if (h2_head_.method == "CONNECT" && !websocket_) return false;
   http2::Http1Request r = http2::ToHttp1Request(h2_head_);
+  if (websocket_) r = {"GET", h2_head_.path, std::move(r.headers)};
   std::string& h = down_.head;
   h = absl::StrCat(r.method, " ", r.target, " HTTP/1.1\r\n");
   bool has_length = false;
@@ -147,11 +172,13 @@ bool Http2Stream::BuildHead() {
     }
     if (f.name == "content-length") {
       has_length = true;
-      if (remote_ended_) continue;  // written below from what came
+      if (remote_ended_ || websocket_) continue;  // written below from what came
     }
     absl::StrAppend(&h, f.name, ": ", f.value, "\r\n");
   }
-  if (remote_ended_) {
+  if (websocket_) {
+    AppendWebSocketUpgrade(&h);
+  } else if (remote_ended_) {
     // The whole body came with the head: its length is known.
     if (!body_.empty() || has_length) absl::StrAppend(&h, "content-length: ", body_.size(), "\r\n");
   } else if (!has_length) {
@@ -173,14 +200,46 @@ bool Http2Stream::BuildHead() {
   return true;
 }
 
+void Http2Stream::AppendWebSocketUpgrade(std::string* head) {
+  // The HTTP/1.1 handshake needs a fresh nonce (RFC 6455 4.1); the client's
+  // sec-websocket-version, -protocol and -extensions are already there.
+  std::string nonce(16, '\0');
+  for (size_t i = 0; i < nonce.size(); i += 8) {
+    const uint64_t r = session_.worker().lb().Random();
+    std::memcpy(nonce.data() + i, &r, 8);
+  }
+  absl::StrAppend(head, "upgrade: websocket\r\nconnection: upgrade\r\nsec-websocket-key: ",
+                  absl::Base64Escape(nonce), "\r\n");
+}
+
+// A gRPC request's deadline; an error for a grpc-timeout that does not
+// parse (the caller answers it, naming the value).
+absl::Status Http2Stream::ReadGrpcFields() {
+  for (const http2::Header& f : h2_head_.headers) {
+    if (f.name == "content-type") grpc_ = IsGrpcContentType(f.value);
+  }
+  if (!grpc_) return absl::OkStatus();
+  for (const http2::Header& f : h2_head_.headers) {
+    if (f.name != "grpc-timeout") continue;
+    absl::StatusOr<std::chrono::milliseconds> t = ParseGrpcTimeout(f.value);
+    if (!t.ok()) return t.status();
+    grpc_timeout_ = *t;
+  }
+  return absl::OkStatus();
+}
+
 asio::awaitable<void> Http2Stream::Serve(Http2Stream* self) {
   Http2Stream& s = *self;
   Worker& worker = s.session_.worker();
   worker.RequestBegan();
+  absl::Status grpc_fields;
   if (!s.BuildHead()) {
     s.down_.req = {};
     co_await s.LocalReply(s.h2_head_.method == "CONNECT" ? 501 : 400,
                           "request not supported over HTTP/2\n", "DPE");
+  } else if (grpc_fields = s.ReadGrpcFields(); !grpc_fields.ok()) {
+    const absl::string_view why = grpc_fields.message();
+    co_await s.LocalReply(400, std::string_view(why.data(), why.size()), "DPE");
   } else {
     RouteDecision d = s.Decide();
     if (d.kind == RouteDecision::Kind::kForward) {
@@ -213,6 +272,10 @@ void Http2Stream::Finish() {
   // wanted, and the stream would otherwise count against the limit for
   // as long as the client keeps it open (RFC 9113 8.1).
   if (ended_ && !remote_ended_ && !reset_) {
+    // nghttp2 drops a stream's frames not yet framed once its RST_STREAM is
+    // queued: a response that was only a HEADERS frame (a 400 with no body,
+    // a gRPC trailers-only reply) is framed first.
+    (void)session_.codec().Pending();
     (void)session_.codec().SubmitReset(id_, http2::kNoError);
   }
   session_.Flush();
@@ -233,9 +296,12 @@ RouteDecision Http2Stream::Decide() {
 
 asio::awaitable<void> Http2Stream::Forward(const RouteDecision& d) {
   // What came of the body so far goes first; all of it can be replayed on
-  // a retry when the client has ended the stream.
-  down_.in.Append(body_.View());
-  body_.Clear();
+  // a retry when the client has ended the stream. (A WebSocket's bytes wait
+  // for the tunnel.)
+  if (!websocket_) {
+    down_.in.Append(body_.View());
+    body_.Clear();
+  }
   UpstreamRequest::Body body;
   if (!down_.body_consumed) {
     http1::BodyFramer probe(down_.req.body, down_.req.content_length);
@@ -248,8 +314,11 @@ asio::awaitable<void> Http2Stream::Forward(const RouteDecision& d) {
   params.target = rewritten;
   params.host =
       d.route->host_rewrite.empty() ? down_.req.host : std::string_view(d.route->host_rewrite);
+  params.upgrade = down_.req.upgrade;
   BuildUpstreamRequest(down_.req, params, d.request_mutations, &down_.up_out);
-  RetryState retry(d.route->retry, d.route->timeout);
+  // A gRPC caller's deadline caps the route's.
+  RetryState retry(d.route->retry, grpc_timeout_ ? CapRouteTimeout(d.route->timeout, *grpc_timeout_)
+                                                 : d.route->timeout);
   const Endpoint* avoid = nullptr;
   while (true) {
     Verdict v;
@@ -259,6 +328,10 @@ asio::awaitable<void> Http2Stream::Forward(const RouteDecision& d) {
       UpstreamRequest::Result r = co_await attempt.Run(d.target->metadata_match, avoid, body);
       avoid = attempt.endpoint();
       if (reset_) break;
+      if (r == UpstreamRequest::Result::kResponse && down_.resp.status == 101 && websocket_) {
+        co_await TunnelWebSocket(attempt);
+        co_return;
+      }
       if (r == UpstreamRequest::Result::kResponse && !retry.ShouldRetryStatus(down_.resp.status)) {
         if (body.replayable) info_.bytes_received = body.buffered;
         UpstreamRequest::Ending end = co_await attempt.ForwardResponse(d.response_mutations, false);
@@ -307,13 +380,33 @@ asio::awaitable<bool> Http2Stream::BackOff(RetryState& retry) {
 
 asio::awaitable<void> Http2Stream::LocalReply(int status, std::string_view body,
                                               std::string_view flags, Mutations mutations) {
+  info_.status = status;  // the access log keeps the HTTP status, gRPC or not
+  info_.flags = flags;
+  if (grpc_) {
+    GrpcLocalReply(status, body, mutations);
+    Log();
+    co_return;
+  }
   const bool head_only = down_.req.is_head;
   BuildLocalReply(status, body, /*close=*/false, head_only, mutations, &down_.out);
   co_await WriteHead(down_.out, head_only ? std::string_view() : body, /*end=*/true);
-  info_.status = status;
-  info_.flags = flags;
   info_.bytes_sent = head_only ? 0 : body.size();
   Log();
+}
+
+void Http2Stream::GrpcLocalReply(int status, std::string_view message, Mutations mutations) {
+  if (reset_) return;
+  // The route's response header mutations apply as to any local reply: the
+  // HTTP/1.1 form carries them, its fields go after the gRPC ones.
+  BuildLocalReply(status, "", /*close=*/false, /*head_only=*/true, mutations, &down_.out);
+  http1::ResponseHead parsed;
+  http2::HeaderList extra;
+  if (http1::ParseResponseHead(down_.out, true, &parsed).status == http1::ParseStatus::kOk) {
+    extra = http2::FromHttp1Response(parsed).headers;
+  }
+  const http2::ResponseHead head{200, GrpcLocalReplyFields(status, message, extra)};
+  if (session_.codec().SubmitResponse(id_, head, /*end_stream=*/true).ok()) ended_ = true;
+  session_.Flush();
 }
 
 void Http2Stream::Log() {
@@ -371,13 +464,18 @@ asio::awaitable<IoResult> Http2Stream::WriteHead(std::string_view http1_head, st
 asio::awaitable<IoResult> Http2Stream::WriteBody(std::string_view body, bool end) {
   if (reset_) co_return H2IoError(asio::error::operation_aborted);
   std::string_view payload = body;
+  http2::HeaderList trailers;
   if (decode_chunks_) {
     decoded_.clear();
     decoder_.Decode(body, &decoded_);
     payload = decoded_;
+    if (end) trailers = decoder_.Trailers();
   }
   http2::ServerCodec& codec = session_.codec();
-  if (!codec.SubmitData(id_, payload, end).ok()) {
+  // Trailers end the stream in their own HEADERS frame after the DATA.
+  const bool end_with_data = end && trailers.empty();
+  if (!codec.SubmitData(id_, payload, end_with_data).ok() ||
+      (!end_with_data && end && !codec.SubmitTrailers(id_, trailers).ok())) {
     co_return H2IoError(asio::error::connection_reset);
   }
   ended_ = ended_ || end;

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,24 +28,33 @@
 #include "proxy/server/router_stage.h"
 #include "proxy/server/stream.h"
 #include "proxy/server/stream_sink.h"
+#include "proxy/server/transport_io.h"
 
 namespace causeway::proxy {
 
 class Http2Session;
+class UpstreamRequest;
 
 // Strips HTTP/1.1 chunked framing from a body whose framing the upstream
 // framer (http1::BodyFramer) has already checked: the bytes an HTTP/2 DATA
-// frame carries. Trailers are dropped.
+// frame carries. The trailer section is kept for a trailers HEADERS frame
+// (an HTTP/2 upstream's trailers, e.g. grpc-status, arrive this way).
 class ChunkedBodyDecoder {
  public:
   // Appends the payload in `framed` to `out`.
   void Decode(std::string_view framed, std::string* out);
+  // The last chunk and the trailer section have been seen.
+  bool done() const { return state_ == State::kDone; }
+  // The trailer fields, lower-cased, connection-specific ones dropped; empty
+  // until done() or when the upstream sent none.
+  http2::HeaderList Trailers() const;
 
  private:
-  enum class State { kSize, kLineEnd, kData, kDataEnd, kDone };
+  enum class State { kSize, kLineEnd, kData, kDataEnd, kTrailers, kDone };
   State state_ = State::kSize;
   uint64_t size_ = 0;
-  int skip_ = 0;  // CR LF after a chunk's data
+  int skip_ = 0;          // CR LF after a chunk's data
+  std::string trailers_;  // the trailer section through its empty line
 };
 
 class Http2Stream final : public StreamSink {
@@ -61,7 +71,10 @@ class Http2Stream final : public StreamSink {
   void OnData(std::string_view data);
   void OnEnd();
   void OnReset();
-  void Wake() { wake_.cancel(); }
+  void Wake() {
+    wake_.cancel();
+    tunnel_wake_.cancel();
+  }
   bool finished() const { return finished_; }
 
   // StreamSink.
@@ -74,6 +87,17 @@ class Http2Stream final : public StreamSink {
  private:
   // The HTTP/1.1 head the request path reads (down_.head, down_.req).
   bool BuildHead();
+  void AppendWebSocketUpgrade(std::string* head);
+  absl::Status ReadGrpcFields();
+  // A local reply to a gRPC request: trailers-only (grpc_status.h).
+  void GrpcLocalReply(int status, std::string_view message, Mutations mutations);
+  // After a 101 to an extended CONNECT: 200 on the stream, then its DATA
+  // and the upstream connection's bytes both ways (h2_stream_tunnel.cc).
+  boost::asio::awaitable<void> TunnelWebSocket(UpstreamRequest& attempt);
+  boost::asio::awaitable<void> TunnelToClient(Transport upstream, ByteBuffer& pending);
+  boost::asio::awaitable<void> TunnelToUpstream(Transport upstream);
+  void ArmTunnelIdle(boost::asio::ip::tcp::socket* upstream);
+  void TouchTunnel();
   // Waits for Wake(); false once the stream idle timeout passed since the
   // last progress (a client that stops sending its body or reading).
   boost::asio::awaitable<bool> WaitForWake();
@@ -106,6 +130,17 @@ class Http2Stream final : public StreamSink {
   std::chrono::steady_clock::time_point last_progress_;
   bool idle_fired_ = false;
   boost::asio::ip::tcp::socket* upstream_ = nullptr;
+  // gRPC (grpc_status.h): content-type application/grpc*, and the caller's
+  // deadline from grpc-timeout.
+  bool grpc_ = false;
+  std::optional<std::chrono::milliseconds> grpc_timeout_;
+  // WebSocket over HTTP/2 (RFC 8441), tunnelled once the upstream says 101.
+  bool websocket_ = false;
+  boost::asio::steady_timer tunnel_wake_;  // the client-to-upstream pump's signal
+  bool tunnel_over_ = false;               // the upstream side failed or timed out
+  std::unique_ptr<Timer> tunnel_idle_;
+  std::chrono::steady_clock::time_point tunnel_last_;
+  bool tunnel_idle_fired_ = false;
 };
 
 }  // namespace causeway::proxy

@@ -24,6 +24,34 @@ TEST(ChunkedBodyDecoderTest, StripsFramingExtensionsAndTrailers) {
   }
 }
 
+TEST(ChunkedBodyDecoderTest, TrailersInAnyPiecesLowerCasedWithoutForbiddenFields) {
+  const std::string framed =
+      "3\r\nabc\r\n0\r\nGrpc-Status: 0\r\ngrpc-message: ok%20then\r\n"
+      "Content-Length: 3\r\nConnection: close\r\n\r\n";
+  for (size_t step : {size_t{1}, size_t{3}, framed.size()}) {
+    ChunkedBodyDecoder decoder;
+    std::string out;
+    for (size_t i = 0; i < framed.size(); i += step) {
+      EXPECT_TRUE(decoder.Trailers().empty());  // not before the section ends
+      decoder.Decode(framed.substr(i, step), &out);
+    }
+    EXPECT_TRUE(decoder.done());
+    EXPECT_EQ(out, "abc");
+    EXPECT_EQ(decoder.Trailers(),
+              (http2::HeaderList{{"grpc-status", "0"}, {"grpc-message", "ok%20then"}}))
+        << "pieces of " << step;
+  }
+}
+
+TEST(ChunkedBodyDecoderTest, NoBodyNoTrailers) {
+  ChunkedBodyDecoder decoder;
+  std::string out;
+  decoder.Decode("0\r\n\r\n", &out);
+  EXPECT_TRUE(decoder.done());
+  EXPECT_TRUE(out.empty());
+  EXPECT_TRUE(decoder.Trailers().empty());
+}
+
 TEST(ChunkedBodyDecoderTest, UpperCaseSizesAndNothingAfterTheLastChunk) {
   ChunkedBodyDecoder decoder;
   std::string out;

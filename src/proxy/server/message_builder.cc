@@ -145,7 +145,13 @@ void BuildUpstreamRequest(const http1::RequestHead& request, const UpstreamReque
   // asked in HTTP/1.0 too (keeping the upstream connection alive explicitly).
   out->append(request.version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
   AppendHeader(out, "host", params.host);
+  bool te_trailers = false;
   for (const Header& h : request.headers) {
+    // TE is hop-by-hop, but "trailers" says the client takes trailer fields,
+    // which gRPC servers require of every hop (Envoy keeps it too).
+    if (EqualsIgnoreCase(h.name, "te")) {
+      te_trailers = te_trailers || http1::HasToken(h.value, "trailers");
+    }
     if (IsHopByHop(h.name) || EqualsIgnoreCase(h.name, "host") ||
         EqualsIgnoreCase(h.name, "expect") ||  // 100-continue is answered by the proxy
         SuppressedByMutation(h.name, mutations)) {
@@ -154,6 +160,7 @@ void BuildUpstreamRequest(const http1::RequestHead& request, const UpstreamReque
     AppendHeader(out, h.name, h.value);
   }
   AppendAdditions(request.headers, mutations, out);
+  if (te_trailers) out->append("te: trailers\r\n");
   if (request.body == http1::BodyKind::kChunked) out->append("transfer-encoding: chunked\r\n");
   if (params.upgrade) {
     for (const Header& h : request.headers) {

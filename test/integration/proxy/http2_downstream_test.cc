@@ -18,6 +18,7 @@
 #include "command_output.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+#include "h2_features_origin.h"
 #include "proxy/codec/http2_codec.h"
 #include "scripted_proxy.h"
 #include "support/process.h"
@@ -384,6 +385,61 @@ TEST_F(Http2DownstreamTest, H2OverTlsByAlpn) {
   // A client that offers HTTP/1.1 only still gets it.
   CommandOutput h1 = RunCommand(curl + "--http1.1 https://localhost:" + port + "/tls1");
   EXPECT_THAT(h1.output, HasSubstr("\n200 1.1"));
+}
+
+// Trailers from an HTTP/1.1 origin's chunked body (h2_features_origin.py),
+// seen by nghttp as a trailers HEADERS frame that ends the stream.
+class Http2TrailersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(origin_.port(), 0) << origin_.Log();
+    ScriptedProxy::Options p;
+    p.origin_port = origin_.port();
+    proxy_ = std::make_unique<ScriptedProxy>(p);
+    ASSERT_TRUE(proxy_->Start());
+  }
+  void TearDown() override {
+    if (HasFailure()) std::cerr << "--- causeway-proxy log ---\n" << proxy_->Log() << origin_.Log();
+  }
+  CommandOutput Nghttp(const std::string& path) const {
+    return RunCommand(
+        "nghttp -v -H 'te: trailers' http://127.0.0.1:" + std::to_string(proxy_->port()) + path);
+  }
+
+  H2FeaturesOrigin origin_;
+  std::unique_ptr<ScriptedProxy> proxy_;
+};
+
+TEST_F(Http2TrailersTest, ChunkedTrailersBecomeATrailersFrame) {
+  CommandOutput r = Nghttp("/trailers");
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("hello world"));
+  // The origin saw the client's te: trailers (it echoes it as x-te).
+  EXPECT_THAT(r.output, HasSubstr("x-te: trailers"));
+  const size_t body = r.output.find("hello world");
+  const size_t status = r.output.find("grpc-status: 0");
+  ASSERT_NE(status, std::string::npos) << r.output;
+  EXPECT_GT(status, body) << "trailers come after the body";
+  EXPECT_THAT(r.output, HasSubstr("grpc-message: all%20good"));
+  EXPECT_THAT(r.output, HasSubstr("x-checksum: c0ffee"));
+  // The last HEADERS frame carries END_STREAM (flags 0x05).
+  const size_t last_headers = r.output.rfind("recv HEADERS frame");
+  ASSERT_NE(last_headers, std::string::npos);
+  EXPECT_GT(last_headers, body);
+  EXPECT_THAT(r.output.substr(last_headers, 80), HasSubstr("flags=0x05"));
+}
+
+TEST_F(Http2TrailersTest, TrailersWithoutABody) {
+  CommandOutput r = Nghttp("/trailers-only");
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(":status: 200"));
+  EXPECT_THAT(r.output, HasSubstr("grpc-status: 0"));
+  EXPECT_THAT(r.output, HasSubstr("x-checksum: c0ffee"));
+  nlohmann::json entry = proxy_->WaitForEntry(
+      [](const nlohmann::json& e) { return e.value("path", "") == "/trailers-only"; });
+  ASSERT_FALSE(entry.is_null());
+  EXPECT_EQ(entry.value("status", 0), 200);
+  EXPECT_EQ(entry.value("flags", ""), "");
 }
 
 }  // namespace
