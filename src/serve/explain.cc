@@ -54,6 +54,9 @@ struct RouteOrigin {
   std::string route;        // causeway Route
   std::string route_group;  // "" when the rule is the route's own
   std::optional<size_t> rule;
+  // "ROUTE/intercept/NAME/CARRIER": a routing key's route to an intercept.
+  std::string intercept;
+  std::string carrier;  // header | baggage | cookie
 };
 
 absl::StatusOr<RouteOrigin> OriginOf(std::string_view envoy_name) {
@@ -71,6 +74,13 @@ absl::StatusOr<RouteOrigin> OriginOf(std::string_view envoy_name) {
   if (parts.size() == 3 && parts[1] == "rules" && parse_index(parts[2])) {
     origin.route = parts[0];
     origin.rule = index;
+    return origin;
+  }
+  if (parts.size() == 4 && parts[1] == "intercept" &&
+      (parts[3] == "header" || parts[3] == "baggage" || parts[3] == "cookie")) {
+    origin.route = parts[0];
+    origin.intercept = parts[2];
+    origin.carrier = parts[3];
     return origin;
   }
   if (parts.size() == 4 && parts[2] == "rules" && parse_index(parts[3])) {
@@ -195,7 +205,11 @@ std::string Reason(const Origin& o, const ExplainRequest& req, const proxy::Rout
   if (!passed_over.empty()) {
     out += StrCat(" Tried first and not matched: ", absl::StrJoin(passed_over, "; "), ".");
   }
-  if (o.rule != nullptr) {
+  if (!o.names.intercept.empty()) {
+    out += StrCat(" The request carries the routing key of intercept ", Quoted(o.names.intercept),
+                  " (in its ", o.names.carrier,
+                  "), whose routes come before the route's rules: it goes to the developer.");
+  } else if (o.rule != nullptr) {
     out += StrCat(" The request matches ", RuleName(o), ": ", DescribeRule(*o.rule), ".");
   } else {
     out += StrCat(" No rule of the route or its group matches, so ", RuleName(o), " apply.");
@@ -316,10 +330,12 @@ absl::StatusOr<Json> Explain(const std::vector<model::Object>& zone_objects,
       {"route", origin.route->name},
       {"route_group", origin.group->name},
       {"rule", origin.names.rule ? Json(*origin.names.rule) : Json(nullptr)},
-      {"rule_of", !origin.names.rule                 ? "default"
+      {"rule_of", !origin.names.intercept.empty()    ? "intercept"
+                  : !origin.names.rule               ? "default"
                   : origin.names.route_group.empty() ? "route"
                                                      : "route_group"},
       {"envoy_route", route->name},
+      {"intercept", origin.names.intercept.empty() ? Json(nullptr) : Json(origin.names.intercept)},
       {"cluster", route->clusters.size() == 1 ? Json(route->clusters[0].name) : Json(nullptr)},
       {"clusters", std::move(clusters)},
       {"instances", std::move(all_instances)},

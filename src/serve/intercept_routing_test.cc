@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "proxy/config/build_config.h"
 #include "proxy/router/router.h"
+#include "serve/explain.h"
 #include "support/xds/translate_test_util.h"
 #include "xds/translate.h"
 
@@ -29,6 +30,7 @@ class InterceptRoutingTest : public ::testing::Test {
     intercept.tunnel = model::InterceptTunnel{"edge", "127.0.0.1:15001"};
     view.objects.push_back(
         xds::testing::MakeObject(model::Kind::kIntercept, intercept.name, intercept));
+    objects_ = view.objects;
     absl::StatusOr<xds::ProxyResources> r = xds::TranslateProxy(view, "dev-proxy");
     ASSERT_TRUE(r.ok()) << r.status();
     absl::StatusOr<proxy::ProxyConfigSnapshot> config =
@@ -51,6 +53,7 @@ class InterceptRoutingTest : public ::testing::Test {
   }
 
   proxy::ProxyConfigSnapshot config_;
+  std::vector<model::Object> objects_;
 };
 
 TEST_F(InterceptRoutingTest, EachCarrierOfTheKeyReachesTheTunnel) {
@@ -82,6 +85,26 @@ TEST_F(InterceptRoutingTest, NearMissesStayInTheZone) {
     EXPECT_EQ(ClusterFor(headers), "envoy-simple")
         << (headers.empty() ? "no headers" : std::string(headers[0].value));
   }
+}
+
+TEST_F(InterceptRoutingTest, ExplainNamesTheIntercept) {
+  ExplainRequest request{.host = "demo.turbinelabs.io:8888", .path = "/api/users"};
+  request.headers.push_back({"baggage", "causeway-key=ana.1"});
+  absl::StatusOr<model::Json> keyed = Explain(objects_, "dev-proxy", request);
+  ASSERT_TRUE(keyed.ok()) << keyed.status();
+  EXPECT_EQ((*keyed)["rule_of"], "intercept");
+  EXPECT_EQ((*keyed)["intercept"], "ana");
+  EXPECT_EQ((*keyed)["cluster"], "intercept:ana");
+  EXPECT_NE((*keyed)["reason"].get<std::string>().find("intercept \"ana\" (in its baggage)"),
+            std::string::npos)
+      << (*keyed)["reason"];
+
+  request.headers.clear();
+  absl::StatusOr<model::Json> plain = Explain(objects_, "dev-proxy", request);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ((*plain)["rule_of"], "default");
+  EXPECT_TRUE((*plain)["intercept"].is_null());
+  EXPECT_EQ((*plain)["cluster"], "envoy-simple");
 }
 
 }  // namespace
