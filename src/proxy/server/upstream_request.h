@@ -82,11 +82,6 @@ class UpstreamRequest {
   // carries the upgraded bytes itself (h2_stream_tunnel.cc).
   UpstreamConnection* upgraded_connection() { return conn_.get(); }
   size_t response_head_size() const { return head_size_; }
-  // After a 101: the attempt's connection, whose buffer begins with the
-  // response head (response_head_size() bytes), for an HTTP/2 stream that
-  // carries the upgraded bytes itself (h2_stream_tunnel.cc).
-  UpstreamConnection* upgraded_connection() { return conn_.get(); }
-  size_t response_head_size() const { return head_size_; }
   const Endpoint* endpoint() const { return endpoint_; }
   bool per_try() const { return per_try_; }
 
