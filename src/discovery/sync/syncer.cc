@@ -20,15 +20,15 @@ void Syncer::Start() {
 
 void Syncer::Stop() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
+    cv_.SignalAll();
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 void Syncer::SetDesired(ClusterSet clusters, Clock::time_point observed_at, bool complete) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::set<std::string> changed;
   for (const auto& [name, instances] : clusters) {
     auto it = desired_.find(name);
@@ -42,7 +42,7 @@ void Syncer::SetDesired(ClusterSet clusters, Clock::time_point observed_at, bool
 
 void Syncer::UpdateDesired(const ClusterSet& clusters, const std::set<std::string>& changed,
                            Clock::time_point observed_at, bool complete) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   ApplyDesiredLocked(clusters, changed, observed_at, complete);
 }
 
@@ -69,29 +69,29 @@ void Syncer::ApplyDesiredLocked(const ClusterSet& clusters, const std::set<std::
   if (was_idle) first_change_ = now;  // max_delay counts from the first change of a burst
   last_change_ = now;
   in_sync_ = false;
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 bool Syncer::InSync() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return in_sync_;
 }
 
 bool Syncer::WaitInSync(std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [this] { return in_sync_; });
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&in_sync_), absl::FromChrono(timeout));
 }
 
 absl::Status Syncer::SyncOnce() { return Pass(); }
 
 void Syncer::Run() {
   auto backoff = std::chrono::milliseconds(100);
-  std::unique_lock lock(mu_);
+  mu_.Lock();
   while (!stopping_) {
     const auto resync_at = last_list_ + options_.resync_interval;
     if (dirty_.empty() && !resync_requested_) {
-      cv_.wait_until(lock, resync_at,
-                     [this] { return stopping_ || !dirty_.empty() || resync_requested_; });
+      mu_.AwaitWithTimeout(absl::Condition(this, &Syncer::StoppingOrWork),
+                           absl::FromChrono(resync_at - Clock::now()));
       if (stopping_) break;
       if (dirty_.empty() && !resync_requested_) {
         if (Clock::now() < resync_at) continue;
@@ -102,31 +102,32 @@ void Syncer::Run() {
     while (!stopping_) {
       const auto quiet_at = last_change_ + options_.debounce;
       const auto deadline = std::min(quiet_at, first_change_ + options_.max_delay);
-      if (Clock::now() >= deadline) break;
-      cv_.wait_until(lock, deadline);
+      const auto now = Clock::now();
+      if (now >= deadline) break;
+      cv_.WaitWithTimeout(&mu_, absl::FromChrono(deadline - now));
     }
     if (stopping_) break;
     busy_ = true;
-    lock.unlock();
+    mu_.Unlock();
     const absl::Status status = Pass();
-    lock.lock();
+    mu_.Lock();
     busy_ = false;
     if (status.ok()) {
       backoff = std::chrono::milliseconds(100);
       if (dirty_.empty() && !resync_requested_) {
-        in_sync_ = true;
-        cv_.notify_all();
+        in_sync_ = true;  // wakes WaitInSync (Mutex::Await)
       } else {
         first_change_ = last_change_ = Clock::now() - options_.max_delay;  // no extra wait
       }
     } else {
       spdlog::warn("discovery: zone {}: sync failed: {}; retrying in {} ms", options_.zone,
                    FromAbsl(status.message()), backoff.count());
-      cv_.wait_for(lock, backoff, [this] { return stopping_; });
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::FromChrono(backoff));
       backoff = std::min(backoff * 2, options_.max_backoff);
       first_change_ = last_change_ = Clock::now() - options_.max_delay;
     }
   }
+  mu_.Unlock();
 }
 
 absl::Status Syncer::Pass() {
@@ -135,7 +136,7 @@ absl::Status Syncer::Pass() {
   std::set<std::string> work;
   bool relist;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     complete = complete_;
     work.swap(dirty_);
     relist = resync_requested_ || !hub_loaded_;
@@ -152,7 +153,7 @@ absl::Status Syncer::Pass() {
     }
   }
   auto requeue = [&](const std::set<std::string>& names, bool relist_again) {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     dirty_.insert(names.begin(), names.end());
     resync_requested_ = resync_requested_ || relist_again;
   };
@@ -195,7 +196,7 @@ absl::Status Syncer::Pass() {
     }
   }
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (const std::string& name : settled) {
       if (!dirty_.contains(name)) pending_since_.erase(name);
     }
@@ -210,7 +211,7 @@ absl::Status Syncer::Pass() {
     if (a.status.ok()) {
       Clock::time_point since = Clock::now();
       {
-        std::lock_guard lock(mu_);
+        absl::MutexLock lock(&mu_);
         auto it = pending_since_.find(a.name);
         if (it != pending_since_.end()) {
           since = it->second;

@@ -22,14 +22,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "discovery/collector.h"
 #include "discovery/sync/hub_api.h"
 #include "discovery/sync/sync_metrics.h"
@@ -72,16 +72,21 @@ class Syncer {
 
   // True when the last pass succeeded and no change is waiting; for tests
   // and readiness.
-  bool InSync() const;
+  bool InSync() const ABSL_LOCKS_EXCLUDED(mu_);
   // Waits until InSync() or `timeout`.
   bool WaitInSync(std::chrono::milliseconds timeout) const;
 
   const SyncMetrics& metrics() const { return metrics_; }
 
  private:
-  // Takes `changed` from `clusters` into desired_ and wakes the pass; mu_ held.
+  // Takes `changed` from `clusters` into desired_ and wakes the pass.
   void ApplyDesiredLocked(const ClusterSet& clusters, const std::set<std::string>& changed,
-                          std::chrono::steady_clock::time_point observed_at, bool complete);
+                          std::chrono::steady_clock::time_point observed_at, bool complete)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What the idle loop waits for (Mutex::Await).
+  bool StoppingOrWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || !dirty_.empty() || resync_requested_;
+  }
 
   struct Action {
     enum class Type { kPut, kDelete, kEmpty } type;
@@ -92,25 +97,26 @@ class Syncer {
     std::optional<HubCluster> after;  // result of a put
   };
 
-  void Run();
-  absl::Status Pass();  // one pass: list if needed, diff, write
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Pass() ABSL_LOCKS_EXCLUDED(mu_);  // one pass: list if needed, diff, write
   void Execute(std::vector<Action>& actions);
 
   HubApi* const api_;
   const SyncOptions options_;
   SyncMetrics metrics_;
 
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
-  ClusterSet desired_;
-  bool complete_ = false;
-  std::set<std::string> dirty_;  // clusters to look at in the next pass
-  std::map<std::string, std::chrono::steady_clock::time_point> pending_since_;
-  std::chrono::steady_clock::time_point first_change_, last_change_;
-  bool resync_requested_ = true;
-  bool in_sync_ = false;
-  bool busy_ = false;
-  bool stopping_ = false;
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;  // signalled on a change and on Stop (the debounce wait)
+  ClusterSet desired_ ABSL_GUARDED_BY(mu_);
+  bool complete_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<std::string> dirty_ ABSL_GUARDED_BY(mu_);  // clusters to look at in the next pass
+  std::map<std::string, std::chrono::steady_clock::time_point> pending_since_ ABSL_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point first_change_ ABSL_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point last_change_ ABSL_GUARDED_BY(mu_);
+  bool resync_requested_ ABSL_GUARDED_BY(mu_) = true;
+  bool in_sync_ ABSL_GUARDED_BY(mu_) = false;
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 
   // Owned by the pass (one at a time).
