@@ -19,9 +19,12 @@ struct KindInfo {
   std::string_view path;
 };
 constexpr KindInfo kKinds[] = {
-    {Kind::kZone, "Zone", "zones"},       {Kind::kProxy, "Proxy", "proxies"},
-    {Kind::kDomain, "Domain", "domains"}, {Kind::kRouteGroup, "RouteGroup", "route-groups"},
-    {Kind::kRoute, "Route", "routes"},    {Kind::kCluster, "Cluster", "clusters"},
+    {Kind::kZone, "Zone", "zones"},
+    {Kind::kProxy, "Proxy", "proxies"},
+    {Kind::kDomain, "Domain", "domains"},
+    {Kind::kRouteGroup, "RouteGroup", "route-groups"},
+    {Kind::kRoute, "Route", "routes"},
+    {Kind::kCluster, "Cluster", "clusters"},
     {Kind::kIntercept, "Intercept", "intercepts"},
 };
 
@@ -721,7 +724,8 @@ absl::StatusOr<ParsedObject> ParseAnyObject(const Json& body) {
   if (!body.is_object()) return FieldError("", "the document must be an object");
   auto it = body.find("kind");
   if (it == body.end() || !it->is_string())
-    return FieldError("kind", "is required (Zone, Proxy, Domain, RouteGroup, Route, Cluster or Intercept)");
+    return FieldError("kind",
+                      "is required (Zone, Proxy, Domain, RouteGroup, Route, Cluster or Intercept)");
   auto kind = ParseKind(it->get<std::string>());
   if (!kind) return FieldError("kind", StrCat("unknown kind \"", it->get<std::string>(), "\""));
   return ParseObject(*kind, body, "", "");

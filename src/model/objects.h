@@ -26,8 +26,9 @@ using Json = nlohmann::json;
 // Clusters stay last: a zone is read kind by kind, clusters last
 // (xds/config_source.h), and intercepts are ordered among the routing kinds.
 enum class Kind { kZone, kProxy, kDomain, kRouteGroup, kRoute, kIntercept, kCluster };
-inline constexpr Kind kAllKinds[] = {Kind::kZone,  Kind::kProxy,     Kind::kDomain, Kind::kRouteGroup,
-                                     Kind::kRoute, Kind::kIntercept, Kind::kCluster};
+inline constexpr Kind kAllKinds[] = {Kind::kZone,       Kind::kProxy, Kind::kDomain,
+                                     Kind::kRouteGroup, Kind::kRoute, Kind::kIntercept,
+                                     Kind::kCluster};
 
 // "RouteGroup"
 std::string_view KindName(Kind kind);

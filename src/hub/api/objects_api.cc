@@ -20,8 +20,9 @@ absl::StatusOr<Kind> KindFromPath(std::string_view segment) {
   for (Kind kind : model::kAllKinds) {
     if (kind != Kind::kZone && model::KindPath(kind) == segment) return kind;
   }
-  return absl::NotFoundError(StrCat("no such collection \"", segment,
-                                    "\" (proxies, domains, route-groups, routes, clusters, intercepts)"));
+  return absl::NotFoundError(
+      StrCat("no such collection \"", segment,
+             "\" (proxies, domains, route-groups, routes, clusters, intercepts)"));
 }
 
 absl::StatusOr<Kind> KindFromTopPath(std::string_view segment) {
