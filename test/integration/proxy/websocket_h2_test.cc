@@ -73,10 +73,33 @@ class WebSocketH2Test : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NE(origin_.port(), 0) << origin_.Log();
+    StartProxy(0);
+  }
+  // `idle_timeout_ms` 0: the listener's stream idle timeout is not set.
+  void StartProxy(int idle_timeout_ms) {
     ScriptedProxy::Options p;
     p.origin_port = origin_.port();
+    p.hcm = [idle_timeout_ms](ScriptedProxy::Hcm& hcm) {
+      if (idle_timeout_ms > 0) {
+        hcm.mutable_stream_idle_timeout()->set_nanos(idle_timeout_ms * 1000000);
+      }
+    };
+    proxy_.reset();
     proxy_ = std::make_unique<ScriptedProxy>(p);
     ASSERT_TRUE(proxy_->Start());
+  }
+  // Exchanges frames until the access log has the tunnel's line.
+  nlohmann::json TunnelEntry(H2RawClient& client) {
+    const auto logged = [](const nlohmann::json& e) {
+      return e.value("path", "") == "/ws" && e.value("protocol", "") == "HTTP/2";
+    };
+    client.Until([&] {
+      for (const nlohmann::json& e : proxy_->AccessLog()) {
+        if (logged(e)) return true;
+      }
+      return false;
+    });
+    return proxy_->WaitForEntry(logged);
   }
   void TearDown() override {
     if (HasFailure()) std::cerr << "--- origin log ---\n" << origin_.Log();
@@ -148,22 +171,46 @@ TEST_F(WebSocketH2Test, EchoOverAnExtendedConnect) {
   ASSERT_TRUE(client.Until([&] { return client.streams[id].ended; }));
   EXPECT_FALSE(client.streams[id].reset);
   EXPECT_TRUE(client.Send(id, "", /*end_stream=*/true));
-  const auto logged = [](const nlohmann::json& e) {
-    return e.value("path", "") == "/ws" && e.value("protocol", "") == "HTTP/2";
-  };
   // The tunnel ends (and is logged) once the client's END_STREAM is out.
-  EXPECT_TRUE(client.Until([&] {
-    for (const nlohmann::json& e : proxy_->AccessLog()) {
-      if (logged(e)) return true;
-    }
-    return false;
-  }));
-  nlohmann::json entry = proxy_->WaitForEntry(logged);
+  nlohmann::json entry = TunnelEntry(client);
   ASSERT_FALSE(entry.is_null());
   EXPECT_EQ(entry.value("status", 0), 200);
   EXPECT_EQ(entry.value("flags", "?"), "");
   EXPECT_GT(entry.value("bytes_received", 0), 256 * 1024);
   EXPECT_GT(entry.value("bytes_sent", 0), 256 * 1024);
+}
+
+TEST_F(WebSocketH2Test, ClientResetEndsTheTunnel) {
+  H2RawClient client(proxy_->port());
+  ASSERT_TRUE(client.ok());
+  const int32_t id = OpenWebSocket(client, "/ws");
+  ASSERT_GT(id, 0) << client.error;
+  ASSERT_TRUE(Exchange(client, id, 0x1, "before the reset").has_value());
+  ASSERT_TRUE(client.codec().SubmitReset(id, http2::kCancel).ok());
+  nlohmann::json entry = TunnelEntry(client);
+  ASSERT_FALSE(entry.is_null());
+  EXPECT_EQ(entry.value("flags", ""), "DC");
+  // The connection serves on.
+  const int32_t next = OpenWebSocket(client, "/ws");
+  ASSERT_GT(next, 0) << client.error;
+  std::optional<WsServerFrame> echo = Exchange(client, next, 0x1, "after");
+  ASSERT_TRUE(echo.has_value());
+  EXPECT_EQ(echo->payload, "after");
+}
+
+TEST_F(WebSocketH2Test, IdleTunnelEndsAtTheStreamIdleTimeout) {
+  StartProxy(/*idle_timeout_ms=*/300);
+  H2RawClient client(proxy_->port());
+  ASSERT_TRUE(client.ok());
+  const int32_t id = OpenWebSocket(client, "/ws");
+  ASSERT_GT(id, 0) << client.error;
+  ASSERT_TRUE(Exchange(client, id, 0x1, "then silence").has_value());
+  // Neither side sends: the proxy resets the stream.
+  ASSERT_TRUE(client.Until([&] { return client.streams[id].reset; }, 60s));
+  nlohmann::json entry = TunnelEntry(client);
+  ASSERT_FALSE(entry.is_null());
+  EXPECT_EQ(entry.value("flags", ""), "SI");
+  EXPECT_EQ(entry.value("details", ""), "stream_idle_timeout");
 }
 
 TEST_F(WebSocketH2Test, UpstreamSeesAnHttp1UpgradeWithAFreshKey) {
