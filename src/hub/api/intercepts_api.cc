@@ -22,7 +22,7 @@ std::mutex& InterceptWriteMutex() {
   return mu;
 }
 
-int64_t NowMs(const ApiContext& ctx) {
+int64_t InterceptNowMs(const ApiContext& ctx) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(ctx.time->Now().time_since_epoch())
       .count();
 }
@@ -134,7 +134,7 @@ absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, con
   }
 
   std::lock_guard lock(InterceptWriteMutex());
-  const int64_t now_ms = NowMs(ctx);
+  const int64_t now_ms = InterceptNowMs(ctx);
   std::optional<model::Object> stored = ctx.catalog->Get(key);
   std::optional<model::Intercept> live = LiveIntercept(stored, now_ms);
   CW_RETURN_IF_ERROR(SettleHubFields(p, key, live, &want));
@@ -160,7 +160,7 @@ absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, con
 
 absl::Status CheckInterceptDelete(const ApiContext& ctx, const Principal& p, const ObjectKey& key) {
   if (IsAdmin(p)) return absl::OkStatus();
-  std::optional<model::Intercept> live = LiveIntercept(ctx.catalog->Get(key), NowMs(ctx));
+  std::optional<model::Intercept> live = LiveIntercept(ctx.catalog->Get(key), InterceptNowMs(ctx));
   if (live && live->owner != p.name) return HeldByOther(key, *live, "delete");
   return absl::OkStatus();
 }
