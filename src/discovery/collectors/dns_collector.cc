@@ -70,10 +70,9 @@ absl::Status DnsCollector::Start(Callback on_change) {
 
 void DnsCollector::Stop() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -113,9 +112,11 @@ absl::StatusOr<DnsCollector::Result> DnsCollector::Resolve() {
 
 void DnsCollector::Run() {
   std::chrono::seconds backoff(1);
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
     auto result = Resolve();
     const auto observed_at = std::chrono::steady_clock::now();
     std::chrono::seconds wait;
@@ -134,8 +135,8 @@ void DnsCollector::Run() {
                    FromAbsl(result.status().message()), wait.count());
       backoff = std::min(backoff * 2, options_.max_backoff);
     }
-    lock.lock();
-    cv_.wait_for(lock, wait, [this] { return stopping_; });
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::FromChrono(wait));
   }
 }
 

@@ -10,13 +10,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "discovery/collector.h"
 
 namespace causeway::discovery {
@@ -60,9 +60,8 @@ class DnsCollector final : public Collector {
   Callback on_change_;
   std::unique_ptr<class DnsResolver> resolver_;
   std::optional<Instances> last_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

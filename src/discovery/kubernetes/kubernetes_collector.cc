@@ -84,10 +84,9 @@ absl::Status KubernetesCollector::Start(Callback on_change) {
 
 void KubernetesCollector::Stop() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
   for (auto& ns : namespaces_) {
     ns->http->Cancel();
     if (ns->thread.joinable()) ns->thread.join();
@@ -95,8 +94,8 @@ void KubernetesCollector::Stop() {
 }
 
 bool KubernetesCollector::Wait(std::chrono::milliseconds delay) {
-  std::unique_lock lock(mu_);
-  return !cv_.wait_for(lock, delay, [this] { return stopping_; });
+  absl::MutexLock lock(&mu_);
+  return !mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::FromChrono(delay));
 }
 
 std::string KubernetesCollector::PodsPath(const Namespace& ns) const {
@@ -168,7 +167,7 @@ absl::StatusOr<std::string> KubernetesCollector::List(Namespace& ns) {
     resource_version = meta.value("resourceVersion", "");
     if (continue_token.empty()) break;
   }
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   ns.pods = std::move(pods);
   ns.listed = true;
   PublishLocked(Clock::now());
@@ -190,7 +189,7 @@ void KubernetesCollector::Run(Namespace& ns) {
   bool need_list = true;
   while (true) {
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (stopping_) return;
     }
     if (need_list) {
@@ -239,7 +238,7 @@ void KubernetesCollector::Run(Namespace& ns) {
           if (type == "BOOKMARK") return true;
           const std::string name = meta.value("name", "");
           const auto observed_at = Clock::now();
-          std::lock_guard lock(mu_);
+          absl::MutexLock lock(&mu_);
           if (type == "DELETED") {
             ns.pods.erase(name);
           } else if (type == "ADDED" || type == "MODIFIED") {

@@ -13,16 +13,16 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "discovery/collector.h"
 #include "discovery/kubernetes/kube_config.h"
 #include "discovery/kubernetes/kube_http.h"
@@ -73,9 +73,10 @@ class KubernetesCollector final : public Collector {
   // Lists the namespace's pods (all pages); returns the list's resourceVersion.
   absl::StatusOr<std::string> List(Namespace& ns);
   // Reports the union of every namespace's pods if it changed. Holds mu_.
-  void PublishLocked(std::chrono::steady_clock::time_point observed_at);
+  void PublishLocked(std::chrono::steady_clock::time_point observed_at)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sleeps for `delay` unless stopped; false when stopped.
-  bool Wait(std::chrono::milliseconds delay);
+  bool Wait(std::chrono::milliseconds delay) ABSL_LOCKS_EXCLUDED(mu_);
   std::string PodsPath(const Namespace& ns) const;
 
   const KubernetesSpec spec_;
@@ -84,11 +85,11 @@ class KubernetesCollector final : public Collector {
   std::string selector_;  // spec selector plus the cluster label's existence
   Callback on_change_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  // Also guards each namespace's pods and listed flag.
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::unique_ptr<Namespace>> namespaces_;
-  std::optional<ClusterSet> last_;
+  std::optional<ClusterSet> last_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace causeway::discovery
