@@ -6,7 +6,11 @@
 
 #include <openssl/ssl.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+
 #include "proxy/codec/http2_headers.h"
+#include "proxy/server/transport_io.h"
 #include "proxy/server/upstream_request.h"
 
 namespace causeway::proxy {
@@ -107,6 +111,57 @@ asio::awaitable<IoResult> UpstreamRequest::WriteH2Body(std::string_view framed) 
   body.remaining -= n;
   auto [ec, sent] = co_await h2_->WriteBody(framed.substr(0, n), body.remaining == 0);
   co_return IoResult{ec, ec ? 0 : framed.size()};
+}
+
+void UpstreamRequest::StartH2BodyPump() {
+  h2_pump_ = std::make_shared<H2BodyPump>(h2_->handle().get_executor());
+  asio::co_spawn(
+      h2_->handle().get_executor(), PumpH2Body(),
+      asio::bind_cancellation_slot(h2_pump_->cancel.slot(), [pump = h2_pump_](std::exception_ptr) {
+        // Cancelled, or the body's end: the attempt may go.
+        pump->done = true;
+        pump->joined.cancel();
+      }));
+}
+
+// The body as the client sends it, as DATA; a client that goes away or
+// sends malformed chunked framing cancels the upstream stream. The stream
+// idle timeout of the response side watches the client's socket too, and
+// an HTTP/2 client's stream has its own.
+asio::awaitable<void> UpstreamRequest::PumpH2Body() {
+  http1::BodyFramer framer(down_.req.body, down_.req.content_length);
+  while (true) {
+    http1::BodyFramer::Step step = framer.Feed(down_.in.View());
+    if (step.error) break;
+    if (step.consumed > 0) {
+      auto [wec, w] = co_await WriteH2Body(down_.in.View().substr(0, step.consumed));
+      down_.in.Consume(step.consumed);
+      info_.bytes_received += step.consumed;
+      if (wec) break;
+    }
+    if (step.done) {
+      down_.body_consumed = true;
+      co_return;
+    }
+    char* dst = down_.in.Prepare(kReadChunk);
+    auto [rec, got] = down_.sink != nullptr
+                          ? co_await down_.sink->ReadBody(asio::buffer(dst, down_.in.writable()))
+                          : co_await AsyncReadSome(down_.socket, down_.tls.get(),
+                                                   asio::buffer(dst, down_.in.writable()));
+    if (rec) break;
+    down_.in.Commit(got);
+  }
+  h2_->Cancel();
+}
+
+asio::awaitable<void> UpstreamRequest::JoinH2BodyPump() {
+  std::shared_ptr<H2BodyPump> pump = h2_pump_;
+  if (!pump->done) pump->cancel.emit(asio::cancellation_type::terminal);
+  while (!pump->done) {
+    pump->joined.expires_at(asio::steady_timer::time_point::max());
+    co_await pump->joined.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  h2_pump_.reset();
 }
 
 }  // namespace causeway::proxy

@@ -103,7 +103,9 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
     co_return Result::kReset;
   }
   if (stats_ != nullptr) stats_->requests.fetch_add(1, std::memory_order_relaxed);
-  co_return co_await AwaitHead();
+  Result head = co_await AwaitHead();
+  if (head != Result::kResponse && h2_pump_ != nullptr) co_await JoinH2BodyPump();
+  co_return head;
 }
 
 UpstreamRequest::Result UpstreamRequest::TakeConnection(std::unique_ptr<UpstreamConnection> conn) {
@@ -132,11 +134,14 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::SendStreamed(
         co_await WriteAllTo(down_.socket, down_.tls.get(), asio::buffer(kContinue), down_.AtOnce());
     if (cec) co_return Result::kContinueFailed;
   }
-  if (h2_ == nullptr) {  // over HTTP/2 the head went with the stream's opening
-    std::tie(*ec, std::ignore) =
-        co_await AsyncWrite(conn_->socket, conn_->tls.get(), asio::buffer(down_.up_out));
-    if (*ec) co_return Result::kResponse;
+  if (h2_ != nullptr) {  // the head went with the stream's opening
+    retry_.OnBodyStreamed();
+    StartH2BodyPump();
+    co_return Result::kResponse;
   }
+  std::tie(*ec, std::ignore) =
+      co_await AsyncWrite(conn_->socket, conn_->tls.get(), asio::buffer(down_.up_out));
+  if (*ec) co_return Result::kResponse;
   retry_.OnBodyStreamed();
   co_return co_await StreamBody();
 }
@@ -306,6 +311,7 @@ asio::awaitable<UpstreamRequest::Ending> UpstreamRequest::ForwardResponse(Mutati
     pump.idle = pump.idle || stream_idle_->fired() != StreamIdleTimeout::Fired::kNo;
     stream_idle_->Stop();
   }
+  if (h2_pump_ != nullptr) co_await JoinH2BodyPump();
   if (!framer.done() && !pump.eof_end) {
     LogMidBodyFailure(pump, timed_out);
     co_return Ending{false, true};

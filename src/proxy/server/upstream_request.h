@@ -31,6 +31,7 @@
 namespace causeway::proxy {
 
 struct H2RequestBody;  // upstream_h2.h
+struct H2BodyPump;     // upstream_h2.h
 
 class UpstreamRequest {
  public:
@@ -103,6 +104,11 @@ class UpstreamRequest {
   Result OpenH2Stream();
   // Request body bytes in their HTTP/1.1 framing, as DATA.
   boost::asio::awaitable<IoResult> WriteH2Body(std::string_view framed);
+  // A streamed body over HTTP/2 goes on while the response is read.
+  void StartH2BodyPump();
+  boost::asio::awaitable<void> PumpH2Body();
+  // Stops the body (if it is still going) and waits for it to let go.
+  boost::asio::awaitable<void> JoinH2BodyPump();
   // The socket the attempt's timeouts and a client's reset act on.
   boost::asio::ip::tcp::socket& UpSocket() {
     return h2_ != nullptr ? h2_->handle() : conn_->socket;
@@ -139,6 +145,7 @@ class UpstreamRequest {
   std::unique_ptr<UpstreamConnection> conn_;
   std::unique_ptr<Http2UpstreamStream> h2_;  // instead of conn_ over HTTP/2
   std::unique_ptr<H2RequestBody> h2_body_;
+  std::shared_ptr<H2BodyPump> h2_pump_;
   CircuitBreakerSlot request_slot_;  // the cluster's max_requests
   std::unique_ptr<StreamIdleTimeout> stream_idle_;
   bool reused_ = false;  // served requests before or waited in the pool

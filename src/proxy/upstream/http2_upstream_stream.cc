@@ -67,17 +67,19 @@ void Http2UpstreamStream::Cancel() {
 }
 
 void Http2UpstreamStream::Wake() {
-  woken_ = true;
+  ++wakes_;
   boost::system::error_code ec;
   handle_.cancel(ec);
 }
 
 asio::awaitable<bool> Http2UpstreamStream::Wait() {
   if (!handle_.is_open()) co_return false;
-  woken_ = false;
+  // Two may wait at once (the body going up, the response coming back):
+  // each sees whether a Wake() came while it waited.
+  const uint64_t seen = wakes_;
   co_await handle_.async_wait(asio::ip::tcp::socket::wait_read,
                               asio::as_tuple(asio::use_awaitable));
-  co_return woken_&& handle_.is_open();
+  co_return wakes_ != seen&& handle_.is_open();
 }
 
 asio::awaitable<Http2UpstreamStream::IoResult> Http2UpstreamStream::WriteBody(
@@ -123,6 +125,7 @@ asio::awaitable<Http2UpstreamStream::IoResult> Http2UpstreamStream::ReadSome(
       co_return IoResult{boost::system::error_code{}, n};
     }
     if (end_out_) co_return IoResult{asio::error::eof, 0};
+    if (reset_ && EndGrpcUnavailable()) continue;
     if (reset_) co_return IoResult{asio::error::connection_reset, 0};
     if (!co_await Wait()) co_return IoResult{asio::error::operation_aborted, 0};
   }
@@ -152,6 +155,17 @@ void Http2UpstreamStream::OnEnd() {
 void Http2UpstreamStream::OnReset(uint32_t) {
   reset_ = true;
   Wake();
+}
+
+// A gRPC response cut short by the upstream (its stream reset, its
+// connection gone) after the head went out: the body ends with trailers
+// saying UNAVAILABLE, the status gRPC clients retry on, instead of a reset
+// they would read as INTERNAL. out_ ends on a chunk boundary here.
+bool Http2UpstreamStream::EndGrpcUnavailable() {
+  if (!head_out_ || !chunked_ || end_out_ || !IsGrpcH2Answer(head_->headers)) return false;
+  out_.append("0\r\ngrpc-status: 14\r\ngrpc-message: upstream connection reset\r\n\r\n");
+  end_out_ = true;
+  return true;
 }
 
 void Http2UpstreamStream::Serialize() {

@@ -65,6 +65,7 @@ class Http2UpstreamStream {
   void Serialize();
   void SerializeHead();
   void SerializeEnd();
+  bool EndGrpcUnavailable();
 
   std::shared_ptr<Http2Connection> conn_;
   boost::asio::ip::tcp::socket handle_;
@@ -88,7 +89,7 @@ class Http2UpstreamStream {
   // Trailers-only gRPC answer: grpc-status and grpc-message go as trailers.
   http2::HeaderList deferred_trailers_;
   size_t unacked_ = 0;  // DATA bytes received and not yet given back
-  bool woken_ = false;
+  uint64_t wakes_ = 0;  // Wake() calls, so a wait knows what ended it
 };
 
 }  // namespace causeway::proxy
