@@ -125,8 +125,12 @@ TEST_F(GrpcThroughProxiesTest, FourMebibyteMessagesEachWay) {
 
 TEST_F(GrpcThroughProxiesTest, DeadlineExceededWhileTheServerWaits) {
   EchoClient client = Client(std::chrono::milliseconds(500));
-  auto slow = client.Unary(MakeEchoRequest(10, 0, 0, /*delay_ms=*/20000));
+  auto slow = client.Unary(MakeEchoRequest(10, 0, 0, /*delay_ms=*/60000));
   EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded) << slow.status();
+  // The client's cancel travels on as RST_STREAM(CANCEL): the front proxy's
+  // request to the server ends long before the server would have answered.
+  EXPECT_TRUE(WaitFor([&] { return front_->Stat("cluster.origin.upstream_rq_active") == 0; },
+                      std::chrono::seconds(20)));
   // The proxies are still fine for the next call.
   auto next = Client().Unary(MakeEchoRequest(10));
   EXPECT_TRUE(next.ok()) << next.status();
