@@ -44,6 +44,21 @@ TEST(MessageBuilderTest, UpstreamRequestDropsHopByHopAndAppliesMutations) {
   EXPECT_TRUE(out.ends_with("\r\n\r\n"));
 }
 
+TEST(MessageBuilderTest, TeTrailersAloneGoesOn) {
+  std::string out;
+  BuildUpstreamRequest(Parse("POST /g HTTP/1.1\r\nHost: a\r\nTE: trailers\r\n\r\n"),
+                       {"/g", "a", false}, {}, &out);
+  EXPECT_THAT(out, HasSubstr("te: trailers\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("TE:")));
+  BuildUpstreamRequest(Parse("GET / HTTP/1.1\r\nHost: a\r\nTE: gzip;q=0.5, trailers\r\n\r\n"),
+                       {"/", "a", false}, {}, &out);
+  EXPECT_THAT(out, HasSubstr("te: trailers\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("gzip")));  // other codings are the hop's own
+  BuildUpstreamRequest(Parse("GET / HTTP/1.1\r\nHost: a\r\nTE: gzip\r\n\r\n"), {"/", "a", false},
+                       {}, &out);
+  EXPECT_THAT(out, Not(HasSubstr("te:")));
+}
+
 TEST(MessageBuilderTest, Http10RequestKeepsUpstreamAlive) {
   http1::RequestHead req = Parse("GET / HTTP/1.0\r\n\r\n");
   std::string out;
