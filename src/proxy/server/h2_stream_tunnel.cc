@@ -142,7 +142,10 @@ asio::awaitable<void> Http2Stream::TunnelToUpstream(Transport upstream) {
     body_.Clear();
     auto [ec, n] = co_await AsyncWrite(*upstream.socket, upstream.tls, asio::buffer(chunk));
     if (ec) {
+      // The read of the other pump ends with the connection.
       tunnel_over_ = true;
+      boost::system::error_code ignored;
+      upstream.socket->close(ignored);
       Wake();
       co_return;
     }
