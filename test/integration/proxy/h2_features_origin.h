@@ -1,5 +1,5 @@
 // The HTTP/1.1 origin of the HTTP/2 feature tests (h2_features_origin.py:
-// chunked trailers, a WebSocket echo server, requests never answered), run
+// chunked trailers, a WebSocket echo server, an echo of the request head), run
 // as a child process on a port the kernel picks. The script's path comes
 // from the build (H2_FEATURES_ORIGIN_SCRIPT).
 #pragma once

@@ -7,7 +7,6 @@ prints "port N" once it accepts connections. Behaviour by path:
   /trailers-only  no body, only trailer fields
   /ws             a WebSocket echo server (RFC 6455): checks the handshake,
                   answers 101, echoes text and binary frames, answers close
-  a path with "never" in it: the request is read and never answered
   anything else   200 with the request line and headers as the body
 Every response carries x-te (the request's TE header) and x-upgrade.
 """
@@ -90,11 +89,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/ws":
             return self.websocket()
         self.read_body()
-        if "never" in self.path:
-            while self.rfile.read(1):
-                pass
-            self.close_connection = True
-            return
         if self.path in ("/trailers", "/trailers-only"):
             self.send_response(200)
             self.common()
