@@ -9,7 +9,12 @@
 // else chunked. The client's window opens only as the body is handed to the
 // upstream, and the upstream is read only while the client's window takes
 // what was read: a slow side holds back the other instead of a buffer
-// growing.
+// growing. A chunked response's trailer fields end the stream as trailers.
+//
+// A gRPC request's deadline caps the route timeout and its local replies
+// are trailers-only gRPC statuses (grpc_status.h). An extended CONNECT for
+// WebSocket (RFC 8441) goes upstream as an HTTP/1.1 upgrade and, after the
+// 101, the stream carries the upgraded bytes (h2_stream_tunnel.cc).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
