@@ -172,7 +172,8 @@ bool Http2Stream::BuildHead() {
     }
     if (f.name == "content-length") {
       has_length = true;
-      if (remote_ended_ || websocket_) continue;  // written below from what came
+      // Written below from what came; an upgrade has no body.
+      if (remote_ended_ || websocket_) continue;
     }
     absl::StrAppend(&h, f.name, ": ", f.value, "\r\n");
   }
@@ -232,12 +233,13 @@ asio::awaitable<void> Http2Stream::Serve(Http2Stream* self) {
   Http2Stream& s = *self;
   Worker& worker = s.session_.worker();
   worker.RequestBegan();
-  absl::Status grpc_fields;
+  // First, so that every local reply to a gRPC request is a gRPC status.
+  const absl::Status grpc_fields = s.ReadGrpcFields();
   if (!s.BuildHead()) {
     s.down_.req = {};
     co_await s.LocalReply(s.h2_head_.method == "CONNECT" ? 501 : 400,
                           "request not supported over HTTP/2\n", "DPE");
-  } else if (grpc_fields = s.ReadGrpcFields(); !grpc_fields.ok()) {
+  } else if (!grpc_fields.ok()) {
     const absl::string_view why = grpc_fields.message();
     co_await s.LocalReply(400, std::string_view(why.data(), why.size()), "DPE");
   } else {
