@@ -104,7 +104,11 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::Run(const LbMetadata& 
   }
   if (stats_ != nullptr) stats_->requests.fetch_add(1, std::memory_order_relaxed);
   Result head = co_await AwaitHead();
-  if (head != Result::kResponse && h2_pump_ != nullptr) co_await JoinH2BodyPump();
+  // Only ForwardResponse joins a body pump after a head, and it runs only
+  // if the client is still there: an HTTP/2 client's reset closed the handle.
+  if (h2_pump_ != nullptr && (head != Result::kResponse || !h2_->handle().is_open())) {
+    co_await JoinH2BodyPump();
+  }
   co_return head;
 }
 
