@@ -189,7 +189,7 @@ void Worker::BeginDrain() {
   std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
   for (Session* s : sessions) s->OnDrain();
   pool_.Clear();
-  h2_pool_.Clear();
+  h2_pool_.Drain();
 }
 
 void Worker::Register(Session* s) {

@@ -62,6 +62,13 @@ void Http2Pool::Clear() {
   endpoints_.clear();
 }
 
+void Http2Pool::Drain() {
+  for (auto& [key, list] : endpoints_) {
+    for (auto& conn : list) conn->Retire();
+  }
+  endpoints_.clear();
+}
+
 size_t Http2Pool::ConnectionCount(const std::string& key) const {
   auto it = endpoints_.find(key);
   return it == endpoints_.end() ? 0 : it->second.size();

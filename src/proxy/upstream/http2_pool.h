@@ -41,8 +41,10 @@ class Http2Pool {
   // on it.
   std::unique_ptr<Http2UpstreamStream> Adopt(std::unique_ptr<UpstreamConnection> transport,
                                              uint32_t cap);
-  // Closes every connection (drain, shutdown: before the io_context goes).
+  // Closes every connection (shutdown: before the io_context goes).
   void Clear();
+  // Drain: no new streams; each connection closes once its streams ended.
+  void Drain();
   // Connections to `key` open or opening (tests, admin).
   size_t ConnectionCount(const std::string& key) const;
 

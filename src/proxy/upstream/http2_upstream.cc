@@ -99,6 +99,11 @@ void Http2Connection::Close() {
   Fail();
 }
 
+void Http2Connection::Retire() {
+  goaway_ = true;
+  CloseIfDone();
+}
+
 void Http2Connection::Fail() {
   if (failed_ && streams_.empty()) return;
   failed_ = true;

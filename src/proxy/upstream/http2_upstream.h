@@ -71,8 +71,10 @@ class Http2Connection final : public http2::Events,
   bool Finished() const;
   void Reserve() { ++reserved_; }
   void Unreserve();
-  // Closes the connection (drain, shutdown): its streams fail.
+  // Closes the connection (shutdown): its streams fail.
   void Close();
+  // Takes no new streams and closes once those in flight ended (drain).
+  void Retire();
 
   const std::string& key() const { return key_; }
   boost::asio::any_io_executor executor() { return write_wake_.get_executor(); }
@@ -117,7 +119,7 @@ class Http2Connection final : public http2::Events,
   absl::Status connect_status_;
   bool connecting_ = true;
   bool failed_ = false;
-  bool goaway_ = false;
+  bool goaway_ = false;  // the peer sent GOAWAY, or the pool retired it
   uint32_t reserved_ = 0;
   uint32_t streams_opened_ = 0;
 };

@@ -11,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -298,6 +299,17 @@ TEST_F(Http2UpstreamTest, UpstreamKilledMidResponseEndsTheClientsResponse) {
   nlohmann::json entry =
       proxy_->WaitForEntry([](const nlohmann::json& e) { return e.value("status", 0) == 200; });
   EXPECT_EQ(entry.value("flags", ""), "UR");
+}
+
+TEST_F(Http2UpstreamTest, DrainLetsTheStreamsInFlightFinish) {
+  StartProxy(nginx_->h2c(), ExplicitHttp2());
+  RawClient client(proxy_->port());
+  ASSERT_TRUE(client.Send(HeadRequest("GET", "/delay/1500")));
+  ASSERT_TRUE(WaitFor([&] { return backend_.requests() >= 1; }, std::chrono::seconds(20)));
+  proxy_->process().Signal(SIGTERM);  // drains: no new streams, these finish
+  RawClient::Response r = client.Read();
+  EXPECT_EQ(r.status, 200) << r.head << proxy_->Log();
+  EXPECT_EQ(r.Header("x-proto"), "HTTP/2.0");
 }
 
 TEST_F(Http2UpstreamTest, UnimplementedHttp2OptionIsRefusedByName) {
