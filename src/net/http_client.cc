@@ -2,11 +2,15 @@
 
 #include <array>
 #include <utility>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
+#include "absl/synchronization/mutex.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/post.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
@@ -68,12 +72,49 @@ http::request<http::string_body> MakeRequest(std::string_view method, std::strin
   return req;
 }
 
+class Transport;
+
+}  // namespace
+
+namespace http_client_internal {
+
+// Cancel() for one HttpClient and its Streams. Each connection registers
+// while it is open; Cancel() posts a close to the connection's own
+// io_context, so the close runs on the thread driving that connection (the
+// one blocked in it) and the pending operation ends with
+// operation_aborted. A close posted while no operation is pending runs as
+// the next one starts, so a call made after Cancel() ends at once too.
+class Canceller {
+ public:
+  // CANCELLED when Cancel() has been called already.
+  absl::Status Enter(asio::io_context& ioc, Transport& transport) ABSL_LOCKS_EXCLUDED(mu_);
+  void Leave(Transport& transport) ABSL_LOCKS_EXCLUDED(mu_);
+  void Cancel() ABSL_LOCKS_EXCLUDED(mu_);
+  bool cancelled() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return cancelled_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::pair<asio::io_context*, Transport*>> open_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace http_client_internal
+
+namespace {
+
+using http_client_internal::Canceller;
+
 // One TCP connection, plain or TLS. Visit() hands the stream to a generic
-// lambda, so reads and writes are written once for both.
+// lambda, so reads and writes are written once for both. While connected
+// it is registered with its client's Canceller (until destroyed).
 class Transport {
  public:
-  Transport(asio::io_context& ioc, std::shared_ptr<asio::ssl::context> tls, std::string ca_file)
-      : ca_file_(std::move(ca_file)) {
+  Transport(asio::io_context& ioc, std::shared_ptr<asio::ssl::context> tls, std::string ca_source,
+            std::shared_ptr<Canceller> canceller)
+      : ioc_(ioc), ca_source_(std::move(ca_source)), canceller_(std::move(canceller)) {
     if (tls) {
       tls_.emplace(ioc, *tls);
       tls_context_ = std::move(tls);
@@ -81,6 +122,11 @@ class Transport {
       plain_.emplace(ioc);
     }
   }
+  ~Transport() {
+    if (registered_) canceller_->Leave(*this);
+  }
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
 
   beast::tcp_stream& tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
 
@@ -90,44 +136,69 @@ class Transport {
     return f(*plain_);
   }
 
+  // Closes the socket: pending operations end with operation_aborted. Runs
+  // on the thread that drives the io_context (posted by the Canceller).
+  void Abort() {
+    beast::error_code ignored;
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp().close();
+  }
+
+  // An operation's failure: CANCELLED after Cancel(), else as TransportError.
+  absl::Status Error(std::string_view what, const beast::error_code& ec) {
+    if (canceller_->cancelled()) return absl::CancelledError(StrCat(what, ": cancelled"));
+    return TransportError(what, ec);
+  }
+  bool cancelled() { return canceller_->cancelled(); }
+
   // Connects (and, for TLS, handshakes) within `timeout`, running `ioc`.
-  absl::Status Connect(asio::io_context& ioc, const std::string& host, const std::string& port,
+  absl::Status Connect(const std::string& host, const std::string& port,
                        std::chrono::milliseconds timeout) {
-    tcp::resolver resolver(ioc);
+    CW_RETURN_IF_ERROR(canceller_->Enter(ioc_, *this));
+    registered_ = true;
+    tcp::resolver resolver(ioc_);
     beast::error_code ec;
     auto endpoints = resolver.resolve(host, port, ec);
-    if (ec) return TransportError(StrCat("resolve ", host, ":", port), ec);
+    if (ec) return Error(StrCat("resolve ", host, ":", port), ec);
     bool done = false;
     tcp().expires_after(timeout);
     tcp().async_connect(endpoints, [&](const beast::error_code& e, const tcp::endpoint&) {
       ec = e;
       done = true;
     });
-    RunUntil(ioc, &done);
-    if (ec) return TransportError(StrCat("connect ", host, ":", port), ec);
+    RunUntil(ioc_, &done);
+    if (ec) return Error(StrCat("connect ", host, ":", port), ec);
     tcp().socket().set_option(tcp::no_delay(true), ec);
     if (!tls_) return absl::OkStatus();
+    return Handshake(host, port, timeout);
+  }
+
+ private:
+  absl::Status Handshake(const std::string& host, const std::string& port,
+                         std::chrono::milliseconds timeout) {
     CW_RETURN_IF_ERROR(tls::PrepareClient(tls_->native_handle(), host));
-    done = false;
+    beast::error_code ec;
+    bool done = false;
     tcp().expires_after(timeout);
     tls_->async_handshake(asio::ssl::stream_base::client, [&](const beast::error_code& e) {
       ec = e;
       done = true;
     });
-    RunUntil(ioc, &done);
+    RunUntil(ioc_, &done);
+    if (!ec) return absl::OkStatus();
+    if (cancelled()) return absl::CancelledError("TLS handshake: cancelled");
     if (ec == beast::error::timeout) {
       return absl::DeadlineExceededError(
           StrCat("TLS handshake with ", host, ":", port, ": timed out"));
     }
-    if (ec) {
-      return absl::UnavailableError(
-          tls::HandshakeError(tls_->native_handle(), ec, StrCat(host, ":", port), ca_file_));
-    }
-    return absl::OkStatus();
+    return absl::UnavailableError(
+        tls::HandshakeError(tls_->native_handle(), ec, StrCat(host, ":", port), ca_source_));
   }
 
- private:
-  std::string ca_file_;
+  asio::io_context& ioc_;
+  std::string ca_source_;
+  std::shared_ptr<Canceller> canceller_;
+  bool registered_ = false;
   std::shared_ptr<asio::ssl::context> tls_context_;  // outlives tls_
   std::optional<beast::tcp_stream> plain_;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
@@ -141,7 +212,56 @@ bool IsEndOfStream(const beast::error_code& ec) {
          ec == asio::ssl::error::stream_truncated;
 }
 
+// Which CAs a connection trusts, for handshake errors ("" for the system's).
+std::string CaSource(const HttpClient::Options& options) {
+  if (!options.ca_file.empty()) return options.ca_file;
+  if (!options.ca_pem.empty()) return "the CA certificates given";
+  return "";
+}
+
+// `own` over `defaults`, names compared case-insensitively.
+HttpClient::Headers WithDefaults(const HttpClient::Headers& defaults,
+                                 const HttpClient::Headers& own) {
+  if (defaults.empty()) return own;
+  HttpClient::Headers out = own;
+  for (const auto& [name, value] : defaults) {
+    bool overridden = false;
+    for (const auto& [own_name, own_value] : own) {
+      if (Lower(own_name) == Lower(name)) overridden = true;
+    }
+    if (!overridden) out[name] = value;
+  }
+  return out;
+}
+
 }  // namespace
+
+namespace http_client_internal {
+
+absl::Status Canceller::Enter(asio::io_context& ioc, Transport& transport) {
+  absl::MutexLock lock(&mu_);
+  if (cancelled_) return absl::CancelledError("cancelled");
+  open_.emplace_back(&ioc, &transport);
+  return absl::OkStatus();
+}
+
+void Canceller::Leave(Transport& transport) {
+  absl::MutexLock lock(&mu_);
+  std::erase_if(open_, [&](const auto& entry) { return entry.second == &transport; });
+}
+
+void Canceller::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  // The transport stays registered (and its io_context alive) until it is
+  // destroyed, which Leave() orders after this post; a close still queued
+  // then is destroyed with the io_context, never run.
+  for (const auto& [ioc, transport] : open_) {
+    asio::post(*ioc, [t = transport] { t->Abort(); });
+  }
+}
+
+}  // namespace http_client_internal
 
 std::string HttpResponse::Header(std::string_view name) const {
   auto it = headers.find(Lower(name));
@@ -149,8 +269,9 @@ std::string HttpResponse::Header(std::string_view name) const {
 }
 
 struct HttpClient::Connection {
-  Connection(std::shared_ptr<asio::ssl::context> tls, const std::string& ca_file)
-      : stream(ioc, std::move(tls), ca_file) {}
+  Connection(std::shared_ptr<asio::ssl::context> tls, const std::string& ca_source,
+             std::shared_ptr<Canceller> canceller)
+      : stream(ioc, std::move(tls), ca_source, std::move(canceller)) {}
   asio::io_context ioc;
   Transport stream;
   beast::flat_buffer buffer;
@@ -158,7 +279,7 @@ struct HttpClient::Connection {
 
   absl::Status Connect(const std::string& host, const std::string& port,
                        std::chrono::milliseconds timeout) {
-    return stream.Connect(ioc, host, port, timeout);
+    return stream.Connect(host, port, timeout);
   }
 
   absl::Status Write(const http::request<http::string_body>& req,
@@ -173,7 +294,7 @@ struct HttpClient::Connection {
       });
     });
     RunUntil(ioc, &done);
-    if (ec) return TransportError("send request", ec);
+    if (ec) return stream.Error("send request", ec);
     return absl::OkStatus();
   }
 
@@ -189,7 +310,7 @@ struct HttpClient::Connection {
       });
     });
     RunUntil(ioc, &done);
-    if (ec) return TransportError("read response", ec);
+    if (ec) return stream.Error("read response", ec);
     return absl::OkStatus();
   }
 };
@@ -223,30 +344,39 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(std::string_view 
   if (host.empty() || port.empty()) {
     return absl::InvalidArgumentError(StrCat("bad URL \"", base_url, "\""));
   }
-  if (!https && !options.ca_file.empty()) {
-    return absl::InvalidArgumentError(StrCat("a CA file (", options.ca_file,
-                                             ") is given but the URL \"", base_url,
-                                             "\" is not https://"));
+  if (!https && (!options.ca_file.empty() || !options.ca_pem.empty())) {
+    return absl::InvalidArgumentError(StrCat(
+        "a CA (", CaSource(options), ") is given but the URL \"", base_url, "\" is not https://"));
   }
   auto client = std::make_unique<HttpClient>(std::move(host), std::move(port), options);
   if (https) {
-    CW_ASSIGN_OR_RETURN(client->tls_, tls::MakeClientContext(options.ca_file));
+    CW_ASSIGN_OR_RETURN(client->tls_, tls::MakeClientContext(tls::ClientOptions{
+                                          .ca_file = options.ca_file,
+                                          .ca_pem = options.ca_pem,
+                                          .cert_pem = options.client_cert_pem,
+                                          .key_pem = options.client_key_pem,
+                                          .insecure_skip_verify = options.insecure_skip_verify}));
   }
   return client;
 }
 
 HttpClient::HttpClient(std::string host, std::string port, Options options)
-    : host_(std::move(host)), port_(std::move(port)), options_(std::move(options)) {}
+    : host_(std::move(host)),
+      port_(std::move(port)),
+      options_(std::move(options)),
+      canceller_(std::make_shared<Canceller>()) {}
+
+void HttpClient::Cancel() { canceller_->Cancel(); }
 
 HttpClient::~HttpClient() = default;
 
 absl::StatusOr<HttpResponse> HttpClient::Send(std::string_view method, std::string_view target,
                                               std::string_view body, const Headers& headers) {
-  auto req = MakeRequest(method, target, body, headers, host_);
+  auto req = MakeRequest(method, target, body, WithDefaults(options_.headers, headers), host_);
   for (int attempt = 0;; ++attempt) {
     bool reused = conn_ != nullptr && conn_->used;
     if (conn_ == nullptr) {
-      auto conn = std::make_unique<Connection>(tls_, options_.ca_file);
+      auto conn = std::make_unique<Connection>(tls_, CaSource(options_), canceller_);
       CW_RETURN_IF_ERROR(conn->Connect(host_, port_, options_.timeout));
       conn_ = std::move(conn);
     }
@@ -269,10 +399,11 @@ absl::StatusOr<HttpResponse> HttpClient::Send(std::string_view method, std::stri
         });
       });
       RunUntil(conn_->ioc, &done);
-      if (ec) status = TransportError("read response", ec);
+      if (ec) status = conn_->stream.Error("read response", ec);
     }
     if (!status.ok()) {
       conn_.reset();
+      if (absl::IsCancelled(status)) return status;
       // An idle keep-alive connection the server closed: nothing was
       // processed, so trying once more on a new connection is safe.
       if (reused && !got_header && attempt == 0 && !absl::IsDeadlineExceeded(status)) continue;
@@ -305,12 +436,12 @@ namespace {
 class StreamImpl final : public HttpClient::Stream {
  public:
   StreamImpl(std::unique_ptr<asio::io_context> ioc, std::shared_ptr<asio::ssl::context> tls,
-             const std::string& ca_file)
-      : ioc_(std::move(ioc)), stream_(*ioc_, std::move(tls), ca_file) {}
+             const std::string& ca_source, std::shared_ptr<Canceller> canceller)
+      : ioc_(std::move(ioc)), stream_(*ioc_, std::move(tls), ca_source, std::move(canceller)) {}
 
   absl::Status Open(const std::string& host, const std::string& port,
                     http::request<http::string_body> req, std::chrono::milliseconds timeout) {
-    CW_RETURN_IF_ERROR(stream_.Connect(*ioc_, host, port, timeout));
+    CW_RETURN_IF_ERROR(stream_.Connect(host, port, timeout));
     beast::error_code ec;
     bool done = false;
     stream_.tcp().expires_after(timeout);
@@ -321,7 +452,7 @@ class StreamImpl final : public HttpClient::Stream {
       });
     });
     RunUntil(*ioc_, &done);
-    if (ec) return TransportError("send request", ec);
+    if (ec) return stream_.Error("send request", ec);
     parser_.body_limit(boost::none);
     done = false;
     stream_.Visit([&](auto& s) {
@@ -331,7 +462,7 @@ class StreamImpl final : public HttpClient::Stream {
       });
     });
     RunUntil(*ioc_, &done);
-    if (ec) return TransportError("read response", ec);
+    if (ec) return stream_.Error("read response", ec);
     // From here on, ReadLine enforces its own deadlines; the stream itself
     // may stay quiet for as long as the server likes.
     stream_.tcp().expires_never();
@@ -343,6 +474,7 @@ class StreamImpl final : public HttpClient::Stream {
   const HttpResponse& head() const override { return head_; }
 
   absl::StatusOr<std::optional<std::string>> ReadLine(std::chrono::milliseconds timeout) override {
+    if (stream_.cancelled()) return absl::CancelledError("read stream: cancelled");
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       size_t nl = pending_.find('\n');
@@ -379,7 +511,13 @@ class StreamImpl final : public HttpClient::Stream {
         pending_.append(chunk_.data(), got);
         if (ec && ec != http::error::need_buffer) {
           finished_ = true;
-          if (!IsEndOfStream(ec)) error_ = TransportError("read stream", ec);
+          if (!IsEndOfStream(ec)) {
+            error_ = stream_.Error("read stream", ec);
+          } else if (!parser_.is_done() && !parser_.need_eof()) {
+            // A TLS peer gone without close_notify before the framing
+            // (chunks, Content-Length) said the body was complete.
+            error_ = stream_.Error("read stream: the body was cut short", ec);
+          }
         } else if (parser_.is_done()) {
           finished_ = true;
         }
@@ -440,10 +578,11 @@ absl::StatusOr<std::optional<SseEvent>> HttpClient::Stream::NextEvent(
 absl::StatusOr<std::unique_ptr<HttpClient::Stream>> HttpClient::OpenStream(std::string_view method,
                                                                            std::string_view target,
                                                                            const Headers& headers) {
-  auto stream =
-      std::make_unique<StreamImpl>(std::make_unique<asio::io_context>(), tls_, options_.ca_file);
-  CW_RETURN_IF_ERROR(stream->Open(host_, port_, MakeRequest(method, target, {}, headers, host_),
-                                  options_.timeout));
+  auto stream = std::make_unique<StreamImpl>(std::make_unique<asio::io_context>(), tls_,
+                                             CaSource(options_), canceller_);
+  CW_RETURN_IF_ERROR(stream->Open(
+      host_, port_, MakeRequest(method, target, {}, WithDefaults(options_.headers, headers), host_),
+      options_.timeout));
   return stream;
 }
 

@@ -1,8 +1,12 @@
-// A small synchronous HTTP/1.1 client over one keep-alive connection.
+// A small synchronous HTTP/1.1 client over one keep-alive connection: the
+// project's one HTTP client.
 //
 // Used by the CLI, the discovery agent and tests to talk to the hub's REST
-// API, and to follow its server-sent-event streams. One HttpClient is one
-// connection and is not thread-safe; use one per thread.
+// API and to follow its server-sent-event streams, and by the Kubernetes
+// collector to list and watch the API server (mutual TLS or a bearer token,
+// watch bodies read line by line). One HttpClient is one connection and is
+// not thread-safe (use one per thread), except Cancel(), which any thread
+// may call to interrupt a call blocked in another.
 #pragma once
 
 #include <chrono>
@@ -19,6 +23,10 @@ class context;
 }  // namespace boost::asio::ssl
 
 namespace causeway {
+
+namespace http_client_internal {
+class Canceller;
+}  // namespace http_client_internal
 
 struct HttpResponse {
   int status = 0;
@@ -45,11 +53,24 @@ class HttpClient {
     // For https:// URLs: a PEM file of the CA(s) to trust instead of the
     // system's (a private CA such as `causeway tls init`'s ca.crt).
     std::string ca_file;
+    // Or the PEM text of the CA(s) to trust (e.g. a kubeconfig's
+    // certificate-authority-data).
+    std::string ca_pem;
+    // A client certificate chain and its key, PEM text, presented when the
+    // server asks for one (mutual TLS).
+    std::string client_cert_pem;
+    std::string client_key_pem;
+    // Skips the check of the server's certificate (a kubeconfig's
+    // insecure-skip-tls-verify); never the default.
+    bool insecure_skip_verify = false;
+    // Sent with every request (e.g. Accept); a request's own headers of the
+    // same name win.
+    Headers headers;
   };
 
   // `base_url` is "http://host:port", "https://host:port" (a trailing path
   // is ignored) or "host:port" (plain HTTP). https:// verifies the server's
-  // certificate (Options::ca_file, else the system store), sends SNI and
+  // certificate (Options::ca_file or ca_pem, else the system store), sends SNI and
   // checks the host name or IP address; a failed check is UNAVAILABLE with
   // OpenSSL's reason and the CA that was trusted.
   static absl::StatusOr<std::unique_ptr<HttpClient>> Create(std::string_view base_url,
@@ -97,6 +118,13 @@ class HttpClient {
                                                      std::string_view target,
                                                      const Headers& headers = {});
 
+  // Interrupts, from any thread, the call in progress on this client or on
+  // any Stream opened from it (a connect, a TLS handshake, a blocked read):
+  // it returns CANCELLED promptly, and so does every later call. The
+  // connection is closed under the blocked call's own I/O loop, so nothing
+  // touches it from two threads.
+  void Cancel();
+
   const std::string& host() const { return host_; }
   const std::string& port() const { return port_; }
 
@@ -108,6 +136,8 @@ class HttpClient {
   Options options_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // null: plain HTTP
   std::unique_ptr<Connection> conn_;
+  // Shared with every Stream opened here (a Stream may outlive the client).
+  std::shared_ptr<http_client_internal::Canceller> canceller_;
 };
 
 }  // namespace causeway
