@@ -119,7 +119,7 @@ absl::StatusOr<Intercept> ParseIntercept(const Json& j, bool allow_metadata) {
   if (v.key.empty()) return FieldError("key", "is required");
   if (!IsValidRoutingKey(v.key)) {
     return FieldError(
-        "key", StrCat("\"", v.key, "\" is not a routing key (1 to 64 of A-Z a-z 0-9 . _ -)"));
+        "key", StrCat("\"", v.key, "\" is not a routing key (1 to 32 of A-Z a-z 0-9 . _ -)"));
   }
   CW_RETURN_IF_ERROR(ReadLease(j, &v.lease_ms));
   CW_RETURN_IF_ERROR(ReadString(j, "owner", "owner", &v.owner));

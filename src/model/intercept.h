@@ -41,14 +41,17 @@ struct Intercept {
 inline constexpr uint32_t kDefaultLeaseMs = 30000;
 inline constexpr uint32_t kMinLeaseMs = 1000;
 inline constexpr uint32_t kMaxLeaseMs = 600000;
-inline constexpr size_t kMaxRoutingKeyLength = 64;
+// 32: the key goes into the baggage and cookie regexes of the routes, and
+// Envoy refuses a regex whose RE2 program is over 100 by default (the
+// baggage one measures 59 plus the key's length).
+inline constexpr size_t kMaxRoutingKeyLength = 32;
 
 // The carriers of the routing key: a header, a W3C baggage entry, a cookie.
 inline constexpr std::string_view kRoutingKeyHeader = "x-causeway-key";
 inline constexpr std::string_view kRoutingKeyBaggage = "causeway-key";
 inline constexpr std::string_view kRoutingKeyCookie = "causeway-key";
 
-// [A-Za-z0-9._-]{1,64}: safe in a header, a baggage value and a cookie
+// [A-Za-z0-9._-]{1,32}: safe in a header, a baggage value and a cookie
 // without quoting or escaping.
 bool IsValidRoutingKey(std::string_view key);
 

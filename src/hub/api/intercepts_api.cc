@@ -33,13 +33,20 @@ std::string Rfc3339(int64_t ms) {
 
 bool IsAdmin(const Principal& p) { return p.role == auth::Role::kAdmin; }
 
+// The stored intercept, whether or not its lease has run out.
+std::optional<model::Intercept> StoredIntercept(const std::optional<model::Object>& object) {
+  if (!object) return std::nullopt;
+  absl::StatusOr<model::Intercept> typed = model::InterceptFromObject(*object);
+  if (!typed.ok()) return std::nullopt;
+  return *std::move(typed);
+}
+
 // The stored intercept, if it exists and its lease has not run out.
 std::optional<model::Intercept> LiveIntercept(const std::optional<model::Object>& object,
                                               int64_t now_ms) {
-  if (!object) return std::nullopt;
-  absl::StatusOr<model::Intercept> typed = model::InterceptFromObject(*object);
-  if (!typed.ok() || typed->expires_at_ms <= now_ms) return std::nullopt;
-  return *std::move(typed);
+  std::optional<model::Intercept> typed = StoredIntercept(object);
+  if (!typed || typed->expires_at_ms <= now_ms) return std::nullopt;
+  return typed;
 }
 
 absl::Status HeldByOther(const ObjectKey& key, const model::Intercept& held,
@@ -73,20 +80,25 @@ std::optional<Response> KeyConflict(const ApiContext& ctx, const ObjectKey& key,
 
 // Settles owner and tunnel of `want` against what is stored: the owner of a
 // live intercept stays its owner (an admin's write does not take it over);
-// the tunnel is the hub's to set, so only an admin's write changes it.
+// the tunnel is the hub's to set, so only an admin's write changes it, and a
+// write that leaves it out (a renewal, an admin changing the lease) keeps the
+// stored one, even past the lease until the sweep.
 absl::Status SettleHubFields(const Principal& p, const ObjectKey& key,
+                             const std::optional<model::Object>& stored_object,
                              const std::optional<model::Intercept>& live, model::Intercept* want) {
   if (live && live->owner != p.name && !IsAdmin(p)) return HeldByOther(key, *live, "update");
   want->owner = live ? live->owner : p.name;
-  if (IsAdmin(p)) return absl::OkStatus();
-  std::optional<model::InterceptTunnel> stored = live ? live->tunnel : std::nullopt;
-  if (want->tunnel && want->tunnel != stored) {
-    return absl::PermissionDeniedError(StrCat("tunnel: is set by the hub; token \"", p.name, "\" (",
-                                              auth::RoleName(p.role),
-                                              ") may not change it, only an admin token may"));
+  std::optional<model::Intercept> stored_intercept = StoredIntercept(stored_object);
+  std::optional<model::InterceptTunnel> stored =
+      stored_intercept ? stored_intercept->tunnel : std::nullopt;
+  if (!want->tunnel) {
+    want->tunnel = stored;
+    return absl::OkStatus();
   }
-  want->tunnel = stored;
-  return absl::OkStatus();
+  if (IsAdmin(p) || want->tunnel == stored) return absl::OkStatus();
+  return absl::PermissionDeniedError(StrCat("tunnel: is set by the hub; token \"", p.name, "\" (",
+                                            auth::RoleName(p.role),
+                                            ") may not change it, only an admin token may"));
 }
 
 absl::StatusOr<std::optional<int64_t>> RequestedVersion(const Request& req,
@@ -137,7 +149,7 @@ absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, con
   const int64_t now_ms = InterceptNowMs(ctx);
   std::optional<model::Object> stored = ctx.catalog->Get(key);
   std::optional<model::Intercept> live = LiveIntercept(stored, now_ms);
-  CW_RETURN_IF_ERROR(SettleHubFields(p, key, live, &want));
+  CW_RETURN_IF_ERROR(SettleHubFields(p, key, stored, live, &want));
   if (std::optional<Response> conflict = KeyConflict(ctx, key, want, now_ms)) return *conflict;
   want.expires_at_ms = now_ms + want.lease_ms;
 
@@ -158,11 +170,18 @@ absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, con
   return res;
 }
 
-absl::Status CheckInterceptDelete(const ApiContext& ctx, const Principal& p, const ObjectKey& key) {
-  if (IsAdmin(p)) return absl::OkStatus();
-  std::optional<model::Intercept> live = LiveIntercept(ctx.catalog->Get(key), InterceptNowMs(ctx));
-  if (live && live->owner != p.name) return HeldByOther(key, *live, "delete");
-  return absl::OkStatus();
+absl::StatusOr<std::optional<int64_t>> CheckInterceptDelete(const ApiContext& ctx,
+                                                            const Principal& p,
+                                                            const ObjectKey& key) {
+  std::optional<model::Object> stored = ctx.catalog->Get(key);
+  if (!IsAdmin(p)) {
+    std::optional<model::Intercept> live = LiveIntercept(stored, InterceptNowMs(ctx));
+    if (live && live->owner != p.name) return HeldByOther(key, *live, "delete");
+  }
+  // The delete must remove what was checked: a renewal by its owner landing
+  // in between makes it fail instead of removing a live intercept.
+  if (!stored) return std::nullopt;
+  return stored->version;
 }
 
 }  // namespace causeway::hub::api

@@ -168,8 +168,12 @@ absl::StatusOr<Response> Delete(const ApiContext& ctx, Request& req, const Princ
                                 const ObjectKey& key) {
   CW_RETURN_IF_ERROR(auth::CheckRead(p, key.zone));
   CW_RETURN_IF_ERROR(auth::CheckWrite(p, key.kind, key.zone));
-  if (key.kind == Kind::kIntercept) CW_RETURN_IF_ERROR(CheckInterceptDelete(ctx, p, key));
   CW_ASSIGN_OR_RETURN(std::optional<int64_t> version, VersionPrecondition(req));
+  if (key.kind == Kind::kIntercept && !version) {
+    CW_ASSIGN_OR_RETURN(version, CheckInterceptDelete(ctx, p, key));
+  } else if (key.kind == Kind::kIntercept) {
+    CW_RETURN_IF_ERROR(CheckInterceptDelete(ctx, p, key).status());
+  }
   catalog::Mutation m;
   m.type = catalog::Mutation::Type::kDelete;
   m.key = key;

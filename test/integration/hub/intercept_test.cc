@@ -172,6 +172,10 @@ TEST_F(InterceptApiTest, ATunnelSetByAnAdminRoutesTheKey) {
   Api::Result renewed = ana_->Put(kAnaPath, InterceptBody("ana"));
   ASSERT_EQ(renewed.status, 200) << renewed.raw.body;
   EXPECT_EQ(renewed.body["tunnel"], tunnel);
+  // So does an admin's write that leaves it out (a new lease, say).
+  Api::Result admin_write = admin_->Put(kAnaPath, InterceptBody("ana", 60000));
+  ASSERT_EQ(admin_write.status, 200) << admin_write.raw.body;
+  EXPECT_EQ(admin_write.body["tunnel"], tunnel);
 
   // Deleted: the routes go with it.
   ASSERT_EQ(ana_->Delete(kAnaPath).status, 200);
