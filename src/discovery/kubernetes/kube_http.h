@@ -1,19 +1,24 @@
 // HTTP(S) GETs to the Kubernetes API server, whole or streamed line by line
-// (watch responses are newline-delimited JSON), over Beast and OpenSSL.
+// (watch responses are newline-delimited JSON): the kubeconfig's server,
+// CA, client certificate and bearer token applied to net's HttpClient.
 //
 // Every call opens its own connection (lists are rare, a watch holds its
-// connection for minutes) and can be interrupted from another thread with
-// Cancel(), so a collector stops promptly even in the middle of a watch.
+// connection for minutes; the token file is read again for each, as bound
+// tokens rotate) and can be interrupted from another thread with Cancel(),
+// so a collector stops promptly even in the middle of a watch.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "discovery/kubernetes/kube_config.h"
+#include "net/http_client.h"
 
 namespace causeway::discovery {
 
@@ -39,13 +44,20 @@ class KubeHttp {
                              std::string* error_body);
 
   // Interrupts the call in progress (from any thread), and every later one.
-  void Cancel() { cancelled_ = true; }
+  void Cancel() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  struct Connection;
+  // A client for one call, registered so Cancel() reaches it; CANCELLED
+  // once Cancel() has been called.
+  absl::StatusOr<std::shared_ptr<HttpClient>> NewClient(std::chrono::milliseconds timeout)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Accept, User-Agent and the bearer token (the token file read now).
+  HttpClient::Headers RequestHeaders() const;
 
-  KubeConfig config_;
-  std::atomic<bool> cancelled_{false};
+  const KubeConfig config_;
+  absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<HttpClient> current_ ABSL_GUARDED_BY(mu_);  // of the call in progress
 };
 
 // Percent-encodes a query parameter value.
