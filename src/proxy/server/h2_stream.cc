@@ -96,8 +96,11 @@ Http2Stream::Http2Stream(Http2Session& session, int32_t id, http2::RequestHead h
       h2_head_(std::move(head)),
       down_(asio::ip::tcp::socket(session.worker().io_context()), session.worker().time(),
             session.worker().io_context()),
-      wake_(session.worker().io_context()),
-      tunnel_wake_(session.worker().io_context()) {
+      // Signals that never expire, set once: setting the expiry again would
+      // cancel a wait another coroutine of this stream has pending (the body
+      // pump and the response writer wait at the same time).
+      wake_(session.worker().io_context(), asio::steady_timer::time_point::max()),
+      tunnel_wake_(session.worker().io_context(), asio::steady_timer::time_point::max()) {
   down_.sink = this;
   down_.requests_in_progress = &session.worker().requests_in_progress_counter();
   info_.start_wall = down_.time.Now();
@@ -146,9 +149,11 @@ asio::awaitable<bool> Http2Stream::WaitForWake() {
       Wake();
     });
   }
-  wake_.expires_at(asio::steady_timer::time_point::max());
+  // Two coroutines may wait at once (a streamed body's pump and the
+  // response writer): the idle timer stops only when the last one leaves.
+  ++waiters_;
   co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
-  if (idle_timer_ != nullptr) idle_timer_->Cancel();
+  if (--waiters_ == 0 && idle_timer_ != nullptr) idle_timer_->Cancel();
   co_return !idle_fired_;
 }
 

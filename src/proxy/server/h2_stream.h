@@ -132,6 +132,7 @@ class Http2Stream final : public StreamSink {
   std::string decoded_;
   boost::asio::steady_timer wake_;     // a signal, never expires
   std::unique_ptr<Timer> idle_timer_;  // made by the first wait
+  int waiters_ = 0;                    // coroutines in WaitForWake
   std::chrono::steady_clock::time_point last_progress_;
   bool idle_fired_ = false;
   boost::asio::ip::tcp::socket* upstream_ = nullptr;

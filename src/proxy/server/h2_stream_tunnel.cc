@@ -25,7 +25,6 @@ namespace asio = boost::asio;
 namespace {
 
 asio::awaitable<void> AwaitTunnelSignal(asio::steady_timer& signal) {
-  signal.expires_at(asio::steady_timer::time_point::max());
   co_await signal.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 

@@ -135,6 +135,7 @@ asio::awaitable<void> UpstreamRequest::PumpH2Body() {
     if (step.error) break;
     if (step.consumed > 0) {
       auto [wec, w] = co_await WriteH2Body(down_.in.View().substr(0, step.consumed));
+      if (!TouchH2BodyWatch()) break;
       down_.in.Consume(step.consumed);
       info_.bytes_received += step.consumed;
       if (wec) break;
@@ -148,10 +149,17 @@ asio::awaitable<void> UpstreamRequest::PumpH2Body() {
                           ? co_await down_.sink->ReadBody(asio::buffer(dst, down_.in.writable()))
                           : co_await AsyncReadSome(down_.socket, down_.tls.get(),
                                                    asio::buffer(dst, down_.in.writable()));
-    if (rec) break;
+    if (!TouchH2BodyWatch() || rec) break;
     down_.in.Commit(got);
   }
   h2_->Cancel();
+}
+
+bool UpstreamRequest::TouchH2BodyWatch() {
+  if (stream_idle_ == nullptr) return true;
+  if (stream_idle_->fired() != StreamIdleTimeout::Fired::kNo) return false;
+  stream_idle_->Touch();
+  return true;
 }
 
 asio::awaitable<void> UpstreamRequest::JoinH2BodyPump() {

@@ -139,6 +139,10 @@ asio::awaitable<UpstreamRequest::Result> UpstreamRequest::SendStreamed(
     if (cec) co_return Result::kContinueFailed;
   }
   if (h2_ != nullptr) {  // the head went with the stream's opening
+    // The stream idle timeout watches the body as it goes up (the pump
+    // touches it), so a client that stalls mid-body does not hold the
+    // stream and its connection for ever.
+    WatchStream();
     retry_.OnBodyStreamed();
     StartH2BodyPump();
     co_return Result::kResponse;

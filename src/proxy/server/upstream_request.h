@@ -107,6 +107,8 @@ class UpstreamRequest {
   // A streamed body over HTTP/2 goes on while the response is read.
   void StartH2BodyPump();
   boost::asio::awaitable<void> PumpH2Body();
+  // The body pump made progress: false once the stream idle timeout fired.
+  bool TouchH2BodyWatch();
   // Stops the body (if it is still going) and waits for it to let go.
   boost::asio::awaitable<void> JoinH2BodyPump();
   // The socket the attempt's timeouts and a client's reset act on.

@@ -17,9 +17,10 @@ constexpr auto kH2NoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kH2ReadChunk = 16 * 1024;
 
 // A steady_timer that never expires, used as a signal: cancel() wakes every
-// coroutine waiting on it.
+// coroutine waiting on it. Its expiry is set once, when it is made: setting
+// it again would cancel the other waiters, and waiters that each set it on
+// every wait wake one another in a loop.
 asio::awaitable<void> AwaitH2Signal(asio::steady_timer& signal) {
-  signal.expires_at(asio::steady_timer::time_point::max());
   co_await signal.async_wait(kH2NoThrow);
 }
 
@@ -33,7 +34,10 @@ http2::Settings UpstreamHttp2Settings() {
 }
 
 Http2Connection::Http2Connection(const asio::any_io_executor& ex, std::string key, uint32_t cap)
-    : key_(std::move(key)), cap_(cap), write_wake_(ex), ready_wake_(ex) {
+    : key_(std::move(key)),
+      cap_(cap),
+      write_wake_(ex, asio::steady_timer::time_point::max()),
+      ready_wake_(ex, asio::steady_timer::time_point::max()) {
   auto codec = http2::ClientCodec::Create(UpstreamHttp2Settings(), this);
   if (codec.ok()) {
     codec_ = *std::move(codec);

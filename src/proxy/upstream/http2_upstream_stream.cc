@@ -87,6 +87,10 @@ asio::awaitable<Http2UpstreamStream::IoResult> Http2UpstreamStream::WriteBody(
   size_t off = 0;
   while (true) {
     if (reset_ || conn_->failed()) co_return IoResult{asio::error::connection_reset, off};
+    // The upstream answered in full before taking the whole body (an early
+    // 413 or a gRPC error): the rest is not wanted, and its window may never
+    // open again. Taken as sent, so the response is read next.
+    if (ended_) co_return IoResult{boost::system::error_code{}, payload.size()};
     const size_t n = std::min(conn_->codec().Writable(id_), payload.size() - off);
     const bool last = off + n == payload.size();
     if (n > 0 || (last && end && !sent_end_)) {
