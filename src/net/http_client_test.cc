@@ -69,12 +69,14 @@ class ScriptedServerForClientTest {
   }
   int failed_handshakes() const { return failed_handshakes_; }
 
-  // A server context for `certs`, requiring client certificates from `client_ca`.
+  // A server context for `certs`, requiring client certificates from
+  // `client_ca` unless it is "".
   static std::shared_ptr<asio::ssl::context> Tls(const testing::CertFiles& certs,
                                                  const std::string& client_ca) {
     auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
     ctx->use_certificate_chain_file(certs.cert);
     ctx->use_private_key_file(certs.key, asio::ssl::context::pem);
+    if (client_ca.empty()) return ctx;
     ctx->load_verify_file(client_ca);
     ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
     return ctx;
@@ -274,6 +276,42 @@ TEST(HttpClientTest, StreamYieldsEachLineAsItArrives) {
   line = (*stream)->ReadLine(milliseconds(30000));
   ASSERT_TRUE(line.ok()) << line.status();
   EXPECT_EQ(*line, std::nullopt);
+}
+
+TEST(HttpClientTest, TlsBodyCutShortIsAnErrorAndACompleteOneIsNot) {
+  testing::TempDir dir;
+  testing::TestCa ca(dir.path(), "cut");
+  ASSERT_TRUE(ca.ok());
+  testing::CertFiles server_certs = ca.Issue("server", "localhost");
+  // The server goes away without close_notify in both cases: after the
+  // last chunk (complete by its framing), or in the middle of the body.
+  std::atomic<bool> complete{true};
+  ScriptedServerForClientTest server(
+      [&](ScriptedConn& conn) {
+        conn.write(std::string(kChunkedHeadForClientTest) + ChunkForClientTest("line\n") +
+                   (complete ? "0\r\n\r\n" : ""));
+      },
+      ScriptedServerForClientTest::Tls(server_certs, ""));
+  HttpClient::Options options;
+  options.ca_file = ca.cert();
+  auto client = HttpClient::Create(server.url(), options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  for (bool whole : {true, false}) {
+    complete = whole;
+    auto stream = (*client)->OpenStream("GET", "/watch");
+    ASSERT_TRUE(stream.ok()) << stream.status();
+    auto line = (*stream)->ReadLine(milliseconds(30000));
+    ASSERT_TRUE(line.ok()) << line.status();
+    EXPECT_EQ(*line, std::optional<std::string>("line"));
+    auto end = (*stream)->ReadLine(milliseconds(30000));
+    if (whole) {
+      ASSERT_TRUE(end.ok()) << end.status();
+      EXPECT_EQ(*end, std::nullopt);
+    } else {
+      EXPECT_TRUE(absl::IsUnavailable(end.status())) << end.status();
+      EXPECT_NE(end.status().message().find("cut short"), std::string::npos) << end.status();
+    }
+  }
 }
 
 TEST(HttpClientTest, CancelEndsABlockedReadFromAnotherThread) {
