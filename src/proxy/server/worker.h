@@ -25,8 +25,8 @@
 #include "proxy/server/overload_state.h"
 #include "proxy/server/proxy_counters.h"
 #include "proxy/upstream/connection_pool.h"
-#include "proxy/upstream/http2_pool.h"
 #include "proxy/upstream/endpoint_stats.h"
+#include "proxy/upstream/http2_pool.h"
 #include "proxy/upstream/load_balancer.h"
 
 namespace causeway::proxy {
