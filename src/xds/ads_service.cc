@@ -143,9 +143,12 @@ class AdsPoller {
     std::vector<std::pair<std::weak_ptr<PolledStream>, grpc::Status>> ends;
     {
       absl::MutexLock lock(&mu_);
+      deliver_armed_ = false;
+      // Once the queue is shut down no operation may start on it (gRPC
+      // aborts): a delivery alarm that fires after that delivers nothing.
+      if (stopping_) return;
       pending.swap(pending_);
       ends.swap(pending_ends_);
-      deliver_armed_ = false;
     }
     for (auto& [weak, why] : ends) {
       if (auto stream = weak.lock()) stream->EndNow(why);
