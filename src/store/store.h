@@ -128,6 +128,12 @@ class Store {
   // exist are skipped. One transaction for the whole batch.
   virtual absl::Status TouchTokens(const std::vector<std::pair<std::string, int64_t>>& used) = 0;
 
+  // The secret the hub derives routing-key proofs from (docs/two-way-routing.md,
+  // "Keys at the edge"): the stored one, or `candidate` stored now when there
+  // is none yet. The first writer wins, among hubs sharing one database too,
+  // so every hub of a store derives the same proofs.
+  virtual absl::StatusOr<std::string> KeyProofSecret(const std::string& candidate) = 0;
+
   // Called (on an unspecified thread) when another writer commits, for
   // backends that can tell (PostgreSQL LISTEN/NOTIFY). Optional.
   virtual void SetExternalChangeCallback(std::function<void()> callback) {}

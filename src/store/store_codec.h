@@ -15,7 +15,7 @@ namespace causeway::store::internal {
 
 // The schema version both backends are at after migrations. Bump it together
 // with a new migration step in each backend.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // "RouteGroup" etc.; a value the code does not know is DATA_LOSS (the
 // database was written by a newer or broken version).

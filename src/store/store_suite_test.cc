@@ -93,6 +93,21 @@ TEST_P(StoreSuite, EmptyStore) {
   EXPECT_THAT(*tokens, IsEmpty());
 }
 
+// The first candidate is kept: a later one (another hub, a restart) gets the
+// stored secret back, so proofs derived from it stay the same.
+TEST_P(StoreSuite, KeyProofSecretFirstWriterWins) {
+  auto first = store_->KeyProofSecret("secret-one");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, "secret-one");
+  auto second = store_->KeyProofSecret("secret-two");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(*second, "secret-one");
+  Reopen();
+  auto reopened = store_->KeyProofSecret("secret-three");
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(*reopened, "secret-one");
+}
+
 TEST_P(StoreSuite, CommitLoadRoundTrip) {
   model::Object zone = MakeObject("dev", "dev", 1, "the zone", model::Kind::kZone);
   model::Object cluster = MakeObject("dev", "api", 2, "unicode ✓ \"quoted\"");

@@ -418,4 +418,22 @@ void PostgresStore::SetExternalChangeCallback(std::function<void()> callback) {
   }
 }
 
+absl::StatusOr<std::string> PostgresStore::KeyProofSecret(const std::string& candidate) {
+  CW_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  // Two statements, not one: a hub racing here blocks on the meta row until
+  // the other's update commits, then updates nothing; its SELECT, a statement
+  // of its own, then sees the secret the other stored.
+  CW_RETURN_IF_ERROR(ExecFirst(conn,
+                               "UPDATE meta SET key_proof_secret = $1 "
+                               "WHERE id = 1 AND key_proof_secret IS NULL",
+                               {candidate})
+                         .status());
+  CW_ASSIGN_OR_RETURN(PgResult row,
+                      ExecFirst(conn, "SELECT key_proof_secret FROM meta WHERE id = 1"));
+  if (row.Rows() != 1 || row.IsNull(0, 0)) {
+    return absl::DataLossError(StrCat("postgres: ", target_.display, ": meta row is missing"));
+  }
+  return std::string(row.Text(0, 0));
+}
+
 }  // namespace causeway::store

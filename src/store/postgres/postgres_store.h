@@ -44,6 +44,7 @@ class PostgresStore final : public Store {
       const std::string& sha256_hex) override;
   absl::Status DeleteToken(const std::string& name) override;
   absl::Status TouchTokens(const std::vector<std::pair<std::string, int64_t>>& used) override;
+  absl::StatusOr<std::string> KeyProofSecret(const std::string& candidate) override;
 
   // Starts (or, with an empty callback, stops) the LISTEN thread. Returns once
   // it listens, so any commit by another writer after this returns is

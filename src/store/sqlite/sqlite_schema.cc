@@ -56,6 +56,10 @@ ALTER TABLE tokens ADD COLUMN last_used_at_ms INTEGER NOT NULL DEFAULT 0;
     R"sql(
 ALTER TABLE meta ADD COLUMN compacted_through INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 4: the secret routing-key proofs derive from (NULL until first asked).
+    R"sql(
+ALTER TABLE meta ADD COLUMN key_proof_secret TEXT;
+)sql",
 };
 static_assert(std::size(kMigrations) == internal::kSchemaVersion);
 

@@ -345,4 +345,25 @@ absl::Status SqliteStore::TouchTokens(const std::vector<std::pair<std::string, i
   });
 }
 
+absl::StatusOr<std::string> SqliteStore::KeyProofSecret(const std::string& candidate) {
+  absl::MutexLock lock(&writer_mu_);
+  SqliteDb& db = *writer_;
+  std::string secret;
+  CW_RETURN_IF_ERROR(InTransaction(db, "BEGIN IMMEDIATE", [&]() -> absl::Status {
+    {
+      CW_ASSIGN_OR_RETURN(SqliteQuery set, db.Prepare("UPDATE meta SET key_proof_secret = ?1 "
+                                                      "WHERE id = 1 AND key_proof_secret IS NULL"));
+      set.Bind(1, candidate);
+      CW_RETURN_IF_ERROR(set.Run());
+    }
+    CW_ASSIGN_OR_RETURN(SqliteQuery get,
+                        db.Prepare("SELECT key_proof_secret FROM meta WHERE id = 1"));
+    CW_ASSIGN_OR_RETURN(bool row, get.Step());
+    if (!row) return absl::DataLossError(StrCat("sqlite: ", db.path(), ": meta row is missing"));
+    secret = std::string(get.Text(0));
+    return absl::OkStatus();
+  }));
+  return secret;
+}
+
 }  // namespace causeway::store

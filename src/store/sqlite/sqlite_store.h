@@ -38,6 +38,7 @@ class SqliteStore final : public Store {
       const std::string& sha256_hex) override;
   absl::Status DeleteToken(const std::string& name) override;
   absl::Status TouchTokens(const std::vector<std::pair<std::string, int64_t>>& used) override;
+  absl::StatusOr<std::string> KeyProofSecret(const std::string& candidate) override;
 
  private:
   // A read connection borrowed from the pool, returned on destruction.
