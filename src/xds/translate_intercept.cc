@@ -52,6 +52,15 @@ std::vector<InterceptRule> InterceptRules(const model::Intercept& intercept) {
   return rules;
 }
 
+void AddInterceptHeader(const model::Intercept& intercept, envoy::config::route::v3::Route* route) {
+  envoy::config::core::v3::HeaderValueOption* add = route->add_request_headers_to_add();
+  add->mutable_header()->set_key(std::string(kInterceptHeader));
+  add->mutable_header()->set_value(intercept.name);
+  // Overwrite: a client's own x-causeway-intercept must not pick the
+  // intercept the holder serves.
+  add->set_append_action(envoy::config::core::v3::HeaderValueOption::OVERWRITE_IF_EXISTS_OR_ADD);
+}
+
 std::vector<const model::Intercept*> InterceptsOfRoute(const ZoneIndex& zone,
                                                        const model::Route& route,
                                                        const model::RouteGroup& group) {

@@ -117,6 +117,26 @@ TEST(TranslateInterceptTest, ClusterOfAGroupRuleCountsToo) {
                           "b/intercept/ana/cookie", "b/g/rules/0", "b/default"));
 }
 
+TEST(TranslateInterceptTest, KeyRoutesNameTheInterceptInARequestHeader) {
+  ZoneBuilder zone = SeedZone();
+  auto r = TranslateWith(zone, {InterceptObject("ana", "envoy-simple", "ana-1", true)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const VirtualHost& host = r->routes[0].virtual_hosts(0);
+  ASSERT_EQ(host.routes_size(), 4);
+  for (int i = 0; i < 3; ++i) {
+    const Route& key_route = host.routes(i);
+    ASSERT_EQ(key_route.request_headers_to_add_size(), 1) << key_route.name();
+    const auto& add = key_route.request_headers_to_add(0);
+    EXPECT_EQ(add.header().key(), "x-causeway-intercept");
+    EXPECT_EQ(add.header().value(), "ana");
+    // Overwrite, so a client cannot name another intercept itself.
+    EXPECT_EQ(add.append_action(),
+              envoy::config::core::v3::HeaderValueOption::OVERWRITE_IF_EXISTS_OR_ADD);
+  }
+  EXPECT_EQ(host.routes(3).name(), "api/default");
+  EXPECT_EQ(host.routes(3).request_headers_to_add_size(), 0);
+}
+
 // The regexes as Envoy runs them: RE2, matching the whole header value.
 std::string RegexOf(const ProxyResources& r, size_t route, std::string_view header) {
   for (const HeaderMatcher& h : r.routes[0].virtual_hosts(0).routes(route).match().headers()) {

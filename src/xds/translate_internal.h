@@ -74,6 +74,12 @@ struct InterceptRule {
 };
 std::vector<InterceptRule> InterceptRules(const model::Intercept& intercept);
 
+// The header a key route adds to the request (overwriting any the client
+// sent): the holder of the tunnel reads the intercept's name from it.
+inline constexpr std::string_view kInterceptHeader = "x-causeway-intercept";
+// Adds that header, naming `intercept`, to a key route.
+void AddInterceptHeader(const model::Intercept& intercept, envoy::config::route::v3::Route* route);
+
 // The intercepts (with a tunnel) of the clusters `route` sends to through its
 // own rules, its group's rules or its group's default; by cluster, then name.
 std::vector<const model::Intercept*> InterceptsOfRoute(const ZoneIndex& zone,

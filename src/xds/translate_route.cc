@@ -220,6 +220,7 @@ absl::Status AddInterceptRoutes(const ZoneIndex& zone, const model::Route& route
           MakeRoute(zone, route, group, &r.rule, r.rule.targets,
                     StrCat(route.name, "/intercept/", intercept->name, "/", r.carrier),
                     StrCat("Intercept \"", intercept->name, "\"")));
+      AddInterceptHeader(*intercept, out->mutable_routes(out->routes_size() - 1));
     }
   }
   return absl::OkStatus();

@@ -147,8 +147,17 @@ bool PathMatches(const Route& route, std::string_view target) {
   return false;
 }
 
+bool IsInterceptRoute(const Route& route) {
+  if (route.action != Route::Action::kCluster || route.clusters.empty()) return false;
+  for (const ClusterTarget& c : route.clusters) {
+    if (!c.name.starts_with(kInterceptClusterPrefix)) return false;
+  }
+  return true;
+}
+
 const Route* SelectRoute(const VirtualHost& vhost, const RouteRequest& request) {
   for (const Route& route : vhost.routes) {
+    if (request.skip_intercept_routes && IsInterceptRoute(route)) continue;
     if (!PathMatches(route, request.target)) continue;
     bool ok = true;
     for (const HeaderMatch& h : route.headers) {

@@ -18,7 +18,20 @@ struct RouteRequest {
   std::string_view authority;  // Host header
   std::string_view target;     // path with query string
   const std::vector<http1::Header>* headers = nullptr;
+  // Match as if the zone had no intercepts: key routes are passed over, so
+  // the request gets what it would have got without a routing key (the
+  // fallback of a key-routed request whose laptop cannot answer).
+  bool skip_intercept_routes = false;
 };
+
+// A key route sends to the cluster "intercept:NAME" (docs/two-way-routing.md).
+// Object names cannot hold ':', so no Cluster of a zone is named like that:
+// the cluster's name alone marks a key route, and nothing else is needed in
+// the configuration to tell one.
+inline constexpr std::string_view kInterceptClusterPrefix = "intercept:";
+
+// True if `route` forwards only to intercept clusters.
+bool IsInterceptRoute(const Route& route);
 
 // Host lookup precedence (as Envoy): exact, then `*suffix` wildcards longest
 // first, then `prefix*` wildcards longest first, then `*`. If nothing matches

@@ -169,5 +169,41 @@ TEST(RouterTest, WeightedPickAndRewrite) {
   EXPECT_EQ(RewriteTarget(r, "/old/x?q=1"), "/new/x?q=1");
 }
 
+TEST(RouterTest, InterceptRoutesAreSkippedOnRequest) {
+  auto t = Table(R"pb(
+    name: "r"
+    virtual_hosts {
+      name: "v"
+      domains: "*"
+      routes {
+        name: "svc/intercept/ana/header"
+        match {
+          prefix: "/"
+          headers {
+            name: "x-causeway-key"
+            string_match { exact: "ana" }
+          }
+        }
+        route { cluster: "intercept:ana" }
+      }
+      routes {
+        name: "svc/default"
+        match { prefix: "/" }
+        route { cluster: "staging" }
+      }
+    }
+  )pb");
+  std::vector<http1::Header> headers = {{"x-causeway-key", "ana"}};
+  RouteRequest request{"GET", "app", "/x", &headers};
+  const VirtualHost& vhost = t->virtual_hosts[0];
+  ASSERT_NE(SelectRoute(vhost, request), nullptr);
+  EXPECT_EQ(SelectRoute(vhost, request)->name, "svc/intercept/ana/header");
+  EXPECT_TRUE(IsInterceptRoute(*SelectRoute(vhost, request)));
+  request.skip_intercept_routes = true;
+  ASSERT_NE(SelectRoute(vhost, request), nullptr);
+  EXPECT_EQ(SelectRoute(vhost, request)->name, "svc/default");
+  EXPECT_FALSE(IsInterceptRoute(*SelectRoute(vhost, request)));
+}
+
 }  // namespace
 }  // namespace causeway::proxy

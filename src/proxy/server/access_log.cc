@@ -83,6 +83,7 @@ std::string FormatAccessLogJson(const AccessLogEntry& e) {
   absl::StrAppend(&out, ",\"attempts\":", e.attempts);
   AppendField(&out, "flags", e.flags);
   AppendField(&out, "details", e.details);
+  if (!e.intercept.empty()) AppendField(&out, "intercept", e.intercept);
   out.push_back('}');
   return out;
 }

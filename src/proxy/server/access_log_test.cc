@@ -38,5 +38,13 @@ TEST(AccessLogTest, ProtocolOfEachEntry) {
   EXPECT_EQ(nlohmann::json::parse(FormatAccessLogJson(e))["protocol"], "HTTP/2");
 }
 
+TEST(AccessLogTest, InterceptFieldOnlyForKeyRoutedRequests) {
+  AccessLogEntry e;
+  EXPECT_FALSE(nlohmann::json::parse(FormatAccessLogJson(e)).contains("intercept"));
+  e.intercept = "staging; fallback=no-tunnel";
+  EXPECT_EQ(nlohmann::json::parse(FormatAccessLogJson(e))["intercept"],
+            "staging; fallback=no-tunnel");
+}
+
 }  // namespace
 }  // namespace causeway::proxy

@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -14,6 +15,7 @@
 #include "proxy/server/forward_verdict.h"
 #include "proxy/server/grpc_status.h"
 #include "proxy/server/h2_session.h"
+#include "proxy/server/intercept_fallback.h"
 #include "proxy/server/sleep_until.h"
 #include "proxy/server/upstream_request.h"
 
@@ -301,7 +303,7 @@ RouteDecision Http2Stream::Decide() {
   return d;
 }
 
-asio::awaitable<void> Http2Stream::Forward(const RouteDecision& d) {
+UpstreamRequest::Body Http2Stream::PrepareUpstream(const RouteDecision& d) {
   // What came of the body so far goes first; all of it can be replayed on
   // a retry when the client has ended the stream. (A WebSocket's bytes wait
   // for the tunnel.)
@@ -323,15 +325,27 @@ asio::awaitable<void> Http2Stream::Forward(const RouteDecision& d) {
       d.route->host_rewrite.empty() ? down_.req.host : std::string_view(d.route->host_rewrite);
   params.upgrade = down_.req.upgrade;
   BuildUpstreamRequest(down_.req, params, d.request_mutations, &down_.up_out);
+  return body;
+}
+
+asio::awaitable<void> Http2Stream::Forward(const RouteDecision& decision) {
+  // A key-routed request may be routed again (intercept_fallback.h).
+  InterceptFallback intercept(decision);
+  RouteDecision d = decision;
+  UpstreamRequest::Body body = PrepareUpstream(d);
+  ProxyCounters& counters = session_.worker().shared().counters;
   // A gRPC caller's deadline caps the route's.
-  RetryState retry(d.route->retry, grpc_timeout_ ? CapRouteTimeout(d.route->timeout, *grpc_timeout_)
-                                                 : d.route->timeout);
+  auto timeout_of = [this](const Route& route) {
+    return grpc_timeout_ ? CapRouteTimeout(route.timeout, *grpc_timeout_) : route.timeout;
+  };
+  std::optional<RetryState> retry(std::in_place, d.route->retry, timeout_of(*d.route));
   const Endpoint* avoid = nullptr;
   while (true) {
     Verdict v;
+    bool fall_back = false;
     {
       ++info_.attempts;
-      UpstreamRequest attempt(session_.worker(), down_, info_, retry, *d.cluster);
+      UpstreamRequest attempt(session_.worker(), down_, info_, *retry, *d.cluster);
       UpstreamRequest::Result r = co_await attempt.Run(d.target->metadata_match, avoid, body);
       avoid = attempt.endpoint();
       if (reset_) break;
@@ -339,21 +353,38 @@ asio::awaitable<void> Http2Stream::Forward(const RouteDecision& d) {
         co_await TunnelWebSocket(attempt);
         co_return;
       }
-      if (r == UpstreamRequest::Result::kResponse && !retry.ShouldRetryStatus(down_.resp.status)) {
+      fall_back = intercept.ShouldFallBack(
+          r, down_.resp, body.replayable || !retry->body_streamed(), info_, counters);
+      if (!fall_back && r == UpstreamRequest::Result::kResponse &&
+          !retry->ShouldRetryStatus(down_.resp.status)) {
         if (body.replayable) info_.bytes_received = body.buffered;
-        UpstreamRequest::Ending end = co_await attempt.ForwardResponse(d.response_mutations, false);
+        UpstreamRequest::Ending end = co_await attempt.ForwardResponse(
+            intercept.Answer(d.response_mutations, true, info_, counters), false);
         if (reset_ && info_.flags.empty()) info_.flags = "DC";
         if (end.log) Log();
         co_return;
       }
       if (r == UpstreamRequest::Result::kResponse) down_.watchdog.Disarm();
-      v = r == UpstreamRequest::Result::kResponse
-              ? Verdict{Verdict::Kind::kRetry}
-              : Judge(r, attempt, retry, info_, session_.worker().shared().counters);
+      if (!fall_back) {
+        v = r == UpstreamRequest::Result::kResponse ? Verdict{Verdict::Kind::kRetry}
+                                                    : Judge(r, attempt, *retry, info_, counters);
+      }
+    }
+    if (fall_back) {  // to staging, under the staging route's own retries
+      Worker& worker = session_.worker();
+      d = intercept.Reroute(
+          *info_.listener, down_.req, [&worker] { return worker.lb().Random(); }, info_);
+      if (d.kind == RouteDecision::Kind::kForward) {
+        body = PrepareUpstream(d);
+        retry.emplace(d.route->retry, timeout_of(*d.route));
+        avoid = nullptr;
+        continue;
+      }
+      v = FailureReply(d.status, d.body, d.flags);
     }
     if (v.kind == Verdict::Kind::kRetry) {
-      if (co_await BackOff(retry)) continue;
-      Count(session_.worker().shared().counters.upstream_rq_timeout);
+      if (co_await BackOff(*retry)) continue;
+      Count(counters.upstream_rq_timeout);
       info_.details = "upstream_response_timeout";
       v = FailureReply(504, "upstream request timeout\n", "UT");
     } else if (v.kind == Verdict::Kind::kReplay) {
@@ -364,7 +395,8 @@ asio::awaitable<void> Http2Stream::Forward(const RouteDecision& d) {
       if (v.log) Log();
       co_return;
     }
-    co_await LocalReply(v.status, v.body, v.flags, d.response_mutations);
+    co_await LocalReply(v.status, v.body, v.flags,
+                        intercept.Answer(d.response_mutations, false, info_, counters));
     co_return;
   }
   // The client reset the stream: nothing to answer.

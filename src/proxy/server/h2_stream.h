@@ -34,6 +34,7 @@
 #include "proxy/server/stream.h"
 #include "proxy/server/stream_sink.h"
 #include "proxy/server/transport_io.h"
+#include "proxy/server/upstream_request.h"
 
 namespace causeway::proxy {
 
@@ -107,6 +108,9 @@ class Http2Stream final : public StreamSink {
   // last progress (a client that stops sending its body or reading).
   boost::asio::awaitable<bool> WaitForWake();
   boost::asio::awaitable<void> Forward(const RouteDecision& decision);
+  // The upstream request head for `decision` (into down_.up_out) and how
+  // the body goes with it.
+  UpstreamRequest::Body PrepareUpstream(const RouteDecision& decision);
   boost::asio::awaitable<bool> BackOff(RetryState& retry);
   boost::asio::awaitable<void> LocalReply(int status, std::string_view body, std::string_view flags,
                                           Mutations mutations = {});

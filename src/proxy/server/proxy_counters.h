@@ -33,6 +33,10 @@ struct ProxyCounters {
   std::atomic<uint64_t> ssl_handshake{0};
   std::atomic<uint64_t> ssl_connection_error{0};
   std::atomic<uint64_t> no_filter_chain_match{0};
+  // Key-routed requests (server/intercept_fallback.h): answered by the
+  // laptop, and sent to staging because the laptop could not answer.
+  std::atomic<uint64_t> intercept_laptop{0};
+  std::atomic<uint64_t> intercept_fallback{0};
 
   template <typename F>
   void ForEach(F&& f) const {
@@ -46,6 +50,8 @@ struct ProxyCounters {
     f("ssl.handshake", ssl_handshake);
     f("ssl.connection_error", ssl_connection_error);
     f("no_filter_chain_match", no_filter_chain_match);
+    f("intercept.laptop", intercept_laptop);
+    f("intercept.fallback", intercept_fallback);
   }
 };
 

@@ -50,6 +50,7 @@ class RetryState {
   // The request body is being streamed from the client: it cannot be sent
   // again, so no further attempt is possible.
   void OnBodyStreamed() { body_streamed_ = true; }
+  bool body_streamed() const { return body_streamed_; }
 
   // The deadline an attempt sent at `now` waits for its response head
   // under: the route's overall deadline (which starts with the first

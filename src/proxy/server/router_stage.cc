@@ -17,7 +17,8 @@ RouteDecision NoRouteReply(int status, std::string_view body, std::string_view f
 }  // namespace
 
 RouteDecision DecideRoute(const ProxyConfig* config, const ListenerConfig& listener,
-                          const http1::RequestHead& request, absl::FunctionRef<uint64_t()> random) {
+                          const http1::RequestHead& request, absl::FunctionRef<uint64_t()> random,
+                          bool skip_intercept_routes) {
   const RouteTable* table = config != nullptr ? config->RoutesFor(listener) : nullptr;
   if (table == nullptr)
     return NoRouteReply(404, "no route configuration for this listener\n", "NR");
@@ -26,7 +27,8 @@ RouteDecision DecideRoute(const ProxyConfig* config, const ListenerConfig& liste
     return NoRouteReply(404, "no virtual host matches the Host header\n", "NR",
                         {&table->response_headers});
   }
-  RouteRequest rr{request.method, request.host, request.target, &request.headers};
+  RouteRequest rr{request.method, request.host, request.target, &request.headers,
+                  skip_intercept_routes};
   const Route* route = SelectRoute(*vhost, rr);
   if (route == nullptr) {
     return NoRouteReply(404, "no route matches the request\n", "NR",

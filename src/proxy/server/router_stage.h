@@ -35,7 +35,10 @@ struct RouteDecision {
 // Decides for `request` on `listener` under `config` (which may be null: no
 // configuration yet). `random` picks among weighted
 // clusters; it is called only for a route that forwards.
+// `skip_intercept_routes`: decide as if the zone had no intercepts (the
+// fallback of a key-routed request, intercept_fallback.h).
 RouteDecision DecideRoute(const ProxyConfig* config, const ListenerConfig& listener,
-                          const http1::RequestHead& request, absl::FunctionRef<uint64_t()> random);
+                          const http1::RequestHead& request, absl::FunctionRef<uint64_t()> random,
+                          bool skip_intercept_routes = false);
 
 }  // namespace causeway::proxy

@@ -1,9 +1,11 @@
 // Session::Forward: a request the router stage sends to a cluster, carried
 // through upstream requests (one per attempt) under its retry state.
 #include <boost/asio/use_awaitable.hpp>
+#include <optional>
 
 #include "proxy/router/router.h"
 #include "proxy/server/forward_verdict.h"
+#include "proxy/server/intercept_fallback.h"
 #include "proxy/server/session.h"
 #include "proxy/server/sleep_until.h"
 #include "proxy/server/upstream_request.h"
@@ -35,7 +37,10 @@ bool Session::PrepareUpstream(StreamInfo& info, const RouteDecision& d,
   return true;
 }
 
-asio::awaitable<bool> Session::Forward(StreamInfo& info, const RouteDecision& d) {
+asio::awaitable<bool> Session::Forward(StreamInfo& info, const RouteDecision& decision) {
+  // A key-routed request may be routed again (intercept_fallback.h).
+  InterceptFallback intercept(decision);
+  RouteDecision d = decision;
   UpstreamRequest::Body body;
   if (!PrepareUpstream(info, d, &body)) {
     down_.req.keep_alive = false;
@@ -49,33 +54,49 @@ asio::awaitable<bool> Session::Forward(StreamInfo& info, const RouteDecision& d)
       down_.body_consumed = true;
     }
   };
-  RetryState retry(d.route->retry, d.route->timeout);
+  ProxyCounters& counters = worker_->shared().counters;
+  std::optional<RetryState> retry(std::in_place, d.route->retry, d.route->timeout);
   const Endpoint* avoid = nullptr;
   while (true) {
     Verdict v;
+    bool fall_back = false;
     {  // one attempt; its connection and counts end with this scope
       ++info.attempts;
-      UpstreamRequest attempt(*worker_, down_, info, retry, *d.cluster);
+      UpstreamRequest attempt(*worker_, down_, info, *retry, *d.cluster);
       Result r = co_await attempt.Run(d.target->metadata_match, avoid, body);
       avoid = attempt.endpoint();
-      if (r == Result::kResponse && !retry.ShouldRetryStatus(down_.resp.status)) {
+      fall_back = intercept.ShouldFallBack(
+          r, down_.resp, body.replayable || !retry->body_streamed(), info, counters);
+      if (!fall_back && r == Result::kResponse && !retry->ShouldRetryStatus(down_.resp.status)) {
         // Committed: this response goes downstream.
         consume_body();
         const bool must_close =
             !down_.req.keep_alive || worker_->ResponsesClose() || listener_->draining;
-        UpstreamRequest::Ending end =
-            co_await attempt.ForwardResponse(d.response_mutations, must_close);
+        UpstreamRequest::Ending end = co_await attempt.ForwardResponse(
+            intercept.Answer(d.response_mutations, true, info, counters), must_close);
         if (end.log) LogRequest(info);
         co_return end.keep_alive;
       }
       if (r == Result::kResponse) down_.watchdog.Disarm();  // dropped with its unread body
-      v = r == Result::kResponse ? Verdict{Verdict::Kind::kRetry}
-                                 : Judge(r, attempt, retry, info, worker_->shared().counters);
+      if (!fall_back) {
+        v = r == Result::kResponse ? Verdict{Verdict::Kind::kRetry}
+                                   : Judge(r, attempt, *retry, info, counters);
+      }
+    }
+    if (fall_back) {  // to staging, under the staging route's own retries
+      d = intercept.Reroute(
+          *info.listener, down_.req, [this] { return worker_->lb().Random(); }, info);
+      if (d.kind == RouteDecision::Kind::kForward && PrepareUpstream(info, d, &body)) {
+        retry.emplace(d.route->retry, d.route->timeout);
+        avoid = nullptr;
+        continue;
+      }
+      v = FailureReply(d.status, d.body, d.flags);
     }
     switch (v.kind) {
       case Verdict::Kind::kRetry:
-        if (co_await BackOff(retry)) continue;
-        Count(worker_->shared().counters.upstream_rq_timeout);
+        if (co_await BackOff(*retry)) continue;
+        Count(counters.upstream_rq_timeout);
         info.details = "upstream_response_timeout";
         v = FailureReply(504, "upstream request timeout\n", "UT");
         break;
@@ -91,7 +112,8 @@ asio::awaitable<bool> Session::Forward(StreamInfo& info, const RouteDecision& d)
         break;
     }
     consume_body();
-    co_return co_await LocalReply(info, v.status, v.body, v.flags, d.response_mutations);
+    co_return co_await LocalReply(info, v.status, v.body, v.flags,
+                                  intercept.Answer(d.response_mutations, false, info, counters));
   }
 }
 

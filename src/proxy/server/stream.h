@@ -90,6 +90,8 @@ struct StreamInfo {
   // The details of the last failed connect when it says more than the flag
   // UF does (a TLS handshake's failure and its reason).
   std::string connect_failure;
+  // Where a key-routed request went (AccessLogEntry::intercept).
+  std::string intercept;
 };
 
 // The access log fields a request's StreamInfo holds, the same for every
@@ -108,6 +110,7 @@ inline void FillLogEntry(const StreamInfo& info, std::chrono::steady_clock::time
   e.attempts = info.attempts;
   e.flags = info.flags;
   e.details = info.details;
+  e.intercept = info.intercept;
 }
 
 }  // namespace causeway::proxy
