@@ -1,4 +1,5 @@
-// Internal to src/cli: what the verb files share.
+// What the verb files share: internal to src/cli and to the verbs built on it
+// in higher modules (src/laptop).
 #pragma once
 
 #include <functional>

@@ -4,6 +4,7 @@
 #include "absl/synchronization/mutex.h"
 #include "cli/cli.h"
 #include "discovery/agent_command.h"
+#include "laptop/intercept_command.h"
 #include "serve/serve_command.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   causeway::serve::AddServeCommand(app);
   causeway::discovery::AddAgentCommand(app);
   causeway::cli::AddCliCommands(app);
+  causeway::laptop::AddInterceptCommand(app);
   if (auto exit_code = causeway::cli::RejectUnknownVerb(app, argc, argv)) return *exit_code;
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -33,6 +33,7 @@ LAYERS = {
     "proxy": 5,      # the data plane
     "cli": 5,        # the command-line verbs
     "serve": 6,      # `causeway serve`: composes hub, xds, discovery
+    "laptop": 6,     # `causeway intercept`: the CLI's hub client and the proxy's tunnel
     "exe": 7,        # main() files
 }
 
