@@ -13,6 +13,7 @@ namespace causeway::proxy {
 namespace {
 
 using std::chrono::milliseconds;
+using StampTestHeaders = std::vector<http1::Header>;
 
 constexpr std::string_view kStampTestTrace =
     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -106,18 +107,19 @@ TEST(RoutingKeyStampTest, B3AndRequestId) {
 
 TEST(RoutingKeyStampTest, TraceMemoryKeysShareW3cAndB3) {
   TraceMemoryKeys from_w3c(
-      {{"traceparent", "00-0000000000000000463ac35c9f6413ad-00f067aa0ba902b7-01"},
-       {"x-request-id", "req-1"}});
-  TraceMemoryKeys from_b3({{"X-B3-TraceId", "463ac35c9f6413ad"}});
+      StampTestHeaders{{"traceparent", "00-0000000000000000463ac35c9f6413ad-00f067aa0ba902b7-01"},
+                       {"x-request-id", "req-1"}});
+  TraceMemoryKeys from_b3(StampTestHeaders{{"X-B3-TraceId", "463ac35c9f6413ad"}});
   ASSERT_EQ(from_w3c.size(), 2u);
   ASSERT_EQ(from_b3.size(), 1u);
   EXPECT_EQ(from_w3c[0], from_b3[0]);
   EXPECT_EQ(from_w3c[1], "rreq-1");
   // A request id of 32 hex digits stays a request id.
-  TraceMemoryKeys rid({{"x-request-id", "0000000000000000463ac35c9f6413ad"}});
+  TraceMemoryKeys rid(StampTestHeaders{{"x-request-id", "0000000000000000463ac35c9f6413ad"}});
   ASSERT_EQ(rid.size(), 1u);
   EXPECT_NE(rid[0], from_b3[0]);
-  EXPECT_EQ(TraceMemoryKeys({{"traceparent", "bad"}, {"x-b3-traceid", "0"}}).size(), 0u);
+  EXPECT_EQ(TraceMemoryKeys(StampTestHeaders{{"traceparent", "bad"}, {"x-b3-traceid", "0"}}).size(),
+            0u);
 }
 
 class RoutingKeyStamperTest : public ::testing::Test {

@@ -139,7 +139,9 @@ TEST(TraceKeyMemoryTest, WorkersAtOnce) {
       for (int i = 0; i < 2000; ++i) {
         const std::string id = TraceKeyMemoryTestId(w * 10000 + i);
         memory.Remember(id, "k" + std::to_string(w));
-        if (memory.Find(id, &key)) EXPECT_EQ(key, "k" + std::to_string(w));
+        if (memory.Find(id, &key)) {
+          EXPECT_EQ(key, "k" + std::to_string(w));
+        }
       }
     });
   }
