@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/status.h"
+#include "hub/auth/key_proof.h"
 
 namespace causeway::hub::api {
 namespace {
@@ -152,6 +153,7 @@ absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, con
   CW_RETURN_IF_ERROR(SettleHubFields(p, key, stored, live, &want));
   if (std::optional<Response> conflict = KeyConflict(ctx, key, want, now_ms)) return *conflict;
   want.expires_at_ms = now_ms + want.lease_ms;
+  CW_ASSIGN_OR_RETURN(std::string proof, auth::StampKeyProof(*ctx.store, key.zone, &want));
 
   std::vector<catalog::Mutation> mutations;
   mutations.push_back(MakeMutation(key, want, create, stored, version));
@@ -162,7 +164,11 @@ absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, con
   }
   const model::Object& object = *result.results[0].object;
   const bool created = result.results[0].outcome == catalog::Outcome::kCreated;
-  Response res = JsonResponse(created ? 201 : 200, model::ToApiJson(object));
+  // The writer is the owner or an admin: they get the proof that edge
+  // proxies accept with the key (docs/two-way-routing.md); reads never show it.
+  Json body = model::ToApiJson(object);
+  body["proof"] = proof;
+  Response res = JsonResponse(created ? 201 : 200, body);
   res.headers.emplace_back("ETag", StrCat("\"", object.version, "\""));
   if (created) {
     res.headers.emplace_back("Location", StrCat("/v1/zones/", key.zone, "/intercepts/", key.name));
