@@ -166,9 +166,9 @@ absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, con
   const bool created = result.results[0].outcome == catalog::Outcome::kCreated;
   // The writer is the owner or an admin: they get the proof that edge
   // proxies accept with the key (docs/two-way-routing.md); reads never show it.
-  Json body = model::ToApiJson(object);
-  body["proof"] = proof;
-  Response res = JsonResponse(created ? 201 : 200, body);
+  Json answer = model::ToApiJson(object);
+  answer["proof"] = proof;
+  Response res = JsonResponse(created ? 201 : 200, answer);
   res.headers.emplace_back("ETag", StrCat("\"", object.version, "\""));
   if (created) {
     res.headers.emplace_back("Location", StrCat("/v1/zones/", key.zone, "/intercepts/", key.name));
