@@ -36,13 +36,36 @@ absl::Status ReadString(const Json& j, std::string_view key, std::string_view pa
 // host:port, host a DNS name or an IPv4 address (what an EDS endpoint holds).
 bool IsValidTunnelAddress(std::string_view address) { return IsValidDomainName(address); }
 
+absl::Status ReadTime(const Json& j, std::string_view key, std::string_view path, int64_t* out_ms) {
+  std::string text;
+  CW_RETURN_IF_ERROR(ReadString(j, key, path, &text));
+  if (text.empty()) return absl::OkStatus();
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+    return FieldError(path, StrCat("\"", text, "\" is not an RFC 3339 time: ", error));
+  }
+  *out_ms = absl::ToUnixMillis(t);
+  return absl::OkStatus();
+}
+
+absl::Status ReadTunnelStatus(const Json& v, InterceptTunnel* t) {
+  CW_RETURN_IF_ERROR(ReadString(v, "state", "tunnel.state", &t->state));
+  if (!t->state.empty() && t->state != "connected" && t->state != "reconnecting") {
+    return FieldError("tunnel.state",
+                      StrCat("\"", t->state, "\" is not a tunnel state (connected, reconnecting)"));
+  }
+  return ReadTime(v, "connected_at", "tunnel.connected_at", &t->connected_at_ms);
+}
+
 absl::Status ReadTunnel(const Json& j, std::optional<InterceptTunnel>* out) {
   const Json* v = FindField(j, "tunnel");
   if (v == nullptr) return absl::OkStatus();
   if (!v->is_object()) return FieldError("tunnel", "must be an object {proxy, address}");
   InterceptTunnel t;
   for (auto it = v->begin(); it != v->end(); ++it) {
-    if (it.key() != "proxy" && it.key() != "address") {
+    if (it.key() != "proxy" && it.key() != "address" && it.key() != "state" &&
+        it.key() != "connected_at") {
       return FieldError(StrCat("tunnel.", it.key()), "unknown field");
     }
   }
@@ -54,6 +77,7 @@ absl::Status ReadTunnel(const Json& j, std::optional<InterceptTunnel>* out) {
   if (!IsValidTunnelAddress(t.address)) {
     return FieldError("tunnel.address", StrCat("\"", t.address, "\" is not host:port"));
   }
+  CW_RETURN_IF_ERROR(ReadTunnelStatus(*v, &t));
   *out = std::move(t);
   return absl::OkStatus();
 }
@@ -74,16 +98,7 @@ absl::Status ReadLease(const Json& j, uint32_t* out) {
 }
 
 absl::Status ReadExpiry(const Json& j, int64_t* out_ms) {
-  std::string text;
-  CW_RETURN_IF_ERROR(ReadString(j, "expires_at", "expires_at", &text));
-  if (text.empty()) return absl::OkStatus();
-  absl::Time t;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
-    return FieldError("expires_at", StrCat("\"", text, "\" is not an RFC 3339 time: ", error));
-  }
-  *out_ms = absl::ToUnixMillis(t);
-  return absl::OkStatus();
+  return ReadTime(j, "expires_at", "expires_at", out_ms);
 }
 
 absl::Status CheckKnownFields(const Json& j, bool allow_metadata) {
@@ -134,12 +149,26 @@ absl::StatusOr<Intercept> InterceptFromObject(const Object& o) {
   return v;
 }
 
+namespace {
+
+Json TunnelSpec(const InterceptTunnel& t) {
+  Json j = {{"proxy", t.proxy}, {"address", t.address}};
+  if (!t.state.empty()) j["state"] = t.state;
+  if (t.connected_at_ms != 0) {
+    j["connected_at"] = FormatRfc3339(
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(t.connected_at_ms)));
+  }
+  return j;
+}
+
+}  // namespace
+
 Json ToSpec(const Intercept& v) {
   Json j = {{"cluster", v.cluster}, {"key", v.key}, {"lease_ms", v.lease_ms}, {"owner", v.owner}};
   j["expires_at"] = v.expires_at_ms == 0 ? Json(nullptr)
                                          : Json(FormatRfc3339(std::chrono::system_clock::time_point(
                                                std::chrono::milliseconds(v.expires_at_ms))));
-  if (v.tunnel) j["tunnel"] = {{"proxy", v.tunnel->proxy}, {"address", v.tunnel->address}};
+  if (v.tunnel) j["tunnel"] = TunnelSpec(*v.tunnel);
   return j;
 }
 

@@ -21,10 +21,14 @@ namespace causeway::model {
 struct Object;
 
 // Where the developer's requests go: the proxy holding the tunnel and the
-// address ("host:port") the zone's other proxies reach it at.
+// address ("host:port") the zone's other proxies reach it at; `state` and
+// `connected_at` say how the tunnel is doing (written by the hub when the
+// holder reports the tunnel; empty and 0 when not given).
 struct InterceptTunnel {
   std::string proxy;
   std::string address;
+  std::string state;            // "", "connected" or "reconnecting"
+  int64_t connected_at_ms = 0;  // Unix ms; 0 = not given
   bool operator==(const InterceptTunnel&) const = default;
 };
 

@@ -1,5 +1,7 @@
 #include "hub/api/context.h"
 
+#include "hub/api/intercepts_api.h"
+
 namespace causeway::hub::api {
 
 std::optional<http::Response> RefuseBeforeBody(const ApiContext& ctx, const http::Request& head) {
@@ -8,6 +10,8 @@ std::optional<http::Response> RefuseBeforeBody(const ApiContext& ctx, const http
   absl::StatusOr<Principal> principal =
       ctx.authenticator->Authenticate(head.Header("authorization"));
   if (!principal.ok()) return ErrorResponse(principal.status());
+  // A tunnel's holder reports it with its proxy token.
+  if (IsInterceptTunnelPath(head.path)) return std::nullopt;
   if (absl::Status rest = auth::CheckRestAccess(*principal); !rest.ok()) {
     return ErrorResponse(rest);
   }
@@ -35,6 +39,7 @@ http::Router BuildRouter(const ApiContext& ctx) {
   http::Router router;
   AddHealthRoutes(router, ctx);
   AddObjectRoutes(router, ctx);
+  AddInterceptTunnelRoutes(router, ctx);
   AddApplyRoutes(router, ctx);
   AddChangelogRoutes(router, ctx);
   AddWatchRoutes(router, ctx);

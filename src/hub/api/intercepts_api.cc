@@ -14,15 +14,6 @@ namespace {
 using model::Kind;
 using model::ObjectKey;
 
-// Intercept writes on this hub run one at a time, so that the check "no
-// other owner holds this key" and the write that relies on it cannot
-// interleave with another intercept write. Hubs sharing one store do not
-// share this lock (docs/two-way-routing.md).
-std::mutex& InterceptWriteMutex() {
-  static std::mutex mu;
-  return mu;
-}
-
 int64_t InterceptNowMs(const ApiContext& ctx) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(ctx.time->Now().time_since_epoch())
       .count();
@@ -129,6 +120,15 @@ catalog::Mutation MakeMutation(const ObjectKey& key, const model::Intercept& wan
 }
 
 }  // namespace
+
+// Intercept writes on this hub run one at a time, so that the check "no
+// other owner holds this key" and the write that relies on it cannot
+// interleave with another intercept write. Hubs sharing one store do not
+// share this lock (docs/two-way-routing.md).
+std::mutex& InterceptWriteMutex() {
+  static std::mutex mu;
+  return mu;
+}
 
 absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, const Principal& p,
                                         const std::string& zone, const std::string& name,

@@ -3,8 +3,10 @@
 // here; reads and lists stay generic.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "hub/api/context.h"
 
@@ -25,5 +27,16 @@ absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, con
 absl::StatusOr<std::optional<int64_t>> CheckInterceptDelete(const ApiContext& ctx,
                                                             const Principal& p,
                                                             const model::ObjectKey& key);
+
+// Intercept writes on this hub run one at a time under this lock (see
+// intercepts_api.cc); the tunnel reports take it too.
+std::mutex& InterceptWriteMutex();
+
+// POST /v1/zones/{z}/intercepts/{name}/tunnel (the holder reports a tunnel:
+// {token, proxy, address}) and DELETE ...?proxy=P (it withdraws it), for
+// admins and the zone's proxy and agent tokens (intercept_tunnel_api.cc).
+void AddInterceptTunnelRoutes(http::Router& router, const ApiContext& ctx);
+// Whether `path` is one of those: the one REST path a proxy token may use.
+bool IsInterceptTunnelPath(std::string_view path);
 
 }  // namespace causeway::hub::api
