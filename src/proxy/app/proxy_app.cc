@@ -230,6 +230,7 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
   app.add_option("--drain-seconds", o->drain_seconds,
                  "On SIGTERM, how long requests in flight may finish")
       ->capture_default_str();
+  AddTunnelFlags(app, &o->tunnel);
 }
 
 int RunProxy(const ProxyAppOptions& options) {
@@ -281,6 +282,14 @@ int RunProxy(const ProxyAppOptions& options) {
   if (auto s = server.Start(); !s.ok()) {
     spdlog::error("proxy: cannot start: {}", std::string(s.message()));
     return 1;
+  }
+  absl::StatusOr<std::unique_ptr<tunnel::TunnelHolder>> tunnel_holder =
+      StartTunnelHolder(options.tunnel, options.proxy, options.xds_token, options.xds_token_file,
+                        access_log.get());
+  if (!tunnel_holder.ok()) {
+    spdlog::error("proxy: {}", std::string(tunnel_holder.status().message()));
+    server.Stop();
+    return 2;
   }
   OverloadMonitor overload({.disable_keepalive_at = options.overload_disable_keepalive_at,
                             .stop_accepting_at = options.overload_stop_accepting_at},
@@ -451,6 +460,7 @@ int RunProxy(const ProxyAppOptions& options) {
   bool drained = server.Drain(std::chrono::seconds(options.drain_seconds));
   if (client) client->Stop();
   if (watcher) watcher->Stop();
+  if (*tunnel_holder) (*tunnel_holder)->Stop();
   admin.Shutdown();
   server.Stop();
   if (access_log) access_log->Flush();  // before the file goes

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "proxy/app/tunnel_flags.h"
 #include "proxy/server/proxy_server.h"
 
 namespace causeway::proxy {
@@ -39,6 +40,7 @@ struct ProxyAppOptions {
   std::string log_level = "info";
   std::string log_format = "text";
   int drain_seconds = 10;
+  TunnelFlags tunnel;  // holding laptops' tunnels (tunnel_flags.h)
 };
 
 // Adds every flag (with its environment variable) to `app`.

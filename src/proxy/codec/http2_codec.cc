@@ -214,6 +214,9 @@ struct Codec::Callbacks {
       case NGHTTP2_WINDOW_UPDATE:
         c.events_->OnWindowUpdate(id);
         break;
+      case NGHTTP2_PING:
+        if (frame->hd.flags & NGHTTP2_FLAG_ACK) ++c.ping_acks_;
+        break;
       case NGHTTP2_SETTINGS:
         // A larger SETTINGS_INITIAL_WINDOW_SIZE grows every stream's window.
         if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) c.events_->OnWindowUpdate(0);
@@ -488,6 +491,11 @@ absl::Status Codec::SubmitReset(int32_t stream_id, uint32_t error_code) {
   }
   int rv = nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, error_code);
   return rv == 0 ? absl::OkStatus() : Nghttp2Failure("RST_STREAM", rv);
+}
+
+absl::Status Codec::SubmitPing() {
+  int rv = nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
+  return rv == 0 ? absl::OkStatus() : Nghttp2Failure("PING", rv);
 }
 
 absl::Status Codec::SubmitGoaway(uint32_t error_code) {

@@ -152,6 +152,9 @@ class Codec {
   // GOAWAY naming the last stream processed; with kNoError after
   // SubmitShutdownNotice, the end of a graceful drain.
   absl::Status SubmitGoaway(uint32_t error_code);
+  // A PING; its ACK counts in ping_acks() (a tunnel's liveness check).
+  absl::Status SubmitPing();
+  uint64_t ping_acks() const { return ping_acks_; }
 
   // The caller has passed on `n` bytes of a stream's DATA: the window opens.
   // Bytes not given back when a stream closes are returned by the codec.
@@ -196,6 +199,7 @@ class Codec {
   bool in_callback_ = false;   // inside nghttp2: no mem_send, no recursion
   bool local_goaway_ = false;  // our GOAWAY's error code is not the peer's fault
   std::string last_error_;     // nghttp2's last complaint, for error_
+  uint64_t ping_acks_ = 0;     // PING ACKs received
 };
 
 class ServerCodec : public Codec {

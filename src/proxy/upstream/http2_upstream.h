@@ -90,6 +90,11 @@ class Http2Connection final : public http2::Events,
   void Forget(int32_t stream_id);
   void Flush() { write_wake_.cancel(); }
   bool failed() const { return failed_; }
+  // A tunnel to a laptop (proxy/tunnel): a stream that fails before its
+  // response head is answered 503 with `x-causeway-fallback: tunnel-reset`,
+  // the signal on which the forwarding proxy sends the request to staging.
+  void set_fallback_signal(bool on) { fallback_signal_ = on; }
+  bool fallback_signal() const { return fallback_signal_; }
 
  private:
   // http2::Events.
@@ -120,6 +125,7 @@ class Http2Connection final : public http2::Events,
   bool connecting_ = true;
   bool failed_ = false;
   bool goaway_ = false;  // the peer sent GOAWAY, or the pool retired it
+  bool fallback_signal_ = false;
   uint32_t reserved_ = 0;
   uint32_t streams_opened_ = 0;
 };

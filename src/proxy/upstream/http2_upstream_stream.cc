@@ -129,7 +129,7 @@ asio::awaitable<Http2UpstreamStream::IoResult> Http2UpstreamStream::ReadSome(
       co_return IoResult{boost::system::error_code{}, n};
     }
     if (end_out_) co_return IoResult{asio::error::eof, 0};
-    if (reset_ && EndGrpcUnavailable()) continue;
+    if (reset_ && (EndGrpcUnavailable() || EndTunnelReset())) continue;
     if (reset_) co_return IoResult{asio::error::connection_reset, 0};
     if (!co_await Wait()) co_return IoResult{asio::error::operation_aborted, 0};
   }
@@ -168,6 +168,19 @@ void Http2UpstreamStream::OnReset(uint32_t) {
 bool Http2UpstreamStream::EndGrpcUnavailable() {
   if (!head_out_ || !chunked_ || end_out_ || !IsGrpcH2Answer(head_->headers)) return false;
   out_.append("0\r\ngrpc-status: 14\r\ngrpc-message: upstream connection reset\r\n\r\n");
+  end_out_ = true;
+  return true;
+}
+
+// A tunnel's stream that failed before its head: the holder's fallback
+// signal (http2_upstream.h) instead of a reset.
+bool Http2UpstreamStream::EndTunnelReset() {
+  if (head_out_ || end_out_ || !conn_->fallback_signal()) return false;
+  out_ =
+      "HTTP/1.1 503 Service Unavailable\r\nx-causeway-fallback: tunnel-reset\r\n"
+      "content-length: 0\r\n\r\n";
+  out_pos_ = 0;
+  head_out_ = true;
   end_out_ = true;
   return true;
 }

@@ -66,6 +66,7 @@ class Http2UpstreamStream {
   void SerializeHead();
   void SerializeEnd();
   bool EndGrpcUnavailable();
+  bool EndTunnelReset();
 
   std::shared_ptr<Http2Connection> conn_;
   boost::asio::ip::tcp::socket handle_;
