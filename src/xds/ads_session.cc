@@ -4,6 +4,7 @@
 
 #include "common/status.h"
 #include "common/strings.h"
+#include "xds/translate_edge.h"
 
 namespace causeway::xds {
 namespace {
@@ -106,7 +107,10 @@ absl::StatusOr<NodeInfo> AdsSession::NodeOf(const envoy::config::core::v3::Node&
           "a node field of ", field.size(), " bytes is longer than the limit of ", kMaxNameBytes));
     }
   }
-  return NodeInfo{node.id(), node.cluster(), node.locality().zone()};
+  NodeInfo info{node.id(), node.cluster(), node.locality().zone()};
+  auto edge = node.metadata().fields().find(std::string(kEdgeNodeMetadataField));
+  info.edge = edge != node.metadata().fields().end() && edge->second.bool_value();
+  return info;
 }
 
 void AdsSession::Identify(NodeInfo node, std::shared_ptr<const ZoneSnapshot> snapshot) {
@@ -125,8 +129,9 @@ ResourcePtr AdsSession::Lookup(ResourceType type, const std::string& name) const
   switch (type) {
     case ResourceType::kListener: {
       if (proxy != nullptr) {
-        auto it = proxy->listeners.find(name);
-        if (it != proxy->listeners.end()) return it->second;
+        const ResourceMap& listeners = node_.edge ? proxy->edge_listeners : proxy->listeners;
+        auto it = listeners.find(name);
+        if (it != listeners.end()) return it->second;
       }
       // Proxyless gRPC names the dial target "host:port".
       return snapshot_->FindApiListener(name);
@@ -149,7 +154,10 @@ void AdsSession::AddWildcard(ResourceType type, ResourceMap* out) const {
   const ZoneSnapshot::ProxyEntry* proxy = snapshot_->FindProxy(node_.proxy);
   switch (type) {
     case ResourceType::kListener:
-      if (proxy != nullptr) out->insert(proxy->listeners.begin(), proxy->listeners.end());
+      if (proxy != nullptr) {
+        const ResourceMap& listeners = node_.edge ? proxy->edge_listeners : proxy->listeners;
+        out->insert(listeners.begin(), listeners.end());
+      }
       return;
     case ResourceType::kRoute:
       if (proxy != nullptr) out->insert(proxy->routes.begin(), proxy->routes.end());

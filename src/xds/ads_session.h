@@ -34,6 +34,9 @@ struct NodeInfo {
   std::string id;     // node.id: the instance
   std::string proxy;  // node.cluster: the Proxy object's name
   std::string zone;   // node.locality.zone
+  // node.metadata "causeway.edge": true, an edge proxy, served listeners
+  // with the routing-key guard (xds/translate_edge.h).
+  bool edge = false;
 };
 
 class AdsSession {

@@ -4,6 +4,7 @@
 #include "common/strings.h"
 #include "google/protobuf/util/json_util.h"
 #include "xds/translate.h"
+#include "xds/translate_edge.h"
 
 namespace causeway::xds {
 namespace {
@@ -122,6 +123,7 @@ std::shared_ptr<ZoneSnapshot> ZoneSnapshot::BuildAll(
     snap->domain_clusters_[name] = std::move(*clusters);
   }
 
+  const EdgeKeyTable edge_keys = EdgeKeysOf(objects);
   for (const auto& [name, proxy] : index->proxies()) {
     const ProxyEntry* before = previous ? previous->FindProxy(name) : nullptr;
     auto translated = TranslateProxy(*index, name);
@@ -135,6 +137,9 @@ std::shared_ptr<ZoneSnapshot> ZoneSnapshot::BuildAll(
     for (const auto& l : translated->listeners) {
       entry.listeners[l.name()] =
           Reuse(MakeResource(l, l.name()), before ? &before->listeners : nullptr);
+      entry.edge_listeners[l.name()] =
+          Reuse(MakeResource(WithRoutingKeyGuard(l, edge_keys), l.name()),
+                before ? &before->edge_listeners : nullptr);
     }
     for (const auto& r : translated->routes) {
       entry.routes[r.name()] = Reuse(MakeResource(r, r.name()), before ? &before->routes : nullptr);

@@ -81,7 +81,10 @@ class DerivedValues {
 class ZoneSnapshot {
  public:
   struct ProxyEntry {
-    ResourceMap listeners;              // "PROXY:PORT"
+    ResourceMap listeners;  // "PROXY:PORT"
+    // The same listeners with the routing-key guard, for edge nodes
+    // (xds/translate_edge.h).
+    ResourceMap edge_listeners;
     ResourceMap routes;                 // "PROXY:PORT"
     std::vector<std::string> clusters;  // names, sorted
     std::string error;                  // last translation error ("" = none)
