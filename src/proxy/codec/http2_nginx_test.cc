@@ -10,8 +10,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,56 +18,35 @@
 #include <vector>
 
 #include "proxy/codec/http2_codec.h"
+#include "support/nginx_server.h"
 #include "support/process.h"
 
 namespace causeway::proxy::http2 {
 namespace {
 
-constexpr char kNginxBinary[] = "/usr/sbin/nginx";
+using testing::kNginxBinary;
 
+// nginx with one `http2` clear-text listener answering every request itself.
 class NginxH2Origin {
  public:
-  NginxH2Origin() : port_(testing::FreePort()) {}
-  ~NginxH2Origin() {
-    if (nginx_ && ::testing::Test::HasFailure()) {
-      std::ifstream in(dir_.File("error.log"));
-      std::cerr << "--- nginx error log ---\n" << in.rdbuf();
-    }
-    if (nginx_) nginx_->Stop();
-  }
-
-  bool Start() {
-    const std::string& d = dir_.path();
-    std::filesystem::create_directories(d + "/tmp");
-    std::ofstream conf(dir_.File("nginx.conf"));
-    // One process in the foreground, so that stopping it stops nginx.
-    conf << "daemon off;\nmaster_process off;\npid " << d << "/nginx.pid;\n"
-         << "error_log " << d << "/error.log info;\n"
-         << "events { worker_connections 64; }\n"
-         << "http {\n  access_log off;\n"
-         << "  client_body_temp_path " << d << "/tmp/body;\n"
-         << "  proxy_temp_path " << d << "/tmp/proxy;\n"
-         << "  fastcgi_temp_path " << d << "/tmp/fastcgi;\n"
-         << "  uwsgi_temp_path " << d << "/tmp/uwsgi;\n"
-         << "  scgi_temp_path " << d << "/tmp/scgi;\n"
-         << "  http2_max_concurrent_streams 7;\n"
-         << "  client_max_body_size 10m;\n"
-         << "  server {\n    listen 127.0.0.1:" << port_ << " http2;\n"
-         << "    location / {\n      add_header x-origin nginx-h2;\n"
-         << "      return 200 \"hello from nginx $request_method $uri\\n\";\n    }\n  }\n}\n";
-    conf.close();
-    testing::Subprocess::Options p;
-    p.argv = {kNginxBinary, "-p", d, "-e", dir_.File("error.log"), "-c", dir_.File("nginx.conf")};
-    p.log_path = dir_.File("nginx.out");
-    nginx_ = std::make_unique<testing::Subprocess>(p);
-    return testing::WaitFor([&] { return testing::PortOpen(port_); }, std::chrono::seconds(20));
-  }
+  NginxH2Origin()
+      : port_(testing::FreePort()), nginx_(HttpBlock(port_), /*worker_connections=*/64) {}
+  bool Start() { return nginx_.Start({static_cast<uint16_t>(port_)}); }
   int port() const { return port_; }
 
  private:
-  testing::TempDir dir_;
+  static std::string HttpBlock(int port) {
+    return "  http2_max_concurrent_streams 7;\n"
+           "  client_max_body_size 10m;\n"
+           "  server {\n    listen 127.0.0.1:" +
+           std::to_string(port) +
+           " http2;\n"
+           "    location / {\n      add_header x-origin nginx-h2;\n"
+           "      return 200 \"hello from nginx $request_method $uri\\n\";\n    }\n  }\n";
+  }
+
   int port_;
-  std::unique_ptr<testing::Subprocess> nginx_;
+  testing::NginxServer nginx_;
 };
 
 struct NginxH2Stream {

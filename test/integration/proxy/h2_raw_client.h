@@ -1,7 +1,8 @@
 // A blocking HTTP/2 client over the project's client codec
 // (proxy/codec/http2_codec.h), for what gRPC's client and the command-line
-// ones cannot show: the exact fields of a trailers-only response, an
-// extended CONNECT (RFC 8441) and DATA both ways on one stream.
+// ones cannot show or do: the exact fields of a trailers-only response, an
+// extended CONNECT (RFC 8441), DATA both ways on one stream, resetting one
+// stream mid-response, a client that stops reading, a GOAWAY.
 #pragma once
 
 #include <poll.h>
@@ -45,6 +46,7 @@ class H2RawClient : public http2::Events {
   }
   bool ok() const { return raw_.connected() && codec_ != nullptr; }
   http2::ClientCodec& codec() { return *codec_; }
+  uint32_t PeerMaxStreams() const { return codec_->PeerMaxConcurrentStreams(); }
 
   // Opens a stream; -1 if the codec refused (the status in `error`).
   int32_t Open(const http2::RequestHead& head, bool end_stream) {
@@ -57,6 +59,16 @@ class H2RawClient : public http2::Events {
   }
   bool Send(int32_t id, const std::string& data, bool end_stream) {
     return codec_->SubmitData(id, data, end_stream).ok();
+  }
+  void Reset(int32_t id) { (void)codec_->SubmitReset(id, http2::kCancel); }
+
+  // Takes DATA without opening the windows again (a client that does not
+  // keep up); ResumeReading opens them for what came meanwhile.
+  void StopReading() { consume_ = false; }
+  void ResumeReading() {
+    consume_ = true;
+    for (auto& [id, n] : unconsumed_) codec_->ConsumeData(id, n);
+    unconsumed_.clear();
   }
 
   // Exchanges frames until `done` holds; false when the connection ended
@@ -87,6 +99,7 @@ class H2RawClient : public http2::Events {
 
   std::map<int32_t, Stream> streams;
   std::string error;
+  bool goaway = false;
 
  private:
   void OnResponseHead(int32_t id, http2::ResponseHead head) override {
@@ -95,7 +108,11 @@ class H2RawClient : public http2::Events {
   }
   void OnData(int32_t id, std::string_view data) override {
     streams[id].body.append(data);
-    codec_->ConsumeData(id, data.size());
+    if (consume_) {
+      codec_->ConsumeData(id, data.size());
+    } else {
+      unconsumed_[id] += data.size();
+    }
   }
   void OnTrailers(int32_t id, http2::HeaderList trailers) override {
     streams[id].trailers = std::move(trailers);
@@ -105,10 +122,13 @@ class H2RawClient : public http2::Events {
     streams[id].reset = true;
     streams[id].reset_code = code;
   }
+  void OnGoaway(int32_t, uint32_t) override { goaway = true; }
 
   RawClient raw_;
   std::unique_ptr<http2::ClientCodec> codec_;
   bool closed_ = false;
+  bool consume_ = true;
+  std::map<int32_t, size_t> unconsumed_;
 };
 
 }  // namespace causeway::proxy::testing

@@ -19,6 +19,7 @@
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "h2_features_origin.h"
+#include "h2_raw_client.h"
 #include "proxy/codec/http2_codec.h"
 #include "scripted_proxy.h"
 #include "support/process.h"
@@ -36,96 +37,16 @@ using causeway::testing::WaitFor;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace)
 
-// A blocking HTTP/2 client over the codec, for what the command-line
-// clients cannot do (reset one stream mid-response, wait for a GOAWAY).
-class H2TestClient : public http2::Events {
- public:
-  struct StreamState {
-    int status = 0;
-    size_t body = 0;
-    bool ended = false;
-    bool reset = false;
-  };
-
-  explicit H2TestClient(uint16_t port) : raw_(port) {
-    auto codec = http2::ClientCodec::Create(http2::Settings{}, this);
-    if (codec.ok()) codec_ = *std::move(codec);
-  }
-  bool ok() const { return raw_.connected() && codec_ != nullptr; }
-  uint32_t PeerMaxStreams() const { return codec_->PeerMaxConcurrentStreams(); }
-
-  int32_t Get(const std::string& path) {
-    http2::RequestHead head{"GET", "http", "app.test", path, {}};
-    absl::StatusOr<int32_t> id = codec_->SubmitRequest(head, /*end_stream=*/true);
-    return id.ok() ? *id : -1;
-  }
-  // A request whose body never comes.
-  int32_t PostWithoutBody(const std::string& path, const std::string& authority = "app.test") {
-    http2::RequestHead head{"POST", "http", authority, path, {}};
-    absl::StatusOr<int32_t> id = codec_->SubmitRequest(head, /*end_stream=*/false);
-    return id.ok() ? *id : -1;
-  }
-  void Reset(int32_t id) { (void)codec_->SubmitReset(id, http2::kCancel); }
-
-  // Exchanges frames until `done` holds or the deadline passes; false when
-  // the connection ended or the deadline passed first.
-  bool Until(const std::function<bool()>& done, std::chrono::seconds limit = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      std::string_view out = codec_->Pending();
-      if (!out.empty()) {
-        if (!raw_.Send(std::string(out))) return false;
-        codec_->Consumed(out.size());
-        continue;
-      }
-      if (closed_ || std::chrono::steady_clock::now() > deadline) return false;
-      pollfd p{raw_.fd(), POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[16384];
-      const ssize_t n = ::recv(raw_.fd(), buf, sizeof(buf), 0);
-      if (n <= 0) {
-        closed_ = true;
-        return done();
-      }
-      if (!codec_->Receive(std::string_view(buf, static_cast<size_t>(n))).ok()) closed_ = true;
-    }
-    return true;
-  }
-
-  // Reads DATA without opening the windows again (a client that does not
-  // keep up); ResumeReading opens them for what came meanwhile.
-  void StopReading() { consume = false; }
-  void ResumeReading() {
-    consume = true;
-    for (auto& [id, n] : unconsumed_) codec_->ConsumeData(id, n);
-    unconsumed_.clear();
-  }
-
-  std::map<int32_t, StreamState> streams;
-  bool consume = true;
-  bool goaway = false;
-  bool closed_ = false;
-
- private:
-  void OnResponseHead(int32_t id, http2::ResponseHead head) override {
-    streams[id].status = head.status;
-  }
-  void OnData(int32_t id, std::string_view data) override {
-    streams[id].body += data.size();
-    if (consume) {
-      codec_->ConsumeData(id, data.size());
-    } else {
-      unconsumed_[id] += data.size();
-    }
-  }
-  void OnEndStream(int32_t id) override { streams[id].ended = true; }
-  void OnReset(int32_t id, uint32_t) override { streams[id].reset = true; }
-  void OnGoaway(int32_t, uint32_t) override { goaway = true; }
-
-  RawClient raw_;
-  std::unique_ptr<http2::ClientCodec> codec_;
-  std::map<int32_t, size_t> unconsumed_;
-};
+// Requests to the test's origin host on a raw client (h2_raw_client.h).
+int32_t GetOn(H2RawClient& client, const std::string& path) {
+  return client.Open(http2::RequestHead{"GET", "http", "app.test", path, {}}, /*end_stream=*/true);
+}
+// A request whose body never comes.
+int32_t PostWithoutBodyOn(H2RawClient& client, const std::string& path,
+                          const std::string& authority = "app.test") {
+  return client.Open(http2::RequestHead{"POST", "http", authority, path, {}},
+                     /*end_stream=*/false);
+}
 
 class Http2DownstreamTest : public ::testing::Test {
  protected:
@@ -240,20 +161,20 @@ TEST_F(Http2DownstreamTest, RequestBodiesReachTheOrigin) {
 
 TEST_F(Http2DownstreamTest, ResetStreamLeavesTheOthersServed) {
   Start();
-  H2TestClient client(proxy_->port());
+  H2RawClient client(proxy_->port());
   ASSERT_TRUE(client.ok());
-  const int32_t big = client.Get("/big/50000000");
-  const int32_t slow = client.Get("/delay/300");
+  const int32_t big = GetOn(client, "/big/50000000");
+  const int32_t slow = GetOn(client, "/delay/300");
   ASSERT_GT(big, 0);
-  ASSERT_TRUE(client.Until([&] { return client.streams[big].body > 0; }));
+  ASSERT_TRUE(client.Until([&] { return client.streams[big].body.size() > 0; }));
   client.Reset(big);
   ASSERT_TRUE(client.Until([&] { return client.streams[slow].ended; }));
-  EXPECT_EQ(client.streams[slow].status, 200);
+  EXPECT_EQ(client.streams[slow].head.status, 200);
   EXPECT_FALSE(client.streams[big].ended);
   // The connection still takes new streams.
-  const int32_t after = client.Get("/after");
+  const int32_t after = GetOn(client, "/after");
   ASSERT_TRUE(client.Until([&] { return client.streams[after].ended; }));
-  EXPECT_EQ(client.streams[after].status, 200);
+  EXPECT_EQ(client.streams[after].head.status, 200);
   EXPECT_EQ(client.PeerMaxStreams(), 100u);  // the proxy's SETTINGS
   nlohmann::json entry = proxy_->WaitForEntry(
       [](const nlohmann::json& e) { return e.value("path", "") == "/big/50000000"; });
@@ -263,39 +184,39 @@ TEST_F(Http2DownstreamTest, ResetStreamLeavesTheOthersServed) {
 
 TEST_F(Http2DownstreamTest, SlowReaderHoldsBackTheUpstreamAndGetsTheWholeBody) {
   Start();
-  H2TestClient client(proxy_->port());
+  H2RawClient client(proxy_->port());
   ASSERT_TRUE(client.ok());
   client.StopReading();
-  const int32_t id = client.Get("/big/20000000");
+  const int32_t id = GetOn(client, "/big/20000000");
   // The windows (64 KiB) fill; nothing more comes until they open.
-  ASSERT_TRUE(client.Until([&] { return client.streams[id].body >= 65535; }));
+  ASSERT_TRUE(client.Until([&] { return client.streams[id].body.size() >= 65535; }));
   EXPECT_FALSE(client.streams[id].ended);
   EXPECT_FALSE(client.streams[id].reset);
-  EXPECT_LE(client.streams[id].body, 65535u);
+  EXPECT_LE(client.streams[id].body.size(), 65535u);
   client.ResumeReading();
   ASSERT_TRUE(client.Until([&] { return client.streams[id].ended || client.streams[id].reset; }));
   EXPECT_FALSE(client.streams[id].reset);
-  EXPECT_EQ(client.streams[id].body, 20000000u);
+  EXPECT_EQ(client.streams[id].body.size(), 20000000u);
 }
 
 TEST_F(Http2DownstreamTest, IdleConnectionGetsGoaway) {
   Start({}, /*idle_timeout_ms=*/500);
-  H2TestClient client(proxy_->port());
+  H2RawClient client(proxy_->port());
   ASSERT_TRUE(client.ok());
-  const int32_t id = client.Get("/one");
+  const int32_t id = GetOn(client, "/one");
   ASSERT_TRUE(client.Until([&] { return client.streams[id].ended; }));
   EXPECT_TRUE(client.Until([&] { return client.goaway; }));
 }
 
 TEST_F(Http2DownstreamTest, DrainSendsGoawayAndFinishesStreamsInFlight) {
   Start();
-  H2TestClient client(proxy_->port());
+  H2RawClient client(proxy_->port());
   ASSERT_TRUE(client.ok());
-  const int32_t id = client.Get("/delay/1000");
+  const int32_t id = GetOn(client, "/delay/1000");
   ASSERT_TRUE(client.Until([&] { return origin_.requests() >= 1; }));
   proxy_->process().Signal(SIGTERM);
   ASSERT_TRUE(client.Until([&] { return client.streams[id].ended; }));
-  EXPECT_EQ(client.streams[id].status, 200);
+  EXPECT_EQ(client.streams[id].head.status, 200);
   EXPECT_TRUE(client.Until([&] { return client.goaway; }));
 }
 
@@ -318,13 +239,13 @@ TEST_F(Http2DownstreamTest, CodecTypeHttp1ServesHttp1Only) {
 
 TEST_F(Http2DownstreamTest, StalledBodyEndsAtTheStreamIdleTimeout) {
   Start({}, /*idle_timeout_ms=*/500);
-  H2TestClient client(proxy_->port());
+  H2RawClient client(proxy_->port());
   ASSERT_TRUE(client.ok());
-  const int32_t id = client.PostWithoutBody("/stalled");
+  const int32_t id = PostWithoutBodyOn(client, "/stalled");
   ASSERT_GT(id, 0);
   ASSERT_TRUE(client.Until([&] { return client.streams[id].ended || client.streams[id].reset; }));
-  EXPECT_TRUE(client.streams[id].reset || client.streams[id].status == 408)
-      << client.streams[id].status;
+  EXPECT_TRUE(client.streams[id].reset || client.streams[id].head.status == 408)
+      << client.streams[id].head.status;
   nlohmann::json entry = proxy_->WaitForEntry(
       [](const nlohmann::json& e) { return e.value("path", "") == "/stalled"; });
   ASSERT_FALSE(entry.is_null());
@@ -333,18 +254,18 @@ TEST_F(Http2DownstreamTest, StalledBodyEndsAtTheStreamIdleTimeout) {
 
 TEST_F(Http2DownstreamTest, AnswerBeforeTheBodyEndsTheStream) {
   Start();
-  H2TestClient client(proxy_->port());
+  H2RawClient client(proxy_->port());
   ASSERT_TRUE(client.ok());
   // No route: answered at once, the body the client still means to send
   // is not wanted.
-  const int32_t id = client.PostWithoutBody("/x", "other");
+  const int32_t id = PostWithoutBodyOn(client, "/x", "other");
   ASSERT_GT(id, 0);
   ASSERT_TRUE(client.Until([&] { return client.streams[id].ended; }));
-  EXPECT_EQ(client.streams[id].status, 404);
+  EXPECT_EQ(client.streams[id].head.status, 404);
   // Closed on the proxy's side too: a GET on the connection is served.
-  const int32_t next = client.Get("/next");
+  const int32_t next = GetOn(client, "/next");
   ASSERT_TRUE(client.Until([&] { return client.streams[next].ended; }));
-  EXPECT_EQ(client.streams[next].status, 200);
+  EXPECT_EQ(client.streams[next].head.status, 200);
 }
 
 // The listener as the hub writes it for a domain with `tls`, offering h2.

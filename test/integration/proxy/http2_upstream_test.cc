@@ -12,7 +12,6 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -21,6 +20,7 @@
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "scripted_proxy.h"
+#include "support/nginx_server.h"
 #include "support/process.h"
 #include "support/test_certs.h"
 #include "test_origin.h"
@@ -41,65 +41,34 @@ using ::testing::HasSubstr;
 // and a TLS port without h2 (ALPN http/1.1 only).
 class NginxH2UpstreamOrigin {
  public:
-  NginxH2UpstreamOrigin(std::string cert, std::string key, uint16_t backend)
-      : cert_(std::move(cert)), key_(std::move(key)), backend_(backend) {}
-  ~NginxH2UpstreamOrigin() {
-    if (nginx_ && ::testing::Test::HasFailure()) {
-      std::ifstream in(dir_.File("error.log"));
-      std::stringstream text;
-      text << in.rdbuf();
-      std::cerr << "--- nginx error log ---\n" << text.str();
-    }
-    Kill();
-  }
-  bool Start() {
-    const std::string& d = dir_.path();
-    std::filesystem::create_directories(d + "/tmp");
-    std::ofstream conf(dir_.File("nginx.conf"));
-    conf << "daemon off;\nmaster_process off;\npid " << d << "/nginx.pid;\n"
-         << "error_log " << d << "/error.log info;\n"
-         << "events { worker_connections 512; }\n"
-         << "http {\n  access_log off;\n"
-         << "  client_body_temp_path " << d << "/tmp/body;\n"
-         << "  proxy_temp_path " << d << "/tmp/proxy;\n"
-         << "  fastcgi_temp_path " << d << "/tmp/fastcgi;\n"
-         << "  uwsgi_temp_path " << d << "/tmp/uwsgi;\n"
-         << "  scgi_temp_path " << d << "/tmp/scgi;\n"
-         << "  client_max_body_size 64m;\n  proxy_request_buffering off;\n"
+  NginxH2UpstreamOrigin(const std::string& cert, const std::string& key, uint16_t backend)
+      : nginx_(HttpBlock(cert, key, backend), /*worker_connections=*/512) {}
+  bool Start() { return nginx_.Start({h2c_, h2_tls_, h1_tls_}); }
+  void Kill() { nginx_.Stop(); }
+  uint16_t h2c() const { return h2c_; }
+  uint16_t h2_tls() const { return h2_tls_; }
+  uint16_t h1_tls() const { return h1_tls_; }
+
+ private:
+  std::string HttpBlock(const std::string& cert, const std::string& key, uint16_t backend) const {
+    std::ostringstream conf;
+    conf << "  client_max_body_size 64m;\n  proxy_request_buffering off;\n"
          << "  proxy_buffering off;\n  proxy_http_version 1.1;\n"
-         << "  ssl_certificate " << cert_ << ";\n  ssl_certificate_key " << key_ << ";\n"
+         << "  ssl_certificate " << cert << ";\n  ssl_certificate_key " << key << ";\n"
          << "  server {\n    listen 127.0.0.1:" << h2c_ << " http2;\n"
          << "    listen 127.0.0.1:" << h2_tls_ << " ssl http2;\n"
          << "    listen 127.0.0.1:" << h1_tls_ << " ssl;\n"
          << "    location / {\n"
          << "      add_header x-proto $server_protocol always;\n"
          << "      add_header x-conn $connection always;\n"
-         << "      proxy_pass http://127.0.0.1:" << backend_ << ";\n    }\n  }\n}\n";
-    conf.close();
-    Subprocess::Options p;
-    p.argv = {"/usr/sbin/nginx",      "-p", d, "-e", dir_.File("error.log"), "-c",
-              dir_.File("nginx.conf")};
-    p.log_path = dir_.File("nginx.out");
-    nginx_ = std::make_unique<Subprocess>(p);
-    return WaitFor([&] { return PortOpen(h2c_) && PortOpen(h2_tls_) && PortOpen(h1_tls_); },
-                   std::chrono::seconds(20));
+         << "      proxy_pass http://127.0.0.1:" << backend << ";\n    }\n  }\n";
+    return conf.str();
   }
-  void Kill() {
-    if (nginx_) nginx_->Stop();
-    nginx_.reset();
-  }
-  uint16_t h2c() const { return h2c_; }
-  uint16_t h2_tls() const { return h2_tls_; }
-  uint16_t h1_tls() const { return h1_tls_; }
 
- private:
-  TempDir dir_;
-  std::string cert_, key_;
-  uint16_t backend_;
   const uint16_t h2c_ = static_cast<uint16_t>(FreePort());
   const uint16_t h2_tls_ = static_cast<uint16_t>(FreePort());
   const uint16_t h1_tls_ = static_cast<uint16_t>(FreePort());
-  std::unique_ptr<Subprocess> nginx_;
+  causeway::testing::NginxServer nginx_;
 };
 
 HttpProtocolOptions ExplicitHttp2(uint32_t max_streams = 0) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "support/nginx_server.h"
 #include "support/process.h"
 
 namespace causeway::proxy::testing {
@@ -28,10 +29,9 @@ class NginxTlsOrigin {
 
  private:
   Options options_;
-  causeway::testing::TempDir dir_;
   uint16_t port_;
   uint16_t clear_text_port_;
-  std::unique_ptr<causeway::testing::Subprocess> nginx_;
+  std::unique_ptr<causeway::testing::NginxServer> nginx_;
 };
 
 }  // namespace causeway::proxy::testing
