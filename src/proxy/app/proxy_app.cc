@@ -132,6 +132,11 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
                "Dial the control plane over TLS (verified against --xds-ca, or the system's "
                "roots)")
       ->envname("CAUSEWAY_XDS_TLS");
+  app.add_flag("--edge", o->edge,
+               "This proxy is staging's edge: a routing key from outside (x-causeway-key, "
+               "baggage causeway-key, cookie causeway-key) counts only as KEY~PROOF with the "
+               "proof its owner got from the hub, and is removed otherwise")
+      ->envname("CAUSEWAY_EDGE");
   app.add_option("--xds-ca", o->xds_ca,
                  "PEM file of the CA that signed the control plane's certificate (implies "
                  "--xds-tls)")
@@ -279,6 +284,7 @@ int RunProxy(const ProxyAppOptions& options) {
                       .dns_server = options.dns_server,
                       .max_connections = options.max_connections,
                       .max_connections_per_listener = options.max_connections_per_listener});
+  server.set_edge(options.edge);
   if (auto s = server.Start(); !s.ok()) {
     spdlog::error("proxy: cannot start: {}", std::string(s.message()));
     return 1;
@@ -351,6 +357,7 @@ int RunProxy(const ProxyAppOptions& options) {
     xo.proxy_name = options.proxy;
     xo.zone = options.zone;
     xo.node_id = node_id;
+    xo.edge = options.edge;
     xo.tls = options.xds_tls || !options.xds_ca.empty();
     xo.ca_file = options.xds_ca;
     xo.token = options.xds_token;

@@ -23,6 +23,9 @@ struct ProxyAppOptions {
   std::string proxy;           // node.cluster
   std::string zone;            // node.locality.zone
   std::string node_id;         // node.id; default proxy name + host + pid
+  // --edge / CAUSEWAY_EDGE: routing keys from outside must carry their proof
+  // (server/routing_key_guard.h).
+  bool edge = false;
   std::string admin = "127.0.0.1:9901";
   std::string listen_address;  // overrides the listeners' 0.0.0.0 (e.g. a pod or host IP)
   int workers = 0;             // 0: one per usable CPU

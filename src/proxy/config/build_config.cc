@@ -16,6 +16,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "proxy/config/routing_key_guard_config.h"
 #include "proxy/config/supported_fields.h"
 #include "proxy/config/tls_context.h"
 
@@ -1142,6 +1143,9 @@ absl::StatusOr<ListenerConfig> BuildListener(const envoy::config::listener::v3::
     out.request_headers_timeout = ToMillis(hcm.request_headers_timeout());
   }
   if (hcm.has_request_timeout()) out.request_timeout = ToMillis(hcm.request_timeout());
+  auto guard = BuildRoutingKeyGuard(hcm, where + ": http_connection_manager");
+  if (!guard.ok()) return guard.status();
+  out.key_guard = *std::move(guard);
   return out;
 }
 

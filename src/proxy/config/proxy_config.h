@@ -272,6 +272,8 @@ struct ClusterConfig {
   UniqueId id;
 };
 
+struct RoutingKeyTable;  // config/routing_key_guard_config.h
+
 struct ListenerConfig {
   std::string name;
   std::string address;  // IP literal
@@ -296,6 +298,9 @@ struct ListenerConfig {
   // clear text, ALPN "h2" over TLS); HTTP1 and HTTP2 one of them only.
   enum class Codec { kAuto, kHttp1, kHttp2 };
   Codec codec = Codec::kAuto;
+  // The routing-key guard's table (config/routing_key_guard_config.h); null
+  // when the listener has none. Only an edge proxy applies it.
+  std::shared_ptr<const RoutingKeyTable> key_guard;
 };
 
 struct ProxyConfig {

@@ -14,6 +14,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/unknown_field_set.h"
+#include "proxy/config/routing_key_guard_config.h"
 
 // WeightedCluster.total_weight is deprecated but still sent (gRPC reads it).
 #pragma GCC diagnostic push
@@ -617,7 +618,8 @@ absl::Status CheckHttpFilters(const Message& m, const FieldPath& path,
     const bool router =
         filter.has_typed_config() && TypeNameOfUrl(filter.typed_config().type_url()) == kRouterType;
     if (!router) {
-      if (filter.is_optional()) continue;
+      // causeway's own filter, checked where it is built.
+      if (filter.is_optional() || IsRoutingKeyGuardFilter(filter)) continue;
       std::string type = filter.has_typed_config()
                              ? std::string(TypeNameOfUrl(filter.typed_config().type_url()))
                              : "no typed_config";

@@ -83,6 +83,7 @@ std::string FormatAccessLogJson(const AccessLogEntry& e) {
   absl::StrAppend(&out, ",\"attempts\":", e.attempts);
   AppendField(&out, "flags", e.flags);
   AppendField(&out, "details", e.details);
+  if (!e.key_guard.empty()) AppendField(&out, "key_guard", e.key_guard);
   if (!e.intercept.empty()) AppendField(&out, "intercept", e.intercept);
   out.push_back('}');
   return out;

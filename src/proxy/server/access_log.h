@@ -38,6 +38,10 @@ struct AccessLogEntry {
   // stream_idle_timeout, upstream_per_try_timeout,
   // upstream_response_timeout. Empty otherwise.
   std::string_view details;
+  // On an edge proxy, a request whose routing key the guard looked at
+  // (server/routing_key_guard.h): "verified" (every key had its proof) or
+  // "stripped" (a key without one was removed). Left out otherwise.
+  std::string_view key_guard;
   // Only for a request that matched a key route (a route to an intercept
   // cluster): "laptop" or "staging; fallback=REASON", as the client's
   // x-causeway-routed header says. The field is left out otherwise.

@@ -16,6 +16,7 @@
 #include "proxy/server/grpc_status.h"
 #include "proxy/server/h2_session.h"
 #include "proxy/server/intercept_fallback.h"
+#include "proxy/server/routing_key_guard.h"
 #include "proxy/server/sleep_until.h"
 #include "proxy/server/upstream_request.h"
 
@@ -296,6 +297,9 @@ RouteDecision Http2Stream::Decide() {
   const std::string& name = session_.listener().name;
   if (info_.config != nullptr) info_.listener = info_.config->FindListener(name);
   if (info_.listener == nullptr) info_.listener = &session_.listener().config;
+  // Keys from outside are checked before this proxy stamps one of its own.
+  GuardRequestKeys(worker.shared().edge, *info_.listener, down_.req, info_,
+                   worker.shared().counters);
   RouteDecision d = DecideRoute(info_.config.get(), *info_.listener, down_.req,
                                 [&worker] { return worker.lb().Random(); });
   info_.route = d.route;

@@ -11,6 +11,10 @@
 namespace causeway::proxy {
 
 struct ProxyCounters {
+  // An edge proxy's routing-key guard (server/routing_key_guard.h): requests
+  // whose keys all had their proof, and requests a key was removed from.
+  std::atomic<uint64_t> routing_key_verified{0};
+  std::atomic<uint64_t> routing_key_stripped{0};
   // A request head not complete within request_headers_timeout (408).
   std::atomic<uint64_t> downstream_rq_header_timeout{0};
   // A request body not complete within request_timeout (408).
@@ -40,6 +44,8 @@ struct ProxyCounters {
 
   template <typename F>
   void ForEach(F&& f) const {
+    f("routing_key.verified", routing_key_verified);
+    f("routing_key.stripped", routing_key_stripped);
     f("downstream_rq_header_timeout", downstream_rq_header_timeout);
     f("downstream_rq_timeout", downstream_rq_timeout);
     f("downstream_rq_idle_timeout", downstream_rq_idle_timeout);

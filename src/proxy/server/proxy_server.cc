@@ -60,6 +60,8 @@ ProxyConfigSnapshot Expanded(const ProxyConfigSnapshot& base, const StrictDnsRes
 
 }  // namespace
 
+void ProxyServer::set_edge(bool edge) { shared_->edge = edge; }
+
 ProxyServer::ProxyServer(ProxyServerOptions options)
     : options_(options), shared_(std::make_unique<ServerShared>()) {
   shared_->access_log = options_.access_log;

@@ -80,6 +80,8 @@ class ProxyServer {
   ProxyServer(const ProxyServer&) = delete;
   ProxyServer& operator=(const ProxyServer&) = delete;
 
+  // Makes this an edge proxy (ServerShared::edge); before Start().
+  void set_edge(bool edge);
   absl::Status Start();
 
   // Swaps in `config`: listeners new in it are bound (an error leaves the

@@ -12,6 +12,7 @@
 #include "proxy/router/router.h"
 #include "proxy/server/h2_session.h"
 #include "proxy/server/immediate_io.h"
+#include "proxy/server/routing_key_guard.h"
 #include "proxy/server/transport_io.h"
 #include "proxy/server/upstream_request.h"
 #include "proxy/upstream/connection_pool.h"
@@ -323,6 +324,9 @@ RouteDecision Session::Decide(StreamInfo& info) {
   info.config = worker_->config();
   if (info.config != nullptr) info.listener = info.config->FindListener(listener_->name);
   if (info.listener == nullptr) info.listener = &listener_->config;
+  // Keys from outside are checked before this proxy stamps one of its own.
+  GuardRequestKeys(worker_->shared().edge, *info.listener, down_.req, info,
+                   worker_->shared().counters);
   RouteDecision d = DecideRoute(info.config.get(), *info.listener, down_.req,
                                 [this] { return worker_->lb().Random(); });
   info.route = d.route;

@@ -87,6 +87,10 @@ struct StreamInfo {
   uint32_t attempts = 0;
   std::string_view flags;
   std::string_view details;  // AccessLogEntry::details
+  // What the edge's routing-key guard did (AccessLogEntry::key_guard), and
+  // the header values it rewrote, which the request's headers point into.
+  std::string_view key_guard;
+  std::string key_guard_storage;
   // The details of the last failed connect when it says more than the flag
   // UF does (a TLS handshake's failure and its reason).
   std::string connect_failure;
@@ -109,6 +113,7 @@ inline void FillLogEntry(const StreamInfo& info, std::chrono::steady_clock::time
   e.upstream_time = info.upstream_time;
   e.attempts = info.attempts;
   e.flags = info.flags;
+  e.key_guard = info.key_guard;
   e.details = info.details;
   e.intercept = info.intercept;
 }

@@ -42,6 +42,9 @@ struct ServerShared {
   std::atomic<int64_t> active_connections{0};
   std::atomic<uint64_t> requests_total{0};
   ProxyCounters counters;
+  // An edge proxy (--edge): routing keys must carry their proof
+  // (server/routing_key_guard.h).
+  bool edge = false;
   OverloadState overload;  // set by the overload monitor (app/overload_monitor.h)
   // Downstream connection limits (0: none): beyond them a new connection is
   // closed as soon as it is accepted, and the ones open are served on.

@@ -43,6 +43,8 @@ envoy::config::core::v3::Node MakeNode(const XdsClient::Options& options) {
   node.set_cluster(options.proxy_name);
   node.mutable_locality()->set_zone(options.zone);
   node.set_user_agent_name("causeway-proxy");
+  if (options.edge)
+    (*node.mutable_metadata()->mutable_fields())["causeway.edge"].set_bool_value(true);
   return node;
 }
 

@@ -33,6 +33,9 @@ class XdsClient {
     std::string proxy_name;  // node.cluster
     std::string zone;        // node.locality.zone
     std::string node_id;     // node.id (this instance); defaults to proxy_name
+    // node.metadata "causeway.edge": true, so the hub sends the routing-key
+    // guard's table (docs/two-way-routing.md, "Keys at the edge").
+    bool edge = false;
     // TLS to the control plane, verified against the PEM roots in `ca_file`
     // ("" = the system's roots).
     bool tls = false;
