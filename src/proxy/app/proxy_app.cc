@@ -235,6 +235,7 @@ void AddProxyFlags(CLI::App& app, ProxyAppOptions* o) {
   app.add_option("--drain-seconds", o->drain_seconds,
                  "On SIGTERM, how long requests in flight may finish")
       ->capture_default_str();
+  AddRoutingKeyFlags(app, &o->routing_key);
   AddTunnelFlags(app, &o->tunnel);
 }
 
@@ -278,12 +279,14 @@ int RunProxy(const ProxyAppOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  RoutingKeyStamper key_stamper(StamperOptions(options.routing_key), RealTime::Instance());
   ProxyServer server({.workers = options.workers,
                       .access_log = access_log.get(),
                       .worker_slice = std::chrono::microseconds(options.worker_slice_us),
                       .dns_server = options.dns_server,
                       .max_connections = options.max_connections,
-                      .max_connections_per_listener = options.max_connections_per_listener});
+                      .max_connections_per_listener = options.max_connections_per_listener,
+                      .key_stamper = &key_stamper});
   server.set_edge(options.edge);
   if (auto s = server.Start(); !s.ok()) {
     spdlog::error("proxy: cannot start: {}", std::string(s.message()));
@@ -411,6 +414,7 @@ int RunProxy(const ProxyAppOptions& options) {
     s["downstream_requests_active"] = static_cast<double>(server.RequestsInProgress());
     for (const auto& [name, value] : server.Counters()) s[name] = static_cast<double>(value);
     overload.AddStats(&s);
+    AddRoutingKeyStats(key_stamper, &s);
     AddPolicyStats(server.ClusterStatsByName(), OutlierNowMs(RealTime::Instance()), s);
     ProxyServer::DnsCounters dns = server.DnsStats();
     s["dns_lookups_total"] = static_cast<double>(dns.lookups);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "proxy/app/routing_key_flags.h"
 #include "proxy/app/tunnel_flags.h"
 #include "proxy/server/proxy_server.h"
 
@@ -43,7 +44,8 @@ struct ProxyAppOptions {
   std::string log_level = "info";
   std::string log_format = "text";
   int drain_seconds = 10;
-  TunnelFlags tunnel;  // holding laptops' tunnels (tunnel_flags.h)
+  RoutingKeyFlags routing_key;  // stamping the routing key (routing_key_flags.h)
+  TunnelFlags tunnel;           // holding laptops' tunnels (tunnel_flags.h)
 };
 
 // Adds every flag (with its environment variable) to `app`.

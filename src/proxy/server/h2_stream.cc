@@ -17,6 +17,7 @@
 #include "proxy/server/h2_session.h"
 #include "proxy/server/intercept_fallback.h"
 #include "proxy/server/routing_key_guard.h"
+#include "proxy/server/routing_key_stamp.h"
 #include "proxy/server/sleep_until.h"
 #include "proxy/server/upstream_request.h"
 
@@ -300,6 +301,7 @@ RouteDecision Http2Stream::Decide() {
   // Keys from outside are checked before this proxy stamps one of its own.
   GuardRequestKeys(worker.shared().edge, *info_.listener, down_.req, info_,
                    worker.shared().counters);
+  StampRoutingKey(worker.shared().key_stamper, down_.req, &down_.stamped_key);
   RouteDecision d = DecideRoute(info_.config.get(), *info_.listener, down_.req,
                                 [&worker] { return worker.lb().Random(); });
   info_.route = d.route;

@@ -65,6 +65,7 @@ void ProxyServer::set_edge(bool edge) { shared_->edge = edge; }
 ProxyServer::ProxyServer(ProxyServerOptions options)
     : options_(options), shared_(std::make_unique<ServerShared>()) {
   shared_->access_log = options_.access_log;
+  shared_->key_stamper = options_.key_stamper;
   if (options_.time != nullptr) shared_->time = options_.time;
   shared_->max_connections = options_.max_connections;
   shared_->max_connections_per_listener = options_.max_connections_per_listener;

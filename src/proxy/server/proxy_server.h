@@ -37,6 +37,7 @@ namespace causeway::proxy {
 
 class Worker;
 struct ServerShared;
+class RoutingKeyStamper;
 
 // What causeway-proxy's workers ask for by default (--worker-slice-us): the
 // shortest slice the kernel grants. bench/proxy/run measured it against the
@@ -71,6 +72,9 @@ struct ProxyServerOptions {
   // beyond is reset as soon as it is accepted (ServerShared).
   int64_t max_connections = 0;
   int64_t max_connections_per_listener = 0;
+  // Stamps the routing key on requests before they are routed (not owned;
+  // null: off). server/routing_key_stamp.h.
+  RoutingKeyStamper* key_stamper = nullptr;
 };
 
 class ProxyServer {

@@ -13,6 +13,7 @@
 #include "proxy/server/h2_session.h"
 #include "proxy/server/immediate_io.h"
 #include "proxy/server/routing_key_guard.h"
+#include "proxy/server/routing_key_stamp.h"
 #include "proxy/server/transport_io.h"
 #include "proxy/server/upstream_request.h"
 #include "proxy/upstream/connection_pool.h"
@@ -327,6 +328,7 @@ RouteDecision Session::Decide(StreamInfo& info) {
   // Keys from outside are checked before this proxy stamps one of its own.
   GuardRequestKeys(worker_->shared().edge, *info.listener, down_.req, info,
                    worker_->shared().counters);
+  StampRoutingKey(worker_->shared().key_stamper, down_.req, &down_.stamped_key);
   RouteDecision d = DecideRoute(info.config.get(), *info.listener, down_.req,
                                 [this] { return worker_->lb().Random(); });
   info.route = d.route;

@@ -52,6 +52,8 @@ struct Downstream {
   http1::ResponseHead resp;
   std::string out;     // serialized downstream head
   std::string up_out;  // serialized upstream head
+  // The value of an x-causeway-key this proxy added to req (routing_key_stamp.h).
+  std::string stamped_key;
   bool body_consumed = true;
   // The stream idle timeout of the listener, for a tunnel after an upgrade.
   std::chrono::milliseconds tunnel_idle_timeout{0};

@@ -32,10 +32,14 @@
 namespace causeway::proxy {
 
 class Session;
+class RoutingKeyStamper;
 
 // State shared by all workers of a server (thread-safe members only).
 struct ServerShared {
   AccessLog* access_log = nullptr;
+  // Adds the routing key to requests without one (routing_key_stamp.h);
+  // null: requests keep what they carry.
+  RoutingKeyStamper* key_stamper = nullptr;
   // The clock and timers of the request path: timeouts, retry back-off,
   // the pools' idle expiry (a SimulatedTime in tests).
   TimeSource* time = &RealTime::Instance();
