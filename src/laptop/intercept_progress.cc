@@ -20,6 +20,13 @@ void InterceptProgress::Written(const nlohmann::json& intercept) {
               intercept.value("owner", "?"), ", lease ",
               Seconds(std::chrono::milliseconds(plan_.lease_ms)), ", expires ",
               intercept.value("expires_at", "?"), ")"));
+  // Edge proxies take a key from outside staging only with its proof, which
+  // only the owner's write gets back (docs/two-way-routing.md, "Keys at the
+  // edge"): hand the developer the header to send.
+  const std::string proof = intercept.value("proof", "");
+  if (!proof.empty()) {
+    Line(StrCat("from outside staging, send: x-causeway-key: ", plan_.key, "~", proof));
+  }
 }
 
 void InterceptProgress::NoTunnel() {

@@ -38,6 +38,12 @@ TEST(InterceptProgressTest, WrittenNamesTheInterceptKeyAndExpiry) {
   EXPECT_EQ(out.str(),
             "intercept ana-color written in zone staging: requests to cluster color with key ana "
             "go to 127.0.0.1:8080 (owner ana, lease 30s, expires 2026-12-07T15:00:00.000Z)\n");
+  std::ostringstream with_proof;
+  InterceptProgress proven(plan, with_proof);
+  proven.Written({{"owner", "ana"}, {"proof", "PROOF43"}});
+  EXPECT_NE(with_proof.str().find("\nfrom outside staging, send: x-causeway-key: ana~PROOF43\n"),
+            std::string::npos)
+      << with_proof.str();
 }
 
 TEST(InterceptProgressTest, TunnelChangesAreSaidOnceEach) {
