@@ -20,14 +20,14 @@ constexpr std::string_view kGuardCookieHeader = "cookie";
 constexpr std::string_view kGuardCarrierName = "causeway-key";  // baggage member and cookie
 
 // Blanks (OWS) around `s` dropped.
-std::string_view TrimBlanks(std::string_view s) {
+std::string_view GuardTrim(std::string_view s) {
   const size_t begin = s.find_first_not_of(" \t");
   if (begin == std::string_view::npos) return {};
   return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
 }
 
 // `s` split at every `separator`.
-std::vector<std::string_view> SplitAt(std::string_view s, char separator) {
+std::vector<std::string_view> GuardSplit(std::string_view s, char separator) {
   std::vector<std::string_view> parts;
   for (size_t at = 0;;) {
     const size_t next = s.find(separator, at);
@@ -75,7 +75,7 @@ struct HeaderEdit {
 
 HeaderEdit GuardKeyHeader(const RoutingKeyTable* table, std::string_view value,
                           KeyGuardResult& result) {
-  std::optional<std::string_view> key = ProvenKey(table, TrimBlanks(value));
+  std::optional<std::string_view> key = ProvenKey(table, GuardTrim(value));
   if (!key) {
     ++result.stripped;
     return {HeaderEdit::Kind::kRemove};
@@ -92,9 +92,9 @@ HeaderEdit GuardList(std::string_view value, char separator, std::string_view jo
                      Rewrite rewrite) {
   std::vector<std::string> members;
   bool touched = false;
-  for (std::string_view raw : SplitAt(value, separator)) {
-    std::string_view member = TrimBlanks(raw);
-    std::string_view name = TrimBlanks(member.substr(0, member.find('=')));
+  for (std::string_view raw : GuardSplit(value, separator)) {
+    std::string_view member = GuardTrim(raw);
+    std::string_view name = GuardTrim(member.substr(0, member.find('=')));
     if (name != kGuardCarrierName || member.find('=') == std::string_view::npos) {
       if (!member.empty()) members.emplace_back(member);
       continue;
@@ -118,7 +118,7 @@ HeaderEdit GuardBaggage(const RoutingKeyTable* table, std::string_view value,
   return GuardList(value, ',', ",", [&](std::string_view rest) -> std::optional<std::string> {
     // A member's properties follow its value after ';' and stay with it.
     const size_t semicolon = std::min(rest.find(';'), rest.size());
-    std::optional<std::string_view> key = ProvenKey(table, TrimBlanks(rest.substr(0, semicolon)));
+    std::optional<std::string_view> key = ProvenKey(table, GuardTrim(rest.substr(0, semicolon)));
     if (!key) {
       ++result.stripped;
       return std::nullopt;
@@ -131,7 +131,7 @@ HeaderEdit GuardBaggage(const RoutingKeyTable* table, std::string_view value,
 HeaderEdit GuardCookie(const RoutingKeyTable* table, std::string_view value,
                        KeyGuardResult& result) {
   return GuardList(value, ';', "; ", [&](std::string_view rest) -> std::optional<std::string> {
-    std::optional<std::string_view> key = ProvenKey(table, TrimBlanks(rest));
+    std::optional<std::string_view> key = ProvenKey(table, GuardTrim(rest));
     if (!key) {
       ++result.stripped;
       return std::nullopt;
