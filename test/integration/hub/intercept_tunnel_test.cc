@@ -62,7 +62,8 @@ TEST_F(InterceptTunnelApiTest, HolderReportsAndWithdrawsTheTunnel) {
   // Another holder's name withdraws nothing.
   Api::Result other = holder_->Delete(std::string(kTunnelReportPath) + "?proxy=other");
   EXPECT_EQ(other.status, 404) << other.raw.body;
-  EXPECT_NE(other.raw.body.find("\"edge\""), std::string::npos) << other.raw.body;
+  EXPECT_NE(other.body["error"]["message"].get<std::string>().find("\"edge\""), std::string::npos)
+      << other.raw.body;
   Api::Result withdrawn = holder_->Delete(std::string(kTunnelReportPath) + "?proxy=edge");
   ASSERT_EQ(withdrawn.status, 200) << withdrawn.raw.body;
   EXPECT_FALSE(withdrawn.body.contains("tunnel")) << withdrawn.raw.body;
@@ -112,7 +113,8 @@ TEST_F(InterceptTunnelApiTest, OnlyAdminsAndTheZonesProxiesAndAgentsReport) {
   Api other_zone_proxy(hub_.url(), CreateToken(*admin_, "far", "proxy", "prod"));
   Api::Result far = other_zone_proxy.Post(kTunnelReportPath, Report(ana_secret_));
   EXPECT_EQ(far.status, 403) << far.raw.body;
-  EXPECT_NE(far.raw.body.find("\"dev\""), std::string::npos) << far.raw.body;
+  EXPECT_NE(far.body["error"]["message"].get<std::string>().find("\"dev\""), std::string::npos)
+      << far.raw.body;
   Api::Result editor = ana_->Post(kTunnelReportPath, Report(ana_secret_));
   EXPECT_EQ(editor.status, 403) << editor.raw.body;
   EXPECT_EQ(ana_->Delete(std::string(kTunnelReportPath) + "?proxy=edge").status, 403);

@@ -4,6 +4,8 @@
 // handshake's refusals, a request through the forward listener and the
 // tunnel to the local service, the no-tunnel answer, the hub's record of
 // the tunnel and its withdrawal, and a second tunnel replacing the first.
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <future>
 #include <memory>
