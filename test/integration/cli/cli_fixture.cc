@@ -52,6 +52,10 @@ CliHub::~CliHub() {
   if (process_ && process_->Running()) process_->Stop();
 }
 
+void CliHub::Stop() {
+  if (process_ && process_->Running()) process_->Stop();
+}
+
 std::string CliHub::Log() const { return process_ ? process_->Log() : ""; }
 
 std::string CliHub::WriteFile(const std::string& name, const std::string& text) const {

@@ -49,6 +49,8 @@ class CliHub {
   std::map<std::string, Json> ZoneObjects(const std::string& zone) const;
 
   std::string Log() const;
+  // Stops the hub (SIGTERM and wait), as an outage would.
+  void Stop();
 
  private:
   TempDir home_;

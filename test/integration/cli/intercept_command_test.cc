@@ -40,6 +40,10 @@ TEST_F(InterceptCommandTest, HoldsRenewsAndDeletesOnSigterm) {
   EXPECT_EQ(first.value("cluster", ""), "color");
   EXPECT_EQ(first.value("lease_ms", 0), 3000);
   EXPECT_NE(cmd.Output().find("no tunnel given"), std::string::npos) << cmd.Output();
+  // The owner's write carries the key's proof, for requests from outside.
+  EXPECT_NE(cmd.Output().find("from outside staging, send: x-causeway-key: Ana_1~"),
+            std::string::npos)
+      << cmd.Output();
 
   // Renewed every second while it runs: expires_at moves on.
   const std::string expires = first.value("expires_at", "");
@@ -77,6 +81,22 @@ TEST_F(InterceptCommandTest, CtrlCDeletesAfterTheVersionMoved) {
   EXPECT_TRUE(GetStagingIntercept(hub_, "mine").is_null()) << cmd.Output();
   EXPECT_NE(cmd.Output().find("stopped (interrupted): intercept mine deleted"), std::string::npos)
       << cmd.Output();
+}
+
+TEST_F(InterceptCommandTest, AHubOutageIsReportedAndTheCommandKeepsRunning) {
+  InterceptCommand cmd(
+      hub_, ana_,
+      {"color", "-z", "staging", "--key", "ana", "--to", "127.0.0.1:8080", "--lease-ms", "3000"});
+  ASSERT_TRUE(cmd.WaitForOutput("intercept ana-color written")) << cmd.Output();
+  hub_.Stop();
+  ASSERT_TRUE(cmd.WaitForOutput("lease renewal failed (cannot reach the hub at")) << cmd.Output();
+  EXPECT_NE(cmd.Output().find("still serving, retrying in 1s"), std::string::npos) << cmd.Output();
+  EXPECT_TRUE(cmd.Running()) << cmd.Output();
+  // The way out cannot delete it either: it says so, and that the lease ends it.
+  EXPECT_EQ(cmd.Signal(SIGTERM), 7) << cmd.Output();
+  EXPECT_NE(cmd.Output().find("could not delete intercept ana-color"), std::string::npos)
+      << cmd.Output();
+  EXPECT_NE(cmd.Output().find("its lease ends it at 20"), std::string::npos) << cmd.Output();
 }
 
 TEST_F(InterceptCommandTest, AKeyHeldByAnotherTokenStopsNamingTheHolder) {
