@@ -189,8 +189,7 @@ TEST_F(EdgeKeyGuardTest, BaggageAndCookieCarriersAreCheckedAndTheRestKept) {
   RawClient::Response wrong_cookie =
       Send("/cookie-wrong", "cookie: causeway-key=alice~wrong; session=x\r\n");
   EXPECT_EQ(wrong_cookie.Header("x-origin"), "blue");
-  EXPECT_NE(wrong_cookie.body.find("cookie: session=x\n"), std::string::npos)
-      << wrong_cookie.body;
+  EXPECT_NE(wrong_cookie.body.find("cookie: session=x\n"), std::string::npos) << wrong_cookie.body;
 }
 
 TEST_F(EdgeKeyGuardTest, OnlyTheOwnerAndAdminsSeeTheProof) {
