@@ -7,38 +7,38 @@
 namespace causeway::proxy {
 namespace {
 
-std::string_view TrimBlanks(std::string_view s) {
+std::string_view StampTrimBlanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
 
-bool IsLowerHex(std::string_view s) {
+bool StampIsLowerHex(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-bool AllZero(std::string_view s) {
+bool StampAllZero(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == '0'; });
 }
 
 // "name = value" split at its first '=', both sides trimmed; false without one.
-bool SplitPair(std::string_view pair, std::string_view* name, std::string_view* value) {
+bool StampSplitPair(std::string_view pair, std::string_view* name, std::string_view* value) {
   const size_t eq = pair.find('=');
   if (eq == std::string_view::npos) return false;
-  *name = TrimBlanks(pair.substr(0, eq));
-  *value = TrimBlanks(pair.substr(eq + 1));
+  *name = StampTrimBlanks(pair.substr(0, eq));
+  *value = StampTrimBlanks(pair.substr(eq + 1));
   return true;
 }
 
-CarrierKey Found(std::string_view value) {
+CarrierKey StampFound(std::string_view value) {
   return CarrierKey{true, IsRoutingKey(value) ? value : std::string_view()};
 }
 
 // Calls `f` with each part of `list` between `sep`s, at most `limit` parts;
 // stops when `f` returns true.
 template <typename F>
-void ForEachPart(std::string_view list, char sep, size_t limit, F&& f) {
+void StampForEachPart(std::string_view list, char sep, size_t limit, F&& f) {
   for (size_t n = 0; n < limit && !list.empty(); ++n) {
     const size_t end = list.find(sep);
     if (f(list.substr(0, end))) return;
@@ -59,12 +59,12 @@ bool IsRoutingKey(std::string_view key) {
 
 CarrierKey BaggageKey(std::string_view baggage) {
   CarrierKey out;
-  ForEachPart(baggage, ',', kMaxBaggageMembers, [&](std::string_view member) {
+  StampForEachPart(baggage, ',', kMaxBaggageMembers, [&](std::string_view member) {
     // Properties follow the member's value after ';'.
     std::string_view name, value;
-    if (!SplitPair(member.substr(0, member.find(';')), &name, &value)) return false;
+    if (!StampSplitPair(member.substr(0, member.find(';')), &name, &value)) return false;
     if (name != kKeyBaggageMember) return false;
-    out = Found(value);
+    out = StampFound(value);
     return true;
   });
   return out;
@@ -73,10 +73,10 @@ CarrierKey BaggageKey(std::string_view baggage) {
 CarrierKey CookieKey(std::string_view cookie) {
   CarrierKey out;
   // A Cookie header is bounded by the head's size limit; no count limit.
-  ForEachPart(cookie, ';', cookie.size() + 1, [&](std::string_view pair) {
+  StampForEachPart(cookie, ';', cookie.size() + 1, [&](std::string_view pair) {
     std::string_view name, value;
-    if (!SplitPair(pair, &name, &value) || name != kKeyCookie) return false;
-    out = Found(value);
+    if (!StampSplitPair(pair, &name, &value) || name != kKeyCookie) return false;
+    out = StampFound(value);
     return true;
   });
   return out;
@@ -86,7 +86,7 @@ CarrierKey RequestKey(const std::vector<http1::Header>& headers) {
   CarrierKey header, baggage, cookie;
   for (const http1::Header& h : headers) {
     if (!header.present && http1::EqualsIgnoreCase(h.name, kKeyHeader)) {
-      header = Found(TrimBlanks(h.value));
+      header = StampFound(StampTrimBlanks(h.value));
     } else if (!baggage.present && http1::EqualsIgnoreCase(h.name, "baggage")) {
       baggage = BaggageKey(h.value);
     } else if (!cookie.present && http1::EqualsIgnoreCase(h.name, "cookie")) {
@@ -105,23 +105,25 @@ CarrierKey RequestKey(const std::vector<http1::Header>& headers) {
 }
 
 std::optional<std::string_view> TraceparentTraceId(std::string_view value) {
-  std::string_view v = TrimBlanks(value);
+  std::string_view v = StampTrimBlanks(value);
   // VV-TTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTT-PPPPPPPPPPPPPPPP-FF: 55 characters.
   constexpr size_t kLength = 55;
   if (v.size() < kLength || v[2] != '-' || v[35] != '-' || v[52] != '-') return std::nullopt;
   const std::string_view version = v.substr(0, 2), trace = v.substr(3, 32),
                          parent = v.substr(36, 16), flags = v.substr(53, 2);
-  if (!IsLowerHex(version) || !IsLowerHex(trace) || !IsLowerHex(parent) || !IsLowerHex(flags)) {
+  if (!StampIsLowerHex(version) || !StampIsLowerHex(trace) || !StampIsLowerHex(parent) ||
+      !StampIsLowerHex(flags)) {
     return std::nullopt;
   }
-  if (version == "ff" || AllZero(trace) || AllZero(parent)) return std::nullopt;
+  if (version == "ff" || StampAllZero(trace) || StampAllZero(parent)) return std::nullopt;
   // Version 00 ends at the flags; a later version may add fields after '-'.
   if (v.size() > kLength && (version == "00" || v[kLength] != '-')) return std::nullopt;
   return trace;
 }
 
 bool IsB3TraceId(std::string_view value) {
-  return (value.size() == 16 || value.size() == 32) && IsLowerHex(value) && !AllZero(value);
+  return (value.size() == 16 || value.size() == 32) && StampIsLowerHex(value) &&
+         !StampAllZero(value);
 }
 
 bool IsRequestId(std::string_view value) {
@@ -135,10 +137,10 @@ TraceMemoryKeys::TraceMemoryKeys(const std::vector<http1::Header>& headers) {
     if (trace.empty() && http1::EqualsIgnoreCase(h.name, kTraceparentHeader)) {
       trace = TraceparentTraceId(h.value).value_or(std::string_view());
     } else if (trace.empty() && http1::EqualsIgnoreCase(h.name, kB3TraceIdHeader)) {
-      const std::string_view v = TrimBlanks(h.value);
+      const std::string_view v = StampTrimBlanks(h.value);
       if (IsB3TraceId(v)) trace = v;
     } else if (request_id.empty() && http1::EqualsIgnoreCase(h.name, kRequestIdHeader)) {
-      const std::string_view v = TrimBlanks(h.value);
+      const std::string_view v = StampTrimBlanks(h.value);
       if (IsRequestId(v)) request_id = v;
     }
   }

@@ -118,8 +118,13 @@ class RoutingKeyStampTest : public ::testing::Test {
     options.env = std::move(env);
     options.log_path = dir_.File("proxy.log");
     proxy_ = std::make_unique<Subprocess>(options);
-    ASSERT_TRUE(
-        WaitFor([&] { return proxy_->Running() && Get("/c", {}).status == 200; }, seconds(20)))
+    // The admin endpoint starts after the listeners: wait for both.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          return proxy_->Running() && Get("/c", {}).status == 200 &&
+                 Stat("routing_key.remembered") >= 0;
+        },
+        seconds(20)))
         << proxy_->Log();
   }
 
