@@ -82,13 +82,11 @@ void InterceptLease::Renew() {
   LeaseEvent event;
   event.expires_at = current_.value("expires_at", "");
   if (answer.ok()) {
-    if (failures_ > 0) {
-      event.kind = LeaseEvent::Kind::kRecovered;
-      event.failures = failures_;
-      failures_ = 0;
-      on_event_(event);
-    }
+    event.kind = failures_ > 0 ? LeaseEvent::Kind::kRecovered : LeaseEvent::Kind::kRenewed;
+    event.failures = failures_;
+    failures_ = 0;
     ScheduleRenewal(interval());
+    on_event_(event);
     return;
   }
   event.status = answer.status();

@@ -48,6 +48,7 @@ struct LeaseSpec {
 
 struct LeaseEvent {
   enum class Kind {
+    kRenewed,      // a renewal succeeded (current() is the hub's answer)
     kRenewFailed,  // a renewal did not reach the hub; retried after `retry_in`
     kRecovered,    // a renewal succeeded after `failures` failed ones
     kLost,         // the hub refused a renewal; renewing stopped

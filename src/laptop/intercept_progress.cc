@@ -70,8 +70,18 @@ void InterceptProgress::Tunnel(const TunnelNews& news) {
   }
 }
 
+void InterceptProgress::TunnelUnrecorded() {
+  connected_ = false;
+  connecting_said_ = false;
+  Line(
+      "the hub has no record of the tunnel (the intercept was removed and written again); "
+      "opening a new tunnel so that its holder reports it");
+}
+
 void InterceptProgress::Lease(const LeaseEvent& event) {
   switch (event.kind) {
+    case LeaseEvent::Kind::kRenewed:
+      return;  // the normal case says nothing
     case LeaseEvent::Kind::kRenewFailed:
       Line(StrCat("lease renewal failed (", event.status.message(),
                   "); still serving, retrying in ", Seconds(event.retry_in),

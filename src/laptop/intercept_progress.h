@@ -33,6 +33,8 @@ class InterceptProgress {
   // No --tunnel: the lease alone.
   void NoTunnel();
   void Tunnel(const TunnelNews& news);
+  // The hub has no record of a tunnel that is up (see intercept_runner.cc).
+  void TunnelUnrecorded();
   void Lease(const LeaseEvent& event);
   // The last line: why the command ends and what it left behind.
   void Stopped(const std::string& why, const std::string& left, uint64_t requests_served);

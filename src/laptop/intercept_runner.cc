@@ -65,9 +65,7 @@ class InterceptRunner {
     // The tunnel client checks its options (and reads the CA) before the
     // intercept is written, so a bad --tunnel or --tunnel-ca writes nothing.
     if (!plan_.tunnel.empty()) {
-      CW_ASSIGN_OR_RETURN(tunnel_, CreateTunnelLink(plan_, token_, [this](const TunnelNews& n) {
-                            boost::asio::post(io_, [this, n] { OnTunnel(n); });
-                          }));
+      CW_ASSIGN_OR_RETURN(tunnel_, NewTunnel());
     }
     CW_ASSIGN_OR_RETURN(Json written, lease_.Acquire());
     progress_.Written(written);
@@ -85,8 +83,39 @@ class InterceptRunner {
   }
 
  private:
+  absl::StatusOr<std::unique_ptr<proxy::tunnel::TunnelClient>> NewTunnel() {
+    return CreateTunnelLink(plan_, token_, [this](const TunnelNews& news) {
+      boost::asio::post(io_, [this, news] { OnTunnel(news); });
+    });
+  }
+
+  // The tunnel is up but the renewal's answer has no record of it, so no
+  // key route leads here: after a hub outage longer than the lease the
+  // sweeper removed the intercept and the renewal wrote it anew, without
+  // `tunnel`. The holder reports a tunnel when it is opened: open a new one.
+  // Only when the tunnel was up at the previous renewal too, so that this
+  // renewal was sent after the holder's report (made before its 101).
+  void ReopenTunnelIfUnrecorded() {
+    const bool connected = tunnel_ != nullptr && tunnel_->connected();
+    const bool unrecorded = !lease_.current().contains("tunnel");
+    const bool was_connected = connected_at_last_renewal_;
+    connected_at_last_renewal_ = connected;
+    if (!connected || !was_connected || !unrecorded) return;
+    progress_.TunnelUnrecorded();
+    tunnel_->Stop();
+    served_before_ += tunnel_->requests_served();
+    connected_at_last_renewal_ = false;
+    absl::StatusOr<std::unique_ptr<proxy::tunnel::TunnelClient>> fresh = NewTunnel();
+    absl::Status started = fresh.ok() ? (*fresh)->Start() : fresh.status();
+    tunnel_ = fresh.ok() ? *std::move(fresh) : nullptr;
+    if (!started.ok()) Finish(started, "the tunnel did not start again");
+  }
+
   void OnLease(const LeaseEvent& event) {
     progress_.Lease(event);
+    if (event.kind == LeaseEvent::Kind::kRenewed || event.kind == LeaseEvent::Kind::kRecovered) {
+      ReopenTunnelIfUnrecorded();
+    }
     if (event.kind != LeaseEvent::Kind::kLost) return;
     lease_lost_ = true;
     Finish(event.status, "the lease was lost");
@@ -112,10 +141,10 @@ class InterceptRunner {
     // A second Ctrl-C during the shutdown ends the process at once.
     boost::system::error_code ignored;
     signals_.clear(ignored);
-    uint64_t served = 0;
+    uint64_t served = served_before_;
     if (tunnel_ != nullptr) {
       tunnel_->Stop();
-      served = tunnel_->requests_served();
+      served += tunnel_->requests_served();
     }
     std::string left = StrCat("intercept ", plan_.name, " left to its lease (expires ",
                               lease_.current().value("expires_at", "?"), ")");
@@ -143,6 +172,8 @@ class InterceptRunner {
   // Declared after io_: stopped (its thread joined) in Shutdown, before the
   // io_context it posts to goes away.
   std::unique_ptr<proxy::tunnel::TunnelClient> tunnel_;
+  uint64_t served_before_ = 0;  // by tunnels replaced since the start
+  bool connected_at_last_renewal_ = false;
   bool finishing_ = false;
   bool lease_lost_ = false;
   absl::Status exit_status_;

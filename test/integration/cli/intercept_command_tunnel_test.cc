@@ -135,5 +135,40 @@ TEST_F(InterceptCommandTunnelTest, TheTunnelServesUntilSigterm) {
       << holder_->Log();
 }
 
+TEST_F(InterceptCommandTunnelTest, AnInterceptWrittenAnewGetsItsTunnelBack) {
+  proxy::testing::TestOrigin laptop_service("laptop");
+  InterceptCommand cmd(hub_, ana_,
+                       {"color", "-z", "staging", "--key", "ana", "--to",
+                        "127.0.0.1:" + std::to_string(laptop_service.port()), "--tunnel",
+                        "localhost:" + std::to_string(tunnel_port_), "--lease-ms", "1500"},
+                       {{"CAUSEWAY_TUNNEL_CA", ca_.cert()}});
+  ASSERT_TRUE(cmd.WaitForOutput("tunnel connected to")) << cmd.Output() << holder_->Log();
+  // What the sweeper does after a hub outage longer than the lease: the
+  // intercept goes, and the next renewal writes it without the tunnel.
+  hub_.MustRun({"delete", "intercept", "ana-color", "-z", "staging"});
+  ASSERT_TRUE(cmd.WaitForOutput("the hub has no record of the tunnel")) << cmd.Output();
+  Json tunnel;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        tunnel = GetStagingIntercept(hub_, "ana-color").value("tunnel", Json());
+        return tunnel.is_object() && tunnel.value("state", "") == "connected";
+      },
+      seconds(30)))
+      << tunnel.dump() << "\n"
+      << cmd.Output() << holder_->Log();
+  HttpResponse res;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        res = Forward("ana-color");
+        return res.status == 200;
+      },
+      seconds(30)))
+      << res.status << " " << res.body << "\n"
+      << holder_->Log();
+  EXPECT_EQ(cmd.Signal(SIGTERM), 0) << cmd.Output();
+  EXPECT_NE(cmd.Output().find("1 request served over the tunnel"), std::string::npos)
+      << cmd.Output();
+}
+
 }  // namespace
 }  // namespace causeway::testing
