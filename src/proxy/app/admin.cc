@@ -124,6 +124,10 @@ AdminServer::AdminServer(std::string address, AdminSources sources)
                  return Response::Text(200, PrometheusText(sources_.stats()),
                                        "text/plain; version=0.0.4");
                }});
+  if (sources_.routing_keys) {
+    guarded.Add(
+        {"GET", "/routing_keys", [this, json](Request&) { return json(sources_.routing_keys()); }});
+  }
   http::HttpServer::Options options;
   options.address = std::move(address);
   options.io_threads = 1;

@@ -29,6 +29,9 @@ struct AdminSources {
   // when not empty (/clusters?name=NAME).
   std::function<nlohmann::json(const std::string& name)> clusters;
   std::function<std::map<std::string, double>()> stats;  // name → value
+  // /routing_keys: the traces whose routing key this proxy remembers
+  // (server/trace_key_memory.h); null: no such page.
+  std::function<nlohmann::json()> routing_keys;
 };
 
 class AdminServer {

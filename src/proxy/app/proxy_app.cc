@@ -440,6 +440,7 @@ int RunProxy(const ProxyAppOptions& options) {
     }
     return s;
   };
+  sources.routing_keys = [&] { return RoutingKeysPage(key_stamper); };
   AdminServer admin(options.admin, sources);
   if (auto s = admin.Start(); !s.ok()) {
     spdlog::error("proxy: admin {}: {}", options.admin, std::string(s.message()));

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "common/time_source.h"
+
 namespace causeway::proxy {
 
 void AddRoutingKeyFlags(CLI::App& app, RoutingKeyFlags* f) {
@@ -38,6 +40,24 @@ RoutingKeyStamper::Options StamperOptions(const RoutingKeyFlags& flags) {
   o.memory.max_entries = static_cast<size_t>(flags.memory_entries);
   o.memory.ttl = std::chrono::milliseconds(flags.memory_ms);
   return o;
+}
+
+nlohmann::json RoutingKeysPage(const RoutingKeyStamper& stamper) {
+  constexpr size_t kShown = 100;
+  const auto now = RealTime::Instance().Monotonic();
+  nlohmann::json traces = nlohmann::json::array();
+  for (const TraceKeyMemory::Entry& e : stamper.memory().Recent(kShown)) {
+    // The memory's keys start with the kind of id (routing_key_stamp.h).
+    const bool trace = !e.trace_id.empty() && e.trace_id[0] == 't';
+    traces.push_back(
+        {{trace ? "trace_id" : "request_id", e.trace_id.substr(1)},
+         {"key", e.key},
+         {"expires_in_ms",
+          std::chrono::duration_cast<std::chrono::milliseconds>(e.expires - now).count()}});
+  }
+  return {{"routing_key", stamper.routing_key()},
+          {"entries", stamper.memory().size()},
+          {"traces", traces}};
 }
 
 void AddRoutingKeyStats(const RoutingKeyStamper& stamper, std::map<std::string, double>* stats) {

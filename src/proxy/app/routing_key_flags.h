@@ -7,6 +7,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "nlohmann/json.hpp"
 #include "proxy/server/routing_key_stamp.h"
 
 namespace causeway::proxy {
@@ -23,6 +24,10 @@ struct RoutingKeyFlags {
 void AddRoutingKeyFlags(CLI::App& app, RoutingKeyFlags* flags);
 
 RoutingKeyStamper::Options StamperOptions(const RoutingKeyFlags& flags);
+
+// The admin page /routing_keys: the proxy's own key and up to 100 of the
+// traces it remembers, each with its key and how long it has left.
+nlohmann::json RoutingKeysPage(const RoutingKeyStamper& stamper);
 
 // The stamper's counters under /stats names (routing_key.*).
 void AddRoutingKeyStats(const RoutingKeyStamper& stamper, std::map<std::string, double>* stats);

@@ -138,15 +138,17 @@ class RoutingKeyStampTest : public ::testing::Test {
     return res.ok() ? *res : HttpResponse{};
   }
 
-  double Stat(const std::string& name) {
+  // An admin page's JSON; an empty object when it does not answer (yet).
+  nlohmann::json Admin(const std::string& path) {
     auto client = HttpClient::Create("127.0.0.1:" + std::to_string(admin_port_),
                                      HttpClient::Options{seconds(5)});
-    if (!client.ok()) return -1;
-    auto res = (*client)->Send("GET", "/stats?format=json");
-    if (!res.ok() || res->status != 200) return -1;
+    if (!client.ok()) return nlohmann::json::object();
+    auto res = (*client)->Send("GET", path);
+    if (!res.ok() || res->status != 200) return nlohmann::json::object();
     nlohmann::json page = nlohmann::json::parse(res->body, nullptr, false);
-    return page.is_object() ? page.value(name, -1.0) : -1;
+    return page.is_object() ? page : nlohmann::json::object();
   }
+  double Stat(const std::string& name) { return Admin("/stats?format=json").value(name, -1.0); }
 
   TempDir dir_;
   const std::string config_ = dir_.File("edge.yaml");
@@ -171,6 +173,13 @@ TEST_F(RoutingKeyStampTest, KeyEnteringATravelsWithItsTraceToC) {
   EXPECT_EQ(Stat("routing_key.stamped_by_trace"), 2.0);
   EXPECT_EQ(Stat("routing_key.remembered"), 1.0);
   EXPECT_EQ(Stat("routing_key.stamped_by_env"), 0.0);
+  // The admin page lists the trace with its key.
+  nlohmann::json keys = Admin("/routing_keys");
+  EXPECT_EQ(keys.value("routing_key", "?"), "") << keys.dump();
+  ASSERT_EQ(keys.value("entries", 0), 1) << keys.dump();
+  EXPECT_EQ(keys["traces"][0].value("trace_id", ""), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(keys["traces"][0].value("key", ""), "alice");
+  EXPECT_GT(keys["traces"][0].value("expires_in_ms", 0), 0);
 
   // Another trace, and a request with no trace, never get alice's key.
   HttpResponse other = Get("/a", {{"traceparent", kStampTraceOther}});
