@@ -207,6 +207,12 @@ class Transport {
 // A TLS peer that closes without close_notify is a truncation to OpenSSL;
 // a response that is complete by its framing is still complete, so this
 // counts as the end of the stream like a plain EOF.
+// Beast refused a body beyond the parser's body_limit (the limit is added
+// by the caller, which knows it).
+absl::Status BodyTooLarge() {
+  return absl::ResourceExhaustedError("read response: the body is too large");
+}
+
 bool IsEndOfStream(const beast::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::ssl::error::stream_truncated;
@@ -310,6 +316,7 @@ struct HttpClient::Connection {
       });
     });
     RunUntil(ioc, &done);
+    if (ec == http::error::body_limit) return BodyTooLarge();
     if (ec) return stream.Error("read response", ec);
     return absl::OkStatus();
   }
@@ -382,7 +389,7 @@ absl::StatusOr<HttpResponse> HttpClient::Send(std::string_view method, std::stri
     }
     absl::Status status = conn_->Write(req, options_.timeout);
     http::response_parser<http::string_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(options_.max_body_bytes);
     bool got_header = false;
     if (status.ok()) {
       status = conn_->ReadHeader(parser, options_.timeout);
@@ -399,11 +406,16 @@ absl::StatusOr<HttpResponse> HttpClient::Send(std::string_view method, std::stri
         });
       });
       RunUntil(conn_->ioc, &done);
-      if (ec) status = conn_->stream.Error("read response", ec);
+      if (ec == http::error::body_limit) status = BodyTooLarge();
+      if (ec && status.ok()) status = conn_->stream.Error("read response", ec);
     }
     if (!status.ok()) {
       conn_.reset();
       if (absl::IsCancelled(status)) return status;
+      if (absl::IsResourceExhausted(status)) {
+        return absl::ResourceExhaustedError(
+            StrCat(status.message(), " (larger than ", options_.max_body_bytes, " bytes)"));
+      }
       // An idle keep-alive connection the server closed: nothing was
       // processed, so trying once more on a new connection is safe.
       if (reused && !got_header && attempt == 0 && !absl::IsDeadlineExceeded(status)) continue;
@@ -436,8 +448,11 @@ namespace {
 class StreamImpl final : public HttpClient::Stream {
  public:
   StreamImpl(std::unique_ptr<asio::io_context> ioc, std::shared_ptr<asio::ssl::context> tls,
-             const std::string& ca_source, std::shared_ptr<Canceller> canceller)
-      : ioc_(std::move(ioc)), stream_(*ioc_, std::move(tls), ca_source, std::move(canceller)) {}
+             const std::string& ca_source, std::shared_ptr<Canceller> canceller,
+             size_t max_line_bytes)
+      : ioc_(std::move(ioc)),
+        stream_(*ioc_, std::move(tls), ca_source, std::move(canceller)),
+        max_line_bytes_(max_line_bytes) {}
 
   absl::Status Open(const std::string& host, const std::string& port,
                     http::request<http::string_body> req, std::chrono::milliseconds timeout) {
@@ -478,6 +493,10 @@ class StreamImpl final : public HttpClient::Stream {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       size_t nl = pending_.find('\n');
+      if (std::min(nl, pending_.size()) > max_line_bytes_) {
+        return absl::ResourceExhaustedError(
+            StrCat("read stream: a line longer than ", max_line_bytes_, " bytes"));
+      }
       if (nl != std::string::npos) {
         std::string line = pending_.substr(0, nl);
         pending_.erase(0, nl + 1);
@@ -531,6 +550,7 @@ class StreamImpl final : public HttpClient::Stream {
   http::response_parser<http::buffer_body> parser_;
   std::array<char, 8192> chunk_{};
   std::string pending_;
+  const size_t max_line_bytes_;
   bool reading_ = false;
   bool finished_ = false;
   absl::Status error_;
@@ -578,8 +598,9 @@ absl::StatusOr<std::optional<SseEvent>> HttpClient::Stream::NextEvent(
 absl::StatusOr<std::unique_ptr<HttpClient::Stream>> HttpClient::OpenStream(std::string_view method,
                                                                            std::string_view target,
                                                                            const Headers& headers) {
-  auto stream = std::make_unique<StreamImpl>(std::make_unique<asio::io_context>(), tls_,
-                                             CaSource(options_), canceller_);
+  auto stream =
+      std::make_unique<StreamImpl>(std::make_unique<asio::io_context>(), tls_, CaSource(options_),
+                                   canceller_, options_.max_body_bytes);
   CW_RETURN_IF_ERROR(stream->Open(
       host_, port_, MakeRequest(method, target, {}, WithDefaults(options_.headers, headers), host_),
       options_.timeout));

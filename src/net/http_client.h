@@ -66,6 +66,11 @@ class HttpClient {
     // Sent with every request (e.g. Accept); a request's own headers of the
     // same name win.
     Headers headers;
+    // The most a response body (Send) or one line of a stream (ReadLine)
+    // may hold before it is refused with RESOURCE_EXHAUSTED: a peer cannot
+    // make the client buffer without bound. 256 MiB holds the list of a
+    // large Kubernetes namespace and any hub answer.
+    size_t max_body_bytes = size_t{256} << 20;
   };
 
   // `base_url` is "http://host:port", "https://host:port" (a trailing path

@@ -278,6 +278,44 @@ TEST(HttpClientTest, StreamYieldsEachLineAsItArrives) {
   EXPECT_EQ(*line, std::nullopt);
 }
 
+TEST(HttpClientTest, BodiesAndStreamLinesAreBoundedByMaxBodyBytes) {
+  // Each connection answers with a body of the size the request names.
+  ScriptedServerForClientTest server([](ScriptedConn& conn) {
+    const size_t size = std::stoul(std::string(conn.request.target().substr(1)));
+    if (conn.request.method() == bhttp::verb::get) {
+      conn.write("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(size) +
+                 "\r\nConnection: close\r\n\r\n" + std::string(size, 'b'));
+    } else {  // a stream: one line of `size` bytes, then its end
+      conn.write(std::string(kChunkedHeadForClientTest) +
+                 ChunkForClientTest(std::string(size, 'l') + "\n") + "0\r\n\r\n");
+    }
+  });
+  HttpClient::Options options;
+  options.max_body_bytes = 1000;
+  auto client = HttpClient::Create(server.url(), options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto fits = (*client)->Send("GET", "/1000");
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  EXPECT_EQ(fits->body.size(), 1000u);
+  auto too_big = (*client)->Send("GET", "/1001");
+  EXPECT_TRUE(absl::IsResourceExhausted(too_big.status())) << too_big.status();
+  EXPECT_NE(too_big.status().message().find("too large (larger than 1000 bytes)"),
+            std::string::npos);
+  // The client is still usable after a refused body.
+  EXPECT_TRUE((*client)->Send("GET", "/10").ok());
+
+  auto short_line = (*client)->OpenStream("POST", "/999");
+  ASSERT_TRUE(short_line.ok()) << short_line.status();
+  auto line = (*short_line)->ReadLine(milliseconds(30000));
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(line->value_or("").size(), 999u);
+  auto long_line = (*client)->OpenStream("POST", "/5000");
+  ASSERT_TRUE(long_line.ok()) << long_line.status();
+  auto refused = (*long_line)->ReadLine(milliseconds(30000));
+  EXPECT_TRUE(absl::IsResourceExhausted(refused.status())) << refused.status();
+  EXPECT_NE(refused.status().message().find("longer than 1000 bytes"), std::string::npos);
+}
+
 TEST(HttpClientTest, TlsBodyCutShortIsAnErrorAndACompleteOneIsNot) {
   testing::TempDir dir;
   testing::TestCa ca(dir.path(), "cut");
