@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "h2_raw_client.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "nlohmann/json.hpp"
@@ -189,6 +190,30 @@ TEST_F(RoutingKeyStampTest, KeyEnteringATravelsWithItsTraceToC) {
   ASSERT_EQ(bare.status, 200) << bare.body;
   EXPECT_EQ(bare.body.find("x-causeway-key"), std::string::npos) << bare.body;
   EXPECT_EQ(Stat("routing_key.stamped_by_trace"), 2.0);
+}
+
+// An HTTP/2 client's streams (h2c, prior knowledge) are stamped the same
+// way: the first stream teaches the trace's key, the second gets it.
+TEST_F(RoutingKeyStampTest, Http2StreamsAreStampedToo) {
+  Start();
+  proxy::testing::H2RawClient client(static_cast<uint16_t>(listen_port_));
+  ASSERT_TRUE(client.ok());
+  auto get = [&](http2::HeaderList headers) {
+    const int32_t id = client.Open(
+        http2::RequestHead{"GET", "http", Host(), "/c", std::move(headers)}, /*end_stream=*/true);
+    EXPECT_GT(id, 0) << client.error;
+    EXPECT_TRUE(client.Until([&] { return client.streams[id].ended || client.streams[id].reset; }));
+    return client.streams[id];
+  };
+  auto keyed = get({{"x-causeway-key", "alice"}, {"traceparent", kStampTraceAlice}});
+  EXPECT_EQ(keyed.head.status, 200);
+  auto traced = get({{"traceparent", kStampTraceAlice}});
+  EXPECT_EQ(traced.head.status, 200);
+  EXPECT_NE(traced.body.find("x-causeway-key: alice\n"), std::string::npos) << traced.body;
+  auto other = get({{"traceparent", kStampTraceOther}});
+  EXPECT_EQ(other.head.status, 200);
+  EXPECT_EQ(other.body.find("x-causeway-key"), std::string::npos) << other.body;
+  EXPECT_EQ(Stat("routing_key.stamped_by_trace"), 1.0);
 }
 
 TEST_F(RoutingKeyStampTest, WithoutAKeyNoHopGetsOne) {
