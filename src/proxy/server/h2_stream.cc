@@ -334,9 +334,35 @@ UpstreamRequest::Body Http2Stream::PrepareUpstream(const RouteDecision& d) {
   return body;
 }
 
+asio::awaitable<void> Http2Stream::BufferBodyForFallback() {
+  // gRPC and most HTTP/2 clients send HEADERS and DATA in separate frames,
+  // so the body is rarely all in when the stream starts. The wait is short:
+  // a streaming call whose client waits for an answer before it sends more
+  // goes on after kInterceptBodyWait, its body streamed. The bytes held go
+  // back to the flow-control windows at once, so a stream waiting here holds
+  // no window that the rest of its body, or another stream, needs.
+  if (websocket_ || remote_ended_ || reset_) co_return;
+  std::unique_ptr<Timer> timer = down_.time.CreateTimer(session_.worker().io_context());
+  bool expired = false;
+  timer->Schedule(down_.time.Monotonic() + kInterceptBodyWait, [this, &expired] {
+    expired = true;
+    Wake();
+  });
+  while (!remote_ended_ && !reset_ && !expired && body_.size() < kInterceptBodyBuffer) {
+    if (unacked_ > 0) {
+      session_.codec().ConsumeData(id_, unacked_);
+      unacked_ = 0;
+      session_.Flush();
+    }
+    if (!co_await WaitForWake()) break;  // the stream idle timeout
+  }
+  timer->Cancel();
+}
+
 asio::awaitable<void> Http2Stream::Forward(const RouteDecision& decision) {
   // A key-routed request may be routed again (intercept_fallback.h).
   InterceptFallback intercept(decision);
+  if (intercept.active()) co_await BufferBodyForFallback();
   RouteDecision d = decision;
   UpstreamRequest::Body body = PrepareUpstream(d);
   ProxyCounters& counters = session_.worker().shared().counters;

@@ -111,6 +111,11 @@ class Http2Stream final : public StreamSink {
   // The upstream request head for `decision` (into down_.up_out) and how
   // the body goes with it.
   UpstreamRequest::Body PrepareUpstream(const RouteDecision& decision);
+  // Waits, for a key-routed request, until the client has sent its whole
+  // body, kInterceptBodyBuffer bytes of it, or kInterceptBodyWait has
+  // passed, so that a fallback to staging can send it again
+  // (intercept_fallback.h).
+  boost::asio::awaitable<void> BufferBodyForFallback();
   boost::asio::awaitable<bool> BackOff(RetryState& retry);
   boost::asio::awaitable<void> LocalReply(int status, std::string_view body, std::string_view flags,
                                           Mutations mutations = {});

@@ -8,6 +8,7 @@
 // answer of the laptop passes through as it is.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,14 @@ namespace causeway::proxy {
 // body), and the header that tells the client where its request went.
 inline constexpr std::string_view kFallbackHeader = "x-causeway-fallback";
 inline constexpr std::string_view kRoutedHeader = "x-causeway-routed";
+
+// How much of a key-routed request's body an HTTP/2 stream waits for, and
+// for how long at most, before the first attempt, so that a fallback can
+// send the body again: a body that ends within both falls back, a longer
+// or slower one streams to the laptop side and cannot. An HTTP/1.1 request
+// holds what arrived with its head, as for retries.
+inline constexpr size_t kInterceptBodyBuffer = 64 * 1024;
+inline constexpr std::chrono::milliseconds kInterceptBodyWait{250};
 
 // Why a key-routed attempt's outcome calls for staging, or nothing: the
 // laptop answered (any status without the fallback header), or the

@@ -175,10 +175,12 @@ class InterceptFallbackTest : public ::testing::Test {
   }
 
   // curl over HTTP/2 with prior knowledge: the head (-i) and the body.
-  std::string SendHttp2(const std::string& path, const std::string& body) {
+  // `header`: one more request header.
+  std::string SendHttp2(const std::string& path, const std::string& body,
+                        const std::string& header = "x-test: 1") {
     std::string line =
         "curl -sS -i --max-time 30 --http2-prior-knowledge -H 'Host: " + zone_->domain() +
-        "' -H 'x-causeway-key: ana' ";
+        "' -H 'x-causeway-key: ana' -H '" + header + "' ";
     if (!body.empty()) line += "--data-binary '" + body + "' ";
     line += "http://127.0.0.1:" + std::to_string(zone_->listen_port()) + path;
     return RunCommand(line).output;
@@ -273,11 +275,34 @@ TEST_F(InterceptFallbackTest, HolderWithoutTunnelSendsTheRequestToStaging) {
   const std::string h2 = SendHttp2("/no-tunnel-h2", "");
   EXPECT_NE(h2.find("HTTP/2 200"), std::string::npos) << h2;
   EXPECT_NE(h2.find("x-causeway-routed: staging; fallback=no-tunnel"), std::string::npos) << h2;
+  // A gRPC call takes the same way (staging's answer here is no gRPC one:
+  // the head is what counts).
+  const std::string grpc = SendHttp2("/echo.Echo/Say", "frame", "content-type: application/grpc");
+  EXPECT_NE(grpc.find("x-causeway-routed: staging; fallback=no-tunnel"), std::string::npos) << grpc;
+  EXPECT_NE(holder.Received().find("content-type: application/grpc"), std::string::npos);
 
   Json entry = LogEntry("/no-tunnel");
   ASSERT_TRUE(entry.is_object());
   EXPECT_EQ(entry["intercept"], "staging; fallback=no-tunnel");
   EXPECT_EQ(entry["status"], 200);
+}
+
+TEST_F(InterceptFallbackTest, StreamedBodyCannotFallBackAndTheLogSaysSo) {
+  CannedHolder holder(Canned("503 Service Unavailable", "x-causeway-fallback: no-tunnel\r\n", ""));
+  ASSERT_NO_FATAL_FAILURE(InterceptTo(holder.address()));
+
+  // Far more than arrives with the head: streamed to the holder as it
+  // comes, so it is not there to be sent to staging.
+  const std::string big(4 << 20, 'b');
+  RawClient::Response post = Send("POST", "/big-upload", true, big);
+  EXPECT_EQ(post.status, 503) << post.head;
+  EXPECT_EQ(post.Header("x-causeway-fallback"), "no-tunnel");
+  EXPECT_EQ(post.Header("x-causeway-routed"), "");
+  EXPECT_EQ(post.Header("x-origin"), "");
+  Json entry = LogEntry("/big-upload");
+  ASSERT_TRUE(entry.is_object());
+  EXPECT_EQ(entry["intercept"], "unrouted; fallback=no-tunnel");
+  EXPECT_EQ(entry["details"], "intercept_fallback_body_not_replayable");
 }
 
 TEST_F(InterceptFallbackTest, LaptopAnswersReachTheClientAsTheyAre) {
