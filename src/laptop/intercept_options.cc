@@ -1,6 +1,7 @@
 #include "laptop/intercept_options.h"
 
 #include <cctype>
+#include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "cli/output.h"
@@ -85,6 +86,9 @@ absl::StatusOr<InterceptPlan> PlanIntercept(const InterceptFlags& flags, std::st
   }
   if (!flags.tunnel.empty()) {
     if (absl::Status s = CheckHostPort("--tunnel", flags.tunnel); !s.ok()) return s;
+    if (!flags.tunnel_ca.empty() && !std::ifstream(flags.tunnel_ca)) {
+      return cli::UsageError(StrCat("--tunnel-ca \"", flags.tunnel_ca, "\": cannot read the file"));
+    }
   }
   if (flags.to_protocol != "http1" && flags.to_protocol != "http2") {
     return cli::UsageError(

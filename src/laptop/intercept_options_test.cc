@@ -87,6 +87,10 @@ TEST(InterceptOptionsTest, BadFlagsNameTheFlagAndValue) {
   flags = GoodInterceptFlags();
   flags.tunnel = "edge";
   EXPECT_NE(OptionsPlanError(flags).find("--tunnel \"edge\""), std::string::npos);
+  flags.tunnel = "edge:9443";
+  flags.tunnel_ca = "/nonexistent/ca.crt";
+  EXPECT_NE(OptionsPlanError(flags).find("--tunnel-ca \"/nonexistent/ca.crt\": cannot read"),
+            std::string::npos);
   flags = GoodInterceptFlags();
   flags.to_protocol = "grpc";
   EXPECT_NE(OptionsPlanError(flags).find("--to-protocol \"grpc\""), std::string::npos);

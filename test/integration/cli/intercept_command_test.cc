@@ -144,6 +144,9 @@ TEST_F(InterceptCommandTest, BadFlagsWriteNothing) {
       {{"color", "--key", "ana", "--to", "127.0.0.1:8080"}, "--zone is required"},
       {{"color", "-z", "staging", "--key", "ana", "--to", "127.0.0.1:8080", "--tunnel", "edge"},
        "--tunnel \"edge\": no port"},
+      {{"color", "-z", "staging", "--key", "ana", "--to", "127.0.0.1:8080", "--tunnel", "edge:9443",
+        "--tunnel-ca", "/nonexistent/ca.crt"},
+       "--tunnel-ca \"/nonexistent/ca.crt\": cannot read the file"},
   };
   for (const BadFlags& c : cases) {
     std::vector<std::string> args = {"intercept"};
