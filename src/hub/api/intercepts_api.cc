@@ -165,7 +165,7 @@ absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, con
   const model::Object& object = *result.results[0].object;
   const bool created = result.results[0].outcome == catalog::Outcome::kCreated;
   // The writer is the owner or an admin: they get the proof that edge
-  // proxies accept with the key (docs/two-way-routing.md); reads never show it.
+  // proxies accept with the key (docs/two-way-routing.md), as their reads do.
   Json answer = model::ToApiJson(object);
   answer["proof"] = proof;
   Response res = JsonResponse(created ? 201 : 200, answer);
@@ -173,6 +173,19 @@ absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, con
   if (created) {
     res.headers.emplace_back("Location", StrCat("/v1/zones/", key.zone, "/intercepts/", key.name));
   }
+  return res;
+}
+
+absl::StatusOr<Response> ReadIntercept(const ApiContext& ctx, const Principal& p,
+                                       const model::Object& object) {
+  Json answer = model::ToApiJson(object);
+  std::optional<model::Intercept> stored = StoredIntercept(object);
+  if (stored && (IsAdmin(p) || stored->owner == p.name)) {
+    CW_ASSIGN_OR_RETURN(std::string secret, auth::LoadKeyProofSecret(*ctx.store));
+    answer["proof"] = auth::KeyProof(secret, object.key.zone, stored->key, stored->owner);
+  }
+  Response res = JsonResponse(200, answer);
+  res.headers.emplace_back("ETag", StrCat("\"", object.version, "\""));
   return res;
 }
 

@@ -21,6 +21,12 @@ absl::StatusOr<Response> WriteIntercept(const ApiContext& ctx, Request& req, con
                                         const std::string& zone, const std::string& name,
                                         bool create);
 
+// GET of one intercept: for its owner and admins the answer also carries
+// `proof` (docs/two-way-routing.md, "Keys at the edge"); anyone else reads
+// the object only.
+absl::StatusOr<Response> ReadIntercept(const ApiContext& ctx, const Principal& p,
+                                       const model::Object& object);
+
 // Checked before an intercept is deleted: only its owner (or an admin, or
 // anyone once its lease has run out) may delete it. Returns the version
 // checked (none if nothing is stored), which the delete then requires.

@@ -103,6 +103,7 @@ absl::StatusOr<Response> GetObject(const ApiContext& ctx, const Principal& p,
   CW_RETURN_IF_ERROR(auth::CheckRead(p, key.zone));
   std::optional<model::Object> object = ctx.catalog->Get(key);
   if (!object) return absl::NotFoundError(StrCat(model::KeyString(key), " not found"));
+  if (key.kind == Kind::kIntercept) return ReadIntercept(ctx, p, *object);
   return ObjectResponse(200, *object);
 }
 

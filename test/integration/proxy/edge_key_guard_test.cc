@@ -204,6 +204,16 @@ TEST_F(EdgeKeyGuardTest, OnlyTheOwnerAndAdminsSeeTheProof) {
   EXPECT_EQ(read.body["proof_sha256"].get<std::string>().size(), 64u) << read.raw.body;
   Api::Result listed = viewer.Get("/v1/zones/stage/intercepts");
   EXPECT_EQ(listed.raw.body.find(proof), std::string::npos) << listed.raw.body;
+  // The owner's and an admin's reads carry it.
+  Api::Result own = alice_->Get(kEdgeInterceptPath);
+  ASSERT_EQ(own.status, 200) << own.raw.body;
+  EXPECT_EQ(own.body["proof"], proof);
+  EXPECT_EQ(admin_->Get(kEdgeInterceptPath).body["proof"], proof);
+  // An editor who is not the owner does not see it either.
+  Api other(hub_.url(), causeway::testing::CreateToken(*admin_, "bo", "editor"));
+  Api::Result others = other.Get(kEdgeInterceptPath);
+  ASSERT_EQ(others.status, 200) << others.raw.body;
+  EXPECT_FALSE(others.body.contains("proof")) << others.raw.body;
   // A renewal by the owner answers with the same proof.
   Api::Result renewed = alice_->Put(kEdgeInterceptPath,
                                     {{"cluster", "blue"}, {"key", "alice"}, {"lease_ms", 600000}});
