@@ -170,5 +170,29 @@ TEST_F(InterceptCommandTunnelTest, AnInterceptWrittenAnewGetsItsTunnelBack) {
       << cmd.Output();
 }
 
+TEST_F(InterceptCommandTunnelTest, ATunnelRefusedForGoodEndsTheCommand) {
+  // The holder's proxy token is limited to staging, so the hub refuses the
+  // tunnel of an intercept in another zone: 403, which no retry can mend.
+  hub_.MustRun({"apply", "-f",
+                hub_.WriteFile("other.yaml",
+                               "kind: Zone\nname: other\n---\nkind: Cluster\nzone: other\n"
+                               "name: color\ninstances:\n  - {host: 127.0.0.1, port: 8080}\n")});
+  const std::string cy = CreateInterceptToken(hub_, "cy", "editor");
+  InterceptCommand cmd(hub_, cy,
+                       {"color", "-z", "other", "--key", "cy", "--to", "127.0.0.1:8080", "--tunnel",
+                        "localhost:" + std::to_string(tunnel_port_)},
+                       {{"CAUSEWAY_TUNNEL_CA", ca_.cert()}});
+  EXPECT_EQ(cmd.Wait(), 4) << cmd.Output() << holder_->Log();
+  EXPECT_NE(
+      cmd.Output().find("tunnel refused by localhost:" + std::to_string(tunnel_port_) + ": 403 "),
+      std::string::npos)
+      << cmd.Output();
+  EXPECT_NE(cmd.Output().find("stopped (the tunnel was refused): intercept cy-color deleted"),
+            std::string::npos)
+      << cmd.Output();
+  CliResult gone = hub_.Run({"get", "intercept", "cy-color", "-z", "other"});
+  EXPECT_EQ(gone.exit_code, 5) << gone.out << gone.err;
+}
+
 }  // namespace
 }  // namespace causeway::testing
