@@ -75,6 +75,7 @@ absl::StatusOr<std::unique_ptr<tunnel::TunnelHolder>> StartTunnelHolder(
   o.forward_listen = f.forward_listen;
   o.advertise = f.advertise;
   o.ping_interval = std::chrono::milliseconds(f.ping_ms);
+  o.response_timeout = std::chrono::milliseconds(f.response_timeout_ms);
   o.hub = {.hub = f.hub, .hub_ca = f.hub_ca, .token = *token, .proxy = proxy, .advertise = ""};
   o.access_log = access_log;
   return tunnel::TunnelHolder::Start(std::move(o));

@@ -304,6 +304,7 @@ void HolderImpl::Register(const UpgradeRequest& request,
   std::unique_ptr<Http2UpstreamStream> slot = worker_->h2_pool().Adopt(std::move(transport), 0);
   tunnel.conn = slot->connection().shared_from_this();
   tunnel.conn->set_fallback_signal(true);
+  tunnel.conn->set_head_timeout(options_.response_timeout);
   slot.reset();
   auto old = tunnels_.find(request.intercept);
   if (old != tunnels_.end()) {

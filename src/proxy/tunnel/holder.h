@@ -29,6 +29,8 @@ struct TunnelHolderOptions {
   // forward listener's own address.
   std::string advertise;
   std::chrono::milliseconds ping_interval{1000};
+  // How long a request waits for the laptop's response head (0: no bound).
+  std::chrono::milliseconds response_timeout{3000};
   std::chrono::milliseconds handshake_timeout{10000};
   HubReporterOptions hub;  // hub, hub_ca, token, proxy (advertise is filled in)
   AccessLog* access_log = nullptr;

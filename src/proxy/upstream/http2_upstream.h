@@ -24,6 +24,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -95,6 +96,11 @@ class Http2Connection final : public http2::Events,
   // the signal on which the forwarding proxy sends the request to staging.
   void set_fallback_signal(bool on) { fallback_signal_ = on; }
   bool fallback_signal() const { return fallback_signal_; }
+  // With the fallback signal: a stream without its response head this long
+  // after it opened is reset and answered 503 with `x-causeway-fallback:
+  // tunnel-timeout` (0: no bound).
+  void set_head_timeout(std::chrono::milliseconds t) { head_timeout_ = t; }
+  std::chrono::milliseconds head_timeout() const { return head_timeout_; }
 
  private:
   // http2::Events.
@@ -126,6 +132,7 @@ class Http2Connection final : public http2::Events,
   bool failed_ = false;
   bool goaway_ = false;  // the peer sent GOAWAY, or the pool retired it
   bool fallback_signal_ = false;
+  std::chrono::milliseconds head_timeout_{0};
   uint32_t reserved_ = 0;
   uint32_t streams_opened_ = 0;
 };

@@ -56,7 +56,21 @@ absl::Status Http2UpstreamStream::Open(const http2::RequestHead& head, bool end_
   if (!id.ok()) return id.status();
   id_ = *id;
   sent_end_ = end_stream;
+  ArmHeadTimer();
   return absl::OkStatus();
+}
+
+void Http2UpstreamStream::ArmHeadTimer() {
+  if (!conn_->fallback_signal() || conn_->head_timeout().count() <= 0) return;
+  head_timer_ = std::make_unique<asio::steady_timer>(conn_->executor());
+  head_timer_->expires_after(conn_->head_timeout());
+  // Cancelled when the head arrives or the stream goes (its destructor
+  // cancels the timer, and the handler then touches nothing).
+  head_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    head_timed_out_ = true;
+    Wake();
+  });
 }
 
 void Http2UpstreamStream::Cancel() {
@@ -129,6 +143,7 @@ asio::awaitable<Http2UpstreamStream::IoResult> Http2UpstreamStream::ReadSome(
       co_return IoResult{boost::system::error_code{}, n};
     }
     if (end_out_) co_return IoResult{asio::error::eof, 0};
+    if (head_timed_out_ && EndTunnelTimeout()) continue;
     if (reset_ && (EndGrpcUnavailable() || EndTunnelReset())) continue;
     if (reset_) co_return IoResult{asio::error::connection_reset, 0};
     if (!co_await Wait()) co_return IoResult{asio::error::operation_aborted, 0};
@@ -136,6 +151,7 @@ asio::awaitable<Http2UpstreamStream::IoResult> Http2UpstreamStream::ReadSome(
 }
 
 void Http2UpstreamStream::OnHead(http2::ResponseHead head) {
+  if (head_timer_) head_timer_->cancel();
   head_ = std::move(head);
   Wake();
 }
@@ -178,6 +194,20 @@ bool Http2UpstreamStream::EndTunnelReset() {
   if (head_out_ || end_out_ || !conn_->fallback_signal()) return false;
   out_ =
       "HTTP/1.1 503 Service Unavailable\r\nx-causeway-fallback: tunnel-reset\r\n"
+      "content-length: 0\r\n\r\n";
+  out_pos_ = 0;
+  head_out_ = true;
+  end_out_ = true;
+  return true;
+}
+
+// A tunnel's stream whose head did not come in time: reset, and the
+// holder's fallback signal instead.
+bool Http2UpstreamStream::EndTunnelTimeout() {
+  if (head_out_ || end_out_) return false;
+  Cancel();
+  out_ =
+      "HTTP/1.1 503 Service Unavailable\r\nx-causeway-fallback: tunnel-timeout\r\n"
       "content-length: 0\r\n\r\n";
   out_pos_ = 0;
   head_out_ = true;

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,8 @@ class Http2UpstreamStream {
   void SerializeEnd();
   bool EndGrpcUnavailable();
   bool EndTunnelReset();
+  bool EndTunnelTimeout();
+  void ArmHeadTimer();
 
   std::shared_ptr<Http2Connection> conn_;
   boost::asio::ip::tcp::socket handle_;
@@ -80,6 +83,9 @@ class Http2UpstreamStream {
   std::optional<http2::HeaderList> trailers_;
   bool ended_ = false;  // the peer ended the stream
   bool reset_ = false;  // the stream or its connection failed
+  // A tunnel's bound on the wait for the response head (http2_upstream.h).
+  std::unique_ptr<boost::asio::steady_timer> head_timer_;
+  bool head_timed_out_ = false;
   // Serialized state.
   std::string out_;  // HTTP/1.1 bytes, read up to out_pos_
   size_t out_pos_ = 0;

@@ -89,14 +89,14 @@ class TunnelTest : public ::testing::Test {
     StartHolder();
   }
 
-  void StartHolder() {
+  void StartHolder(const std::string& response_timeout_ms = "10000") {
     tunnel_port_ = FreePort();
     forward_port_ = FreePort();
     const std::string config = dir_.File("edge.yaml");
     std::FILE* f = std::fopen(config.c_str(), "w");
     std::fputs("kind: Zone\nname: dev\n---\nkind: Proxy\nname: edge\nzone: dev\n", f);
     std::fclose(f);
-    const std::string proxy_token = CreateToken(*admin_, "edge", "proxy", "dev");
+    if (proxy_token_.empty()) proxy_token_ = CreateToken(*admin_, "edge", "proxy", "dev");
     holder_ = std::make_unique<Subprocess>(
         Subprocess::Options{.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
                                      "--config",
@@ -121,8 +121,10 @@ class TunnelTest : public ::testing::Test {
                                      hub_.url(),
                                      "--tunnel-ping-ms",
                                      "200",
+                                     "--tunnel-response-timeout-ms",
+                                     response_timeout_ms,
                                      "--xds-token",
-                                     proxy_token},
+                                     proxy_token_},
                             .log_path = dir_.File("holder.log")});
     ASSERT_TRUE(
         WaitFor([&] { return PortOpen(tunnel_port_) && PortOpen(forward_port_); }, seconds(30)))
@@ -162,7 +164,7 @@ class TunnelTest : public ::testing::Test {
   causeway::testing::CertFiles holder_cert_;
   HubProcess hub_;
   std::unique_ptr<Api> admin_;
-  std::string ana_token_, bo_token_;
+  std::string ana_token_, bo_token_, proxy_token_;
   int tunnel_port_ = 0, forward_port_ = 0;
   std::unique_ptr<Subprocess> holder_;
 };
@@ -219,7 +221,9 @@ TEST_F(TunnelTest, RequestsReachTheLocalServiceAndTheHubRecordsTheTunnel) {
   // The holder's routing header stops at the holder.
   EXPECT_EQ(res.body.find("x-causeway-intercept"), std::string::npos) << res.body;
   EXPECT_NE(res.body.find("GET /hello"), std::string::npos) << res.body;
-  EXPECT_GE(laptop.client().requests_served(), 1u);
+  // Counted once the laptop's stream has ended, which may be just after
+  // the answer went out.
+  EXPECT_TRUE(WaitFor([&] { return laptop.client().requests_served() >= 1; }));
   // Another intercept has no tunnel.
   EXPECT_EQ(Forward("bo-web").Header("x-causeway-fallback"), "no-tunnel");
 
@@ -247,6 +251,24 @@ TEST_F(TunnelTest, ATunnelLostBeforeTheAnswerIsTunnelReset) {
   EXPECT_EQ(res.status, 503) << res.body;
   EXPECT_EQ(res.Header("x-causeway-fallback"), "tunnel-reset");
   EXPECT_EQ(res.body, "");
+}
+
+TEST_F(TunnelTest, NoResponseHeadInTimeIsTunnelTimeout) {
+  holder_->Stop();
+  StartHolder("1000");
+  TestOrigin origin("laptop");
+  LaptopUnderTest laptop(Laptop(ana_token_, "ana-web", origin.port()));
+  ASSERT_TRUE(laptop.client().Start().ok());
+  ASSERT_TRUE(laptop.Await(TunnelEvent::Kind::kConnected)) << holder_->Log();
+  ASSERT_TRUE(WaitFor([&] { return Forward("ana-web").status == 200; }));
+  // The local service holds the request past the holder's bound.
+  HttpResponse res = Forward("ana-web", "/hold");
+  origin.ReleaseHeld();
+  EXPECT_EQ(res.status, 503) << res.body;
+  EXPECT_EQ(res.Header("x-causeway-fallback"), "tunnel-timeout");
+  EXPECT_EQ(res.body, "");
+  // The tunnel itself stays up.
+  EXPECT_TRUE(WaitFor([&] { return Forward("ana-web").status == 200; }));
 }
 
 // gRPC goes to the local service as h2c even though the laptop speaks
