@@ -79,7 +79,7 @@ absl::StatusOr<std::shared_ptr<const RoutingKeyTable>> BuildRoutingKeyGuard(
     const std::string at = absl::StrCat(where, ".http_filters[", i, "]");
     if (out != nullptr) return GuardInvalid(at, "a second routing-key guard");
     ::xds::type::v3::TypedStruct typed;
-    filter.typed_config().UnpackTo(&typed);
+    if (!filter.typed_config().UnpackTo(&typed)) return GuardInvalid(at, "cannot unpack");
     absl::StatusOr<std::shared_ptr<const RoutingKeyTable>> table =
         ReadTable(typed.value(), at + ".typed_config.value");
     if (!table.ok()) return table.status();
