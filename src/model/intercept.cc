@@ -102,8 +102,8 @@ absl::Status ReadExpiry(const Json& j, int64_t* out_ms) {
 }
 
 absl::Status CheckKnownFields(const Json& j, bool allow_metadata) {
-  static const std::set<std::string, std::less<>> kFields = {"cluster", "key",        "lease_ms",
-                                                             "owner",   "expires_at", "tunnel"};
+  static const std::set<std::string, std::less<>> kFields = {
+      "cluster", "key", "lease_ms", "owner", "expires_at", "tunnel", "proof_sha256"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (kFields.count(it.key())) continue;
     if (allow_metadata && kInterceptMetadata.count(it.key())) continue;
@@ -119,6 +119,12 @@ bool IsValidRoutingKey(std::string_view key) {
   return std::all_of(key.begin(), key.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
   });
+}
+
+bool IsValidProofSha256(std::string_view text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 absl::StatusOr<Intercept> ParseIntercept(const Json& j, bool allow_metadata) {
@@ -140,6 +146,11 @@ absl::StatusOr<Intercept> ParseIntercept(const Json& j, bool allow_metadata) {
   CW_RETURN_IF_ERROR(ReadString(j, "owner", "owner", &v.owner));
   CW_RETURN_IF_ERROR(ReadExpiry(j, &v.expires_at_ms));
   CW_RETURN_IF_ERROR(ReadTunnel(j, &v.tunnel));
+  CW_RETURN_IF_ERROR(ReadString(j, "proof_sha256", "proof_sha256", &v.proof_sha256));
+  if (!v.proof_sha256.empty() && !IsValidProofSha256(v.proof_sha256)) {
+    return FieldError("proof_sha256", StrCat("\"", v.proof_sha256,
+                                             "\" is not a SHA-256 (64 lowercase hex digits)"));
+  }
   return v;
 }
 
@@ -169,6 +180,7 @@ Json ToSpec(const Intercept& v) {
                                          : Json(FormatRfc3339(std::chrono::system_clock::time_point(
                                                std::chrono::milliseconds(v.expires_at_ms))));
   if (v.tunnel) j["tunnel"] = TunnelSpec(*v.tunnel);
+  if (!v.proof_sha256.empty()) j["proof_sha256"] = v.proof_sha256;
   return j;
 }
 

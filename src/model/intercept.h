@@ -40,6 +40,10 @@ struct Intercept {
   std::string owner;          // set by the hub: the creating token's name
   int64_t expires_at_ms = 0;  // set by the hub; 0 = not yet
   std::optional<InterceptTunnel> tunnel;
+  // Set by the hub: lowercase hex SHA-256 of the routing-key proof of (zone,
+  // key, owner), what edge proxies check a `KEY~PROOF` carrier against
+  // (docs/two-way-routing.md, "Keys at the edge"). Never the proof itself.
+  std::string proof_sha256;
 };
 
 inline constexpr uint32_t kDefaultLeaseMs = 30000;
@@ -59,13 +63,16 @@ inline constexpr std::string_view kRoutingKeyCookie = "causeway-key";
 // without quoting or escaping.
 bool IsValidRoutingKey(std::string_view key);
 
+// 64 lowercase hex digits: the form of `proof_sha256`.
+bool IsValidProofSha256(std::string_view text);
+
 // Reads an intercept document strictly (errors name the field and value).
 // With `allow_metadata`, the object metadata fields are accepted too.
 absl::StatusOr<Intercept> ParseIntercept(const nlohmann::json& j, bool allow_metadata);
 absl::StatusOr<Intercept> InterceptFromObject(const Object& o);
 
 // Canonical spec: cluster, key, lease_ms, owner, expires_at (RFC 3339 or
-// null) and, when set, tunnel.
+// null) and, when set, tunnel and proof_sha256.
 nlohmann::json ToSpec(const Intercept& v);
 
 }  // namespace causeway::model

@@ -107,5 +107,26 @@ TEST(InterceptModelTest, RoutingKeyCharacters) {
   EXPECT_FALSE(IsValidRoutingKey("a,b"));
 }
 
+// proof_sha256 is the hub's: it round-trips through the spec when it has the
+// form of a SHA-256, and anything else is refused naming the field.
+TEST(InterceptModelTest, ProofSha256RoundTripsAndIsChecked) {
+  const std::string hash(64, 'a');
+  Json body = {{"cluster", "api"}, {"key", "ana"}, {"proof_sha256", hash}};
+  auto typed = ParseIntercept(body, false);
+  ASSERT_TRUE(typed.ok()) << typed.status();
+  EXPECT_EQ(typed->proof_sha256, hash);
+  EXPECT_EQ(ToSpec(*typed)["proof_sha256"], hash);
+  typed->proof_sha256.clear();
+  EXPECT_FALSE(ToSpec(*typed).contains("proof_sha256"));
+
+  for (const std::string& bad : {std::string(63, 'a'), std::string(64, 'A'), std::string("xyz")}) {
+    body["proof_sha256"] = bad;
+    auto refused = ParseIntercept(body, false);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_THAT(refused.status().message(), HasSubstr("proof_sha256"));
+    EXPECT_THAT(refused.status().message(), HasSubstr(bad));
+  }
+}
+
 }  // namespace
 }  // namespace causeway::model
