@@ -4,10 +4,12 @@
 // stop it with a clear error and write nothing.
 #include <signal.h>
 
+#include <fstream>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "intercept_command_fixture.h"
+#include "net/http_client.h"
 
 namespace causeway::testing {
 namespace {
@@ -73,9 +75,17 @@ TEST_F(InterceptCommandTest, CtrlCDeletesAfterTheVersionMoved) {
   ASSERT_TRUE(cmd.WaitForOutput("intercept mine written")) << cmd.Output();
   // An admin's write in between (as the tunnel's holder makes): the delete
   // on the way out must follow the new version.
-  CliResult put = hub_.Run({"edit", "intercept", "mine", "-z", "staging"},
-                           {{"EDITOR", "sed -i s/30000/40000/"}});
-  ASSERT_EQ(put.exit_code, 0) << put.err;
+  std::ifstream token_file(hub_.home() + "/.local/share/causeway/admin.token");
+  std::string admin_token;
+  std::getline(token_file, admin_token);
+  auto admin = HttpClient::Create(hub_.url());
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  auto put = (*admin)->Send(
+      "PUT", "/v1/zones/staging/intercepts/mine",
+      R"({"cluster": "color", "key": "ana", "lease_ms": 40000})",
+      {{"Authorization", "Bearer " + admin_token}, {"Content-Type", "application/json"}});
+  ASSERT_TRUE(put.ok()) << put.status();
+  ASSERT_EQ(put->status, 200) << put->body;
   ASSERT_EQ(GetStagingIntercept(hub_, "mine").value("lease_ms", 0), 40000);
   EXPECT_EQ(cmd.Signal(SIGINT), 0) << cmd.Output();
   EXPECT_TRUE(GetStagingIntercept(hub_, "mine").is_null()) << cmd.Output();
