@@ -266,6 +266,10 @@ struct ClusterConfig {
   // connection at most, below the peer's SETTINGS_MAX_CONCURRENT_STREAMS
   // (0: the peer's alone).
   uint32_t max_concurrent_streams = 0;
+  // The laptop's end of a tunnel (proxy/tunnel/local_config.h), never from
+  // xDS: a connect failure is answered 503 with `x-causeway-fallback:
+  // local-refused` and no body, on which staging serves the request.
+  bool connect_failure_fallback = false;
 
   // The load balancer keeps each worker's pick state per id: a cluster is
   // not modified once it has served a pick (a change is a new ClusterConfig).

@@ -7,6 +7,16 @@ Verdict FailureReply(int status, std::string_view body, std::string_view flags) 
   return {Verdict::Kind::kReply, status, body, flags};
 }
 
+const HeaderMutation& LocalRefusedSignal() {
+  static const HeaderMutation* const kSignal = [] {
+    auto* m = new HeaderMutation;
+    m->add.push_back(
+        {"x-causeway-fallback", "local-refused", HeaderMutation::Add::Action::kOverwrite});
+    return m;
+  }();
+  return *kSignal;
+}
+
 namespace {
 
 // An upstream timeout, counted and named for the access log.
@@ -36,6 +46,11 @@ Verdict Judge(Result r, const UpstreamRequest& attempt, RetryState& retry, Strea
     case Result::kConnectFailure:
       if (retry.ShouldRetry(F::kConnectFailure)) return {Verdict::Kind::kRetry};
       if (!info.connect_failure.empty()) info.details = info.connect_failure;
+      if (attempt.cluster().connect_failure_fallback) {
+        Verdict v = FailureReply(503, "", "UF");
+        v.signal = &LocalRefusedSignal();
+        return v;
+      }
       return FailureReply(503, "upstream connect failure\n", "UF");
     case Result::kStale:
       retry.TakeStaleRetry();

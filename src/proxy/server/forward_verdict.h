@@ -19,7 +19,12 @@ struct Verdict {
   std::string_view body;
   std::string_view flags;
   bool log = true;  // for kEnd
+  // A header the reply carries besides the route's (local-refused).
+  const HeaderMutation* signal = nullptr;
 };
+
+// `x-causeway-fallback: local-refused`.
+const HeaderMutation& LocalRefusedSignal();
 
 Verdict FailureReply(int status, std::string_view body, std::string_view flags);
 

@@ -427,8 +427,11 @@ asio::awaitable<void> Http2Stream::Forward(const RouteDecision& decision) {
       if (v.log) Log();
       co_return;
     }
-    co_await LocalReply(v.status, v.body, v.flags,
-                        intercept.Answer(d.response_mutations, false, info_, counters));
+    Mutations mutations = intercept.Answer(d.response_mutations, false, info_, counters);
+    // The laptop's local-refused signal takes the route table's place,
+    // which the laptop's configuration leaves empty (tunnel/local_config.h).
+    if (v.signal != nullptr) mutations[2] = v.signal;
+    co_await LocalReply(v.status, v.body, v.flags, mutations);
     co_return;
   }
   // The client reset the stream: nothing to answer.

@@ -142,6 +142,11 @@ class UpstreamRequest {
   StreamInfo& info_;
   RetryState& retry_;
   const ClusterConfig& cluster_;
+
+ public:
+  const ClusterConfig& cluster() const { return cluster_; }
+
+ private:
   const Endpoint* endpoint_ = nullptr;
   std::shared_ptr<EndpointStats> stats_;  // a copy: the worker's cache may rehash meanwhile
   std::unique_ptr<UpstreamConnection> conn_;

@@ -17,6 +17,8 @@ std::shared_ptr<const ClusterConfig> LocalCluster(const std::string& name, const
   c->endpoints = {to};
   c->protocol = protocol;
   c->connect_timeout = std::chrono::milliseconds(2000);
+  // The local service not running: staging serves the request instead.
+  c->connect_failure_fallback = true;
   // A host name is resolved when connecting.
   if (!to.address.empty() && !std::isdigit(static_cast<unsigned char>(to.address[0]))) {
     c->discovery = ClusterConfig::Discovery::kLogicalDns;

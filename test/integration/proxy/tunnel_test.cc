@@ -253,6 +253,21 @@ TEST_F(TunnelTest, ATunnelLostBeforeTheAnswerIsTunnelReset) {
   EXPECT_EQ(res.body, "");
 }
 
+TEST_F(TunnelTest, ALocalServiceThatIsNotRunningIsLocalRefused) {
+  const int nothing = FreePort();  // nothing listens there
+  LaptopUnderTest laptop(Laptop(ana_token_, "ana-web", static_cast<uint16_t>(nothing)));
+  ASSERT_TRUE(laptop.client().Start().ok());
+  ASSERT_TRUE(laptop.Await(TunnelEvent::Kind::kConnected)) << holder_->Log();
+  HttpResponse res;
+  ASSERT_TRUE(WaitFor([&] {
+    res = Forward("ana-web");
+    return res.Header("x-causeway-fallback") != "no-tunnel";
+  }));
+  EXPECT_EQ(res.status, 503) << res.body;
+  EXPECT_EQ(res.Header("x-causeway-fallback"), "local-refused");
+  EXPECT_EQ(res.body, "");
+}
+
 TEST_F(TunnelTest, NoResponseHeadInTimeIsTunnelTimeout) {
   holder_->Stop();
   StartHolder("1000");
