@@ -102,8 +102,11 @@ absl::Status ReadExpiry(const Json& j, int64_t* out_ms) {
 }
 
 absl::Status CheckKnownFields(const Json& j, bool allow_metadata) {
+  // `proof` is in the hub's answers to the owner and admins only, computed
+  // on every read: an intercept read back and written again (causeway edit)
+  // may carry it, and it is ignored like the other fields the hub sets.
   static const std::set<std::string, std::less<>> kFields = {
-      "cluster", "key", "lease_ms", "owner", "expires_at", "tunnel", "proof_sha256"};
+      "cluster", "key", "lease_ms", "owner", "expires_at", "tunnel", "proof_sha256", "proof"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (kFields.count(it.key())) continue;
     if (allow_metadata && kInterceptMetadata.count(it.key())) continue;

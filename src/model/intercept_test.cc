@@ -128,5 +128,13 @@ TEST(InterceptModelTest, ProofSha256RoundTripsAndIsChecked) {
   }
 }
 
+TEST(InterceptModelTest, AProofReadBackIsIgnoredOnWrite) {
+  // What the owner reads (with `proof`) can be written again as it is.
+  Json body = {{"name", "ana-api"}, {"cluster", "api"}, {"key", "ana"}, {"proof", "c2VjcmV0"}};
+  auto parsed = ParseInterceptBody(body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->spec.contains("proof"));
+}
+
 }  // namespace
 }  // namespace causeway::model
