@@ -5,9 +5,9 @@
 #include "proxy/router/router.h"
 
 namespace causeway::proxy {
-namespace {
-
 using Result = UpstreamRequest::Result;
+
+namespace {
 
 // The holder's reasons are short tokens (no-tunnel, tunnel-reset, ...); a
 // value that is not one is not repeated to the client or the log.
