@@ -6,6 +6,12 @@
 // the tunnel and its withdrawal, and a second tunnel replacing the first.
 #include <grpcpp/grpcpp.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -18,6 +24,7 @@
 #include "hub_fixture.h"
 #include "net/http_client.h"
 #include "proxy/tunnel/tunnel_client.h"
+#include "proxy/tunnel/upgrade.h"
 #include "support/process.h"
 #include "support/test_certs.h"
 #include "test_origin.h"
@@ -326,6 +333,32 @@ TEST_F(TunnelTest, GrpcUnaryAndBidiCrossTheTunnel) {
   bidi->WritesDone();
   grpc::Status finished = bidi->Finish();
   EXPECT_TRUE(finished.ok()) << finished.error_message();
+}
+
+// A laptop that completes the upgrade and then never reads again: the
+// holder's PINGs (every 200 ms here) go unanswered, and after three
+// intervals it closes the tunnel and withdraws it at the hub.
+TEST_F(TunnelTest, ASilentTunnelIsClosedAfterThreeUnansweredPings) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ssl::context context(asio::ssl::context::tls_client);
+  context.load_verify_file(ca_.cert());
+  context.set_verify_mode(asio::ssl::verify_peer);
+  asio::ssl::stream<asio::ip::tcp::socket> tls(io, context);
+  tls.next_layer().connect(
+      {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(tunnel_port_)});
+  SSL_set_tlsext_host_name(tls.native_handle(), "localhost");
+  tls.handshake(asio::ssl::stream_base::client);
+  asio::write(
+      tls, asio::buffer(tunnel::FormatUpgradeRequest({"localhost", ana_token_, "dev", "ana-web"})));
+  asio::streambuf answer;
+  asio::read_until(tls, answer, "\r\n\r\n");
+  const std::string head(asio::buffers_begin(answer.data()), asio::buffers_end(answer.data()));
+  ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+  EXPECT_EQ(Tunnel().value("state", ""), "connected");
+
+  EXPECT_TRUE(WaitFor([&] { return Tunnel().is_null(); }, seconds(30))) << holder_->Log();
+  EXPECT_NE(holder_->Log().find("no PING answered"), std::string::npos) << holder_->Log();
 }
 
 TEST_F(TunnelTest, ASecondTunnelReplacesTheFirst) {
