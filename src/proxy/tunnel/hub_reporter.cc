@@ -11,19 +11,26 @@ HubReporter::HubReporter(HubReporterOptions options)
 
 HubReporter::~HubReporter() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
   thread_.join();
+}
+
+void HubReporter::Enqueue(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(std::move(task));
 }
 
 void HubReporter::Run() {
   while (true) {
     std::function<void()> task;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](HubReporter* r)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) { return r->stopping_ || !r->queue_.empty(); },
+          this));
       if (queue_.empty()) return;
       task = std::move(queue_.front());
       queue_.pop_front();
@@ -62,20 +69,17 @@ HubAnswer HubReporter::Call(const std::string& method, const std::string& target
 
 void HubReporter::Report(std::string zone, std::string intercept, std::string laptop_token,
                          std::function<void(HubAnswer)> done) {
-  std::lock_guard lock(mu_);
-  queue_.push_back([this, zone = std::move(zone), intercept = std::move(intercept),
-                    token = std::move(laptop_token), done = std::move(done)] {
+  Enqueue([this, zone = std::move(zone), intercept = std::move(intercept),
+           token = std::move(laptop_token), done = std::move(done)] {
     const std::string body =
         nlohmann::json{{"token", token}, {"proxy", options_.proxy}, {"address", options_.advertise}}
             .dump();
     done(Call("POST", StrCat("/v1/zones/", zone, "/intercepts/", intercept, "/tunnel"), body));
   });
-  cv_.notify_one();
 }
 
 void HubReporter::Withdraw(std::string zone, std::string intercept) {
-  std::lock_guard lock(mu_);
-  queue_.push_back([this, zone = std::move(zone), intercept = std::move(intercept)] {
+  Enqueue([this, zone = std::move(zone), intercept = std::move(intercept)] {
     HubAnswer a = Call(
         "DELETE",
         StrCat("/v1/zones/", zone, "/intercepts/", intercept, "/tunnel?proxy=", options_.proxy),
@@ -85,7 +89,6 @@ void HubReporter::Withdraw(std::string zone, std::string intercept) {
                    zone, a.status, a.message);
     }
   });
-  cv_.notify_one();
 }
 
 }  // namespace causeway::proxy::tunnel

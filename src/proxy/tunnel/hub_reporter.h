@@ -5,15 +5,15 @@
 // order, and never block the event loop that carries the tunnels.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "net/http_client.h"
 
 namespace causeway::proxy::tunnel {
@@ -48,14 +48,14 @@ class HubReporter {
 
  private:
   void Run();
+  void Enqueue(std::function<void()> task) ABSL_LOCKS_EXCLUDED(mu_);
   HubAnswer Call(const std::string& method, const std::string& target, const std::string& body);
 
   const HubReporterOptions options_;
   std::unique_ptr<HttpClient> client_;  // reporter thread only
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 
