@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "proxy/router/router.h"
+#include "proxy/server/transport_io.h"
 
 namespace causeway::proxy {
 using Result = UpstreamRequest::Result;
@@ -39,6 +40,29 @@ std::optional<std::string> FallbackReason(Result result, const http1::ResponseHe
     default:
       return std::nullopt;
   }
+}
+
+boost::asio::awaitable<void> BufferBodyForFallback(Downstream& down) {
+  if (down.body_consumed || down.req.expect_continue || down.tls != nullptr ||
+      down.sink != nullptr) {
+    co_return;
+  }
+  bool armed = false;
+  while (down.in.size() < kInterceptBodyBuffer) {
+    http1::BodyFramer probe(down.req.body, down.req.content_length);
+    const http1::BodyFramer::Step step = probe.Feed(down.in.View());
+    if (step.done || step.error) break;
+    if (!armed) {  // a read the deadline cancels; the socket stays usable
+      down.watchdog.Arm(kInterceptBodyWait, &down.socket, Watchdog::OnExpiry::kCancel);
+      armed = true;
+    }
+    char* dst = down.in.Prepare(kReadChunk);
+    auto [ec, got] = co_await ReadSomeFrom(
+        down.socket, nullptr, boost::asio::buffer(dst, down.in.writable()), down.AtOnce());
+    if (ec) break;  // the deadline, or a client gone (the attempt will see)
+    down.in.Commit(got);
+  }
+  if (armed) down.watchdog.Disarm();
 }
 
 InterceptFallback::InterceptFallback(const RouteDecision& decision)

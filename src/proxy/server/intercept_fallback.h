@@ -8,6 +8,7 @@
 // answer of the laptop passes through as it is.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -29,11 +30,10 @@ namespace causeway::proxy {
 inline constexpr std::string_view kFallbackHeader = "x-causeway-fallback";
 inline constexpr std::string_view kRoutedHeader = "x-causeway-routed";
 
-// How much of a key-routed request's body an HTTP/2 stream waits for, and
-// for how long at most, before the first attempt, so that a fallback can
-// send the body again: a body that ends within both falls back, a longer
-// or slower one streams to the laptop side and cannot. An HTTP/1.1 request
-// holds what arrived with its head, as for retries.
+// How much of a key-routed request's body the proxy waits for, and for how
+// long at most, before the first attempt, so that a fallback can send the
+// body again: a body that ends within both falls back, a longer or slower
+// one streams to the laptop side and cannot.
 inline constexpr size_t kInterceptBodyBuffer = 64 * 1024;
 inline constexpr std::chrono::milliseconds kInterceptBodyWait{250};
 
@@ -42,6 +42,13 @@ inline constexpr std::chrono::milliseconds kInterceptBodyWait{250};
 // failure is one the route's own policy handles (a timeout, an overflow).
 std::optional<std::string> FallbackReason(UpstreamRequest::Result result,
                                           const http1::ResponseHead& response);
+
+// HTTP/1.1: reads more of a key-routed request's body into down.in, until
+// it is whole, kInterceptBodyBuffer bytes are buffered or kInterceptBodyWait
+// has passed, so that a fallback can send it again. Not for a client that
+// waits for 100 Continue (it sends nothing before it), nor over TLS (a
+// cancelled read may leave the TLS session unusable).
+boost::asio::awaitable<void> BufferBodyForFallback(Downstream& down);
 
 class InterceptFallback {
  public:

@@ -40,6 +40,7 @@ bool Session::PrepareUpstream(StreamInfo& info, const RouteDecision& d,
 asio::awaitable<bool> Session::Forward(StreamInfo& info, const RouteDecision& decision) {
   // A key-routed request may be routed again (intercept_fallback.h).
   InterceptFallback intercept(decision);
+  if (intercept.active()) co_await BufferBodyForFallback(down_);
   RouteDecision d = decision;
   UpstreamRequest::Body body;
   if (!PrepareUpstream(info, d, &body)) {

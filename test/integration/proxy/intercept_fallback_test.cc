@@ -272,6 +272,14 @@ TEST_F(InterceptFallbackTest, HolderWithoutTunnelSendsTheRequestToStaging) {
   EXPECT_NE(holder.Received().find("x-causeway-intercept: ana-blue"), std::string::npos)
       << holder.Received();
 
+  // More than the proxy reads with the head: it waits for the rest (up to
+  // 64 KiB) so that staging can be given the body too.
+  const std::string medium(48 * 1024, 'm');
+  RawClient::Response medium_post = Send("POST", "/no-tunnel-48k", true, medium);
+  EXPECT_EQ(medium_post.status, 200) << medium_post.head;
+  EXPECT_EQ(medium_post.Header("x-causeway-routed"), "staging; fallback=no-tunnel");
+  EXPECT_NE(medium_post.body.find(medium), std::string::npos);
+
   const std::string h2 = SendHttp2("/no-tunnel-h2", "");
   EXPECT_NE(h2.find("HTTP/2 200"), std::string::npos) << h2;
   EXPECT_NE(h2.find("x-causeway-routed: staging; fallback=no-tunnel"), std::string::npos) << h2;
