@@ -381,5 +381,42 @@ TEST_F(TunnelTest, ASecondTunnelReplacesTheFirst) {
   EXPECT_EQ(Tunnel().value("state", ""), "connected");
 }
 
+// The holder's flags are checked at start: what is missing or wrong is
+// named, and the proxy does not start.
+TEST(TunnelFlagsTest, MissingOrBadHolderFlagsAreNamed) {
+  TempDir dir;
+  const std::string config = dir.File("edge.yaml");
+  std::FILE* f = std::fopen(config.c_str(), "w");
+  std::fputs("kind: Zone\nname: dev\n---\nkind: Proxy\nname: edge\nzone: dev\n", f);
+  std::fclose(f);
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {causeway::testing::BuiltBinary("causeway-proxy"),
+                                     "--config",
+                                     config,
+                                     "--proxy",
+                                     "edge",
+                                     "--admin",
+                                     "127.0.0.1:" + std::to_string(FreePort())};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    Subprocess p({.argv = argv, .log_path = dir.File("proxy.log")});
+    const int status = p.Wait(std::chrono::seconds(30));
+    return std::make_pair(status, p.Log());
+  };
+  const std::string listen = "127.0.0.1:" + std::to_string(FreePort());
+  auto [no_cert, log1] = run({"--tunnel-listen", listen, "--xds-token", "t"});
+  EXPECT_NE(no_cert, 0);
+  EXPECT_NE(log1.find("--tunnel-cert is required with --tunnel-listen"), std::string::npos) << log1;
+  auto [no_token, log2] =
+      run({"--tunnel-listen", listen, "--tunnel-cert", "c.pem", "--tunnel-key", "k.pem",
+           "--tunnel-forward-listen", "127.0.0.1:0", "--hub", "http://127.0.0.1:1"});
+  EXPECT_NE(no_token, 0);
+  EXPECT_NE(log2.find("--xds-token"), std::string::npos) << log2;
+  auto [bad_cert, log3] = run({"--tunnel-listen", listen, "--tunnel-cert", dir.File("none.pem"),
+                               "--tunnel-key", dir.File("none.key"), "--tunnel-forward-listen",
+                               "127.0.0.1:0", "--hub", "http://127.0.0.1:1", "--xds-token", "t"});
+  EXPECT_NE(bad_cert, 0);
+  EXPECT_NE(log3.find("none.pem"), std::string::npos) << log3;
+}
+
 }  // namespace
 }  // namespace causeway::proxy
