@@ -23,6 +23,7 @@
 #include "common/strings.h"
 #include "model/objects.h"
 #include "proxy/config/tls_context.h"
+#include "proxy/server/sleep_until.h"
 #include "proxy/server/worker.h"
 #include "proxy/tunnel/forward_config.h"
 #include "proxy/tunnel/local_config.h"
@@ -321,14 +322,15 @@ void HolderImpl::Register(const UpgradeRequest& request,
 
 asio::awaitable<void> HolderImpl::Watch(std::string name, uint64_t id,
                                         std::shared_ptr<Http2Connection> conn) {
-  asio::steady_timer timer(worker_->io_context());
+  // The worker's clock, like the request path's other timers.
+  TimeSource& time = worker_->time();
+  std::unique_ptr<Timer> timer = time.CreateTimer(worker_->io_context());
   uint64_t acks = 0;
   int missed = 0;
   while (!stopping_ && !conn->failed() && !conn->Finished()) {
     (void)conn->codec().SubmitPing();
     conn->Flush();
-    timer.expires_after(options_.ping_interval);
-    co_await timer.async_wait(kHolderNoThrow);
+    co_await SleepUntil(*timer, time.Monotonic() + options_.ping_interval);
     if (stopping_ || conn->failed()) break;
     if (conn->codec().ping_acks() != acks) {
       acks = conn->codec().ping_acks();
