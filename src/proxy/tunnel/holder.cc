@@ -239,6 +239,11 @@ asio::awaitable<void> HolderImpl::HandleLaptop(tcp::socket socket) {
   deadline.cancel();
   if (wec || answer.status != 200 || stopping_) {
     if (answer.status != 200) (void)co_await transport->tls->async_shutdown(kHolderNoThrow);
+    // The hub recorded a tunnel the laptop never got: take it back, unless
+    // another tunnel of the intercept is live here.
+    if (answer.status == 200 && !tunnels_.contains(request->intercept)) {
+      reporter_->Withdraw(request->zone, request->intercept);
+    }
     co_return;
   }
   Register(*request, std::move(transport));
