@@ -136,5 +136,41 @@ TEST(InterceptModelTest, AProofReadBackIsIgnoredOnWrite) {
   EXPECT_FALSE(parsed->spec.contains("proof"));
 }
 
+// The tunnel's status fields, written by the hub when the holder reports
+// it, round-trip through the spec and are checked like the others.
+TEST(InterceptModelTest, TunnelStateAndConnectedAtRoundTripAndAreChecked) {
+  Json body = {{"cluster", "api"},
+               {"key", "ana"},
+               {"tunnel",
+                {{"proxy", "edge"},
+                 {"address", "10.0.0.7:15010"},
+                 {"state", "connected"},
+                 {"connected_at", "2026-12-07T15:00:00.250Z"}}}};
+  auto typed = ParseIntercept(body, false);
+  ASSERT_TRUE(typed.ok()) << typed.status();
+  ASSERT_TRUE(typed->tunnel.has_value());
+  EXPECT_EQ(typed->tunnel->state, "connected");
+  EXPECT_EQ(typed->tunnel->connected_at_ms, 1796655600250);
+  EXPECT_EQ(ToSpec(*typed)["tunnel"], body["tunnel"]);
+
+  Json bad_state = body;
+  bad_state["tunnel"]["state"] = "gone";
+  auto refused = ParseIntercept(bad_state, false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("tunnel.state"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("gone"));
+  Json bad_time = body;
+  bad_time["tunnel"]["connected_at"] = "yesterday";
+  refused = ParseIntercept(bad_time, false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("tunnel.connected_at"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("yesterday"));
+
+  // Without them, the tunnel is as before: proxy and address only.
+  body["tunnel"].erase("state");
+  body["tunnel"].erase("connected_at");
+  EXPECT_EQ(ToSpec(*ParseIntercept(body, false))["tunnel"], body["tunnel"]);
+}
+
 }  // namespace
 }  // namespace causeway::model
