@@ -292,9 +292,8 @@ int RunProxy(const ProxyAppOptions& options) {
     spdlog::error("proxy: cannot start: {}", std::string(s.message()));
     return 1;
   }
-  absl::StatusOr<std::unique_ptr<tunnel::TunnelHolder>> tunnel_holder =
-      StartTunnelHolder(options.tunnel, options.proxy, options.xds_token, options.xds_token_file,
-                        access_log.get());
+  absl::StatusOr<std::unique_ptr<tunnel::TunnelHolder>> tunnel_holder = StartTunnelHolder(
+      options.tunnel, options.proxy, options.xds_token, options.xds_token_file, access_log.get());
   if (!tunnel_holder.ok()) {
     spdlog::error("proxy: {}", std::string(tunnel_holder.status().message()));
     server.Stop();
