@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""The tables of bench/tunnel/run from its results file (tab-separated):
+
+  tput  ROUND TARGET REQ/S ERRORS SERVED "PROCESS=TICKS ..."
+  lat   ROUND TARGET "target=... p50_us=... p99_us=... ..." (a loadgen line)
+  intercept LAPTOP FALLBACK   (front-b's counters over the run)
+
+Targets: origin (C, the origin alone), proxy (A, one causeway-proxy hop),
+tunnel (B, the key route, the holder, the tunnel and the laptop's command).
+"""
+import argparse
+import statistics
+from collections import defaultdict
+
+NAMES = {"origin": "C origin alone", "proxy": "A one proxy hop", "tunnel": "B tunnel path"}
+PROCESSES = ["front-a", "front-b", "holder", "laptop", "origin"]
+
+
+def med(xs):
+    xs = list(xs)
+    return statistics.median(xs) if xs else float("nan")
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if b > 0 else "n/a"
+
+
+def throughput(rows, clk_tck):
+    tput = defaultdict(list)
+    errors = defaultdict(int)
+    cpu = defaultdict(lambda: defaultdict(list))  # target -> process -> µs/req per round
+    for _, _, name, rps, errs, served, ticks in rows:
+        tput[name].append(float(rps))
+        errors[name] += int(errs)
+        for field in ticks.split():
+            proc, t = field.split("=")
+            if int(served):
+                cpu[name][proc].append(int(t) / clk_tck * 1e6 / int(served))
+    rounds = len(tput["origin"])
+    print(f"### Throughput, 100 B, wrk -t1 -c50 (closed loop), median of {rounds} rounds")
+    print()
+    print("| target | req/s | vs origin alone | CPU µs per request, by process on the path |")
+    print("|---|---:|---:|---|")
+    for name in ["origin", "proxy", "tunnel"]:
+        m = med(tput[name])
+        procs = ", ".join(f"{p} {med(cpu[name][p]):.1f}" for p in PROCESSES if cpu[name][p])
+        total = sum(med(cpu[name][p]) for p in PROCESSES if cpu[name][p])
+        print(f"| {NAMES[name]} | {m:.0f} | {ratio(m, med(tput['origin']))} | {procs} (total {total:.1f}) |")
+    print()
+    per_round = [b / a for a, b in zip(tput["proxy"], tput["tunnel"]) if a]
+    print(f"Tunnel path over one proxy hop, req/s: {ratio(med(tput['tunnel']), med(tput['proxy']))} "
+          f"(per round: {', '.join(f'{x:.2f}' for x in per_round)}). wrk errors (non-2xx + socket): "
+          + ", ".join(f"{n} {errors[n]}" for n in ["origin", "proxy", "tunnel"]))
+    print()
+
+
+def latency(rows, rate, keep_awake):
+    lat = defaultdict(dict)  # round -> target -> {field: value}
+    fails = defaultdict(int)
+    for _, rnd, name, line in rows:
+        kv = dict(f.split("=") for f in line.split())
+        lat[rnd][name] = kv
+        fails[name] += int(kv["errors"])
+    rounds = sorted(lat, key=int)
+    print(f"### Latency, 100 B, {rate} req/s per target, the three at once, open loop "
+          "(causeway_bench_loadgen), 16 connections each" + (", CPUs kept awake" if keep_awake else ""))
+    print()
+    print(f"Added = target's percentile minus the origin alone's in the same round; median over "
+          f"{len(rounds)} rounds. Microseconds.")
+    print()
+    print("| target | p50 | p99 | p99.9 | added p50 | added p99 | added p99.9 |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    qs = ["p50_us", "p99_us", "p999_us"]
+    added = defaultdict(list)  # (target, q) -> per round
+    for name in ["origin", "proxy", "tunnel"]:
+        cells = [f"{med(float(lat[r][name][q]) for r in rounds):.0f}" for q in qs]
+        for q in qs:
+            for r in rounds:
+                added[(name, q)].append(float(lat[r][name][q]) - float(lat[r]["origin"][q]))
+        extra = ["", "", ""] if name == "origin" else [f"{med(added[(name, q)]):+.0f}" for q in qs]
+        print(f"| {NAMES[name]} | " + " | ".join(cells + extra) + " |")
+    print()
+    print("The tunnel path's added latency over the proxy hop's (the goal: at most 2):")
+    print()
+    print("| percentile | ratio of the medians | per round, median | rounds within 2x |")
+    print("|---|---:|---:|---:|")
+    verdict = {}
+    for q, label in [("p50_us", "p50"), ("p99_us", "p99")]:
+        a, b = added[("proxy", q)], added[("tunnel", q)]
+        per_round = [y / x for x, y in zip(a, b) if x > 0]
+        within = sum(y <= 2 * x for x, y in zip(a, b))
+        r = med(b) / med(a) if med(a) > 0 else float("nan")
+        verdict[label] = r
+        print(f"| {label} | {r:.2f} | {med(per_round):.2f} | {within} of {len(a)} |")
+    print()
+    print("loadgen errors: " + ", ".join(f"{n} {fails[n]}" for n in ["origin", "proxy", "tunnel"]))
+    print()
+    met = all(v <= 2 for v in verdict.values())
+    print(f"Goal (tunnel path adds at most 2x the proxy hop's p50 and p99): "
+          f"{'met' if met else 'NOT met'} in this run "
+          f"(p50 {verdict['p50']:.2f}x, p99 {verdict['p99']:.2f}x).")
+    print()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    for flag in ["--date", "--machine", "--versions", "--command", "--load", "--rate"]:
+        ap.add_argument(flag, required=True)
+    ap.add_argument("--clk-tck", type=int, required=True)
+    ap.add_argument("--keep-awake", default="1")
+    o = ap.parse_args()
+    rows = [line.rstrip("\n").split("\t") for line in open(o.results)]
+    print("## The tunnel hop of two-way routing vs a plain proxy hop (loopback)")
+    print()
+    print(f"- date: {o.date}")
+    print(f"- machine: {o.machine}")
+    print(f"- versions: {o.versions}")
+    print(f"- command: `{o.command}`")
+    print(f"- load average before/after: {o.load}")
+    print("- compare within this run only: the machine is shared, absolute numbers move between runs")
+    print()
+    tput = [r for r in rows if r[0] == "tput"]
+    if tput:
+        throughput(tput, o.clk_tck)
+    lat = [r for r in rows if r[0] == "lat"]
+    if lat:
+        latency(lat, o.rate, o.keep_awake == "1")
+    for r in rows:
+        if r[0] == "intercept":
+            print(f"front-b's key-routed requests over the run: {r[1]} answered by the laptop, "
+                  f"{r[2]} fell back to staging" + ("" if r[2] == "0" else " (the tunnel path's numbers "
+                                                                           "include staging answers)"))
+
+
+if __name__ == "__main__":
+    main()
