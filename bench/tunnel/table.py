@@ -80,26 +80,40 @@ def latency(rows, rate, keep_awake):
         extra = ["", "", ""] if name == "origin" else [f"{med(added[(name, q)]):+.0f}" for q in qs]
         print(f"| {NAMES[name]} | " + " | ".join(cells + extra) + " |")
     print()
-    print("The tunnel path's added latency over the proxy hop's (the goal: at most 2):")
+    # The tunnel hop is what B adds beyond A's one hop (the holder, the tunnel
+    # and the laptop's command in place of a direct connection to the
+    # origin); the whole path is B over the origin alone.
+    for r in rounds:
+        for q in qs:
+            added[("hop", q)].append(float(lat[r]["tunnel"][q]) - float(lat[r]["proxy"][q]))
+    print("Against one proxy hop's added latency (A - C), the goal being at most 2x: the tunnel hop")
+    print("(B - A: the holder, the tunnel and the laptop's command) and the whole tunnel path (B - C).")
+    print("Ratio of the medians; per round, the median of the rounds' ratios and the rounds within 2x.")
     print()
-    print("| percentile | ratio of the medians | per round, median | rounds within 2x |")
-    print("|---|---:|---:|---:|")
+    print("| percentile | proxy hop A - C | tunnel hop B - A | ratio | per round | within 2x "
+          "| whole path B - C | ratio | per round | within 2x |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     verdict = {}
     for q, label in [("p50_us", "p50"), ("p99_us", "p99")]:
-        a, b = added[("proxy", q)], added[("tunnel", q)]
-        per_round = [y / x for x, y in zip(a, b) if x > 0]
-        within = sum(y <= 2 * x for x, y in zip(a, b))
-        r = med(b) / med(a) if med(a) > 0 else float("nan")
-        verdict[label] = r
-        print(f"| {label} | {r:.2f} | {med(per_round):.2f} | {within} of {len(a)} |")
+        a = added[("proxy", q)]
+        cells = [f"{med(a):+.0f}"]
+        for kind in ["hop", "tunnel"]:
+            b = added[(kind, q)]
+            per_round = [y / x for x, y in zip(a, b) if x > 0]
+            within = sum(y <= 2 * x for x, y in zip(a, b))
+            r = med(b) / med(a) if med(a) > 0 else float("nan")
+            verdict[(kind, label)] = r
+            cells += [f"{med(b):+.0f}", f"{r:.2f}", f"{med(per_round):.2f}", f"{within} of {len(a)}"]
+        print(f"| {label} | " + " | ".join(cells) + " |")
     print()
     print("loadgen errors: " + ", ".join(f"{n} {fails[n]}" for n in ["origin", "proxy", "tunnel"]))
     print()
-    met = all(v <= 2 for v in verdict.values())
-    print(f"Goal (tunnel path adds at most 2x the proxy hop's p50 and p99): "
-          f"{'met' if met else 'NOT met'} in this run "
-          f"(p50 {verdict['p50']:.2f}x, p99 {verdict['p99']:.2f}x).")
-    print()
+    for kind, what in [("hop", "the tunnel hop (B - A)"), ("tunnel", "the whole tunnel path (B - C)")]:
+        met = all(verdict[(kind, p)] <= 2 for p in ["p50", "p99"])
+        print(f"Goal, {what} at most 2x one proxy hop's added p50 and p99: "
+              f"{'met' if met else 'NOT met'} in this run "
+              f"(p50 {verdict[(kind, 'p50')]:.2f}x, p99 {verdict[(kind, 'p99')]:.2f}x).")
+        print()
 
 
 def main():
