@@ -1,5 +1,8 @@
 #include "proxy/server/forward_verdict.h"
 
+#include <string>
+#include <utility>
+
 namespace causeway::proxy {
 using Result = UpstreamRequest::Result;
 
@@ -7,14 +10,39 @@ Verdict FailureReply(int status, std::string_view body, std::string_view flags) 
   return {Verdict::Kind::kReply, status, body, flags};
 }
 
+namespace {
+
+const HeaderMutation* NewFallbackSignal(std::string reason) {
+  auto* m = new HeaderMutation;
+  m->add.push_back(
+      {"x-causeway-fallback", std::move(reason), HeaderMutation::Add::Action::kOverwrite});
+  return m;
+}
+
+// A cluster whose connect failures fall back: the laptop's local service
+// (local-refused), or on the holder a laptop's tunnel, whose cluster is
+// named tunnel:NAME (tunnel/forward_config.cc), a name no Cluster object
+// can have. A tunnel lost is noticed at the holder's next PING; until then
+// its requests find no connection, and staging should answer them.
+const HeaderMutation* ConnectFailureSignal(const ClusterConfig& cluster) {
+  return cluster.name.starts_with("tunnel:") ? &TunnelResetSignal() : &LocalRefusedSignal();
+}
+
+}  // namespace
+
 const HeaderMutation& LocalRefusedSignal() {
-  static const HeaderMutation* const kSignal = [] {
-    auto* m = new HeaderMutation;
-    m->add.push_back(
-        {"x-causeway-fallback", "local-refused", HeaderMutation::Add::Action::kOverwrite});
-    return m;
-  }();
+  static const HeaderMutation* const kSignal = NewFallbackSignal("local-refused");
   return *kSignal;
+}
+
+const HeaderMutation& TunnelResetSignal() {
+  static const HeaderMutation* const kSignal = NewFallbackSignal("tunnel-reset");
+  return *kSignal;
+}
+
+Mutations WithSignal(Mutations answer, const Verdict& v) {
+  if (v.signal != nullptr) answer[2] = v.signal;
+  return answer;
 }
 
 namespace {
@@ -48,7 +76,7 @@ Verdict Judge(Result r, const UpstreamRequest& attempt, RetryState& retry, Strea
       if (!info.connect_failure.empty()) info.details = info.connect_failure;
       if (attempt.cluster().connect_failure_fallback) {
         Verdict v = FailureReply(503, "", "UF");
-        v.signal = &LocalRefusedSignal();
+        v.signal = ConnectFailureSignal(attempt.cluster());
         return v;
       }
       return FailureReply(503, "upstream connect failure\n", "UF");

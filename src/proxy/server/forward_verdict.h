@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "proxy/server/message_builder.h"
 #include "proxy/server/proxy_counters.h"
 #include "proxy/server/retry_state.h"
 #include "proxy/server/stream.h"
@@ -19,12 +20,20 @@ struct Verdict {
   std::string_view body;
   std::string_view flags;
   bool log = true;  // for kEnd
-  // A header the reply carries besides the route's (local-refused).
+  // A header the reply carries besides the route's (local-refused,
+  // tunnel-reset).
   const HeaderMutation* signal = nullptr;
 };
 
 // `x-causeway-fallback: local-refused`.
 const HeaderMutation& LocalRefusedSignal();
+
+// `x-causeway-fallback: tunnel-reset`.
+const HeaderMutation& TunnelResetSignal();
+
+// `answer` with the verdict's signal, if any, in the route table's place,
+// which the laptop's and the holder's in-memory configurations leave empty.
+Mutations WithSignal(Mutations answer, const Verdict& v);
 
 Verdict FailureReply(int status, std::string_view body, std::string_view flags);
 

@@ -113,8 +113,8 @@ asio::awaitable<bool> Session::Forward(StreamInfo& info, const RouteDecision& de
         break;
     }
     consume_body();
-    co_return co_await LocalReply(info, v.status, v.body, v.flags,
-                                  intercept.Answer(d.response_mutations, false, info, counters));
+    Mutations answer = intercept.Answer(d.response_mutations, false, info, counters);
+    co_return co_await LocalReply(info, v.status, v.body, v.flags, WithSignal(answer, v));
   }
 }
 

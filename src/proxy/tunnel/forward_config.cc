@@ -43,6 +43,10 @@ std::shared_ptr<const ClusterConfig> TunnelCluster(const std::string& name,
   c->endpoints = {endpoint};
   c->protocol = ClusterConfig::Protocol::kHttp2;
   c->connect_timeout = std::chrono::milliseconds(1000);
+  // A tunnel lost (the laptop's process killed) is noticed at the next PING
+  // tick; until then a request finds no connection to the laptop. Answered
+  // with a fallback signal rather than a plain 503, it goes to staging.
+  c->connect_failure_fallback = true;
   return c;
 }
 
