@@ -293,7 +293,9 @@ log "  alice's requests served by staging $(($(ms) - killed)) ms after the kill"
 wait_until 20 intercept_gone alice-web || fail "the intercept outlived its lease"
 gone=$(($(ms) - killed))
 log "  intercept alice-web gone $gone ms after the kill (lease $LEASE_MS ms, sweeper every 500 ms)"
-[ $gone -le $((LEASE_MS + 2000)) ] || fail "the intercept was gone only after $gone ms"
+# Renewed every third of the lease, so gone at most a lease after the
+# kill, plus the sweeper's 500 ms; the rest is slack for a loaded machine.
+[ $gone -le $((LEASE_MS + 3000)) ] || fail "the intercept was gone only after $gone ms"
 start_intercept alice
 restarted=$(ms)
 wait_until 30 stream_reached kill9 alice || fail "alice's laptop was not reached again"
