@@ -96,7 +96,8 @@ class TunnelTest : public ::testing::Test {
     StartHolder();
   }
 
-  void StartHolder(const std::string& response_timeout_ms = "10000") {
+  void StartHolder(const std::string& response_timeout_ms = "10000",
+                   const std::string& ping_ms = "200") {
     tunnel_port_ = FreePort();
     forward_port_ = FreePort();
     const std::string config = dir_.File("edge.yaml");
@@ -127,7 +128,7 @@ class TunnelTest : public ::testing::Test {
                                      "--hub",
                                      hub_.url(),
                                      "--tunnel-ping-ms",
-                                     "200",
+                                     ping_ms,
                                      "--tunnel-response-timeout-ms",
                                      response_timeout_ms,
                                      "--xds-token",
@@ -359,6 +360,37 @@ TEST_F(TunnelTest, ASilentTunnelIsClosedAfterThreeUnansweredPings) {
 
   EXPECT_TRUE(WaitFor([&] { return Tunnel().is_null(); }, seconds(30))) << holder_->Log();
   EXPECT_NE(holder_->Log().find("no PING answered"), std::string::npos) << holder_->Log();
+}
+
+TEST_F(TunnelTest, ATunnelGoneBeforeTheHolderNoticesIsTunnelReset) {
+  // PINGs a minute apart: the holder does not notice the tunnel is gone.
+  holder_.reset();
+  ASSERT_NO_FATAL_FAILURE(StartHolder("10000", "60000"));
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ssl::context context(asio::ssl::context::tls_client);
+  context.load_verify_file(ca_.cert());
+  asio::ssl::stream<asio::ip::tcp::socket> tls(io, context);
+  tls.next_layer().connect(
+      {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(tunnel_port_)});
+  SSL_set_tlsext_host_name(tls.native_handle(), "localhost");
+  tls.handshake(asio::ssl::stream_base::client);
+  asio::write(
+      tls, asio::buffer(tunnel::FormatUpgradeRequest({"localhost", ana_token_, "dev", "ana-web"})));
+  asio::streambuf answer;
+  asio::read_until(tls, answer, "\r\n\r\n");
+  const std::string head(asio::buffers_begin(answer.data()), asio::buffers_end(answer.data()));
+  ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+  // The laptop's process killed: its connection closes without a word.
+  tls.next_layer().close();
+  // Its requests find no connection to the laptop; the answer must still
+  // send them to staging, over HTTP/1.1 as the zone's proxies ask.
+  for (int i = 0; i < 5; ++i) {
+    HttpResponse res = Forward("ana-web");
+    EXPECT_EQ(res.status, 503) << res.body;
+    EXPECT_EQ(res.Header("x-causeway-fallback"), "tunnel-reset") << res.body << holder_->Log();
+    EXPECT_EQ(res.body, "");
+  }
 }
 
 TEST_F(TunnelTest, ASecondTunnelReplacesTheFirst) {
