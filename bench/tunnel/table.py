@@ -5,6 +5,7 @@
   lat   ROUND TARGET "target=... p50_us=... p99_us=... ..." (a loadgen line)
   intercept LAPTOP FALLBACK   (front-b's counters over the run)
   slice "NAME thread=us ..."  (bench/tunnel/thread_slices.py)
+  latcpu "PROCESS=TICKS ..."  (CPU of each process over the latency phase)
 
 Targets: origin (C, the origin alone), proxy (A, one causeway-proxy hop),
 tunnel (B, the key route, the holder, the tunnel and the laptop's command).
@@ -120,6 +121,27 @@ def latency(rows, rate, keep_awake, note=""):
         print()
 
 
+def latency_cpu(lat_rows, latcpu, clk_tck, lat_seconds):
+    """CPU per request of each process over the latency phase: at a low rate
+    a request pays for every wake-up, which a saturated run shares out."""
+    if not lat_rows or not latcpu:
+        return
+    sent = defaultdict(float)
+    for _, _, name, line in lat_rows:
+        kv = dict(f.split("=") for f in line.split())
+        sent[name] += int(kv["sent"]) * (lat_seconds + 2) / lat_seconds  # the warm-up too
+    serves = {"front-a": ["proxy"], "front-b": ["tunnel"], "holder": ["tunnel"], "laptop": ["tunnel"],
+              "origin": ["origin", "proxy", "tunnel"]}
+    ticks = dict(f.split("=") for f in latcpu[0].split())
+    cells = []
+    for proc in PROCESSES:
+        n = sum(sent[t] for t in serves[proc])
+        if proc in ticks and n:
+            cells.append(f"{proc} {int(ticks[proc]) / clk_tck * 1e6 / n:.1f}")
+    print("CPU (user + system) per request over the latency runs, µs: " + ", ".join(cells))
+    print()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
@@ -127,6 +149,7 @@ def main():
         ap.add_argument(flag, required=True)
     ap.add_argument("--clk-tck", type=int, required=True)
     ap.add_argument("--keep-awake", default="1")
+    ap.add_argument("--lat-seconds", type=float, default=8)
     o = ap.parse_args()
     rows = [line.rstrip("\n").split("\t") for line in open(o.results)]
     print("## The tunnel hop of two-way routing vs a plain proxy hop (loopback)")
@@ -149,6 +172,8 @@ def main():
     if short:
         latency(short, o.rate, o.keep_awake == "1",
                 "; the same rounds, the holder's and the laptop's threads given a 100 µs slice")
+    latency_cpu([r for r in rows if r[0] in ("lat", "lat-short")],
+                [r[1] for r in rows if r[0] == "latcpu"], o.clk_tck, o.lat_seconds)
     slices = [r[1] for r in rows if r[0] == "slice"]
     if slices:
         def summary(line):
