@@ -17,7 +17,8 @@ void AddTunnelFlags(CLI::App& app, TunnelFlags* f) {
   app.add_option("--tunnel-key", f->key, "PEM key of the tunnel listener");
   app.add_option("--tunnel-forward-listen", f->forward_listen,
                  "ADDR:PORT where the zone's proxies send requests for the tunnels "
-                 "(HTTP/1.1 and h2c; header x-causeway-intercept names the tunnel)");
+                 "(HTTP/1.1 and h2c; header x-causeway-intercept names the tunnel). It trusts "
+                 "that header: bind it where only staging's proxies reach it");
   app.add_option("--tunnel-advertise", f->advertise,
                  "HOST:PORT the zone's proxies reach the forward listener at "
                  "(default: its own address)");
