@@ -135,6 +135,9 @@ void TunnelClientImpl::Stop() {
   // is left for the io_context to tear down half-way.
   loop_done_.get_future().wait_for(std::chrono::seconds(10));
   worker_->Stop();
+  // The timer belongs to the worker's io_context: it goes first (the
+  // worker's threads have stopped, so nothing else touches it).
+  backoff_timer_.reset();
   worker_.reset();
   connected_ = false;
 }
