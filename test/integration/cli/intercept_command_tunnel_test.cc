@@ -12,6 +12,7 @@
 #include "intercept_command_fixture.h"
 #include "net/http_client.h"
 #include "support/test_certs.h"
+#include "support/tunnel_holder_argv.h"
 #include "test_origin.h"
 
 namespace causeway::testing {
@@ -35,29 +36,15 @@ class InterceptCommandTunnelTest : public ::testing::Test {
     tunnel_port_ = FreePort();
     forward_port_ = FreePort();
     Subprocess::Options options;
-    options.argv = {BuiltBinary("causeway-proxy"),
-                    "--config",
-                    config,
-                    "--proxy",
-                    "edge",
-                    "--admin",
-                    "127.0.0.1:" + std::to_string(FreePort()),
-                    "--workers",
-                    "1",
-                    "--access-log",
-                    "off",
-                    "--tunnel-listen",
-                    "127.0.0.1:" + std::to_string(tunnel_port_),
-                    "--tunnel-cert",
-                    cert.cert,
-                    "--tunnel-key",
-                    cert.key,
-                    "--tunnel-forward-listen",
-                    "127.0.0.1:" + std::to_string(forward_port_),
-                    "--hub",
-                    hub_.url(),
-                    "--xds-token",
-                    CreateInterceptToken(hub_, "edge", "proxy", "staging")};
+    options.argv = causeway::testing::TunnelHolderArgv(
+        {.config = config,
+         .proxy = "edge",
+         .cert = cert.cert,
+         .key = cert.key,
+         .tunnel_port = tunnel_port_,
+         .forward_port = forward_port_,
+         .hub_url = hub_.url(),
+         .token = CreateInterceptToken(hub_, "edge", "proxy", "staging")});
     options.log_path = hub_.File("edge.log");
     holder_ = std::make_unique<Subprocess>(options);
     ASSERT_TRUE(

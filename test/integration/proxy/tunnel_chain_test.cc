@@ -14,6 +14,7 @@
 #include "routed_zone.h"
 #include "support/process.h"
 #include "support/test_certs.h"
+#include "support/tunnel_holder_argv.h"
 #include "test_origin.h"
 
 namespace causeway::proxy {
@@ -62,29 +63,15 @@ class TunnelChainTest : public ::testing::Test {
     std::fclose(f);
     causeway::testing::CertFiles cert = ca_.Issue("holder", "localhost");
     holder_ = std::make_unique<Subprocess>(
-        Subprocess::Options{.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
-                                     "--config",
-                                     config,
-                                     "--proxy",
-                                     "holder",
-                                     "--admin",
-                                     "127.0.0.1:" + std::to_string(FreePort()),
-                                     "--workers",
-                                     "1",
-                                     "--access-log",
-                                     "off",
-                                     "--tunnel-listen",
-                                     "127.0.0.1:" + std::to_string(tunnel_port_),
-                                     "--tunnel-cert",
-                                     cert.cert,
-                                     "--tunnel-key",
-                                     cert.key,
-                                     "--tunnel-forward-listen",
-                                     "127.0.0.1:" + std::to_string(forward_port_),
-                                     "--hub",
-                                     hub_.url(),
-                                     "--xds-token",
-                                     CreateToken(*admin_, "holder", "proxy", kChainZone)},
+        Subprocess::Options{.argv = causeway::testing::TunnelHolderArgv(
+                                {.config = config,
+                                 .proxy = "holder",
+                                 .cert = cert.cert,
+                                 .key = cert.key,
+                                 .tunnel_port = tunnel_port_,
+                                 .forward_port = forward_port_,
+                                 .hub_url = hub_.url(),
+                                 .token = CreateToken(*admin_, "holder", "proxy", kChainZone)}),
                             .log_path = dir_.File("holder.log")});
     ASSERT_TRUE(
         WaitFor([&] { return PortOpen(tunnel_port_) && PortOpen(forward_port_); }, seconds(30)))

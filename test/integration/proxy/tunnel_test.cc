@@ -27,6 +27,7 @@
 #include "proxy/tunnel/upgrade.h"
 #include "support/process.h"
 #include "support/test_certs.h"
+#include "support/tunnel_holder_argv.h"
 #include "test_origin.h"
 
 namespace causeway::proxy {
@@ -106,33 +107,17 @@ class TunnelTest : public ::testing::Test {
     std::fclose(f);
     if (proxy_token_.empty()) proxy_token_ = CreateToken(*admin_, "edge", "proxy", "dev");
     holder_ = std::make_unique<Subprocess>(
-        Subprocess::Options{.argv = {causeway::testing::BuiltBinary("causeway-proxy"),
-                                     "--config",
-                                     config,
-                                     "--proxy",
-                                     "edge",
-                                     "--admin",
-                                     "127.0.0.1:" + std::to_string(FreePort()),
-                                     "--workers",
-                                     "1",
-                                     "--access-log",
-                                     "off",
-                                     "--tunnel-listen",
-                                     "127.0.0.1:" + std::to_string(tunnel_port_),
-                                     "--tunnel-cert",
-                                     holder_cert_.cert,
-                                     "--tunnel-key",
-                                     holder_cert_.key,
-                                     "--tunnel-forward-listen",
-                                     "127.0.0.1:" + std::to_string(forward_port_),
-                                     "--hub",
-                                     hub_.url(),
-                                     "--tunnel-ping-ms",
-                                     ping_ms,
-                                     "--tunnel-response-timeout-ms",
-                                     response_timeout_ms,
-                                     "--xds-token",
-                                     proxy_token_},
+        Subprocess::Options{.argv = causeway::testing::TunnelHolderArgv(
+                                {.config = config,
+                                 .proxy = "edge",
+                                 .cert = holder_cert_.cert,
+                                 .key = holder_cert_.key,
+                                 .tunnel_port = tunnel_port_,
+                                 .forward_port = forward_port_,
+                                 .hub_url = hub_.url(),
+                                 .token = proxy_token_,
+                                 .extra = {"--tunnel-ping-ms", ping_ms,
+                                           "--tunnel-response-timeout-ms", response_timeout_ms}}),
                             .log_path = dir_.File("holder.log")});
     ASSERT_TRUE(
         WaitFor([&] { return PortOpen(tunnel_port_) && PortOpen(forward_port_); }, seconds(30)))
