@@ -13,7 +13,6 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -26,6 +25,7 @@
 #include "hub_fixture.h"
 #include "net/http_client.h"
 #include "nlohmann/json.hpp"
+#include "proxy_observer.h"
 #include "routed_zone.h"
 #include "support/process.h"
 #include "test_origin.h"
@@ -186,30 +186,11 @@ class InterceptFallbackTest : public ::testing::Test {
     return RunCommand(line).output;
   }
 
-  // The access log entry of `path` (null if none within the deadline).
   Json LogEntry(const std::string& path) {
-    Json found;
-    WaitFor(
-        [&] {
-          std::ifstream in(access_log_);
-          for (std::string line; std::getline(in, line);) {
-            Json e = Json::parse(line, nullptr, false);
-            if (e.is_object() && e.value("path", "") == path) found = e;
-          }
-          return !found.is_null();
-        },
-        seconds(10));
-    return found;
+    return proxy::testing::AccessLogEntry(access_log_, path);
   }
-
   double Stat(const std::string& name) {
-    auto client = HttpClient::Create("127.0.0.1:" + std::to_string(proxy_->admin_port()),
-                                     HttpClient::Options{seconds(5)});
-    if (!client.ok()) return -1;
-    auto res = (*client)->Send("GET", "/stats?format=json");
-    if (!res.ok() || res->status != 200) return -1;
-    Json page = Json::parse(res->body, nullptr, false);
-    return page.is_object() && page.contains(name) ? page[name].get<double>() : -1;
+    return proxy::testing::AdminStat(proxy_->admin_port(), name);
   }
 
   HubProcess hub_;

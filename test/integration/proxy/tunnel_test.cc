@@ -81,6 +81,30 @@ class LaptopUnderTest {
   std::unique_ptr<TunnelClient> client_;
 };
 
+// A laptop's side of a tunnel made by hand, without the TunnelClient: TLS to
+// the holder and the upgrade request for ana-web; `head` is the holder's
+// answer. The connection stays open, and silent, until this goes.
+struct HandDialedTunnel {
+  HandDialedTunnel(const std::string& ca_file, int port, const std::string& token) {
+    namespace asio = boost::asio;
+    context.load_verify_file(ca_file);
+    context.set_verify_mode(asio::ssl::verify_peer);
+    tls.next_layer().connect({asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)});
+    SSL_set_tlsext_host_name(tls.native_handle(), "localhost");
+    tls.handshake(asio::ssl::stream_base::client);
+    asio::write(tls,
+                asio::buffer(tunnel::FormatUpgradeRequest({"localhost", token, "dev", "ana-web"})));
+    asio::streambuf answer;
+    asio::read_until(tls, answer, "\r\n\r\n");
+    head.assign(asio::buffers_begin(answer.data()), asio::buffers_end(answer.data()));
+  }
+
+  boost::asio::io_context io;
+  boost::asio::ssl::context context{boost::asio::ssl::context::tls_client};
+  boost::asio::ssl::stream<boost::asio::ip::tcp::socket> tls{io, context};
+  std::string head;
+};
+
 class TunnelTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -325,22 +349,8 @@ TEST_F(TunnelTest, GrpcUnaryAndBidiCrossTheTunnel) {
 // holder's PINGs (every 200 ms here) go unanswered, and after three
 // intervals it closes the tunnel and withdraws it at the hub.
 TEST_F(TunnelTest, ASilentTunnelIsClosedAfterThreeUnansweredPings) {
-  namespace asio = boost::asio;
-  asio::io_context io;
-  asio::ssl::context context(asio::ssl::context::tls_client);
-  context.load_verify_file(ca_.cert());
-  context.set_verify_mode(asio::ssl::verify_peer);
-  asio::ssl::stream<asio::ip::tcp::socket> tls(io, context);
-  tls.next_layer().connect(
-      {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(tunnel_port_)});
-  SSL_set_tlsext_host_name(tls.native_handle(), "localhost");
-  tls.handshake(asio::ssl::stream_base::client);
-  asio::write(
-      tls, asio::buffer(tunnel::FormatUpgradeRequest({"localhost", ana_token_, "dev", "ana-web"})));
-  asio::streambuf answer;
-  asio::read_until(tls, answer, "\r\n\r\n");
-  const std::string head(asio::buffers_begin(answer.data()), asio::buffers_end(answer.data()));
-  ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+  HandDialedTunnel laptop(ca_.cert(), tunnel_port_, ana_token_);
+  ASSERT_EQ(laptop.head.rfind("HTTP/1.1 101", 0), 0u) << laptop.head;
   EXPECT_EQ(Tunnel().value("state", ""), "connected");
 
   EXPECT_TRUE(WaitFor([&] { return Tunnel().is_null(); }, seconds(30))) << holder_->Log();
@@ -351,23 +361,10 @@ TEST_F(TunnelTest, ATunnelGoneBeforeTheHolderNoticesIsTunnelReset) {
   // PINGs a minute apart: the holder does not notice the tunnel is gone.
   holder_.reset();
   ASSERT_NO_FATAL_FAILURE(StartHolder("10000", "60000"));
-  namespace asio = boost::asio;
-  asio::io_context io;
-  asio::ssl::context context(asio::ssl::context::tls_client);
-  context.load_verify_file(ca_.cert());
-  asio::ssl::stream<asio::ip::tcp::socket> tls(io, context);
-  tls.next_layer().connect(
-      {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(tunnel_port_)});
-  SSL_set_tlsext_host_name(tls.native_handle(), "localhost");
-  tls.handshake(asio::ssl::stream_base::client);
-  asio::write(
-      tls, asio::buffer(tunnel::FormatUpgradeRequest({"localhost", ana_token_, "dev", "ana-web"})));
-  asio::streambuf answer;
-  asio::read_until(tls, answer, "\r\n\r\n");
-  const std::string head(asio::buffers_begin(answer.data()), asio::buffers_end(answer.data()));
-  ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+  HandDialedTunnel laptop(ca_.cert(), tunnel_port_, ana_token_);
+  ASSERT_EQ(laptop.head.rfind("HTTP/1.1 101", 0), 0u) << laptop.head;
   // The laptop's process killed: its connection closes without a word.
-  tls.next_layer().close();
+  laptop.tls.next_layer().close();
   // Its requests find no connection to the laptop; the answer must still
   // send them to staging, over HTTP/1.1 as the zone's proxies ask.
   for (int i = 0; i < 5; ++i) {
